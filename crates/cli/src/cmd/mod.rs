@@ -1,0 +1,6 @@
+//! One module per subcommand. Each owns its clap `Args` and a `run` that returns the exit code.
+
+pub mod netpol;
+pub mod pan;
+pub mod pss;
+pub mod rbac;

@@ -1,0 +1,10 @@
+//! `kubepci pan`: placeholder until its owner fills it in.
+
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("`kubepci pan` is not implemented yet")
+}

@@ -1,0 +1,13 @@
+//! Pure data model shared by every kubepci stage: Kubernetes objects (typed with k8s-openapi
+//! where a check reads them, generic otherwise), where each object came from, and label-selector
+//! semantics. No I/O lives here.
+
+mod location;
+mod object;
+mod pod_template;
+pub mod selector;
+
+pub use k8s_openapi;
+pub use location::SourceLoc;
+pub use object::{DecodeError, GenericObject, Object, ObjectRef, Resource, decode_value};
+pub use pod_template::PodTemplate;

@@ -1,0 +1,305 @@
+use std::collections::BTreeMap;
+use std::fmt;
+
+use k8s_openapi::api::admissionregistration::v1::{
+    MutatingWebhookConfiguration, ValidatingWebhookConfiguration,
+};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Namespace, Node, PersistentVolumeClaim, Pod, ReplicationController, Secret,
+    Service, ServiceAccount,
+};
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::SourceLoc;
+
+/// Any object kubepci did not type: CRDs, kinds no check reads, removed beta APIs. Kept (and
+/// counted) so that nothing in the input is silently dropped, and so that content scanners
+/// (card data) can still walk its fields.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GenericObject {
+    pub api_version: String,
+    pub kind: String,
+    pub metadata: ObjectMeta,
+    /// The object without `apiVersion`, `kind` and `metadata`.
+    pub body: serde_json::Map<String, Value>,
+}
+
+macro_rules! resources {
+    ($( $variant:ident : $ty:ty , groups = [$($group:literal),*] ; )*) => {
+        /// One Kubernetes object. Kinds that checks read are typed; the rest are generic.
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum Resource {
+            $( $variant(Box<$ty>), )*
+            Generic(Box<GenericObject>),
+        }
+
+        impl Resource {
+            pub fn metadata(&self) -> &ObjectMeta {
+                match self {
+                    $( Resource::$variant(o) => &o.metadata, )*
+                    Resource::Generic(o) => &o.metadata,
+                }
+            }
+
+            pub fn kind(&self) -> &str {
+                match self {
+                    $( Resource::$variant(_) => <$ty as k8s_openapi::Resource>::KIND, )*
+                    Resource::Generic(o) => &o.kind,
+                }
+            }
+
+            /// Decode a typed resource when `(group, kind)` is one kubepci types.
+            /// Returns `Ok(None)` for kinds that stay generic.
+            fn decode_typed(group: &str, kind: &str, value: &mut Value) -> Result<Option<Resource>, DecodeError> {
+                match kind {
+                    $( stringify!($variant) if [$($group),*].contains(&group) => {
+                        // Older API versions of the same kind share the schema fields checks
+                        // read; normalise so the typed decoder accepts them.
+                        if let Value::Object(map) = value {
+                            map.insert("apiVersion".into(), Value::String(<$ty as k8s_openapi::Resource>::API_VERSION.into()));
+                        }
+                        let typed: $ty = decode_with_path(value)?;
+                        Ok(Some(Resource::$variant(Box::new(typed))))
+                    } )*
+                    _ => Ok(None),
+                }
+            }
+        }
+    };
+}
+
+resources! {
+    Namespace: Namespace, groups = [""];
+    Pod: Pod, groups = [""];
+    ReplicationController: ReplicationController, groups = [""];
+    Service: Service, groups = [""];
+    ConfigMap: ConfigMap, groups = [""];
+    Secret: Secret, groups = [""];
+    ServiceAccount: ServiceAccount, groups = [""];
+    Node: Node, groups = [""];
+    PersistentVolumeClaim: PersistentVolumeClaim, groups = [""];
+    Deployment: Deployment, groups = ["apps", "extensions"];
+    ReplicaSet: ReplicaSet, groups = ["apps", "extensions"];
+    StatefulSet: StatefulSet, groups = ["apps"];
+    DaemonSet: DaemonSet, groups = ["apps", "extensions"];
+    Job: Job, groups = ["batch"];
+    CronJob: CronJob, groups = ["batch"];
+    Ingress: Ingress, groups = ["networking.k8s.io"];
+    NetworkPolicy: NetworkPolicy, groups = ["networking.k8s.io", "extensions"];
+    Role: Role, groups = ["rbac.authorization.k8s.io"];
+    ClusterRole: ClusterRole, groups = ["rbac.authorization.k8s.io"];
+    RoleBinding: RoleBinding, groups = ["rbac.authorization.k8s.io"];
+    ClusterRoleBinding: ClusterRoleBinding, groups = ["rbac.authorization.k8s.io"];
+    ValidatingWebhookConfiguration: ValidatingWebhookConfiguration, groups = ["admissionregistration.k8s.io"];
+    MutatingWebhookConfiguration: MutatingWebhookConfiguration, groups = ["admissionregistration.k8s.io"];
+}
+
+/// An object plus where it came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Object {
+    pub loc: SourceLoc,
+    /// `apiVersion` exactly as written in the input.
+    pub api_version: String,
+    pub resource: Resource,
+}
+
+impl Object {
+    pub fn kind(&self) -> &str {
+        self.resource.kind()
+    }
+    pub fn metadata(&self) -> &ObjectMeta {
+        self.resource.metadata()
+    }
+    pub fn name(&self) -> &str {
+        self.metadata().name.as_deref().unwrap_or("")
+    }
+    pub fn namespace(&self) -> Option<&str> {
+        self.metadata().namespace.as_deref()
+    }
+    pub fn labels(&self) -> &BTreeMap<String, String> {
+        static EMPTY: BTreeMap<String, String> = BTreeMap::new();
+        self.metadata().labels.as_ref().unwrap_or(&EMPTY)
+    }
+    pub fn annotations(&self) -> &BTreeMap<String, String> {
+        static EMPTY: BTreeMap<String, String> = BTreeMap::new();
+        self.metadata().annotations.as_ref().unwrap_or(&EMPTY)
+    }
+    pub fn object_ref(&self) -> ObjectRef {
+        ObjectRef {
+            api_version: self.api_version.clone(),
+            kind: self.kind().to_string(),
+            namespace: self.namespace().map(str::to_string),
+            name: self.name().to_string(),
+        }
+    }
+}
+
+/// How reports name an object.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectRef {
+    pub api_version: String,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{}/{}/{}", self.kind, ns, self.name),
+            None => write!(f, "{}/{}", self.kind, self.name),
+        }
+    }
+}
+
+/// Why a document could not become an object. `path` is the field path inside the object
+/// (`spec.containers[0].ports[0].containerPort`), empty when the problem is the object as a whole.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodeError {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() || self.path == "." {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+fn decode_with_path<T: serde::de::DeserializeOwned>(value: &mut Value) -> Result<T, DecodeError> {
+    // Take the value: typed decoding consumes it, so no second copy of the object stays alive.
+    let owned = std::mem::take(value);
+    serde_path_to_error::deserialize(owned).map_err(|e| DecodeError {
+        path: e.path().to_string(),
+        message: e.inner().to_string(),
+    })
+}
+
+/// Split `apiVersion` into its group ("" for the core group) and version.
+pub fn split_api_version(api_version: &str) -> (&str, &str) {
+    match api_version.rsplit_once('/') {
+        Some((group, version)) => (group, version),
+        None => ("", api_version),
+    }
+}
+
+/// Turn one parsed document into an [`Object`]. The document must be a mapping with string
+/// `apiVersion` and `kind` (lists are unpacked by the source stage before this is called).
+pub fn decode_value(mut value: Value, loc: SourceLoc) -> Result<Object, DecodeError> {
+    let map = match &value {
+        Value::Object(map) => map,
+        Value::Null => return Err(DecodeError { path: String::new(), message: "empty document".into() }),
+        other => {
+            return Err(DecodeError {
+                path: String::new(),
+                message: format!("expected a Kubernetes object (a mapping), found {}", json_type(other)),
+            })
+        }
+    };
+    let field = |name: &str| -> Result<String, DecodeError> {
+        match map.get(name) {
+            Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+            Some(other) => Err(DecodeError {
+                path: name.into(),
+                message: format!("expected a non-empty string, found {}", json_type(other)),
+            }),
+            None => Err(DecodeError { path: name.into(), message: format!("missing field `{name}`") }),
+        }
+    };
+    let api_version = field("apiVersion")?;
+    let kind = field("kind")?;
+    let (group, _) = split_api_version(&api_version);
+    let resource = match Resource::decode_typed(group, &kind, &mut value)? {
+        Some(resource) => resource,
+        None => Resource::Generic(Box::new(decode_generic(value, api_version.clone(), kind)?)),
+    };
+    Ok(Object { loc, api_version, resource })
+}
+
+fn decode_generic(value: Value, api_version: String, kind: String) -> Result<GenericObject, DecodeError> {
+    let Value::Object(mut body) = value else { unreachable!("checked by decode_value") };
+    body.remove("apiVersion");
+    body.remove("kind");
+    let metadata = match body.remove("metadata") {
+        None | Some(Value::Null) => ObjectMeta::default(),
+        Some(mut meta) => decode_with_path(&mut meta).map_err(|e| DecodeError {
+            path: format!("metadata.{}", e.path).trim_end_matches('.').to_string(),
+            message: e.message,
+        })?,
+    };
+    Ok(GenericObject { api_version, kind, metadata, body })
+}
+
+pub(crate) fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn loc() -> SourceLoc {
+        SourceLoc::new("t.yaml", 1, 1)
+    }
+
+    #[test]
+    fn typed_and_generic_kinds() {
+        let pod = decode_value(json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"a"}}), loc()).unwrap();
+        assert!(matches!(pod.resource, Resource::Pod(_)));
+        assert_eq!(pod.object_ref().to_string(), "Pod/a/p");
+
+        let crd = decode_value(json!({"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w"},"spec":{"x":1}}), loc()).unwrap();
+        match &crd.resource {
+            Resource::Generic(g) => {
+                assert_eq!(g.kind, "Widget");
+                assert_eq!(g.body["spec"]["x"], 1);
+            }
+            other => panic!("expected generic, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn same_kind_in_a_foreign_group_stays_generic() {
+        let knative = decode_value(json!({"apiVersion":"serving.knative.dev/v1","kind":"Service","metadata":{"name":"s"}}), loc()).unwrap();
+        assert!(matches!(knative.resource, Resource::Generic(_)));
+    }
+
+    #[test]
+    fn legacy_group_is_typed_and_keeps_original_api_version() {
+        let d = decode_value(json!({"apiVersion":"extensions/v1beta1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{"containers":[]}}}}), loc()).unwrap();
+        assert!(matches!(d.resource, Resource::Deployment(_)));
+        assert_eq!(d.api_version, "extensions/v1beta1");
+    }
+
+    #[test]
+    fn errors_name_the_field_path() {
+        let err = decode_value(json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","ports":[{"containerPort":"eighty"}]}]}}), loc()).unwrap_err();
+        assert_eq!(err.path, "spec.containers[0].ports[0].containerPort");
+        let err = decode_value(json!({"kind":"Pod"}), loc()).unwrap_err();
+        assert_eq!(err.path, "apiVersion");
+        let err = decode_value(json!([1, 2]), loc()).unwrap_err();
+        assert!(err.message.contains("a list"));
+    }
+}

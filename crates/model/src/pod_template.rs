@@ -1,0 +1,72 @@
+use k8s_openapi::api::core::v1::PodSpec;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::{Object, Resource};
+
+/// The pod an object runs: a Pod itself, or the template of a workload controller.
+/// `metadata` is the pod's (or template's) metadata: its labels and annotations are what the
+/// running pods carry. Its namespace is the owning object's.
+#[derive(Clone, Copy, Debug)]
+pub struct PodTemplate<'a> {
+    pub metadata: &'a ObjectMeta,
+    pub spec: &'a PodSpec,
+    /// JSON path of the pod spec inside the object, for evidence (`spec.template.spec`).
+    pub spec_path: &'static str,
+}
+
+static EMPTY_META: ObjectMeta = ObjectMeta {
+    annotations: None,
+    creation_timestamp: None,
+    deletion_grace_period_seconds: None,
+    deletion_timestamp: None,
+    finalizers: None,
+    generate_name: None,
+    generation: None,
+    labels: None,
+    managed_fields: None,
+    name: None,
+    namespace: None,
+    owner_references: None,
+    resource_version: None,
+    self_link: None,
+    uid: None,
+};
+
+impl Object {
+    /// The pod template this object runs, if it is a Pod or a workload controller with a spec.
+    pub fn pod_template(&self) -> Option<PodTemplate<'_>> {
+        let (meta, spec, spec_path) = match &self.resource {
+            Resource::Pod(p) => (Some(&p.metadata), p.spec.as_ref(), "spec"),
+            Resource::Deployment(d) => {
+                let t = &d.spec.template;
+                (t.metadata.as_ref(), t.spec.as_ref(), "spec.template.spec")
+            }
+            Resource::ReplicaSet(r) => {
+                let t = r.spec.template.as_ref()?;
+                (t.metadata.as_ref(), t.spec.as_ref(), "spec.template.spec")
+            }
+            Resource::StatefulSet(s) => {
+                let t = &s.spec.template;
+                (t.metadata.as_ref(), t.spec.as_ref(), "spec.template.spec")
+            }
+            Resource::DaemonSet(d) => {
+                let t = &d.spec.template;
+                (t.metadata.as_ref(), t.spec.as_ref(), "spec.template.spec")
+            }
+            Resource::Job(j) => {
+                let t = &j.spec.as_ref()?.template;
+                (t.metadata.as_ref(), t.spec.as_ref(), "spec.template.spec")
+            }
+            Resource::CronJob(c) => {
+                let t = &c.spec.job_template.spec.as_ref()?.template;
+                (t.metadata.as_ref(), t.spec.as_ref(), "spec.jobTemplate.spec.template.spec")
+            }
+            Resource::ReplicationController(r) => {
+                let t = r.spec.as_ref()?.template.as_ref()?;
+                (t.metadata.as_ref(), t.spec.as_ref(), "spec.template.spec")
+            }
+            _ => return None,
+        };
+        Some(PodTemplate { metadata: meta.unwrap_or(&EMPTY_META), spec: spec?, spec_path })
+    }
+}
