@@ -1,0 +1,87 @@
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use kubepci_model::SourceLoc;
+
+use crate::LoadError;
+
+/// Decompressed inputs larger than this are refused (gzip bombs).
+const MAX_DECOMPRESSED_BYTES: u64 = 2 << 30;
+
+/// One input file's name (as given, or `-` for stdin) and content.
+#[derive(Clone, Debug)]
+pub struct Input {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+fn is_manifest_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let name = name.strip_suffix(".gz").unwrap_or(name);
+    [".yaml", ".yml", ".json"].iter().any(|ext| name.ends_with(ext))
+}
+
+/// Expand paths into inputs: `-` reads stdin; directories are walked recursively, sorted,
+/// without following symlinked directories; explicit files are read whatever their extension.
+pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<Input>, Vec<LoadError>) {
+    let mut inputs = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            let mut bytes = Vec::new();
+            match std::io::stdin().lock().read_to_end(&mut bytes) {
+                Ok(_) => inputs.push(Input { name: "-".into(), bytes }),
+                Err(e) => errors.push(file_error("-", format!("cannot read stdin: {e}"))),
+            }
+            continue;
+        }
+        let mut files = Vec::new();
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => walk(path, &mut files, &mut errors),
+            Ok(_) => files.push(path.clone()),
+            Err(e) => errors.push(file_error(&path.display().to_string(), format!("cannot read: {e}"))),
+        }
+        for file in files {
+            let name = file.display().to_string();
+            match std::fs::read(&file) {
+                Ok(bytes) => inputs.push(Input { name, bytes }),
+                Err(e) => errors.push(file_error(&name, format!("cannot read: {e}"))),
+            }
+        }
+    }
+    (inputs, errors)
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<LoadError>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            errors.push(file_error(&dir.display().to_string(), format!("cannot read directory: {e}")));
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+        if meta.is_dir() {
+            walk(&path, files, errors);
+        } else if is_manifest_file(&path) && (meta.is_file() || std::fs::metadata(&path).is_ok_and(|m| m.is_file())) {
+            files.push(path);
+        }
+    }
+}
+
+fn file_error(name: &str, message: String) -> LoadError {
+    LoadError { loc: SourceLoc::new(name, 0, 0), message }
+}
+
+pub(crate) fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    let mut decoder = flate2::read::GzDecoder::new(bytes).take(MAX_DECOMPRESSED_BYTES + 1);
+    decoder.read_to_end(&mut out).map_err(|e| format!("cannot decompress gzip input: {e}"))?;
+    if out.len() as u64 > MAX_DECOMPRESSED_BYTES {
+        return Err(format!("gzip input expands beyond {} bytes; refused", MAX_DECOMPRESSED_BYTES));
+    }
+    Ok(out)
+}

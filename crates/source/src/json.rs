@@ -1,0 +1,128 @@
+use std::sync::Arc;
+
+use kubepci_model::SourceLoc;
+use rayon::prelude::*;
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::yaml::{decode, decode_item, expand};
+use crate::{LoadError, PARSER_PANIC, Parsed, guarded, list_item_kind};
+
+pub(crate) fn looks_like_json(bytes: &[u8]) -> bool {
+    matches!(bytes.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{' | b'['))
+}
+
+/// Line starts of a buffer, to turn byte offsets into line:column without rescanning.
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(bytes: &[u8]) -> Self {
+        let mut starts = vec![0];
+        starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
+        Lines(starts)
+    }
+    fn locate(&self, offset: usize) -> (u32, u32) {
+        let idx = self.0.partition_point(|&s| s <= offset).saturating_sub(1);
+        (idx as u32 + 1, (offset - self.0[idx]) as u32 + 1)
+    }
+}
+
+/// The envelope of a list, read without parsing its items.
+#[derive(Deserialize)]
+struct ListProbe<'a> {
+    kind: Option<String>,
+    #[serde(rename = "apiVersion")]
+    api_version: Option<String>,
+    #[serde(borrow)]
+    items: Option<Vec<&'a RawValue>>,
+}
+
+/// Parse one or more concatenated JSON values. Lists (`kind: List`, `PodList` …) and top-level
+/// arrays are split into items that are parsed in parallel, each with its own line number.
+pub(crate) fn parse_stream(file: &Arc<str>, bytes: &[u8]) -> Vec<Parsed> {
+    let lines = Lines::new(bytes);
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let (line, column) = lines.locate(e.valid_up_to());
+            return vec![Err(LoadError { loc: SourceLoc::new(file.clone(), line, column), message: "invalid UTF-8 (JSON input must be UTF-8)".into() })];
+        }
+    };
+    let loc_at = |offset: usize| {
+        let (line, column) = lines.locate(offset);
+        SourceLoc::new(file.clone(), line, column)
+    };
+    let mut out = Vec::new();
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
+    loop {
+        let before = stream.byte_offset();
+        match stream.next() {
+            None => break,
+            Some(Ok(raw)) => {
+                let offset = raw.get().as_ptr() as usize - text.as_ptr() as usize;
+                out.extend(parse_value(raw, offset, text, &loc_at));
+            }
+            Some(Err(e)) => {
+                // A syntax error leaves no safe point to resume a JSON stream: report it and
+                // stop this file.
+                let loc = if e.line() == 0 { loc_at(before) } else { SourceLoc::new(file.clone(), e.line() as u32, e.column() as u32) };
+                out.push(Err(LoadError { loc, message: clean_json_error(&e) }));
+                break;
+            }
+        }
+    }
+    out
+}
+
+fn parse_value(raw: &RawValue, offset: usize, text: &str, loc_at: &(dyn Fn(usize) -> SourceLoc + Sync)) -> Vec<Parsed> {
+    let s = raw.get();
+    let item_offset = |item: &RawValue| item.get().as_ptr() as usize - text.as_ptr() as usize;
+    if s.starts_with('[') {
+        return match serde_json::from_str::<Vec<&RawValue>>(s) {
+            Ok(items) => items.par_iter().map(|item| parse_one(item, None, None, loc_at(item_offset(item)))).collect(),
+            Err(e) => vec![Err(json_error(&e, offset, loc_at))],
+        };
+    }
+    if let Ok(ListProbe { kind: Some(kind), api_version, items: Some(items) }) = serde_json::from_str::<ListProbe>(s)
+        && kind.ends_with("List")
+    {
+        let item_kind = list_item_kind(&kind);
+        return items
+            .par_iter()
+            .map(|item| parse_one(item, item_kind, api_version.as_deref(), loc_at(item_offset(item))))
+            .collect();
+    }
+    match guarded(|| serde_json::from_str::<Value>(s).map_err(Some), || None) {
+        Ok(value) => expand(value, loc_at(offset)),
+        Err(Some(e)) => vec![Err(json_error(&e, offset, loc_at))],
+        Err(None) => vec![Err(LoadError { loc: loc_at(offset), message: PARSER_PANIC.into() })],
+    }
+}
+
+fn parse_one(raw: &RawValue, kind: Option<&str>, api_version: Option<&str>, loc: SourceLoc) -> Parsed {
+    match serde_json::from_str::<Value>(raw.get()) {
+        Ok(value) if kind.is_some() => decode_item(value, kind, api_version, loc),
+        Ok(value) => decode(value, loc),
+        Err(e) => Err(LoadError { loc, message: clean_json_error(&e) }),
+    }
+}
+
+/// Errors inside a value parsed on its own are relative to its first byte.
+fn json_error(e: &serde_json::Error, offset: usize, loc_at: &dyn Fn(usize) -> SourceLoc) -> LoadError {
+    let start = loc_at(offset);
+    let loc = match (e.line(), e.column()) {
+        (0, _) => start,
+        (1, c) => SourceLoc::new(start.file.clone(), start.line, start.column + c as u32 - 1),
+        (l, c) => SourceLoc::new(start.file.clone(), start.line + l as u32 - 1, c as u32),
+    };
+    LoadError { loc, message: clean_json_error(e) }
+}
+
+fn clean_json_error(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}

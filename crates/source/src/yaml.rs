@@ -1,0 +1,101 @@
+use std::sync::Arc;
+
+use kubepci_model::SourceLoc;
+use rayon::prelude::*;
+use serde_json::Value;
+
+use crate::split::{MAX_FLOW_DEPTH, excessive_flow_depth, first_content_line, is_blank, split_documents};
+use crate::{LoadError, MAX_DOCUMENT_BYTES, Parsed, guarded, list_item_kind};
+
+/// Parse a YAML stream: split into documents, parse each in parallel.
+pub(crate) fn parse_stream(file: &Arc<str>, bytes: &[u8]) -> Vec<Parsed> {
+    let docs: Vec<_> = split_documents(bytes).into_iter().filter(|d| !is_blank(d.text)).collect();
+    docs.par_iter()
+        .flat_map_iter(|doc| {
+            let loc = SourceLoc::new(file.clone(), doc.first_line + first_content_line(doc.text) - 1, 1);
+            parse_document(file, doc.text, doc.first_line, loc)
+        })
+        .collect()
+}
+
+fn parse_document(file: &Arc<str>, text: &[u8], first_line: u32, loc: SourceLoc) -> Vec<Parsed> {
+    let err = |line: u32, column: u32, message: String| {
+        vec![Err(LoadError { loc: SourceLoc::new(file.clone(), line, column), message })]
+    };
+    if text.len() > MAX_DOCUMENT_BYTES {
+        return err(loc.line, 1, format!("document of {} bytes exceeds the {} byte limit", text.len(), MAX_DOCUMENT_BYTES));
+    }
+    let text = match std::str::from_utf8(text) {
+        Ok(t) => t,
+        Err(e) => {
+            let (line, column) = line_col(text, e.valid_up_to());
+            return err(first_line + line - 1, column, "invalid UTF-8 (YAML input must be UTF-8)".into());
+        }
+    };
+    if let Some(at) = excessive_flow_depth(text.as_bytes()) {
+        let (line, column) = line_col(text.as_bytes(), at);
+        return err(first_line + line - 1, column, format!("nesting deeper than {MAX_FLOW_DEPTH} levels; refused"));
+    }
+    let parsed = guarded(|| yaml_serde::from_str::<Value>(text).map_err(Some), || None);
+    match parsed {
+        Ok(value) => expand(value, loc),
+        Err(Some(e)) => match e.location() {
+            Some(l) => err(first_line + l.line() as u32 - 1, l.column() as u32 + 1, clean_yaml_error(&e.to_string())),
+            None => err(loc.line, 1, clean_yaml_error(&e.to_string())),
+        },
+        Err(None) => err(loc.line, 1, crate::PARSER_PANIC.into()),
+    }
+}
+
+/// yaml errors end with " at line L column C"; the location is reported separately.
+fn clean_yaml_error(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// 1-based line and column of a byte offset.
+pub(crate) fn line_col(text: &[u8], offset: usize) -> (u32, u32) {
+    let before = &text[..offset.min(text.len())];
+    let line = memchr::memchr_iter(b'\n', before).count() as u32 + 1;
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+    (line, (offset - line_start) as u32 + 1)
+}
+
+/// One parsed document becomes one object, or one per item when it is a list.
+pub(crate) fn expand(value: Value, loc: SourceLoc) -> Vec<Parsed> {
+    match value {
+        Value::Object(mut map) if is_list(&map) => {
+            let Some(Value::Array(items)) = map.remove("items") else { unreachable!("is_list checked items") };
+            let kind = map.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+            let api_version = map.get("apiVersion").and_then(Value::as_str).map(str::to_string);
+            items
+                .into_iter()
+                .map(|item| decode_item(item, list_item_kind(&kind), api_version.as_deref(), loc.clone()))
+                .collect()
+        }
+        Value::Null => vec![],
+        other => vec![decode(other, loc)],
+    }
+}
+
+pub(crate) fn is_list(map: &serde_json::Map<String, Value>) -> bool {
+    map.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List")) && matches!(map.get("items"), Some(Value::Array(_)))
+}
+
+/// A list item: typed lists (`PodList`) omit kind and apiVersion on their items.
+pub(crate) fn decode_item(mut item: Value, kind: Option<&str>, api_version: Option<&str>, loc: SourceLoc) -> Parsed {
+    if let (Value::Object(map), Some(kind)) = (&mut item, kind) {
+        map.entry("kind").or_insert_with(|| Value::String(kind.into()));
+        if let Some(v) = api_version {
+            map.entry("apiVersion").or_insert_with(|| Value::String(v.into()));
+        }
+    }
+    decode(item, loc)
+}
+
+pub(crate) fn decode(value: Value, loc: SourceLoc) -> Parsed {
+    let err_loc = loc.clone();
+    kubepci_model::decode_value(value, loc).map_err(|e| LoadError { loc: err_loc, message: e.to_string() })
+}
