@@ -1,1 +1,251 @@
-//! placeholder
+//! Inventory: the objects of one assessment, indexed by kind, namespace and name, with
+//! workloads resolved to their top owner and every namespace and workload classified into a
+//! PCI DSS scope. Built once from the source stage's objects; read by every analysis.
+
+pub mod config;
+pub mod scope;
+
+use std::collections::{BTreeMap, HashMap};
+
+use kubepci_model::selector::Selector;
+use kubepci_model::{Object, PodTemplate, Resource};
+
+pub use config::Config;
+pub use scope::{SCOPE_LABEL, Scope, ScopeDecision};
+
+/// Kinds that live outside namespaces (typed ones, plus well-known generic ones).
+const CLUSTER_SCOPED: &[&str] = &[
+    "Namespace", "Node", "ClusterRole", "ClusterRoleBinding", "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration", "PersistentVolume", "StorageClass", "CustomResourceDefinition",
+    "PriorityClass", "IngressClass", "RuntimeClass", "CSIDriver", "APIService",
+    "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "AdminNetworkPolicy",
+    "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy", "CertificateSigningRequest",
+    "PodSecurityPolicy", "ClusterIssuer", "ClusterPolicy",
+];
+
+/// A namespace seen in the input, declared or only referenced.
+#[derive(Clone, Debug)]
+pub struct NamespaceInfo {
+    pub name: String,
+    /// The Namespace object, when the input contains it.
+    pub object: Option<usize>,
+    pub labels: BTreeMap<String, String>,
+    pub scope: ScopeDecision,
+}
+
+/// Something that runs pods, reported once at its top owner: a Deployment, not its ReplicaSets
+/// and Pods; a bare Pod when nothing owns it (or its owner is not in the input).
+#[derive(Clone, Debug)]
+pub struct Workload {
+    /// Index of the top owner in [`Inventory::objects`].
+    pub object: usize,
+    /// Pods (and intermediate controllers) in the input that run under this workload.
+    pub members: Vec<usize>,
+    pub scope: ScopeDecision,
+}
+
+pub struct Inventory {
+    pub objects: Vec<Object>,
+    pub config: Config,
+    by_kind: HashMap<String, Vec<usize>>,
+    by_name: HashMap<(String, String, String), usize>,
+    namespaces: BTreeMap<String, NamespaceInfo>,
+    workloads: Vec<Workload>,
+    /// For each object, the index of the workload it runs as.
+    workload_by_object: Vec<Option<u32>>,
+}
+
+impl Inventory {
+    pub fn build(mut objects: Vec<Object>, config: Config) -> Inventory {
+        let default_ns = config.default_namespace().to_string();
+        for o in &mut objects {
+            if o.namespace().is_none() && is_namespaced(&o.resource) {
+                set_namespace(&mut o.resource, &default_ns);
+            }
+        }
+        let mut by_kind: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_name = HashMap::new();
+        for (i, o) in objects.iter().enumerate() {
+            by_kind.entry(o.kind().to_string()).or_default().push(i);
+            by_name.entry((o.kind().to_string(), o.namespace().unwrap_or("").to_string(), o.name().to_string())).or_insert(i);
+        }
+        let mut inv = Inventory { objects, config, by_kind, by_name, namespaces: BTreeMap::new(), workloads: Vec::new(), workload_by_object: Vec::new() };
+        inv.namespaces = inv.collect_namespaces();
+        inv.workloads = inv.collect_workloads();
+        inv.workload_by_object = vec![None; inv.objects.len()];
+        for (wi, w) in inv.workloads.iter().enumerate() {
+            for &i in std::iter::once(&w.object).chain(&w.members) {
+                inv.workload_by_object[i] = Some(wi as u32);
+            }
+        }
+        inv
+    }
+
+    pub fn of_kind(&self, kind: &str) -> impl Iterator<Item = &Object> + '_ {
+        self.by_kind.get(kind).into_iter().flatten().map(|&i| &self.objects[i])
+    }
+
+    pub fn indices_of_kind(&self, kind: &str) -> &[usize] {
+        self.by_kind.get(kind).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn get(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<&Object> {
+        self.by_name.get(&(kind.to_string(), namespace.unwrap_or("").to_string(), name.to_string())).map(|&i| &self.objects[i])
+    }
+
+    pub fn namespaces(&self) -> impl Iterator<Item = &NamespaceInfo> {
+        self.namespaces.values()
+    }
+
+    pub fn namespace(&self, name: &str) -> Option<&NamespaceInfo> {
+        self.namespaces.get(name)
+    }
+
+    pub fn namespace_scope(&self, name: &str) -> Scope {
+        self.namespaces.get(name).map_or(Scope::Unclassified, |n| n.scope.scope)
+    }
+
+    pub fn workloads(&self) -> &[Workload] {
+        &self.workloads
+    }
+
+    /// The workload an object runs as (itself when it is a top owner).
+    pub fn workload_of(&self, index: usize) -> Option<&Workload> {
+        self.workload_by_object.get(index).copied().flatten().map(|wi| &self.workloads[wi as usize])
+    }
+
+    /// Scope of any object: its workload's for pod-running objects, else its namespace's;
+    /// cluster-scoped objects are always assessed and report `Unclassified` here.
+    pub fn object_scope(&self, index: usize) -> Scope {
+        let o = &self.objects[index];
+        if o.pod_template().is_some()
+            && let Some(w) = self.workload_of(index)
+        {
+            return w.scope.scope;
+        }
+        o.namespace().map_or(Scope::Unclassified, |ns| self.namespace_scope(ns))
+    }
+
+    pub fn pod_template(&self, w: &Workload) -> Option<PodTemplate<'_>> {
+        self.objects[w.object].pod_template()
+    }
+
+    fn collect_namespaces(&self) -> BTreeMap<String, NamespaceInfo> {
+        let mut out: BTreeMap<String, NamespaceInfo> = BTreeMap::new();
+        for &i in self.indices_of_kind("Namespace") {
+            let o = &self.objects[i];
+            out.insert(o.name().to_string(), NamespaceInfo { name: o.name().to_string(), object: Some(i), labels: o.labels().clone(), scope: ScopeDecision::unclassified() });
+        }
+        for o in &self.objects {
+            if let Some(ns) = o.namespace() {
+                out.entry(ns.to_string()).or_insert_with(|| NamespaceInfo { name: ns.to_string(), object: None, labels: BTreeMap::new(), scope: ScopeDecision::unclassified() });
+            }
+        }
+        for info in out.values_mut() {
+            info.scope = self.classify_namespace(&info.name, &info.labels);
+        }
+        out
+    }
+
+    fn classify_namespace(&self, name: &str, labels: &BTreeMap<String, String>) -> ScopeDecision {
+        if let Some(v) = labels.get(SCOPE_LABEL) {
+            return match Scope::parse(v) {
+                Some(scope) => ScopeDecision { scope, reason: format!("namespace label {SCOPE_LABEL}={v}") },
+                None => ScopeDecision { scope: Scope::Unclassified, reason: format!("namespace label {SCOPE_LABEL}={v} is not one of cde, connected, security, out") },
+            };
+        }
+        for (scope, rule) in self.config.scope.rules() {
+            if rule.namespaces.iter().any(|n| n == name) {
+                return ScopeDecision { scope, reason: format!("kubepci.yaml scope.{scope}.namespaces") };
+            }
+        }
+        ScopeDecision::unclassified()
+    }
+
+    fn classify_workload(&self, o: &Object, template_labels: &BTreeMap<String, String>) -> ScopeDecision {
+        let own = o.labels().get(SCOPE_LABEL).or_else(|| template_labels.get(SCOPE_LABEL));
+        if let Some(v) = own
+            && let Some(scope) = Scope::parse(v)
+        {
+            return ScopeDecision { scope, reason: format!("workload label {SCOPE_LABEL}={v}") };
+        }
+        let ns = o.namespace().unwrap_or("");
+        for (scope, rule) in self.config.scope.rules() {
+            for ws in &rule.workloads {
+                if ws.namespace.as_deref().is_some_and(|n| n != ns) {
+                    continue;
+                }
+                if Selector::from_label_selector(&ws.selector).is_ok_and(|s| s.matches(template_labels)) {
+                    return ScopeDecision { scope, reason: format!("kubepci.yaml scope.{scope}.workloads selector") };
+                }
+            }
+        }
+        match self.namespaces.get(ns) {
+            Some(n) if n.scope.scope != Scope::Unclassified => ScopeDecision { scope: n.scope.scope, reason: format!("namespace {ns}: {}", n.scope.reason) },
+            _ => ScopeDecision::unclassified(),
+        }
+    }
+
+    fn owner_index(&self, o: &Object) -> Option<usize> {
+        let refs = o.metadata().owner_references.as_ref()?;
+        let owner = refs.iter().find(|r| r.controller == Some(true)).or_else(|| refs.first())?;
+        self.by_name.get(&(owner.kind.clone(), o.namespace().unwrap_or("").to_string(), owner.name.clone())).copied()
+    }
+
+    fn collect_workloads(&self) -> Vec<Workload> {
+        let mut top_of: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (i, o) in self.objects.iter().enumerate() {
+            if o.pod_template().is_none() {
+                continue;
+            }
+            // Walk up present owners that run pods (bounded against reference cycles).
+            let mut top = i;
+            for _ in 0..8 {
+                match self.owner_index(&self.objects[top]) {
+                    Some(owner) if owner != top && self.objects[owner].pod_template().is_some() => top = owner,
+                    _ => break,
+                }
+            }
+            let members = top_of.entry(top).or_default();
+            if top != i {
+                members.push(i);
+            }
+        }
+        top_of
+            .into_iter()
+            .map(|(object, members)| {
+                let o = &self.objects[object];
+                let labels = o.pod_template().and_then(|t| t.metadata.labels.clone()).unwrap_or_default();
+                Workload { object, members, scope: self.classify_workload(o, &labels) }
+            })
+            .collect()
+    }
+}
+
+fn is_namespaced(r: &Resource) -> bool {
+    match r {
+        Resource::Generic(_) => false, // unknown scope: keep what the input says
+        other => !CLUSTER_SCOPED.contains(&other.kind()),
+    }
+}
+
+/// Whether a kind is cluster-scoped (for kinds kubepci knows).
+pub fn is_cluster_scoped_kind(kind: &str) -> bool {
+    CLUSTER_SCOPED.contains(&kind)
+}
+
+fn set_namespace(r: &mut Resource, ns: &str) {
+    macro_rules! set {
+        ($($v:ident),*) => {
+            match r {
+                $( Resource::$v(o) => o.metadata.namespace = Some(ns.to_string()), )*
+                _ => {}
+            }
+        };
+    }
+    set!(Pod, ReplicationController, Service, ConfigMap, Secret, ServiceAccount, PersistentVolumeClaim, Deployment,
+        ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, Ingress, NetworkPolicy, Role, RoleBinding);
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,232 @@
+//! `kubepci.yaml`: the user's statement of scope, approvals and exceptions. Every key is
+//! documented in `docs/config.md`; unknown keys are rejected so a typo cannot silently weaken
+//! an assessment.
+
+use std::collections::BTreeMap;
+
+use kubepci_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use serde::{Deserialize, Serialize};
+
+use crate::scope::Scope;
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    /// Namespace given to namespaced objects that do not name one (as `kubectl apply` would).
+    pub default_namespace: Option<String>,
+    pub scope: ScopeConfig,
+    /// Image registries (prefixes such as `registry.example.com/` or `ghcr.io/acme/`) that CDE
+    /// workloads may pull from.
+    pub approved_registries: Vec<String>,
+    /// Subjects approved for privileged access (cluster-admin, secret readers, exec).
+    pub approved_subjects: Vec<SubjectRef>,
+    /// Network flows across the CDE boundary that have a documented business need.
+    pub approved_flows: Vec<ApprovedFlow>,
+    pub checks: ChecksConfig,
+    pub exceptions: Vec<Exception>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScopeConfig {
+    pub cde: ScopeRule,
+    pub connected: ScopeRule,
+    pub security: ScopeRule,
+    pub out: ScopeRule,
+}
+
+impl ScopeConfig {
+    pub fn rules(&self) -> [(Scope, &ScopeRule); 4] {
+        [(Scope::Cde, &self.cde), (Scope::Connected, &self.connected), (Scope::Security, &self.security), (Scope::Out, &self.out)]
+    }
+}
+
+/// Namespaces (exact names) and workload selectors that belong to one scope class.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScopeRule {
+    pub namespaces: Vec<String>,
+    pub workloads: Vec<WorkloadSelector>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct WorkloadSelector {
+    /// Namespace the workloads are in; absent means any namespace.
+    pub namespace: Option<String>,
+    /// Selector over the pod template labels.
+    pub selector: LabelSelector,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SubjectRef {
+    /// `User`, `Group` or `ServiceAccount`.
+    pub kind: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct ApprovedFlow {
+    /// `namespace/workload`, `namespace/*`, or an IP range in CIDR form.
+    pub from: String,
+    pub to: String,
+    /// `TCP/443` style entries; empty means any port.
+    pub ports: Vec<String>,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct ChecksConfig {
+    /// Check ids that are not run.
+    pub disable: Vec<String>,
+    /// Per-check changes of severity or PCI DSS mapping.
+    pub overrides: BTreeMap<String, CheckOverride>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct CheckOverride {
+    pub severity: Option<String>,
+    pub requirements: Option<Vec<String>>,
+}
+
+/// An accepted risk: matching failures are reported as `excepted` (not `fail`) until `expires`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Exception {
+    pub check: String,
+    /// `Kind/namespace/name` or `Kind/name`; `*` matches any run of characters.
+    pub object: String,
+    pub reason: String,
+    pub approved_by: String,
+    pub ticket: Option<String>,
+    /// `YYYY-MM-DD`; after this date the exception no longer applies.
+    pub expires: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Parse `kubepci.yaml` text; `name` is used in error messages.
+    pub fn from_yaml(name: &str, text: &str) -> Result<Config, ConfigError> {
+        if text.trim().is_empty() {
+            return Ok(Config::default());
+        }
+        let config: Config = yaml_serde::from_str(text).map_err(|e| {
+            let at = e.location().map(|l| format!(":{}:{}", l.line(), l.column() + 1)).unwrap_or_default();
+            ConfigError(format!("{name}{at}: {e}"))
+        })?;
+        for ex in &config.exceptions {
+            if let Some(date) = &ex.expires
+                && !is_iso_date(date)
+            {
+                return Err(ConfigError(format!("{name}: exception for {} on {}: expires must be YYYY-MM-DD, got {date:?}", ex.check, ex.object)));
+            }
+        }
+        Ok(config)
+    }
+
+    pub fn default_namespace(&self) -> &str {
+        self.default_namespace.as_deref().unwrap_or("default")
+    }
+
+    pub fn subject_approved(&self, kind: &str, name: &str, namespace: Option<&str>) -> bool {
+        self.approved_subjects.iter().any(|s| {
+            s.kind == kind && s.name == name && (s.namespace.is_none() || s.namespace.as_deref() == namespace)
+        })
+    }
+
+    pub fn registry_approved(&self, image: &str) -> bool {
+        self.approved_registries.iter().any(|r| image.starts_with(r.as_str()))
+    }
+}
+
+pub(crate) fn is_iso_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10 && b[4] == b'-' && b[7] == b'-' && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+/// Glob match with `*` only, as exceptions use.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let mut rest = text;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            let Some(r) = rest.strip_prefix(part) else { return false };
+            rest = r;
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            match rest.find(part) {
+                Some(at) => rest = &rest[at + part.len()..],
+                None => return false,
+            }
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_full_config() {
+        let c = Config::from_yaml(
+            "kubepci.yaml",
+            r#"
+scope:
+  cde:
+    namespaces: [payments]
+    workloads:
+      - namespace: shared
+        selector: {matchLabels: {app: tokenizer}}
+  security: {namespaces: [kube-system]}
+approvedRegistries: [registry.example.com/]
+approvedSubjects: [{kind: Group, name: platform-admins}]
+checks:
+  disable: [KPCI-EXAMPLE]
+  overrides: {KPCI-OTHER: {severity: low}}
+exceptions:
+  - {check: KPCI-X, object: "Deployment/payments/*", reason: vendor image, approvedBy: CISO, expires: "2027-01-31"}
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.scope.cde.namespaces, ["payments"]);
+        assert!(c.registry_approved("registry.example.com/pay/api:1.0"));
+        assert!(!c.registry_approved("docker.io/library/nginx"));
+        assert!(c.subject_approved("Group", "platform-admins", None));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_dates_are_errors_with_position() {
+        let e = Config::from_yaml("k.yaml", "scope:\n  cdee: {}\n").unwrap_err();
+        assert!(e.0.starts_with("k.yaml:2:"), "{e}");
+        assert!(Config::from_yaml("k.yaml", "exceptions: [{check: a, object: b, expires: tomorrow}]").is_err());
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("Deployment/payments/*", "Deployment/payments/api"));
+        assert!(glob_match("*/api", "Deployment/payments/api"));
+        assert!(glob_match("a*b*c", "axxbyyc"));
+        assert!(!glob_match("a*b*c", "axxbyy"));
+        assert!(glob_match("exact", "exact"));
+    }
+}

@@ -1,0 +1,85 @@
+use super::*;
+
+fn inventory(yaml: &str, config: &str) -> Inventory {
+    let loaded = kubepci_source::load_bytes("t.yaml", yaml.as_bytes());
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    Inventory::build(loaded.objects, Config::from_yaml("c", config).unwrap())
+}
+
+const CLUSTER: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: payments, labels: {pci.kubepci.io/scope: cde}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: web}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: payments}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec: {containers: [{name: api, image: pay/api:1}]}
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: api-5d9
+  namespace: payments
+  ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: api, uid: u1, controller: true}]
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec: {containers: [{name: api, image: pay/api:1}]}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: api-5d9-x
+  namespace: payments
+  labels: {app: api}
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: api-5d9, uid: u2, controller: true}]
+spec: {containers: [{name: api, image: pay/api:1}]}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: orphan
+  namespace: web
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: gone, uid: u3, controller: true}]
+spec: {containers: [{name: c, image: nginx}]}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: no-namespace}
+"#;
+
+#[test]
+fn pods_are_reported_at_their_top_owner() {
+    let inv = inventory(CLUSTER, "");
+    let names: Vec<_> = inv.workloads().iter().map(|w| inv.objects[w.object].object_ref().to_string()).collect();
+    assert_eq!(names, ["Deployment/payments/api", "Pod/web/orphan"]);
+    assert_eq!(inv.workloads()[0].members.len(), 2);
+}
+
+#[test]
+fn scope_from_labels_config_and_default() {
+    let inv = inventory(CLUSTER, "scope: {connected: {namespaces: [web]}}");
+    assert_eq!(inv.namespace_scope("payments"), Scope::Cde);
+    assert_eq!(inv.namespace_scope("web"), Scope::Connected);
+    assert_eq!(inv.workloads()[0].scope.scope, Scope::Cde);
+    assert!(inv.workloads()[0].scope.reason.contains("namespace payments"));
+    assert_eq!(inv.namespace_scope("default"), Scope::Unclassified);
+    assert_eq!(inv.get("ConfigMap", Some("default"), "no-namespace").map(|o| o.name()), Some("no-namespace"));
+}
+
+#[test]
+fn workload_label_and_selector_override_namespace() {
+    let cfg = "scope: {out: {workloads: [{namespace: payments, selector: {matchLabels: {app: api}}}]}}";
+    let inv = inventory(CLUSTER, cfg);
+    assert_eq!(inv.workloads()[0].scope.scope, Scope::Out);
+}
