@@ -1,1 +1,187 @@
-//! placeholder
+//! Findings and their roll-up into a per-requirement PCI DSS status. This is the data every
+//! printer (terminal, JSON, SARIF, JUnit, …) renders; it holds no I/O.
+
+pub mod requirements;
+mod rollup;
+
+use std::fmt;
+use std::str::FromStr;
+
+use kubepci_model::{ObjectRef, SourceLoc};
+use serde::{Deserialize, Serialize};
+
+pub use rollup::{RequirementResult, rollup};
+
+/// How bad a failure is. Ordered, so `--fail-on high` means high or critical.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    #[default]
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown severity {s:?} (expected info, low, medium, high or critical)"))
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The outcome of one check on one object (or on the input as a whole).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Fail,
+    /// A failure covered by an unexpired exception in `kubepci.yaml`.
+    Excepted,
+    /// The input cannot decide the check (the reason says why). Never counted as a pass.
+    NotAssessed,
+    Pass,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Fail => "fail",
+            Status::Excepted => "excepted",
+            Status::NotAssessed => "not-assessed",
+            Status::Pass => "pass",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One observed fact behind a finding: a field path in the object and what it holds. Values
+/// are already redacted (no Secret values, card numbers masked).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+impl Evidence {
+    pub fn field(path: impl Into<String>, value: impl Into<String>) -> Self {
+        Evidence { path: path.into(), value: Some(value.into()) }
+    }
+    pub fn path(path: impl Into<String>) -> Self {
+        Evidence { path: path.into(), value: None }
+    }
+}
+
+/// The exception that turned a failure into `excepted`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppliedException {
+    pub reason: String,
+    pub approved_by: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The check id (`POD-001`).
+    pub check: String,
+    pub title: String,
+    pub status: Status,
+    pub severity: Severity,
+    pub requirements: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<ObjectRef>,
+    /// PCI scope class of the object (`cde`, `connected`, …) when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    pub message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<Evidence>,
+    pub remediation: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exception: Option<AppliedException>,
+}
+
+/// Where to look in the input.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Location {
+    pub file: String,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub line: u32,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub column: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl From<&SourceLoc> for Location {
+    fn from(l: &SourceLoc) -> Self {
+        Location { file: l.file.to_string(), line: l.line, column: l.column }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.column) {
+            (0, _) => write!(f, "{}", self.file),
+            (l, 0) => write!(f, "{}:{l}", self.file),
+            (l, c) => write!(f, "{}:{l}:{c}", self.file),
+        }
+    }
+}
+
+impl Finding {
+    /// Stable order for every output: status, then severity (worst first), check, object.
+    pub fn sort_key(&self) -> impl Ord + '_ {
+        (self.status, std::cmp::Reverse(self.severity), &self.check, &self.object, &self.location, &self.message)
+    }
+}
+
+/// Per-check counts, including passes that are not materialised as findings.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckSummary {
+    pub check: String,
+    pub title: String,
+    pub severity: Severity,
+    pub requirements: Vec<String>,
+    pub passed: usize,
+    pub failed: usize,
+    pub excepted: usize,
+    pub not_assessed: usize,
+}
+

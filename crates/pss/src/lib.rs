@@ -1,1 +1,74 @@
-//! placeholder
+//! Pod Security Standards evaluator with the semantics of the Kubernetes Pod Security
+//! Admission controller (`k8s.io/pod-security-admission`): the same controls (named by the
+//! upstream check ids), the same per-version behaviour, the same "restricted overrides
+//! baseline" rules, and the same verdict on every upstream fixture.
+//!
+//! ```
+//! use kubepci_pss::{evaluate, Level, Version};
+//! # use kubepci_model::{decode_value, SourceLoc};
+//! # let pod = decode_value(serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+//! #     "metadata": {"name": "p"}, "spec": {"containers": [{"name": "app", "image": "x",
+//! #     "securityContext": {"privileged": true}}]}}), SourceLoc::new("p.yaml", 1, 1)).unwrap();
+//! let template = pod.pod_template().unwrap();
+//! let eval = evaluate(&template, Level::Baseline, Version::latest());
+//! assert!(!eval.allowed);
+//! assert_eq!(eval.violations[0].control, "privileged");
+//! ```
+//!
+//! The evaluator is pure. [`batch`] adds the one impure convenience: load manifest paths
+//! and evaluate every pod template in them (what `kubepci pss` prints).
+
+pub mod batch;
+mod catalogue;
+mod checks;
+mod level;
+mod pod;
+
+use kubepci_model::PodTemplate;
+use serde::Serialize;
+
+pub use catalogue::{Control, control_by_id, controls};
+pub use level::{Level, MAX_POLICY_MINOR, ParseError, Version};
+
+/// One control the pod violates.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    /// The upstream check id (see [`controls`]).
+    pub control: &'static str,
+    /// The level the control belongs to (a restricted evaluation reports baseline controls too).
+    pub level: Level,
+    /// Admission-style message: `privileged (container "app" must not set securityContext.privileged=true)`.
+    pub reason: String,
+    /// Field paths inside the object, e.g. `spec.template.spec.containers[0].securityContext.privileged`.
+    pub fields: Vec<String>,
+}
+
+/// The verdict on one pod template.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Evaluation {
+    pub allowed: bool,
+    /// In admission order: baseline controls by id, then restricted controls by id.
+    pub violations: Vec<Violation>,
+}
+
+/// Evaluate a pod (or a workload's pod template) against a level at a policy version, as the
+/// admission controller would. `Privileged` allows everything.
+pub fn evaluate(pod: &PodTemplate<'_>, level: Level, version: Version) -> Evaluation {
+    let view = pod::Pod::new(pod);
+    let violations: Vec<Violation> = checks::active_checks(level, version.effective_minor())
+        .into_iter()
+        .filter_map(|(check, revision)| {
+            let finding = (revision.check)(&view)?;
+            let reason = if finding.detail.is_empty() {
+                finding.summary
+            } else {
+                format!("{} ({})", finding.summary, finding.detail)
+            };
+            Some(Violation { control: check.id, level: check.level, reason, fields: finding.fields })
+        })
+        .collect();
+    Evaluation { allowed: violations.is_empty(), violations }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,10 +1,106 @@
-//! `kubepci pan`: placeholder until its owner fills it in.
+//! `kubepci pan`: find card numbers (PANs) in files, directories, gzip files and stdin.
+//!
+//! `kubepci pan scan PATHS…|- [--format text|json|sarif] [--mask first6last4|last4]
+//! [--fail-on-found] [--threads N]`
+//!
+//! Exit codes: 0 = scan complete (and no real PAN found, or `--fail-on-found` not given);
+//! 1 = `--fail-on-found` and at least one PAN that is not a public test number was found
+//! (this wins over 2); 2 = usage error, or some input could not be read (the other inputs
+//! are still scanned and reported).
 
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(clap::Args, Debug)]
-pub struct Args {}
+use anyhow::Context;
+use kubepci_pan::MaskMode;
+use kubepci_pan::report::{ToolInfo, render_json, render_sarif, render_text};
+use kubepci_pan::scan::{ScanOptions, scan_paths};
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`kubepci pan` is not implemented yet")
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(subcommand)]
+    command: PanCommand,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum PanCommand {
+    /// Scan files, directories (recursively; .gz decompressed) or `-` (stdin) for card
+    /// numbers. Prints masked numbers only.
+    Scan(ScanArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ScanArgs {
+    /// Files, directories, or `-` for standard input.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// How much of each number to show.
+    #[arg(long, value_enum, default_value_t = Mask::First6last4)]
+    mask: Mask,
+    /// Exit with status 1 if any card number other than a public test number is found.
+    #[arg(long)]
+    fail_on_found: bool,
+    /// Files scanned in parallel (default: one per core).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum Format {
+    Text,
+    Json,
+    Sarif,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum Mask {
+    /// First six and last four digits.
+    #[value(name = "first6last4")]
+    First6last4,
+    /// Last four digits only.
+    #[value(name = "last4")]
+    Last4,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.command {
+        PanCommand::Scan(a) => scan(a),
+    }
+}
+
+fn scan(a: ScanArgs) -> anyhow::Result<ExitCode> {
+    let opts = ScanOptions {
+        mask: match a.mask {
+            Mask::First6last4 => MaskMode::First6Last4,
+            Mask::Last4 => MaskMode::Last4,
+        },
+        threads: a.threads,
+        ..ScanOptions::default()
+    };
+    let report = scan_paths(&a.paths, &opts);
+    let tool = ToolInfo { name: "kubepci", version: env!("CARGO_PKG_VERSION") };
+    let rendered = match a.format {
+        Format::Text => render_text(&report),
+        Format::Json => format!("{:#}\n", render_json(&report, tool)),
+        Format::Sarif => format!("{:#}\n", render_sarif(&report, tool)),
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(rendered.as_bytes()).context("writing the report")?;
+    stdout.flush().context("writing the report")?;
+    if !matches!(a.format, Format::Text) {
+        for e in &report.errors {
+            eprintln!("error: {}: {}", e.file, e.message);
+        }
+    }
+    Ok(if a.fail_on_found && report.summary.real_findings() > 0 {
+        ExitCode::from(1)
+    } else if !report.errors.is_empty() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

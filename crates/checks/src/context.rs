@@ -1,0 +1,77 @@
+use std::sync::OnceLock;
+
+use kubepci_inventory::{Inventory, Scope, Workload};
+use kubepci_model::{Object, PodTemplate};
+use kubepci_pss::{Evaluation, Level, Version};
+
+use crate::Applies;
+
+/// What kind of input the inventory came from. Some facts exist only on a live cluster or in
+/// a snapshot of one (nodes, running pods, CNI daemonsets); checks that need them report
+/// "not assessed" on manifests instead of passing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InputKind {
+    Manifests,
+    Snapshot,
+    Live,
+}
+
+impl InputKind {
+    /// True when the input is a whole cluster (so absence of an object means it does not exist).
+    pub fn is_cluster(self) -> bool {
+        !matches!(self, InputKind::Manifests)
+    }
+}
+
+/// Everything a check may read. Shared analyses are computed at most once, on first use.
+pub struct Context<'a> {
+    pub inv: &'a Inventory,
+    pub input: InputKind,
+    pss_restricted: OnceLock<Vec<Evaluation>>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(inv: &'a Inventory, input: InputKind) -> Self {
+        Context { inv, input, pss_restricted: OnceLock::new() }
+    }
+
+    /// Is the object at `index` within what a check with `applies` looks at?
+    pub fn applies(&self, applies: Applies, index: usize) -> bool {
+        match applies {
+            Applies::All | Applies::Cluster => true,
+            Applies::Cde => self.inv.object_scope(index) == Scope::Cde,
+            Applies::InScope => self.inv.object_scope(index).in_scope(),
+        }
+    }
+
+    /// True when at least one namespace or workload is declared CDE.
+    pub fn has_cde(&self) -> bool {
+        self.inv.namespaces().any(|n| n.scope.scope == Scope::Cde) || self.inv.workloads().iter().any(|w| w.scope.scope == Scope::Cde)
+    }
+
+    /// Workloads (top owners) with their pod templates.
+    pub fn workloads(&self) -> impl Iterator<Item = (&'a Workload, &'a Object, PodTemplate<'a>)> + '_ {
+        let inv = self.inv;
+        inv.workloads().iter().filter_map(move |w| {
+            let o = &inv.objects[w.object];
+            o.pod_template().map(|t| (w, o, t))
+        })
+    }
+
+    /// The Pod Security Standards `restricted` evaluation (latest version) of every workload,
+    /// in `inv.workloads()` order. One evaluator serves all hardening checks.
+    pub fn pss_restricted(&self) -> &[Evaluation] {
+        self.pss_restricted.get_or_init(|| {
+            use rayon::prelude::*;
+            self.inv
+                .workloads()
+                .par_iter()
+                .map(|w| match self.inv.objects[w.object].pod_template() {
+                    Some(t) => kubepci_pss::evaluate(&t, Level::Restricted, Version::latest()),
+                    None => Evaluation { allowed: true, violations: Vec::new() },
+                })
+                .collect()
+        })
+    }
+}

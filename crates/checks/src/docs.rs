@@ -1,0 +1,62 @@
+//! Rendering a check's doc comment: `checks explain`, `docs/checks/*.md`, and the example
+//! fixtures the tests run.
+
+use std::fmt::Write;
+
+use crate::Check;
+
+/// A doc comment as written: rustdoc keeps the space after `///`, which is removed here.
+pub(crate) fn doc_text(doc: &str) -> String {
+    doc.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect::<Vec<_>>().join("\n")
+}
+
+/// The body of a `## Name` section (until the next `## `), trimmed.
+pub(crate) fn section(doc: &str, name: &str) -> String {
+    let doc = doc_text(doc);
+    let header = format!("## {name}");
+    let Some(start) = doc.find(&header) else { return String::new() };
+    let body = &doc[start + header.len()..];
+    let end = body.find("\n## ").unwrap_or(body.len());
+    body[..end].trim().to_string()
+}
+
+/// The fenced code block (```yaml) of a section, if any.
+pub fn example_blocks(check: &Check) -> (Option<String>, Option<String>, Option<String>) {
+    let block = |name: &str| {
+        let s = section(check.meta.doc, name);
+        let start = s.find("```")?;
+        let after = &s[start + 3..];
+        let body_start = after.find('\n')? + 1;
+        let end = after[body_start..].find("```")?;
+        Some(after[body_start..body_start + end].to_string())
+    };
+    (block("Failing example"), block("Passing example"), block("Example configuration"))
+}
+
+/// The full Markdown page for a check.
+pub fn check_markdown(check: &Check) -> String {
+    let m = &check.meta;
+    let mut out = String::new();
+    let _ = writeln!(out, "# {}: {}\n", m.id, m.title());
+    let _ = writeln!(out, "| | |\n|---|---|");
+    let _ = writeln!(out, "| Name | `{}` |", m.name);
+    let _ = writeln!(out, "| Severity | {} |", m.severity);
+    let applies = match m.applies {
+        crate::Applies::All => "all objects",
+        crate::Applies::Cde => "CDE objects only",
+        crate::Applies::InScope => "CDE, connected and security-impacting objects",
+        crate::Applies::Cluster => "the cluster as a whole",
+    };
+    let _ = writeln!(out, "| Applies to | {applies} |\n");
+    let _ = writeln!(out, "## PCI DSS v4.0.1\n");
+    for (req, why) in m.requirements {
+        let gist = kubepci_findings::requirements::gist(req).unwrap_or("");
+        let _ = writeln!(out, "- **{req}** {gist}. *Why this check:* {why}");
+    }
+    let _ = writeln!(out);
+    // The rest of the doc comment after its title line.
+    let doc = doc_text(m.doc);
+    let body = doc.trim_start().split_once('\n').map_or("", |(_, rest)| rest);
+    let _ = writeln!(out, "{}", body.trim());
+    out
+}

@@ -1,0 +1,8 @@
+//! Scope: is the cardholder data environment declared, and is every namespace classified?
+
+mod cde_declared;
+mod unclassified_namespace;
+
+use crate::Check;
+
+pub const CHECKS: &[&Check] = &[&cde_declared::CDE_DECLARED, &unclassified_namespace::UNCLASSIFIED_NAMESPACE];

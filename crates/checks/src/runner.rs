@@ -1,0 +1,181 @@
+use kubepci_findings::{AppliedException, CheckSummary, Evidence, Finding, Location, Severity, Status};
+use kubepci_inventory::config::{Exception, glob_match};
+use rayon::prelude::*;
+
+use crate::{Check, Context};
+
+/// How to run the registry.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Today's date (`YYYY-MM-DD`), to expire exceptions. `None` treats every exception as live.
+    pub today: Option<String>,
+    /// Run only these check ids or names (all when empty).
+    pub only: Vec<String>,
+}
+
+/// The result of running the checks.
+#[derive(Debug, Default)]
+pub struct Assessment {
+    /// Failures, exceptions and not-assessed results, in a stable order.
+    pub findings: Vec<Finding>,
+    /// One entry per check that ran, with pass counts.
+    pub summaries: Vec<CheckSummary>,
+    /// Passing (check id, object index) pairs; kept compact because a large cluster has
+    /// millions of them. Materialise with [`Assessment::passed_findings`] when asked for.
+    pub passes: Vec<(&'static Check, u32)>,
+}
+
+impl Assessment {
+    /// Passing results as findings (for formats that list them, like PolicyReport).
+    pub fn passed_findings(&self, cx: &Context) -> Vec<Finding> {
+        self.passes
+            .iter()
+            .map(|(check, idx)| {
+                let mut e = Emitter::new(cx, check);
+                e.push(Some(*idx as usize), Status::Pass, "passed".into(), Vec::new());
+                e.findings.pop().expect("pushed one")
+            })
+            .collect()
+    }
+}
+
+/// Collects one check's results.
+pub struct Emitter<'c> {
+    cx: &'c Context<'c>,
+    check: &'static Check,
+    severity: Severity,
+    requirements: Vec<String>,
+    findings: Vec<Finding>,
+    passes: Vec<u32>,
+    cluster_passes: usize,
+}
+
+impl<'c> Emitter<'c> {
+    fn new(cx: &'c Context<'c>, check: &'static Check) -> Self {
+        let over = cx.inv.config.checks.overrides.get(check.meta.id).or_else(|| cx.inv.config.checks.overrides.get(check.meta.name));
+        let severity = over.and_then(|o| o.severity.as_deref()).and_then(|s| s.parse().ok()).unwrap_or(check.meta.severity);
+        let requirements = over.and_then(|o| o.requirements.clone()).unwrap_or_else(|| check.meta.requirement_ids());
+        Emitter { cx, check, severity, requirements, findings: Vec::new(), passes: Vec::new(), cluster_passes: 0 }
+    }
+
+    pub fn context(&self) -> &'c Context<'c> {
+        self.cx
+    }
+
+    /// The object at `index` fails the check.
+    pub fn fail(&mut self, index: usize, message: impl Into<String>, evidence: Vec<Evidence>) {
+        self.push(Some(index), Status::Fail, message.into(), evidence);
+    }
+
+    /// The object at `index` passes the check.
+    pub fn pass(&mut self, index: usize) {
+        self.passes.push(index as u32);
+    }
+
+    /// The input cannot decide the check for this object (or, with `None`, at all).
+    pub fn not_assessed(&mut self, index: Option<usize>, reason: impl Into<String>) {
+        self.push(index, Status::NotAssessed, reason.into(), Vec::new());
+    }
+
+    /// A cluster-wide failure (not tied to one object).
+    pub fn fail_cluster(&mut self, message: impl Into<String>, evidence: Vec<Evidence>) {
+        self.push(None, Status::Fail, message.into(), evidence);
+    }
+
+    /// A cluster-wide pass.
+    pub fn pass_cluster(&mut self) {
+        self.cluster_passes += 1;
+    }
+
+    fn push(&mut self, index: Option<usize>, status: Status, message: String, evidence: Vec<Evidence>) {
+        let inv = self.cx.inv;
+        let object = index.map(|i| &inv.objects[i]);
+        let scope = index.and_then(|i| {
+            let s = inv.object_scope(i);
+            (s != kubepci_inventory::Scope::Unclassified || object.is_some_and(|o| o.namespace().is_some())).then(|| s.to_string())
+        });
+        self.findings.push(Finding {
+            check: self.check.meta.id.to_string(),
+            title: self.check.meta.title().to_string(),
+            status,
+            severity: self.severity,
+            requirements: self.requirements.clone(),
+            object: object.map(|o| o.object_ref()),
+            scope,
+            location: object.map(|o| Location::from(&o.loc)),
+            message,
+            evidence,
+            remediation: self.check.meta.remediation(),
+            exception: None,
+        });
+    }
+}
+
+/// Run every enabled check on the context's inventory, in parallel across checks.
+pub fn run_checks(cx: &Context, checks: &[&'static Check], opts: &RunOptions) -> Assessment {
+    let config = &cx.inv.config;
+    let enabled: Vec<&'static Check> = checks
+        .iter()
+        .copied()
+        .filter(|c| !config.checks.disable.iter().any(|d| d == c.meta.id || d == c.meta.name))
+        .filter(|c| opts.only.is_empty() || opts.only.iter().any(|o| o.eq_ignore_ascii_case(c.meta.id) || o.eq_ignore_ascii_case(c.meta.name)))
+        .collect();
+    let results: Vec<(CheckSummary, Vec<Finding>, Vec<(&'static Check, u32)>)> = enabled
+        .par_iter()
+        .map(|check| {
+            let mut e = Emitter::new(cx, check);
+            (check.run)(cx, &mut e);
+            for f in &mut e.findings {
+                if f.status == Status::Fail {
+                    apply_exception(f, check, &config.exceptions, opts.today.as_deref());
+                }
+            }
+            let count = |s: Status| e.findings.iter().filter(|f| f.status == s).count();
+            let summary = CheckSummary {
+                check: check.meta.id.to_string(),
+                title: check.meta.title().to_string(),
+                severity: e.severity,
+                requirements: e.requirements.clone(),
+                passed: e.passes.len() + e.cluster_passes,
+                failed: count(Status::Fail),
+                excepted: count(Status::Excepted),
+                not_assessed: count(Status::NotAssessed),
+            };
+            let passes = e.passes.iter().map(|&i| (*check, i)).collect();
+            (summary, e.findings, passes)
+        })
+        .collect();
+    let mut out = Assessment::default();
+    for (summary, findings, passes) in results {
+        out.summaries.push(summary);
+        out.findings.extend(findings);
+        out.passes.extend(passes);
+    }
+    out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    out
+}
+
+fn apply_exception(f: &mut Finding, check: &Check, exceptions: &[Exception], today: Option<&str>) {
+    let Some(obj) = &f.object else { return };
+    let name = match &obj.namespace {
+        Some(ns) => format!("{}/{}/{}", obj.kind, ns, obj.name),
+        None => format!("{}/{}", obj.kind, obj.name),
+    };
+    let hit = exceptions.iter().find(|ex| {
+        (ex.check == check.meta.id || ex.check == check.meta.name || ex.check == "*")
+            && glob_match(&ex.object, &name)
+            && match (&ex.expires, today) {
+                (Some(exp), Some(today)) => exp.as_str() >= today,
+                _ => true,
+            }
+    });
+    if let Some(ex) = hit {
+        f.status = Status::Excepted;
+        f.exception = Some(AppliedException {
+            reason: ex.reason.clone(),
+            approved_by: ex.approved_by.clone(),
+            ticket: ex.ticket.clone(),
+            expires: ex.expires.clone(),
+        });
+    }
+}
