@@ -1,11 +1,30 @@
 //! Every check, one file each, grouped by area. See `README.md` in this folder for how to add one.
 
+pub mod admission;
+pub mod change;
+pub mod exposure;
+pub mod image;
+pub mod namespace;
 pub mod network;
 pub mod rbac;
 pub mod scope;
+pub mod secrets;
+pub mod serviceaccount;
 pub mod workload;
 
 use crate::Check;
 
 /// Each area's list of checks.
-pub const ALL: &[&[&Check]] = &[scope::CHECKS, workload::CHECKS, network::CHECKS, rbac::CHECKS];
+pub const ALL: &[&[&Check]] = &[
+    scope::CHECKS,
+    workload::CHECKS,
+    image::CHECKS,
+    serviceaccount::CHECKS,
+    secrets::CHECKS,
+    exposure::CHECKS,
+    namespace::CHECKS,
+    change::CHECKS,
+    admission::CHECKS,
+    network::CHECKS,
+    rbac::CHECKS,
+];

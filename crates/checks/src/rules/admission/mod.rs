@@ -1,0 +1,5 @@
+//! admission checks.
+
+use crate::Check;
+
+pub const CHECKS: &[&Check] = &[];

@@ -1,0 +1,5 @@
+//! change checks.
+
+use crate::Check;
+
+pub const CHECKS: &[&Check] = &[];

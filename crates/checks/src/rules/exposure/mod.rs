@@ -1,0 +1,5 @@
+//! exposure checks.
+
+use crate::Check;
+
+pub const CHECKS: &[&Check] = &[];

@@ -1,0 +1,5 @@
+//! image checks.
+
+use crate::Check;
+
+pub const CHECKS: &[&Check] = &[];

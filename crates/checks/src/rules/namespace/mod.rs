@@ -1,0 +1,5 @@
+//! namespace checks.
+
+use crate::Check;
+
+pub const CHECKS: &[&Check] = &[];

@@ -1,0 +1,5 @@
+//! secrets checks.
+
+use crate::Check;
+
+pub const CHECKS: &[&Check] = &[];

@@ -1,0 +1,5 @@
+//! serviceaccount checks.
+
+use crate::Check;
+
+pub const CHECKS: &[&Check] = &[];
