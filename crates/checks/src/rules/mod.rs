@@ -6,6 +6,7 @@ pub mod exposure;
 pub mod image;
 pub mod namespace;
 pub mod network;
+pub mod platform;
 pub mod rbac;
 pub mod scope;
 pub mod secrets;
@@ -26,5 +27,6 @@ pub const ALL: &[&[&Check]] = &[
     change::CHECKS,
     admission::CHECKS,
     network::CHECKS,
+    platform::CHECKS,
     rbac::CHECKS,
 ];
