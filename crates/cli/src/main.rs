@@ -15,10 +15,13 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Assess manifests, a cluster dump or a snapshot against PCI DSS v4.0.1.
+    Scan(cmd::scan::Args),
+    /// List, explain and document the checks.
+    Checks(cmd::checks::Args),
     /// Evaluate pod templates against the Kubernetes Pod Security Standards.
     Pss(cmd::pss::Args),
     /// Find card numbers (PANs) in files, directories or stdin.
-    #[command(subcommand_value_name = "COMMAND")]
     Pan(cmd::pan::Args),
     /// NetworkPolicy reachability: list and explain allowed connections.
     Netpol(cmd::netpol::Args),
@@ -27,8 +30,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Installed as `kubectl-pci`, kubectl runs us as `kubectl pci ARGS`: same commands.
+    let cli = Cli::parse_from(plugin_args(std::env::args_os()));
     let result = match cli.command {
+        Command::Scan(a) => cmd::scan::run(a),
+        Command::Checks(a) => cmd::checks::run(a),
         Command::Pss(a) => cmd::pss::run(a),
         Command::Pan(a) => cmd::pan::run(a),
         Command::Netpol(a) => cmd::netpol::run(a),
@@ -41,4 +47,15 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Command-line arguments with the program name normalised, so that `kubectl-pci` (the kubectl
+/// plugin name) prints help as `kubectl pci`.
+fn plugin_args(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<_> = args.collect();
+    if let Some(first) = args.first_mut() {
+        let is_plugin = std::path::Path::new(first).file_name().is_some_and(|n| n.to_string_lossy().starts_with("kubectl-pci"));
+        *first = if is_plugin { "kubectl pci".into() } else { "kubepci".into() };
+    }
+    args
 }

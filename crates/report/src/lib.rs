@@ -1,1 +1,68 @@
-//! placeholder
+//! Printers. Each turns one [`Report`] into one output format; none of them evaluates
+//! anything. The report holds only redacted data (no Secret values, no full card numbers),
+//! so no printer can leak what the analyses never put there.
+
+mod json;
+mod model;
+mod sarif;
+mod text;
+mod junit;
+mod policyreport;
+mod prometheus;
+mod oscal;
+
+pub use model::{CheckInfo, InputError, InputSummary, NamespaceScope, Report, ScopeSummary, SnapshotInfo, Summary, REPORT_SCHEMA_VERSION};
+
+/// Output formats of `kubepci scan`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+    Junit,
+    PolicyReport,
+    Oscal,
+    Prometheus,
+}
+
+impl Format {
+    pub const NAMES: &'static [&'static str] = &["text", "json", "sarif", "junit", "policyreport", "oscal", "prometheus"];
+
+    pub fn parse(s: &str) -> Option<Format> {
+        Some(match s {
+            "text" | "txt" => Format::Text,
+            "json" => Format::Json,
+            "sarif" => Format::Sarif,
+            "junit" => Format::Junit,
+            "policyreport" => Format::PolicyReport,
+            "oscal" => Format::Oscal,
+            "prometheus" => Format::Prometheus,
+            _ => return None,
+        })
+    }
+}
+
+/// Options that change how a report is printed, not what it says.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PrintOptions {
+    /// ANSI colours (terminal format only).
+    pub color: bool,
+    /// List every not-assessed result, not only a count per check (terminal format).
+    pub verbose: bool,
+}
+
+/// Render a report in a format.
+pub fn render(report: &Report, format: Format, opts: PrintOptions) -> String {
+    match format {
+        Format::Text => text::render(report, opts),
+        Format::Json => json::render(report),
+        Format::Sarif => sarif::render(report),
+        Format::Junit => junit::render(report),
+        Format::PolicyReport => policyreport::render(report),
+        Format::Oscal => oscal::render(report),
+        Format::Prometheus => prometheus::render(report),
+    }
+}
+
+#[cfg(test)]
+mod tests;

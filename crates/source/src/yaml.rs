@@ -39,20 +39,38 @@ fn parse_document(file: &Arc<str>, text: &[u8], first_line: u32, loc: SourceLoc)
     let parsed = guarded(|| yaml_serde::from_str::<Value>(text).map_err(Some), || None);
     match parsed {
         Ok(value) => expand(value, loc),
-        Err(Some(e)) => match e.location() {
-            Some(l) => err(first_line + l.line() as u32 - 1, l.column() as u32 + 1, clean_yaml_error(&e.to_string())),
-            None => err(loc.line, 1, clean_yaml_error(&e.to_string())),
-        },
+        Err(Some(e)) => {
+            let message = clean_yaml_error(&e.to_string(), first_line);
+            match e.location() {
+                Some(l) => err(first_line + l.line() as u32 - 1, l.column() as u32 + 1, message),
+                None => err(loc.line, 1, message),
+            }
+        }
         Err(None) => err(loc.line, 1, crate::PARSER_PANIC.into()),
     }
 }
 
-/// yaml errors end with " at line L column C"; the location is reported separately.
-fn clean_yaml_error(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_string(),
-        None => message.to_string(),
+/// YAML errors end with " at line L column C" (reported separately as the error's location)
+/// and may mention other positions inside the document; those are made file-absolute.
+fn clean_yaml_error(message: &str, first_line: u32) -> String {
+    let trimmed = match message.rfind(" at line ") {
+        Some(i) if message[i..].split_whitespace().count() == 5 => &message[..i],
+        _ => message,
+    };
+    let mut out = String::with_capacity(trimmed.len());
+    let mut rest = trimmed;
+    while let Some(i) = rest.find("at line ") {
+        out.push_str(&rest[..i + 8]);
+        rest = &rest[i + 8..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        match rest[..digits].parse::<u32>() {
+            Ok(n) if n > 0 => out.push_str(&(n + first_line - 1).to_string()),
+            _ => out.push_str(&rest[..digits]),
+        }
+        rest = &rest[digits..];
     }
+    out.push_str(rest);
+    out
 }
 
 /// 1-based line and column of a byte offset.

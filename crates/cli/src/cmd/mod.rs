@@ -1,6 +1,8 @@
 //! One module per subcommand. Each owns its clap `Args` and a `run` that returns the exit code.
 
+pub mod checks;
 pub mod netpol;
 pub mod pan;
 pub mod pss;
 pub mod rbac;
+pub mod scan;

@@ -1,0 +1,126 @@
+//! `kubepci scan`: assess manifests, a `kubectl get -o json` dump or a snapshot.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use kubepci::pipeline::{ScanInput, ScanOptions, assess, fails_threshold};
+use kubepci_findings::Severity;
+use kubepci_inventory::Config;
+use kubepci_report::{Format, PrintOptions, render};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Manifest files or directories (recursive: .yaml, .yml, .json), or `-` for stdin.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format: text, json, sarif, junit, policyreport, oscal, prometheus.
+    #[arg(short, long, default_value = "text")]
+    pub format: String,
+
+    /// Write the report to a file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Exit with status 1 when a failure of this severity or higher is found
+    /// (info, low, medium, high, critical).
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<String>,
+
+    /// The kubepci.yaml configuration (scope, approvals, exceptions). Defaults to ./kubepci.yaml
+    /// when it exists.
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Extra directories of platform configuration (EncryptionConfiguration, audit Policy,
+    /// KubeletConfiguration, control-plane static pod manifests).
+    #[arg(long, value_name = "DIR")]
+    pub platform_config: Vec<PathBuf>,
+
+    /// Treat the input as a full cluster dump (`kubectl get -A -o json`), so that missing
+    /// objects mean absent rather than "not in these manifests".
+    #[arg(long)]
+    pub cluster_dump: bool,
+
+    /// Run only these checks (ids or names, comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "ID")]
+    pub only: Vec<String>,
+
+    /// Include passing results in json/policyreport/junit output.
+    #[arg(long)]
+    pub include_passed: bool,
+
+    /// Colour: auto (when stdout is a terminal), always, never.
+    #[arg(long, default_value = "auto")]
+    pub color: String,
+
+    /// List requirements without automated checks in the terminal report.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let Some(format) = Format::parse(&args.format) else {
+        bail!("unknown format {:?} (expected one of: {})", args.format, Format::NAMES.join(", "));
+    };
+    let fail_on: Option<Severity> = args.fail_on.as_deref().map(str::parse).transpose().map_err(|e: String| anyhow::anyhow!(e))?;
+    if args.paths.is_empty() {
+        bail!("nothing to scan: give manifest paths or `-` for stdin (see `kubepci scan --help`)");
+    }
+    let config = load_config(args.config.as_deref())?;
+    let mut paths = args.paths.clone();
+    paths.extend(args.platform_config.iter().cloned());
+    let mut input = ScanInput::from_paths(&paths);
+    if args.cluster_dump {
+        input.kind = kubepci_checks::InputKind::Snapshot;
+    }
+    let epoch = kubepci::time::now_epoch();
+    let opts = ScanOptions {
+        run: kubepci_checks::RunOptions { today: Some(kubepci::time::date(epoch)), only: args.only.clone() },
+        include_passed: args.include_passed,
+        generated_at: kubepci::time::rfc3339(epoch),
+    };
+    let report = assess(input, config, &opts);
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let color = match args.color.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let text = render(&report, format, PrintOptions { color, verbose: args.verbose });
+    match &args.output {
+        Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth a message.
+            let _ = out.write_all(text.as_bytes());
+        }
+    }
+    if !report.input.errors.is_empty() && format != Format::Text {
+        for e in &report.input.errors {
+            eprintln!("{}:{}:{}: {}", e.file, e.line, e.column, e.message);
+        }
+    }
+    if report.input.objects == 0 && !report.input.errors.is_empty() {
+        return Ok(ExitCode::from(2));
+    }
+    Ok(if fails_threshold(&report, fail_on) { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// `--config FILE`, else `./kubepci.yaml` when present, else defaults.
+pub fn load_config(path: Option<&std::path::Path>) -> anyhow::Result<Config> {
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let default = PathBuf::from("kubepci.yaml");
+            if !default.exists() {
+                return Ok(Config::default());
+            }
+            default
+        }
+    };
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read config {}", path.display()))?;
+    Config::from_yaml(&path.display().to_string(), &text).map_err(|e| anyhow::anyhow!("{e}"))
+}

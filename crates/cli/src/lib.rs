@@ -1,0 +1,5 @@
+//! The assessment pipeline as a library, so the CLI, the tests and the benchmarks all run the
+//! exact same code: sources → inventory → checks → report.
+
+pub mod pipeline;
+pub mod time;

@@ -1,0 +1,119 @@
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use kubepci_checks::{Context, InputKind, RunOptions, check_markdown, registry, run_checks};
+use kubepci_findings::{Finding, Status};
+use kubepci_inventory::{Config, Inventory};
+use kubepci_model::Object;
+use kubepci_report::{CheckInfo, InputError, InputSummary, NamespaceScope, Report, ScopeSummary, SnapshotInfo};
+use kubepci_source::LoadError;
+
+/// Objects to assess and what is known about where they came from.
+pub struct ScanInput {
+    pub kind: InputKind,
+    pub sources: Vec<String>,
+    pub objects: Vec<Object>,
+    pub errors: Vec<LoadError>,
+    pub files: usize,
+    pub documents: usize,
+    pub snapshot: Option<SnapshotInfo>,
+}
+
+impl ScanInput {
+    /// Read manifest files, directories and stdin.
+    pub fn from_paths(paths: &[PathBuf]) -> ScanInput {
+        let loaded = kubepci_source::load_paths(paths);
+        ScanInput {
+            kind: InputKind::Manifests,
+            sources: paths.iter().map(|p| p.display().to_string()).collect(),
+            objects: loaded.objects,
+            errors: loaded.errors,
+            files: loaded.files,
+            documents: loaded.documents,
+            snapshot: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ScanOptions {
+    pub run: RunOptions,
+    /// List passing results as findings too (large on big clusters).
+    pub include_passed: bool,
+    /// RFC 3339 time stamped on the report.
+    pub generated_at: String,
+}
+
+/// Run the whole assessment.
+pub fn assess(input: ScanInput, config: Config, opts: &ScanOptions) -> Report {
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    for o in &input.objects {
+        *kinds.entry(o.kind().to_string()).or_default() += 1;
+    }
+    let summary = InputSummary {
+        kind: serde_json::to_value(input.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+        sources: input.sources,
+        files: input.files,
+        documents: input.documents,
+        objects: input.objects.len(),
+        kinds,
+        errors: input
+            .errors
+            .iter()
+            .map(|e| InputError { file: e.loc.file.to_string(), line: e.loc.line, column: e.loc.column, message: e.message.clone() })
+            .collect(),
+        snapshot: input.snapshot,
+    };
+    let inv = Inventory::build(input.objects, config);
+    let cx = Context::new(&inv, input.kind);
+    let checks = registry();
+    let assessment = run_checks(&cx, &checks, &opts.run);
+    let mut findings: Vec<Finding> = assessment.findings.clone();
+    if opts.include_passed {
+        findings.extend(assessment.passed_findings(&cx));
+        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    }
+    redact(&mut findings);
+    let infos: Vec<CheckInfo> = assessment
+        .summaries
+        .iter()
+        .filter_map(|s| {
+            let check = checks.iter().find(|c| c.meta.id == s.check)?;
+            Some(CheckInfo { summary: s.clone(), name: check.meta.name.to_string(), remediation: check.meta.remediation(), help: check_markdown(check) })
+        })
+        .collect();
+    let mut workloads: BTreeMap<String, usize> = BTreeMap::new();
+    for w in inv.workloads() {
+        *workloads.entry(w.scope.scope.to_string()).or_default() += 1;
+    }
+    let scope = ScopeSummary {
+        namespaces: inv.namespaces().map(|n| NamespaceScope { name: n.name.clone(), scope: n.scope.scope.to_string(), reason: n.scope.reason.clone() }).collect(),
+        workloads,
+    };
+    Report::new(opts.generated_at.clone(), summary, scope, infos, findings)
+}
+
+/// Last line of defence: whatever a check wrote, no card number leaves in a finding.
+fn redact(findings: &mut [Finding]) {
+    for f in findings {
+        f.message = kubepci_pan::redact(&f.message);
+        for e in &mut f.evidence {
+            if let Some(v) = &mut e.value {
+                *v = kubepci_pan::redact(v);
+            }
+        }
+    }
+}
+
+/// Exit status for `--fail-on`: 1 when a failure at or above the threshold exists.
+pub fn fails_threshold(report: &Report, threshold: Option<kubepci_findings::Severity>) -> bool {
+    match (threshold, report.worst_failure()) {
+        (Some(t), Some(w)) => w >= t,
+        _ => false,
+    }
+}
+
+/// Count of findings with a status (used by callers that print summaries).
+pub fn count(report: &Report, status: Status) -> usize {
+    report.findings.iter().filter(|f| f.status == status).count()
+}

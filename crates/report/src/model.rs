@@ -1,0 +1,158 @@
+use kubepci_findings::{CheckSummary, Finding, RequirementResult, Severity, Status};
+use serde::Serialize;
+
+/// Version of the JSON report schema (`docs/report-schema.md`). Bumped on any incompatible change.
+pub const REPORT_SCHEMA_VERSION: &str = "kubepci.io/report/v1";
+
+/// Everything one assessment found, ready to print.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub schema: String,
+    pub tool: Tool,
+    pub standard: Standard,
+    /// RFC 3339 UTC.
+    pub generated_at: String,
+    pub input: InputSummary,
+    pub scope: ScopeSummary,
+    pub summary: Summary,
+    pub requirements: Vec<RequirementResult>,
+    pub checks: Vec<CheckInfo>,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Standard {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InputSummary {
+    /// `manifests`, `snapshot` or `live`.
+    pub kind: String,
+    pub sources: Vec<String>,
+    pub files: usize,
+    pub documents: usize,
+    pub objects: usize,
+    /// Objects by kind, for the inventory evidence (12.5.1).
+    pub kinds: std::collections::BTreeMap<String, usize>,
+    pub errors: Vec<InputError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<SnapshotInfo>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct InputError {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotInfo {
+    pub sha256: String,
+    pub collected_at: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScopeSummary {
+    pub namespaces: Vec<NamespaceScope>,
+    /// Workload counts per scope class.
+    pub workloads: std::collections::BTreeMap<String, usize>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct NamespaceScope {
+    pub name: String,
+    pub scope: String,
+    pub reason: String,
+}
+
+/// A check as the report describes it (for rule tables in SARIF and friends).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckInfo {
+    #[serde(flatten)]
+    pub summary: CheckSummary,
+    pub name: String,
+    pub remediation: String,
+    /// Markdown help (the check's documentation).
+    pub help: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub failed: usize,
+    pub excepted: usize,
+    pub not_assessed: usize,
+    pub passed: usize,
+    /// Failures per severity.
+    pub failed_by_severity: std::collections::BTreeMap<String, usize>,
+    /// Requirement numbers per roll-up status.
+    pub requirements: std::collections::BTreeMap<String, usize>,
+}
+
+impl Summary {
+    pub fn compute(checks: &[CheckInfo], findings: &[Finding], requirements: &[RequirementResult]) -> Summary {
+        let mut s = Summary::default();
+        for c in checks {
+            s.passed += c.summary.passed;
+        }
+        for f in findings {
+            match f.status {
+                Status::Fail => {
+                    s.failed += 1;
+                    *s.failed_by_severity.entry(f.severity.as_str().into()).or_default() += 1;
+                }
+                Status::Excepted => s.excepted += 1,
+                Status::NotAssessed => s.not_assessed += 1,
+                Status::Pass => s.passed += 1,
+            }
+        }
+        for r in requirements {
+            *s.requirements.entry(r.status.clone()).or_default() += 1;
+        }
+        s
+    }
+}
+
+impl Report {
+    pub fn new(generated_at: String, input: InputSummary, scope: ScopeSummary, checks: Vec<CheckInfo>, findings: Vec<Finding>) -> Report {
+        let summaries: Vec<CheckSummary> = checks.iter().map(|c| c.summary.clone()).collect();
+        let requirements = kubepci_findings::rollup(&summaries);
+        let summary = Summary::compute(&checks, &findings, &requirements);
+        Report {
+            schema: REPORT_SCHEMA_VERSION.into(),
+            tool: Tool { name: "kubepci".into(), version: env!("CARGO_PKG_VERSION").into() },
+            standard: Standard { name: "PCI DSS".into(), version: "4.0.1".into() },
+            generated_at,
+            input,
+            scope,
+            summary,
+            requirements,
+            checks,
+            findings,
+        }
+    }
+
+    /// Highest severity among failures (for `--fail-on`).
+    pub fn worst_failure(&self) -> Option<Severity> {
+        self.findings.iter().filter(|f| f.status == Status::Fail).map(|f| f.severity).max()
+    }
+
+    pub fn check(&self, id: &str) -> Option<&CheckInfo> {
+        self.checks.iter().find(|c| c.summary.check == id)
+    }
+}
