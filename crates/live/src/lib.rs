@@ -1,1 +1,144 @@
-//! placeholder
+//! The live path: read a cluster through the Kubernetes API (get/list only) and freeze what
+//! was read as a snapshot.
+//!
+//! * [`collect`] (and [`collect_blocking`]) lists every kind the checks read, concurrently and
+//!   paginated, and turns each item into a [`kubepci_model::Object`] through the same
+//!   [`kubepci_model::decode_value`] the file loader uses, so a live scan and a file scan share
+//!   one decoding path.
+//! * [`write_snapshot`] / [`read_snapshot`] store and re-read a collection as gzip JSON with a
+//!   sha256 over its items (format: `docs/snapshot.md`).
+//!
+//! Nothing here writes to the cluster.
+
+mod client;
+mod collect;
+mod kinds;
+mod list;
+mod progress;
+mod snapshot;
+mod time;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use kubepci_model::Object;
+use serde::{Deserialize, Serialize};
+
+pub use collect::{collect, collect_blocking};
+pub use kinds::{GATED_KINDS, TYPED_KINDS, GatedKind, TypedKind};
+pub use snapshot::{SNAPSHOT_API_VERSION, SNAPSHOT_KIND, Snapshot, items_sha256, load_snapshot, read_snapshot, write_snapshot};
+
+/// The collector's name and version, as recorded in snapshots.
+pub const COLLECTOR: &str = concat!("kubepci ", env!("CARGO_PKG_VERSION"));
+
+/// How to reach the cluster and what to read.
+#[derive(Clone, Debug)]
+pub struct CollectOptions {
+    /// Kubeconfig file; `None` uses kubectl's defaults (`KUBECONFIG`, `~/.kube/config`,
+    /// then the in-cluster service account).
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context; `None` uses the current context.
+    pub context: Option<String>,
+    /// List Secrets too (only card-data discovery needs their data).
+    pub include_secrets: bool,
+    /// Keep every item as received (with `kind`/`apiVersion` set) in [`Collected::raw`] and
+    /// compute the items hash, as a snapshot needs. A scan does not need it and saves memory.
+    pub keep_raw: bool,
+    /// Items per list page (`limit`).
+    pub page_size: u32,
+    /// Bound on each request (a page, a discovery document).
+    pub request_timeout: Duration,
+    /// Retries of one request on timeouts, transport errors, 429 and 5xx; also the number of
+    /// times a list is restarted after its continue token expired (410).
+    pub retries: u32,
+    /// Kinds listed at the same time.
+    pub concurrency: usize,
+    /// Show a one-line progress counter on stderr when stderr is a terminal.
+    pub progress: bool,
+}
+
+impl Default for CollectOptions {
+    fn default() -> Self {
+        CollectOptions {
+            kubeconfig: None,
+            context: None,
+            include_secrets: false,
+            keep_raw: false,
+            page_size: 500,
+            request_timeout: Duration::from_secs(60),
+            retries: 3,
+            concurrency: 8,
+            progress: false,
+        }
+    }
+}
+
+/// A kind that could not be listed, and why ("no permission to list secrets", "not served").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KindProblem {
+    pub kind: String,
+    pub reason: String,
+}
+
+/// What was collected and from where; the `metadata` of a snapshot.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotMeta {
+    /// `kubepci <version>`.
+    pub collector_version: String,
+    /// When collection started, RFC 3339 UTC (`2026-11-28T11:18:09Z`).
+    pub time: String,
+    /// The apiserver's `/version` `gitVersion`, when it answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_version: Option<String>,
+    /// The apiserver URL.
+    pub endpoint: String,
+    /// The kubeconfig context used, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    /// Whether Secrets were read.
+    #[serde(default)]
+    pub include_secrets: bool,
+    /// Kinds listed completely, as `Kind.group/version` (`Deployment.apps/v1`, `Pod.v1`).
+    pub kinds_listed: Vec<String>,
+    /// Kinds not listed, with the reason.
+    pub kinds_not_listable: Vec<KindProblem>,
+    /// Number of items.
+    pub item_count: usize,
+    /// Hex sha256 over the canonical JSON of `items` (see [`items_sha256`]); empty when the
+    /// collection did not keep the raw items.
+    pub sha256: String,
+}
+
+/// The result of [`collect`].
+#[derive(Debug, Default)]
+pub struct Collected {
+    /// Every item that decoded, in kind-table order, then as the apiserver listed them.
+    pub objects: Vec<Object>,
+    /// The items as received, with `kind`/`apiVersion` set (only with `keep_raw`), in the same
+    /// order as `objects` plus any that failed to decode.
+    pub raw: Vec<serde_json::Value>,
+    pub metadata: SnapshotMeta,
+    /// Problems that did not stop the collection (an item that did not decode, a kind whose
+    /// listing failed after retries).
+    pub errors: Vec<String>,
+    /// Kinds that could not be listed: (kind, reason). Checks needing them report "not assessed".
+    pub unlistable: Vec<(String, String)>,
+}
+
+/// Why collection or a snapshot failed as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("kubeconfig: {0}")]
+    Config(String),
+    #[error("cannot reach the cluster at {endpoint}: {message}")]
+    Connect { endpoint: String, message: String },
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{path}: not a kubepci snapshot: {message}")]
+    Format { path: String, message: String },
+    #[error("{path}: snapshot content does not match its sha256 (recorded {recorded}, computed {computed}); it was modified or truncated")]
+    Tampered { path: String, recorded: String, computed: String },
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+}

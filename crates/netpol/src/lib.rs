@@ -1,1 +1,31 @@
-//! placeholder
+//! NetworkPolicy reachability engine.
+//!
+//! From an [`Inventory`](kubepci_inventory::Inventory) it computes which workloads (pods grouped
+//! by their owner) and which external IPv4 ranges may open connections to which, on which
+//! protocols and ports, under Kubernetes NetworkPolicy v1, AdminNetworkPolicy and
+//! BaselineAdminNetworkPolicy (policy.networking.k8s.io/v1alpha1) semantics. See
+//! `README.md` beside this crate for the exact semantics and the output formats.
+//!
+//! ```ignore
+//! let r = Reachability::compute(&inventory);
+//! for c in r.connections() { println!("{} => {} : {}", r.endpoint_name(c.src), r.endpoint_name(c.dst), c.conns); }
+//! ```
+
+pub mod batch;
+mod endpoints;
+mod engine;
+mod explain;
+pub mod format;
+mod intern;
+pub mod ipblocks;
+pub mod policy;
+pub mod ports;
+
+pub use endpoints::{NAMESPACE_NAME_LABEL, NamespaceEntry, PodClass, WorkloadEndpoint};
+pub use engine::{Connection, Endpoint, Options, Reachability};
+pub use explain::{Explanation, RuleDecision, SideExplanation};
+pub use policy::{Action, Direction, Policy, PolicyKind, PolicyWarning};
+pub use ports::{ConnSet, PortSet, Protocol};
+
+#[cfg(test)]
+mod tests;

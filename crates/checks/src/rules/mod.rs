@@ -2,6 +2,7 @@
 
 pub mod admission;
 pub mod change;
+pub mod data;
 pub mod exposure;
 pub mod image;
 pub mod namespace;
@@ -26,6 +27,7 @@ pub const ALL: &[&[&Check]] = &[
     namespace::CHECKS,
     change::CHECKS,
     admission::CHECKS,
+    data::CHECKS,
     network::CHECKS,
     platform::CHECKS,
     rbac::CHECKS,

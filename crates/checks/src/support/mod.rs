@@ -2,5 +2,11 @@
 
 pub mod containers;
 pub mod credentials;
+pub mod each;
+pub mod exposure;
+pub mod hardening;
 pub mod image;
 pub mod pss;
+#[cfg(test)]
+pub mod testing;
+pub mod text_fields;

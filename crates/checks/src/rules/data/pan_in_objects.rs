@@ -1,0 +1,60 @@
+use crate::{Context, Emitter, declare_check};
+
+declare_check! {
+    /// No card numbers may be stored in plain text in cluster objects
+    ///
+    /// ## What it checks
+    /// Every text field where data leaks in practice: labels and annotations of every object,
+    /// ConfigMap `data` and `binaryData`, Secret `data` (after base64 decoding) and
+    /// `stringData`, container environment values, commands and arguments, and every string
+    /// in a custom resource. A card number is 13–19 digits (optionally grouped by spaces or
+    /// dashes) that passes the Luhn check and matches a real issuer prefix and length. Public
+    /// test card numbers are reported separately by DATA-002. Evidence shows at most the first
+    /// six and last four digits.
+    ///
+    /// ## Why PCI DSS cares
+    /// PAN must be unreadable wherever it is stored (3.5.1) and kept only where justified
+    /// (3.2.1). Objects are stored unencrypted in etcd unless encryption at rest covers them,
+    /// copied into Git, backups and `kubectl get` output. A PAN found where it should not be
+    /// triggers the incident procedure of 12.10.7, and data discovery is what A3.2.5 asks for.
+    ///
+    /// ## Failing example
+    /// ```yaml
+    /// apiVersion: v1
+    /// kind: ConfigMap
+    /// metadata: {name: replay, namespace: payments}
+    /// data:
+    ///   fixture.json: '{"card": "4556 7375 8689 9855"}'
+    /// ```
+    ///
+    /// ## Passing example
+    /// ```yaml
+    /// apiVersion: v1
+    /// kind: ConfigMap
+    /// metadata: {name: replay, namespace: payments}
+    /// data:
+    ///   fixture.json: '{"card_token": "tok_9f8e7d6c", "last4": "9855"}'
+    /// ```
+    ///
+    /// ## Fix
+    /// Remove the card number from the object (and from Git history and backups), use a token
+    /// or the last four digits instead, and follow the incident response procedure for PAN
+    /// found outside the CDE's approved stores.
+    pub PAN_IN_OBJECTS {
+        id: "DATA-001",
+        name: "pan-in-objects",
+        severity: Critical,
+        applies: All,
+        requirements: [
+            ("3.5.1", "a PAN in an object is stored in readable form"),
+            ("3.2.1", "account data is stored where no retention need is documented"),
+            ("12.10.7", "a PAN found in an unexpected place must trigger the incident procedure"),
+            ("A3.2.5", "this is the automated data-discovery step over the cluster's objects"),
+        ],
+        run: run,
+    }
+}
+
+fn run(_cx: &Context, e: &mut Emitter) {
+    super::report_pans(e, false);
+}

@@ -1,0 +1,73 @@
+use kubepci_findings::Evidence;
+
+use crate::support::each::{Problem, container_label, each_container};
+use crate::support::image::parse;
+use crate::{Applies, Context, Emitter, declare_check};
+
+declare_check! {
+    /// CDE images must be pinned by digest
+    ///
+    /// ## What it checks
+    /// Every container and init container image of every CDE workload carries a digest
+    /// (`image@sha256:...`).
+    ///
+    /// ## Why PCI DSS cares
+    /// A tag can be moved to different content; a digest cannot. Pinning makes the running
+    /// software exactly the reviewed artefact (6.5.1), lets the inventory name it precisely
+    /// (6.3.2), and turns any substitution of the image into a detectable change (11.5.2).
+    ///
+    /// ## Failing example
+    /// ```yaml
+    /// apiVersion: v1
+    /// kind: Namespace
+    /// metadata:
+    ///   name: payments
+    ///   labels: {pci.kubepci.io/scope: cde}
+    /// ---
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata: {name: api, namespace: payments}
+    /// spec:
+    ///   containers:
+    ///   - {name: api, image: "registry.example.com/pay/api:1.0"}
+    /// ```
+    ///
+    /// ## Passing example
+    /// ```yaml
+    /// apiVersion: v1
+    /// kind: Namespace
+    /// metadata:
+    ///   name: payments
+    ///   labels: {pci.kubepci.io/scope: cde}
+    /// ---
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata: {name: api, namespace: payments}
+    /// spec:
+    ///   containers:
+    ///   - {name: api, image: "registry.example.com/pay/api:1.0@sha256:9b2f0c4d1e"}
+    /// ```
+    ///
+    /// ## Fix
+    /// Deploy images by digest (`image: repo:tag@sha256:...`), resolved by the CI pipeline or
+    /// an admission controller that mutates tags to digests.
+    pub DIGEST_PINNED {
+        id: "IMG-002",
+        name: "image-not-digest-pinned",
+        severity: Low,
+        applies: Cde,
+        requirements: [
+            ("6.5.1", "only a digest guarantees the deployed software is the approved artefact"),
+            ("6.3.2", "a digest identifies the software component exactly"),
+            ("11.5.2", "with digests, a substituted image is a visible change"),
+        ],
+        run: run,
+    }
+}
+
+fn run(_cx: &Context, e: &mut Emitter) {
+    each_container(e, Applies::Cde, |_, c| {
+        let image = c.container.image.as_deref().unwrap_or("");
+        parse(image).digest.is_none().then(|| Problem::new(format!("{} image {image:?} has no digest", container_label(c)), Evidence::field(format!("{}.image", c.path), image)))
+    });
+}

@@ -1,0 +1,163 @@
+use kubepci_findings::Evidence;
+use kubepci_inventory::Scope;
+use kubepci_netpol::Endpoint;
+
+use super::view::{FlowEnd, NetView, unapproved};
+use crate::support::each::cde_declared;
+use crate::{Context, Emitter, declare_check};
+
+declare_check! {
+    /// Every flow into the CDE must be approved
+    ///
+    /// ## What it checks
+    /// For every CDE workload, every connection that may enter it from a workload that is not
+    /// in the CDE or from an external IPv4 range — computed from all NetworkPolicies,
+    /// AdminNetworkPolicies and the baseline policy, at both ends — must be covered by an
+    /// entry of `approvedFlows` in `kubepci.yaml` (`from`: `namespace/workload`,
+    /// `namespace/*` or a CIDR; `to`: the CDE workload; `ports`: `TCP/443` style, empty for
+    /// any). Connections not covered fail, with the source and the ports.
+    ///
+    /// ## Why PCI DSS cares
+    /// Requirement 1.3.1 limits inbound CDE traffic to what is necessary; 1.2.3 asks for an
+    /// accurate picture of every connection into the CDE; 1.4.4 that systems storing card data
+    /// are not reachable from untrusted networks; and 11.4.5 that segmentation is tested. This
+    /// check is that test, repeated on every run: the computed paths against the approved ones.
+    ///
+    /// ## Failing example
+    /// ```yaml
+    /// apiVersion: v1
+    /// kind: Namespace
+    /// metadata:
+    ///   name: payments
+    ///   labels: {pci.kubepci.io/scope: cde}
+    /// ---
+    /// apiVersion: v1
+    /// kind: Namespace
+    /// metadata:
+    ///   name: shop
+    ///   labels: {pci.kubepci.io/scope: connected}
+    /// ---
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata: {name: api, namespace: payments, labels: {app: api}}
+    /// spec:
+    ///   containers: [{name: api, image: registry.example.com/api:1.0}]
+    /// ---
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata: {name: web, namespace: shop, labels: {app: web}}
+    /// spec:
+    ///   containers: [{name: web, image: registry.example.com/web:1.0}]
+    /// ---
+    /// apiVersion: networking.k8s.io/v1
+    /// kind: NetworkPolicy
+    /// metadata: {name: api, namespace: payments}
+    /// spec:
+    ///   podSelector: {matchLabels: {app: api}}
+    ///   ingress:
+    ///   - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: shop}}}]
+    ///     ports: [{protocol: TCP, port: 8443}, {protocol: TCP, port: 9090}]
+    /// ```
+    ///
+    /// ## Passing example
+    /// ```yaml
+    /// apiVersion: v1
+    /// kind: Namespace
+    /// metadata:
+    ///   name: payments
+    ///   labels: {pci.kubepci.io/scope: cde}
+    /// ---
+    /// apiVersion: v1
+    /// kind: Namespace
+    /// metadata:
+    ///   name: shop
+    ///   labels: {pci.kubepci.io/scope: connected}
+    /// ---
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata: {name: api, namespace: payments, labels: {app: api}}
+    /// spec:
+    ///   containers: [{name: api, image: registry.example.com/api:1.0}]
+    /// ---
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata: {name: web, namespace: shop, labels: {app: web}}
+    /// spec:
+    ///   containers: [{name: web, image: registry.example.com/web:1.0}]
+    /// ---
+    /// apiVersion: networking.k8s.io/v1
+    /// kind: NetworkPolicy
+    /// metadata: {name: api, namespace: payments}
+    /// spec:
+    ///   podSelector: {matchLabels: {app: api}}
+    ///   ingress:
+    ///   - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: shop}}}]
+    ///     ports: [{protocol: TCP, port: 8443}]
+    /// ```
+    ///
+    /// ## Example configuration
+    /// ```yaml
+    /// approvedFlows:
+    /// - from: shop/*
+    ///   to: payments/api
+    ///   ports: [TCP/8443]
+    ///   reason: checkout calls the payment API (CHG-1234)
+    /// ```
+    ///
+    /// ## Fix
+    /// Remove the unapproved paths from the policies (narrow peers and ports), or, when the
+    /// flow has a business need, add it to `approvedFlows` with the reason.
+    pub CDE_BOUNDARY_FLOWS {
+        id: "NET-013",
+        name: "cde-boundary-flows",
+        severity: High,
+        applies: Cde,
+        requirements: [
+            ("1.3.1", "every inbound path into the CDE is necessary and approved"),
+            ("1.2.3", "the computed paths are the connections the CDE diagram must show"),
+            ("1.4.4", "no unapproved path reaches CDE components from untrusted networks"),
+            ("11.4.5", "segmentation is tested by comparing computed paths with approved ones"),
+        ],
+        run: run,
+    }
+}
+
+fn run(cx: &Context, e: &mut Emitter) {
+    if !cde_declared(e) {
+        return;
+    }
+    let view = NetView::new(cx);
+    let r = &view.r;
+    let flows = &cx.inv.config.approved_flows;
+    for (object, ep) in view.cde_workloads(cx) {
+        let dst_w = &r.workloads()[ep];
+        let dst = Endpoint::Workload(ep as u32);
+        let dst_end = FlowEnd::Workload { namespace: &dst_w.namespace, name: &dst_w.name };
+        let mut open = Vec::new();
+        for (s, w) in r.workloads().iter().enumerate() {
+            if s == ep || view.scope(cx, s) == Scope::Cde {
+                continue;
+            }
+            let conns = r.allowed(Endpoint::Workload(s as u32), dst);
+            let left = unapproved(flows, &FlowEnd::Workload { namespace: &w.namespace, name: &w.name }, &dst_end, conns);
+            if !left.is_empty() {
+                open.push((w.display(), left.to_string()));
+            }
+        }
+        for (b, block) in r.external_sources().iter().enumerate() {
+            let src = Endpoint::ExternalSource(b as u32);
+            let left = unapproved(flows, &FlowEnd::Range(block), &dst_end, r.allowed(src, dst));
+            if !left.is_empty() {
+                open.push((r.endpoint_name(src), left.to_string()));
+            }
+        }
+        if open.is_empty() {
+            e.pass(object);
+        } else {
+            let shown: Vec<String> = open.iter().take(5).map(|(n, c)| format!("{n} ({c})")).collect();
+            let more = if open.len() > 5 { format!(" and {} more", open.len() - 5) } else { String::new() };
+            let evidence = open.iter().map(|(n, c)| Evidence::field(format!("ingress from {n}"), c.clone())).collect();
+            e.fail(object, format!("unapproved flows into the CDE from {}{more}", shown.join(", ")), evidence);
+        }
+    }
+}

@@ -1,0 +1,141 @@
+use kubepci_findings::Evidence;
+use kubepci_inventory::Scope;
+use kubepci_netpol::Endpoint;
+
+use super::view::NetView;
+use crate::support::each::cde_declared;
+use crate::{Context, Emitter, declare_check};
+
+declare_check! {
+    /// Only CDE, connected and security workloads may reach CDE pods
+    ///
+    /// ## What it checks
+    /// For every CDE workload, every other workload that may open a connection to it
+    /// (computed from all policies, both ends). Each such source must itself be classified
+    /// `cde`, `connected` or `security`; a source that is `out` of scope or unclassified fails.
+    /// This is what "peers named explicitly" means in effect: broad selectors such as
+    /// `namespaceSelector: {}` or a missing policy let unclassified workloads in.
+    ///
+    /// ## Why PCI DSS cares
+    /// Requirement 1.3.1 limits inbound CDE traffic to what is necessary, and 1.2.5 asks that
+    /// every allowed flow is identified and approved. A workload that can reach the CDE is
+    /// itself in scope (connected-to) — if it is declared out of scope or not classified, the
+    /// scope statement and the segmentation disagree.
+    ///
+    /// ## Failing example
+    /// ```yaml
+    /// apiVersion: v1
+    /// kind: Namespace
+    /// metadata:
+    ///   name: payments
+    ///   labels: {pci.kubepci.io/scope: cde}
+    /// ---
+    /// apiVersion: v1
+    /// kind: Namespace
+    /// metadata:
+    ///   name: marketing
+    ///   labels: {pci.kubepci.io/scope: out}
+    /// ---
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata: {name: api, namespace: payments, labels: {app: api}}
+    /// spec:
+    ///   containers: [{name: api, image: registry.example.com/api:1.0}]
+    /// ---
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata: {name: campaign, namespace: marketing, labels: {app: campaign}}
+    /// spec:
+    ///   containers: [{name: c, image: registry.example.com/campaign:1.0}]
+    /// ---
+    /// apiVersion: networking.k8s.io/v1
+    /// kind: NetworkPolicy
+    /// metadata: {name: from-all-namespaces, namespace: payments}
+    /// spec:
+    ///   podSelector: {}
+    ///   ingress:
+    ///   - from: [{namespaceSelector: {}}]
+    ///     ports: [{protocol: TCP, port: 8443}]
+    /// ```
+    ///
+    /// ## Passing example
+    /// ```yaml
+    /// apiVersion: v1
+    /// kind: Namespace
+    /// metadata:
+    ///   name: payments
+    ///   labels: {pci.kubepci.io/scope: cde}
+    /// ---
+    /// apiVersion: v1
+    /// kind: Namespace
+    /// metadata:
+    ///   name: marketing
+    ///   labels: {pci.kubepci.io/scope: out}
+    /// ---
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata: {name: api, namespace: payments, labels: {app: api}}
+    /// spec:
+    ///   containers: [{name: api, image: registry.example.com/api:1.0}]
+    /// ---
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata: {name: campaign, namespace: marketing, labels: {app: campaign}}
+    /// spec:
+    ///   containers: [{name: c, image: registry.example.com/campaign:1.0}]
+    /// ---
+    /// apiVersion: networking.k8s.io/v1
+    /// kind: NetworkPolicy
+    /// metadata: {name: from-payments-only, namespace: payments}
+    /// spec:
+    ///   podSelector: {}
+    ///   ingress:
+    ///   - from: [{podSelector: {}}]
+    ///     ports: [{protocol: TCP, port: 8443}]
+    /// ```
+    ///
+    /// ## Fix
+    /// Narrow the ingress rules of CDE policies to the pods and namespaces that need access,
+    /// and classify each remaining source as `connected` (or `cde`) with the
+    /// `pci.kubepci.io/scope` label so it is assessed with the CDE.
+    pub CROSS_SCOPE_INGRESS {
+        id: "NET-007",
+        name: "cross-scope-ingress",
+        severity: High,
+        applies: Cde,
+        requirements: [
+            ("1.3.1", "inbound CDE traffic comes only from workloads that are themselves in scope"),
+            ("1.2.5", "each source allowed into the CDE is identified by its scope"),
+        ],
+        run: run,
+    }
+}
+
+fn run(cx: &Context, e: &mut Emitter) {
+    if !cde_declared(e) {
+        return;
+    }
+    let view = NetView::new(cx);
+    let r = &view.r;
+    for (object, ep) in view.cde_workloads(cx) {
+        let dst = Endpoint::Workload(ep as u32);
+        let mut offenders = Vec::new();
+        for s in 0..r.workloads().len() {
+            if s == ep || r.allowed(Endpoint::Workload(s as u32), dst).is_empty() {
+                continue;
+            }
+            let scope = view.scope(cx, s);
+            if matches!(scope, Scope::Out | Scope::Unclassified) {
+                offenders.push((r.workloads()[s].display(), scope, r.allowed(Endpoint::Workload(s as u32), dst).to_string()));
+            }
+        }
+        if offenders.is_empty() {
+            e.pass(object);
+        } else {
+            let shown: Vec<String> = offenders.iter().take(5).map(|(n, s, _)| format!("{n} ({s})")).collect();
+            let more = if offenders.len() > 5 { format!(" and {} more", offenders.len() - 5) } else { String::new() };
+            let evidence = offenders.iter().map(|(n, _, c)| Evidence::field(format!("ingress from {n}"), c.clone())).collect();
+            e.fail(object, format!("reachable from workloads outside the PCI scope: {}{more}", shown.join(", ")), evidence);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! Behaviour of the network checks beyond their documented examples.
+
+use crate::support::testing::run;
+
+const CDE: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: payments\n  labels: {pci.kubepci.io/scope: cde}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: api, namespace: payments, labels: {app: api}}\nspec:\n  containers: [{name: api, image: i}]\n";
+
+#[test]
+fn baseline_admin_policy_counts_as_default_deny() {
+    let yaml = format!(
+        "{CDE}---\napiVersion: policy.networking.k8s.io/v1alpha1\nkind: BaselineAdminNetworkPolicy\nmetadata: {{name: default}}\nspec:\n  subject: {{namespaces: {{}}}}\n  ingress:\n  - {{action: Deny, from: [{{namespaces: {{}}}}]}}\n"
+    );
+    let out = run(&super::default_deny_ingress::DEFAULT_DENY_INGRESS, &yaml, "");
+    assert!(out.fails.is_empty() && out.passed == 1, "{:?}", out.fails);
+    let out = run(&super::default_deny_egress::DEFAULT_DENY_EGRESS, &yaml, "");
+    assert_eq!(out.fails.len(), 1);
+}
+
+#[test]
+fn approved_egress_range_passes() {
+    let yaml = format!(
+        "{CDE}---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: out, namespace: payments}}\nspec:\n  podSelector: {{}}\n  policyTypes: [Egress]\n  egress:\n  - to: [{{ipBlock: {{cidr: 0.0.0.0/0}}}}]\n    ports: [{{protocol: TCP, port: 443}}]\n"
+    );
+    assert_eq!(run(&super::no_broad_egress::NO_BROAD_EGRESS, &yaml, "").fails.len(), 1);
+    let config = "approvedFlows:\n- {from: payments/api, to: 0.0.0.0/0, ports: [TCP/443], reason: card network}\n";
+    let out = run(&super::no_broad_egress::NO_BROAD_EGRESS, &yaml, config);
+    assert!(out.fails.is_empty() && out.passed == 1);
+}
+
+#[test]
+fn unprotected_cde_pod_has_unapproved_external_ingress() {
+    let out = run(&super::cde_boundary_flows::CDE_BOUNDARY_FLOWS, CDE, "");
+    assert_eq!(out.fails.len(), 1);
+    assert!(out.fails[0].message.contains("0.0.0.0-255.255.255.255[External]"), "{}", out.fails[0].message);
+}
+
+#[test]
+fn checks_without_cde_are_not_assessed() {
+    let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec:\n  containers: [{name: c, image: i}]\n";
+    let out = run(&super::cross_scope_ingress::CROSS_SCOPE_INGRESS, yaml, "");
+    assert_eq!(out.not_assessed.len(), 1);
+    let out = run(&super::cni_enforces_policy::CNI_ENFORCES_POLICY, yaml, "");
+    assert_eq!(out.not_assessed.len(), 1);
+}

@@ -1,0 +1,66 @@
+use crate::support::each::each_workload;
+use crate::support::hardening::host_flags_verdict;
+use crate::{Applies, Context, Emitter, declare_check};
+
+declare_check! {
+    /// Pods must not use the node's network namespace
+    ///
+    /// ## What it checks
+    /// Every workload's pod spec for `hostNetwork: true` (part of the Pod Security Standards
+    /// control `hostNamespaces`).
+    ///
+    /// ## Why PCI DSS cares
+    /// A host-network pod binds the node's interfaces directly: NetworkPolicies do not select
+    /// it, it can reach every service the node can (including the kubelet and cloud metadata)
+    /// and it can listen on node ports. It sidesteps the segmentation that 1.3.1 and 1.3.2 rely
+    /// on, and merges functions of different security levels on the node (2.2.3).
+    ///
+    /// ## Failing example
+    /// ```yaml
+    /// apiVersion: apps/v1
+    /// kind: DaemonSet
+    /// metadata: {name: agent, namespace: tools}
+    /// spec:
+    ///   selector: {matchLabels: {app: agent}}
+    ///   template:
+    ///     metadata: {labels: {app: agent}}
+    ///     spec:
+    ///       hostNetwork: true
+    ///       containers:
+    ///       - {name: agent, image: registry.example.com/tools/agent:2.1}
+    /// ```
+    ///
+    /// ## Passing example
+    /// ```yaml
+    /// apiVersion: apps/v1
+    /// kind: DaemonSet
+    /// metadata: {name: agent, namespace: tools}
+    /// spec:
+    ///   selector: {matchLabels: {app: agent}}
+    ///   template:
+    ///     metadata: {labels: {app: agent}}
+    ///     spec:
+    ///       containers:
+    ///       - {name: agent, image: registry.example.com/tools/agent:2.1}
+    /// ```
+    ///
+    /// ## Fix
+    /// Remove `hostNetwork: true` and expose the workload through a Service. CNI and node
+    /// agents that need the host network belong in a security namespace with an exception.
+    pub HOST_NETWORK {
+        id: "POD-003",
+        name: "host-network",
+        severity: High,
+        applies: All,
+        requirements: [
+            ("1.3.1", "host-network pods are not subject to the NetworkPolicies that limit CDE traffic"),
+            ("1.3.2", "host-network pods can send traffic from the node that egress policies do not see"),
+            ("2.2.3", "sharing the node's network stack removes isolation between workloads"),
+        ],
+        run: run,
+    }
+}
+
+fn run(_cx: &Context, e: &mut Emitter) {
+    each_workload(e, Applies::All, |_, _, _, t| host_flags_verdict(t, &["hostNetwork"]));
+}

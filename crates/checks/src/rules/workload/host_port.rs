@@ -1,0 +1,59 @@
+use crate::support::pss::report_controls;
+use crate::{Applies, Context, Emitter, declare_check};
+
+declare_check! {
+    /// Containers must not bind host ports
+    ///
+    /// ## What it checks
+    /// Every container's `ports[*].hostPort` is unset or 0 (Pod Security Standards control
+    /// `hostPorts`).
+    ///
+    /// ## Why PCI DSS cares
+    /// A host port publishes the container on the node's own address, outside Services,
+    /// Ingress and usually outside the NetworkPolicies that guard the CDE: an undocumented
+    /// entry point (1.2.5) that can make a component directly reachable from networks it should
+    /// not be (1.4.4).
+    ///
+    /// ## Failing example
+    /// ```yaml
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata: {name: api, namespace: payments}
+    /// spec:
+    ///   containers:
+    ///   - name: api
+    ///     image: registry.example.com/pay/api:1.0
+    ///     ports: [{containerPort: 8443, hostPort: 8443}]
+    /// ```
+    ///
+    /// ## Passing example
+    /// ```yaml
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata: {name: api, namespace: payments}
+    /// spec:
+    ///   containers:
+    ///   - name: api
+    ///     image: registry.example.com/pay/api:1.0
+    ///     ports: [{containerPort: 8443}]
+    /// ```
+    ///
+    /// ## Fix
+    /// Remove `hostPort` and expose the container through a Service (and an Ingress or load
+    /// balancer where it must be reachable from outside).
+    pub HOST_PORT {
+        id: "POD-005",
+        name: "host-port",
+        severity: Medium,
+        applies: All,
+        requirements: [
+            ("1.2.5", "a host port is a service entry point outside the documented ones"),
+            ("1.4.4", "a host port can make a component reachable straight from the node's networks"),
+        ],
+        run: run,
+    }
+}
+
+fn run(_cx: &Context, e: &mut Emitter) {
+    report_controls(e, Applies::All, &["hostPorts"]);
+}

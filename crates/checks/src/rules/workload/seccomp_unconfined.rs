@@ -1,0 +1,57 @@
+use crate::support::hardening::report_baseline_controls;
+use crate::{Applies, Context, Emitter, declare_check};
+
+declare_check! {
+    /// Pods must not run with seccomp disabled
+    ///
+    /// ## What it checks
+    /// Every workload's `securityContext.seccompProfile.type` (pod and containers) is not
+    /// `Unconfined`, and legacy seccomp annotations name only `runtime/default`,
+    /// `docker/default` or `localhost/*` (Pod Security Standards control
+    /// `seccompProfile_baseline`, evaluated at baseline level).
+    ///
+    /// ## Why PCI DSS cares
+    /// Seccomp filters the system calls a container can make; `Unconfined` exposes the whole
+    /// kernel interface to a compromised process, the usual route of container escapes. It is
+    /// a security parameter that 2.2.6 expects to be set everywhere, CDE or not.
+    ///
+    /// ## Failing example
+    /// ```yaml
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata: {name: worker, namespace: batch}
+    /// spec:
+    ///   securityContext:
+    ///     seccompProfile: {type: Unconfined}
+    ///   containers:
+    ///   - {name: worker, image: registry.example.com/batch/worker:3.2}
+    /// ```
+    ///
+    /// ## Passing example
+    /// ```yaml
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata: {name: worker, namespace: batch}
+    /// spec:
+    ///   securityContext:
+    ///     seccompProfile: {type: RuntimeDefault}
+    ///   containers:
+    ///   - {name: worker, image: registry.example.com/batch/worker:3.2}
+    /// ```
+    ///
+    /// ## Fix
+    /// Remove `seccompProfile: {type: Unconfined}`; set `RuntimeDefault` on the pod, or a
+    /// `Localhost` profile where the default blocks a needed call.
+    pub SECCOMP_UNCONFINED {
+        id: "POD-010",
+        name: "seccomp-unconfined",
+        severity: Medium,
+        applies: All,
+        requirements: [("2.2.6", "system-call filtering is a kernel security parameter")],
+        run: run,
+    }
+}
+
+fn run(_cx: &Context, e: &mut Emitter) {
+    report_baseline_controls(e, Applies::All, Some(&["seccompProfile_baseline"]));
+}

@@ -1,0 +1,113 @@
+//! The loop every per-object check shares: pick the objects the check applies to, decide each
+//! one, and report pass, fail or not assessed. A check file then holds only its rule.
+
+use kubepci_findings::Evidence;
+use kubepci_inventory::Workload;
+use kubepci_model::{Object, PodTemplate};
+
+use crate::support::containers::{ContainerRef, containers};
+use crate::{Applies, Context, Emitter};
+
+/// What a rule decided about one object.
+#[derive(Debug, PartialEq)]
+pub enum Verdict {
+    Pass,
+    Fail(String, Vec<Evidence>),
+    NotAssessed(String),
+    /// The rule does not concern this object (no result at all).
+    Skip,
+}
+
+/// One thing wrong with an object: what (for the message) and where (evidence).
+#[derive(Debug, PartialEq)]
+pub struct Problem {
+    pub message: String,
+    pub evidence: Vec<Evidence>,
+}
+
+impl Problem {
+    pub fn new(message: impl Into<String>, evidence: Evidence) -> Self {
+        Problem { message: message.into(), evidence: vec![evidence] }
+    }
+}
+
+impl Verdict {
+    /// Fail with every problem (messages joined with `; `), or pass when there are none.
+    pub fn from_problems(problems: impl IntoIterator<Item = Problem>) -> Verdict {
+        let (mut messages, mut evidence) = (Vec::new(), Vec::new());
+        for p in problems {
+            messages.push(p.message);
+            evidence.extend(p.evidence);
+        }
+        if messages.is_empty() { Verdict::Pass } else { Verdict::Fail(messages.join("; "), evidence) }
+    }
+}
+
+/// CDE-only rules cannot be decided without a declared CDE: reports that (once, for the whole
+/// check) and returns false.
+pub fn cde_declared(e: &mut Emitter) -> bool {
+    if e.context().has_cde() {
+        return true;
+    }
+    e.not_assessed(None, "no CDE declared");
+    false
+}
+
+fn emit(e: &mut Emitter, index: usize, verdict: Verdict) {
+    match verdict {
+        Verdict::Pass => e.pass(index),
+        Verdict::Fail(message, evidence) => e.fail(index, message, evidence),
+        Verdict::NotAssessed(reason) => e.not_assessed(Some(index), reason),
+        Verdict::Skip => {}
+    }
+}
+
+/// Decide every workload (top owner with a pod template) the check applies to.
+pub fn each_workload(e: &mut Emitter, applies: Applies, rule: impl Fn(&Context, &Workload, &Object, &PodTemplate) -> Verdict) {
+    if applies == Applies::Cde && !cde_declared(e) {
+        return;
+    }
+    let cx = e.context();
+    for (w, o, t) in cx.workloads() {
+        if cx.applies(applies, w.object) {
+            emit(e, w.object, rule(cx, w, o, &t));
+        }
+    }
+}
+
+/// Decide every container (init and regular) of every workload the check applies to: a
+/// workload passes when no container has a problem.
+pub fn each_container(e: &mut Emitter, applies: Applies, rule: impl Fn(&Context, &ContainerRef) -> Option<Problem>) {
+    each_workload(e, applies, |cx, _, _, t| Verdict::from_problems(containers(t).filter_map(|c| rule(cx, &c))));
+}
+
+/// Decide every object of `kind` the check applies to.
+pub fn each_of_kind(e: &mut Emitter, applies: Applies, kind: &str, rule: impl Fn(&Context, usize, &Object) -> Verdict) {
+    if applies == Applies::Cde && !cde_declared(e) {
+        return;
+    }
+    let cx = e.context();
+    for &i in cx.inv.indices_of_kind(kind) {
+        if cx.applies(applies, i) {
+            emit(e, i, rule(cx, i, &cx.inv.objects[i]));
+        }
+    }
+}
+
+/// `container "api"` (or `init container "migrate"`), for messages.
+pub fn container_label(c: &ContainerRef) -> String {
+    let kind = if c.init { "init container" } else { "container" };
+    format!("{kind} {:?}", c.container.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problems_join_into_one_failure() {
+        assert_eq!(Verdict::from_problems(Vec::new()), Verdict::Pass);
+        let v = Verdict::from_problems([Problem::new("a", Evidence::path("x")), Problem::new("b", Evidence::path("y"))]);
+        assert_eq!(v, Verdict::Fail("a; b".into(), vec![Evidence::path("x"), Evidence::path("y")]));
+    }
+}

@@ -1,0 +1,269 @@
+//! Collection: discover what the cluster serves, list every wanted kind concurrently, and turn
+//! items into model objects.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use kube::Client;
+use kubepci_model::{Object, SourceLoc, decode_value};
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::kinds::{GATED_KINDS, TYPED_KINDS, Target};
+use crate::list::{Failure, Limits, PageEvent, get_json, list_all};
+use crate::progress::Progress;
+use crate::snapshot::items_sha256;
+use crate::{COLLECTOR, CollectOptions, Collected, Error, KindProblem, SnapshotMeta, client, time};
+
+/// Collect every kind the checks need from the cluster `opts` points at.
+///
+/// Fails only when the cluster cannot be reached or the configuration cannot be read; a kind
+/// that cannot be listed is recorded in [`Collected::unlistable`] and the rest is collected.
+pub async fn collect(opts: &CollectOptions) -> Result<Collected, Error> {
+    let started = time::now_rfc3339();
+    let config = client::config(opts).await?;
+    let endpoint = config.cluster_url.to_string().trim_end_matches('/').to_string();
+    let client = client::client(config)?;
+    let limits = Limits { page_size: opts.page_size.max(1), timeout: opts.request_timeout, retries: opts.retries };
+    let mut errors = Vec::new();
+    let mut unlistable: Vec<KindProblem> = Vec::new();
+
+    let cluster_version = match get_json::<Value>(&client, "/version", &limits).await {
+        Ok(v) => v.get("gitVersion").and_then(Value::as_str).map(str::to_string),
+        Err(Failure::Failed(message)) => return Err(Error::Connect { endpoint, message }),
+        Err(other) => {
+            errors.push(format!("/version: {other}"));
+            None
+        }
+    };
+
+    let mut targets: Vec<Target> = TYPED_KINDS
+        .iter()
+        .filter(|k| opts.include_secrets || !k.secret)
+        .map(|k| Target::new(k.group, k.version, k.resource, k.kind))
+        .collect();
+    targets.extend(discover_gated(&client, &limits, &mut unlistable, &mut errors).await);
+
+    let progress = Arc::new(Progress::new(opts.progress, targets.len()));
+    let loc = SourceLoc::whole(endpoint.as_str());
+    let outcomes = list_targets(&client, &targets, &limits, opts, &loc, &progress).await;
+    progress.finish();
+
+    let mut out = Collected::default();
+    let mut kinds_listed = Vec::new();
+    for (target, outcome) in targets.iter().zip(outcomes) {
+        match outcome.failure {
+            None => {
+                kinds_listed.push(target.label());
+                out.objects.extend(outcome.objects);
+                out.raw.extend(outcome.raw);
+                errors.extend(outcome.errors);
+            }
+            Some(failure) => {
+                let reason = match &failure {
+                    Failure::Forbidden(m) => format!("no permission to list {}: {m}", target.resource_name),
+                    Failure::NotFound => format!("{} is not served by this cluster", target.resource_name),
+                    other => {
+                        errors.push(format!("listing {} failed: {other}", target.resource_name));
+                        format!("listing {} failed: {other}", target.resource_name)
+                    }
+                };
+                unlistable.push(KindProblem { kind: target.kind.clone(), reason });
+            }
+        }
+    }
+    if !opts.include_secrets {
+        unlistable.push(KindProblem { kind: "Secret".into(), reason: "Secrets not read (collect with --include-secrets)".into() });
+    }
+    let sha256 = if opts.keep_raw { items_sha256(&out.raw) } else { String::new() };
+    out.metadata = SnapshotMeta {
+        collector_version: COLLECTOR.to_string(),
+        time: started,
+        cluster_version,
+        endpoint,
+        context: opts.context.clone(),
+        include_secrets: opts.include_secrets,
+        kinds_listed,
+        kinds_not_listable: unlistable.clone(),
+        item_count: if opts.keep_raw { out.raw.len() } else { out.objects.len() },
+        sha256,
+    };
+    out.unlistable = unlistable.into_iter().map(|p| (p.kind, p.reason)).collect();
+    out.errors = errors;
+    Ok(out)
+}
+
+/// [`collect`] on its own multi-threaded runtime, for callers that are not async.
+pub fn collect_blocking(opts: &CollectOptions) -> Result<Collected, Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(Error::Runtime)?;
+    runtime.block_on(collect(opts))
+}
+
+/// What listing one kind produced.
+#[derive(Default)]
+struct KindOutcome {
+    objects: Vec<Object>,
+    raw: Vec<Value>,
+    errors: Vec<String>,
+    failure: Option<Failure>,
+}
+
+/// List all targets, at most `opts.concurrency` at a time; outcomes in `targets` order.
+async fn list_targets(client: &Client, targets: &[Target], limits: &Limits, opts: &CollectOptions, loc: &SourceLoc, progress: &Arc<Progress>) -> Vec<KindOutcome> {
+    let permits = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    let mut tasks = JoinSet::new();
+    for (slot, target) in targets.iter().enumerate() {
+        let (client, target, limits, loc, permits, progress) = (client.clone(), target.clone(), *limits, loc.clone(), permits.clone(), progress.clone());
+        let keep_raw = opts.keep_raw;
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let outcome = list_kind(&client, &target, &limits, &loc, keep_raw).await;
+            progress.kind_done(outcome.objects.len());
+            (slot, outcome)
+        });
+    }
+    let mut outcomes: Vec<KindOutcome> = targets.iter().map(|_| KindOutcome::default()).collect();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((slot, outcome)) => outcomes[slot] = outcome,
+            Err(e) => {
+                // A panicking task is a bug; its kind is reported as failed, never silently empty.
+                if let Some(o) = outcomes.iter_mut().find(|o| o.failure.is_none() && o.objects.is_empty() && o.raw.is_empty()) {
+                    o.failure = Some(Failure::Failed(format!("internal error: {e}")));
+                }
+            }
+        }
+    }
+    outcomes
+}
+
+/// List one kind and decode its items as they arrive.
+async fn list_kind(client: &Client, target: &Target, limits: &Limits, loc: &SourceLoc, keep_raw: bool) -> KindOutcome {
+    let mut out = KindOutcome::default();
+    let mut on_page = |event: PageEvent| match event {
+        PageEvent::Restart => {
+            out.objects.clear();
+            out.raw.clear();
+            out.errors.clear();
+        }
+        PageEvent::Items(items) => {
+            out.objects.reserve(items.len());
+            for mut item in items {
+                // List items carry no kind/apiVersion; the list's type says what they are.
+                if let Value::Object(map) = &mut item {
+                    map.insert("apiVersion".into(), Value::String(target.api_version.clone()));
+                    map.insert("kind".into(), Value::String(target.kind.clone()));
+                }
+                if keep_raw {
+                    out.raw.push(item.clone());
+                }
+                let name = item_name(&item);
+                match decode_value(item, loc.clone()) {
+                    Ok(object) => out.objects.push(object),
+                    Err(e) => out.errors.push(format!("{} {name}: {e}", target.kind)),
+                }
+            }
+        }
+    };
+    if let Err(failure) = list_all(client, &target.path, limits, &mut on_page).await {
+        out = KindOutcome { failure: Some(failure), ..KindOutcome::default() };
+    }
+    out
+}
+
+/// `namespace/name` of a raw item, for error messages.
+fn item_name(item: &Value) -> String {
+    let meta = &item["metadata"];
+    match (meta["namespace"].as_str(), meta["name"].as_str()) {
+        (Some(ns), Some(n)) => format!("{ns}/{n}"),
+        (None, Some(n)) => n.to_string(),
+        _ => "(unnamed)".into(),
+    }
+}
+
+#[derive(Deserialize)]
+struct GroupList {
+    #[serde(default)]
+    groups: Vec<Group>,
+}
+
+#[derive(Deserialize)]
+struct Group {
+    name: String,
+    #[serde(default)]
+    versions: Vec<GroupVersion>,
+    #[serde(rename = "preferredVersion")]
+    preferred: Option<GroupVersion>,
+}
+
+#[derive(Deserialize, Clone)]
+struct GroupVersion {
+    version: String,
+}
+
+#[derive(Deserialize)]
+struct ResourceList {
+    #[serde(default)]
+    resources: Vec<ApiResource>,
+}
+
+#[derive(Deserialize)]
+struct ApiResource {
+    name: String,
+    kind: String,
+    #[serde(default)]
+    verbs: Vec<String>,
+}
+
+impl ApiResource {
+    fn listable(&self) -> bool {
+        !self.name.contains('/') && self.verbs.iter().any(|v| v == "list")
+    }
+}
+
+/// Resolve the discovery-gated kinds the cluster serves to list targets (preferred version
+/// first). Groups the cluster does not serve are skipped silently: their checks see no objects.
+async fn discover_gated(client: &Client, limits: &Limits, unlistable: &mut Vec<KindProblem>, errors: &mut Vec<String>) -> Vec<Target> {
+    let groups = match get_json::<GroupList>(client, "/apis", limits).await {
+        Ok(g) => g.groups,
+        Err(e) => {
+            errors.push(format!("discovery /apis: {e}"));
+            for g in GATED_KINDS {
+                unlistable.push(KindProblem { kind: format!("{}.{}", g.resource, g.group), reason: format!("API discovery failed: {e}") });
+            }
+            return Vec::new();
+        }
+    };
+    let mut wanted: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for g in GATED_KINDS {
+        wanted.entry(g.group).or_default().push(g.resource);
+    }
+    let mut targets = Vec::new();
+    for group in groups.iter().filter(|g| wanted.contains_key(g.name.as_str())) {
+        let resources = &wanted[group.name.as_str()];
+        let mut versions: Vec<String> = group.preferred.iter().chain(&group.versions).map(|v| v.version.clone()).collect();
+        versions.dedup();
+        let wildcard = resources.contains(&"*");
+        // Resource names already targeted: a kind is listed once, at its most preferred version.
+        let mut done: Vec<String> = Vec::new();
+        for version in versions {
+            let path = format!("/apis/{}/{version}", group.name);
+            let list = match get_json::<ResourceList>(client, &path, limits).await {
+                Ok(l) => l,
+                Err(e) => {
+                    errors.push(format!("discovery {path}: {e}"));
+                    continue;
+                }
+            };
+            for r in list.resources.iter().filter(|r| r.listable()) {
+                if !done.contains(&r.name) && (wildcard || resources.contains(&r.name.as_str())) {
+                    targets.push(Target::new(&group.name, &version, &r.name, &r.kind));
+                    done.push(r.name.clone());
+                }
+            }
+        }
+    }
+    targets
+}

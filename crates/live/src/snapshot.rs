@@ -1,0 +1,233 @@
+//! Snapshots: a collection frozen as evidence. Gzip JSON (plain JSON when the file name does
+//! not end in `.gz`) with a sha256 over the canonical form of its items; see `docs/snapshot.md`.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::Path;
+
+use flate2::Compression;
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
+use kubepci_model::{Object, SourceLoc, decode_value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::{Error, SnapshotMeta};
+
+pub const SNAPSHOT_API_VERSION: &str = "kubepci.io/v1";
+pub const SNAPSHOT_KIND: &str = "Snapshot";
+
+/// Write `value` as canonical JSON: object keys sorted by byte order, no whitespace, strings
+/// and numbers as serde_json writes them. Independent of serde_json's `preserve_order`.
+fn write_canonical(w: &mut impl Write, value: &Value) -> std::io::Result<()> {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            w.write_all(b"{")?;
+            for (i, (k, v)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    w.write_all(b",")?;
+                }
+                serde_json::to_writer(&mut *w, k)?;
+                w.write_all(b":")?;
+                write_canonical(w, v)?;
+            }
+            w.write_all(b"}")
+        }
+        Value::Array(items) => {
+            w.write_all(b"[")?;
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    w.write_all(b",")?;
+                }
+                write_canonical(w, v)?;
+            }
+            w.write_all(b"]")
+        }
+        scalar => serde_json::to_writer(&mut *w, scalar).map_err(std::io::Error::from),
+    }
+}
+
+/// Feeds written bytes to a hash.
+struct HashWriter(Sha256);
+
+impl Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Hex sha256 of the canonical JSON of the items array (`[item,item,…]`, keys sorted, no
+/// whitespace). Reordering keys or re-indenting a snapshot keeps the hash; changing, adding,
+/// removing or reordering items changes it.
+pub fn items_sha256(items: &[Value]) -> String {
+    let mut h = HashWriter(Sha256::new());
+    let array = |h: &mut HashWriter| -> std::io::Result<()> {
+        h.write_all(b"[")?;
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                h.write_all(b",")?;
+            }
+            write_canonical(h, item)?;
+        }
+        h.write_all(b"]")
+    };
+    // Writing into a hash cannot fail.
+    let _ = array(&mut h);
+    h.0.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Header<'a> {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: &'a SnapshotMeta,
+}
+
+/// Write a snapshot of `items` to `path` (gzip when it ends in `.gz`). The recorded
+/// `sha256` and `itemCount` are computed here from `items`, whatever `meta` says. The file
+/// is written beside `path` and renamed into place, so a failed write leaves no partial file.
+pub fn write_snapshot(path: &Path, meta: &SnapshotMeta, items: &[Value]) -> Result<SnapshotMeta, Error> {
+    let mut meta = meta.clone();
+    meta.sha256 = items_sha256(items);
+    meta.item_count = items.len();
+    let io_err = |source| Error::Io { path: path.display().to_string(), source };
+    let tmp = path.with_file_name(format!(".{}.partial", path.file_name().and_then(|n| n.to_str()).unwrap_or("snapshot")));
+    let file = File::create(&tmp).map_err(io_err)?;
+    let result = if path.to_string_lossy().ends_with(".gz") {
+        let mut gz = GzEncoder::new(BufWriter::new(file), Compression::default());
+        write_body(&mut gz, &meta, items).and_then(|()| gz.finish()?.flush())
+    } else {
+        let mut w = BufWriter::new(file);
+        write_body(&mut w, &meta, items).and_then(|()| w.flush())
+    };
+    if let Err(e) = result.and_then(|()| std::fs::rename(&tmp, path)) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io_err(e));
+    }
+    Ok(meta)
+}
+
+/// `{"apiVersion":…,"kind":"Snapshot","metadata":{…},"items":[` one canonical item per line `]}`.
+fn write_body(w: &mut impl Write, meta: &SnapshotMeta, items: &[Value]) -> std::io::Result<()> {
+    let header = serde_json::to_string(&Header { api_version: SNAPSHOT_API_VERSION, kind: SNAPSHOT_KIND, metadata: meta })?;
+    // Drop the closing brace to append the items array.
+    w.write_all(&header.as_bytes()[..header.len() - 1])?;
+    w.write_all(b",\"items\":[")?;
+    for (i, item) in items.iter().enumerate() {
+        w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        write_canonical(w, item)?;
+    }
+    w.write_all(b"\n]}\n")
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SnapshotFile {
+    api_version: String,
+    kind: String,
+    metadata: SnapshotMeta,
+    #[serde(default)]
+    items: Vec<Value>,
+}
+
+/// A snapshot read back: its metadata, the objects, and items that did not decode.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub meta: SnapshotMeta,
+    pub objects: Vec<Object>,
+    /// `Kind namespace/name: problem` for items that are not valid objects.
+    pub errors: Vec<String>,
+}
+
+/// Read a snapshot, verify its sha256, and decode its items with the snapshot file as their
+/// location. Items that do not decode are listed in [`Snapshot::errors`] (as a live collection
+/// lists them in `Collected::errors`).
+pub fn load_snapshot(path: &Path) -> Result<Snapshot, Error> {
+    let shown = path.display().to_string();
+    let format_err = |message: String| Error::Format { path: shown.clone(), message };
+    let mut bytes = Vec::new();
+    File::open(path).and_then(|f| BufReader::new(f).read_to_end(&mut bytes)).map_err(|source| Error::Io { path: shown.clone(), source })?;
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut plain = Vec::new();
+        GzDecoder::new(bytes.as_slice()).read_to_end(&mut plain).map_err(|e| format_err(format!("gzip: {e}")))?;
+        bytes = plain;
+    }
+    let file: SnapshotFile = serde_json::from_slice(&bytes).map_err(|e| format_err(e.to_string()))?;
+    drop(bytes);
+    if file.api_version != SNAPSHOT_API_VERSION || file.kind != SNAPSHOT_KIND {
+        return Err(format_err(format!("expected apiVersion {SNAPSHOT_API_VERSION} kind {SNAPSHOT_KIND}, found {} {}", file.api_version, file.kind)));
+    }
+    let computed = items_sha256(&file.items);
+    if !computed.eq_ignore_ascii_case(&file.metadata.sha256) || file.items.len() != file.metadata.item_count {
+        return Err(Error::Tampered { path: shown, recorded: file.metadata.sha256, computed });
+    }
+    let loc = SourceLoc::whole(shown.as_str());
+    let mut objects = Vec::with_capacity(file.items.len());
+    let mut errors = Vec::new();
+    for item in file.items {
+        let label = format!("{} {}", item["kind"].as_str().unwrap_or("(no kind)"), item["metadata"]["name"].as_str().unwrap_or("(unnamed)"));
+        match decode_value(item, loc.clone()) {
+            Ok(o) => objects.push(o),
+            Err(e) => errors.push(format!("{label}: {e}")),
+        }
+    }
+    Ok(Snapshot { meta: file.metadata, objects, errors })
+}
+
+/// [`load_snapshot`], strict: any item that does not decode is an error.
+pub fn read_snapshot(path: &Path) -> Result<(SnapshotMeta, Vec<Object>), Error> {
+    let snap = load_snapshot(path)?;
+    if let Some(first) = snap.errors.first() {
+        return Err(Error::Format { path: path.display().to_string(), message: format!("{} item(s) are not valid objects, first: {first}", snap.errors.len()) });
+    }
+    Ok((snap.meta, snap.objects))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn hash_ignores_key_order_but_not_content() {
+        let a = vec![json!({"b": 1, "a": {"y": [1, 2], "x": "s"}})];
+        let b = vec![json!({"a": {"x": "s", "y": [1, 2]}, "b": 1})];
+        let c = vec![json!({"a": {"x": "s", "y": [2, 1]}, "b": 1})];
+        assert_eq!(items_sha256(&a), items_sha256(&b));
+        assert_ne!(items_sha256(&a), items_sha256(&c));
+        assert_eq!(items_sha256(&[]), "4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945");
+    }
+
+    #[test]
+    fn round_trip_plain_and_gzip() {
+        let dir = tempfile::tempdir().unwrap();
+        let items = vec![json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "payments"}})];
+        for name in ["s.json", "s.json.gz"] {
+            let path = dir.path().join(name);
+            let meta = write_snapshot(&path, &SnapshotMeta::default(), &items).unwrap();
+            let (read_meta, objects) = read_snapshot(&path).unwrap();
+            assert_eq!(read_meta, meta);
+            assert_eq!(objects.len(), 1);
+            assert_eq!(objects[0].name(), "payments");
+            assert_eq!(&*objects[0].loc.file, path.display().to_string());
+        }
+    }
+
+    #[test]
+    fn rejects_other_documents() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.json");
+        std::fs::write(&path, r#"{"apiVersion":"v1","kind":"List","metadata":{"collectorVersion":"","time":"","endpoint":"","kindsListed":[],"kindsNotListable":[],"itemCount":0,"sha256":""},"items":[]}"#).unwrap();
+        assert!(matches!(read_snapshot(&path), Err(Error::Format { .. })));
+        std::fs::write(&path, "not json").unwrap();
+        assert!(matches!(read_snapshot(&path), Err(Error::Format { .. })));
+    }
+}

@@ -1,0 +1,142 @@
+//! Endpoints of the analysis: workloads (pods grouped by owner, as the inventory resolves them)
+//! and the equivalence classes of pods that policies cannot tell apart (same namespace, same
+//! labels, same named ports, same host networking). Reachability is computed per class; a
+//! workload is reported with its class's result.
+
+use std::collections::{BTreeMap, HashMap};
+
+use kubepci_inventory::Inventory;
+use kubepci_model::Resource;
+
+use crate::policy::NamedPort;
+use crate::ports::Protocol;
+
+/// The label the apiserver puts on every namespace; selectors may rely on it.
+pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+#[derive(Clone, Debug)]
+pub struct NamespaceEntry {
+    pub name: String,
+    /// Declared labels plus `kubernetes.io/metadata.name`.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// Pods that every policy treats alike.
+#[derive(Clone, Debug)]
+pub struct PodClass {
+    pub namespace: u32,
+    pub labels: BTreeMap<String, String>,
+    pub named_ports: Vec<NamedPort>,
+    /// Pods in the host's network namespace are not subject to NetworkPolicy.
+    pub host_network: bool,
+}
+
+/// A workload as reported: `namespace/name[Kind]`.
+#[derive(Clone, Debug)]
+pub struct WorkloadEndpoint {
+    pub namespace: String,
+    pub name: String,
+    pub kind: String,
+    /// Index in `Inventory::objects` of the object that names it (top owner, or first pod).
+    pub object: usize,
+    /// Indices in `Inventory::workloads()` grouped here.
+    pub inventory_workloads: Vec<usize>,
+    pub class: u32,
+}
+
+impl WorkloadEndpoint {
+    pub fn display(&self) -> String {
+        format!("{}/{}[{}]", self.namespace, self.name, self.kind)
+    }
+}
+
+pub(crate) struct Topology {
+    pub namespaces: Vec<NamespaceEntry>,
+    pub classes: Vec<PodClass>,
+    pub workloads: Vec<WorkloadEndpoint>,
+    pub classes_by_namespace: Vec<Vec<u32>>,
+}
+
+/// Name and kind a workload is reported under. A pod whose controller is not in the input is
+/// reported as that controller (`ns/rs-name[ReplicaSet]`), as pods of one owner belong together.
+fn report_identity(inv: &Inventory, object: usize) -> (String, String) {
+    let o = &inv.objects[object];
+    if let Resource::Pod(p) = &o.resource
+        && let Some(owner) = p.metadata.owner_references.iter().flatten().find(|r| r.controller == Some(true) && r.kind != "Node")
+    {
+        let kind = if owner.kind.is_empty() { "Pod".to_string() } else { owner.kind.clone() };
+        return (owner.name.clone(), kind);
+    }
+    (o.name().to_string(), o.kind().to_string())
+}
+
+pub(crate) fn build_topology(inv: &Inventory) -> Topology {
+    let mut namespaces = Vec::new();
+    let mut ns_index: HashMap<String, u32> = HashMap::new();
+    for ns in inv.namespaces() {
+        let mut labels = ns.labels.clone();
+        labels.entry(NAMESPACE_NAME_LABEL.to_string()).or_insert_with(|| ns.name.clone());
+        ns_index.insert(ns.name.clone(), namespaces.len() as u32);
+        namespaces.push(NamespaceEntry { name: ns.name.clone(), labels });
+    }
+    let mut classes: Vec<PodClass> = Vec::new();
+    let mut class_index: HashMap<(u32, BTreeMap<String, String>, Vec<NamedPort>, bool), u32> = HashMap::new();
+    let mut workloads: Vec<WorkloadEndpoint> = Vec::new();
+    let mut by_identity: HashMap<(String, String, String), usize> = HashMap::new();
+    for (wi, w) in inv.workloads().iter().enumerate() {
+        let Some(template) = inv.pod_template(w) else { continue };
+        let o = &inv.objects[w.object];
+        let ns_name = o.namespace().unwrap_or("default").to_string();
+        let ns = match ns_index.get(&ns_name) {
+            Some(&i) => i,
+            None => {
+                let i = namespaces.len() as u32;
+                let labels = BTreeMap::from([(NAMESPACE_NAME_LABEL.to_string(), ns_name.clone())]);
+                namespaces.push(NamespaceEntry { name: ns_name.clone(), labels });
+                ns_index.insert(ns_name.clone(), i);
+                i
+            }
+        };
+        let (name, kind) = report_identity(inv, w.object);
+        let key = (ns_name.clone(), name.clone(), kind.clone());
+        if let Some(&existing) = by_identity.get(&key) {
+            // Another pod of the same (absent) owner: the first one represents them.
+            workloads[existing].inventory_workloads.push(wi);
+            continue;
+        }
+        let labels = template.metadata.labels.clone().unwrap_or_default();
+        let mut named_ports: Vec<NamedPort> = template
+            .spec
+            .containers
+            .iter()
+            .flat_map(|c| c.ports.iter().flatten())
+            .filter_map(|p| {
+                let name = p.name.clone().filter(|n| !n.is_empty())?;
+                let protocol = Protocol::parse(p.protocol.as_deref().unwrap_or("TCP"))?;
+                let port = u16::try_from(p.container_port).ok().filter(|&n| n >= 1)?;
+                Some(NamedPort { name, protocol, port })
+            })
+            .collect();
+        named_ports.sort();
+        let host_network = template.spec.host_network == Some(true);
+        let class_key = (ns, labels, named_ports, host_network);
+        let class = match class_index.get(&class_key) {
+            Some(&c) => c,
+            None => {
+                let c = classes.len() as u32;
+                let (namespace, labels, named_ports, host_network) = class_key.clone();
+                classes.push(PodClass { namespace, labels, named_ports, host_network });
+                class_index.insert(class_key, c);
+                c
+            }
+        };
+        by_identity.insert(key, workloads.len());
+        workloads.push(WorkloadEndpoint { namespace: ns_name, name, kind, object: w.object, inventory_workloads: vec![wi], class });
+    }
+    workloads.sort_by_cached_key(WorkloadEndpoint::display);
+    let mut classes_by_namespace = vec![Vec::new(); namespaces.len()];
+    for (i, c) in classes.iter().enumerate() {
+        classes_by_namespace[c.namespace as usize].push(i as u32);
+    }
+    Topology { namespaces, classes, workloads, classes_by_namespace }
+}

@@ -1,0 +1,234 @@
+//! Why a connection is allowed or denied: the policies that select each side and the rules
+//! (with their file and line) that match the other end.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::engine::{EGRESS, Endpoint, INGRESS, PeerRef, Reachability};
+use crate::policy::{Action, Direction, PolicyKind};
+use crate::ports::{ConnSet, PortSet, Protocol};
+
+/// One rule that matches the peer of a side.
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleDecision {
+    /// `NetworkPolicy ns/name`, `AdminNetworkPolicy name (priority 10)`.
+    pub policy: String,
+    /// `file:line` of the policy object.
+    pub location: String,
+    /// `ingress rule #1` or the ANP rule name.
+    pub rule: String,
+    pub action: Action,
+    /// Connections the rule covers towards the destination (named ports resolved).
+    #[serde(serialize_with = "display")]
+    pub conns: ConnSet,
+}
+
+/// The decision at one end: egress at the source, ingress at the destination.
+#[derive(Clone, Debug, Serialize)]
+pub struct SideExplanation {
+    pub direction: Direction,
+    pub subject: String,
+    /// Why the side is open regardless of rules (external end, host network, no policy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Policies whose subject includes this end, `Kind name (file:line)`.
+    pub selecting: Vec<String>,
+    pub matching_rules: Vec<RuleDecision>,
+    #[serde(serialize_with = "display")]
+    pub allowed: ConnSet,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Explanation {
+    pub src: String,
+    pub dst: String,
+    /// The connection asked about, if any (`TCP/8080`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<String>,
+    /// Allowed: the port (when given) or at least one connection.
+    pub allowed: bool,
+    #[serde(serialize_with = "display")]
+    pub allowed_conns: ConnSet,
+    pub egress: SideExplanation,
+    pub ingress: SideExplanation,
+}
+
+fn display<T: fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+impl Reachability {
+    /// Explain the connection from `src` to `dst`, optionally for one protocol/port.
+    pub fn explain(&self, src: Endpoint, dst: Endpoint, port: Option<(Protocol, u16)>) -> Explanation {
+        let allowed_conns = self.allowed(src, dst).clone();
+        let allowed = match port {
+            Some((p, n)) => allowed_conns.contains(p, n),
+            None => !allowed_conns.is_empty(),
+        };
+        let focus = |c: ConnSet| match port {
+            Some((p, n)) => c.intersect(&ConnSet::of(p, PortSet::single(n))),
+            None => c,
+        };
+        let mut egress = self.explain_side(EGRESS, src, dst);
+        let mut ingress = self.explain_side(INGRESS, dst, src);
+        for side in [&mut egress, &mut ingress] {
+            side.allowed = focus(side.allowed.clone());
+            side.matching_rules.retain_mut(|r| {
+                r.conns = focus(r.conns.clone());
+                !r.conns.is_empty()
+            });
+        }
+        Explanation {
+            src: self.endpoint_name(src),
+            dst: self.endpoint_name(dst),
+            port: port.map(|(p, n)| format!("{p}/{n}")),
+            allowed,
+            allowed_conns: focus(allowed_conns),
+            egress,
+            ingress,
+        }
+    }
+
+    fn explain_side(&self, dir: usize, subject: Endpoint, other: Endpoint) -> SideExplanation {
+        let direction = if dir == INGRESS { Direction::Ingress } else { Direction::Egress };
+        let mut side = SideExplanation { direction, subject: self.endpoint_name(subject), note: None, selecting: Vec::new(), matching_rules: Vec::new(), allowed: ConnSet::all() };
+        let Endpoint::Workload(w) = subject else {
+            side.note = Some("external endpoint: not subject to policies".into());
+            return side;
+        };
+        let class = self.workloads[w as usize].class;
+        let peer = match other {
+            Endpoint::Workload(o) => PeerRef::Class(self.workloads[o as usize].class),
+            Endpoint::ExternalSource(b) | Endpoint::ExternalDestination(b) => PeerRef::Block(b),
+        };
+        if self.classes[class as usize].host_network {
+            side.note = Some("hostNetwork pod: not subject to policies".into());
+            return side;
+        }
+        let np_policies = &self.np_selecting[dir][class as usize];
+        let admin = &self.admin_selecting[dir][class as usize];
+        side.selecting = admin.iter().chain(np_policies).map(|&pi| self.policy_label(pi)).collect();
+        let np_allowed = (!np_policies.is_empty()).then(|| {
+            let mut acc = ConnSet::none();
+            for &pi in np_policies {
+                for d in self.rule_decisions(dir, pi, class, peer) {
+                    acc = acc.union(&d.conns);
+                    side.matching_rules.push(d);
+                }
+            }
+            acc
+        });
+        if admin.is_empty() {
+            match np_allowed {
+                Some(a) => side.allowed = a,
+                None => side.note = Some(format!("no NetworkPolicy selects it for {direction}: all allowed")),
+            }
+            return side;
+        }
+        // Admin tiers, as in the engine, recording each deciding rule.
+        let mut remaining = ConnSet::all();
+        let mut allowed = ConnSet::none();
+        let mut passed = ConnSet::none();
+        let mut baseline_rules = Vec::new();
+        let mut admin_rules = Vec::new();
+        for &pi in admin {
+            let decisions = self.rule_decisions(dir, pi, class, peer);
+            if self.policies[pi as usize].kind == PolicyKind::BaselineAdminNetworkPolicy {
+                baseline_rules.extend(decisions);
+                continue;
+            }
+            for mut d in decisions {
+                let eff = d.conns.intersect(&remaining);
+                if eff.is_empty() {
+                    continue;
+                }
+                match d.action {
+                    Action::Allow => allowed = allowed.union(&eff),
+                    Action::Deny => {}
+                    Action::Pass => passed = passed.union(&eff),
+                }
+                remaining = remaining.subtract(&eff);
+                d.conns = eff;
+                admin_rules.push(d);
+            }
+        }
+        let mut rest = remaining.union(&passed);
+        let mut decided = admin_rules;
+        if let Some(np) = np_allowed {
+            allowed = allowed.union(&np.intersect(&rest));
+            decided.append(&mut side.matching_rules);
+        } else {
+            for mut d in baseline_rules {
+                let eff = d.conns.intersect(&rest);
+                if eff.is_empty() {
+                    continue;
+                }
+                if d.action == Action::Allow {
+                    allowed = allowed.union(&eff);
+                }
+                rest = rest.subtract(&eff);
+                d.conns = eff;
+                decided.push(d);
+            }
+            allowed = allowed.union(&rest);
+        }
+        side.matching_rules = decided;
+        side.allowed = allowed;
+        side
+    }
+
+    fn policy_label(&self, pi: u32) -> String {
+        let p = &self.policies[pi as usize];
+        match p.kind {
+            PolicyKind::AdminNetworkPolicy => format!("{} {} (priority {}) ({})", p.kind.as_str(), p.display_name(), p.priority, p.loc),
+            _ => format!("{} {} ({})", p.kind.as_str(), p.display_name(), p.loc),
+        }
+    }
+
+    fn rule_decisions(&self, dir: usize, pi: u32, subject: u32, peer: PeerRef) -> Vec<RuleDecision> {
+        let p = &self.policies[pi as usize];
+        let direction = if dir == INGRESS { Direction::Ingress } else { Direction::Egress };
+        let rules = p.rules(direction).unwrap_or(&[]);
+        rules
+            .iter()
+            .enumerate()
+            .filter(|(ri, _)| self.rule_matches[pi as usize][dir][*ri].contains(peer))
+            .map(|(_, r)| RuleDecision {
+                policy: format!("{} {}", p.kind.as_str(), p.display_name()),
+                location: p.loc.to_string(),
+                rule: match &r.name {
+                    Some(n) => format!("{direction} rule #{} {n:?}", r.index + 1),
+                    None => format!("{direction} rule #{}", r.index + 1),
+                },
+                action: r.action,
+                conns: r.ports.resolve(self.destination_ports(dir, subject, peer)),
+            })
+            .collect()
+    }
+}
+
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = self.port.as_deref().unwrap_or("any connection");
+        let verdict = if self.allowed { "ALLOWED" } else { "DENIED" };
+        writeln!(f, "{} => {} ({what}): {verdict}", self.src, self.dst)?;
+        writeln!(f, "  allowed connections: {}", self.allowed_conns)?;
+        for side in [&self.egress, &self.ingress] {
+            writeln!(f, "  {} at {}: {}", side.direction, side.subject, side.allowed)?;
+            if let Some(note) = &side.note {
+                writeln!(f, "    {note}")?;
+            }
+            for s in &side.selecting {
+                writeln!(f, "    selected by {s}")?;
+            }
+            if side.note.is_none() && side.matching_rules.is_empty() {
+                writeln!(f, "    no rule matches {}: denied", if side.direction == Direction::Egress { &self.dst } else { &self.src })?;
+            }
+            for r in &side.matching_rules {
+                writeln!(f, "    {:?} {} by {} {} ({})", r.action, r.conns, r.policy, r.rule, r.location)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,269 @@
+//! The access-review sheet for PCI DSS 7.2.4 (review of user accounts and access privileges
+//! every six months) and 7.2.5.1 (review of system and application accounts): every subject
+//! with its rights on CDE namespaces and cluster-wide, stamped with a digest of the input and
+//! the time, with empty approver/decision columns; and the difference to an earlier review.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use kubepci_inventory::{Inventory, Scope};
+use kubepci_model::{Object, Resource};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::escalation::{EscalationGraph, Node};
+use crate::model::{GrantScope, Model};
+use crate::subject::Subject;
+
+/// One row: a subject's grant through one binding, in a scope the review covers.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewEntry {
+    pub subject: Subject,
+    /// `cluster-wide` or the namespace.
+    pub scope: String,
+    /// Scope class of the namespace (`cde`, ...) or `cluster`.
+    pub scope_class: String,
+    pub binding: String,
+    pub role: String,
+    /// `verbs resources` summaries of the role's rules.
+    pub rights: Vec<String>,
+    /// Dangerous capabilities this grant gives (`read-secrets`, `exec-pods`, ...).
+    pub capabilities: Vec<String>,
+    /// Listed in `approvedSubjects` of kubepci.yaml.
+    pub approved_in_config: bool,
+}
+
+impl ReviewEntry {
+    fn key(&self) -> (Subject, String, String, String) {
+        (self.subject.clone(), self.scope.clone(), self.binding.clone(), self.role.clone())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Review {
+    pub generated_at: String,
+    pub input_sha256: String,
+    pub cde_namespaces: Vec<String>,
+    pub entries: Vec<ReviewEntry>,
+}
+
+/// What changed since an earlier review.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewDiff {
+    pub old_input_sha256: String,
+    pub new_input_sha256: String,
+    pub added: Vec<ReviewEntry>,
+    pub removed: Vec<ReviewEntry>,
+    /// (old, new) pairs with the same subject, scope, binding and role but other rights.
+    pub changed: Vec<(ReviewEntry, ReviewEntry)>,
+}
+
+/// Summaries like `get,list,watch secrets` for each rule.
+pub fn summarize_rules(rules: &[crate::rule::Rule]) -> Vec<String> {
+    rules
+        .iter()
+        .map(|r| {
+            let verbs = r.verbs.join(",");
+            if r.is_non_resource() {
+                return format!("{verbs} {}", r.non_resource_urls.join(","));
+            }
+            let groups: BTreeSet<&str> = r.api_groups.iter().map(String::as_str).filter(|g| !g.is_empty()).collect();
+            let mut s = format!("{verbs} {}", r.resources.join(","));
+            if !groups.is_empty() {
+                s.push_str(&format!(" [{}]", groups.into_iter().collect::<Vec<_>>().join(",")));
+            }
+            if !r.resource_names.is_empty() {
+                s.push_str(&format!(" (names: {})", r.resource_names.join(",")));
+            }
+            s
+        })
+        .collect()
+}
+
+/// Build the review: grants that are cluster-wide or in a CDE namespace.
+pub fn build(model: &Model, inv: &Inventory, input_sha256: &str, generated_at: &str) -> Review {
+    let graph = EscalationGraph::new(model, inv);
+    let cde: BTreeSet<String> = graph.cde_namespaces().iter().cloned().collect();
+    let mut entries = Vec::new();
+    for b in &model.bindings {
+        let scope = b.scope();
+        let (scope_label, class) = match &scope {
+            GrantScope::Cluster => ("cluster-wide".to_string(), "cluster".to_string()),
+            GrantScope::Namespace(ns) => (ns.clone(), inv.namespace_scope(ns).as_str().to_string()),
+        };
+        if let GrantScope::Namespace(ns) = &scope
+            && !cde.contains(ns)
+        {
+            continue;
+        }
+        let (rights, capabilities) = match b.role {
+            Some(r) => {
+                let caps = graph.capabilities(&Node::Role(r, scope.clone()));
+                let mut names: Vec<String> = caps.iter().map(|c| serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()).collect();
+                names.sort();
+                names.dedup();
+                (summarize_rules(&model.roles[r].rules), names)
+            }
+            None => (vec!["(role not found: grants nothing)".to_string()], vec![]),
+        };
+        for s in &b.subjects {
+            entries.push(ReviewEntry {
+                subject: s.clone(),
+                scope: scope_label.clone(),
+                scope_class: class.clone(),
+                binding: b.display(),
+                role: b.role.map_or_else(|| format!("{:?}/{}", b.role_kind, b.role_name), |r| model.roles[r].display()),
+                rights: rights.clone(),
+                capabilities: capabilities.clone(),
+                approved_in_config: inv.config.subject_approved(s.kind.as_str(), &s.name, s.namespace.as_deref()),
+            });
+        }
+    }
+    entries.sort();
+    entries.dedup();
+    Review { generated_at: generated_at.into(), input_sha256: input_sha256.into(), cde_namespaces: cde.into_iter().collect(), entries }
+}
+
+/// Compare two reviews by (subject, scope, binding, role).
+pub fn diff(old: &Review, new: &Review) -> ReviewDiff {
+    let old_map: BTreeMap<_, _> = old.entries.iter().map(|e| (e.key(), e)).collect();
+    let new_map: BTreeMap<_, _> = new.entries.iter().map(|e| (e.key(), e)).collect();
+    let mut d = ReviewDiff { old_input_sha256: old.input_sha256.clone(), new_input_sha256: new.input_sha256.clone(), ..Default::default() };
+    for (k, e) in &new_map {
+        match old_map.get(k) {
+            None => d.added.push((*e).clone()),
+            Some(o) if o.rights != e.rights => d.changed.push(((*o).clone(), (*e).clone())),
+            Some(_) => {}
+        }
+    }
+    for (k, e) in &old_map {
+        if !new_map.contains_key(k) {
+            d.removed.push((*e).clone());
+        }
+    }
+    d
+}
+
+fn csv_field(s: &str) -> String {
+    // Quote always; also defuse spreadsheet formulas.
+    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+pub const CSV_HEADER: &str = "subject_kind,subject_name,subject_namespace,scope,scope_class,binding,role,rights,capabilities,approved_in_config,approver,decision,comment";
+
+/// CSV with `#` stamp lines first, then a header and one row per entry.
+pub fn to_csv(r: &Review) -> String {
+    let mut out = String::new();
+    out.push_str("# kubepci RBAC access review (PCI DSS 7.2.4, 7.2.5.1)\n");
+    out.push_str(&format!("# generated-at: {}\n# input-sha256: {}\n# cde-namespaces: {}\n", r.generated_at, r.input_sha256, r.cde_namespaces.join(" ")));
+    out.push_str(CSV_HEADER);
+    out.push('\n');
+    for e in &r.entries {
+        let fields = [
+            e.subject.kind.as_str().to_string(),
+            e.subject.name.clone(),
+            e.subject.namespace.clone().unwrap_or_default(),
+            e.scope.clone(),
+            e.scope_class.clone(),
+            e.binding.clone(),
+            e.role.clone(),
+            e.rights.join("; "),
+            e.capabilities.join(" "),
+            e.approved_in_config.to_string(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ];
+        out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// SHA-256 over the input objects, independent of their order and of file names: each
+/// object's JSON is hashed, the digests sorted, and the sorted list hashed.
+pub fn input_digest(objects: &[Object]) -> String {
+    let mut digests: Vec<[u8; 32]> = objects
+        .iter()
+        .map(|o| {
+            let mut h = Sha256::new();
+            h.update(o.api_version.as_bytes());
+            h.update([0]);
+            h.update(o.kind().as_bytes());
+            h.update([0]);
+            h.update(object_json(&o.resource).as_bytes());
+            h.finalize().into()
+        })
+        .collect();
+    digests.sort_unstable();
+    let mut h = Sha256::new();
+    for d in &digests {
+        h.update(d);
+    }
+    hex(&h.finalize())
+}
+
+fn object_json(r: &Resource) -> String {
+    macro_rules! json {
+        ($($v:ident),*) => {
+            match r {
+                $( Resource::$v(o) => serde_json::to_string(o), )*
+                Resource::Generic(g) => serde_json::to_string(&(&g.metadata, &g.body)),
+            }
+        };
+    }
+    json!(Namespace, Pod, ReplicationController, Service, ConfigMap, Secret, ServiceAccount, Node, PersistentVolumeClaim, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, Ingress, NetworkPolicy, Role, ClusterRole, RoleBinding, ClusterRoleBinding, ValidatingWebhookConfiguration, MutatingWebhookConfiguration)
+        .unwrap_or_default()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// RFC 3339 UTC time for a Unix timestamp (seconds).
+pub fn rfc3339(unix_secs: u64) -> String {
+    let days = (unix_secs / 86_400) as i64;
+    let secs = unix_secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
+}
+
+/// The current time, RFC 3339 UTC.
+pub fn now_rfc3339() -> String {
+    rfc3339(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()))
+}
+
+/// Scope classes a review covers.
+pub fn covered(scope: Scope) -> bool {
+    scope == Scope::Cde
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_time() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_764_331_200), "2025-11-28T12:00:00Z");
+    }
+
+    #[test]
+    fn csv_quotes_and_defuses() {
+        assert_eq!(csv_field("a\"b"), "\"a\"\"b\"");
+        assert_eq!(csv_field("=cmd"), "\"'=cmd\"");
+    }
+}
