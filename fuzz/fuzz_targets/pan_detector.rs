@@ -15,8 +15,16 @@ fuzz_target!(|data: &[u8]| {
         assert!(m.start >= prev_end && m.start < m.end && m.end <= data.len());
         prev_end = m.end;
         starts.push(m.start);
-        let digits: Vec<u8> = data[m.start..m.end].iter().copied().filter(u8::is_ascii_digit).collect();
-        assert!(data[m.start..m.end].iter().all(|&b| b.is_ascii_digit() || b == b' ' || b == b'-'));
+        let digits: Vec<u8> = data[m.start..m.end]
+            .iter()
+            .copied()
+            .filter(u8::is_ascii_digit)
+            .collect();
+        assert!(
+            data[m.start..m.end]
+                .iter()
+                .all(|&b| b.is_ascii_digit() || b == b' ' || b == b'-')
+        );
         assert_eq!(digits.len(), m.digit_count());
         assert!(luhn_valid(&digits));
         assert_eq!(brand_of(&digits), Some(m.brand));

@@ -29,11 +29,13 @@ pub struct Context<'a> {
     pub inv: &'a Inventory,
     pub input: InputKind,
     pss_restricted: OnceLock<Vec<Evaluation>>,
+    pss_baseline: OnceLock<Vec<Evaluation>>,
+    reachability: OnceLock<kubepci_netpol::Reachability>,
 }
 
 impl<'a> Context<'a> {
     pub fn new(inv: &'a Inventory, input: InputKind) -> Self {
-        Context { inv, input, pss_restricted: OnceLock::new() }
+        Context { inv, input, pss_restricted: OnceLock::new(), pss_baseline: OnceLock::new(), reachability: OnceLock::new() }
     }
 
     /// Is the object at `index` within what a check with `applies` looks at?
@@ -62,16 +64,29 @@ impl<'a> Context<'a> {
     /// The Pod Security Standards `restricted` evaluation (latest version) of every workload,
     /// in `inv.workloads()` order. One evaluator serves all hardening checks.
     pub fn pss_restricted(&self) -> &[Evaluation] {
-        self.pss_restricted.get_or_init(|| {
-            use rayon::prelude::*;
-            self.inv
-                .workloads()
-                .par_iter()
-                .map(|w| match self.inv.objects[w.object].pod_template() {
-                    Some(t) => kubepci_pss::evaluate(&t, Level::Restricted, Version::latest()),
-                    None => Evaluation { allowed: true, violations: Vec::new() },
-                })
-                .collect()
-        })
+        self.pss_restricted.get_or_init(|| self.evaluate_pss(Level::Restricted))
+    }
+
+    /// The `baseline` evaluation: restricted replaces some baseline controls with stricter
+    /// ones, so checks of those baseline controls need this one.
+    pub fn pss_baseline(&self) -> &[Evaluation] {
+        self.pss_baseline.get_or_init(|| self.evaluate_pss(Level::Baseline))
+    }
+
+    fn evaluate_pss(&self, level: Level) -> Vec<Evaluation> {
+        use rayon::prelude::*;
+        self.inv
+            .workloads()
+            .par_iter()
+            .map(|w| match self.inv.objects[w.object].pod_template() {
+                Some(t) => kubepci_pss::evaluate(&t, level, Version::latest()),
+                None => Evaluation { allowed: true, violations: Vec::new() },
+            })
+            .collect()
+    }
+
+    /// NetworkPolicy reachability of the whole input, computed once for all network checks.
+    pub fn reachability(&self) -> &kubepci_netpol::Reachability {
+        self.reachability.get_or_init(|| kubepci_netpol::Reachability::compute(self.inv))
     }
 }

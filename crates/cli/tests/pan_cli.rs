@@ -25,9 +25,17 @@ fn kubepci(args: &[&str], stdin: Option<&str>) -> Output {
 }
 
 fn assert_no_pan(out: &Output) {
-    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     for pan in PANS {
-        assert!(!all.contains(pan), "output leaks a full {}-digit PAN", pan.len());
+        assert!(
+            !all.contains(pan),
+            "output leaks a full {}-digit PAN",
+            pan.len()
+        );
     }
 }
 
@@ -47,12 +55,34 @@ fn text_json_sarif_and_exit_codes() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 4, "{text}");
     assert_eq!(lines[0], format!("{f}:1:31: Visa 453957******1486"));
-    assert_eq!(lines[1], format!("{f}:2:6: Visa 411111******1111 [test card]"));
-    assert_eq!(lines[2], format!("{f}:4:6: American Express 371449*****8431 [test card]"));
+    assert_eq!(
+        lines[1],
+        format!("{f}:2:6: Visa 411111******1111 [test card]")
+    );
+    assert_eq!(
+        lines[2],
+        format!("{f}:4:6: American Express 371449*****8431 [test card]")
+    );
     assert!(lines[3].starts_with("summary: 1 files"), "{}", lines[3]);
 
-    let out = kubepci(&["pan", "scan", "--format", "json", "--mask", "last4", "--fail-on-found", f], None);
-    assert_eq!(out.status.code(), Some(1), "a real PAN with --fail-on-found");
+    let out = kubepci(
+        &[
+            "pan",
+            "scan",
+            "--format",
+            "json",
+            "--mask",
+            "last4",
+            "--fail-on-found",
+            f,
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a real PAN with --fail-on-found"
+    );
     assert_no_pan(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["findings"].as_array().unwrap().len(), 3);
@@ -67,17 +97,39 @@ fn text_json_sarif_and_exit_codes() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["version"], "2.1.0");
     assert_eq!(v["runs"][0]["results"].as_array().unwrap().len(), 3);
-    assert_eq!(v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"], 1);
+    assert_eq!(
+        v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        1
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn stdin_only_test_cards_and_unreadable_input() {
-    let out = kubepci(&["pan", "scan", "--fail-on-found", "-"], Some("x 4111111111111111\n"));
-    assert_eq!(out.status.code(), Some(0), "test cards alone do not fail the gate");
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("-:1:3: Visa 411111******1111 [test card]"));
+    let out = kubepci(
+        &["pan", "scan", "--fail-on-found", "-"],
+        Some("x 4111111111111111\n"),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "test cards alone do not fail the gate"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .starts_with("-:1:3: Visa 411111******1111 [test card]")
+    );
 
-    let out = kubepci(&["pan", "scan", "--format", "json", "/nonexistent/4539578763621486.log"], None);
+    let out = kubepci(
+        &[
+            "pan",
+            "scan",
+            "--format",
+            "json",
+            "/nonexistent/4539578763621486.log",
+        ],
+        None,
+    );
     assert_eq!(out.status.code(), Some(2), "unreadable input");
     assert_no_pan(&out);
 

@@ -53,6 +53,8 @@ pub struct Inventory {
     workloads: Vec<Workload>,
     /// For each object, the index of the workload it runs as.
     workload_by_object: Vec<Option<u32>>,
+    /// Workload indices per namespace, so selector lookups stay within one namespace.
+    workloads_by_namespace: HashMap<String, Vec<usize>>,
 }
 
 impl Inventory {
@@ -69,7 +71,7 @@ impl Inventory {
             by_kind.entry(o.kind().to_string()).or_default().push(i);
             by_name.entry((o.kind().to_string(), o.namespace().unwrap_or("").to_string(), o.name().to_string())).or_insert(i);
         }
-        let mut inv = Inventory { objects, config, by_kind, by_name, namespaces: BTreeMap::new(), workloads: Vec::new(), workload_by_object: Vec::new() };
+        let mut inv = Inventory { objects, config, by_kind, by_name, namespaces: BTreeMap::new(), workloads: Vec::new(), workload_by_object: Vec::new(), workloads_by_namespace: HashMap::new() };
         inv.namespaces = inv.collect_namespaces();
         inv.workloads = inv.collect_workloads();
         inv.workload_by_object = vec![None; inv.objects.len()];
@@ -77,6 +79,8 @@ impl Inventory {
             for &i in std::iter::once(&w.object).chain(&w.members) {
                 inv.workload_by_object[i] = Some(wi as u32);
             }
+            let ns = inv.objects[w.object].namespace().unwrap_or("").to_string();
+            inv.workloads_by_namespace.entry(ns).or_default().push(wi);
         }
         inv
     }
@@ -107,6 +111,11 @@ impl Inventory {
 
     pub fn workloads(&self) -> &[Workload] {
         &self.workloads
+    }
+
+    /// Workloads in one namespace.
+    pub fn workloads_in(&self, namespace: &str) -> impl Iterator<Item = &Workload> + '_ {
+        self.workloads_by_namespace.get(namespace).into_iter().flatten().map(|&i| &self.workloads[i])
     }
 
     /// The workload an object runs as (itself when it is a top owner).

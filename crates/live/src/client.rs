@@ -17,9 +17,9 @@ pub async fn config(opts: &CollectOptions) -> Result<Config, Error> {
         (None, Some(_)) => Config::from_kubeconfig(&kube_opts).await.map_err(|e| Error::Config(e.to_string()))?,
         (None, None) => Config::infer().await.map_err(|e| Error::Config(e.to_string()))?,
     };
-    // Retries are ours (bounded, and aware of list restarts); the per-request bound is ours too.
+    // Retries are ours (bounded, and aware of list restarts); so is the per-request time bound
+    // (`request_timeout` around each whole request, see `list.rs`).
     config.default_retry = false;
-    config.read_timeout = Some(opts.request_timeout);
     Ok(config)
 }
 

@@ -124,16 +124,15 @@ async fn list_targets(client: &Client, targets: &[Target], limits: &Limits, opts
             (slot, outcome)
         });
     }
-    let mut outcomes: Vec<KindOutcome> = targets.iter().map(|_| KindOutcome::default()).collect();
+    // A task that never reports back (a bug: it panicked) leaves its kind marked failed,
+    // never silently empty.
+    let mut outcomes: Vec<KindOutcome> = targets
+        .iter()
+        .map(|_| KindOutcome { failure: Some(Failure::Failed("internal error: the listing task did not finish".into())), ..KindOutcome::default() })
+        .collect();
     while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok((slot, outcome)) => outcomes[slot] = outcome,
-            Err(e) => {
-                // A panicking task is a bug; its kind is reported as failed, never silently empty.
-                if let Some(o) = outcomes.iter_mut().find(|o| o.failure.is_none() && o.objects.is_empty() && o.raw.is_empty()) {
-                    o.failure = Some(Failure::Failed(format!("internal error: {e}")));
-                }
-            }
+        if let Ok((slot, outcome)) = joined {
+            outcomes[slot] = outcome;
         }
     }
     outcomes

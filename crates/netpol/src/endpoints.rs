@@ -50,6 +50,9 @@ impl WorkloadEndpoint {
     }
 }
 
+/// What makes two pods indistinguishable to policies.
+type ClassKey = (u32, BTreeMap<String, String>, Vec<NamedPort>, bool);
+
 pub(crate) struct Topology {
     pub namespaces: Vec<NamespaceEntry>,
     pub classes: Vec<PodClass>,
@@ -80,7 +83,7 @@ pub(crate) fn build_topology(inv: &Inventory) -> Topology {
         namespaces.push(NamespaceEntry { name: ns.name.clone(), labels });
     }
     let mut classes: Vec<PodClass> = Vec::new();
-    let mut class_index: HashMap<(u32, BTreeMap<String, String>, Vec<NamedPort>, bool), u32> = HashMap::new();
+    let mut class_index: HashMap<ClassKey, u32> = HashMap::new();
     let mut workloads: Vec<WorkloadEndpoint> = Vec::new();
     let mut by_identity: HashMap<(String, String, String), usize> = HashMap::new();
     for (wi, w) in inv.workloads().iter().enumerate() {

@@ -372,7 +372,7 @@ impl Reachability {
         let nc = self.classes.len();
         let width = self.peer_count(dir);
         let mut rows: Vec<Option<Vec<ConnId>>> = vec![None; nc];
-        for subject in 0..nc {
+        for (subject, slot) in rows.iter_mut().enumerate() {
             if self.np_selecting[dir][subject].is_empty() {
                 continue;
             }
@@ -404,7 +404,7 @@ impl Reachability {
                     }
                 }
             }
-            rows[subject] = Some(row);
+            *slot = Some(row);
         }
         rows
     }

@@ -223,7 +223,8 @@ impl fmt::Display for Explanation {
                 writeln!(f, "    selected by {s}")?;
             }
             if side.note.is_none() && side.matching_rules.is_empty() {
-                writeln!(f, "    no rule matches {}: denied", if side.direction == Direction::Egress { &self.dst } else { &self.src })?;
+                let peer = if side.direction == Direction::Egress { &self.dst } else { &self.src };
+                writeln!(f, "    no rule allows this connection with {peer}: denied")?;
             }
             for r in &side.matching_rules {
                 writeln!(f, "    {:?} {} by {} {} ({})", r.action, r.conns, r.policy, r.rule, r.location)?;

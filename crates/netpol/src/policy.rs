@@ -230,6 +230,9 @@ fn parse_ips(cidr: &str, except: &[String]) -> Result<Option<IpSet>, String> {
     Ok(Some(base.subtract(&holes)))
 }
 
+/// A NetworkPolicy rule as written: its peers (`from`/`to`) and ports.
+type RawRule = (Option<Vec<NetworkPolicyPeer>>, Option<Vec<NetworkPolicyPort>>);
+
 /// Compile a NetworkPolicy object.
 pub fn compile_network_policy(obj: &Object, np: &NetworkPolicy) -> Result<Policy, String> {
     let namespace = obj.namespace().unwrap_or("default").to_string();
@@ -249,7 +252,7 @@ pub fn compile_network_policy(obj: &Object, np: &NetworkPolicy) -> Result<Policy
         }
         _ => (true, spec.egress.as_ref().is_some_and(|e| !e.is_empty())),
     };
-    let compile_rules = |rules: Vec<(Option<Vec<NetworkPolicyPeer>>, Option<Vec<NetworkPolicyPort>>)>| -> Result<Vec<Rule>, String> {
+    let compile_rules = |rules: Vec<RawRule>| -> Result<Vec<Rule>, String> {
         rules
             .into_iter()
             .enumerate()

@@ -47,7 +47,9 @@ impl Rng {
         self.below(100) < percent
     }
     fn digits(&mut self, n: usize) -> String {
-        (0..n).map(|_| char::from(b'0' + self.below(10) as u8)).collect()
+        (0..n)
+            .map(|_| char::from(b'0' + self.below(10) as u8))
+            .collect()
     }
     /// Between `lo` and `hi` random digits.
     fn digits_len(&mut self, lo: u64, hi: u64) -> String {
@@ -55,7 +57,9 @@ impl Rng {
         self.digits(n)
     }
     fn hex(&mut self, n: usize) -> String {
-        (0..n).map(|_| char::from(b"0123456789abcdef"[self.below(16) as usize])).collect()
+        (0..n)
+            .map(|_| char::from(b"0123456789abcdef"[self.below(16) as usize]))
+            .collect()
     }
 }
 
@@ -103,10 +107,13 @@ fn is_valid_pan(d: &str) -> bool {
         len == 16
     } else if p2 == 34 || p2 == 37 {
         len == 15
-    } else if p4 == 6011 || (644..=649).contains(&p3) || p2 == 65 || (622126..=622925).contains(&p6) {
-        len >= 16
-    } else if (3528..=3589).contains(&p4) {
-        len >= 16
+    } else if p4 == 6011
+        || (644..=649).contains(&p3)
+        || p2 == 65
+        || (622126..=622925).contains(&p6)
+        || (3528..=3589).contains(&p4)
+    {
+        len >= 16 // Discover, JCB
     } else if (300..=305).contains(&p3) || [36, 38, 39].contains(&p2) {
         len >= 14
     } else if p2 == 62 {
@@ -172,7 +179,11 @@ fn random_pan(rng: &mut Rng) -> String {
             let p = format!("62{}", rng.pick(&["0", "1", "3", "4", "5", "8"]));
             (p, *rng.pick(&[16, 16, 19]))
         }
-        _ => (rng.pick(&["50", "56", "57", "58", "63", "67", "68"]).to_string(), *rng.pick(&[13, 16, 19])),
+        _ => (
+            rng.pick(&["50", "56", "57", "58", "63", "67", "68"])
+                .to_string(),
+            *rng.pick(&[13, 16, 19]),
+        ),
     };
     let payload = format!("{prefix}{}", rng.digits(len - prefix.len() - 1));
     let pan = with_check_digit(&payload);
@@ -223,11 +234,24 @@ fn timestamp(rng: &mut Rng) -> String {
 }
 
 fn ipv4(rng: &mut Rng) -> String {
-    format!("{}.{}.{}.{}", rng.range(1, 254), rng.below(256), rng.below(256), rng.range(1, 254))
+    format!(
+        "{}.{}.{}.{}",
+        rng.range(1, 254),
+        rng.below(256),
+        rng.below(256),
+        rng.range(1, 254)
+    )
 }
 
 fn uuid(rng: &mut Rng) -> String {
-    format!("{}-{}-4{}-a{}-{}", rng.hex(8), rng.hex(4), rng.hex(3), rng.hex(3), rng.hex(12))
+    format!(
+        "{}-{}-4{}-a{}-{}",
+        rng.hex(8),
+        rng.hex(4),
+        rng.hex(3),
+        rng.hex(3),
+        rng.hex(12)
+    )
 }
 
 /// A hex id with at least one letter (an all-digit one could be a real PAN).
@@ -250,8 +274,22 @@ fn non_pan_digits(rng: &mut Rng, n: usize) -> String {
 }
 
 const LEVELS: &[&str] = &["INFO", "INFO", "INFO", "DEBUG", "WARN", "ERROR"];
-const PATHS: &[&str] = &["/api/v1/orders", "/api/v1/carts", "/healthz", "/api/v2/payments", "/static/app.js", "/metrics"];
-const MSGS: &[&str] = &["request completed", "cache miss", "retrying upstream call", "order placed", "session refreshed", "payment authorised"];
+const PATHS: &[&str] = &[
+    "/api/v1/orders",
+    "/api/v1/carts",
+    "/healthz",
+    "/api/v2/payments",
+    "/static/app.js",
+    "/metrics",
+];
+const MSGS: &[&str] = &[
+    "request completed",
+    "cache miss",
+    "retrying upstream call",
+    "order placed",
+    "session refreshed",
+    "payment authorised",
+];
 
 fn app_line(rng: &mut Rng) -> String {
     format!(
@@ -259,7 +297,12 @@ fn app_line(rng: &mut Rng) -> String {
         timestamp(rng),
         rng.pick(LEVELS),
         rng.range(1, 200),
-        rng.pick(&["OrderController", "CheckoutService", "CardVault", "HttpClient"]),
+        rng.pick(&[
+            "OrderController",
+            "CheckoutService",
+            "CardVault",
+            "HttpClient"
+        ]),
         rng.pick(MSGS),
         rng.pick(PATHS),
         rng.range(1, 99_999_999),
@@ -336,14 +379,55 @@ fn decoy(rng: &mut Rng) -> String {
     let pan = random_pan(rng);
     match rng.below(24) {
         0 => format!("ts_ms={}", rng.range(1_600_000_000_000, 1_799_999_999_999)),
-        1 => format!("ts_us={} ts_ns={}", rng.range(1_600_000_000_000_000, 1_799_999_999_999_999), rng.range(1_600_000_000_000_000_000, 1_799_999_999_999_999_999)),
-        2 => format!("compact={}{:02}{:02}{:02}{:02}{:02}{:03}", rng.range(2019, 2029), rng.range(1, 12), rng.range(1, 28), rng.below(24), rng.below(60), rng.below(60), rng.below(1000)),
+        1 => format!(
+            "ts_us={} ts_ns={}",
+            rng.range(1_600_000_000_000_000, 1_799_999_999_999_999),
+            rng.range(1_600_000_000_000_000_000, 1_799_999_999_999_999_999)
+        ),
+        2 => format!(
+            "compact={}{:02}{:02}{:02}{:02}{:02}{:03}",
+            rng.range(2019, 2029),
+            rng.range(1, 12),
+            rng.range(1, 28),
+            rng.below(24),
+            rng.below(60),
+            rng.below(60),
+            rng.below(1000)
+        ),
         3 => format!("phone=+{}{}", rng.range(1, 99), rng.digits_len(9, 13)),
-        4 => format!("tel +{} {} {} {}", rng.range(1, 49), rng.digits(3), rng.digits(3), rng.digits(4)),
-        5 => format!("call ({}) {}-{}", rng.digits(3), rng.digits(3), rng.digits(4)),
-        6 => format!("id={}-{}-{}-{}-{}", rng.digits(8), rng.digits(4), rng.digits(4), rng.digits(4), rng.digits(12)),
-        7 => format!("peer=[2001:db8::{}:{}]:{} src={}:{}", rng.hex(4), rng.hex(4), rng.range(1, 65535), ipv4(rng), rng.range(1, 65535)),
-        8 => format!("order_id={}", { let n = rng.range(13, 19) as usize; non_pan_digits(rng, n) }),
+        4 => format!(
+            "tel +{} {} {} {}",
+            rng.range(1, 49),
+            rng.digits(3),
+            rng.digits(3),
+            rng.digits(4)
+        ),
+        5 => format!(
+            "call ({}) {}-{}",
+            rng.digits(3),
+            rng.digits(3),
+            rng.digits(4)
+        ),
+        6 => format!(
+            "id={}-{}-{}-{}-{}",
+            rng.digits(8),
+            rng.digits(4),
+            rng.digits(4),
+            rng.digits(4),
+            rng.digits(12)
+        ),
+        7 => format!(
+            "peer=[2001:db8::{}:{}]:{} src={}:{}",
+            rng.hex(4),
+            rng.hex(4),
+            rng.range(1, 65535),
+            ipv4(rng),
+            rng.range(1, 65535)
+        ),
+        8 => format!("order_id={}", {
+            let n = rng.range(13, 19) as usize;
+            non_pan_digits(rng, n)
+        }),
         9 => {
             // Luhn failure: a PAN with a wrong check digit, in any layout.
             let mut d = pan.clone();
@@ -354,7 +438,11 @@ fn decoy(rng: &mut Rng) -> String {
         10 => {
             // Brand failure: no brand prefix, or the wrong length for one.
             let d = match rng.below(3) {
-                0 => with_check_digit(&format!("{}{}", rng.pick(&["1", "7", "8", "9"]), rng.digits_len(12, 18))),
+                0 => with_check_digit(&format!(
+                    "{}{}",
+                    rng.pick(&["1", "7", "8", "9"]),
+                    rng.digits_len(12, 18)
+                )),
                 1 => with_check_digit(&format!("4{}", rng.digits(13))), // 15-digit Visa
                 _ => with_check_digit(&format!("37{}", rng.digits(13))), // 16-digit Amex
             };
@@ -362,28 +450,80 @@ fn decoy(rng: &mut Rng) -> String {
         }
         11 => format!("txn=tx{pan}"),
         12 => format!("sig={pan}{}", rng.pick(&["a", "ab", "deadbeef", "Z"])),
-        13 => format!("long={pan}{}", { let n = 20usize.saturating_sub(pan.len()).max(1) + rng.below(3) as usize; rng.digits(n) }),
+        13 => format!("long={pan}{}", {
+            let n = 20usize.saturating_sub(pan.len()).max(1) + rng.below(3) as usize;
+            rng.digits(n)
+        }),
         14 => format!("ratio=0.{pan} value={pan}.{}", rng.digits(2)),
         15 => format!("dial +{pan}"),
         16 => {
-            let d = if pan.len() == 16 { pan.clone() } else { with_check_digit(&format!("4{}", rng.digits(14))) };
+            let d = if pan.len() == 16 {
+                pan.clone()
+            } else {
+                with_check_digit(&format!("4{}", rng.digits(14)))
+            };
             format!("ref {}-{}", grouped(&d, &[4, 4, 4, 4], '-'), rng.digits(4))
         }
         17 => {
-            let d = if pan.len() == 16 { pan.clone() } else { with_check_digit(&format!("5{}", rng.range(1, 5).to_string() + &rng.digits(13))) };
-            format!("seq {} {} {}", rng.digits(4), grouped(&d, &[4, 4, 4, 4], ' '), rng.digits(4))
+            let d = if pan.len() == 16 {
+                pan.clone()
+            } else {
+                with_check_digit(&format!(
+                    "5{}",
+                    rng.range(1, 5).to_string() + &rng.digits(13)
+                ))
+            };
+            format!(
+                "seq {} {} {}",
+                rng.digits(4),
+                grouped(&d, &[4, 4, 4, 4], ' '),
+                rng.digits(4)
+            )
         }
-        18 => format!("iban FR76 {} {} {} {} {} {}", rng.digits(4), rng.digits(4), rng.digits(4), rng.digits(4), rng.digits(4), rng.digits(3)),
-        19 => format!("iban DE{} {} {} {} {} {}", rng.digits(2), rng.digits(4), rng.digits(4), rng.digits(4), rng.digits(4), rng.digits(2)),
-        20 => format!("amount={}.{:02} version=v{}.{}.{} build {}", rng.below(1_000_000), rng.below(100), rng.below(10), rng.below(30), rng.below(100), rng.digits(12)),
+        18 => format!(
+            "iban FR76 {} {} {} {} {} {}",
+            rng.digits(4),
+            rng.digits(4),
+            rng.digits(4),
+            rng.digits(4),
+            rng.digits(4),
+            rng.digits(3)
+        ),
+        19 => format!(
+            "iban DE{} {} {} {} {} {}",
+            rng.digits(2),
+            rng.digits(4),
+            rng.digits(4),
+            rng.digits(4),
+            rng.digits(4),
+            rng.digits(2)
+        ),
+        20 => format!(
+            "amount={}.{:02} version=v{}.{}.{} build {}",
+            rng.below(1_000_000),
+            rng.below(100),
+            rng.below(10),
+            rng.below(30),
+            rng.below(100),
+            rng.digits(12)
+        ),
         21 => format!("masked={}******{}", &pan[..6], &pan[pan.len() - 4..]),
-        22 => format!("rand={}", { let n = rng.range(13, 19) as usize; non_pan_digits(rng, n) }),
+        22 => format!("rand={}", {
+            let n = rng.range(13, 19) as usize;
+            non_pan_digits(rng, n)
+        }),
         _ => format!("card_last4={} bin={}", &pan[pan.len() - 4..], &pan[..6]),
     }
 }
 
 fn decoy_line(rng: &mut Rng) -> String {
-    format!("{} DEBUG decoys - {} {} {}", timestamp(rng), decoy(rng), decoy(rng), decoy(rng))
+    format!(
+        "{} DEBUG decoys - {} {} {}",
+        timestamp(rng),
+        decoy(rng),
+        decoy(rng),
+        decoy(rng)
+    )
 }
 
 /// A line carrying one or two true PANs; returns (line, digits of each).
@@ -396,10 +536,28 @@ fn pan_line(rng: &mut Rng) -> (String, Vec<String>) {
         match rng.below(14) {
             0 => format!("card={p}"),
             1 => format!("\"pan\":\"{p}\""),
-            2 => format!("cc_number: {p} exp {:02}/{}", rng.range(1, 12), rng.range(25, 32)),
-            3 => format!("charge card {p} amount={}.{:02} EUR", rng.below(1000), rng.below(100)),
-            4 => format!("{p},John Smith,{:02}/{},cvv={}", rng.range(1, 12), rng.range(25, 32), rng.digits(3)),
-            5 => format!("at {:02}:{:02}:{:02} {p} declined", rng.below(24), rng.below(60), rng.below(60)),
+            2 => format!(
+                "cc_number: {p} exp {:02}/{}",
+                rng.range(1, 12),
+                rng.range(25, 32)
+            ),
+            3 => format!(
+                "charge card {p} amount={}.{:02} EUR",
+                rng.below(1000),
+                rng.below(100)
+            ),
+            4 => format!(
+                "{p},John Smith,{:02}/{},cvv={}",
+                rng.range(1, 12),
+                rng.range(25, 32),
+                rng.digits(3)
+            ),
+            5 => format!(
+                "at {:02}:{:02}:{:02} {p} declined",
+                rng.below(24),
+                rng.below(60),
+                rng.below(60)
+            ),
             6 => format!("GET /api/v1/cards/{p}/verify"),
             7 => format!("payment failed for card {p}."),
             8 => format!("(card {p})"),
@@ -413,10 +571,17 @@ fn pan_line(rng: &mut Rng) -> (String, Vec<String>) {
     let first = ctx(rng);
     let line = match rng.below(4) {
         0 => format!("{} WARN payment-svc - {first}", timestamp(rng)),
-        1 => format!("{{\"ts\":\"{}\",\"level\":\"warn\",\"msg\":\"{}\"}}", timestamp(rng), first.replace('"', "'")),
+        1 => format!(
+            "{{\"ts\":\"{}\",\"level\":\"warn\",\"msg\":\"{}\"}}",
+            timestamp(rng),
+            first.replace('"', "'")
+        ),
         2 => {
             let second = ctx(rng);
-            format!("{} ERROR card-vault - {first} then {second}", timestamp(rng))
+            format!(
+                "{} ERROR card-vault - {first} then {second}",
+                timestamp(rng)
+            )
         }
         _ => format!("{first} {}", decoy(rng)),
     };
@@ -450,7 +615,9 @@ fn main() -> std::io::Result<()> {
             "--truth" => truth = Some(val()),
             "--seed" => seed = val().parse().expect("--seed N"),
             "--pan-every" => pan_every = val().parse().expect("--pan-every N"),
-            _ => panic!("usage: gen --size 200MB --out FILE --truth FILE.tsv [--seed N] [--pan-every N]"),
+            _ => panic!(
+                "usage: gen --size 200MB --out FILE --truth FILE.tsv [--seed N] [--pan-every N]"
+            ),
         }
     }
     let out = out.expect("--out FILE");
@@ -483,6 +650,8 @@ fn main() -> std::io::Result<()> {
     }
     w.flush()?;
     t.flush()?;
-    eprintln!("wrote {written} bytes, {line_no} lines, {n_pans} true PANs to {out} (truth: {truth})");
+    eprintln!(
+        "wrote {written} bytes, {line_no} lines, {n_pans} true PANs to {out} (truth: {truth})"
+    );
     Ok(())
 }

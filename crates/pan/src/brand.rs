@@ -57,7 +57,9 @@ impl Serialize for Brand {
 
 /// The first `n` digits of `d` as a number (`d` must hold at least `n` ASCII digits).
 fn prefix(d: &[u8], n: usize) -> u32 {
-    d[..n].iter().fold(0, |acc, &b| acc * 10 + u32::from(b - b'0'))
+    d[..n]
+        .iter()
+        .fold(0, |acc, &b| acc * 10 + u32::from(b - b'0'))
 }
 
 /// The brand whose IIN range and length both fit `digits` (13–19 ASCII digits).
@@ -70,14 +72,20 @@ pub fn brand_of(digits: &[u8]) -> Option<Brand> {
     if !(13..=19).contains(&len) || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let (p2, p3, p4, p6) = (prefix(digits, 2), prefix(digits, 3), prefix(digits, 4), prefix(digits, 6));
+    let (p2, p3, p4, p6) = (
+        prefix(digits, 2),
+        prefix(digits, 3),
+        prefix(digits, 4),
+        prefix(digits, 6),
+    );
     let (brand, lengths): (Brand, &[usize]) = if digits[0] == b'4' {
         (Brand::Visa, &[13, 16, 19])
     } else if (51..=55).contains(&p2) || (2221..=2720).contains(&p4) {
         (Brand::Mastercard, &[16])
     } else if p2 == 34 || p2 == 37 {
         (Brand::AmericanExpress, &[15])
-    } else if p4 == 6011 || (644..=649).contains(&p3) || p2 == 65 || (622126..=622925).contains(&p6) {
+    } else if p4 == 6011 || (644..=649).contains(&p3) || p2 == 65 || (622126..=622925).contains(&p6)
+    {
         (Brand::Discover, &[16, 17, 18, 19])
     } else if (3528..=3589).contains(&p4) {
         (Brand::Jcb, &[16, 17, 18, 19])

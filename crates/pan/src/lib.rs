@@ -68,10 +68,19 @@ mod tests {
         assert!(contains_pan(t));
         assert!(!contains_pan("nothing 1234567890123456 here"));
         assert_eq!(scan_text_field(t).len(), 2);
-        assert_eq!(redact(t), "env CARD=424242******4242 and 555555******4444, not 1234567890123456");
-        assert_eq!(redact_with(t, MaskMode::Last4), "env CARD=************4242 and ************4444, not 1234567890123456");
+        assert_eq!(
+            redact(t),
+            "env CARD=424242******4242 and 555555******4444, not 1234567890123456"
+        );
+        assert_eq!(
+            redact_with(t, MaskMode::Last4),
+            "env CARD=************4242 and ************4444, not 1234567890123456"
+        );
         assert_eq!(redact("é 4111111111111111 ü"), "é 411111******1111 ü");
         // Found by fuzzing: the masked tail joins the following groups; that is fine.
-        assert_eq!(redact("444 6666666666666 4400 4445 4544"), "444 666666***6666 4400 4445 4544");
+        assert_eq!(
+            redact("444 6666666666666 4400 4445 4544"),
+            "444 666666***6666 4400 4445 4544"
+        );
     }
 }

@@ -16,9 +16,13 @@ pub fn luhn_valid(digits: &[u8]) -> bool {
         if d > 9 {
             return false;
         }
-        sum += u32::from(if i % 2 == 1 { DOUBLED[usize::from(d)] } else { d });
+        sum += u32::from(if i % 2 == 1 {
+            DOUBLED[usize::from(d)]
+        } else {
+            d
+        });
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// The check digit (ASCII) that makes `payload` followed by it Luhn-valid.
@@ -33,7 +37,11 @@ pub fn luhn_check_digit(payload: &[u8]) -> Option<u8> {
         if d > 9 {
             return None;
         }
-        sum += u32::from(if i % 2 == 0 { DOUBLED[usize::from(d)] } else { d });
+        sum += u32::from(if i % 2 == 0 {
+            DOUBLED[usize::from(d)]
+        } else {
+            d
+        });
     }
     // `sum % 10 < 10`, so the cast cannot truncate.
     Some(b'0' + ((10 - sum % 10) % 10) as u8)

@@ -25,7 +25,13 @@ pub(crate) fn mask_digits(digits: &[u8], mode: MaskMode) -> String {
     digits
         .iter()
         .enumerate()
-        .map(|(i, &b)| if (i < head || i >= tail_from) && b.is_ascii_digit() { char::from(b) } else { '*' })
+        .map(|(i, &b)| {
+            if (i < head || i >= tail_from) && b.is_ascii_digit() {
+                char::from(b)
+            } else {
+                '*'
+            }
+        })
         .collect()
 }
 
@@ -36,10 +42,22 @@ mod tests {
 
     #[test]
     fn examples() {
-        assert_eq!(mask_digits(b"4111111111111111", MaskMode::First6Last4), "411111******1111");
-        assert_eq!(mask_digits(b"4111111111111111", MaskMode::Last4), "************1111");
-        assert_eq!(mask_digits(b"378282246310005", MaskMode::First6Last4), "378282*****0005");
-        assert_eq!(mask_digits(b"4222222222222", MaskMode::First6Last4), "422222***2222");
+        assert_eq!(
+            mask_digits(b"4111111111111111", MaskMode::First6Last4),
+            "411111******1111"
+        );
+        assert_eq!(
+            mask_digits(b"4111111111111111", MaskMode::Last4),
+            "************1111"
+        );
+        assert_eq!(
+            mask_digits(b"378282246310005", MaskMode::First6Last4),
+            "378282*****0005"
+        );
+        assert_eq!(
+            mask_digits(b"4222222222222", MaskMode::First6Last4),
+            "422222***2222"
+        );
         assert_eq!(mask_digits(b"12345", MaskMode::First6Last4), "*2345");
         assert_eq!(mask_digits(b"1", MaskMode::First6Last4), "*");
         assert_eq!(mask_digits(b"1234", MaskMode::Last4), "*234");

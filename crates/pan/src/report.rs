@@ -25,7 +25,11 @@ pub fn render_text(report: &ScanReport) -> String {
     let mut out = String::new();
     for h in &report.findings {
         let test = if h.test_card { " [test card]" } else { "" };
-        let _ = writeln!(out, "{}:{}:{}: {} {}{}", h.file, h.line, h.column, h.brand, h.masked, test);
+        let _ = writeln!(
+            out,
+            "{}:{}:{}: {} {}{}",
+            h.file, h.line, h.column, h.brand, h.masked, test
+        );
     }
     for e in &report.errors {
         let _ = writeln!(out, "{}: error: {}", e.file, e.message);
@@ -39,7 +43,11 @@ pub fn render_text(report: &ScanReport) -> String {
         s.bytes_scanned,
         s.findings,
         s.test_card_findings,
-        if by_brand.is_empty() { String::new() } else { format!(" [{}]", by_brand.join(", ")) },
+        if by_brand.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", by_brand.join(", "))
+        },
         s.errors,
     );
     out
@@ -65,7 +73,11 @@ pub fn render_sarif(report: &ScanReport, tool: ToolInfo<'_>) -> Value {
         .findings
         .iter()
         .map(|h| {
-            let kind = if h.test_card { "public test card number" } else { "card number" };
+            let kind = if h.test_card {
+                "public test card number"
+            } else {
+                "card number"
+            };
             json!({
                 "ruleId": SARIF_RULE_ID,
                 "ruleIndex": 0,
@@ -137,16 +149,47 @@ mod tests {
 
     fn sample() -> ScanReport {
         let findings = vec![
-            Hit { file: "logs/a b.log".into(), line: 3, column: 7, brand: Brand::Visa, masked: "411111******1111".into(), test_card: true },
-            Hit { file: "logs/c.log".into(), line: 1, column: 1, brand: Brand::Mastercard, masked: "545454******5454".into(), test_card: false },
+            Hit {
+                file: "logs/a b.log".into(),
+                line: 3,
+                column: 7,
+                brand: Brand::Visa,
+                masked: "411111******1111".into(),
+                test_card: true,
+            },
+            Hit {
+                file: "logs/c.log".into(),
+                line: 1,
+                column: 1,
+                brand: Brand::Mastercard,
+                masked: "545454******5454".into(),
+                test_card: false,
+            },
         ];
-        let mut summary = Summary { files_scanned: 2, bytes_scanned: 100, findings: 2, test_card_findings: 1, errors: 1, ..Summary::default() };
+        let mut summary = Summary {
+            files_scanned: 2,
+            bytes_scanned: 100,
+            findings: 2,
+            test_card_findings: 1,
+            errors: 1,
+            ..Summary::default()
+        };
         summary.by_brand.insert("Visa", 1);
         summary.by_brand.insert("Mastercard", 1);
-        ScanReport { findings, errors: vec![FileError { file: "x.log".into(), message: "Permission denied".into() }], summary }
+        ScanReport {
+            findings,
+            errors: vec![FileError {
+                file: "x.log".into(),
+                message: "Permission denied".into(),
+            }],
+            summary,
+        }
     }
 
-    const TOOL: ToolInfo<'static> = ToolInfo { name: "kubepci", version: "0.1.0" };
+    const TOOL: ToolInfo<'static> = ToolInfo {
+        name: "kubepci",
+        version: "0.1.0",
+    };
 
     #[test]
     fn text() {
@@ -164,7 +207,10 @@ mod tests {
     fn json_shape() {
         let v = render_json(&sample(), TOOL);
         assert_eq!(v["tool"]["name"], "kubepci");
-        assert_eq!(v["findings"][0], json!({"file":"logs/a b.log","line":3,"column":7,"brand":"Visa","masked":"411111******1111","test_card":true}));
+        assert_eq!(
+            v["findings"][0],
+            json!({"file":"logs/a b.log","line":3,"column":7,"brand":"Visa","masked":"411111******1111","test_card":true})
+        );
         assert_eq!(v["summary"]["by_brand"]["Mastercard"], 1);
         assert_eq!(v["summary"]["test_card_findings"], 1);
         assert_eq!(v["errors"][0]["file"], "x.log");
@@ -178,9 +224,20 @@ mod tests {
         assert_eq!(run["tool"]["driver"]["rules"][0]["id"], SARIF_RULE_ID);
         let r0 = &run["results"][0];
         assert_eq!(r0["level"], "note");
-        assert_eq!(r0["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "logs/a%20b.log");
-        assert_eq!(r0["locations"][0]["physicalLocation"]["region"], json!({"startLine":3,"startColumn":7}));
-        assert!(r0["message"]["text"].as_str().unwrap().contains("411111******1111"));
+        assert_eq!(
+            r0["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "logs/a%20b.log"
+        );
+        assert_eq!(
+            r0["locations"][0]["physicalLocation"]["region"],
+            json!({"startLine":3,"startColumn":7})
+        );
+        assert!(
+            r0["message"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("411111******1111")
+        );
         assert_eq!(run["results"][1]["level"], "error");
         assert_eq!(file_uri("/var/log/x y.log"), "file:///var/log/x%20y.log");
         assert_eq!(run["invocations"][0]["executionSuccessful"], false);

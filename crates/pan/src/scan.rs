@@ -35,7 +35,11 @@ pub struct ScanOptions {
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        ScanOptions { chunk_size: DEFAULT_CHUNK, mask: MaskMode::default(), threads: None }
+        ScanOptions {
+            chunk_size: DEFAULT_CHUNK,
+            mask: MaskMode::default(),
+            threads: None,
+        }
     }
 }
 
@@ -106,53 +110,51 @@ pub fn scan_stream<R: Read>(
     mut on_match: impl FnMut(&PanMatch, u64, u64),
 ) -> io::Result<u64> {
     let chunk = chunk_size.max(1);
-    let mut buf: Vec<u8> = Vec::with_capacity(chunk + 2 * OVERLAP);
+    // Allocated (and zeroed) once; `len` bytes of it hold the current window.
+    let mut buf: Vec<u8> = vec![0; chunk + 2 * OVERLAP];
+    let mut len = 0;
     let mut buf_abs: u64 = 0; // absolute offset of buf[0]
     let mut owned_from = 0; // index in buf where this window's owned bytes begin
     let mut lines = LineCounter::default();
     loop {
         let target = owned_from + chunk + OVERLAP;
-        let eof = fill(&mut reader, &mut buf, target)?;
-        let owned_to = if eof { buf.len() } else { buf.len() - OVERLAP };
-        for m in find_pans(&buf) {
+        let eof = fill(&mut reader, &mut buf[..target], &mut len)?;
+        let window = &buf[..len];
+        let owned_to = if eof { len } else { len - OVERLAP };
+        for m in find_pans(window) {
             if m.start < owned_from {
                 continue;
             }
             if m.start >= owned_to {
                 break;
             }
-            lines.advance(&buf, buf_abs, m.start);
+            lines.advance(window, buf_abs, m.start);
             let col = buf_abs + m.start as u64 - lines.line_start + 1;
             on_match(&m, lines.line, col);
         }
-        lines.advance(&buf, buf_abs, owned_to);
+        lines.advance(window, buf_abs, owned_to);
         if eof {
-            return Ok(buf_abs + buf.len() as u64);
+            return Ok(buf_abs + len as u64);
         }
         let keep_from = owned_to.saturating_sub(OVERLAP);
-        buf.drain(..keep_from);
+        buf.copy_within(keep_from..len, 0);
+        len -= keep_from;
         buf_abs += keep_from as u64;
         owned_from = owned_to - keep_from;
     }
 }
 
-/// Reads until `buf` holds `target` bytes or the input ends; returns true at the end.
-fn fill<R: Read>(reader: &mut R, buf: &mut Vec<u8>, target: usize) -> io::Result<bool> {
-    let mut filled = buf.len();
-    buf.resize(target.max(filled), 0);
-    let result = loop {
-        if filled >= target {
-            break Ok(false);
-        }
-        match reader.read(&mut buf[filled..target]) {
-            Ok(0) => break Ok(true),
-            Ok(n) => filled += n,
+/// Reads into `buf[*len..]` until it is full or the input ends; returns true at the end.
+fn fill<R: Read>(reader: &mut R, buf: &mut [u8], len: &mut usize) -> io::Result<bool> {
+    while *len < buf.len() {
+        match reader.read(&mut buf[*len..]) {
+            Ok(0) => return Ok(true),
+            Ok(n) => *len += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => break Err(e),
+            Err(e) => return Err(e),
         }
-    };
-    buf.truncate(filled);
-    result
+    }
+    Ok(false)
 }
 
 /// Tracks the line number and line start up to a position, across windows.
@@ -166,7 +168,11 @@ struct LineCounter {
 
 impl Default for LineCounter {
     fn default() -> Self {
-        LineCounter { counted_to: 0, line: 1, line_start: 0 }
+        LineCounter {
+            counted_to: 0,
+            line: 1,
+            line_start: 0,
+        }
     }
 }
 
@@ -187,11 +193,18 @@ impl LineCounter {
 /// Opens an input for scanning: `-` is stdin; gzip data (magic bytes `1f 8b`) is
 /// decompressed, whatever the file name.
 fn open_input(path: &Path) -> io::Result<Box<dyn Read + Send>> {
-    let raw: Box<dyn Read + Send> =
-        if path.as_os_str() == "-" { Box::new(io::stdin()) } else { Box::new(File::open(path)?) };
+    let raw: Box<dyn Read + Send> = if path.as_os_str() == "-" {
+        Box::new(io::stdin())
+    } else {
+        Box::new(File::open(path)?)
+    };
     let mut reader = BufReader::with_capacity(64 * 1024, raw);
     let is_gzip = reader.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-    Ok(if is_gzip { Box::new(MultiGzDecoder::new(reader)) } else { Box::new(reader) })
+    Ok(if is_gzip {
+        Box::new(MultiGzDecoder::new(reader))
+    } else {
+        Box::new(reader)
+    })
 }
 
 /// The result of scanning one input.
@@ -206,7 +219,10 @@ fn scan_one(path: &Path, opts: &ScanOptions) -> FileResult {
     let mut hits = Vec::new();
     let mut bytes = 0;
     let outcome = open_input(path).and_then(|reader| {
-        let mut counting = CountingReader { inner: reader, count: 0 };
+        let mut counting = CountingReader {
+            inner: reader,
+            count: 0,
+        };
         let r = scan_stream(&mut counting, opts.chunk_size, |m, line, column| {
             hits.push(Hit {
                 file: file.clone(),
@@ -220,7 +236,10 @@ fn scan_one(path: &Path, opts: &ScanOptions) -> FileResult {
         bytes = counting.count;
         r
     });
-    let error = outcome.err().map(|e| FileError { file: file.clone(), message: redact(&e.to_string()) });
+    let error = outcome.err().map(|e| FileError {
+        file: file.clone(),
+        message: redact(&e.to_string()),
+    });
     FileResult { hits, bytes, error }
 }
 
@@ -260,7 +279,10 @@ fn collect_inputs(paths: &[PathBuf], errors: &mut Vec<FileError>) -> Vec<PathBuf
         match std::fs::metadata(p) {
             Ok(md) if md.is_dir() => walk_dir(p, &mut out, errors),
             Ok(_) => out.push(p.clone()),
-            Err(e) => errors.push(FileError { file: display_path(p), message: redact(&e.to_string()) }),
+            Err(e) => errors.push(FileError {
+                file: display_path(p),
+                message: redact(&e.to_string()),
+            }),
         }
     }
     out
@@ -270,7 +292,10 @@ fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<FileError>) {
     let entries = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) => {
-            errors.push(FileError { file: display_path(dir), message: redact(&e.to_string()) });
+            errors.push(FileError {
+                file: display_path(dir),
+                message: redact(&e.to_string()),
+            });
             return;
         }
     };
@@ -278,13 +303,19 @@ fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<FileError>) {
     for entry in entries {
         match entry {
             Ok(e) => paths.push(e.path()),
-            Err(e) => errors.push(FileError { file: display_path(dir), message: redact(&e.to_string()) }),
+            Err(e) => errors.push(FileError {
+                file: display_path(dir),
+                message: redact(&e.to_string()),
+            }),
         }
     }
     paths.sort();
     for p in paths {
         let Ok(ft) = std::fs::symlink_metadata(&p).map(|m| m.file_type()) else {
-            errors.push(FileError { file: display_path(&p), message: "cannot read file type".into() });
+            errors.push(FileError {
+                file: display_path(&p),
+                message: "cannot read file type".into(),
+            });
             continue;
         };
         if ft.is_dir() {
@@ -293,7 +324,10 @@ fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<FileError>) {
             match std::fs::metadata(&p) {
                 Ok(md) if md.is_file() => out.push(p),
                 Ok(_) => {} // a symlinked directory or special file: skipped
-                Err(e) => errors.push(FileError { file: display_path(&p), message: redact(&e.to_string()) }),
+                Err(e) => errors.push(FileError {
+                    file: display_path(&p),
+                    message: redact(&e.to_string()),
+                }),
             }
         } else if ft.is_file() {
             out.push(p);
@@ -307,7 +341,10 @@ fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<FileError>) {
 pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanReport {
     let run = || scan_paths_here(paths, opts);
     match opts.threads {
-        Some(n) => match rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build() {
+        Some(n) => match rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+        {
             Ok(pool) => pool.install(run),
             Err(_) => run(),
         },
@@ -338,7 +375,11 @@ fn scan_paths_here(paths: &[PathBuf], opts: &ScanOptions) -> ScanReport {
         *summary.by_brand.entry(h.brand.name()).or_default() += 1;
     }
     summary.errors = errors.len() as u64;
-    ScanReport { findings, errors, summary }
+    ScanReport {
+        findings,
+        errors,
+        summary,
+    }
 }
 
 #[cfg(test)]
@@ -351,8 +392,9 @@ mod tests {
         let mut out = Vec::new();
         let mut consumed = 0u64;
         // Offsets in callbacks are window-relative; recover absolute ones from line/col.
-        let line_starts: Vec<u64> =
-            std::iter::once(0).chain(memchr::memchr_iter(b'\n', data).map(|i| i as u64 + 1)).collect();
+        let line_starts: Vec<u64> = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', data).map(|i| i as u64 + 1))
+            .collect();
         scan_stream(data, chunk, |_, line, col| {
             out.push((line_starts[(line - 1) as usize] + col - 1, line, col));
         })
@@ -426,15 +468,32 @@ mod tests {
         std::fs::write(dir.path().join("a.log"), "x\ncard=4242424242424242\n").unwrap();
         std::fs::create_dir(dir.path().join("sub")).unwrap();
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        gz.write_all(b"line1\nline2 pan 4000 0566 5566 5556 end\n").unwrap();
+        gz.write_all(b"line1\nline2 pan 4000 0566 5566 5556 end\n")
+            .unwrap();
         std::fs::write(dir.path().join("sub/b.log.1"), gz.finish().unwrap()).unwrap();
-        std::fs::write(dir.path().join("sub/c.txt"), "nothing here 1234567890123456").unwrap();
+        std::fs::write(
+            dir.path().join("sub/c.txt"),
+            "nothing here 1234567890123456",
+        )
+        .unwrap();
         let missing = dir.path().join("missing.log");
 
-        let report = scan_paths(&[dir.path().to_path_buf(), missing], &ScanOptions::default());
-        let got: Vec<(u64, u64, &str, bool)> =
-            report.findings.iter().map(|h| (h.line, h.column, h.masked.as_str(), h.test_card)).collect();
-        assert_eq!(got, vec![(2, 6, "424242******4242", true), (2, 11, "400005******5556", true)]);
+        let report = scan_paths(
+            &[dir.path().to_path_buf(), missing],
+            &ScanOptions::default(),
+        );
+        let got: Vec<(u64, u64, &str, bool)> = report
+            .findings
+            .iter()
+            .map(|h| (h.line, h.column, h.masked.as_str(), h.test_card))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (2, 6, "424242******4242", true),
+                (2, 11, "400005******5556", true)
+            ]
+        );
         assert!(report.findings[1].file.ends_with("b.log.1"));
         assert_eq!(report.summary.files_scanned, 3);
         assert_eq!(report.summary.findings, 2);
@@ -450,7 +509,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("bad.gz");
         std::fs::write(&p, [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3]).unwrap();
-        let report = scan_paths(&[p], &ScanOptions { threads: Some(1), ..ScanOptions::default() });
+        let report = scan_paths(
+            &[p],
+            &ScanOptions {
+                threads: Some(1),
+                ..ScanOptions::default()
+            },
+        );
         assert_eq!(report.errors.len(), 1);
         assert_eq!(report.summary.files_scanned, 0);
     }

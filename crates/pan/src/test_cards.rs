@@ -136,7 +136,11 @@ mod tests {
         for n in TEST_PANS {
             let s = n.to_string();
             assert!(luhn_valid(s.as_bytes()), "entry {} fails Luhn", s.len());
-            assert!(brand_of(s.as_bytes()).is_some(), "entry of length {} has no brand", s.len());
+            assert!(
+                brand_of(s.as_bytes()).is_some(),
+                "entry of length {} has no brand",
+                s.len()
+            );
         }
     }
 

@@ -26,7 +26,12 @@ fn assert_absent(output: &str, what: &str) {
         // Not the number, and not any 11-digit piece of it (masking shows at most 6 + 4).
         for w in pan.as_bytes().windows(11) {
             let piece = std::str::from_utf8(w).unwrap();
-            assert!(!output.contains(piece), "{what} leaks {} digits of a {}-digit PAN", piece.len(), pan.len());
+            assert!(
+                !output.contains(piece),
+                "{what} leaks {} digits of a {}-digit PAN",
+                piece.len(),
+                pan.len()
+            );
         }
     }
 }
@@ -42,11 +47,21 @@ fn every_card_is_found_and_no_output_contains_one() {
     let missing = dir.path().join("gone-5425233430109903.log");
 
     for mask in [MaskMode::First6Last4, MaskMode::Last4] {
-        let opts = ScanOptions { mask, ..ScanOptions::default() };
+        let opts = ScanOptions {
+            mask,
+            ..ScanOptions::default()
+        };
         let report = scan_paths(&[dir.path().to_path_buf(), missing.clone()], &opts);
-        assert_eq!(report.findings.len(), 2 * CARDS.len(), "every card found in both files");
+        assert_eq!(
+            report.findings.len(),
+            2 * CARDS.len(),
+            "every card found in both files"
+        );
         assert_eq!(report.errors.len(), 1);
-        let tool = ToolInfo { name: "kubepci", version: "0" };
+        let tool = ToolInfo {
+            name: "kubepci",
+            version: "0",
+        };
         assert_absent(&render_text(&report), "text");
         assert_absent(&render_json(&report, tool).to_string(), "json");
         assert_absent(&render_sarif(&report, tool).to_string(), "sarif");

@@ -69,6 +69,10 @@ fn generate() -> Vec<Object> {
 
 fn main() {
     let objects = generate();
+    if std::env::args().any(|a| a == "checks") {
+        bench_checks(objects);
+        return;
+    }
     let t = Instant::now();
     let model = Model::build(&objects);
     let build = t.elapsed();
@@ -90,4 +94,24 @@ fn main() {
         let per = t.elapsed().as_secs_f64() * 1e3 / runs as f64;
         println!("who-can {} {:?} {:?}: {n} subjects, {per:.2} ms/query", req.verb, req.combined_resource().unwrap_or_default(), filter);
     }
+}
+
+/// The RBAC checks of `kubepci scan` (crates/checks/src/rules/rbac) on the same input, with
+/// namespaces ns-0..ns-9 declared CDE: `cargo run --release -p kubepci-rbac --example bench -- checks`.
+fn bench_checks(objects: Vec<Object>) {
+    use kubepci_checks::{Context, InputKind, RunOptions, registry, run_checks};
+    let mut config = kubepci_rbac::inventory::Config::default();
+    config.scope.cde.namespaces = (0..10).map(|n| format!("ns-{n}")).collect();
+    let inv = kubepci_rbac::inventory::Inventory::build(objects, config);
+    let cx = Context::new(&inv, InputKind::Manifests);
+    let only: Vec<String> = std::env::args().skip(2).collect();
+    let checks: Vec<_> = registry().into_iter().filter(|c| c.meta.id.starts_with("RBAC-") && (only.is_empty() || only.iter().any(|o| o == c.meta.id))).collect();
+    for check in &checks {
+        let t = Instant::now();
+        let a = run_checks(&cx, &[*check], &RunOptions::default());
+        println!("{} {}: {} findings, {} passes in {:.0} ms", check.meta.id, check.meta.name, a.findings.len(), a.passes.len(), t.elapsed().as_secs_f64() * 1e3);
+    }
+    let t = Instant::now();
+    let a = run_checks(&cx, &checks, &RunOptions::default());
+    println!("all {} RBAC checks in parallel: {} findings in {:.0} ms", checks.len(), a.findings.len(), t.elapsed().as_secs_f64() * 1e3);
 }

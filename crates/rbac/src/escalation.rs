@@ -155,7 +155,15 @@ impl<'a> EscalationGraph<'a> {
         for ns in &namespaces {
             accounts.entry(ns.clone()).or_default().insert("default".into());
         }
-        let cde_namespaces = namespaces.iter().filter(|ns| inv.namespace_scope(ns) == Scope::Cde).cloned().collect();
+        // CDE namespaces: classified `cde`, or holding a workload classified `cde` (RBAC is
+        // namespace-grained, so rights there reach that workload).
+        let mut cde: BTreeSet<String> = namespaces.iter().filter(|ns| inv.namespace_scope(ns) == Scope::Cde).cloned().collect();
+        for w in inv.workloads().iter().filter(|w| w.scope.scope == Scope::Cde) {
+            if let Some(ns) = inv.objects.get(w.object).and_then(|o| o.namespace()) {
+                cde.insert(ns.to_string());
+            }
+        }
+        let cde_namespaces = cde.into_iter().collect();
         EscalationGraph {
             model,
             namespaces: namespaces.into_iter().collect(),

@@ -327,3 +327,251 @@ fn kind_node_names(path: &Path) -> Vec<String> {
     }
     out
 }
+
+// ---------------------------------------------------------------------------------------------
+// RBAC checks (`crates/checks/src/rules/rbac/`) against kubescape's and checkov's RBAC cases.
+
+use kubepci_checks::{Context, InputKind, RunOptions, run_checks};
+use kubepci_findings::{Finding, Status};
+use kubepci_rbac::model::BindingDef;
+
+/// Run one check (by id) on `objects`; with `all_cde`, every namespace of the input (and
+/// `default`) is declared CDE, as the corpora have no scope and their rules look everywhere.
+fn run_check(id: &str, mut objects: Vec<kubepci_model::Object>, all_cde: bool) -> Vec<Finding> {
+    let mut config = Config::default();
+    if all_cde {
+        let mut namespaces: BTreeSet<String> = objects.iter().filter_map(|o| o.namespace().map(str::to_string)).collect();
+        for o in &objects {
+            if let Resource::ClusterRoleBinding(b) | Resource::RoleBinding(b) = binding_subjects(o) {
+                namespaces.extend(b);
+            }
+        }
+        namespaces.insert("default".into());
+        config.scope.cde.namespaces = namespaces.iter().cloned().collect();
+        // Namespaces the input only names (a ClusterRoleBinding's world) must exist to be CDE.
+        for ns in &namespaces {
+            let value = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+            if let Ok(o) = kubepci_model::decode_value(value, kubepci_model::SourceLoc::whole("conformance")) {
+                objects.push(o);
+            }
+        }
+    }
+    let inv = Inventory::build(objects, config);
+    let cx = Context::new(&inv, InputKind::Manifests);
+    let Some(check) = kubepci_checks::find(id) else { return Vec::new() };
+    run_checks(&cx, &[check], &RunOptions::default()).findings.into_iter().filter(|f| f.status == Status::Fail).collect()
+}
+
+/// Namespaces of a binding's ServiceAccount subjects (so their `default` accounts count as CDE).
+enum Resource {
+    ClusterRoleBinding(Vec<String>),
+    RoleBinding(Vec<String>),
+    Other,
+}
+
+fn binding_subjects(o: &kubepci_model::Object) -> Resource {
+    use kubepci_model::Resource as R;
+    let ns = |subjects: &Option<Vec<kubepci_model::k8s_openapi::api::rbac::v1::Subject>>| -> Vec<String> {
+        subjects.iter().flatten().filter_map(|s| s.namespace.clone()).collect()
+    };
+    match &o.resource {
+        R::ClusterRoleBinding(b) => Resource::ClusterRoleBinding(ns(&b.subjects)),
+        R::RoleBinding(b) => Resource::RoleBinding(ns(&b.subjects)),
+        _ => Resource::Other,
+    }
+}
+
+fn fail_subjects(fails: &[Finding]) -> BTreeSet<String> {
+    fails.iter().flat_map(|f| f.evidence.iter().filter(|e| e.path == "subject").filter_map(|e| e.value.clone())).collect()
+}
+
+fn fail_objects(fails: &[Finding]) -> BTreeSet<String> {
+    fails.iter().filter_map(|f| f.object.as_ref()).map(|o| format!("{}.{}.{}", o.kind, o.namespace.as_deref().unwrap_or("default"), o.name)).collect()
+}
+
+fn load_dir(dir: &Path) -> Vec<kubepci_model::Object> {
+    let loaded = load_paths(&[dir.to_path_buf()]);
+    loaded.objects
+}
+
+/// kubescape rule → (check id, whether the rule's namespaces must be declared CDE).
+const KUBESCAPE_RBAC: &[(&str, &str, bool)] = &[
+    ("rule-list-all-cluster-admins-v1", "RBAC-001", false),
+    ("rule-can-list-get-secrets-v1", "RBAC-003", true),
+    ("rule-can-bind-escalate", "RBAC-004", false),
+    ("rule-can-impersonate-users-groups-v1", "RBAC-004", false),
+    ("rule-can-create-pod", "RBAC-005", true),
+    ("exec-into-container-v1", "RBAC-005", true),
+    ("rule-can-portforward-v1", "RBAC-005", true),
+    ("rule-can-access-proxy-subresource", "RBAC-006", false),
+    ("rule-can-approve-cert-signing-request", "RBAC-006", false),
+    ("rule-can-modify-admission-webhooks", "RBAC-007", false),
+    ("system-authenticated-allowed-to-take-over-cluster", "RBAC-008", false),
+    ("ensure-default-service-accounts-has-only-default-roles", "RBAC-009", true),
+];
+
+/// The subject of a kubescape RBAC alert as the checks' evidence names it.
+fn kubescape_subject(alert: &Value) -> Option<String> {
+    let o = alert.pointer("/alertObject/externalObjects")?;
+    let kind = o["kind"].as_str()?;
+    let name = o["name"].as_str()?;
+    Some(match (kind, o["namespace"].as_str()) {
+        ("ServiceAccount", Some(ns)) => format!("ServiceAccount:{ns}/{name}"),
+        _ => format!("{kind}:{name}"),
+    })
+}
+
+/// Each mapped case: the check fails iff kubescape alerts, and every alerted subject (or
+/// alerted object) is among those the check's failures name.
+#[test]
+fn kubescape_regolibrary_rbac_checks() {
+    let Some(dir) = corpus("kubescape-regolibrary") else { return };
+    let Ok(text) = std::fs::read_to_string(dir.join("cases.json")) else { return };
+    let cases: Vec<Value> = serde_json::from_str(&text).unwrap_or_default();
+    let mut t = Tally::new();
+    for case in &cases {
+        let rule = case["rule"].as_str().unwrap_or("");
+        let Some(&(_, check, all_cde)) = KUBESCAPE_RBAC.iter().find(|(r, _, _)| *r == rule) else { continue };
+        let path = case["case"].as_str().unwrap_or("");
+        let case_dir = dir.join(path);
+        let expected: Vec<Value> = std::fs::read_to_string(case_dir.join("expected.json")).ok().and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default();
+        let fails = run_check(check, load_dir(&case_dir.join("input")), all_cde);
+        let ours_subjects = fail_subjects(&fails);
+        let ours_objects: BTreeSet<String> = fails.iter().filter_map(|f| f.object.as_ref().map(|o| format!("{}/{}", o.kind, o.name))).collect();
+        let missing: Vec<String> = expected
+            .iter()
+            .filter_map(|a| match kubescape_subject(a) {
+                Some(s) => (!ours_subjects.contains(&s)).then_some(s),
+                None => a.pointer("/alertObject/k8sApiObjects").and_then(Value::as_array).and_then(|objs| {
+                    objs.iter()
+                        .map(|o| format!("{}/{}", o["kind"].as_str().unwrap_or(""), o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("")))
+                        .find(|k| !ours_objects.contains(k))
+                }),
+            })
+            .collect();
+        let ok = expected.is_empty() == fails.is_empty() && missing.is_empty();
+        t.check(&format!("{path} ({check})"), ok, || {
+            format!("kubescape alerts {}, {check} fails {} (subjects {:?}); not found: {missing:?}", expected.len(), fails.len(), ours_subjects)
+        });
+    }
+    t.report("kubescape-regolibrary (RBAC checks)");
+}
+
+/// checkov check → (our check ids, all namespaces CDE, only ClusterRoleBindings count, the
+/// part of our checks that corresponds: a failure counts only when its `grants` evidence
+/// mentions one of these, empty = any failure).
+/// Role-level checks (`RbacControlWebhooks`, `RbacEscalateRoles`) are evaluated by binding
+/// each role to a probe user and asking whether the check fails that binding.
+type CheckovMapping = (&'static str, &'static [&'static str], bool, bool, &'static [&'static str]);
+const CHECKOV_RBAC: &[CheckovMapping] = &[
+    ("RbacControlWebhooks", &["RBAC-007"], false, false, &[]),
+    ("RbacEscalateRoles", &["RBAC-004"], false, false, &["escalate"]),
+    ("DefaultServiceAccountBinding", &["RBAC-009"], true, false, &[]),
+    ("NoCreateNodesProxyOrPodsExec", &["RBAC-005", "RBAC-006"], true, false, &["pods/exec", "nodes/proxy"]),
+    // "Read all secrets": a cluster-wide grant; a RoleBinding reads one namespace's.
+    ("ReadAllSecrets", &["RBAC-003"], true, true, &[]),
+    ("RoleBindingPE", &["RBAC-004"], false, false, &["bind"]),
+];
+
+/// Our failures of `check` that correspond to the checkov check (see [`CHECKOV_RBAC`]).
+fn relevant_fails(check: &str, objects: Vec<kubepci_model::Object>, all_cde: bool, grants: &[&str]) -> Vec<Finding> {
+    let mut fails = run_check(check, objects, all_cde);
+    if !grants.is_empty() {
+        fails.retain(|f| f.evidence.iter().any(|e| e.path == "grants" && e.value.as_deref().is_some_and(|v| grants.iter().any(|g| v.contains(g)))));
+    }
+    fails
+}
+
+/// A ClusterRoleBinding (for a ClusterRole) or RoleBinding (for a Role) of each role to a
+/// probe user, so role-level expectations can be asked of binding-level checks.
+fn probe_bindings(objects: &[kubepci_model::Object]) -> Vec<(String, kubepci_model::Object)> {
+    let mut out = Vec::new();
+    for o in objects {
+        let (kind, binding_kind) = match o.kind() {
+            "ClusterRole" => ("ClusterRole", "ClusterRoleBinding"),
+            "Role" => ("Role", "RoleBinding"),
+            _ => continue,
+        };
+        let ns = o.namespace().unwrap_or("default");
+        let id = format!("{kind}.{ns}.{}", o.name());
+        let mut metadata = serde_json::json!({"name": format!("probe-{}", o.name())});
+        if kind == "Role" {
+            metadata["namespace"] = ns.into();
+        }
+        let value = serde_json::json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": binding_kind, "metadata": metadata,
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": o.name()},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "conformance-probe"}],
+        });
+        if let Ok(b) = kubepci_model::decode_value(value, o.loc.clone()) {
+            out.push((id, b));
+        }
+    }
+    out
+}
+
+#[test]
+fn checkov_kubernetes_rbac_checks() {
+    let Some(dir) = corpus("checkov-kubernetes") else { return };
+    let base = dir.join("tests/kubernetes");
+    let mut t = Tally::new();
+    for &(module, checks, all_cde, cluster_only, grants) in CHECKOV_RBAC {
+        let (case_dir, expected_file) = if base.join("checks").join(format!("example_{module}")).is_dir() {
+            (base.join("checks").join(format!("example_{module}")), "expected.json")
+        } else {
+            (base.join("graph/checks/resources").join(module), "expected.json")
+        };
+        let Ok(text) = std::fs::read_to_string(case_dir.join(expected_file)) else { continue };
+        let expectations: Vec<Value> = serde_json::from_str(&text).unwrap_or_default();
+        let objects = load_dir(&case_dir);
+        let role_level = matches!(module, "RbacControlWebhooks" | "RbacEscalateRoles");
+        let mut failing: BTreeSet<String> = BTreeSet::new();
+        let mut examined: BTreeSet<String> = BTreeSet::new();
+        if role_level {
+            for (id, probe) in probe_bindings(&objects) {
+                let mut input = objects.clone();
+                input.push(probe);
+                examined.insert(id.clone());
+                if checks.iter().any(|c| relevant_fails(c, input.clone(), all_cde, grants).iter().any(|f| f.object.as_ref().is_some_and(|o| o.name.starts_with("probe-")))) {
+                    failing.insert(id);
+                }
+            }
+        } else {
+            let model = Model::build(&objects);
+            examined.extend(model.bindings.iter().map(|b: &BindingDef| checkov_id(b)));
+            for c in checks {
+                failing.extend(fail_objects(&relevant_fails(c, objects.clone(), all_cde, grants)));
+            }
+            if cluster_only {
+                failing.retain(|id| id.starts_with("ClusterRoleBinding."));
+            }
+        }
+        for exp in &expectations {
+            let list = |key: &str| -> Vec<String> { exp[key].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect() };
+            let (exp_fail, exp_pass) = (list("failing_resources"), list("passing_resources"));
+            if exp_fail.is_empty() && exp_pass.is_empty() {
+                // Counts only: compare the number of failing bindings or roles.
+                let want = exp.pointer("/expected_summary/failed").and_then(Value::as_u64).unwrap_or(0) as usize;
+                t.check(&format!("{module} failed count"), failing.len() == want, || format!("checkov {want} failed, ours {} {failing:?}", failing.len()));
+                continue;
+            }
+            for id in &exp_fail {
+                t.check(&format!("{module} {id} fails"), failing.contains(id), || format!("{checks:?} do not fail it (examined: {})", examined.contains(id)));
+            }
+            for id in &exp_pass {
+                t.check(&format!("{module} {id} passes"), !failing.contains(id), || format!("{checks:?} fail it"));
+            }
+        }
+    }
+    println!("not applicable: ModifyServicesStatus (services/status writes are not an RBAC check here), RequireAllPodsToHaveNetworkPolicy (network)");
+    t.report("checkov-kubernetes (RBAC checks)");
+}
+
+/// checkov's resource id: `Kind.namespace.name`, namespace `default` when absent.
+fn checkov_id(b: &BindingDef) -> String {
+    let kind = match b.kind {
+        BindingKind::ClusterRoleBinding => "ClusterRoleBinding",
+        BindingKind::RoleBinding => "RoleBinding",
+    };
+    format!("{kind}.{}.{}", b.namespace.as_deref().unwrap_or("default"), b.name)
+}

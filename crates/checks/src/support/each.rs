@@ -2,7 +2,7 @@
 //! one, and report pass, fail or not assessed. A check file then holds only its rule.
 
 use kubepci_findings::Evidence;
-use kubepci_inventory::Workload;
+use kubepci_inventory::{NamespaceInfo, Scope, Workload};
 use kubepci_model::{Object, PodTemplate};
 
 use crate::support::containers::{ContainerRef, containers};
@@ -76,9 +76,10 @@ pub fn each_workload(e: &mut Emitter, applies: Applies, rule: impl Fn(&Context, 
 }
 
 /// Decide every container (init and regular) of every workload the check applies to: a
-/// workload passes when no container has a problem.
-pub fn each_container(e: &mut Emitter, applies: Applies, rule: impl Fn(&Context, &ContainerRef) -> Option<Problem>) {
-    each_workload(e, applies, |cx, _, _, t| Verdict::from_problems(containers(t).filter_map(|c| rule(cx, &c))));
+/// workload passes when no container has a problem. The rule returns the container's
+/// problems (an `Option` or a `Vec`).
+pub fn each_container<P: IntoIterator<Item = Problem>>(e: &mut Emitter, applies: Applies, rule: impl Fn(&Context, &ContainerRef) -> P) {
+    each_workload(e, applies, |cx, _, _, t| Verdict::from_problems(containers(t).flat_map(|c| rule(cx, &c))));
 }
 
 /// Decide every object of `kind` the check applies to.
@@ -90,6 +91,27 @@ pub fn each_of_kind(e: &mut Emitter, applies: Applies, kind: &str, rule: impl Fn
     for &i in cx.inv.indices_of_kind(kind) {
         if cx.applies(applies, i) {
             emit(e, i, rule(cx, i, &cx.inv.objects[i]));
+        }
+    }
+}
+
+/// Decide every namespace the check applies to (by the namespace's own scope). A namespace
+/// only referenced by objects is reported on the first object in it, so the finding has a
+/// file and line; the rule gets the Namespace object when the input has one.
+pub fn each_namespace(e: &mut Emitter, applies: Applies, rule: impl Fn(&Context, &NamespaceInfo, Option<&Object>) -> Verdict) {
+    if applies == Applies::Cde && !cde_declared(e) {
+        return;
+    }
+    let cx = e.context();
+    for ns in cx.inv.namespaces() {
+        let wanted = match applies {
+            Applies::All | Applies::Cluster => true,
+            Applies::Cde => ns.scope.scope == Scope::Cde,
+            Applies::InScope => ns.scope.scope.in_scope(),
+        };
+        let index = ns.object.or_else(|| cx.inv.objects.iter().position(|o| o.namespace() == Some(ns.name.as_str())));
+        if let (true, Some(index)) = (wanted, index) {
+            emit(e, index, rule(cx, ns, ns.object.map(|i| &cx.inv.objects[i])));
         }
     }
 }

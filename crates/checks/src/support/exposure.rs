@@ -26,16 +26,18 @@ pub fn service_type_exposed(spec: &ServiceSpec) -> bool {
 pub fn selected_workloads<'a>(cx: &Context<'a>, service: &Object) -> Vec<&'a Workload> {
     let Some(selector) = service_spec(service).and_then(|s| s.selector.as_ref()).filter(|s| !s.is_empty()) else { return Vec::new() };
     let selector = Selector::from_map(selector);
-    let ns = service.namespace();
-    cx.workloads()
-        .filter(|(_, o, t)| o.namespace() == ns && t.metadata.labels.as_ref().is_some_and(|l| selector.matches(l)))
-        .map(|(w, _, _)| w)
+    let inv = cx.inv;
+    inv.workloads_in(service.namespace().unwrap_or(""))
+        .filter(|w| inv.objects[w.object].pod_template().is_some_and(|t| t.metadata.labels.as_ref().is_some_and(|l| selector.matches(l))))
         .collect()
 }
 
-/// Names of the CDE workloads a Service selects (empty when none).
+/// Names of the CDE workloads a Service selects, sorted and without repeats (empty when none).
 pub fn selected_cde_workloads(cx: &Context, service: &Object) -> Vec<String> {
-    selected_workloads(cx, service).into_iter().filter(|w| w.scope.scope == Scope::Cde).map(|w| workload_name(cx, w)).collect()
+    let mut names: Vec<String> = selected_workloads(cx, service).into_iter().filter(|w| w.scope.scope == Scope::Cde).map(|w| workload_name(cx, w)).collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// `Deployment/api`, for messages.

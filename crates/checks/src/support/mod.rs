@@ -6,7 +6,10 @@ pub mod each;
 pub mod exposure;
 pub mod hardening;
 pub mod image;
+pub mod leaks;
 pub mod pss;
 #[cfg(test)]
 pub mod testing;
 pub mod text_fields;
+pub mod webhooks;
+pub mod k8s_versions;

@@ -1,34 +1,40 @@
 //! Hardening checks built on the Pod Security Standards evaluator: each check names the PSS
-//! controls it reports, and this one function turns the shared evaluation into findings.
+//! controls it reports and the level to read them at, and this one function turns the shared,
+//! once-computed evaluation into findings.
+//!
+//! The level matters: at `restricted`, the admission semantics drop the baseline controls a
+//! restricted control replaces (`capabilities_baseline`, `hostPathVolumes`,
+//! `seccompProfile_baseline`, `procMount`), so checks of those read the `baseline` evaluation.
 
 use kubepci_findings::Evidence;
+use kubepci_pss::Level;
 
+use crate::support::each::cde_declared;
 use crate::{Applies, Emitter};
 
-/// Report, for every workload the check applies to, the violations of the given PSS controls
-/// (upstream ids such as `privileged`, `capabilities_restricted`).
-pub fn report_controls(e: &mut Emitter, applies: Applies, controls: &[&str]) {
+/// Report, for every workload the check applies to, its violations of `controls` (every
+/// control of the level when `None`). CDE checks report "not assessed" when no CDE is declared.
+pub fn report_controls(e: &mut Emitter, level: Level, applies: Applies, controls: Option<&[&str]>) {
+    if applies == Applies::Cde && !cde_declared(e) {
+        return;
+    }
     let cx = e.context();
-    let evaluations = cx.pss_restricted();
+    let evaluations = match level {
+        Level::Baseline => cx.pss_baseline(),
+        _ => cx.pss_restricted(),
+    };
     let inv = cx.inv;
-    let mut results = Vec::new();
     for (w, eval) in inv.workloads().iter().zip(evaluations) {
         if !cx.applies(applies, w.object) || inv.objects[w.object].pod_template().is_none() {
             continue;
         }
-        let hits: Vec<_> = eval.violations.iter().filter(|v| controls.contains(&v.control)).collect();
+        let hits: Vec<_> = eval.violations.iter().filter(|v| controls.is_none_or(|c| c.contains(&v.control))).collect();
         if hits.is_empty() {
-            results.push((w.object, None));
+            e.pass(w.object);
         } else {
             let message = hits.iter().map(|v| v.reason.as_str()).collect::<Vec<_>>().join("; ");
             let evidence = hits.iter().flat_map(|v| v.fields.iter().map(|f| Evidence::path(f.clone()))).collect();
-            results.push((w.object, Some((message, evidence))));
-        }
-    }
-    for (index, result) in results {
-        match result {
-            None => e.pass(index),
-            Some((message, evidence)) => e.fail(index, message, evidence),
+            e.fail(w.object, message, evidence);
         }
     }
 }

@@ -82,14 +82,19 @@ fn scan(a: ScanArgs) -> anyhow::Result<ExitCode> {
         ..ScanOptions::default()
     };
     let report = scan_paths(&a.paths, &opts);
-    let tool = ToolInfo { name: "kubepci", version: env!("CARGO_PKG_VERSION") };
+    let tool = ToolInfo {
+        name: "kubepci",
+        version: env!("CARGO_PKG_VERSION"),
+    };
     let rendered = match a.format {
         Format::Text => render_text(&report),
         Format::Json => format!("{:#}\n", render_json(&report, tool)),
         Format::Sarif => format!("{:#}\n", render_sarif(&report, tool)),
     };
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(rendered.as_bytes()).context("writing the report")?;
+    stdout
+        .write_all(rendered.as_bytes())
+        .context("writing the report")?;
     stdout.flush().context("writing the report")?;
     if !matches!(a.format, Format::Text) {
         for e in &report.errors {

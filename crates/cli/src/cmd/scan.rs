@@ -72,7 +72,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = load_config(args.config.as_deref())?;
     let mut paths = args.paths.clone();
     paths.extend(args.platform_config.iter().cloned());
+    let profile = std::env::var_os("KUBEPCI_PROFILE").is_some();
+    let started = std::time::Instant::now();
     let mut input = ScanInput::from_paths(&paths);
+    if profile {
+        eprintln!("profile: load {:.3}s ({} objects)", started.elapsed().as_secs_f64(), input.objects.len());
+    }
     if args.cluster_dump {
         input.kind = kubepci_checks::InputKind::Snapshot;
     }
@@ -83,6 +88,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         generated_at: kubepci::time::rfc3339(epoch),
     };
     let report = assess(input, config, &opts);
+    if profile {
+        eprintln!("profile: assess done at {:.3}s", started.elapsed().as_secs_f64());
+    }
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color.as_str() {
         "always" => true,

@@ -1,5 +1,19 @@
-//! exposure checks.
+//! External exposure: Services, load balancers and Ingresses in front of in-scope workloads.
+
+mod admin_ui_exposed;
+mod cde_service_exposed;
+mod cleartext_ports;
+mod external_ips;
+mod ingress_tls;
+mod lb_source_ranges;
 
 use crate::Check;
 
-pub const CHECKS: &[&Check] = &[];
+pub const CHECKS: &[&Check] = &[
+    &cde_service_exposed::CDE_SERVICE_EXPOSED,
+    &lb_source_ranges::LB_SOURCE_RANGES,
+    &external_ips::EXTERNAL_IPS,
+    &ingress_tls::INGRESS_TLS,
+    &cleartext_ports::CLEARTEXT_PORTS,
+    &admin_ui_exposed::ADMIN_UI_EXPOSED,
+];

@@ -15,17 +15,17 @@ use kubepci_netpol::{ConnSet, PortSet, Reachability};
 use crate::Context;
 
 /// Reachability of the whole input plus the workload mapping.
-pub struct NetView {
-    pub r: Reachability,
+pub struct NetView<'a> {
+    pub r: &'a Reachability,
     /// Inventory object index (a workload's top owner) → endpoint index in `r.workloads()`.
     endpoint_of_object: HashMap<usize, usize>,
 }
 
-impl NetView {
-    /// Computed per check run; the engine is fast enough (see crates/netpol/BENCH.md) that
-    /// sharing it is an optimisation for the Context, not a necessity.
-    pub fn new(cx: &Context) -> NetView {
-        let r = Reachability::compute(cx.inv);
+impl<'a> NetView<'a> {
+    /// The reachability is computed once per assessment (`Context::reachability`); the
+    /// endpoint mapping is cheap and built per check.
+    pub fn new(cx: &'a Context) -> NetView<'a> {
+        let r = cx.reachability();
         let mut endpoint_of_object = HashMap::new();
         let inv_workloads = cx.inv.workloads();
         for (ei, ep) in r.workloads().iter().enumerate() {
@@ -49,7 +49,7 @@ impl NetView {
     }
 
     /// CDE workloads: (inventory object index, endpoint index).
-    pub fn cde_workloads<'a>(&'a self, cx: &'a Context) -> impl Iterator<Item = (usize, usize)> + 'a {
+    pub fn cde_workloads<'b>(&'b self, cx: &'b Context) -> impl Iterator<Item = (usize, usize)> + 'b {
         cx.workloads().filter(|(w, _, _)| w.scope.scope == Scope::Cde).filter_map(|(w, _, _)| self.endpoint(w.object).map(|e| (w.object, e)))
     }
 }
@@ -98,9 +98,12 @@ pub fn cde_network_policies(cx: &Context) -> Vec<(usize, Policy)> {
         let Ok(p) = compile_network_policy(o, np) else { continue };
         let ns = o.namespace().unwrap_or("default");
         let in_cde_ns = inv.namespace_scope(ns) == Scope::Cde;
-        let selects_cde = cx.workloads().any(|(w, wo, t)| {
-            w.scope.scope == Scope::Cde && wo.namespace() == Some(ns) && p.subject.pods.matches(t.metadata.labels.as_ref().unwrap_or(&Default::default()))
-        });
+        let empty = Default::default();
+        let selects_cde = !in_cde_ns
+            && inv.workloads_in(ns).any(|w| {
+                w.scope.scope == Scope::Cde
+                    && inv.objects[w.object].pod_template().is_some_and(|t| p.subject.pods.matches(t.metadata.labels.as_ref().unwrap_or(&empty)))
+            });
         if in_cde_ns || selects_cde {
             out.push((i, p));
         }

@@ -1,5 +1,34 @@
-//! Access control checks (owned by the RBAC engine work).
+//! Access control checks (PCI DSS 7.2, 8.2), decided on the effective RBAC computed by
+//! `kubepci-rbac` (upstream authorizer semantics, aggregation, groups, escalation), not on
+//! the text of single roles. `view.rs` holds what they share.
+
+mod cde_escalation_paths;
+mod cde_secret_readers;
+mod cde_workload_exec;
+mod cluster_admin;
+mod control_tampering;
+mod default_sa_cde;
+mod escalation_verbs;
+mod everyone_bindings;
+mod node_csr_token;
+mod stale_bindings;
+#[cfg(test)]
+mod tests;
+mod view;
+mod wildcard_rules;
 
 use crate::Check;
 
-pub const CHECKS: &[&Check] = &[];
+pub const CHECKS: &[&Check] = &[
+    &cluster_admin::CLUSTER_ADMIN_BINDING,
+    &wildcard_rules::WILDCARD_RULES,
+    &cde_secret_readers::CDE_SECRET_READERS,
+    &escalation_verbs::ESCALATION_VERBS,
+    &cde_workload_exec::CDE_WORKLOAD_EXEC,
+    &node_csr_token::NODE_CSR_TOKEN,
+    &control_tampering::CONTROL_TAMPERING,
+    &everyone_bindings::EVERYONE_BINDINGS,
+    &default_sa_cde::DEFAULT_SA_CDE_GRANTS,
+    &stale_bindings::STALE_BINDINGS,
+    &cde_escalation_paths::CDE_ESCALATION_PATHS,
+];

@@ -1,5 +1,19 @@
-//! secrets checks.
+//! Secrets hygiene: how credentials reach workloads, and where they leak.
+
+mod basic_auth_secret;
+mod configmap_credentials;
+mod default_passwords;
+mod env_literal_credentials;
+mod last_applied_secret;
+mod secret_env;
 
 use crate::Check;
 
-pub const CHECKS: &[&Check] = &[];
+pub const CHECKS: &[&Check] = &[
+    &secret_env::SECRET_ENV,
+    &env_literal_credentials::ENV_LITERAL_CREDENTIALS,
+    &configmap_credentials::CONFIGMAP_CREDENTIALS,
+    &last_applied_secret::LAST_APPLIED_SECRET,
+    &basic_auth_secret::BASIC_AUTH_SECRET,
+    &default_passwords::DEFAULT_PASSWORDS,
+];

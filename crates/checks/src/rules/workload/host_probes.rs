@@ -1,3 +1,4 @@
+use kubepci_pss::Level;
 use crate::support::pss::report_controls;
 use crate::{Applies, Context, Emitter, declare_check};
 
@@ -56,5 +57,5 @@ declare_check! {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    report_controls(e, Applies::All, &["hostProbesAndHostLifecycle"]);
+    report_controls(e, Level::Restricted, Applies::All, Some(&["hostProbesAndHostLifecycle"]));
 }

@@ -1,4 +1,5 @@
-use crate::support::hardening::report_baseline_controls;
+use kubepci_pss::Level;
+use crate::support::pss::report_controls;
 use crate::{Applies, Context, Emitter, declare_check};
 
 declare_check! {
@@ -52,5 +53,5 @@ declare_check! {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    report_baseline_controls(e, Applies::All, Some(&["procMount"]));
+    report_controls(e, Level::Baseline, Applies::All, Some(&["procMount"]));
 }

@@ -1,4 +1,6 @@
-use crate::support::hardening::report_cde_controls;
+use kubepci_pss::Level;
+use crate::Applies;
+use crate::support::pss::report_controls;
 use crate::{Context, Emitter, declare_check};
 
 declare_check! {
@@ -71,6 +73,5 @@ declare_check! {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    let every_control: Vec<&str> = kubepci_pss::controls().iter().map(|c| c.id).collect();
-    report_cde_controls(e, &every_control);
+    report_controls(e, Level::Restricted, Applies::Cde, None);
 }

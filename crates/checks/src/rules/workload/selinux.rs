@@ -1,3 +1,4 @@
+use kubepci_pss::Level;
 use crate::support::pss::report_controls;
 use crate::{Applies, Context, Emitter, declare_check};
 
@@ -53,5 +54,5 @@ declare_check! {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    report_controls(e, Applies::All, &["seLinuxOptions"]);
+    report_controls(e, Level::Restricted, Applies::All, Some(&["seLinuxOptions"]));
 }

@@ -1,4 +1,6 @@
-use crate::support::hardening::report_cde_controls;
+use kubepci_pss::Level;
+use crate::Applies;
+use crate::support::pss::report_controls;
 use crate::{Context, Emitter, declare_check};
 
 declare_check! {
@@ -70,5 +72,5 @@ declare_check! {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    report_cde_controls(e, &["restrictedVolumes"]);
+    report_controls(e, Level::Restricted, Applies::Cde, Some(&["restrictedVolumes"]));
 }

@@ -1,0 +1,64 @@
+use super::control_plane::{Component, Verdict, each_pod, flag_evidence};
+use crate::{Context, Emitter, declare_check};
+
+declare_check! {
+    /// The API server must encrypt Secrets at rest
+    ///
+    /// ## What it checks
+    /// The kube-apiserver is started with `--encryption-provider-config`. What that file
+    /// encrypts, and how, is checked by ENC-002 and ENC-003 when the file is given with
+    /// `--platform-config`.
+    ///
+    /// ## Why PCI DSS cares
+    /// Without an encryption configuration, Secrets (database passwords, keys, tokens) sit in
+    /// etcd and in every etcd backup in plain base64. Requirement 3.5.1 asks that stored
+    /// account data is unreadable, and 8.3.2 that authentication factors are encrypted in
+    /// storage.
+    ///
+    /// ## Failing example
+    /// ```yaml
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata: {name: kube-apiserver-cp-1, namespace: kube-system, labels: {component: kube-apiserver}}
+    /// spec:
+    ///   containers:
+    ///   - name: kube-apiserver
+    ///     image: registry.k8s.io/kube-apiserver:v1.35.1
+    ///     command: [kube-apiserver, --etcd-servers=https://127.0.0.1:2379]
+    /// ```
+    ///
+    /// ## Passing example
+    /// ```yaml
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata: {name: kube-apiserver-cp-1, namespace: kube-system, labels: {component: kube-apiserver}}
+    /// spec:
+    ///   containers:
+    ///   - name: kube-apiserver
+    ///     image: registry.k8s.io/kube-apiserver:v1.35.1
+    ///     command: [kube-apiserver, --encryption-provider-config=/etc/kubernetes/enc/encryption.yaml]
+    /// ```
+    ///
+    /// ## Fix
+    /// Write an EncryptionConfiguration that covers `secrets` with a KMS v2 provider first, mount
+    /// it into the kube-apiserver pod, set `--encryption-provider-config` to it, then rewrite
+    /// existing Secrets (`kubectl get secrets -A -o json | kubectl replace -f -`).
+    pub API_ENCRYPTION_PROVIDER {
+        id: "API-007",
+        name: "apiserver-encryption-at-rest",
+        severity: High,
+        applies: Cluster,
+        requirements: [
+            ("3.5.1", "Secrets may hold account data or keys to it and must be unreadable in etcd"),
+            ("8.3.2", "credentials stored as Secrets must be encrypted in storage"),
+        ],
+        run: run,
+    }
+}
+
+fn run(cx: &Context, e: &mut Emitter) {
+    each_pod(cx, e, Component::ApiServer, |pod| match pod.flag("encryption-provider-config") {
+        Some(_) => Verdict::Pass,
+        None => Verdict::Fail("kube-apiserver has no --encryption-provider-config: Secrets are stored unencrypted in etcd".into(), flag_evidence(pod, "encryption-provider-config")),
+    });
+}

@@ -1,0 +1,107 @@
+use super::view::{Perm, RbacView, perm, report_grants};
+use crate::{Context, Emitter, declare_check};
+
+declare_check! {
+    /// Only approved subjects may read Secrets in the CDE
+    ///
+    /// ## What it checks
+    /// Every binding that reaches a CDE namespace (a RoleBinding there, or any
+    /// ClusterRoleBinding) and whose role allows `get`, `list` or `watch` on `secrets` (a
+    /// `list` or `watch` returns the Secret data too; rules limited to `resourceNames` count
+    /// for the Secrets they name). It fails when the binding names a subject not in
+    /// `approvedSubjects` of `kubepci.yaml`. Bootstrap bindings of the API server pass.
+    ///
+    /// ## Why PCI DSS cares
+    /// CDE Secrets hold database passwords, API keys and encryption keys that protect account
+    /// data. Requirement 7.2.2 asks for least privilege, 7.2.6 that access to stores of
+    /// cardholder data is restricted, and 3.6.1.2 that secret keys are held by the fewest
+    /// custodians; every unlisted reader is an unapproved key custodian.
+    ///
+    /// ## Failing example
+    /// ```yaml
+    /// apiVersion: v1
+    /// kind: Namespace
+    /// metadata:
+    ///   name: payments
+    ///   labels: {pci.kubepci.io/scope: cde}
+    /// ---
+    /// apiVersion: rbac.authorization.k8s.io/v1
+    /// kind: Role
+    /// metadata: {name: secret-reader, namespace: payments}
+    /// rules:
+    /// - {apiGroups: [""], resources: ["secrets"], verbs: ["list"]}
+    /// ---
+    /// apiVersion: rbac.authorization.k8s.io/v1
+    /// kind: RoleBinding
+    /// metadata: {name: debug-secrets, namespace: payments}
+    /// roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: secret-reader}
+    /// subjects:
+    /// - {apiGroup: rbac.authorization.k8s.io, kind: User, name: jane}
+    /// ```
+    ///
+    /// ## Passing example
+    /// ```yaml
+    /// apiVersion: v1
+    /// kind: Namespace
+    /// metadata:
+    ///   name: payments
+    ///   labels: {pci.kubepci.io/scope: cde}
+    /// ---
+    /// apiVersion: rbac.authorization.k8s.io/v1
+    /// kind: Role
+    /// metadata: {name: secret-reader, namespace: payments}
+    /// rules:
+    /// - {apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: ["api-tls"]}
+    /// ---
+    /// apiVersion: rbac.authorization.k8s.io/v1
+    /// kind: RoleBinding
+    /// metadata: {name: api-tls, namespace: payments}
+    /// roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: secret-reader}
+    /// subjects:
+    /// - {kind: ServiceAccount, name: api, namespace: payments}
+    /// ```
+    ///
+    /// ## Example configuration
+    /// ```yaml
+    /// approvedSubjects:
+    /// - {kind: ServiceAccount, name: api, namespace: payments}
+    /// ```
+    ///
+    /// ## Fix
+    /// Remove Secret read rights from people and workloads that do not need them; give
+    /// workloads their Secrets through volumes or a secrets manager rather than API reads, and
+    /// restrict the remaining grants with `resourceNames`. List the approved readers under
+    /// `approvedSubjects` in `kubepci.yaml`.
+    pub CDE_SECRET_READERS {
+        id: "RBAC-003",
+        name: "cde-secret-readers",
+        severity: High,
+        applies: Cde,
+        requirements: [
+            ("7.2.2", "reading CDE Secrets must be limited to the job functions that need it"),
+            ("7.2.6", "CDE Secrets are the keys to the stores of cardholder data"),
+            ("3.6.1.2", "every subject that can read a key Secret is another place the key lives"),
+        ],
+        run: run,
+    }
+}
+
+const READ_SECRETS: &[Perm] = &[perm("get", "", "secrets"), perm("list", "", "secrets"), perm("watch", "", "secrets")];
+
+fn run(cx: &Context, e: &mut Emitter) {
+    if !cx.has_cde() {
+        e.not_assessed(None, "no CDE declared");
+        return;
+    }
+    let view = RbacView::new(cx);
+    report_grants(
+        &view,
+        e,
+        |b| !view.reached(b, &view.cde_namespaces).is_empty(),
+        |b| view.granted(b, READ_SECRETS),
+        |b, subjects, what| {
+            let ns = view.reached(b, &view.cde_namespaces).join(", ");
+            format!("{} lets {subjects} read Secrets in CDE namespace(s) {ns} ({}), not in approvedSubjects", b.display(), what.join(", "))
+        },
+    );
+}

@@ -1,0 +1,80 @@
+//! `kubepci collect`: read the cluster the kubeconfig points at (get/list only) and write a
+//! gzip JSON snapshot with a sha256 over its items, for offline `kubepci scan --snapshot` and
+//! as assessment evidence. Format: `docs/snapshot.md`.
+//!
+//! Exit codes: 0 snapshot written (kinds that could not be listed are reported on stderr and
+//! recorded in the snapshot); 2 the cluster could not be reached or the file not written.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use kubepci_live::{CollectOptions, collect_blocking, write_snapshot};
+
+/// How to reach a cluster; shared by `collect` and `scan` (flatten it with `#[command(flatten)]`).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ClusterArgs {
+    /// Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then the in-cluster service account).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Also read Secrets (needed only for card-data discovery in Secret values).
+    #[arg(long)]
+    pub include_secrets: bool,
+    /// Items per list request.
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub page_size: u32,
+    /// Seconds allowed for each API request (retried up to 3 times).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub request_timeout: u64,
+}
+
+impl ClusterArgs {
+    /// Collection options for these arguments (progress on a terminal; raw items only when
+    /// `keep_raw`, as snapshots need).
+    pub fn options(&self, keep_raw: bool) -> CollectOptions {
+        CollectOptions {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            include_secrets: self.include_secrets,
+            keep_raw,
+            page_size: self.page_size.max(1),
+            request_timeout: Duration::from_secs(self.request_timeout.max(1)),
+            progress: true,
+            ..CollectOptions::default()
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Snapshot file to write (gzip when the name ends in .gz).
+    #[arg(short = 'o', long = "output", value_name = "FILE", default_value = "snapshot.json.gz")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let collected = collect_blocking(&args.cluster.options(true))?;
+    for e in &collected.errors {
+        eprintln!("warning: {e}");
+    }
+    for (kind, reason) in &collected.unlistable {
+        eprintln!("not collected: {kind}: {reason}");
+    }
+    let meta = write_snapshot(&args.output, &collected.metadata, &collected.raw).with_context(|| format!("writing {}", args.output.display()))?;
+    eprintln!(
+        "wrote {}: {} objects of {} kinds from {} ({}), sha256 {}",
+        args.output.display(),
+        meta.item_count,
+        meta.kinds_listed.len(),
+        meta.endpoint,
+        meta.cluster_version.as_deref().unwrap_or("version unknown"),
+        meta.sha256
+    );
+    Ok(ExitCode::SUCCESS)
+}

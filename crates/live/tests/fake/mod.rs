@@ -1,0 +1,304 @@
+//! An in-process fake kube-apiserver for tests and the benchmark: serves fixture responses over
+//! HTTPS (its own CA, embedded in a generated kubeconfig) or plain HTTP, with bearer-token
+//! auth, list pagination (`limit`/`continue`, `remainingItemCount`), and configurable
+//! misbehaviour: 403 on some paths, 410 on a continued list, slow answers.
+#![allow(dead_code)]
+
+use std::collections::{HashMap, HashSet};
+use std::convert::Infallible;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls;
+
+pub const TOKEN: &str = "fake-t0k3n";
+
+/// One list the fake serves: items pre-serialised so pages are cheap to build.
+pub struct ServedList {
+    pub kind: String,
+    pub api_version: String,
+    pub items: Vec<String>,
+}
+
+/// Everything the fake answers, by URL path.
+#[derive(Default)]
+pub struct Served {
+    pub docs: HashMap<String, String>,
+    pub lists: HashMap<String, ServedList>,
+}
+
+impl Served {
+    /// Load `dir/<path>.json` files: documents with an `items` array are lists.
+    pub fn from_dir(dir: &Path) -> Served {
+        let mut served = Served::default();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).expect("fixture dir") {
+                let p = entry.expect("entry").path();
+                if p.is_dir() {
+                    stack.push(p);
+                    continue;
+                }
+                let rel = p.strip_prefix(dir).expect("under dir").to_string_lossy().trim_end_matches(".json").to_string();
+                let url = format!("/{rel}");
+                let text = std::fs::read_to_string(&p).expect("fixture");
+                let value: Value = serde_json::from_str(&text).expect("fixture json");
+                match value.get("items").and_then(Value::as_array) {
+                    Some(items) => {
+                        served.lists.insert(url, ServedList {
+                            kind: value["kind"].as_str().unwrap_or("List").to_string(),
+                            api_version: value["apiVersion"].as_str().unwrap_or("v1").to_string(),
+                            items: items.iter().map(|i| serde_json::to_string(i).expect("item")).collect(),
+                        });
+                    }
+                    None => {
+                        served.docs.insert(url, text);
+                    }
+                }
+            }
+        }
+        served
+    }
+
+    /// The fixture items of a list path, as the apiserver sends them.
+    pub fn items(&self, path: &str) -> Vec<Value> {
+        self.lists.get(path).map(|l| l.items.iter().map(|i| serde_json::from_str(i).expect("item")).collect()).unwrap_or_default()
+    }
+}
+
+/// Misbehaviour to inject.
+#[derive(Default, Clone)]
+pub struct Behaviour {
+    /// Paths answering 403 Forbidden.
+    pub forbidden: HashSet<String>,
+    /// Paths whose first continued request answers 410 Expired.
+    pub expire_once: HashSet<String>,
+    /// Paths whose first `n` requests are delayed.
+    pub slow: HashMap<String, (Duration, usize)>,
+}
+
+struct State {
+    served: Served,
+    behaviour: Behaviour,
+    requests: Mutex<HashMap<String, usize>>,
+    expired: Mutex<HashSet<String>>,
+}
+
+pub struct FakeApiserver {
+    pub url: String,
+    pub kubeconfig: PathBuf,
+    _dir: tempfile::TempDir,
+    state: Arc<State>,
+}
+
+impl FakeApiserver {
+    /// Start on 127.0.0.1 (a random port) on the current tokio runtime.
+    pub async fn start(served: Served, behaviour: Behaviour, tls: bool) -> FakeApiserver {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let state = Arc::new(State { served, behaviour, requests: Mutex::default(), expired: Mutex::default() });
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (acceptor, ca_pem) = if tls {
+            let (a, pem) = tls_acceptor();
+            (Some(a), Some(pem))
+        } else {
+            (None, None)
+        };
+        let url = format!("{}://127.0.0.1:{port}", if tls { "https" } else { "http" });
+        let kubeconfig = dir.path().join("kubeconfig");
+        std::fs::write(&kubeconfig, kubeconfig_yaml(&url, ca_pem.as_deref())).expect("kubeconfig");
+        let serve_state = state.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                let (state, acceptor) = (serve_state.clone(), acceptor.clone());
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| {
+                        let state = state.clone();
+                        async move { Ok::<_, Infallible>(handle(&state, req).await) }
+                    });
+                    let http = hyper::server::conn::http1::Builder::new();
+                    match acceptor {
+                        Some(acceptor) => {
+                            if let Ok(tls) = acceptor.accept(stream).await {
+                                let _ = http.serve_connection(TokioIo::new(tls), service).await;
+                            }
+                        }
+                        None => {
+                            let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                        }
+                    }
+                });
+            }
+        });
+        FakeApiserver { url, kubeconfig, _dir: dir, state }
+    }
+
+    /// Requests received for `path` (any query).
+    pub fn requests(&self, path: &str) -> usize {
+        self.state.requests.lock().expect("lock").get(path).copied().unwrap_or(0)
+    }
+
+    pub fn served(&self) -> &Served {
+        &self.state.served
+    }
+}
+
+/// A kubeconfig whose current context `fake` points here, plus a context `broken` pointing at
+/// a closed port (to test context selection).
+fn kubeconfig_yaml(url: &str, ca_pem: Option<&str>) -> String {
+    let ca = ca_pem.map(|pem| format!("\n    certificate-authority-data: {}", STANDARD.encode(pem))).unwrap_or_default();
+    format!(
+        "apiVersion: v1
+kind: Config
+clusters:
+- name: fake
+  cluster:
+    server: {url}{ca}
+- name: broken
+  cluster:
+    server: http://127.0.0.1:9
+contexts:
+- name: fake
+  context: {{cluster: fake, user: fake}}
+- name: broken
+  context: {{cluster: broken, user: fake}}
+current-context: fake
+users:
+- name: fake
+  user:
+    token: {TOKEN}
+"
+    )
+}
+
+/// A CA and a server certificate for 127.0.0.1, made fresh per server.
+fn tls_acceptor() -> (TlsAcceptor, String) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(DnType::CommonName, "fake-apiserver-ca");
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("ca key")).expect("ca");
+    let leaf_key = KeyPair::generate().expect("leaf key");
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).expect("leaf params").signed_by(&leaf_key, &ca).expect("leaf");
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![leaf.der().clone()], key)
+        .expect("server config");
+    (TlsAcceptor::from(Arc::new(config)), ca.pem())
+}
+
+fn status(code: StatusCode, reason: &str, message: &str) -> Response<Full<Bytes>> {
+    let body = serde_json::json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message, "reason": reason, "code": code.as_u16()});
+    json_response(code, body.to_string())
+}
+
+fn json_response(code: StatusCode, body: String) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = code;
+    r.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+    r
+}
+
+fn query_param(query: &str, key: &str) -> Option<String> {
+    query.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == key).map(|(_, v)| percent_decode(v))
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let authorised = req.headers().get(hyper::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {TOKEN}"));
+    if !authorised {
+        return status(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized");
+    }
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or("").to_string();
+    let count = {
+        let mut r = state.requests.lock().expect("lock");
+        let c = r.entry(path.clone()).or_default();
+        *c += 1;
+        *c
+    };
+    if let Some((delay, n)) = state.behaviour.slow.get(&path)
+        && count <= *n
+    {
+        tokio::time::sleep(*delay).await;
+    }
+    if state.behaviour.forbidden.contains(&path) {
+        let resource = path.rsplit('/').next().unwrap_or("");
+        return status(StatusCode::FORBIDDEN, "Forbidden", &format!("{resource} is forbidden: User \"system:serviceaccount:kubepci:kubepci\" cannot list resource \"{resource}\" at the cluster scope"));
+    }
+    if let Some(doc) = state.served.docs.get(&path) {
+        return json_response(StatusCode::OK, doc.clone());
+    }
+    let Some(list) = state.served.lists.get(&path) else {
+        return status(StatusCode::NOT_FOUND, "NotFound", "the server could not find the requested resource");
+    };
+    let limit = query_param(&query, "limit").and_then(|l| l.parse::<usize>().ok()).filter(|&l| l > 0).unwrap_or(usize::MAX);
+    let start = match query_param(&query, "continue") {
+        None => 0,
+        Some(token) => {
+            if state.behaviour.expire_once.contains(&path) && state.expired.lock().expect("lock").insert(path.clone()) {
+                return status(StatusCode::GONE, "Expired", "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results.");
+            }
+            let decoded = STANDARD.decode(token.as_bytes()).ok().and_then(|b| String::from_utf8(b).ok());
+            match decoded.as_deref().and_then(|d| d.split_once('\n')).filter(|(p, _)| *p == path).and_then(|(_, o)| o.parse::<usize>().ok()) {
+                Some(offset) => offset,
+                None => return status(StatusCode::BAD_REQUEST, "BadRequest", "continue key is not valid"),
+            }
+        }
+    };
+    let end = start.saturating_add(limit).min(list.items.len());
+    let start = start.min(end);
+    let mut body = String::with_capacity(list.items[start..end].iter().map(|i| i.len() + 1).sum::<usize>() + 256);
+    body.push_str(&format!("{{\"kind\":\"{}\",\"apiVersion\":\"{}\",\"metadata\":{{\"resourceVersion\":\"90210\"", list.kind, list.api_version));
+    if end < list.items.len() {
+        let token = STANDARD.encode(format!("{path}\n{end}"));
+        body.push_str(&format!(",\"continue\":\"{token}\",\"remainingItemCount\":{}", list.items.len() - end));
+    }
+    body.push_str("},\"items\":[");
+    for (i, item) in list.items[start..end].iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(item);
+    }
+    body.push_str("]}");
+    json_response(StatusCode::OK, body)
+}
+
+/// The fixture directory.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cluster")
+}
