@@ -9,5 +9,5 @@ pub mod selector;
 
 pub use k8s_openapi;
 pub use location::SourceLoc;
-pub use object::{DecodeError, GenericObject, Object, ObjectRef, Resource, decode_value};
+pub use object::{DecodeError, GenericObject, Object, ObjectRef, Resource, decode_direct, decode_value, split_api_version};
 pub use pod_template::PodTemplate;

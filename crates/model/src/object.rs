@@ -54,6 +54,27 @@ macro_rules! resources {
                 }
             }
 
+            pub fn metadata_mut(&mut self) -> &mut ObjectMeta {
+                match self {
+                    $( Resource::$variant(o) => &mut o.metadata, )*
+                    Resource::Generic(o) => &mut o.metadata,
+                }
+            }
+
+            /// Deserialize straight into the typed struct when `apiVersion` is the canonical
+            /// one of a typed kind: the fast path that skips the intermediate JSON value.
+            /// `None` when the kind stays generic or the apiVersion needs normalising.
+            pub fn deserialize_direct<'de, D: serde::Deserializer<'de>>(api_version: &str, kind: &str, d: D) -> Option<Result<Resource, DecodeError>> {
+                match kind {
+                    $( stringify!($variant) if api_version == <$ty as k8s_openapi::Resource>::API_VERSION => {
+                        Some(serde_path_to_error::deserialize::<_, $ty>(d)
+                            .map(|t| Resource::$variant(Box::new(t)))
+                            .map_err(|e| DecodeError { path: e.path().to_string(), message: e.inner().to_string() }))
+                    } )*
+                    _ => None,
+                }
+            }
+
             /// Decode a typed resource when `(group, kind)` is one kubepci types.
             /// Returns `Ok(None)` for kinds that stay generic.
             fn decode_typed(group: &str, kind: &str, value: &mut Value) -> Result<Option<Resource>, DecodeError> {
@@ -197,6 +218,22 @@ pub fn split_api_version(api_version: &str) -> (&str, &str) {
     }
 }
 
+/// Fields no check reads that make up a large share of `kubectl get -o yaml` output; dropped
+/// at decode time so the inventory stays small.
+fn slim(resource: &mut Resource) {
+    resource.metadata_mut().managed_fields = None;
+}
+
+/// Decode an object directly from a deserializer when its kind is typed and its apiVersion
+/// canonical (see [`Resource::deserialize_direct`]); `None` means use [`decode_value`].
+pub fn decode_direct<'de, D: serde::Deserializer<'de>>(api_version: &str, kind: &str, d: D, loc: SourceLoc) -> Option<Result<Object, DecodeError>> {
+    let result = Resource::deserialize_direct(api_version, kind, d)?;
+    Some(result.map(|mut resource| {
+        slim(&mut resource);
+        Object { loc, api_version: api_version.to_string(), resource }
+    }))
+}
+
 /// Turn one parsed document into an [`Object`]. The document must be a mapping with string
 /// `apiVersion` and `kind` (lists are unpacked by the source stage before this is called).
 pub fn decode_value(mut value: Value, loc: SourceLoc) -> Result<Object, DecodeError> {
@@ -223,10 +260,11 @@ pub fn decode_value(mut value: Value, loc: SourceLoc) -> Result<Object, DecodeEr
     let api_version = field("apiVersion")?;
     let kind = field("kind")?;
     let (group, _) = split_api_version(&api_version);
-    let resource = match Resource::decode_typed(group, &kind, &mut value)? {
+    let mut resource = match Resource::decode_typed(group, &kind, &mut value)? {
         Some(resource) => resource,
         None => Resource::Generic(Box::new(decode_generic(value, api_version.clone(), kind)?)),
     };
+    slim(&mut resource);
     Ok(Object { loc, api_version, resource })
 }
 

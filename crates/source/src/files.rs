@@ -21,16 +21,35 @@ fn is_manifest_file(path: &Path) -> bool {
     [".yaml", ".yml", ".json"].iter().any(|ext| name.ends_with(ext))
 }
 
+/// An input not read yet: stdin (read eagerly, it can only be read once) or a file (read when
+/// its turn comes, so that only the files being parsed are in memory).
+pub enum Pending {
+    Ready(Input),
+    File(PathBuf),
+}
+
+impl Pending {
+    pub fn read(self) -> Result<Input, LoadError> {
+        match self {
+            Pending::Ready(input) => Ok(input),
+            Pending::File(path) => {
+                let name = path.display().to_string();
+                std::fs::read(&path).map(|bytes| Input { name: name.clone(), bytes }).map_err(|e| file_error(&name, format!("cannot read: {e}")))
+            }
+        }
+    }
+}
+
 /// Expand paths into inputs: `-` reads stdin; directories are walked recursively, sorted,
-/// without following symlinked directories; explicit files are read whatever their extension.
-pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<Input>, Vec<LoadError>) {
-    let mut inputs = Vec::new();
+/// without following symlinked directories; explicit files are taken whatever their extension.
+pub fn collect_pending(paths: &[PathBuf]) -> (Vec<Pending>, Vec<LoadError>) {
+    let mut pending = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
         if path.as_os_str() == "-" {
             let mut bytes = Vec::new();
             match std::io::stdin().lock().read_to_end(&mut bytes) {
-                Ok(_) => inputs.push(Input { name: "-".into(), bytes }),
+                Ok(_) => pending.push(Pending::Ready(Input { name: "-".into(), bytes })),
                 Err(e) => errors.push(file_error("-", format!("cannot read stdin: {e}"))),
             }
             continue;
@@ -41,15 +60,9 @@ pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<Input>, Vec<LoadError>) {
             Ok(_) => files.push(path.clone()),
             Err(e) => errors.push(file_error(&path.display().to_string(), format!("cannot read: {e}"))),
         }
-        for file in files {
-            let name = file.display().to_string();
-            match std::fs::read(&file) {
-                Ok(bytes) => inputs.push(Input { name, bytes }),
-                Err(e) => errors.push(file_error(&name, format!("cannot read: {e}"))),
-            }
-        }
+        pending.extend(files.into_iter().map(Pending::File));
     }
-    (inputs, errors)
+    (pending, errors)
 }
 
 fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<LoadError>) {

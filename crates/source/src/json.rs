@@ -100,7 +100,26 @@ fn parse_value(raw: &RawValue, offset: usize, text: &str, loc_at: &(dyn Fn(usize
     }
 }
 
+/// `kind` and `apiVersion` of one JSON object, read without building it.
+#[derive(Deserialize)]
+struct TypeProbe<'a> {
+    #[serde(borrow)]
+    kind: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, rename = "apiVersion")]
+    api_version: Option<std::borrow::Cow<'a, str>>,
+}
+
 fn parse_one(raw: &RawValue, kind: Option<&str>, api_version: Option<&str>, loc: SourceLoc) -> Parsed {
+    // Fast path: typed kinds at their canonical apiVersion go straight into their struct.
+    if let Ok(probe) = serde_json::from_str::<TypeProbe>(raw.get()) {
+        let k = probe.kind.as_deref().or(kind);
+        let a = probe.api_version.as_deref().or(api_version);
+        if let (Some(k), Some(a)) = (k, a)
+            && let Some(Ok(object)) = kubepci_model::decode_direct(a, k, &mut serde_json::Deserializer::from_str(raw.get()), loc.clone())
+        {
+            return Ok(object);
+        }
+    }
     match serde_json::from_str::<Value>(raw.get()) {
         Ok(value) if kind.is_some() => decode_item(value, kind, api_version, loc),
         Ok(value) => decode(value, loc),

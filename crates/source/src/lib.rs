@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use kubepci_model::{Object, SourceLoc};
 use rayon::prelude::*;
 
-pub use files::{collect_inputs, Input};
+pub use files::{Input, Pending, collect_pending};
 
 /// Documents larger than this are refused rather than parsed (hostile or accidental input).
 pub const MAX_DOCUMENT_BYTES: usize = 64 << 20;
@@ -51,8 +51,8 @@ pub(crate) type Parsed = Result<Object, LoadError>;
 /// Load every path (`-` is stdin). Directories are walked recursively for `.yaml`, `.yml` and
 /// `.json` files in a stable (sorted) order.
 pub fn load_paths(paths: &[PathBuf]) -> Loaded {
-    let (inputs, mut errors) = collect_inputs(paths);
-    let mut loaded = load_inputs(inputs);
+    let (pending, mut errors) = collect_pending(paths);
+    let mut loaded = load_pending(pending);
     errors.append(&mut loaded.errors);
     loaded.errors = errors;
     loaded
@@ -60,10 +60,23 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
 
 /// Load already-read inputs.
 pub fn load_inputs(inputs: Vec<Input>) -> Loaded {
-    let files = inputs.len();
-    let per_file: Vec<Vec<Parsed>> = inputs.par_iter().map(|input| parse_input(&input.name, &input.bytes)).collect();
-    let mut loaded = Loaded { files, ..Default::default() };
-    for results in per_file {
+    load_pending(inputs.into_iter().map(Pending::Ready).collect())
+}
+
+/// Read and parse inputs in parallel; each file's bytes are dropped once it is parsed.
+pub fn load_pending(pending: Vec<Pending>) -> Loaded {
+    let per_file: Vec<Result<Vec<Parsed>, LoadError>> =
+        pending.into_par_iter().map(|p| p.read().map(|input| parse_input(&input.name, &input.bytes))).collect();
+    let mut loaded = Loaded::default();
+    for file in per_file {
+        let results = match file {
+            Ok(results) => results,
+            Err(e) => {
+                loaded.errors.push(e);
+                continue;
+            }
+        };
+        loaded.files += 1;
         loaded.documents += results.len();
         for r in results {
             match r {

@@ -36,6 +36,16 @@ fn parse_document(file: &Arc<str>, text: &[u8], first_line: u32, loc: SourceLoc)
         let (line, column) = line_col(text.as_bytes(), at);
         return err(first_line + line - 1, column, format!("nesting deeper than {MAX_FLOW_DEPTH} levels; refused"));
     }
+    // Fast path: a typed kind at its canonical apiVersion deserializes straight into its
+    // struct. Any failure falls through to the general path, which reports it precisely.
+    if let Some((api_version, kind)) = sniff_type(text)
+        && let Ok(Some(Ok(object))) = guarded(
+            || Ok::<_, ()>(kubepci_model::decode_direct(api_version, kind, yaml_serde::Deserializer::from_str(text), loc.clone())),
+            || (),
+        )
+    {
+        return vec![Ok(object)];
+    }
     let parsed = guarded(|| yaml_serde::from_str::<Value>(text).map_err(Some), || None);
     match parsed {
         Ok(value) => expand(value, loc),
@@ -71,6 +81,32 @@ fn clean_yaml_error(message: &str, first_line: u32) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The top-level `apiVersion` and `kind` of a block-mapping document, read from its lines
+/// without parsing (keys at column 0 are top-level). `None` when either is absent or quoted
+/// oddly; the general path then decides.
+fn sniff_type(text: &str) -> Option<(&str, &str)> {
+    let mut api_version = None;
+    let mut kind = None;
+    for line in text.lines() {
+        if let Some(v) = line.strip_prefix("apiVersion:") {
+            api_version = Some(plain_scalar(v)?);
+        } else if let Some(v) = line.strip_prefix("kind:") {
+            kind = Some(plain_scalar(v)?);
+        }
+        if let (Some(a), Some(k)) = (api_version, kind) {
+            return Some((a, k));
+        }
+    }
+    None
+}
+
+/// A simple scalar value after a key: `v1`, `"v1"`, `'v1'`, with an optional comment.
+fn plain_scalar(v: &str) -> Option<&str> {
+    let v = v.split(" #").next()?.trim();
+    let v = v.strip_prefix('"').and_then(|x| x.strip_suffix('"')).or_else(|| v.strip_prefix('\'').and_then(|x| x.strip_suffix('\''))).unwrap_or(v);
+    (!v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'/' || b == b'.' || b == b'-')).then_some(v)
 }
 
 /// 1-based line and column of a byte offset.

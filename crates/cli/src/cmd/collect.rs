@@ -33,14 +33,13 @@ pub struct ClusterArgs {
 }
 
 impl ClusterArgs {
-    /// Collection options for these arguments (progress on a terminal; raw items only when
-    /// `keep_raw`, as snapshots need).
-    pub fn options(&self, keep_raw: bool) -> CollectOptions {
+    /// Collection options for a scan of these arguments: objects built, raw items not kept,
+    /// progress shown on a terminal.
+    pub fn options(&self) -> CollectOptions {
         CollectOptions {
             kubeconfig: self.kubeconfig.clone(),
             context: self.context.clone(),
             include_secrets: self.include_secrets,
-            keep_raw,
             page_size: self.page_size.max(1),
             request_timeout: Duration::from_secs(self.request_timeout.max(1)),
             progress: true,
@@ -59,7 +58,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let collected = collect_blocking(&args.cluster.options(true))?;
+    // A snapshot needs the raw items only; objects are decoded when the snapshot is scanned.
+    let collected = collect_blocking(&CollectOptions { keep_raw: true, build_objects: false, ..args.cluster.options() })?;
     for e in &collected.errors {
         eprintln!("warning: {e}");
     }
