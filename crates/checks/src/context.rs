@@ -31,11 +31,12 @@ pub struct Context<'a> {
     pss_restricted: OnceLock<Vec<Evaluation>>,
     pss_baseline: OnceLock<Vec<Evaluation>>,
     reachability: OnceLock<kubepci_netpol::Reachability>,
+    rbac_model: OnceLock<kubepci_rbac::Model>,
 }
 
 impl<'a> Context<'a> {
     pub fn new(inv: &'a Inventory, input: InputKind) -> Self {
-        Context { inv, input, pss_restricted: OnceLock::new(), pss_baseline: OnceLock::new(), reachability: OnceLock::new() }
+        Context { inv, input, pss_restricted: OnceLock::new(), pss_baseline: OnceLock::new(), reachability: OnceLock::new(), rbac_model: OnceLock::new() }
     }
 
     /// Is the object at `index` within what a check with `applies` looks at?
@@ -86,7 +87,18 @@ impl<'a> Context<'a> {
     }
 
     /// NetworkPolicy reachability of the whole input, computed once for all network checks.
+    /// The checks ask about flows into and out of CDE workloads, so only those rows and
+    /// columns are computed up front (any other pair is still answered exactly, on demand).
     pub fn reachability(&self) -> &kubepci_netpol::Reachability {
-        self.reachability.get_or_init(|| kubepci_netpol::Reachability::compute(self.inv))
+        self.reachability.get_or_init(|| {
+            let cde: Vec<usize> = self.inv.workloads().iter().enumerate().filter(|(_, w)| w.scope.scope == Scope::Cde).map(|(i, _)| i).collect();
+            kubepci_netpol::Reachability::compute_focused(self.inv, kubepci_netpol::Options::default(), &cde)
+        })
+    }
+
+    /// The RBAC model of the whole input (roles with aggregation resolved, bindings, indexes),
+    /// built once for all RBAC checks.
+    pub fn rbac_model(&self) -> &kubepci_rbac::Model {
+        self.rbac_model.get_or_init(|| kubepci_rbac::Model::build(&self.inv.objects))
     }
 }

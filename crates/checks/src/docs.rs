@@ -33,8 +33,13 @@ pub fn example_blocks(check: &Check) -> (Option<String>, Option<String>, Option<
     (block("Failing example"), block("Passing example"), block("Example configuration"))
 }
 
-/// The full Markdown page for a check.
+/// The full Markdown page for a check. Card numbers in examples are shown masked, like every
+/// other output of the tool.
 pub fn check_markdown(check: &Check) -> String {
+    kubepci_pan::redact(&markdown(check))
+}
+
+fn markdown(check: &Check) -> String {
     let m = &check.meta;
     let mut out = String::new();
     let _ = writeln!(out, "# {}: {}\n", m.id, m.title());

@@ -1,6 +1,8 @@
 //! Benchmark: collect (and scan) a cluster of N objects served by the fake apiserver.
 //!
-//! `cargo run --release -p kubepci-live --example bench_collect -- [OBJECTS]` (default 100000).
+//! `cargo run --release -p kubepci-live --example bench_collect -- [OBJECTS] [--snapshot]`
+//! (default 100000 objects). With `--snapshot`: collect keeping raw items, write a gzip
+//! snapshot and read it back, instead of scanning.
 //! The fake apiserver runs in a child process so the collector's peak RSS is measured alone.
 
 #[path = "../tests/fake/mod.rs"]
@@ -20,18 +22,43 @@ fn main() {
         serve(n);
         return;
     }
-    let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let n: usize = args.iter().skip(1).find_map(|s| s.parse().ok()).unwrap_or(100_000);
     let exe = std::env::current_exe().expect("exe");
     let mut child = Command::new(exe).args(["serve", &n.to_string()]).stdout(Stdio::piped()).spawn().expect("spawn server");
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("kubeconfig path");
     let kubeconfig = line.trim().to_string();
 
-    let opts = kubepci_live::CollectOptions { kubeconfig: Some(kubeconfig.into()), ..Default::default() };
+    let snapshot = args.iter().any(|a| a == "--snapshot");
+    let mut opts = kubepci_live::CollectOptions { kubeconfig: Some(kubeconfig.into()), keep_raw: snapshot, build_objects: !snapshot, ..Default::default() };
+    if let Some(c) = std::env::var("BENCH_CONCURRENCY").ok().and_then(|c| c.parse().ok()) {
+        opts.concurrency = c;
+    }
     let started = Instant::now();
     let collected = kubepci_live::collect_blocking(&opts).expect("collect");
     let collect_secs = started.elapsed().as_secs_f64();
     assert!(collected.errors.is_empty(), "{:?}", collected.errors);
+    let collect_rss = peak_rss_kb() / 1024;
+    if snapshot {
+        println!("items collected (raw only, as `kubepci collect`): {}", collected.raw.len());
+        println!("collect + canonical items + hash: {collect_secs:.2} s, peak RSS {collect_rss} MB");
+        let dir = std::env::temp_dir().join(format!("kubepci-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("snapshot.json.gz");
+        let t = Instant::now();
+        let meta = kubepci_live::write_snapshot(&path, &collected.metadata, &collected.raw).expect("write");
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        println!("write snapshot: {:.2} s, {} MB gzip, sha256 {}", t.elapsed().as_secs_f64(), size / 1_000_000, meta.sha256);
+        drop(collected);
+        let t = Instant::now();
+        let (_, objects) = kubepci_live::read_snapshot(&path).expect("read");
+        println!("read + verify + decode snapshot: {:.2} s ({} objects)", t.elapsed().as_secs_f64(), objects.len());
+        println!("peak RSS overall: {} MB", peak_rss_kb() / 1024);
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = child.kill();
+        let _ = child.wait();
+        return;
+    }
 
     let scan_start = Instant::now();
     let objects = collected.objects.len();
@@ -43,8 +70,9 @@ fn main() {
     println!("collect + build objects: {collect_secs:.2} s");
     println!("inventory + all checks: {scan_secs:.2} s ({} findings)", result.findings.len());
     println!("total: {:.2} s", collect_secs + scan_secs);
-    println!("collector peak RSS: {} MB", peak_rss_kb() / 1024);
+    println!("peak RSS after collect: {collect_rss} MB; after scan: {} MB", peak_rss_kb() / 1024);
     let _ = child.kill();
+    let _ = child.wait();
 }
 
 fn peak_rss_kb() -> u64 {

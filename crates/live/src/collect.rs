@@ -5,16 +5,17 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use kube::Client;
-use kubepci_model::{Object, SourceLoc, decode_value};
+use kubepci_model::{Object, SourceLoc, decode_direct, decode_value};
 use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::kinds::{GATED_KINDS, TYPED_KINDS, Target};
 use crate::list::{Failure, Limits, PageEvent, get_json, list_all};
 use crate::progress::Progress;
-use crate::snapshot::items_sha256;
+use crate::snapshot::{CanonicalItem, items_sha256};
 use crate::{COLLECTOR, CollectOptions, Collected, Error, KindProblem, SnapshotMeta, client, time};
 
 /// Collect every kind the checks need from the cluster `opts` points at.
@@ -105,7 +106,7 @@ pub fn collect_blocking(opts: &CollectOptions) -> Result<Collected, Error> {
 #[derive(Default)]
 struct KindOutcome {
     objects: Vec<Object>,
-    raw: Vec<Value>,
+    raw: Vec<CanonicalItem>,
     errors: Vec<String>,
     failure: Option<Failure>,
 }
@@ -116,11 +117,11 @@ async fn list_targets(client: &Client, targets: &[Target], limits: &Limits, opts
     let mut tasks = JoinSet::new();
     for (slot, target) in targets.iter().enumerate() {
         let (client, target, limits, loc, permits, progress) = (client.clone(), target.clone(), *limits, loc.clone(), permits.clone(), progress.clone());
-        let keep_raw = opts.keep_raw;
+        let (keep_raw, build_objects) = (opts.keep_raw, opts.build_objects);
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            let outcome = list_kind(&client, &target, &limits, &loc, keep_raw).await;
-            progress.kind_done(outcome.objects.len());
+            let outcome = list_kind(&client, &target, &limits, &loc, keep_raw, build_objects).await;
+            progress.kind_done(outcome.objects.len().max(outcome.raw.len()));
             (slot, outcome)
         });
     }
@@ -139,7 +140,7 @@ async fn list_targets(client: &Client, targets: &[Target], limits: &Limits, opts
 }
 
 /// List one kind and decode its items as they arrive.
-async fn list_kind(client: &Client, target: &Target, limits: &Limits, loc: &SourceLoc, keep_raw: bool) -> KindOutcome {
+async fn list_kind(client: &Client, target: &Target, limits: &Limits, loc: &SourceLoc, keep_raw: bool, build_objects: bool) -> KindOutcome {
     let mut out = KindOutcome::default();
     let mut on_page = |event: PageEvent| match event {
         PageEvent::Restart => {
@@ -149,19 +150,26 @@ async fn list_kind(client: &Client, target: &Target, limits: &Limits, loc: &Sour
         }
         PageEvent::Items(items) => {
             out.objects.reserve(items.len());
-            for mut item in items {
-                // List items carry no kind/apiVersion; the list's type says what they are.
-                if let Value::Object(map) = &mut item {
-                    map.insert("apiVersion".into(), Value::String(target.api_version.clone()));
-                    map.insert("kind".into(), Value::String(target.kind.clone()));
-                }
+            for raw in items {
                 if keep_raw {
-                    out.raw.push(item.clone());
-                }
-                let name = item_name(&item);
-                match decode_value(item, loc.clone()) {
-                    Ok(object) => out.objects.push(object),
-                    Err(e) => out.errors.push(format!("{} {name}: {e}", target.kind)),
+                    match item_value(target, &raw) {
+                        Ok(value) => {
+                            out.raw.push(CanonicalItem::from_value(&value));
+                            if build_objects {
+                                let name = item_name(&value);
+                                match decode_value(value, loc.clone()) {
+                                    Ok(o) => out.objects.push(o),
+                                    Err(e) => out.errors.push(format!("{} {name}: {e}", target.kind)),
+                                }
+                            }
+                        }
+                        Err(e) => out.errors.push(e),
+                    }
+                } else if build_objects {
+                    match decode_item(target, &raw, loc) {
+                        Ok(object) => out.objects.push(object),
+                        Err(e) => out.errors.push(e),
+                    }
                 }
             }
         }
@@ -170,6 +178,43 @@ async fn list_kind(client: &Client, target: &Target, limits: &Limits, loc: &Sour
         out = KindOutcome { failure: Some(failure), ..KindOutcome::default() };
     }
     out
+}
+
+/// An item as a JSON value with the `kind`/`apiVersion` list items lack (the list's type
+/// says what they are).
+fn item_value(target: &Target, raw: &RawValue) -> Result<Value, String> {
+    let mut value: Value = serde_json::from_str(raw.get()).map_err(|e| format!("{}: item is not valid JSON: {e}", target.kind))?;
+    if let Value::Object(map) = &mut value {
+        map.insert("apiVersion".into(), Value::String(target.api_version.clone()));
+        map.insert("kind".into(), Value::String(target.kind.clone()));
+    }
+    Ok(value)
+}
+
+/// Decode one list item into an object. Typed kinds at their canonical apiVersion go straight
+/// from JSON text into the typed struct (`kubepci_model::decode_direct`, the model's fast path,
+/// equal to what `decode_value` gives); everything else goes through `decode_value`.
+fn decode_item(target: &Target, raw: &RawValue, loc: &SourceLoc) -> Result<Object, String> {
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    match decode_direct(&target.api_version, &target.kind, &mut de, loc.clone()) {
+        Some(Ok(object)) => Ok(object),
+        Some(Err(e)) => Err(format!("{} {}: {e}", target.kind, raw_item_name(raw))),
+        None => {
+            let value = item_value(target, raw)?;
+            let name = item_name(&value);
+            decode_value(value, loc.clone()).map_err(|e| format!("{} {name}: {e}", target.kind))
+        }
+    }
+}
+
+/// `namespace/name` of an item given as JSON text, for error messages.
+fn raw_item_name(raw: &RawValue) -> String {
+    #[derive(Deserialize)]
+    struct Named {
+        #[serde(default)]
+        metadata: Value,
+    }
+    serde_json::from_str::<Named>(raw.get()).map(|n| item_name(&serde_json::json!({"metadata": n.metadata}))).unwrap_or_else(|_| "(unnamed)".into())
 }
 
 /// `namespace/name` of a raw item, for error messages.

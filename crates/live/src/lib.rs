@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 pub use collect::{collect, collect_blocking};
 pub use kinds::{GATED_KINDS, TYPED_KINDS, GatedKind, TypedKind};
-pub use snapshot::{SNAPSHOT_API_VERSION, SNAPSHOT_KIND, Snapshot, items_sha256, load_snapshot, read_snapshot, write_snapshot};
+pub use snapshot::{CanonicalItem, SNAPSHOT_API_VERSION, SNAPSHOT_KIND, Snapshot, items_sha256, load_snapshot, read_snapshot, write_snapshot};
 
 /// The collector's name and version, as recorded in snapshots.
 pub const COLLECTOR: &str = concat!("kubepci ", env!("CARGO_PKG_VERSION"));
@@ -41,9 +41,12 @@ pub struct CollectOptions {
     pub context: Option<String>,
     /// List Secrets too (only card-data discovery needs their data).
     pub include_secrets: bool,
-    /// Keep every item as received (with `kind`/`apiVersion` set) in [`Collected::raw`] and
-    /// compute the items hash, as a snapshot needs. A scan does not need it and saves memory.
+    /// Keep every item as received (with `kind`/`apiVersion` set, in canonical JSON) in
+    /// [`Collected::raw`] and compute the items hash, as a snapshot needs. A scan does not.
     pub keep_raw: bool,
+    /// Decode items into [`Collected::objects`]. `kubepci collect` only writes the raw items
+    /// and turns this off to keep memory to the items' text.
+    pub build_objects: bool,
     /// Items per list page (`limit`).
     pub page_size: u32,
     /// Bound on each request (a page, a discovery document).
@@ -64,6 +67,7 @@ impl Default for CollectOptions {
             context: None,
             include_secrets: false,
             keep_raw: false,
+            build_objects: true,
             page_size: 500,
             request_timeout: Duration::from_secs(60),
             retries: 3,
@@ -115,9 +119,9 @@ pub struct SnapshotMeta {
 pub struct Collected {
     /// Every item that decoded, in kind-table order, then as the apiserver listed them.
     pub objects: Vec<Object>,
-    /// The items as received, with `kind`/`apiVersion` set (only with `keep_raw`), in the same
-    /// order as `objects` plus any that failed to decode.
-    pub raw: Vec<serde_json::Value>,
+    /// The items as received, with `kind`/`apiVersion` set, in canonical JSON (only with
+    /// `keep_raw`), in the same order as `objects` plus any that failed to decode.
+    pub raw: Vec<CanonicalItem>,
     pub metadata: SnapshotMeta,
     /// Problems that did not stop the collection (an item that did not decode, a kind whose
     /// listing failed after retries).

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use kube::Client;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// Bounds for every request.
 #[derive(Clone, Copy, Debug)]
@@ -101,8 +101,10 @@ pub async fn get_json<T: serde::de::DeserializeOwned>(client: &Client, path: &st
 struct Page {
     #[serde(default)]
     metadata: PageMeta,
+    /// Items as raw JSON text: the consumer decides how to decode them (straight into typed
+    /// structs for a scan, through a JSON value when the raw item is kept for a snapshot).
     #[serde(default)]
-    items: Option<Vec<Value>>,
+    items: Option<Vec<Box<RawValue>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -113,8 +115,8 @@ struct PageMeta {
 
 /// What a paginated list hands to its consumer.
 pub enum PageEvent {
-    /// The next page's items.
-    Items(Vec<Value>),
+    /// The next page's items, as raw JSON.
+    Items(Vec<Box<RawValue>>),
     /// The list starts over (its continue token expired): drop what was received so far.
     Restart,
 }

@@ -11,6 +11,7 @@ use flate2::write::GzEncoder;
 use kubepci_model::{Object, SourceLoc, decode_value};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::{Error, SnapshotMeta};
@@ -50,37 +51,66 @@ fn write_canonical(w: &mut impl Write, value: &Value) -> std::io::Result<()> {
     }
 }
 
-/// Feeds written bytes to a hash.
-struct HashWriter(Sha256);
+/// One item in canonical JSON (keys sorted, no whitespace), as snapshots store and hash it.
+/// Only constructible from a JSON value, so every stored item is canonical.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CanonicalItem(Box<str>);
 
-impl Write for HashWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
+impl CanonicalItem {
+    pub fn from_value(value: &Value) -> CanonicalItem {
+        let mut buf = Vec::with_capacity(1024);
+        // Writing into a Vec cannot fail, and serde_json writes valid UTF-8.
+        let _ = write_canonical(&mut buf, value);
+        CanonicalItem(String::from_utf8(buf).unwrap_or_default().into_boxed_str())
     }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+
+    /// The canonical JSON text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The item as a JSON value.
+    pub fn to_value(&self) -> Value {
+        serde_json::from_str(&self.0).unwrap_or(Value::Null)
     }
 }
 
-/// Hex sha256 of the canonical JSON of the items array (`[item,item,…]`, keys sorted, no
-/// whitespace). Reordering keys or re-indenting a snapshot keeps the hash; changing, adding,
-/// removing or reordering items changes it.
-pub fn items_sha256(items: &[Value]) -> String {
-    let mut h = HashWriter(Sha256::new());
-    let array = |h: &mut HashWriter| -> std::io::Result<()> {
-        h.write_all(b"[")?;
-        for (i, item) in items.iter().enumerate() {
-            if i > 0 {
-                h.write_all(b",")?;
-            }
-            write_canonical(h, item)?;
+/// Hex sha256 of the canonical JSON of the items array: `[item,item,…]`, each item with keys
+/// sorted and no whitespace. Reordering keys or re-indenting a snapshot keeps the hash;
+/// changing, adding, removing or reordering items changes it.
+pub fn items_sha256(items: &[CanonicalItem]) -> String {
+    let mut h = ItemsHasher::new();
+    for item in items {
+        h.add(item.as_str());
+    }
+    h.finish()
+}
+
+/// Incremental [`items_sha256`].
+struct ItemsHasher {
+    hash: Sha256,
+    count: usize,
+}
+
+impl ItemsHasher {
+    fn new() -> ItemsHasher {
+        let mut hash = Sha256::new();
+        hash.update(b"[");
+        ItemsHasher { hash, count: 0 }
+    }
+
+    fn add(&mut self, canonical: &str) {
+        if self.count > 0 {
+            self.hash.update(b",");
         }
-        h.write_all(b"]")
-    };
-    // Writing into a hash cannot fail.
-    let _ = array(&mut h);
-    h.0.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        self.hash.update(canonical.as_bytes());
+        self.count += 1;
+    }
+
+    fn finish(mut self) -> String {
+        self.hash.update(b"]");
+        self.hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
 }
 
 #[derive(Serialize)]
@@ -94,7 +124,7 @@ struct Header<'a> {
 /// Write a snapshot of `items` to `path` (gzip when it ends in `.gz`). The recorded
 /// `sha256` and `itemCount` are computed here from `items`, whatever `meta` says. The file
 /// is written beside `path` and renamed into place, so a failed write leaves no partial file.
-pub fn write_snapshot(path: &Path, meta: &SnapshotMeta, items: &[Value]) -> Result<SnapshotMeta, Error> {
+pub fn write_snapshot(path: &Path, meta: &SnapshotMeta, items: &[CanonicalItem]) -> Result<SnapshotMeta, Error> {
     let mut meta = meta.clone();
     meta.sha256 = items_sha256(items);
     meta.item_count = items.len();
@@ -102,8 +132,9 @@ pub fn write_snapshot(path: &Path, meta: &SnapshotMeta, items: &[Value]) -> Resu
     let tmp = path.with_file_name(format!(".{}.partial", path.file_name().and_then(|n| n.to_str()).unwrap_or("snapshot")));
     let file = File::create(&tmp).map_err(io_err)?;
     let result = if path.to_string_lossy().ends_with(".gz") {
-        let mut gz = GzEncoder::new(BufWriter::new(file), Compression::default());
-        write_body(&mut gz, &meta, items).and_then(|()| gz.finish()?.flush())
+        // Buffer in front of the compressor: it is slow on many small writes.
+        let mut w = BufWriter::with_capacity(1 << 20, GzEncoder::new(file, Compression::fast()));
+        write_body(&mut w, &meta, items).and_then(|()| w.into_inner().map_err(|e| e.into_error())?.finish()?.flush())
     } else {
         let mut w = BufWriter::new(file);
         write_body(&mut w, &meta, items).and_then(|()| w.flush())
@@ -116,26 +147,28 @@ pub fn write_snapshot(path: &Path, meta: &SnapshotMeta, items: &[Value]) -> Resu
 }
 
 /// `{"apiVersion":…,"kind":"Snapshot","metadata":{…},"items":[` one canonical item per line `]}`.
-fn write_body(w: &mut impl Write, meta: &SnapshotMeta, items: &[Value]) -> std::io::Result<()> {
+fn write_body(w: &mut impl Write, meta: &SnapshotMeta, items: &[CanonicalItem]) -> std::io::Result<()> {
     let header = serde_json::to_string(&Header { api_version: SNAPSHOT_API_VERSION, kind: SNAPSHOT_KIND, metadata: meta })?;
     // Drop the closing brace to append the items array.
     w.write_all(&header.as_bytes()[..header.len() - 1])?;
     w.write_all(b",\"items\":[")?;
     for (i, item) in items.iter().enumerate() {
         w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-        write_canonical(w, item)?;
+        w.write_all(item.as_str().as_bytes())?;
     }
     w.write_all(b"\n]}\n")
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct SnapshotFile {
+struct SnapshotFile<'a> {
     api_version: String,
     kind: String,
     metadata: SnapshotMeta,
-    #[serde(default)]
-    items: Vec<Value>,
+    /// Borrowed from the file's bytes: each item is parsed, hashed and decoded in turn, so
+    /// the whole snapshot is never held as a JSON tree.
+    #[serde(default, borrow)]
+    items: Vec<&'a RawValue>,
 }
 
 /// A snapshot read back: its metadata, the objects, and items that did not decode.
@@ -161,23 +194,25 @@ pub fn load_snapshot(path: &Path) -> Result<Snapshot, Error> {
         bytes = plain;
     }
     let file: SnapshotFile = serde_json::from_slice(&bytes).map_err(|e| format_err(e.to_string()))?;
-    drop(bytes);
     if file.api_version != SNAPSHOT_API_VERSION || file.kind != SNAPSHOT_KIND {
         return Err(format_err(format!("expected apiVersion {SNAPSHOT_API_VERSION} kind {SNAPSHOT_KIND}, found {} {}", file.api_version, file.kind)));
     }
-    let computed = items_sha256(&file.items);
-    if !computed.eq_ignore_ascii_case(&file.metadata.sha256) || file.items.len() != file.metadata.item_count {
-        return Err(Error::Tampered { path: shown, recorded: file.metadata.sha256, computed });
-    }
     let loc = SourceLoc::whole(shown.as_str());
+    let mut hasher = ItemsHasher::new();
     let mut objects = Vec::with_capacity(file.items.len());
     let mut errors = Vec::new();
-    for item in file.items {
+    for raw in &file.items {
+        let item: Value = serde_json::from_str(raw.get()).map_err(|e| format_err(format!("item: {e}")))?;
+        hasher.add(CanonicalItem::from_value(&item).as_str());
         let label = format!("{} {}", item["kind"].as_str().unwrap_or("(no kind)"), item["metadata"]["name"].as_str().unwrap_or("(unnamed)"));
         match decode_value(item, loc.clone()) {
             Ok(o) => objects.push(o),
             Err(e) => errors.push(format!("{label}: {e}")),
         }
+    }
+    let computed = hasher.finish();
+    if !computed.eq_ignore_ascii_case(&file.metadata.sha256) || file.items.len() != file.metadata.item_count {
+        return Err(Error::Tampered { path: shown, recorded: file.metadata.sha256, computed });
     }
     Ok(Snapshot { meta: file.metadata, objects, errors })
 }
@@ -198,9 +233,11 @@ mod tests {
 
     #[test]
     fn hash_ignores_key_order_but_not_content() {
-        let a = vec![json!({"b": 1, "a": {"y": [1, 2], "x": "s"}})];
-        let b = vec![json!({"a": {"x": "s", "y": [1, 2]}, "b": 1})];
-        let c = vec![json!({"a": {"x": "s", "y": [2, 1]}, "b": 1})];
+        let item = |v: Value| vec![CanonicalItem::from_value(&v)];
+        let a = item(json!({"b": 1, "a": {"y": [1, 2], "x": "s"}}));
+        let b = item(json!({"a": {"x": "s", "y": [1, 2]}, "b": 1}));
+        let c = item(json!({"a": {"x": "s", "y": [2, 1]}, "b": 1}));
+        assert_eq!(a[0].as_str(), r#"{"a":{"x":"s","y":[1,2]},"b":1}"#);
         assert_eq!(items_sha256(&a), items_sha256(&b));
         assert_ne!(items_sha256(&a), items_sha256(&c));
         assert_eq!(items_sha256(&[]), "4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945");
@@ -209,7 +246,7 @@ mod tests {
     #[test]
     fn round_trip_plain_and_gzip() {
         let dir = tempfile::tempdir().unwrap();
-        let items = vec![json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "payments"}})];
+        let items = vec![CanonicalItem::from_value(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "payments"}}))];
         for name in ["s.json", "s.json.gz"] {
             let path = dir.path().join(name);
             let meta = write_snapshot(&path, &SnapshotMeta::default(), &items).unwrap();

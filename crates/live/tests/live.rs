@@ -64,7 +64,7 @@ async fn collects_exactly_what_the_server_serves_over_tls() {
     let c = collect(&options(&server)).await.expect("collect");
     assert_clean(&c);
     assert_eq!(normalised(&c.objects), expected(server.served(), false, &[]));
-    assert!(c.objects.iter().all(|o| &*o.loc.file == server.url));
+    assert!(c.objects.iter().all(|o| *o.loc.file == server.url));
     // Paginated: 7 pods in pages of 2.
     assert_eq!(server.requests("/api/v1/pods"), 4);
     // Discovery-gated kinds: served ones listed at their preferred version, others not asked for.
@@ -172,7 +172,7 @@ async fn wrong_credentials_are_a_connection_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kc");
     std::fs::write(&path, text).unwrap();
-    let err = collect(&CollectOptions { kubeconfig: Some(path), ..options(&server) }).await.err().expect("fails");
+    let err = collect(&CollectOptions { kubeconfig: Some(path), ..options(&server) }).await.expect_err("fails");
     assert!(err.to_string().contains("401"), "{err}");
 }
 
@@ -240,9 +240,13 @@ async fn snapshot_round_trip_gives_identical_objects_and_findings() {
 async fn tampered_snapshot_is_rejected() {
     let server = fixture_server(Behaviour::default(), true).await;
     let live = collect(&CollectOptions { keep_raw: true, ..options(&server) }).await.expect("collect");
+    // `kubepci collect` keeps only the raw items: same items, same hash.
+    let raw_only = collect(&CollectOptions { keep_raw: true, build_objects: false, ..options(&server) }).await.expect("collect");
+    assert!(raw_only.objects.is_empty());
+    assert_eq!((&raw_only.raw, &raw_only.metadata.sha256), (&live.raw, &live.metadata.sha256));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.json.gz");
-    write_snapshot(&path, &live.metadata, &live.raw).unwrap();
+    write_snapshot(&path, &live.metadata, &raw_only.raw).unwrap();
 
     let mut text = String::new();
     flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap()).read_to_string(&mut text).unwrap();

@@ -254,7 +254,7 @@ pub fn decode_value(mut value: Value, loc: SourceLoc) -> Result<Object, DecodeEr
                 path: name.into(),
                 message: format!("expected a non-empty string, found {}", json_type(other)),
             }),
-            None => Err(DecodeError { path: name.into(), message: format!("missing field `{name}`") }),
+            None => Err(DecodeError { path: String::new(), message: format!("not a Kubernetes object: no `{name}` field") }),
         }
     };
     let api_version = field("apiVersion")?;
@@ -336,7 +336,7 @@ mod tests {
         let err = decode_value(json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","ports":[{"containerPort":"eighty"}]}]}}), loc()).unwrap_err();
         assert_eq!(err.path, "spec.containers[0].ports[0].containerPort");
         let err = decode_value(json!({"kind":"Pod"}), loc()).unwrap_err();
-        assert_eq!(err.path, "apiVersion");
+        assert_eq!(err.to_string(), "not a Kubernetes object: no `apiVersion` field");
         let err = decode_value(json!([1, 2]), loc()).unwrap_err();
         assert!(err.message.contains("a list"));
     }

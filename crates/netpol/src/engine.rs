@@ -14,10 +14,15 @@
 use kubepci_inventory::Inventory;
 use kubepci_model::Resource;
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use crate::calc::{Calc, FullCells};
+use crate::cells::{Cells, Focused, SparseLine};
 use crate::endpoints::{NamespaceEntry, PodClass, Topology, WorkloadEndpoint, build_topology};
-use crate::intern::{ALL, BitSet, ConnId, Interner, NONE};
+use crate::intern::{BitSet, ConnId, Interner, NONE};
 use crate::ipblocks::{IpSet, disjoint_blocks};
-use crate::policy::{Action, Direction, Peer, Peers, Policy, PolicyKind, PolicyWarning, Rule, compile_admin_policy, compile_network_policy};
+use crate::policy::{Direction, NamespaceMatch, Peer, Peers, PodMatch, Policy, PolicyKind, PolicyWarning, Rule, compile_admin_policy, compile_network_policy};
 use crate::ports::ConnSet;
 
 /// Analysis options.
@@ -104,9 +109,9 @@ pub struct Reachability {
     /// Per direction, per class: admin policies selecting it, ANPs by priority then the BANP.
     pub(crate) admin_selecting: [Vec<Vec<u32>>; 2],
     pub(crate) conns: Interner,
-    class_pair: Vec<ConnId>,
-    class_to_block: Vec<ConnId>,
-    block_to_class: Vec<ConnId>,
+    /// Per class: its workloads, ascending.
+    class_workloads: Vec<Vec<u32>>,
+    cells: Cells,
 }
 
 impl Reachability {
@@ -114,13 +119,60 @@ impl Reachability {
         Reachability::compute_with(inv, Options::default())
     }
 
+    /// Every pair of the input (what `netpol list` prints).
     pub fn compute_with(inv: &Inventory, options: Options) -> Reachability {
+        let mut r = Reachability::analyse(inv, options);
+        let mut conns = std::mem::replace(&mut r.conns, Interner::new());
+        let full = Calc::new(&r, &mut conns).full();
+        conns.shrink();
+        r.conns = conns;
+        r.cells = Cells::Full(full);
+        r
+    }
+
+    /// Only what involves the focus workloads (indices into `inv.workloads()`) is computed up
+    /// front: everything that may reach them and everything they may reach, including
+    /// external ranges. Time and memory grow with focus × classes rather than classes².
+    /// Other pairs are still answered exactly: the first such question builds the full matrix.
+    pub fn compute_focused(inv: &Inventory, options: Options, focus: &[usize]) -> Reachability {
+        let mut r = Reachability::analyse(inv, options);
+        let nc = r.classes.len();
+        let focus: std::collections::HashSet<usize> = focus.iter().copied().collect();
+        let mut is_focus = vec![false; nc];
+        for w in &r.workloads {
+            if w.inventory_workloads.iter().any(|wi| focus.contains(wi)) {
+                is_focus[w.class as usize] = true;
+            }
+        }
+        let mut conns = std::mem::replace(&mut r.conns, Interner::new());
+        let mut rows = vec![None; nc];
+        let mut columns = vec![None; nc];
+        {
+            let mut calc = Calc::new(&r, &mut conns);
+            for c in (0..nc).filter(|&c| is_focus[c]) {
+                rows[c] = Some(SparseLine::from_dense(&calc.row(c as u32)));
+                columns[c] = Some(SparseLine::from_dense(&calc.column(c as u32)));
+            }
+        }
+        conns.shrink();
+        r.conns = conns;
+        r.cells = Cells::Focused(Focused { rows, columns, rest: OnceLock::new() });
+        r
+    }
+
+    /// Everything but the matrix: topology, compiled policies, external blocks, which
+    /// policies select which classes and which peers each rule matches.
+    fn analyse(inv: &Inventory, options: Options) -> Reachability {
         let Topology { namespaces, mut classes, workloads, classes_by_namespace } = build_topology(inv);
         if !options.host_network_exempt {
             classes.iter_mut().for_each(|c| c.host_network = false);
         }
         let (policies, warnings) = compile_policies(inv);
         let blocks = external_blocks(&policies);
+        let mut class_workloads = vec![Vec::new(); classes.len()];
+        for (i, w) in workloads.iter().enumerate() {
+            class_workloads[w.class as usize].push(i as u32);
+        }
         let mut r = Reachability {
             options,
             namespaces,
@@ -134,12 +186,10 @@ impl Reachability {
             np_selecting: [Vec::new(), Vec::new()],
             admin_selecting: [Vec::new(), Vec::new()],
             conns: Interner::new(),
-            class_pair: Vec::new(),
-            class_to_block: Vec::new(),
-            block_to_class: Vec::new(),
+            class_workloads,
+            cells: Cells::Full(FullCells { class_pair: Vec::new(), class_to_block: Vec::new(), block_to_class: Vec::new() }),
         };
         r.match_policies(&classes_by_namespace);
-        r.build_matrix();
         r
     }
 
@@ -188,18 +238,140 @@ impl Reachability {
     /// Connections allowed from `src` to `dst` (empty when denied or not meaningful, such as
     /// external to external).
     pub fn allowed(&self, src: Endpoint, dst: Endpoint) -> &ConnSet {
-        self.conns.get(self.allowed_id(src, dst))
+        let (conns, id) = self.lookup(src, dst);
+        conns.get(id)
     }
 
-    fn allowed_id(&self, src: Endpoint, dst: Endpoint) -> ConnId {
+    /// The interner holding the answer, and the answer.
+    fn lookup(&self, src: Endpoint, dst: Endpoint) -> (&Interner, ConnId) {
+        let nc = self.classes.len();
+        let class = |w: u32| self.workloads[w as usize].class as usize;
+        let focused = match &self.cells {
+            Cells::Full(full) => return (&self.conns, self.full_id(full, src, dst)),
+            Cells::Focused(f) => f,
+        };
+        let row = |s: u32| focused.rows[class(s)].as_ref();
+        let column = |d: u32| focused.columns[class(d)].as_ref();
+        let found = match (src, dst) {
+            (Endpoint::Workload(s), Endpoint::Workload(d)) => match (row(s), column(d)) {
+                (Some(line), _) => Some(line.get(class(d))),
+                (None, Some(line)) => Some(line.get(class(s))),
+                (None, None) => None,
+            },
+            (Endpoint::Workload(s), Endpoint::ExternalDestination(b)) => row(s).map(|line| line.get(nc + b as usize)),
+            (Endpoint::ExternalSource(b), Endpoint::Workload(d)) => column(d).map(|line| line.get(nc + b as usize)),
+            _ => Some(NONE),
+        };
+        match found {
+            Some(id) => (&self.conns, id),
+            None => {
+                let (conns, full) = focused.rest.get_or_init(|| {
+                    let mut conns = self.conns.clone();
+                    let full = Calc::new(self, &mut conns).full();
+                    conns.shrink();
+                    (conns, full)
+                });
+                (conns, self.full_id(full, src, dst))
+            }
+        }
+    }
+
+    fn full_id(&self, full: &FullCells, src: Endpoint, dst: Endpoint) -> ConnId {
         let n = self.classes.len();
         let class = |w: u32| self.workloads[w as usize].class as usize;
+        let cell = |v: &[ConnId], i: usize| v.get(i).copied().unwrap_or(NONE);
         match (src, dst) {
-            (Endpoint::Workload(s), Endpoint::Workload(d)) => self.class_pair[class(s) * n + class(d)],
-            (Endpoint::Workload(s), Endpoint::ExternalDestination(b)) => self.class_to_block[class(s) * self.blocks[EGRESS].len() + b as usize],
-            (Endpoint::ExternalSource(b), Endpoint::Workload(d)) => self.block_to_class[b as usize * n + class(d)],
+            (Endpoint::Workload(s), Endpoint::Workload(d)) => cell(&full.class_pair, class(s) * n + class(d)),
+            (Endpoint::Workload(s), Endpoint::ExternalDestination(b)) => cell(&full.class_to_block, class(s) * self.blocks[EGRESS].len() + b as usize),
+            (Endpoint::ExternalSource(b), Endpoint::Workload(d)) => cell(&full.block_to_class, b as usize * n + class(d)),
             _ => NONE,
         }
+    }
+
+    /// Every endpoint that may connect to workload `dst` (other workloads in workload order,
+    /// then external source ranges), with the connections allowed; denied ones are left out.
+    pub fn sources_of(&self, dst: usize) -> Vec<(Endpoint, &ConnSet)> {
+        self.sources_where(dst, |c| !c.is_empty())
+    }
+
+    /// Every endpoint workload `src` may connect to (other workloads in workload order, then
+    /// external destination ranges), with the connections allowed; denied ones are left out.
+    pub fn destinations_of(&self, src: usize) -> Vec<(Endpoint, &ConnSet)> {
+        self.destinations_where(src, |c| !c.is_empty())
+    }
+
+    /// The sources of workload `dst` (as [`Self::sources_of`]) whose connections satisfy
+    /// `keep`, which is asked once per distinct connection set. For focus workloads only the
+    /// cells that can satisfy it are visited.
+    pub fn sources_where(&self, dst: usize, keep: impl FnMut(&ConnSet) -> bool) -> Vec<(Endpoint, &ConnSet)> {
+        let d = Endpoint::Workload(dst as u32);
+        let line = match &self.cells {
+            Cells::Focused(f) => f.columns.get(self.workloads.get(dst).map_or(usize::MAX, |w| w.class as usize)).and_then(Option::as_ref),
+            Cells::Full(_) => None,
+        };
+        let blocks = (0..self.blocks[INGRESS].len() as u32).map(Endpoint::ExternalSource);
+        match line {
+            Some(line) => self.line_where(line, dst, blocks, keep),
+            None => self.lookup_where(dst, blocks, |other| (other, d), keep),
+        }
+    }
+
+    /// The destinations of workload `src` (as [`Self::destinations_of`]) whose connections
+    /// satisfy `keep`, asked once per distinct connection set.
+    pub fn destinations_where(&self, src: usize, keep: impl FnMut(&ConnSet) -> bool) -> Vec<(Endpoint, &ConnSet)> {
+        let s = Endpoint::Workload(src as u32);
+        let line = match &self.cells {
+            Cells::Focused(f) => f.rows.get(self.workloads.get(src).map_or(usize::MAX, |w| w.class as usize)).and_then(Option::as_ref),
+            Cells::Full(_) => None,
+        };
+        let blocks = (0..self.blocks[EGRESS].len() as u32).map(Endpoint::ExternalDestination);
+        match line {
+            Some(line) => self.line_where(line, src, blocks, keep),
+            None => self.lookup_where(src, blocks, |other| (s, other), keep),
+        }
+    }
+
+    /// The cells of a focus line that are allowed and kept, as endpoints (workloads other
+    /// than `own` in workload order, then the line's external blocks).
+    fn line_where(&self, line: &SparseLine, own: usize, blocks: impl Iterator<Item = Endpoint>, mut keep: impl FnMut(&ConnSet) -> bool) -> Vec<(Endpoint, &ConnSet)> {
+        let nc = self.classes.len();
+        let mut kept: HashMap<ConnId, bool> = HashMap::new();
+        let mut keeps = |id: ConnId| id != NONE && *kept.entry(id).or_insert_with(|| keep(self.conns.get(id)));
+        let mut workloads: Vec<u32> = if keeps(line.default) {
+            (0..self.workloads.len() as u32).filter(|&w| keeps(line.get(self.workloads[w as usize].class as usize))).collect()
+        } else {
+            let classes = line.except.iter().take_while(|&&(p, _)| (p as usize) < nc).filter(|&&(_, c)| keeps(c));
+            let mut ws: Vec<u32> = classes.flat_map(|&(p, _)| self.class_workloads[p as usize].iter().copied()).collect();
+            ws.sort_unstable();
+            ws
+        };
+        workloads.retain(|&w| w as usize != own);
+        let mut out: Vec<(Endpoint, &ConnSet)> = workloads.into_iter().map(|w| (Endpoint::Workload(w), self.conns.get(line.get(self.workloads[w as usize].class as usize)))).collect();
+        for (i, b) in blocks.enumerate() {
+            let id = line.get(nc + i);
+            if keeps(id) {
+                out.push((b, self.conns.get(id)));
+            }
+        }
+        out
+    }
+
+    fn lookup_where(
+        &self,
+        own: usize,
+        blocks: impl Iterator<Item = Endpoint>,
+        pair: impl Fn(Endpoint) -> (Endpoint, Endpoint),
+        mut keep: impl FnMut(&ConnSet) -> bool,
+    ) -> Vec<(Endpoint, &ConnSet)> {
+        let others = (0..self.workloads.len() as u32).filter(|&w| w as usize != own).map(Endpoint::Workload);
+        others
+            .chain(blocks)
+            .filter_map(|e| {
+                let (src, dst) = pair(e);
+                let c = self.allowed(src, dst);
+                (!c.is_empty() && keep(c)).then_some((e, c))
+            })
+            .collect()
     }
 
     /// Every allowed connection between distinct workloads and between workloads and external
@@ -213,8 +385,8 @@ impl Reachability {
         });
         let from_ext = (0..self.blocks[INGRESS].len() as u32).flat_map(move |b| (0..nw).map(move |d| (Endpoint::ExternalSource(b), Endpoint::Workload(d))));
         pairs.chain(from_ext).filter_map(move |(src, dst)| {
-            let id = self.allowed_id(src, dst);
-            (id != NONE).then(|| Connection { src, dst, conns: self.conns.get(id) })
+            let (conns, id) = self.lookup(src, dst);
+            (id != NONE).then(|| Connection { src, dst, conns: conns.get(id) })
         })
     }
 
@@ -263,7 +435,7 @@ impl Reachability {
         exact.or_else(by_ns_name).or_else(by_name).map(|i| Endpoint::Workload(i as u32))
     }
 
-    fn peer_count(&self, dir: usize) -> usize {
+    pub(crate) fn peer_count(&self, dir: usize) -> usize {
         self.classes.len() + self.blocks[dir].len()
     }
 
@@ -276,9 +448,14 @@ impl Reachability {
 
     /// Named ports of the destination of a rule evaluated at `subject` for `peer`.
     pub(crate) fn destination_ports(&self, dir: usize, subject: u32, peer: PeerRef) -> Option<&[crate::policy::NamedPort]> {
-        let dst = if dir == INGRESS { PeerRef::Class(subject) } else { peer };
-        match dst {
-            PeerRef::Class(c) => Some(&self.classes[c as usize].named_ports),
+        self.destination_ports_owner(dir, subject, peer).map(|c| self.classes[c as usize].named_ports.as_slice())
+    }
+
+    /// The class whose named ports a rule evaluated at `subject` for `peer` resolves on
+    /// (`None`: an external destination).
+    pub(crate) fn destination_ports_owner(&self, dir: usize, subject: u32, peer: PeerRef) -> Option<u32> {
+        match if dir == INGRESS { PeerRef::Class(subject) } else { peer } {
+            PeerRef::Class(c) => Some(c),
             PeerRef::Block(_) => None,
         }
     }
@@ -289,8 +466,9 @@ impl Reachability {
         let mut rule_matches = Vec::with_capacity(self.policies.len());
         let mut np_selecting = [vec![Vec::new(); nc], vec![Vec::new(); nc]];
         let mut admin: [Vec<Vec<u32>>; 2] = [vec![Vec::new(); nc], vec![Vec::new(); nc]];
+        let mut select = Selection::new(self, classes_by_namespace);
         for (pi, p) in self.policies.iter().enumerate() {
-            let subject = self.select_classes(&p.subject, classes_by_namespace);
+            let subject = select.classes(&p.subject).clone();
             for c in subject.iter() {
                 for dir in [INGRESS, EGRESS] {
                     let applies = if dir == INGRESS { p.ingress.is_some() } else { p.egress.is_some() };
@@ -305,11 +483,12 @@ impl Reachability {
             }
             let per_dir = [INGRESS, EGRESS].map(|dir| {
                 let rules = if dir == INGRESS { p.ingress.as_deref() } else { p.egress.as_deref() };
-                rules.unwrap_or(&[]).iter().map(|r| self.match_rule(r, dir, classes_by_namespace)).collect::<Vec<_>>()
+                rules.unwrap_or(&[]).iter().map(|r| self.match_rule(r, dir, &mut select)).collect::<Vec<_>>()
             });
             subjects.push(subject);
             rule_matches.push(per_dir);
         }
+        drop(select);
         // ANPs first by priority (then name for a stable order), the baseline last.
         for list in admin.iter_mut().flat_map(|d| d.iter_mut()) {
             list.sort_by_key(|&pi| {
@@ -323,22 +502,7 @@ impl Reachability {
         self.admin_selecting = admin;
     }
 
-    fn select_classes(&self, m: &crate::policy::PodMatch, classes_by_namespace: &[Vec<u32>]) -> BitSet {
-        let mut out = BitSet::new(self.classes.len());
-        for (ni, ns) in self.namespaces.iter().enumerate() {
-            if !m.namespaces.matches(&ns.name, &ns.labels) {
-                continue;
-            }
-            for &c in &classes_by_namespace[ni] {
-                if m.pods.matches(&self.classes[c as usize].labels) {
-                    out.insert(c as usize);
-                }
-            }
-        }
-        out
-    }
-
-    fn match_rule(&self, rule: &Rule, dir: usize, classes_by_namespace: &[Vec<u32>]) -> RuleMatch {
+    fn match_rule<'p>(&self, rule: &'p Rule, dir: usize, select: &mut Selection<'_, 'p>) -> RuleMatch {
         let nb = self.blocks[dir].len();
         match &rule.peers {
             Peers::Any => RuleMatch { classes: BitSet::full(self.classes.len()), blocks: BitSet::full(nb) },
@@ -348,9 +512,7 @@ impl Reachability {
                 for peer in peers {
                     match peer {
                         Peer::Pods(m) => {
-                            for c in self.select_classes(m, classes_by_namespace).iter() {
-                                classes.insert(c);
-                            }
+                            classes.union_with(select.classes(m));
                         }
                         Peer::Ips(ips) => {
                             for (bi, b) in self.blocks[dir].iter().enumerate() {
@@ -366,143 +528,51 @@ impl Reachability {
             }
         }
     }
+}
 
-    /// Accumulate, per direction and subject class, what its NetworkPolicies allow per peer.
-    fn network_policy_rows(&mut self, dir: usize) -> Vec<Option<Vec<ConnId>>> {
-        let nc = self.classes.len();
-        let width = self.peer_count(dir);
-        let mut rows: Vec<Option<Vec<ConnId>>> = vec![None; nc];
-        for (subject, slot) in rows.iter_mut().enumerate() {
-            if self.np_selecting[dir][subject].is_empty() {
-                continue;
-            }
-            let mut row = vec![NONE; width];
-            for &pi in &self.np_selecting[dir][subject] {
-                let policy = &self.policies[pi as usize];
-                let rules = policy.rules(if dir == INGRESS { Direction::Ingress } else { Direction::Egress }).unwrap_or(&[]);
-                for (ri, rule) in rules.iter().enumerate() {
-                    let m = &self.rule_matches[pi as usize][dir][ri];
-                    // Ingress ports resolve on the subject; egress ports on each destination.
-                    let fixed = if dir == INGRESS {
-                        Some(self.conns.intern(rule.ports.resolve(Some(&self.classes[subject].named_ports))))
-                    } else if !rule.ports.has_named() {
-                        Some(self.conns.intern(rule.ports.resolve(None)))
-                    } else {
-                        None
-                    };
-                    let peers: Vec<PeerRef> = m.classes.iter().map(|c| PeerRef::Class(c as u32)).chain(m.blocks.iter().map(|b| PeerRef::Block(b as u32))).collect();
-                    for p in peers {
-                        let conn = match fixed {
-                            Some(c) => c,
-                            None => {
-                                let resolved = rule.ports.resolve(self.destination_ports(dir, subject as u32, p));
-                                self.conns.intern(resolved)
-                            }
-                        };
-                        let idx = self.peer_index(p);
-                        row[idx] = self.conns.union(row[idx], conn);
-                    }
-                }
-            }
-            *slot = Some(row);
+
+/// The classes a pod match selects, computed once per distinct match (policies of one
+/// cluster repeat the same peers: "tier=web in team namespaces", "kube-system DNS").
+struct Selection<'r, 'p> {
+    r: &'r Reachability,
+    classes_by_namespace: &'r [Vec<u32>],
+    /// Namespace name → indices (names are unique in practice; all are kept regardless).
+    namespace_index: HashMap<&'r str, Vec<usize>>,
+    memo: HashMap<&'p PodMatch, BitSet>,
+}
+
+impl<'r, 'p> Selection<'r, 'p> {
+    fn new(r: &'r Reachability, classes_by_namespace: &'r [Vec<u32>]) -> Self {
+        let mut namespace_index: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, ns) in r.namespaces.iter().enumerate() {
+            namespace_index.entry(ns.name.as_str()).or_default().push(i);
         }
-        rows
+        Selection { r, classes_by_namespace, namespace_index, memo: HashMap::new() }
     }
 
-    /// What one side (the subject's `dir`) allows towards/from `peer`.
-    fn side(&mut self, dir: usize, subject: u32, peer: PeerRef, np_rows: &[Option<Vec<ConnId>>]) -> ConnId {
-        let s = subject as usize;
-        if self.classes[s].host_network {
-            return ALL;
+    fn classes(&mut self, m: &'p PodMatch) -> &BitSet {
+        if !self.memo.contains_key(m) {
+            let set = self.compute(m);
+            self.memo.insert(m, set);
         }
-        let np = np_rows[s].as_ref().map(|row| row[self.peer_index(peer)]);
-        if self.admin_selecting[dir][s].is_empty() {
-            return np.unwrap_or(ALL);
-        }
-        let mut remaining = ALL;
-        let mut allowed = NONE;
-        let mut passed = NONE;
-        let admin = self.admin_selecting[dir][s].clone();
-        let (anps, baseline): (Vec<u32>, Vec<u32>) = admin.into_iter().partition(|&pi| self.policies[pi as usize].kind == PolicyKind::AdminNetworkPolicy);
-        for pi in anps {
-            for (rule, conn) in self.matching_rules(dir, pi, subject, peer) {
-                let eff = self.conns.intersect(conn, remaining);
-                if eff == NONE {
-                    continue;
-                }
-                match rule {
-                    Action::Allow => allowed = self.conns.union(allowed, eff),
-                    Action::Deny => {}
-                    Action::Pass => passed = self.conns.union(passed, eff),
-                }
-                remaining = self.conns.subtract(remaining, eff);
-            }
-        }
-        let mut rest = self.conns.union(remaining, passed);
-        if let Some(np) = np {
-            let by_np = self.conns.intersect(np, rest);
-            return self.conns.union(allowed, by_np);
-        }
-        for pi in baseline {
-            for (action, conn) in self.matching_rules(dir, pi, subject, peer) {
-                let eff = self.conns.intersect(conn, rest);
-                if action == Action::Allow {
-                    allowed = self.conns.union(allowed, eff);
-                }
-                rest = self.conns.subtract(rest, eff);
-            }
-        }
-        self.conns.union(allowed, rest)
+        &self.memo[m]
     }
 
-    /// Rules of admin policy `pi` (in order) that match `peer`, with the connections each
-    /// covers towards the destination.
-    fn matching_rules(&mut self, dir: usize, pi: u32, subject: u32, peer: PeerRef) -> Vec<(Action, ConnId)> {
-        let policy = &self.policies[pi as usize];
-        let rules = policy.rules(if dir == INGRESS { Direction::Ingress } else { Direction::Egress }).unwrap_or(&[]);
-        let mut out = Vec::new();
-        for (ri, rule) in rules.iter().enumerate() {
-            if !self.rule_matches[pi as usize][dir][ri].contains(peer) {
-                continue;
-            }
-            let ports = self.destination_ports(dir, subject, peer);
-            out.push((rule.action, rule.ports.resolve(ports)));
-        }
-        out.into_iter().map(|(a, c)| (a, self.conns.intern(c))).collect()
-    }
-
-    fn build_matrix(&mut self) {
-        let np_in = self.network_policy_rows(INGRESS);
-        let np_out = self.network_policy_rows(EGRESS);
-        let nc = self.classes.len();
-        let (nb_in, nb_out) = (self.blocks[INGRESS].len(), self.blocks[EGRESS].len());
-        let mut class_pair = vec![NONE; nc * nc];
-        for s in 0..nc {
-            for d in 0..nc {
-                let out = self.side(EGRESS, s as u32, PeerRef::Class(d as u32), &np_out);
-                if out == NONE {
-                    continue;
+    fn compute(&self, m: &PodMatch) -> BitSet {
+        let r = self.r;
+        let mut out = BitSet::new(r.classes.len());
+        let namespaces: Vec<usize> = match &m.namespaces {
+            NamespaceMatch::Named(name) => self.namespace_index.get(name.as_str()).cloned().unwrap_or_default(),
+            NamespaceMatch::Selector(s) => (0..r.namespaces.len()).filter(|&i| s.matches(&r.namespaces[i].labels)).collect(),
+        };
+        for ni in namespaces {
+            for &c in &self.classes_by_namespace[ni] {
+                if m.pods.matches(&r.classes[c as usize].labels) {
+                    out.insert(c as usize);
                 }
-                let inn = self.side(INGRESS, d as u32, PeerRef::Class(s as u32), &np_in);
-                class_pair[s * nc + d] = self.conns.intersect(out, inn);
             }
         }
-        let mut class_to_block = vec![NONE; nc * nb_out];
-        for s in 0..nc {
-            for b in 0..nb_out {
-                class_to_block[s * nb_out + b] = self.side(EGRESS, s as u32, PeerRef::Block(b as u32), &np_out);
-            }
-        }
-        let mut block_to_class = vec![NONE; nb_in * nc];
-        for b in 0..nb_in {
-            for d in 0..nc {
-                block_to_class[b * nc + d] = self.side(INGRESS, d as u32, PeerRef::Block(b as u32), &np_in);
-            }
-        }
-        self.class_pair = class_pair;
-        self.class_to_block = class_to_block;
-        self.block_to_class = block_to_class;
-        self.conns.shrink();
+        out
     }
 }
 

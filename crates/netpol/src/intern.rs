@@ -9,6 +9,7 @@ pub(crate) type ConnId = u32;
 pub(crate) const NONE: ConnId = 0;
 pub(crate) const ALL: ConnId = 1;
 
+#[derive(Clone)]
 pub(crate) struct Interner {
     sets: Vec<ConnSet>,
     ids: HashMap<ConnSet, ConnId>,
@@ -121,6 +122,13 @@ impl BitSet {
     pub fn insert(&mut self, i: usize) {
         if let Some(w) = self.words.get_mut(i / 64) {
             *w |= 1 << (i % 64);
+        }
+    }
+
+    /// Add every member of `other` (of the same length).
+    pub fn union_with(&mut self, other: &BitSet) {
+        for (w, o) in self.words.iter_mut().zip(&other.words) {
+            *w |= o;
         }
     }
 

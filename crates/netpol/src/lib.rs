@@ -12,6 +12,8 @@
 //! ```
 
 pub mod batch;
+mod calc;
+mod cells;
 mod endpoints;
 mod engine;
 mod explain;

@@ -58,7 +58,7 @@ pub enum Action {
 }
 
 /// Which namespaces a subject or peer covers.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum NamespaceMatch {
     /// Exactly this namespace (a NetworkPolicy's own namespace).
     Named(String),
@@ -75,7 +75,7 @@ impl NamespaceMatch {
 }
 
 /// Pods selected by a namespace match and a pod selector.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PodMatch {
     pub namespaces: NamespaceMatch,
     pub pods: Selector,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use kubepci_inventory::{Config, Inventory};
 use kubepci_netpol::format::{Format, render};
-use kubepci_netpol::{Options, Reachability};
+use kubepci_netpol::{Endpoint, Options, Reachability};
 
 fn corpus() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora/netpol-analyzer");
@@ -30,7 +30,30 @@ fn actual_lines(dir: &Path) -> BTreeSet<String> {
     let loaded = kubepci_source::load_paths(&[dir.to_path_buf()]);
     let inv = Inventory::build(loaded.objects, Config::default());
     let r = Reachability::compute_with(&inv, analyzer_options());
+    assert_focused_agrees(&inv, &r, dir);
     render(&r, Format::Txt).lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect()
+}
+
+/// The focused computation (rows and columns of every other workload, as the checks use it)
+/// must give the same answer for every pair as the full matrix.
+fn assert_focused_agrees(inv: &Inventory, full: &Reachability, dir: &Path) {
+    let focus: Vec<usize> = (0..inv.workloads().len()).step_by(2).collect();
+    let focused = Reachability::compute_focused(inv, analyzer_options(), &focus);
+    let n = full.workloads().len() as u32;
+    let ends: Vec<Endpoint> = (0..n)
+        .map(Endpoint::Workload)
+        .chain((0..full.external_sources().len() as u32).map(Endpoint::ExternalSource))
+        .chain((0..full.external_destinations().len() as u32).map(Endpoint::ExternalDestination))
+        .collect();
+    for w in 0..n as usize {
+        assert_eq!(focused.sources_of(w), full.sources_of(w), "{}: sources of {w}", dir.display());
+        assert_eq!(focused.destinations_of(w), full.destinations_of(w), "{}: destinations of {w}", dir.display());
+    }
+    for &s in &ends {
+        for &d in &ends {
+            assert_eq!(focused.allowed(s, d), full.allowed(s, d), "{}: {s:?} -> {d:?}", dir.display());
+        }
+    }
 }
 
 struct Score {

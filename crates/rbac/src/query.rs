@@ -92,7 +92,7 @@ impl ScopeSet {
     pub fn covers(&self, ns: &str) -> bool {
         self.cluster || self.namespaces.contains(ns)
     }
-    fn add(&mut self, scope: &GrantScope) {
+    pub(crate) fn add(&mut self, scope: &GrantScope) {
         match scope {
             GrantScope::Cluster => self.cluster = true,
             GrantScope::Namespace(ns) => {

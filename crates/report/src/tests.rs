@@ -1,1 +1,155 @@
+//! Snapshot tests: every format rendered from one fixed report. The fixture has every status,
+//! an exception, a cluster-level finding, a live object without a line, and evidence with a
+//! masked card number, so each printer's handling of each case is pinned.
 
+use kubepci_findings::{AppliedException, CheckSummary, Evidence, Finding, Location, Severity, Status};
+use kubepci_model::ObjectRef;
+
+use super::*;
+
+fn finding(check: &str, status: Status, severity: Severity, object: Option<(&str, Option<&str>, &str)>, line: u32, message: &str) -> Finding {
+    Finding {
+        check: check.into(),
+        title: format!("Title of {check}"),
+        status,
+        severity,
+        requirements: vec!["2.2.6".into(), "1.3.1".into()],
+        object: object.map(|(kind, ns, name)| ObjectRef { api_version: "v1".into(), kind: kind.into(), namespace: ns.map(Into::into), name: name.into() }),
+        scope: object.and_then(|(_, ns, _)| ns.map(|_| "cde".to_string())),
+        location: Some(Location { file: if line == 0 { "https://cluster.example:6443".into() } else { "manifests/app <1>.yaml".into() }, line, column: if line == 0 { 0 } else { 1 } }),
+        message: message.into(),
+        evidence: vec![Evidence::field("data[card]", "Visa 455673******9855")],
+        remediation: format!("Fix {check}."),
+        exception: None,
+    }
+}
+
+fn check(id: &str, severity: Severity, passed: usize, failed: usize, excepted: usize, not_assessed: usize) -> CheckInfo {
+    CheckInfo {
+        summary: CheckSummary {
+            check: id.into(),
+            title: format!("Title of {id}"),
+            severity,
+            requirements: vec!["2.2.6".into(), "1.3.1".into()],
+            passed,
+            failed,
+            excepted,
+            not_assessed,
+        },
+        name: format!("name-of-{}", id.to_lowercase()),
+        remediation: format!("Fix {id}."),
+        help: format!("# {id}\n\nHelp & <details>."),
+    }
+}
+
+fn fixture() -> Report {
+    let mut excepted = finding("POD-004", Status::Excepted, Severity::High, Some(("DaemonSet", Some("monitoring"), "agent")), 3, "hostPath volume /var/log");
+    excepted.exception = Some(AppliedException { reason: "log shipper".into(), approved_by: "ciso@example".into(), ticket: Some("RISK-1".into()), expires: Some("2027-01-31".into()) });
+    let findings = vec![
+        finding("DATA-001", Status::Fail, Severity::Critical, Some(("ConfigMap", Some("payments"), "replay")), 12, "1 card number (PAN)(s) in plain text at data[card]"),
+        finding("POD-001", Status::Fail, Severity::Critical, Some(("Pod", Some("payments"), "live-pod")), 0, "privileged (container \"x\" must not set securityContext.privileged=true)"),
+        finding("SCOPE-002", Status::Fail, Severity::High, None, 0, "no namespace is classified as cde"),
+        excepted,
+        finding("NET-009", Status::NotAssessed, Severity::Medium, None, 0, "manifests carry no CNI daemonset"),
+    ];
+    let checks = vec![
+        check("DATA-001", Severity::Critical, 40, 1, 0, 0),
+        check("NET-009", Severity::Medium, 0, 0, 0, 1),
+        check("POD-001", Severity::Critical, 7, 1, 0, 0),
+        check("POD-004", Severity::High, 6, 0, 1, 0),
+        check("SCOPE-002", Severity::High, 0, 1, 0, 0),
+    ];
+    let input = InputSummary {
+        kind: "manifests".into(),
+        sources: vec!["manifests/".into()],
+        files: 3,
+        documents: 53,
+        objects: 52,
+        kinds: [("ConfigMap".to_string(), 2), ("Pod".to_string(), 50)].into_iter().collect(),
+        errors: vec![InputError { file: "manifests/broken.yaml".into(), line: 4, column: 7, message: "mapping values are not allowed in this context".into() }],
+        snapshot: None,
+    };
+    let scope = ScopeSummary {
+        namespaces: vec![NamespaceScope { name: "payments".into(), scope: "cde".into(), reason: "namespace label".into() }],
+        workloads: [("cde".to_string(), 3)].into_iter().collect(),
+    };
+    Report::new("2026-11-28T12:00:00Z".into(), input, scope, checks, findings)
+}
+
+#[test]
+fn text() {
+    insta::assert_snapshot!(render(&fixture(), Format::Text, PrintOptions::default()));
+}
+
+#[test]
+fn text_colour() {
+    let out = render(&fixture(), Format::Text, PrintOptions { color: true, verbose: true });
+    assert!(out.contains("\x1b[1;31mFAIL\x1b[0m"));
+    assert!(out.contains("8.4.1"), "verbose lists manual requirements");
+}
+
+#[test]
+fn json() {
+    insta::assert_snapshot!(render(&fixture(), Format::Json, PrintOptions::default()));
+}
+
+#[test]
+fn sarif() {
+    insta::assert_snapshot!(render(&fixture(), Format::Sarif, PrintOptions::default()));
+}
+
+#[test]
+fn junit() {
+    insta::assert_snapshot!(render(&fixture(), Format::Junit, PrintOptions::default()));
+}
+
+#[test]
+fn policyreport() {
+    insta::assert_snapshot!(render(&fixture(), Format::PolicyReport, PrintOptions::default()));
+}
+
+#[test]
+fn oscal() {
+    insta::assert_snapshot!(render(&fixture(), Format::Oscal, PrintOptions::default()));
+}
+
+#[test]
+fn prometheus() {
+    insta::assert_snapshot!(render(&fixture(), Format::Prometheus, PrintOptions::default()));
+}
+
+#[test]
+fn json_has_the_documented_top_level_fields() {
+    let v: serde_json::Value = serde_json::from_str(&render(&fixture(), Format::Json, PrintOptions::default())).unwrap();
+    for key in ["schema", "tool", "standard", "generatedAt", "input", "scope", "summary", "requirements", "checks", "findings"] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    let f = &v["findings"][0];
+    for key in ["check", "status", "severity", "requirements", "object", "location", "evidence", "remediation"] {
+        assert!(f.get(key).is_some(), "finding lacks {key}");
+    }
+    assert_eq!(v["schema"], REPORT_SCHEMA_VERSION);
+}
+
+#[test]
+fn sarif_is_structurally_valid() {
+    let v: serde_json::Value = serde_json::from_str(&render(&fixture(), Format::Sarif, PrintOptions::default())).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let run = &v["runs"][0];
+    let rules: Vec<&str> = run["tool"]["driver"]["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    for r in run["results"].as_array().unwrap() {
+        let id = r["ruleId"].as_str().unwrap();
+        assert_eq!(rules[r["ruleIndex"].as_u64().unwrap() as usize], id);
+        assert!(["error", "warning", "note", "none"].contains(&r["level"].as_str().unwrap()));
+        assert!(!r["message"]["text"].as_str().unwrap().is_empty());
+        if let Some(region) = r["locations"][0]["physicalLocation"].get("region") {
+            assert!(region["startLine"].as_u64().unwrap() >= 1);
+        }
+        assert!(!r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap_or("").contains(' '));
+    }
+}
+
+#[test]
+fn worst_failure_ignores_exceptions_and_not_assessed() {
+    assert_eq!(fixture().worst_failure(), Some(Severity::Critical));
+}

@@ -131,22 +131,20 @@ fn run(cx: &Context, e: &mut Emitter) {
     let flows = &cx.inv.config.approved_flows;
     for (object, ep) in view.cde_workloads(cx) {
         let dst_w = &r.workloads()[ep];
-        let dst = Endpoint::Workload(ep as u32);
         let dst_end = FlowEnd::Workload { namespace: &dst_w.namespace, name: &dst_w.name };
         let mut open = Vec::new();
-        for (s, w) in r.workloads().iter().enumerate() {
-            if s == ep || view.scope(cx, s) == Scope::Cde {
-                continue;
-            }
-            let conns = r.allowed(Endpoint::Workload(s as u32), dst);
-            let left = unapproved(flows, &FlowEnd::Workload { namespace: &w.namespace, name: &w.name }, &dst_end, conns);
-            if !left.is_empty() {
-                open.push((w.display(), left.to_string()));
-            }
-        }
-        for (b, block) in r.external_sources().iter().enumerate() {
-            let src = Endpoint::ExternalSource(b as u32);
-            let left = unapproved(flows, &FlowEnd::Range(block), &dst_end, r.allowed(src, dst));
+        // Denied sources cannot be unapproved flows: only the allowed ones are visited.
+        for (src, conns) in r.sources_of(ep) {
+            let src_end = match src {
+                Endpoint::Workload(s) if view.scope(cx, s as usize) == Scope::Cde => continue,
+                Endpoint::Workload(s) => {
+                    let w = &r.workloads()[s as usize];
+                    FlowEnd::Workload { namespace: &w.namespace, name: &w.name }
+                }
+                Endpoint::ExternalSource(b) => FlowEnd::Range(&r.external_sources()[b as usize]),
+                Endpoint::ExternalDestination(_) => continue,
+            };
+            let left = unapproved(flows, &src_end, &dst_end, conns);
             if !left.is_empty() {
                 open.push((r.endpoint_name(src), left.to_string()));
             }

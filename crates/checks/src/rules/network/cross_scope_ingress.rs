@@ -118,15 +118,12 @@ fn run(cx: &Context, e: &mut Emitter) {
     let view = NetView::new(cx);
     let r = &view.r;
     for (object, ep) in view.cde_workloads(cx) {
-        let dst = Endpoint::Workload(ep as u32);
         let mut offenders = Vec::new();
-        for s in 0..r.workloads().len() {
-            if s == ep || r.allowed(Endpoint::Workload(s as u32), dst).is_empty() {
-                continue;
-            }
-            let scope = view.scope(cx, s);
+        for (src, conns) in r.sources_of(ep) {
+            let Endpoint::Workload(s) = src else { continue };
+            let scope = view.scope(cx, s as usize);
             if matches!(scope, Scope::Out | Scope::Unclassified) {
-                offenders.push((r.workloads()[s].display(), scope, r.allowed(Endpoint::Workload(s as u32), dst).to_string()));
+                offenders.push((r.workloads()[s as usize].display(), scope, conns.to_string()));
             }
         }
         if offenders.is_empty() {

@@ -107,17 +107,17 @@ fn run(cx: &Context, e: &mut Emitter) {
     let r = &view.r;
     let dns = ConnSet::of(Protocol::Udp, PortSet::single(53)).union(&ConnSet::of(Protocol::Tcp, PortSet::single(53)));
     for (object, ep) in view.cde_workloads(cx) {
-        let src = Endpoint::Workload(ep as u32);
         let mut offenders = Vec::new();
-        for (d, w) in r.workloads().iter().enumerate() {
-            if d != ep && !r.allowed(src, Endpoint::Workload(d as u32)).intersect(&dns).is_empty() && !is_cluster_dns(&w.namespace, &r.class_of(d).labels) {
-                offenders.push(w.display());
-            }
-        }
-        for b in 0..r.external_destinations().len() {
-            let dst = Endpoint::ExternalDestination(b as u32);
-            if !r.allowed(src, dst).intersect(&dns).is_empty() {
-                offenders.push(r.endpoint_name(dst));
+        // Each distinct connection set is tested for port 53 once.
+        for (dst, _) in r.destinations_where(ep, |conns| !conns.intersect(&dns).is_empty()) {
+            match dst {
+                Endpoint::Workload(d) => {
+                    let w = &r.workloads()[d as usize];
+                    if !is_cluster_dns(&w.namespace, &r.class_of(d as usize).labels) {
+                        offenders.push(w.display());
+                    }
+                }
+                _ => offenders.push(r.endpoint_name(dst)),
             }
         }
         if offenders.is_empty() {

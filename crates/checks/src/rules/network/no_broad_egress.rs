@@ -102,9 +102,10 @@ fn run(cx: &Context, e: &mut Emitter) {
         let w = &r.workloads()[ep];
         let src = FlowEnd::Workload { namespace: &w.namespace, name: &w.name };
         let mut open = IpSet::empty();
-        for (b, block) in r.external_destinations().iter().enumerate() {
-            let conns = r.allowed(Endpoint::Workload(ep as u32), Endpoint::ExternalDestination(b as u32));
-            if !conns.is_empty() && !unapproved(flows, &src, &FlowEnd::Range(block), conns).is_empty() {
+        for (dst, conns) in r.destinations_of(ep) {
+            let Endpoint::ExternalDestination(b) = dst else { continue };
+            let block = &r.external_destinations()[b as usize];
+            if !unapproved(flows, &src, &FlowEnd::Range(block), conns).is_empty() {
                 open = open.union(block);
             }
         }

@@ -1,5 +1,3 @@
-use std::collections::{HashMap, VecDeque};
-
 use kubepci_findings::Evidence;
 use kubepci_rbac::escalation::Node;
 use kubepci_rbac::{EscalationGraph, Subject};
@@ -107,89 +105,13 @@ declare_check! {
     }
 }
 
-/// The part of the graph reachable from the start subjects, with, for every node, the next
-/// step on a shortest route to CDE access (computed backwards from the nodes that have it, so
-/// each node's edges and access are evaluated once however many subjects start there).
-struct Routes {
-    nodes: Vec<Node>,
-    /// Per node: (next node, action) on a shortest route, or `None`.
-    next: Vec<Option<(usize, String)>>,
-    /// Per node: distance to CDE access (0: it has access itself).
-    dist: Vec<Option<usize>>,
-    /// Per node with access: (CDE namespace, what it can do there), first namespace.
-    access: Vec<Option<(String, String)>>,
-}
-
-fn routes(graph: &EscalationGraph, starts: &[Subject]) -> Routes {
-    let mut index: HashMap<Node, usize> = HashMap::new();
-    let mut nodes: Vec<Node> = Vec::new();
-    let mut preds: Vec<Vec<(usize, String)>> = Vec::new();
-    let mut queue = VecDeque::new();
-    for s in starts {
-        let n = Node::Principal(s.clone());
-        if !index.contains_key(&n) {
-            index.insert(n.clone(), nodes.len());
-            queue.push_back(nodes.len());
-            nodes.push(n);
-            preds.push(Vec::new());
-        }
-    }
-    // Access of each node as it is discovered; a node with access ends every route through
-    // it, so its edges (often thousands: "run as any ServiceAccount of the cluster") are
-    // never expanded.
-    let mut access: Vec<Option<(String, String)>> = Vec::new();
-    while let Some(i) = queue.pop_front() {
-        access.resize(nodes.len(), None);
-        access[i] = graph.cde_access(&nodes[i]).into_iter().next();
-        if access[i].is_some() {
-            continue;
-        }
-        let edges = graph.edges(&nodes[i]);
-        for (action, to) in edges.iter() {
-            let j = match index.get(to) {
-                Some(&j) => j,
-                None => {
-                    let j = nodes.len();
-                    index.insert(to.clone(), j);
-                    nodes.push(to.clone());
-                    preds.push(Vec::new());
-                    queue.push_back(j);
-                    j
-                }
-            };
-            preds[j].push((i, action.clone()));
-        }
-    }
-    access.resize(nodes.len(), None);
-    let mut dist = vec![None; nodes.len()];
-    let mut next = vec![None; nodes.len()];
-    let mut back = VecDeque::new();
-    for (i, a) in access.iter().enumerate() {
-        if a.is_some() {
-            dist[i] = Some(0);
-            back.push_back(i);
-        }
-    }
-    while let Some(j) = back.pop_front() {
-        let d = dist[j].unwrap_or(0);
-        for (i, action) in &preds[j] {
-            if dist[*i].is_none() {
-                dist[*i] = Some(d + 1);
-                next[*i] = Some((j, action.clone()));
-                back.push_back(*i);
-            }
-        }
-    }
-    Routes { nodes, next, dist, access }
-}
-
 fn run(cx: &Context, e: &mut Emitter) {
     if !cx.has_cde() {
         e.not_assessed(None, "no CDE declared");
         return;
     }
     let view = RbacView::new(cx);
-    let graph = EscalationGraph::new(&view.model, cx.inv);
+    let graph = EscalationGraph::new(view.model, cx.inv);
     // Starting points: subjects named by a binding that is not a platform default, or pods'
     // ServiceAccounts, that kubepci.yaml does not approve.
     let starts: Vec<Subject> = graph
@@ -201,29 +123,24 @@ fn run(cx: &Context, e: &mut Emitter) {
             named.is_empty() || named.iter().any(|&b| !view.is_platform_default(&view.model.bindings[b]))
         })
         .collect();
-    let r = routes(&graph, &starts);
+    // Shortest routes of all starts at once; step texts are written only for failures.
+    let routes = graph.cde_routes(&starts);
     let mut flagged_bindings = std::collections::BTreeSet::new();
     for (i, start) in starts.iter().enumerate() {
-        let Some(d) = r.dist.get(i).copied().flatten() else { continue };
-        if d == 0 {
+        if routes.distance(i).is_none_or(|d| d == 0) {
             continue;
         }
-        let mut evidence = vec![Evidence::field("subject", subject_label(start))];
-        let mut cur = i;
-        let mut k = 0;
-        while let Some((nxt, action)) = &r.next[cur] {
-            evidence.push(Evidence::field(format!("steps[{k}]"), format!("{} can {action}", graph.label(&r.nodes[cur]))));
-            cur = *nxt;
-            k += 1;
-        }
-        let (ns, what) = r.access[cur].clone().unwrap_or_default();
-        evidence.push(Evidence::field(format!("steps[{k}]"), format!("{} can {what} in CDE namespace {ns}", graph.label(&r.nodes[cur]))));
-        let first = r.next[i].as_ref().map(|(n, _)| &r.nodes[*n]);
-        let Some(b) = starting_binding(&view, &graph, start, first) else { continue };
+        let Some(route) = routes.route(&graph, i) else { continue };
+        let Some(b) = starting_binding(&view, &graph, start, route.first.as_ref()) else { continue };
         let binding = &view.model.bindings[b];
-        evidence.insert(1, Evidence::field("binding", view.binding_label(binding)));
-        evidence.insert(2, Evidence::field("role", view.role_label(binding)));
+        let mut evidence = vec![
+            Evidence::field("subject", subject_label(start)),
+            Evidence::field("binding", view.binding_label(binding)),
+            Evidence::field("role", view.role_label(binding)),
+        ];
+        evidence.extend(route.steps.iter().enumerate().map(|(k, step)| Evidence::field(format!("steps[{k}]"), format!("{} can {}", step.from, step.action))));
         flagged_bindings.insert(binding.object);
+        let (ns, what, d) = (&route.cde_namespace, &route.access, route.distance);
         let message = format!("{} can reach CDE namespace {ns} ({what}) in {d} escalation step(s), starting from {}", subject_label(start), binding.display());
         e.fail(binding.object, message, evidence);
     }
@@ -241,7 +158,7 @@ fn starting_binding(view: &RbacView, graph: &EscalationGraph, start: &Subject, f
     let by_role = bindings.iter().find(|pb| {
         let b = &view.model.bindings[pb.binding];
         match (b.role, first) {
-            (Some(role), Some(first)) => graph.edges(&Node::Role(role, b.scope())).iter().any(|(_, to)| to == first),
+            (Some(role), Some(first)) => graph.has_edge(&Node::Role(role, b.scope()), first),
             _ => false,
         }
     });

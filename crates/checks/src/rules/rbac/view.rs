@@ -68,7 +68,7 @@ impl Perm {
 /// The RBAC model with the scope facts the checks need.
 pub struct RbacView<'a> {
     pub cx: &'a Context<'a>,
-    pub model: Model,
+    pub model: &'a Model,
     /// Namespaces classified `cde`, and namespaces holding a CDE workload (RBAC is
     /// namespace-grained, so rights there reach that workload's Secrets and pods).
     pub cde_namespaces: BTreeSet<String>,
@@ -77,11 +77,11 @@ pub struct RbacView<'a> {
 }
 
 impl<'a> RbacView<'a> {
-    /// Build the model of the whole input. Linear in the number of RBAC objects (see
-    /// crates/rbac/BENCH.md: 10k roles and 50k bindings build in about a third of a second).
+    /// The view over the model of the whole input, which `Context::rbac_model` builds once
+    /// for all RBAC checks (linear in the number of RBAC objects; see crates/rbac/BENCH.md).
     pub fn new(cx: &'a Context<'a>) -> RbacView<'a> {
         let inv = cx.inv;
-        let model = Model::build(&inv.objects);
+        let model = cx.rbac_model();
         let mut cde_namespaces: BTreeSet<String> = inv.namespaces().filter(|n| n.scope.scope == Scope::Cde).map(|n| n.name.clone()).collect();
         for w in inv.workloads().iter().filter(|w| w.scope.scope == Scope::Cde) {
             if let Some(ns) = inv.objects.get(w.object).and_then(|o| o.namespace()) {
