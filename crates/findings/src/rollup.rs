@@ -11,9 +11,10 @@ use crate::{CheckSummary, Status};
 pub struct RequirementResult {
     pub id: String,
     pub title: String,
-    /// `fail` if any mapped check failed anywhere; `pass` if mapped checks ran and none failed;
-    /// `not-assessed` if every mapped check was undecidable on this input; `manual` if no check
-    /// is mapped (the assessor must gather evidence another way).
+    /// `fail` if any mapped check failed anywhere; `pass` if mapped checks ran, none failed and
+    /// cluster data decides the requirement; `partial` if none failed but the checks are only
+    /// part of the evidence; `not-assessed` if every mapped check was undecidable on this
+    /// input; `manual` if no check is mapped (the assessor gathers evidence another way).
     pub status: String,
     pub checks: Vec<String>,
     pub failed: usize,
@@ -38,7 +39,7 @@ pub fn rollup(summaries: &[CheckSummary]) -> Vec<RequirementResult> {
             not_assessed: 0,
         })
     }
-    for (id, _) in REQUIREMENTS {
+    for (id, _, _) in REQUIREMENTS {
         entry(&mut by_req, id);
     }
     for s in summaries {
@@ -68,8 +69,10 @@ fn requirement_status(r: &RequirementResult) -> RollupStatus {
         RollupStatus::Manual
     } else if r.failed > 0 {
         RollupStatus::Fixed(Status::Fail)
-    } else if r.passed > 0 || r.excepted > 0 {
+    } else if (r.passed > 0 || r.excepted > 0) && crate::requirements::decidable(&r.id) {
         RollupStatus::Fixed(Status::Pass)
+    } else if r.passed > 0 || r.excepted > 0 {
+        RollupStatus::Partial
     } else {
         RollupStatus::Fixed(Status::NotAssessed)
     }
@@ -77,6 +80,7 @@ fn requirement_status(r: &RequirementResult) -> RollupStatus {
 
 enum RollupStatus {
     Manual,
+    Partial,
     Fixed(Status),
 }
 
@@ -84,6 +88,7 @@ impl RollupStatus {
     fn as_str(&self) -> &'static str {
         match self {
             RollupStatus::Manual => "manual",
+            RollupStatus::Partial => "partial",
             RollupStatus::Fixed(s) => s.as_str(),
         }
     }
@@ -109,11 +114,16 @@ mod tests {
 
     #[test]
     fn fail_wins_then_pass_then_not_assessed_then_manual() {
-        let r = rollup(&[summary("A", &["2.2.6"], 5, 1, 0), summary("B", &["2.2.6", "1.3.1"], 3, 0, 0), summary("C", &["10.2.1"], 0, 0, 1)]);
+        let r = rollup(&[
+            summary("A", &["2.2.6"], 5, 1, 0),
+            summary("B", &["2.2.6", "1.3.1", "8.2.5"], 3, 0, 0),
+            summary("C", &["10.2.1"], 0, 0, 1),
+        ]);
         let get = |id: &str| r.iter().find(|x| x.id == id).unwrap();
         assert_eq!(get("2.2.6").status, "fail");
         assert_eq!(get("2.2.6").checks, ["A", "B"]);
         assert_eq!(get("1.3.1").status, "pass");
+        assert_eq!(get("8.2.5").status, "partial", "passing checks are partial evidence for 8.2.5");
         assert_eq!(get("10.2.1").status, "not-assessed");
         assert_eq!(get("8.4.1").status, "manual");
         let pos = |id: &str| r.iter().position(|x| x.id == id).unwrap();

@@ -20,6 +20,8 @@ pub(crate) struct Calc<'r> {
     pub conns: &'r mut Interner,
     /// Rule ports resolved and interned, per destination named-port owner.
     ports: HashMap<PortKey, ConnId>,
+    /// Built on first use by [`Self::np_towards`].
+    index: Option<PeerIndex>,
 }
 
 fn direction(dir: usize) -> Direction {
@@ -28,7 +30,7 @@ fn direction(dir: usize) -> Direction {
 
 impl<'r> Calc<'r> {
     pub fn new(r: &'r Reachability, conns: &'r mut Interner) -> Calc<'r> {
-        Calc { r, conns, ports: HashMap::new() }
+        Calc { r, conns, ports: HashMap::new(), index: None }
     }
 
     /// The connections rule `ri` of policy `pi` covers towards a destination: ingress rules
@@ -55,27 +57,26 @@ impl<'r> Calc<'r> {
         c
     }
 
-    /// What the NetworkPolicies selecting `subject` in `dir` allow towards `peer` (`None`:
-    /// no NetworkPolicy selects it, so they do not restrict it).
-    pub fn np_cell(&mut self, dir: usize, subject: u32, peer: PeerRef) -> Option<ConnId> {
+    /// What the NetworkPolicies of every class allow in `dir` towards (egress) or from
+    /// (ingress) class `peer`; per class `None` when no NetworkPolicy selects it in `dir`.
+    /// Walks only the rules whose peers include `peer` (see [`PeerIndex`]).
+    pub fn np_towards(&mut self, dir: usize, peer: u32) -> Vec<Option<ConnId>> {
         let r = self.r;
-        let selecting = &r.np_selecting[dir][subject as usize];
-        if selecting.is_empty() {
-            return None;
-        }
-        let mut cell = NONE;
-        for &pi in selecting {
-            for (ri, m) in r.rule_matches[pi as usize][dir].iter().enumerate() {
-                if m.contains(peer) {
-                    let conn = self.rule_conn(dir, pi, ri, subject, peer);
-                    cell = self.conns.union(cell, conn);
-                }
+        let index = self.index.take().unwrap_or_else(|| PeerIndex::new(r));
+        let mut cells: Vec<Option<ConnId>> = r.np_selecting[dir].iter().map(|selecting| (!selecting.is_empty()).then_some(NONE)).collect();
+        let broad = index.broad[dir].iter().filter(|&&(pi, ri)| r.rule_matches[pi as usize][dir][ri as usize].classes.contains(peer as usize));
+        for &(pi, ri) in index.narrow[dir].get(peer as usize).into_iter().flatten().chain(broad) {
+            for &c in &index.subject_classes[pi as usize] {
+                let conn = self.rule_conn(dir, pi, ri as usize, c, PeerRef::Class(peer));
+                cells[c as usize] = Some(self.conns.union(cells[c as usize].unwrap_or(NONE), conn));
             }
         }
-        Some(cell)
+        self.index = Some(index);
+        cells
     }
 
-    /// [`Self::np_cell`] for every peer of the direction (classes, then external blocks).
+    /// What the NetworkPolicies selecting `subject` in `dir` allow towards/from every peer
+    /// (classes, then external blocks); `None` when none selects it.
     pub fn np_row(&mut self, dir: usize, subject: u32) -> Option<Vec<ConnId>> {
         let r = self.r;
         if r.np_selecting[dir][subject as usize].is_empty() {
@@ -96,7 +97,7 @@ impl<'r> Calc<'r> {
     }
 
     /// What one side (the subject's `dir`) allows towards/from `peer`, given what its
-    /// NetworkPolicies allow (`np`, from [`Self::np_cell`] or [`Self::np_row`]).
+    /// NetworkPolicies allow (`np`, from [`Self::np_towards`] or [`Self::np_row`]).
     pub fn side(&mut self, dir: usize, subject: u32, peer: PeerRef, np: Option<ConnId>) -> ConnId {
         let r = self.r;
         let s = subject as usize;
@@ -161,14 +162,14 @@ impl<'r> Calc<'r> {
         let nc = self.r.classes.len();
         let out_np = self.np_row(EGRESS, s);
         let np = |p: usize| out_np.as_ref().map(|row| row[p]);
+        let in_np = self.np_towards(INGRESS, s);
         let mut line = Vec::with_capacity(self.r.peer_count(EGRESS));
         for d in 0..nc as u32 {
             let out = self.side(EGRESS, s, PeerRef::Class(d), np(d as usize));
             let cell = if out == NONE {
                 NONE
             } else {
-                let in_np = self.np_cell(INGRESS, d, PeerRef::Class(s));
-                let inn = self.side(INGRESS, d, PeerRef::Class(s), in_np);
+                let inn = self.side(INGRESS, d, PeerRef::Class(s), in_np[d as usize]);
                 self.conns.intersect(out, inn)
             };
             line.push(cell);
@@ -184,14 +185,14 @@ impl<'r> Calc<'r> {
         let nc = self.r.classes.len();
         let in_np = self.np_row(INGRESS, d);
         let np = |p: usize| in_np.as_ref().map(|row| row[p]);
+        let out_np = self.np_towards(EGRESS, d);
         let mut line = Vec::with_capacity(self.r.peer_count(INGRESS));
         for s in 0..nc as u32 {
             let inn = self.side(INGRESS, d, PeerRef::Class(s), np(s as usize));
             let cell = if inn == NONE {
                 NONE
             } else {
-                let out_np = self.np_cell(EGRESS, s, PeerRef::Class(d));
-                let out = self.side(EGRESS, s, PeerRef::Class(d), out_np);
+                let out = self.side(EGRESS, s, PeerRef::Class(d), out_np[s as usize]);
                 self.conns.intersect(out, inn)
             };
             line.push(cell);
@@ -244,4 +245,45 @@ pub(crate) struct FullCells {
     pub class_pair: Vec<ConnId>,
     pub class_to_block: Vec<ConnId>,
     pub block_to_class: Vec<ConnId>,
+}
+
+/// For each class, the NetworkPolicy rules (per direction) whose peers include it, so that
+/// "what do the other classes' policies say about this class" walks those rules rather than
+/// every other class. Rules with many peers (`from: [{}]`, whole namespaces) are kept in a
+/// short list tested per class instead of being listed under each of their peers.
+struct PeerIndex {
+    /// [direction][class] → (policy, rule) with at most `NARROW` class peers including it.
+    narrow: [Vec<Vec<(u32, u32)>>; 2],
+    /// [direction] → (policy, rule) with more class peers.
+    broad: [Vec<(u32, u32)>; 2],
+    /// Per policy: the classes it selects (empty for admin policies, decided in `side`).
+    subject_classes: Vec<Vec<u32>>,
+}
+
+const NARROW: usize = 64;
+
+impl PeerIndex {
+    fn new(r: &Reachability) -> PeerIndex {
+        let nc = r.classes.len();
+        let mut narrow = [vec![Vec::new(); nc], vec![Vec::new(); nc]];
+        let mut broad = [Vec::new(), Vec::new()];
+        let mut subject_classes = vec![Vec::new(); r.policies.len()];
+        for (pi, p) in r.policies.iter().enumerate() {
+            if p.kind != PolicyKind::NetworkPolicy {
+                continue;
+            }
+            subject_classes[pi] = r.subjects[pi].iter().map(|c| c as u32).collect();
+            for dir in [INGRESS, EGRESS] {
+                for (ri, m) in r.rule_matches[pi][dir].iter().enumerate() {
+                    let key = (pi as u32, ri as u32);
+                    if m.classes.len() > NARROW {
+                        broad[dir].push(key);
+                    } else {
+                        m.classes.iter().for_each(|c| narrow[dir][c].push(key));
+                    }
+                }
+            }
+        }
+        PeerIndex { narrow, broad, subject_classes }
+    }
 }

@@ -125,6 +125,11 @@ impl BitSet {
         }
     }
 
+    /// Number of members.
+    pub fn len(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
     /// Add every member of `other` (of the same length).
     pub fn union_with(&mut self, other: &BitSet) {
         for (w, o) in self.words.iter_mut().zip(&other.words) {

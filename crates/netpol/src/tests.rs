@@ -188,3 +188,58 @@ fn invalid_policies_are_reported_and_skipped() {
     assert_eq!(r.warnings().len(), 1);
     assert!(r.warnings()[0].to_string().starts_with("t.yaml:11:1: NetworkPolicy a/bad ignored"));
 }
+
+/// A cluster large enough for broad rules (more peers than the peer index lists per class):
+/// 3 namespaces × 30 pods, default-deny, named-port and whole-namespace rules, ipBlocks, a
+/// host-network pod and an AdminNetworkPolicy.
+fn larger_cluster() -> Inventory {
+    let mut docs = vec![ns("a", json!({"team":"t"})), ns("b", json!({"team":"t"})), ns("c", json!({}))];
+    for n in ["a", "b", "c"] {
+        for i in 0..30 {
+            docs.push(pod(n, &format!("p{i}"), json!({"app": format!("p{i}"), "tier": if i % 3 == 0 { "web" } else { "db" }})));
+        }
+        docs.push(netpol(n, "deny", json!({"podSelector":{},"policyTypes":["Ingress","Egress"]})));
+        docs.push(netpol(n, "web", json!({"podSelector":{"matchLabels":{"tier":"web"}},
+            "ingress":[{"from":[{"namespaceSelector":{"matchLabels":{"team":"t"}}}],"ports":[{"port":"http"}]},{"from":[{"ipBlock":{"cidr":"10.0.0.0/8","except":["10.1.0.0/16"]}}]}],
+            "egress":[{"to":[{"podSelector":{"matchLabels":{"tier":"db"}}}],"ports":[{"port":"dns","protocol":"UDP"},{"port":5432}]},{"to":[{"ipBlock":{"cidr":"0.0.0.0/0"}}],"ports":[{"port":443}]}]})));
+        docs.push(netpol(n, "p1", json!({"podSelector":{"matchLabels":{"app":"p1"}},"ingress":[{}],"egress":[{"to":[{"namespaceSelector":{}}]}]})));
+    }
+    docs.push(json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"host","namespace":"c","labels":{"app":"host"}},"spec":{"hostNetwork":true,"containers":[{"name":"c","image":"i"}]}}));
+    docs.push(json!({"apiVersion":"policy.networking.k8s.io/v1alpha1","kind":"AdminNetworkPolicy","metadata":{"name":"anp"},
+        "spec":{"priority":5,"subject":{"pods":{"namespaceSelector":{"matchLabels":{"team":"t"}},"podSelector":{"matchLabels":{"app":"p2"}}}},
+            "ingress":[{"name":"deny-c","action":"Deny","from":[{"namespaces":{"matchLabels":{"kubernetes.io/metadata.name":"c"}}}]},
+                       {"name":"pass","action":"Pass","from":[{"namespaces":{}}],"ports":[{"portNumber":{"protocol":"TCP","port":8080}}]}],
+            "egress":[{"name":"allow","action":"Allow","to":[{"pods":{"namespaceSelector":{},"podSelector":{"matchLabels":{"tier":"web"}}}}]}]}}));
+    inventory(docs)
+}
+
+#[test]
+fn focused_rows_and_columns_equal_the_full_matrix() {
+    let inv = larger_cluster();
+    let full = Reachability::compute(&inv);
+    let focus: Vec<usize> = (0..inv.workloads().len()).filter(|i| i % 7 == 0).collect();
+    let focused = Reachability::compute_focused(&inv, Options::default(), &focus);
+    let n = full.workloads().len() as u32;
+    assert!(n > 90);
+    assert!(full.warnings().is_empty(), "{:?}", full.warnings());
+    assert!(full.policies().iter().any(|p| p.kind == crate::PolicyKind::AdminNetworkPolicy));
+    let ends: Vec<Endpoint> = (0..n)
+        .map(Endpoint::Workload)
+        .chain((0..full.external_sources().len() as u32).map(Endpoint::ExternalSource))
+        .chain((0..full.external_destinations().len() as u32).map(Endpoint::ExternalDestination))
+        .collect();
+    let mut allowed = 0;
+    for &s in &ends {
+        for &d in &ends {
+            assert_eq!(focused.allowed(s, d), full.allowed(s, d), "{} -> {}", full.endpoint_name(s), full.endpoint_name(d));
+            allowed += usize::from(!full.allowed(s, d).is_empty());
+        }
+    }
+    assert!(allowed > 100, "the cluster should allow a fair number of flows ({allowed})");
+    for w in 0..n as usize {
+        assert_eq!(focused.sources_of(w), full.sources_of(w));
+        assert_eq!(focused.destinations_of(w), full.destinations_of(w));
+        let tcp = |c: &crate::ConnSet| c.contains(Protocol::Tcp, 443);
+        assert_eq!(focused.destinations_where(w, tcp), full.destinations_where(w, tcp));
+    }
+}

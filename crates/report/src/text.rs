@@ -20,6 +20,7 @@ impl Style {
         let label = match status {
             "fail" => "FAIL",
             "pass" => "PASS",
+            "partial" => "PART",
             "not-assessed" => "N/A ",
             "manual" => "MAN ",
             _ => status,
@@ -27,6 +28,7 @@ impl Style {
         let code = match status {
             "fail" => "1;31",
             "pass" => "32",
+            "partial" => "36",
             "not-assessed" => "33",
             _ => "2",
         };
@@ -69,6 +71,7 @@ pub fn render(r: &Report, opts: PrintOptions) -> String {
     scope_lines(w, r);
 
     let _ = writeln!(w, "\n{}", st.paint("1", "PCI DSS requirements"));
+    let _ = writeln!(w, "  {}", st.paint("2", "PASS decided by cluster data · PART no failure, partial evidence · N/A input cannot decide · MAN manual evidence"));
     for req in &r.requirements {
         if req.status == "manual" && !opts.verbose {
             continue;
@@ -129,7 +132,7 @@ pub fn render(r: &Report, opts: PrintOptions) -> String {
         .rev()
         .filter_map(|sv| s.failed_by_severity.get(sv.as_str()).map(|n| format!("{n} {sv}")))
         .collect();
-    let reqs: Vec<String> = ["fail", "pass", "not-assessed", "manual"]
+    let reqs: Vec<String> = ["fail", "pass", "partial", "not-assessed", "manual"]
         .iter()
         .map(|k| format!("{} {}", s.requirements.get(*k).copied().unwrap_or(0), k))
         .collect();
