@@ -19,6 +19,8 @@ enum Command {
     Scan(cmd::scan::Args),
     /// List, explain and document the checks.
     Checks(cmd::checks::Args),
+    /// Write a read-only snapshot of a live cluster (evidence for the assessor).
+    Collect(cmd::collect::Args),
     /// Evaluate pod templates against the Kubernetes Pod Security Standards.
     Pss(cmd::pss::Args),
     /// Find card numbers (PANs) in files, directories or stdin.
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(a) => cmd::scan::run(a),
         Command::Checks(a) => cmd::checks::run(a),
+        Command::Collect(a) => cmd::collect::run(a),
         Command::Pss(a) => cmd::pss::run(a),
         Command::Pan(a) => cmd::pan::run(a),
         Command::Netpol(a) => cmd::netpol::run(a),

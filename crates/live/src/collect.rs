@@ -149,7 +149,9 @@ async fn list_kind(client: &Client, target: &Target, limits: &Limits, loc: &Sour
             out.errors.clear();
         }
         PageEvent::Items(items) => {
-            out.objects.reserve(items.len());
+            if build_objects {
+                out.objects.reserve(items.len());
+            }
             for raw in items {
                 if keep_raw {
                     match item_value(target, &raw) {

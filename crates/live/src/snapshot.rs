@@ -12,6 +12,7 @@ use kubepci_model::{Object, SourceLoc, decode_value};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::{Error, SnapshotMeta};
@@ -201,13 +202,17 @@ pub fn load_snapshot(path: &Path) -> Result<Snapshot, Error> {
     let mut hasher = ItemsHasher::new();
     let mut objects = Vec::with_capacity(file.items.len());
     let mut errors = Vec::new();
-    for raw in &file.items {
-        let item: Value = serde_json::from_str(raw.get()).map_err(|e| format_err(format!("item: {e}")))?;
-        hasher.add(CanonicalItem::from_value(&item).as_str());
-        let label = format!("{} {}", item["kind"].as_str().unwrap_or("(no kind)"), item["metadata"]["name"].as_str().unwrap_or("(unnamed)"));
-        match decode_value(item, loc.clone()) {
-            Ok(o) => objects.push(o),
-            Err(e) => errors.push(format!("{label}: {e}")),
+    // Items are parsed, canonicalised and decoded in parallel, a chunk at a time (bounded
+    // memory); the hash is fed in file order.
+    for chunk in file.items.chunks(2048) {
+        let done: Vec<Result<ReadItem, String>> = chunk.par_iter().map(|raw| read_item(raw, &loc)).collect();
+        for item in done {
+            let (canonical, object) = item.map_err(&format_err)?;
+            hasher.add(canonical.as_str());
+            match object {
+                Ok(o) => objects.push(o),
+                Err(e) => errors.push(e),
+            }
         }
     }
     let computed = hasher.finish();
@@ -215,6 +220,17 @@ pub fn load_snapshot(path: &Path) -> Result<Snapshot, Error> {
         return Err(Error::Tampered { path: shown, recorded: file.metadata.sha256, computed });
     }
     Ok(Snapshot { meta: file.metadata, objects, errors })
+}
+
+/// One stored item: its canonical form (for the hash) and the object it decodes to (or why not).
+type ReadItem = (CanonicalItem, Result<Object, String>);
+
+fn read_item(raw: &RawValue, loc: &SourceLoc) -> Result<ReadItem, String> {
+    let item: Value = serde_json::from_str(raw.get()).map_err(|e| format!("item: {e}"))?;
+    let canonical = CanonicalItem::from_value(&item);
+    let label = format!("{} {}", item["kind"].as_str().unwrap_or("(no kind)"), item["metadata"]["name"].as_str().unwrap_or("(unnamed)"));
+    let object = decode_value(item, loc.clone()).map_err(|e| format!("{label}: {e}"));
+    Ok((canonical, object))
 }
 
 /// [`load_snapshot`], strict: any item that does not decode is an error.

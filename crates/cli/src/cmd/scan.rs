@@ -16,6 +16,18 @@ pub struct Args {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
+    /// Assess a snapshot written by `kubepci collect` (its sha256 is verified and cited).
+    #[arg(long, value_name = "FILE", conflicts_with = "paths")]
+    pub snapshot: Option<PathBuf>,
+
+    /// Assess the live cluster of the current kubeconfig context (implied by --kubeconfig or
+    /// --context). Read-only: get and list only.
+    #[arg(long, conflicts_with_all = ["paths", "snapshot"])]
+    pub live: bool,
+
+    #[command(flatten)]
+    pub cluster: super::collect::ClusterArgs,
+
     /// Output format: text, json, sarif, junit, policyreport, oscal, prometheus.
     #[arg(short, long, default_value = "text")]
     pub format: String,
@@ -66,15 +78,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         bail!("unknown format {:?} (expected one of: {})", args.format, Format::NAMES.join(", "));
     };
     let fail_on: Option<Severity> = args.fail_on.as_deref().map(str::parse).transpose().map_err(|e: String| anyhow::anyhow!(e))?;
-    if args.paths.is_empty() {
-        bail!("nothing to scan: give manifest paths or `-` for stdin (see `kubepci scan --help`)");
+    let live = args.live || args.cluster.kubeconfig.is_some() || args.cluster.context.is_some();
+    if args.paths.is_empty() && args.snapshot.is_none() && !live {
+        bail!("nothing to scan: give manifest paths, `-` for stdin, --snapshot FILE or --live (see `kubepci scan --help`)");
     }
     let config = load_config(args.config.as_deref())?;
-    let mut paths = args.paths.clone();
-    paths.extend(args.platform_config.iter().cloned());
     let profile = std::env::var_os("KUBEPCI_PROFILE").is_some();
     let started = std::time::Instant::now();
-    let mut input = ScanInput::from_paths(&paths);
+    let mut input = if let Some(path) = &args.snapshot {
+        snapshot_input(path)?
+    } else if live {
+        live_input(&args.cluster)?
+    } else {
+        let mut paths = args.paths.clone();
+        paths.extend(args.platform_config.iter().cloned());
+        ScanInput::from_paths(&paths)
+    };
+    if (args.snapshot.is_some() || live) && !args.platform_config.is_empty() {
+        let extra = ScanInput::from_paths(&args.platform_config);
+        input.objects.extend(extra.objects);
+        input.errors.extend(extra.errors);
+        input.files += extra.files;
+        input.documents += extra.documents;
+    }
     if profile {
         eprintln!("profile: load {:.3}s ({} objects)", started.elapsed().as_secs_f64(), input.objects.len());
     }
@@ -115,6 +141,46 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     Ok(if fails_threshold(&report, fail_on) { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// A snapshot written by `kubepci collect`: hash verified, items decoded like any input.
+fn snapshot_input(path: &std::path::Path) -> anyhow::Result<ScanInput> {
+    let snap = kubepci_live::load_snapshot(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let name = path.display().to_string();
+    let documents = snap.objects.len() + snap.errors.len();
+    let mut errors: Vec<kubepci_source::LoadError> = snap.errors.into_iter().map(|message| cluster_error(&name, message)).collect();
+    errors.extend(snap.meta.kinds_not_listable.iter().map(|k| cluster_error(&name, format!("not collected: {}: {}", k.kind, k.reason))));
+    Ok(ScanInput {
+        kind: kubepci_checks::InputKind::Snapshot,
+        sources: vec![name],
+        objects: snap.objects,
+        errors,
+        files: 1,
+        documents,
+        snapshot: Some(kubepci_report::SnapshotInfo { sha256: snap.meta.sha256, collected_at: snap.meta.time }),
+    })
+}
+
+/// The live cluster, through the same object decoding as files.
+fn live_input(cluster: &super::collect::ClusterArgs) -> anyhow::Result<ScanInput> {
+    let collected = kubepci_live::collect_blocking(&cluster.options()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let endpoint = collected.metadata.endpoint.clone();
+    let documents = collected.objects.len();
+    let mut errors: Vec<kubepci_source::LoadError> = collected.errors.into_iter().map(|m| cluster_error(&endpoint, m)).collect();
+    errors.extend(collected.unlistable.into_iter().map(|(kind, why)| cluster_error(&endpoint, format!("not collected: {kind}: {why}"))));
+    Ok(ScanInput {
+        kind: kubepci_checks::InputKind::Live,
+        sources: vec![endpoint],
+        objects: collected.objects,
+        errors,
+        files: 0,
+        documents,
+        snapshot: None,
+    })
+}
+
+fn cluster_error(source: &str, message: String) -> kubepci_source::LoadError {
+    kubepci_source::LoadError { loc: kubepci_model::SourceLoc::whole(source), message }
 }
 
 /// `--config FILE`, else `./kubepci.yaml` when present, else defaults.
