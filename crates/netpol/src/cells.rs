@@ -45,7 +45,7 @@ impl SparseLine {
 
 pub(crate) enum Cells {
     Full(FullCells),
-    Focused(Focused),
+    Focused(Box<Focused>),
 }
 
 pub(crate) struct Focused {

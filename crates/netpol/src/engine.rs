@@ -156,7 +156,7 @@ impl Reachability {
         }
         conns.shrink();
         r.conns = conns;
-        r.cells = Cells::Focused(Focused { rows, columns, rest: OnceLock::new() });
+        r.cells = Cells::Focused(Box::new(Focused { rows, columns, rest: OnceLock::new() }));
         r
     }
 

@@ -22,8 +22,6 @@ mod asks;
 mod search;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod old;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};

@@ -44,10 +44,10 @@ impl EscalationGraph<'_> {
                 found.insert(ns.clone(), Path { start: start.clone(), cde_namespace: ns, access, steps });
             }
             for edge in self.edges_of(id).iter() {
-                if let Target::Group(g) = edge.target {
-                    if std::mem::replace(&mut group_done[g as usize], true) {
-                        continue;
-                    }
+                if let Target::Group(g) = edge.target
+                    && std::mem::replace(&mut group_done[g as usize], true)
+                {
+                    continue;
                 }
                 self.for_each_target(id, edge, |next| {
                     if seen.insert(next) {
