@@ -6,6 +6,7 @@
 //! `docs/checks/` pages and the remediation text in findings; its failing and passing examples
 //! are run as fixtures by the test suite (`tests/examples.rs`).
 
+mod boundary;
 mod context;
 mod docs;
 mod runner;
@@ -14,6 +15,7 @@ pub mod support;
 
 use kubepci_findings::Severity;
 
+pub use boundary::cde_boundary;
 pub use context::{Context, InputKind};
 pub use docs::{check_markdown, example_blocks};
 pub use runner::{Assessment, Emitter, RunOptions, run_checks};

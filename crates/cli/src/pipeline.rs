@@ -90,7 +90,9 @@ pub fn assess(input: ScanInput, config: Config, opts: &ScanOptions) -> Report {
         namespaces: inv.namespaces().map(|n| NamespaceScope { name: n.name.clone(), scope: n.scope.scope.to_string(), reason: n.scope.reason.clone() }).collect(),
         workloads,
     };
-    Report::new(opts.generated_at.clone(), summary, scope, infos, findings)
+    let mut report = Report::new(opts.generated_at.clone(), summary, scope, infos, findings);
+    report.boundary = kubepci_checks::cde_boundary(&cx);
+    report
 }
 
 /// Last line of defence: whatever a check wrote, no card number leaves in a finding.

@@ -185,3 +185,18 @@ pub struct CheckSummary {
     pub not_assessed: usize,
 }
 
+
+/// One allowed network flow across the CDE boundary (the report's boundary section).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct BoundaryFlow {
+    /// `into-cde` or `out-of-cde`.
+    pub direction: String,
+    /// `namespace/name[Kind]` or an address range.
+    pub from: String,
+    pub to: String,
+    /// What is allowed (`TCP 8443`, `All Connections`).
+    pub connections: String,
+    /// The part not covered by `approvedFlows` (empty when fully approved).
+    pub unapproved: String,
+    pub approved: bool,
+}

@@ -1,4 +1,4 @@
-use kubepci_findings::{CheckSummary, Finding, RequirementResult, Severity, Status};
+use kubepci_findings::{BoundaryFlow, CheckSummary, Finding, RequirementResult, Severity, Status};
 use serde::Serialize;
 
 /// Version of the JSON report schema (`docs/report-schema.md`). Bumped on any incompatible change.
@@ -19,6 +19,8 @@ pub struct Report {
     pub requirements: Vec<RequirementResult>,
     pub checks: Vec<CheckInfo>,
     pub findings: Vec<Finding>,
+    /// Every allowed flow into or out of the CDE (empty when no CDE is declared).
+    pub boundary: Vec<BoundaryFlow>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -144,6 +146,7 @@ impl Report {
             requirements,
             checks,
             findings,
+            boundary: Vec::new(),
         }
     }
 

@@ -113,6 +113,18 @@ pub fn render(r: &Report, opts: PrintOptions) -> String {
         let _ = writeln!(w, "    {} {}", st.paint("32", "fix:"), first.remediation);
     }
 
+    if !r.boundary.is_empty() {
+        let unapproved = r.boundary.iter().filter(|b| !b.approved).count();
+        let _ = writeln!(w, "\n{}", st.paint("1", &format!("CDE boundary: {} allowed flow(s) cross into or out of the CDE, {unapproved} not approved", r.boundary.len())));
+        for b in r.boundary.iter().take(if opts.verbose { usize::MAX } else { 20 }) {
+            let mark = if b.approved { st.paint("32", "approved  ") } else { st.paint("31", "unapproved") };
+            let _ = writeln!(w, "  {mark} {} => {} : {}", b.from, b.to, b.connections);
+        }
+        if r.boundary.len() > 20 && !opts.verbose {
+            let _ = writeln!(w, "  … {} more (--verbose or -f json lists all)", r.boundary.len() - 20);
+        }
+    }
+
     let not_assessed: Vec<&Finding> = r.findings.iter().filter(|f| f.status == Status::NotAssessed).collect();
     if !not_assessed.is_empty() {
         let _ = writeln!(w, "\n{}", st.paint("1", "Not assessed (the input cannot decide these; they are not passes)"));

@@ -14,7 +14,7 @@ mod no_broad_egress;
 mod ports_explicit;
 #[cfg(test)]
 mod tests;
-mod view;
+pub(crate) mod view;
 
 use crate::Check;
 
