@@ -6,6 +6,7 @@ mod location;
 mod object;
 mod pod_template;
 pub mod selector;
+pub mod time;
 
 pub use k8s_openapi;
 pub use location::SourceLoc;
