@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use kubepci_checks::{Context, InputKind, RunOptions, check_markdown, registry, run_checks};
-use kubepci_findings::{Finding, Status};
+use kubepci_findings::Finding;
 use kubepci_inventory::{Config, Inventory};
 use kubepci_model::Object;
 use kubepci_report::{CheckInfo, InputError, InputSummary, NamespaceScope, Report, ScopeSummary, SnapshotInfo};
@@ -67,10 +67,11 @@ pub fn assess(input: ScanInput, config: Config, opts: &ScanOptions) -> Report {
     let inv = Inventory::build(input.objects, config);
     let cx = Context::new(&inv, input.kind);
     let checks = registry();
-    let assessment = run_checks(&cx, &checks, &opts.run);
-    let mut findings: Vec<Finding> = assessment.findings.clone();
-    if opts.include_passed {
-        findings.extend(assessment.passed_findings(&cx));
+    let mut assessment = run_checks(&cx, &checks, &opts.run);
+    let passed = if opts.include_passed { assessment.passed_findings(&cx) } else { Vec::new() };
+    let mut findings: Vec<Finding> = std::mem::take(&mut assessment.findings);
+    if !passed.is_empty() {
+        findings.extend(passed);
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     }
     redact(&mut findings);
@@ -113,9 +114,4 @@ pub fn fails_threshold(report: &Report, threshold: Option<kubepci_findings::Seve
         (Some(t), Some(w)) => w >= t,
         _ => false,
     }
-}
-
-/// Count of findings with a status (used by callers that print summaries).
-pub fn count(report: &Report, status: Status) -> usize {
-    report.findings.iter().filter(|f| f.status == status).count()
 }
