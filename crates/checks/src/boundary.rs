@@ -8,7 +8,7 @@ use kubepci_netpol::Endpoint;
 use kubepci_findings::BoundaryFlow;
 
 use crate::Context;
-use crate::rules::network::view::{FlowEnd, NetView, unapproved};
+use crate::rules::network::view::{NetView, unapproved};
 
 /// Every allowed flow between a CDE workload and anything outside the CDE, sorted.
 pub fn cde_boundary(cx: &Context) -> Vec<BoundaryFlow> {
@@ -20,23 +20,20 @@ pub fn cde_boundary(cx: &Context) -> Vec<BoundaryFlow> {
     let approved = &cx.inv.config.approved_flows;
     let mut out = Vec::new();
     for (_, ep) in view.cde_workloads(cx) {
-        let w = &r.workloads()[ep];
-        let cde_end = FlowEnd::Workload { namespace: &w.namespace, name: &w.name };
+        let cde = Endpoint::Workload(ep as u32);
+        let cde_end = view.flow_end(cde);
         for (direction, peers) in [("into-cde", r.sources_of(ep)), ("out-of-cde", r.destinations_of(ep))] {
             for (peer, conns) in peers {
-                let peer_end = match peer {
-                    Endpoint::Workload(p) if view.scope(cx, p as usize) == Scope::Cde => continue,
-                    Endpoint::Workload(p) => {
-                        let pw = &r.workloads()[p as usize];
-                        FlowEnd::Workload { namespace: &pw.namespace, name: &pw.name }
-                    }
-                    Endpoint::ExternalSource(b) => FlowEnd::Range(&r.external_sources()[b as usize]),
-                    Endpoint::ExternalDestination(b) => FlowEnd::Range(&r.external_destinations()[b as usize]),
-                };
+                if let Endpoint::Workload(p) = peer
+                    && view.scope(cx, p as usize) == Scope::Cde
+                {
+                    continue;
+                }
+                let peer_end = view.flow_end(peer);
                 let (from, to, left) = if direction == "into-cde" {
-                    (r.endpoint_name(peer), r.endpoint_name(Endpoint::Workload(ep as u32)), unapproved(approved, &peer_end, &cde_end, conns))
+                    (r.endpoint_name(peer), r.endpoint_name(cde), unapproved(approved, &peer_end, &cde_end, conns))
                 } else {
-                    (r.endpoint_name(Endpoint::Workload(ep as u32)), r.endpoint_name(peer), unapproved(approved, &cde_end, &peer_end, conns))
+                    (r.endpoint_name(cde), r.endpoint_name(peer), unapproved(approved, &cde_end, &peer_end, conns))
                 };
                 out.push(BoundaryFlow { direction: direction.to_string(), from, to, connections: conns.to_string(), approved: left.is_empty(), unapproved: left.to_string() });
             }

@@ -2,7 +2,7 @@ use kubepci_findings::Evidence;
 use kubepci_inventory::Scope;
 use kubepci_netpol::Endpoint;
 
-use super::view::{FlowEnd, NetView, unapproved};
+use super::view::{NetView, unapproved};
 use crate::support::each::cde_declared;
 use crate::{Context, Emitter, declare_check};
 
@@ -130,19 +130,14 @@ fn run(cx: &Context, e: &mut Emitter) {
     let r = &view.r;
     let flows = &cx.inv.config.approved_flows;
     for (object, ep) in view.cde_workloads(cx) {
-        let dst_w = &r.workloads()[ep];
-        let dst_end = FlowEnd::Workload { namespace: &dst_w.namespace, name: &dst_w.name };
+        let dst_end = view.flow_end(Endpoint::Workload(ep as u32));
         let mut open = Vec::new();
         // Denied sources cannot be unapproved flows: only the allowed ones are visited.
         for (src, conns) in r.sources_of(ep) {
             let src_end = match src {
                 Endpoint::Workload(s) if view.scope(cx, s as usize) == Scope::Cde => continue,
-                Endpoint::Workload(s) => {
-                    let w = &r.workloads()[s as usize];
-                    FlowEnd::Workload { namespace: &w.namespace, name: &w.name }
-                }
-                Endpoint::ExternalSource(b) => FlowEnd::Range(&r.external_sources()[b as usize]),
                 Endpoint::ExternalDestination(_) => continue,
+                other => view.flow_end(other),
             };
             let left = unapproved(flows, &src_end, &dst_end, conns);
             if !left.is_empty() {

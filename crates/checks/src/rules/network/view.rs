@@ -10,7 +10,7 @@ use kubepci_netpol::ipblocks::IpSet;
 use kubepci_netpol::policy::{Action, NamespaceMatch, Peer, Peers, Policy, PolicyKind, Ports, compile_network_policy};
 use kubepci_netpol::Direction;
 use kubepci_netpol::ports::parse_port_spec;
-use kubepci_netpol::{ConnSet, PortSet, Reachability};
+use kubepci_netpol::{ConnSet, Endpoint, PortSet, Reachability};
 
 use crate::Context;
 
@@ -46,6 +46,19 @@ impl<'a> NetView<'a> {
     pub fn scope(&self, cx: &Context, endpoint: usize) -> Scope {
         let ep = &self.r.workloads()[endpoint];
         ep.inventory_workloads.first().and_then(|&wi| cx.inv.workloads().get(wi)).map_or(Scope::Unclassified, |w| w.scope.scope)
+    }
+
+    /// An endpoint as the end of a flow, for matching `approvedFlows`.
+    pub fn flow_end(&self, e: Endpoint) -> FlowEnd<'a> {
+        let r = self.r;
+        match e {
+            Endpoint::Workload(i) => {
+                let w = &r.workloads()[i as usize];
+                FlowEnd::Workload { namespace: &w.namespace, name: &w.name }
+            }
+            Endpoint::ExternalSource(b) => FlowEnd::Range(&r.external_sources()[b as usize]),
+            Endpoint::ExternalDestination(b) => FlowEnd::Range(&r.external_destinations()[b as usize]),
+        }
     }
 
     /// CDE workloads: (inventory object index, endpoint index).
