@@ -73,56 +73,15 @@ impl IpSet {
     }
 
     pub fn union(&self, other: &IpSet) -> IpSet {
-        let mut all: Vec<(u32, u32)> = self.ranges.iter().chain(&other.ranges).copied().collect();
-        all.sort_unstable();
-        let mut out: Vec<(u32, u32)> = Vec::with_capacity(all.len());
-        for (a, b) in all {
-            match out.last_mut() {
-                Some(last) if u64::from(a) <= u64::from(last.1) + 1 => last.1 = last.1.max(b),
-                _ => out.push((a, b)),
-            }
-        }
-        IpSet { ranges: out }
+        IpSet { ranges: crate::intervals::union(&self.ranges, &other.ranges) }
     }
 
     pub fn intersect(&self, other: &IpSet) -> IpSet {
-        let (mut i, mut j) = (0, 0);
-        let mut out = Vec::new();
-        while i < self.ranges.len() && j < other.ranges.len() {
-            let (a1, b1) = self.ranges[i];
-            let (a2, b2) = other.ranges[j];
-            let (a, b) = (a1.max(a2), b1.min(b2));
-            if a <= b {
-                out.push((a, b));
-            }
-            if b1 < b2 { i += 1 } else { j += 1 }
-        }
-        IpSet { ranges: out }
+        IpSet { ranges: crate::intervals::intersect(&self.ranges, &other.ranges) }
     }
 
     pub fn subtract(&self, other: &IpSet) -> IpSet {
-        let mut out = Vec::new();
-        for &(a, b) in &self.ranges {
-            let mut start = u64::from(a);
-            let end = u64::from(b);
-            for &(oa, ob) in &other.ranges {
-                let (oa, ob) = (u64::from(oa), u64::from(ob));
-                if ob < start || oa > end {
-                    continue;
-                }
-                if oa > start {
-                    out.push((start as u32, (oa - 1) as u32));
-                }
-                start = ob + 1;
-                if start > end {
-                    break;
-                }
-            }
-            if start <= end {
-                out.push((start as u32, end as u32));
-            }
-        }
-        IpSet { ranges: out }
+        IpSet { ranges: crate::intervals::subtract(&self.ranges, &other.ranges) }
     }
 
     pub fn overlaps(&self, other: &IpSet) -> bool {

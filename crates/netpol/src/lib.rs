@@ -19,6 +19,7 @@ mod engine;
 mod explain;
 pub mod format;
 mod intern;
+mod intervals;
 pub mod ipblocks;
 pub mod policy;
 pub mod ports;

@@ -94,56 +94,15 @@ impl PortSet {
     }
 
     pub fn union(&self, other: &PortSet) -> PortSet {
-        let mut all: Vec<(u16, u16)> = self.ranges.iter().chain(&other.ranges).copied().collect();
-        all.sort_unstable();
-        let mut out: Vec<(u16, u16)> = Vec::with_capacity(all.len());
-        for (a, b) in all {
-            match out.last_mut() {
-                Some(last) if u32::from(a) <= u32::from(last.1) + 1 => last.1 = last.1.max(b),
-                _ => out.push((a, b)),
-            }
-        }
-        PortSet { ranges: out }
+        PortSet { ranges: crate::intervals::union(&self.ranges, &other.ranges) }
     }
 
     pub fn intersect(&self, other: &PortSet) -> PortSet {
-        let (mut i, mut j) = (0, 0);
-        let mut out = Vec::new();
-        while i < self.ranges.len() && j < other.ranges.len() {
-            let (a1, b1) = self.ranges[i];
-            let (a2, b2) = other.ranges[j];
-            let (a, b) = (a1.max(a2), b1.min(b2));
-            if a <= b {
-                out.push((a, b));
-            }
-            if b1 < b2 { i += 1 } else { j += 1 }
-        }
-        PortSet { ranges: out }
+        PortSet { ranges: crate::intervals::intersect(&self.ranges, &other.ranges) }
     }
 
     pub fn subtract(&self, other: &PortSet) -> PortSet {
-        let mut out = Vec::new();
-        for &(a, b) in &self.ranges {
-            let mut start = u32::from(a);
-            let end = u32::from(b);
-            for &(oa, ob) in &other.ranges {
-                let (oa, ob) = (u32::from(oa), u32::from(ob));
-                if ob < start || oa > end {
-                    continue;
-                }
-                if oa > start {
-                    out.push((start as u16, (oa - 1) as u16));
-                }
-                start = ob + 1;
-                if start > end {
-                    break;
-                }
-            }
-            if start <= end {
-                out.push((start as u16, end as u16));
-            }
-        }
-        PortSet { ranges: out }
+        PortSet { ranges: crate::intervals::subtract(&self.ranges, &other.ranges) }
     }
 }
 
