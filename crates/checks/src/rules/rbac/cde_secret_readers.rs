@@ -1,4 +1,4 @@
-use super::view::{Perm, RbacView, perm, report_grants};
+use super::view::{Perm, perm, report_cde_grants};
 use crate::{Context, Emitter, declare_check};
 
 declare_check! {
@@ -89,19 +89,5 @@ declare_check! {
 const READ_SECRETS: &[Perm] = &[perm("get", "", "secrets"), perm("list", "", "secrets"), perm("watch", "", "secrets")];
 
 fn run(cx: &Context, e: &mut Emitter) {
-    if !cx.has_cde() {
-        e.not_assessed(None, "no CDE declared");
-        return;
-    }
-    let view = RbacView::new(cx);
-    report_grants(
-        &view,
-        e,
-        |b| !view.reached(b, &view.cde_namespaces).is_empty(),
-        |b| view.granted(b, READ_SECRETS),
-        |b, subjects, what| {
-            let ns = view.reached(b, &view.cde_namespaces).join(", ");
-            format!("{} lets {subjects} read Secrets in CDE namespace(s) {ns} ({}), not in approvedSubjects", b.display(), what.join(", "))
-        },
-    );
+    report_cde_grants(cx, e, READ_SECRETS, "read Secrets");
 }

@@ -1,4 +1,4 @@
-use super::view::{Perm, RbacView, perm, report_grants};
+use super::view::{Perm, perm, report_cde_grants};
 use crate::{Context, Emitter, declare_check};
 
 declare_check! {
@@ -114,19 +114,5 @@ const RUN_CODE: &[Perm] = &[
 ];
 
 fn run(cx: &Context, e: &mut Emitter) {
-    if !cx.has_cde() {
-        e.not_assessed(None, "no CDE declared");
-        return;
-    }
-    let view = RbacView::new(cx);
-    report_grants(
-        &view,
-        e,
-        |b| !view.reached(b, &view.cde_namespaces).is_empty(),
-        |b| view.granted(b, RUN_CODE),
-        |b, subjects, what| {
-            let ns = view.reached(b, &view.cde_namespaces).join(", ");
-            format!("{} lets {subjects} run code in CDE namespace(s) {ns} ({}), not in approvedSubjects", b.display(), what.join(", "))
-        },
-    );
+    report_cde_grants(cx, e, RUN_CODE, "run code");
 }

@@ -244,3 +244,23 @@ pub fn report_grants(
         e.fail(b.object, message(b, &subjects_text(&subjects), &what), view.evidence(b, &subjects, &what));
     }
 }
+
+/// [`report_grants`] for bindings that reach a CDE namespace: `does` says what `perms` let the
+/// subjects do there ("read Secrets"). Not assessed without a declared CDE.
+pub fn report_cde_grants(cx: &Context, e: &mut Emitter, perms: &[Perm], does: &str) {
+    if !cx.has_cde() {
+        e.not_assessed(None, "no CDE declared");
+        return;
+    }
+    let view = RbacView::new(cx);
+    report_grants(
+        &view,
+        e,
+        |b| !view.reached(b, &view.cde_namespaces).is_empty(),
+        |b| view.granted(b, perms),
+        |b, subjects, what| {
+            let ns = view.reached(b, &view.cde_namespaces).join(", ");
+            format!("{} lets {subjects} {does} in CDE namespace(s) {ns} ({}), not in approvedSubjects", b.display(), what.join(", "))
+        },
+    );
+}
