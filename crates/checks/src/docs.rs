@@ -39,6 +39,22 @@ pub fn check_markdown(check: &Check) -> String {
     kubepci_pan::redact(&markdown(check))
 }
 
+/// The kinds a check reads, for its page: groups spelled out.
+fn reads_line(reads: &[&str]) -> String {
+    if reads.is_empty() {
+        return "no cluster objects".to_string();
+    }
+    reads
+        .iter()
+        .map(|&r| match r {
+            crate::WORKLOADS => format!("workloads ({})", crate::WORKLOAD_KINDS.join(", ")),
+            crate::ANY_KIND => "every object, whatever its kind".to_string(),
+            kind => kind.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn markdown(check: &Check) -> String {
     let m = &check.meta;
     let mut out = String::new();
@@ -52,7 +68,13 @@ fn markdown(check: &Check) -> String {
         crate::Applies::InScope => "CDE, connected and security-impacting objects",
         crate::Applies::Cluster => "the cluster as a whole",
     };
-    let _ = writeln!(out, "| Applies to | {applies} |\n");
+    let _ = writeln!(out, "| Applies to | {applies} |");
+    let partial = match m.on_partial_input {
+        crate::PartialInput::NotAssessed => "not assessed",
+        crate::PartialInput::FailuresStand => "failures found stand; passes become not assessed",
+    };
+    let _ = writeln!(out, "| Reads | {} |", reads_line(m.reads));
+    let _ = writeln!(out, "| If a kind it reads was not collected | {partial} |\n");
     let _ = writeln!(out, "## PCI DSS v4.0.1\n");
     for (req, why) in m.requirements {
         let gist = kubepci_findings::requirements::gist(req).unwrap_or("");

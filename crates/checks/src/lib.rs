@@ -16,7 +16,7 @@ pub mod support;
 use kubepci_findings::Severity;
 
 pub use boundary::cde_boundary;
-pub use context::{Context, InputKind};
+pub use context::{Context, InputKind, InventoryView, KindRecorder, UnlistedKind, WHOLE_INVENTORY};
 pub use docs::{check_markdown, example_blocks};
 pub use runner::{Assessment, Emitter, RunOptions, run_checks};
 
@@ -45,8 +45,35 @@ pub struct CheckMeta {
     /// PCI DSS v4.0.1 requirement numbers, each with why this check is evidence for it.
     pub requirements: &'static [(&'static str, &'static str)],
     pub applies: Applies,
+    /// The kinds whose objects the check reads, as written in its declaration: kind names
+    /// (`NetworkPolicy`) and the groups [`WORKLOADS`] (every pod-running kind) and [`ANY_KIND`]
+    /// (every object of the input). When one of them could not be listed from the cluster, the
+    /// check is reported "not assessed" instead of being run on incomplete data.
+    pub reads: &'static [&'static str],
+    /// What a missing kind (one of `reads` the collector could not list) does to the check.
+    pub on_partial_input: PartialInput,
     pub doc: &'static str,
 }
+
+/// How a check is reported when some kind it reads could not be listed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PartialInput {
+    /// Missing objects could turn any verdict around (a NetworkPolicy not seen makes a pod
+    /// look unprotected): one "not assessed" result, the check is not run.
+    NotAssessed,
+    /// Every failure found on the objects that were listed is a real one (a card number in a
+    /// ConfigMap stays one when Secrets were not read), but a pass cannot be claimed: the check
+    /// runs, its failures stand, and its passes become one "not assessed" result.
+    FailuresStand,
+}
+
+/// `reads` group: every kind that runs pods (the inventory's workloads and their pods).
+pub const WORKLOADS: &str = "workloads";
+/// `reads` group: every object of the input, whatever its kind (card-data discovery).
+pub const ANY_KIND: &str = "any";
+/// The kinds [`WORKLOADS`] stands for.
+pub const WORKLOAD_KINDS: &[&str] = &["Pod", "ReplicationController", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"];
 
 impl CheckMeta {
     /// The doc comment's first line.
@@ -61,6 +88,31 @@ impl CheckMeta {
 
     pub fn requirement_ids(&self) -> Vec<String> {
         self.requirements.iter().map(|(r, _)| r.to_string()).collect()
+    }
+
+    /// Whether the check reads objects of `kind` (directly or through a group).
+    pub fn reads_kind(&self, kind: &str) -> bool {
+        self.reads.iter().any(|&r| r == kind || r == ANY_KIND || (r == WORKLOADS && WORKLOAD_KINDS.contains(&kind)))
+    }
+
+    /// Whether the check reads a kind the collector could not list. Platform configuration
+    /// kinds come from files, never from the API: a listed kind of the same name in another
+    /// group (Kyverno's `Policy`) is not the one declared.
+    pub fn reads_unlisted(&self, unlisted: &UnlistedKind) -> bool {
+        if self.reads.contains(&ANY_KIND) {
+            return true;
+        }
+        let other_group = |(group, kind): &(&str, &str)| *kind == unlisted.kind && unlisted.group.as_deref().is_some_and(|g| g != *group);
+        !rules::platform::control_plane::PLATFORM_KINDS.iter().any(other_group) && self.reads_kind(&unlisted.kind)
+    }
+
+    /// The declared kinds with [`WORKLOADS`] spelled out (sorted, unique); [`ANY_KIND`] stays
+    /// as it is.
+    pub fn kinds_read(&self) -> Vec<&'static str> {
+        let mut kinds: Vec<&'static str> = self.reads.iter().flat_map(|r| if *r == WORKLOADS { WORKLOAD_KINDS } else { std::slice::from_ref(r) }).copied().collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        kinds
     }
 }
 
@@ -84,6 +136,7 @@ impl std::fmt::Debug for Check {
 ///     /// ## What it checks ...
 ///     pub PRIVILEGED_CONTAINER {
 ///         id: "POD-001", name: "privileged-container", severity: Critical, applies: All,
+///         reads: [workloads],
 ///         requirements: [("2.2.6", "why")],
 ///         run: run,
 ///     }
@@ -98,6 +151,8 @@ macro_rules! declare_check {
             name: $name:literal,
             severity: $sev:ident,
             applies: $applies:ident,
+            reads: [$($reads:ident),* $(,)?],
+            $(on_partial_input: $partial:ident,)?
             requirements: [$(($req:literal, $why:literal)),* $(,)?],
             run: $run:expr $(,)?
         }
@@ -109,11 +164,15 @@ macro_rules! declare_check {
                 severity: kubepci_findings::Severity::$sev,
                 requirements: &[$(($req, $why)),*],
                 applies: $crate::Applies::$applies,
+                reads: &[$(stringify!($reads)),*],
+                on_partial_input: $crate::declare_check!(@partial $($partial)?),
                 doc: concat!($($doc, "\n"),*),
             },
             run: $run,
         };
     };
+    (@partial) => { $crate::PartialInput::NotAssessed };
+    (@partial $partial:ident) => { $crate::PartialInput::$partial };
 }
 
 /// Every check, in id order.

@@ -2,7 +2,7 @@ use kubepci_findings::{AppliedException, CheckSummary, Evidence, Finding, Locati
 use kubepci_inventory::config::{Exception, glob_match};
 use rayon::prelude::*;
 
-use crate::{Check, Context};
+use crate::{Check, Context, PartialInput};
 
 /// How to run the registry.
 #[derive(Clone, Debug, Default)]
@@ -52,7 +52,8 @@ pub struct Emitter<'c> {
 
 impl<'c> Emitter<'c> {
     fn new(cx: &'c Context<'c>, check: &'static Check) -> Self {
-        let over = cx.inv.config.checks.overrides.get(check.meta.id).or_else(|| cx.inv.config.checks.overrides.get(check.meta.name));
+        let overrides = &cx.inventory().config.checks.overrides;
+        let over = overrides.get(check.meta.id).or_else(|| overrides.get(check.meta.name));
         let severity = over.and_then(|o| o.severity.as_deref()).and_then(|s| s.parse().ok()).unwrap_or(check.meta.severity);
         let requirements = over.and_then(|o| o.requirements.clone()).unwrap_or_else(|| check.meta.requirement_ids());
         Emitter { cx, check, severity, requirements, findings: Vec::new(), passes: Vec::new(), cluster_passes: 0 }
@@ -88,7 +89,8 @@ impl<'c> Emitter<'c> {
     }
 
     fn push(&mut self, index: Option<usize>, status: Status, message: String, evidence: Vec<Evidence>) {
-        let inv = self.cx.inv;
+        // Not through `cx.inv`: labelling a result is not a read by the check.
+        let inv = self.cx.inventory();
         let object = index.map(|i| &inv.objects[i]);
         let scope = index.and_then(|i| {
             let s = inv.object_scope(i);
@@ -111,9 +113,17 @@ impl<'c> Emitter<'c> {
     }
 }
 
-/// Run every enabled check on the context's inventory, in parallel across checks.
+/// Why a check reading any of `cx.unlisted` cannot be assessed, or `None` when it can.
+fn unlisted_reason(cx: &Context, check: &Check) -> Option<String> {
+    let reasons: Vec<&str> = cx.unlisted.iter().filter(|u| check.meta.reads_unlisted(u)).map(|u| u.reason.as_str()).collect();
+    (!reasons.is_empty()).then(|| reasons.join("; "))
+}
+
+/// Run every enabled check on the context's inventory, in parallel across checks. A check
+/// that reads a kind the collector could not list (`cx.unlisted`) is not run: it yields one
+/// "not assessed" result with the collector's reasons, never a pass or fail on partial data.
 pub fn run_checks(cx: &Context, checks: &[&'static Check], opts: &RunOptions) -> Assessment {
-    let config = &cx.inv.config;
+    let config = &cx.inventory().config;
     let enabled: Vec<&'static Check> = checks
         .iter()
         .copied()
@@ -127,7 +137,16 @@ pub fn run_checks(cx: &Context, checks: &[&'static Check], opts: &RunOptions) ->
         .map(|check| {
             let mut e = Emitter::new(cx, check);
             let started = std::time::Instant::now();
-            (check.run)(cx, &mut e);
+            match unlisted_reason(cx, check) {
+                None => (check.run)(cx, &mut e),
+                Some(reason) if check.meta.on_partial_input == PartialInput::FailuresStand => {
+                    (check.run)(cx, &mut e);
+                    e.passes.clear();
+                    e.cluster_passes = 0;
+                    e.not_assessed(None, format!("{reason} (failures above stand; passes cannot be claimed without it)"));
+                }
+                Some(reason) => e.not_assessed(None, reason),
+            }
             if profile {
                 eprintln!("profile: {} {:.3}s", check.meta.id, started.elapsed().as_secs_f64());
             }

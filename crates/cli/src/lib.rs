@@ -2,4 +2,5 @@
 //! exact same code: sources → inventory → checks → report.
 
 pub mod pipeline;
+pub mod profile;
 pub mod time;

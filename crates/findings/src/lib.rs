@@ -174,6 +174,7 @@ impl Finding {
 
 /// Per-check counts, including passes that are not materialised as findings.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CheckSummary {
     pub check: String,
     pub title: String,
@@ -199,4 +200,7 @@ pub struct BoundaryFlow {
     /// The part not covered by `approvedFlows` (empty when fully approved).
     pub unapproved: String,
     pub approved: bool,
+    /// How many workloads `from` (into the CDE) or `to` (out of it) stands for: 1 for one
+    /// workload, more for a `namespace/*` or `*/*` group, 0 for an address range.
+    pub workloads: usize,
 }

@@ -48,13 +48,16 @@ pub struct Inventory {
     pub objects: Vec<Object>,
     pub config: Config,
     by_kind: HashMap<String, Vec<usize>>,
-    by_name: HashMap<(String, String, String), usize>,
+    /// kind → namespace ("" when cluster-scoped) → name → index: looked up without allocating.
+    by_name: HashMap<String, HashMap<String, HashMap<String, usize>>>,
     namespaces: BTreeMap<String, NamespaceInfo>,
     workloads: Vec<Workload>,
     /// For each object, the index of the workload it runs as.
     workload_by_object: Vec<Option<u32>>,
     /// Workload indices per namespace, so selector lookups stay within one namespace.
     workloads_by_namespace: HashMap<String, Vec<usize>>,
+    /// Every object's scope ([`Self::object_scope`]); checks ask for it per object.
+    object_scopes: Vec<Scope>,
 }
 
 impl Inventory {
@@ -66,12 +69,21 @@ impl Inventory {
             }
         }
         let mut by_kind: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut by_name = HashMap::new();
+        let mut by_name: HashMap<String, HashMap<String, HashMap<String, usize>>> = HashMap::new();
         for (i, o) in objects.iter().enumerate() {
             by_kind.entry(o.kind().to_string()).or_default().push(i);
-            by_name.entry((o.kind().to_string(), o.namespace().unwrap_or("").to_string(), o.name().to_string())).or_insert(i);
+            let in_kind = match by_name.get_mut(o.kind()) {
+                Some(m) => m,
+                None => by_name.entry(o.kind().to_string()).or_default(),
+            };
+            let ns = o.namespace().unwrap_or("");
+            let in_ns = match in_kind.get_mut(ns) {
+                Some(m) => m,
+                None => in_kind.entry(ns.to_string()).or_default(),
+            };
+            in_ns.entry(o.name().to_string()).or_insert(i);
         }
-        let mut inv = Inventory { objects, config, by_kind, by_name, namespaces: BTreeMap::new(), workloads: Vec::new(), workload_by_object: Vec::new(), workloads_by_namespace: HashMap::new() };
+        let mut inv = Inventory { objects, config, by_kind, by_name, namespaces: BTreeMap::new(), workloads: Vec::new(), workload_by_object: Vec::new(), workloads_by_namespace: HashMap::new(), object_scopes: Vec::new() };
         inv.namespaces = inv.collect_namespaces();
         inv.workloads = inv.collect_workloads();
         inv.workload_by_object = vec![None; inv.objects.len()];
@@ -82,6 +94,7 @@ impl Inventory {
             let ns = inv.objects[w.object].namespace().unwrap_or("").to_string();
             inv.workloads_by_namespace.entry(ns).or_default().push(wi);
         }
+        inv.object_scopes = (0..inv.objects.len()).map(|i| inv.decide_object_scope(i)).collect();
         inv
     }
 
@@ -94,7 +107,11 @@ impl Inventory {
     }
 
     pub fn get(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<&Object> {
-        self.by_name.get(&(kind.to_string(), namespace.unwrap_or("").to_string(), name.to_string())).map(|&i| &self.objects[i])
+        self.index_of(kind, namespace.unwrap_or(""), name).map(|i| &self.objects[i])
+    }
+
+    fn index_of(&self, kind: &str, namespace: &str, name: &str) -> Option<usize> {
+        self.by_name.get(kind)?.get(namespace)?.get(name).copied()
     }
 
     pub fn namespaces(&self) -> impl Iterator<Item = &NamespaceInfo> {
@@ -126,6 +143,10 @@ impl Inventory {
     /// Scope of any object: its workload's for pod-running objects, else its namespace's;
     /// cluster-scoped objects are always assessed and report `Unclassified` here.
     pub fn object_scope(&self, index: usize) -> Scope {
+        self.object_scopes.get(index).copied().unwrap_or(Scope::Unclassified)
+    }
+
+    fn decide_object_scope(&self, index: usize) -> Scope {
         let o = &self.objects[index];
         if o.pod_template().is_some()
             && let Some(w) = self.workload_of(index)
@@ -198,7 +219,7 @@ impl Inventory {
     fn owner_index(&self, o: &Object) -> Option<usize> {
         let refs = o.metadata().owner_references.as_ref()?;
         let owner = refs.iter().find(|r| r.controller == Some(true)).or_else(|| refs.first())?;
-        self.by_name.get(&(owner.kind.clone(), o.namespace().unwrap_or("").to_string(), owner.name.clone())).copied()
+        self.index_of(&owner.kind, o.namespace().unwrap_or(""), &owner.name)
     }
 
     fn collect_workloads(&self) -> Vec<Workload> {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use kube::Client;
 use kubepci_model::{Object, SourceLoc, decode_direct, decode_value};
+use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -16,7 +17,7 @@ use crate::kinds::{GATED_KINDS, TYPED_KINDS, Target};
 use crate::list::{Failure, Limits, PageEvent, get_json, list_all};
 use crate::progress::Progress;
 use crate::snapshot::{CanonicalItem, items_sha256};
-use crate::{COLLECTOR, CollectOptions, Collected, Error, KindProblem, SnapshotMeta, client, time};
+use crate::{COLLECTOR, CollectOptions, Collected, Error, KindProblem, ListFailure, SnapshotMeta, client, time};
 
 /// Collect every kind the checks need from the cluster `opts` points at.
 ///
@@ -63,20 +64,21 @@ pub async fn collect(opts: &CollectOptions) -> Result<Collected, Error> {
                 errors.extend(outcome.errors);
             }
             Some(failure) => {
-                let reason = match &failure {
-                    Failure::Forbidden(m) => format!("no permission to list {}: {m}", target.resource_name),
-                    Failure::NotFound => format!("{} is not served by this cluster", target.resource_name),
+                let (cause, reason) = match &failure {
+                    Failure::Forbidden(m) => (ListFailure::Forbidden, format!("no permission to list {}: {m}", target.resource_name)),
+                    Failure::NotFound => (ListFailure::NotServed, format!("{} is not served by this cluster", target.resource_name)),
                     other => {
                         errors.push(format!("listing {} failed: {other}", target.resource_name));
-                        format!("listing {} failed: {other}", target.resource_name)
+                        (ListFailure::Failed, format!("listing {} failed: {other}", target.resource_name))
                     }
                 };
-                unlistable.push(KindProblem { kind: target.kind.clone(), reason });
+                unlistable.push(KindProblem { kind: target.kind.clone(), group: Some(target.group.clone()), reason, cause: Some(cause) });
             }
         }
     }
     if !opts.include_secrets {
-        unlistable.push(KindProblem { kind: "Secret".into(), reason: "Secrets not read (collect with --include-secrets)".into() });
+        let reason = "Secrets not read (collect with --include-secrets)".to_string();
+        unlistable.push(KindProblem { kind: "Secret".into(), group: Some(String::new()), reason, cause: Some(ListFailure::NotRequested) });
     }
     let sha256 = if opts.keep_raw { items_sha256(&out.raw) } else { String::new() };
     out.metadata = SnapshotMeta {
@@ -149,29 +151,18 @@ async fn list_kind(client: &Client, target: &Target, limits: &Limits, loc: &Sour
             out.errors.clear();
         }
         PageEvent::Items(items) => {
+            // A page's items decode in parallel (rayon) while this task waits: the pages of one
+            // kind come one after another, and the largest kind would otherwise use one core.
+            let done: Vec<ItemOutcome> = items.par_iter().map(|raw| process_item(target, raw, loc, keep_raw, build_objects)).collect();
             if build_objects {
-                out.objects.reserve(items.len());
+                out.objects.reserve(done.len());
             }
-            for raw in items {
-                if keep_raw {
-                    match item_value(target, &raw) {
-                        Ok(value) => {
-                            out.raw.push(CanonicalItem::from_value(&value));
-                            if build_objects {
-                                let name = item_name(&value);
-                                match decode_value(value, loc.clone()) {
-                                    Ok(o) => out.objects.push(o),
-                                    Err(e) => out.errors.push(format!("{} {name}: {e}", target.kind)),
-                                }
-                            }
-                        }
-                        Err(e) => out.errors.push(e),
-                    }
-                } else if build_objects {
-                    match decode_item(target, &raw, loc) {
-                        Ok(object) => out.objects.push(object),
-                        Err(e) => out.errors.push(e),
-                    }
+            for item in done {
+                out.raw.extend(item.raw);
+                match item.object {
+                    Some(Ok(object)) => out.objects.push(object),
+                    Some(Err(e)) => out.errors.push(e),
+                    None => {}
                 }
             }
         }
@@ -180,6 +171,30 @@ async fn list_kind(client: &Client, target: &Target, limits: &Limits, loc: &Sour
         out = KindOutcome { failure: Some(failure), ..KindOutcome::default() };
     }
     out
+}
+
+/// What one list item gives: its canonical text (kept for a snapshot), its object (when
+/// objects are built), or why it could not be read.
+struct ItemOutcome {
+    raw: Option<CanonicalItem>,
+    object: Option<Result<Object, String>>,
+}
+
+fn process_item(target: &Target, raw: &RawValue, loc: &SourceLoc, keep_raw: bool, build_objects: bool) -> ItemOutcome {
+    if !keep_raw {
+        return ItemOutcome { raw: None, object: build_objects.then(|| decode_item(target, raw, loc)) };
+    }
+    match item_value(target, raw) {
+        Ok(value) => {
+            let canonical = CanonicalItem::from_value(&value);
+            let object = build_objects.then(|| {
+                let name = item_name(&value);
+                decode_value(value, loc.clone()).map_err(|e| format!("{} {name}: {e}", target.kind))
+            });
+            ItemOutcome { raw: Some(canonical), object }
+        }
+        Err(e) => ItemOutcome { raw: None, object: Some(Err(e)) },
+    }
 }
 
 /// An item as a JSON value with the `kind`/`apiVersion` list items lack (the list's type
@@ -277,7 +292,8 @@ async fn discover_gated(client: &Client, limits: &Limits, unlistable: &mut Vec<K
         Err(e) => {
             errors.push(format!("discovery /apis: {e}"));
             for g in GATED_KINDS {
-                unlistable.push(KindProblem { kind: format!("{}.{}", g.resource, g.group), reason: format!("API discovery failed: {e}") });
+                let reason = format!("API discovery failed: {e}");
+                unlistable.push(KindProblem { kind: g.label(), group: Some(g.group.to_string()), reason, cause: Some(ListFailure::DiscoveryFailed) });
             }
             return Vec::new();
         }

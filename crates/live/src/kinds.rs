@@ -22,6 +22,8 @@ pub struct GatedKind {
     /// Resource name, or `*` for every listable resource of the group (Gatekeeper constraints,
     /// whose kinds are defined by each installation's templates).
     pub resource: &'static str,
+    /// The kind checks name it by (`""` for `*`: discovery says).
+    pub kind: &'static str,
     /// Why a check wants it.
     pub purpose: &'static str,
 }
@@ -57,22 +59,29 @@ pub const TYPED_KINDS: &[TypedKind] = &[
     typed("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", "MutatingWebhookConfiguration"),
 ];
 
-const fn gated(group: &'static str, resource: &'static str, purpose: &'static str) -> GatedKind {
-    GatedKind { group, resource, purpose }
+const fn gated(group: &'static str, resource: &'static str, kind: &'static str, purpose: &'static str) -> GatedKind {
+    GatedKind { group, resource, kind, purpose }
+}
+
+impl GatedKind {
+    /// The kind, or `resource.group` when it is only known after discovery.
+    pub fn label(&self) -> String {
+        if self.kind.is_empty() { format!("{}.{}", self.resource, self.group) } else { self.kind.to_string() }
+    }
 }
 
 /// Kinds listed only when discovery shows them served.
 pub const GATED_KINDS: &[GatedKind] = &[
-    gated("admissionregistration.k8s.io", "validatingadmissionpolicies", "in-tree admission policies"),
-    gated("admissionregistration.k8s.io", "validatingadmissionpolicybindings", "in-tree admission policies"),
-    gated("policy.networking.k8s.io", "adminnetworkpolicies", "cluster-wide network policy"),
-    gated("policy.networking.k8s.io", "baselineadminnetworkpolicies", "cluster-wide network policy"),
-    gated("security.istio.io", "peerauthentications", "mesh mutual TLS"),
-    gated("cert-manager.io", "certificates", "certificate inventory"),
-    gated("kyverno.io", "clusterpolicies", "policy engine"),
-    gated("kyverno.io", "policies", "policy engine"),
-    gated("templates.gatekeeper.sh", "constrainttemplates", "policy engine"),
-    gated("constraints.gatekeeper.sh", "*", "policy engine"),
+    gated("admissionregistration.k8s.io", "validatingadmissionpolicies", "ValidatingAdmissionPolicy", "in-tree admission policies"),
+    gated("admissionregistration.k8s.io", "validatingadmissionpolicybindings", "ValidatingAdmissionPolicyBinding", "in-tree admission policies"),
+    gated("policy.networking.k8s.io", "adminnetworkpolicies", "AdminNetworkPolicy", "cluster-wide network policy"),
+    gated("policy.networking.k8s.io", "baselineadminnetworkpolicies", "BaselineAdminNetworkPolicy", "cluster-wide network policy"),
+    gated("security.istio.io", "peerauthentications", "PeerAuthentication", "mesh mutual TLS"),
+    gated("cert-manager.io", "certificates", "Certificate", "certificate inventory"),
+    gated("kyverno.io", "clusterpolicies", "ClusterPolicy", "policy engine"),
+    gated("kyverno.io", "policies", "Policy", "policy engine"),
+    gated("templates.gatekeeper.sh", "constrainttemplates", "ConstraintTemplate", "policy engine"),
+    gated("constraints.gatekeeper.sh", "*", "", "policy engine"),
 ];
 
 /// `apiVersion` for a group and version (`v1` for the core group).
@@ -88,6 +97,8 @@ pub fn list_path(group: &str, version: &str, resource: &str) -> String {
 /// One kind resolved to a concrete list URL.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {
+    /// API group (`""` for the core group).
+    pub group: String,
     pub api_version: String,
     pub kind: String,
     pub path: String,
@@ -98,6 +109,7 @@ pub struct Target {
 impl Target {
     pub fn new(group: &str, version: &str, resource: &str, kind: &str) -> Target {
         Target {
+            group: group.to_string(),
             api_version: api_version(group, version),
             kind: kind.to_string(),
             path: list_path(group, version, resource),

@@ -2,9 +2,11 @@
 //! was read as a snapshot.
 //!
 //! * [`collect`] (and [`collect_blocking`]) lists every kind the checks read, concurrently and
-//!   paginated, and turns each item into a [`kubepci_model::Object`] through the same
-//!   [`kubepci_model::decode_value`] the file loader uses, so a live scan and a file scan share
-//!   one decoding path.
+//!   paginated, and turns each item into a [`kubepci_model::Object`] with the model's decoders
+//!   (`decode_direct` for typed kinds, `decode_value` otherwise, as the file loader does), so a
+//!   live scan and a file scan give equal objects. Kinds it could not list are recorded with
+//!   the reason ([`SnapshotMeta::kinds_missing`]); the checks that read them are then reported
+//!   "not assessed".
 //! * [`write_snapshot`] / [`read_snapshot`] store and re-read a collection as gzip JSON with a
 //!   sha256 over its items (format: `docs/snapshot.md`).
 //!
@@ -60,6 +62,13 @@ pub struct CollectOptions {
     pub progress: bool,
 }
 
+impl SnapshotMeta {
+    /// Kinds whose objects may be missing from the collection (see [`KindProblem::objects_missing`]).
+    pub fn kinds_missing(&self) -> impl Iterator<Item = &KindProblem> {
+        self.kinds_not_listable.iter().filter(|p| p.objects_missing())
+    }
+}
+
 impl Default for CollectOptions {
     fn default() -> Self {
         CollectOptions {
@@ -81,7 +90,41 @@ impl Default for CollectOptions {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KindProblem {
     pub kind: String,
+    /// API group (`""` for the core group); absent in snapshots from before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     pub reason: String,
+    /// Why, as a fixed word; absent in snapshots from before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<ListFailure>,
+}
+
+/// Why a kind was not listed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ListFailure {
+    /// HTTP 403: the credentials may not list it.
+    Forbidden,
+    /// HTTP 404: the cluster does not serve it, so there are no such objects.
+    NotServed,
+    /// Timeouts, transport or server errors, after retries.
+    Failed,
+    /// Not asked for (Secrets without `--include-secrets`).
+    NotRequested,
+    /// API discovery failed, so whether the cluster serves it is unknown.
+    DiscoveryFailed,
+}
+
+impl KindProblem {
+    /// Whether objects of this kind may exist that the collection does not have: every
+    /// problem but "not served". Checks reading such a kind are "not assessed".
+    pub fn objects_missing(&self) -> bool {
+        match self.cause {
+            Some(cause) => cause != ListFailure::NotServed,
+            // Snapshots written before `cause` was recorded say it in the reason.
+            None => !self.reason.contains("is not served by this cluster"),
+        }
+    }
 }
 
 /// What was collected and from where; the `metadata` of a snapshot.
@@ -126,7 +169,8 @@ pub struct Collected {
     /// Problems that did not stop the collection (an item that did not decode, a kind whose
     /// listing failed after retries).
     pub errors: Vec<String>,
-    /// Kinds that could not be listed: (kind, reason). Checks needing them report "not assessed".
+    /// Kinds that could not be listed: (kind, reason), including kinds the cluster does not
+    /// serve. [`SnapshotMeta::kinds_missing`] tells which of them leave objects out.
     pub unlistable: Vec<(String, String)>,
 }
 
@@ -145,4 +189,28 @@ pub enum Error {
     Tampered { path: String, recorded: String, computed: String },
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_not_served_are_complete_in_new_and_old_snapshots() {
+        let meta: SnapshotMeta = serde_json::from_value(serde_json::json!({
+            "collectorVersion": "kubepci 0.1.0", "time": "2026-11-28T11:18:09Z", "endpoint": "https://h", "kindsListed": [], "itemCount": 0, "sha256": "",
+            "kindsNotListable": [
+                // Written before `cause` and `group` were recorded.
+                {"kind": "ConfigMap", "reason": "no permission to list configmaps: forbidden"},
+                {"kind": "CronJob", "reason": "cronjobs.batch is not served by this cluster"},
+                {"kind": "Job", "group": "batch", "reason": "jobs.batch is not served by this cluster", "cause": "not-served"},
+                {"kind": "Secret", "group": "", "reason": "Secrets not read (collect with --include-secrets)", "cause": "not-requested"}
+            ]
+        }))
+        .expect("metadata");
+        let missing: Vec<&str> = meta.kinds_missing().map(|p| p.kind.as_str()).collect();
+        assert_eq!(missing, ["ConfigMap", "Secret"]);
+        let written = serde_json::to_value(&meta.kinds_not_listable[3]).unwrap();
+        assert_eq!(written, serde_json::json!({"kind": "Secret", "group": "", "reason": "Secrets not read (collect with --include-secrets)", "cause": "not-requested"}));
+    }
 }

@@ -1,6 +1,7 @@
 //! Snapshots: a collection frozen as evidence. Gzip JSON (plain JSON when the file name does
 //! not end in `.gz`) with a sha256 over the canonical form of its items; see `docs/snapshot.md`.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
@@ -8,7 +9,7 @@ use std::path::Path;
 use flate2::Compression;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
-use kubepci_model::{Object, SourceLoc, decode_value};
+use kubepci_model::{Object, SourceLoc, decode_direct, decode_value};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -166,8 +167,8 @@ struct SnapshotFile<'a> {
     api_version: String,
     kind: String,
     metadata: SnapshotMeta,
-    /// Borrowed from the file's bytes: each item is parsed, hashed and decoded in turn, so
-    /// the whole snapshot is never held as a JSON tree.
+    /// Borrowed from the file's bytes: items are hashed and decoded from their text, so the
+    /// snapshot is never held as a JSON tree.
     #[serde(default, borrow)]
     items: Vec<&'a RawValue>,
 }
@@ -184,13 +185,18 @@ pub struct Snapshot {
 /// Read a snapshot, verify its sha256, and decode its items with the snapshot file as their
 /// location. Items that do not decode are listed in [`Snapshot::errors`] (as a live collection
 /// lists them in `Collected::errors`).
+///
+/// The hash is defined over the items' canonical JSON. `kubepci collect` writes every item in
+/// canonical form, so the items' bytes as stored are hashed first (no parsing), on one thread
+/// while the others decode the items; only when that does not match (the file was re-indented,
+/// or changed) is each item parsed and canonicalised to decide.
 pub fn load_snapshot(path: &Path) -> Result<Snapshot, Error> {
     let shown = path.display().to_string();
     let format_err = |message: String| Error::Format { path: shown.clone(), message };
     let mut bytes = Vec::new();
     File::open(path).and_then(|f| BufReader::new(f).read_to_end(&mut bytes)).map_err(|source| Error::Io { path: shown.clone(), source })?;
     if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut plain = Vec::new();
+        let mut plain = Vec::with_capacity(bytes.len().saturating_mul(8));
         GzDecoder::new(bytes.as_slice()).read_to_end(&mut plain).map_err(|e| format_err(format!("gzip: {e}")))?;
         bytes = plain;
     }
@@ -199,38 +205,69 @@ pub fn load_snapshot(path: &Path) -> Result<Snapshot, Error> {
         return Err(format_err(format!("expected apiVersion {SNAPSHOT_API_VERSION} kind {SNAPSHOT_KIND}, found {} {}", file.api_version, file.kind)));
     }
     let loc = SourceLoc::whole(shown.as_str());
-    let mut hasher = ItemsHasher::new();
-    let mut objects = Vec::with_capacity(file.items.len());
-    let mut errors = Vec::new();
-    // Items are parsed, canonicalised and decoded in parallel, a chunk at a time (bounded
-    // memory); the hash is fed in file order.
-    for chunk in file.items.chunks(2048) {
-        let done: Vec<Result<ReadItem, String>> = chunk.par_iter().map(|raw| read_item(raw, &loc)).collect();
-        for item in done {
-            let (canonical, object) = item.map_err(&format_err)?;
-            hasher.add(canonical.as_str());
-            match object {
-                Ok(o) => objects.push(o),
-                Err(e) => errors.push(e),
-            }
+    let (stored_hash, decoded) = rayon::join(|| stored_items_sha256(&file.items), || file.items.par_iter().map(|raw| decode_item(raw, &loc)).collect::<Vec<_>>());
+    let recorded = &file.metadata.sha256;
+    if file.items.len() != file.metadata.item_count {
+        return Err(Error::Tampered { path: shown, recorded: recorded.clone(), computed: stored_hash });
+    }
+    if !stored_hash.eq_ignore_ascii_case(recorded) {
+        let computed = canonical_items_sha256(&file.items);
+        if !computed.eq_ignore_ascii_case(recorded) {
+            return Err(Error::Tampered { path: shown, recorded: recorded.clone(), computed });
         }
     }
-    let computed = hasher.finish();
-    if !computed.eq_ignore_ascii_case(&file.metadata.sha256) || file.items.len() != file.metadata.item_count {
-        return Err(Error::Tampered { path: shown, recorded: file.metadata.sha256, computed });
+    let mut objects = Vec::with_capacity(decoded.len());
+    let mut errors = Vec::new();
+    for item in decoded {
+        match item {
+            Ok(o) => objects.push(o),
+            Err(e) => errors.push(e),
+        }
     }
     Ok(Snapshot { meta: file.metadata, objects, errors })
 }
 
-/// One stored item: its canonical form (for the hash) and the object it decodes to (or why not).
-type ReadItem = (CanonicalItem, Result<Object, String>);
+/// [`items_sha256`] of items stored in canonical form, from their bytes as stored.
+fn stored_items_sha256(items: &[&RawValue]) -> String {
+    let mut h = ItemsHasher::new();
+    for item in items {
+        h.add(item.get());
+    }
+    h.finish()
+}
 
-fn read_item(raw: &RawValue, loc: &SourceLoc) -> Result<ReadItem, String> {
+/// [`items_sha256`] of items in any layout: each is parsed and written canonically.
+fn canonical_items_sha256(items: &[&RawValue]) -> String {
+    let mut h = ItemsHasher::new();
+    for item in items {
+        // The file parsed as a whole, so every item is valid JSON.
+        let value: Value = serde_json::from_str(item.get()).unwrap_or(Value::Null);
+        h.add(CanonicalItem::from_value(&value).as_str());
+    }
+    h.finish()
+}
+
+/// The `apiVersion` and `kind` of an item, read without building the rest.
+#[derive(Deserialize)]
+struct TypeMeta<'a> {
+    #[serde(rename = "apiVersion", borrow, default)]
+    api_version: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    kind: Option<Cow<'a, str>>,
+}
+
+/// Decode one stored item. Typed kinds go straight from the item's text into their structs
+/// (`decode_direct`, equal to `decode_value`); other kinds, and items the fast path rejects,
+/// go through a JSON value, which also gives the error message.
+fn decode_item(raw: &RawValue, loc: &SourceLoc) -> Result<Object, String> {
+    if let Ok(TypeMeta { api_version: Some(api_version), kind: Some(kind) }) = serde_json::from_str::<TypeMeta>(raw.get())
+        && let Some(Ok(object)) = decode_direct(&api_version, &kind, &mut serde_json::Deserializer::from_str(raw.get()), loc.clone())
+    {
+        return Ok(object);
+    }
     let item: Value = serde_json::from_str(raw.get()).map_err(|e| format!("item: {e}"))?;
-    let canonical = CanonicalItem::from_value(&item);
     let label = format!("{} {}", item["kind"].as_str().unwrap_or("(no kind)"), item["metadata"]["name"].as_str().unwrap_or("(unnamed)"));
-    let object = decode_value(item, loc.clone()).map_err(|e| format!("{label}: {e}"));
-    Ok((canonical, object))
+    decode_value(item, loc.clone()).map_err(|e| format!("{label}: {e}"))
 }
 
 /// [`load_snapshot`], strict: any item that does not decode is an error.
@@ -271,6 +308,52 @@ mod tests {
             assert_eq!(objects.len(), 1);
             assert_eq!(objects[0].name(), "payments");
             assert_eq!(&*objects[0].loc.file, path.display().to_string());
+        }
+    }
+
+    #[test]
+    fn items_decode_as_the_file_loader_decodes_them() {
+        let items = [
+            // Typed at its canonical apiVersion: the direct path.
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "payments", "managedFields": [{"manager": "kubectl"}]},
+                   "spec": {"selector": {"matchLabels": {"app": "api"}}, "template": {"metadata": {"labels": {"app": "api"}}, "spec": {"containers": [{"name": "api", "image": "api:1", "securityContext": {"privileged": true}}]}}}}),
+            // A kind kubepci does not type, and an older apiVersion of a typed kind: through a value.
+            json!({"apiVersion": "policy.networking.k8s.io/v1alpha1", "kind": "AdminNetworkPolicy", "metadata": {"name": "deny"}, "spec": {"priority": 10}}),
+            json!({"apiVersion": "networking.k8s.io/v1beta1", "kind": "Ingress", "metadata": {"name": "web", "namespace": "shop"}}),
+            // Not a valid Deployment: an error naming the item, the rest still read.
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "broken", "namespace": "payments"}, "spec": {"replicas": "three"}}),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json.gz");
+        write_snapshot(&path, &SnapshotMeta::default(), &items.iter().map(CanonicalItem::from_value).collect::<Vec<_>>()).unwrap();
+        let snap = load_snapshot(&path).unwrap();
+        let loc = SourceLoc::whole(path.display().to_string().as_str());
+        let expected: Vec<Object> = items[..3].iter().map(|v| decode_value(v.clone(), loc.clone()).unwrap()).collect();
+        assert_eq!(snap.objects.len(), 3);
+        for (got, want) in snap.objects.iter().zip(&expected) {
+            assert_eq!((&got.api_version, &got.resource, &got.loc), (&want.api_version, &want.resource, &want.loc));
+        }
+        assert_eq!(snap.errors.len(), 1);
+        assert!(snap.errors[0].starts_with("Deployment broken: "), "{}", snap.errors[0]);
+        assert!(read_snapshot(&path).is_err(), "strict reading refuses an invalid item");
+    }
+
+    #[test]
+    fn re_indented_items_verify_through_their_canonical_form() {
+        let items = vec![CanonicalItem::from_value(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "payments", "labels": {"b": "1", "a": "2"}}}))];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        let meta = write_snapshot(&path, &SnapshotMeta::default(), &items).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        // Keys reordered and spaced out inside the item: same content, same hash.
+        let shuffled = text.replace(r#"{"a":"2","b":"1"}"#, r#"{ "b": "1", "a": "2" }"#);
+        assert_ne!(shuffled, text);
+        std::fs::write(&path, &shuffled).unwrap();
+        assert_eq!(load_snapshot(&path).unwrap().meta.sha256, meta.sha256);
+        std::fs::write(&path, shuffled.replace(r#""a": "2""#, r#""a": "3""#)).unwrap();
+        match load_snapshot(&path) {
+            Err(Error::Tampered { recorded, computed, .. }) => assert!(recorded == meta.sha256 && computed != recorded),
+            other => panic!("expected a hash mismatch, got {other:?}"),
         }
     }
 

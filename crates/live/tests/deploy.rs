@@ -1,6 +1,6 @@
-//! `deploy/` stays in step with the collector: the ClusterRole grants get/list on exactly the
-//! kinds collected (Secrets only in the opt-in role), and the CronJob meets the Pod Security
-//! Standards `restricted` level.
+//! `deploy/` stays in step with the collector and the checks: the ClusterRole grants get/list
+//! on exactly the kinds collected (Secrets only in the opt-in role), every kind a check reads
+//! is granted, and the CronJob meets the Pod Security Standards `restricted` level.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -75,4 +75,35 @@ fn cronjob_is_pod_security_restricted() {
         let sc = c.security_context.as_ref().expect("securityContext");
         assert_eq!(sc.read_only_root_filesystem, Some(true), "{}", c.name);
     }
+}
+
+/// Every kind a check declares it reads is one the collector lists and the reader role grants
+/// (Secrets: the opt-in role), or a platform configuration file given with --platform-config.
+#[test]
+fn cluster_role_covers_every_kind_a_check_reads() {
+    let docs = deploy("clusterrole.yaml");
+    let role = |name: &str| grants(docs.iter().find(|d| d["kind"] == "ClusterRole" && d["metadata"]["name"] == name).expect(name)).0;
+    let (reader, secrets) = (role("kubepci-reader"), role("kubepci-secrets-reader"));
+    let granted = |group: &str, resource: &str, secret: bool| (if secret { &secrets } else { &reader }).contains(&(group.to_string(), resource.to_string()));
+    let platform_files = kubepci_checks::rules::platform::control_plane::PLATFORM_KINDS;
+    let mut problems = Vec::new();
+    let mut seen = BTreeSet::new();
+    for check in kubepci_checks::registry() {
+        for kind in check.meta.kinds_read().into_iter().filter(|k| *k != kubepci_checks::ANY_KIND) {
+            seen.insert(kind);
+            let covered = if let Some(k) = TYPED_KINDS.iter().find(|k| k.kind == kind) {
+                granted(k.group, k.resource, k.secret)
+            } else if let Some(k) = GATED_KINDS.iter().find(|k| k.kind == kind) {
+                granted(k.group, k.resource, false)
+            } else {
+                platform_files.iter().any(|(_, file_kind)| *file_kind == kind)
+            };
+            if !covered {
+                problems.push(format!("{} reads {kind}: not collected with the deploy/ ClusterRoles nor a platform configuration file", check.meta.id));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // The opt-in role is needed by some checks: Secrets stay opt-in on purpose, not by accident.
+    assert!(seen.contains("Secret") && seen.contains("AdminNetworkPolicy") && seen.contains("EncryptionConfiguration"), "{seen:?}");
 }

@@ -1,13 +1,11 @@
 //! The live path end to end against the in-process fake apiserver: the real kube client,
 //! kubeconfig loading, TLS (and plain HTTP), pagination, discovery, errors, snapshots.
 
-mod fake;
-
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use fake::{Behaviour, FakeApiserver, Served, fixtures};
+use kubepci_fake_apiserver::{self as fake, Behaviour, FakeApiserver, Served, fixtures};
 use kubepci_live::{CollectOptions, Collected, Error, collect, load_snapshot, read_snapshot, write_snapshot};
 use kubepci_model::{Object, SourceLoc, decode_value};
 use serde_json::Value;
@@ -111,8 +109,25 @@ async fn forbidden_kind_is_recorded_and_the_rest_collected() {
     assert_eq!(kind, "ConfigMap");
     assert!(reason.starts_with("no permission to list configmaps"), "{reason}");
     assert_eq!(normalised(&c.objects), expected(server.served(), false, &["/api/v1/configmaps"]));
-    assert!(c.metadata.kinds_not_listable.iter().any(|p| p.kind == "ConfigMap"));
+    let problem = c.metadata.kinds_not_listable.iter().find(|p| p.kind == "ConfigMap").expect("in the metadata");
+    assert_eq!((problem.group.as_deref(), problem.cause), (Some(""), Some(kubepci_live::ListFailure::Forbidden)));
+    let missing: Vec<&str> = c.metadata.kinds_missing().map(|p| p.kind.as_str()).collect();
+    assert_eq!(missing, ["ConfigMap", "Secret"], "a forbidden kind and the Secrets not asked for");
     assert!(!c.metadata.kinds_listed.contains(&"ConfigMap.v1".to_string()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_discovery_marks_every_optional_kind_missing_by_kind_name() {
+    let behaviour = Behaviour { forbidden: ["/apis".to_string()].into(), ..Behaviour::default() };
+    let server = fixture_server(behaviour, true).await;
+    let c = collect(&options(&server)).await.expect("collect");
+    let missing: Vec<(&str, Option<kubepci_live::ListFailure>)> = c.metadata.kinds_missing().map(|p| (p.kind.as_str(), p.cause)).collect();
+    let discovery = Some(kubepci_live::ListFailure::DiscoveryFailed);
+    for kind in ["AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ValidatingAdmissionPolicy", "PeerAuthentication", "*.constraints.gatekeeper.sh"] {
+        assert!(missing.contains(&(kind, discovery)), "{kind}: {missing:?}");
+    }
+    // Built-in kinds need no discovery: still collected.
+    assert!(c.objects.iter().any(|o| o.kind() == "NetworkPolicy") && !c.objects.iter().any(|o| o.kind() == "AdminNetworkPolicy"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,6 +5,7 @@
 mod location;
 mod object;
 mod pod_template;
+pub mod prune;
 pub mod selector;
 pub mod time;
 

@@ -67,6 +67,7 @@ macro_rules! resources {
             pub fn deserialize_direct<'de, D: serde::Deserializer<'de>>(api_version: &str, kind: &str, d: D) -> Option<Result<Resource, DecodeError>> {
                 match kind {
                     $( stringify!($variant) if api_version == <$ty as k8s_openapi::Resource>::API_VERSION => {
+                        let d = crate::prune::Pruned { inner: d, prune: prune_for(kind) };
                         Some(serde_path_to_error::deserialize::<_, $ty>(d)
                             .map(|t| Resource::$variant(Box::new(t)))
                             .map_err(|e| DecodeError { path: e.path().to_string(), message: e.inner().to_string() }))
@@ -84,6 +85,7 @@ macro_rules! resources {
                         // read; normalise so the typed decoder accepts them.
                         if let Value::Object(map) = value {
                             map.insert("apiVersion".into(), Value::String(<$ty as k8s_openapi::Resource>::API_VERSION.into()));
+                            prune_value(map, prune_for(kind));
                         }
                         let typed: $ty = decode_with_path(value)?;
                         Ok(Some(Resource::$variant(Box::new(typed))))
@@ -218,8 +220,29 @@ pub fn split_api_version(api_version: &str) -> (&str, &str) {
     }
 }
 
+/// What typed decoding leaves out for a kind (see [`crate::prune`]).
+fn prune_for(kind: &str) -> &'static crate::prune::Prune {
+    match kind {
+        "Node" => &crate::prune::OBJECT_WITH_STATUS,
+        _ => &crate::prune::OBJECT,
+    }
+}
+
+/// The same pruning on an already-parsed value, so both decode paths give equal objects.
+fn prune_value(map: &mut serde_json::Map<String, Value>, prune: &crate::prune::Prune) {
+    for field in prune.drop {
+        map.remove(*field);
+    }
+    for (field, inner) in prune.inside {
+        if let Some(Value::Object(m)) = map.get_mut(*field) {
+            prune_value(m, inner);
+        }
+    }
+}
+
 /// Fields no check reads that make up a large share of `kubectl get -o yaml` output; dropped
-/// at decode time so the inventory stays small.
+/// at decode time so the inventory stays small (generic objects keep everything else, for the
+/// content scanners).
 fn slim(resource: &mut Resource) {
     resource.metadata_mut().managed_fields = None;
 }

@@ -6,6 +6,7 @@
 //! checks need, and a later full matrix built on a copy of the interner.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::engine::{EGRESS, INGRESS, PeerRef, Reachability};
 use crate::intern::{ALL, ConnId, Interner, NONE};
@@ -20,8 +21,8 @@ pub(crate) struct Calc<'r> {
     pub conns: &'r mut Interner,
     /// Rule ports resolved and interned, per destination named-port owner.
     ports: HashMap<PortKey, ConnId>,
-    /// Built on first use by [`Self::np_towards`].
-    index: Option<PeerIndex>,
+    /// Built on first use by [`Self::np_towards`], or shared between parallel calculators.
+    index: Option<Arc<PeerIndex>>,
 }
 
 fn direction(dir: usize) -> Direction {
@@ -31,6 +32,11 @@ fn direction(dir: usize) -> Direction {
 impl<'r> Calc<'r> {
     pub fn new(r: &'r Reachability, conns: &'r mut Interner) -> Calc<'r> {
         Calc { r, conns, ports: HashMap::new(), index: None }
+    }
+
+    /// A calculator that reuses an already built peer index (see [`PeerIndex::new`]).
+    pub fn with_index(r: &'r Reachability, conns: &'r mut Interner, index: Arc<PeerIndex>) -> Calc<'r> {
+        Calc { r, conns, ports: HashMap::new(), index: Some(index) }
     }
 
     /// The connections rule `ri` of policy `pi` covers towards a destination: ingress rules
@@ -62,7 +68,7 @@ impl<'r> Calc<'r> {
     /// Walks only the rules whose peers include `peer` (see [`PeerIndex`]).
     pub fn np_towards(&mut self, dir: usize, peer: u32) -> Vec<Option<ConnId>> {
         let r = self.r;
-        let index = self.index.take().unwrap_or_else(|| PeerIndex::new(r));
+        let index = self.index.take().unwrap_or_else(|| Arc::new(PeerIndex::new(r)));
         let mut cells: Vec<Option<ConnId>> = r.np_selecting[dir].iter().map(|selecting| (!selecting.is_empty()).then_some(NONE)).collect();
         let broad = index.broad[dir].iter().filter(|&&(pi, ri)| r.rule_matches[pi as usize][dir][ri as usize].classes.contains(peer as usize));
         for &(pi, ri) in index.narrow[dir].get(peer as usize).into_iter().flatten().chain(broad) {
@@ -251,7 +257,7 @@ pub(crate) struct FullCells {
 /// "what do the other classes' policies say about this class" walks those rules rather than
 /// every other class. Rules with many peers (`from: [{}]`, whole namespaces) are kept in a
 /// short list tested per class instead of being listed under each of their peers.
-struct PeerIndex {
+pub(crate) struct PeerIndex {
     /// [direction][class] → (policy, rule) with at most `NARROW` class peers including it.
     narrow: [Vec<Vec<(u32, u32)>>; 2],
     /// [direction] → (policy, rule) with more class peers.
@@ -263,7 +269,7 @@ struct PeerIndex {
 const NARROW: usize = 64;
 
 impl PeerIndex {
-    fn new(r: &Reachability) -> PeerIndex {
+    pub(crate) fn new(r: &Reachability) -> PeerIndex {
         let nc = r.classes.len();
         let mut narrow = [vec![Vec::new(); nc], vec![Vec::new(); nc]];
         let mut broad = [Vec::new(), Vec::new()];

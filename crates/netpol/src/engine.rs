@@ -17,7 +17,9 @@ use kubepci_model::Resource;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use crate::calc::{Calc, FullCells};
+use rayon::prelude::*;
+
+use crate::calc::{Calc, FullCells, PeerIndex};
 use crate::cells::{Cells, Focused, SparseLine};
 use crate::endpoints::{NamespaceEntry, PodClass, Topology, WorkloadEndpoint, build_topology};
 use crate::intern::{BitSet, ConnId, Interner, NONE};
@@ -147,11 +149,29 @@ impl Reachability {
         let mut conns = std::mem::replace(&mut r.conns, Interner::new());
         let mut rows = vec![None; nc];
         let mut columns = vec![None; nc];
-        {
-            let mut calc = Calc::new(&r, &mut conns);
-            for c in (0..nc).filter(|&c| is_focus[c]) {
-                rows[c] = Some(SparseLine::from_dense(&calc.row(c as u32)));
-                columns[c] = Some(SparseLine::from_dense(&calc.column(c as u32)));
+        // Focus classes are computed in parallel chunks, each with its own copy of the
+        // interner; the sets a chunk added are then interned into the shared one, in chunk
+        // order, so ids do not depend on scheduling. Fixed-size chunks keep it deterministic.
+        // (Unit tests use tiny chunks so that the merge is exercised.)
+        const CHUNK: usize = if cfg!(test) { 2 } else { 32 };
+        let focus_classes: Vec<u32> = (0..nc as u32).filter(|&c| is_focus[c as usize]).collect();
+        let shared = conns.len();
+        let index = std::sync::Arc::new(PeerIndex::new(&r));
+        let chunks: Vec<(Interner, Vec<(u32, Vec<ConnId>, Vec<ConnId>)>)> = focus_classes
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let mut local = conns.clone();
+                let mut calc = Calc::with_index(&r, &mut local, index.clone());
+                let lines = chunk.iter().map(|&c| (c, calc.row(c), calc.column(c))).collect();
+                (local, lines)
+            })
+            .collect();
+        for (local, lines) in chunks {
+            let map = conns.absorb(&local, shared);
+            let remap = |line: Vec<ConnId>| SparseLine::from_dense(&line.into_iter().map(|id| map[id as usize]).collect::<Vec<_>>());
+            for (c, row, column) in lines {
+                rows[c as usize] = Some(remap(row));
+                columns[c as usize] = Some(remap(column));
             }
         }
         conns.shrink();

@@ -40,6 +40,17 @@ impl Interner {
         &self.sets[id as usize]
     }
 
+    /// Number of interned sets (ids are `0..len`).
+    pub fn len(&self) -> usize {
+        self.sets.len()
+    }
+
+    /// Intern every set `other` added beyond its first `shared` ids (which both share) and
+    /// return the id mapping from `other` to `self`.
+    pub fn absorb(&mut self, other: &Interner, shared: usize) -> Vec<ConnId> {
+        (0..other.len()).map(|id| if id < shared { id as ConnId } else { self.intern(other.sets[id].clone()) }).collect()
+    }
+
     pub fn union(&mut self, a: ConnId, b: ConnId) -> ConnId {
         if a == b || b == NONE {
             return a;

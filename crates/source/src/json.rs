@@ -1,3 +1,4 @@
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use kubepci_model::SourceLoc;
@@ -53,6 +54,13 @@ pub(crate) fn parse_stream(file: &Arc<str>, bytes: &[u8]) -> Vec<Parsed> {
         let (line, column) = lines.locate(offset);
         SourceLoc::new(file.clone(), line, column)
     };
+    // The common large input, one `kubectl get -o json` list, is split into its items in a
+    // single pass (the general stream below would read it twice).
+    if let Ok(ListProbe { kind: Some(kind), api_version, items: Some(items) }) = serde_json::from_str::<ListProbe>(text)
+        && kind.ends_with("List")
+    {
+        return list_items(&kind, api_version.as_deref(), &items, text, &loc_at);
+    }
     let mut out = Vec::new();
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
     loop {
@@ -87,11 +95,7 @@ fn parse_value(raw: &RawValue, offset: usize, text: &str, loc_at: &(dyn Fn(usize
     if let Ok(ListProbe { kind: Some(kind), api_version, items: Some(items) }) = serde_json::from_str::<ListProbe>(s)
         && kind.ends_with("List")
     {
-        let item_kind = list_item_kind(&kind);
-        return items
-            .par_iter()
-            .map(|item| parse_one(item, item_kind, api_version.as_deref(), loc_at(item_offset(item))))
-            .collect();
+        return list_items(&kind, api_version.as_deref(), &items, text, loc_at);
     }
     match guarded(|| serde_json::from_str::<Value>(s).map_err(Some), || None) {
         Ok(value) => expand(value, loc_at(offset)),
@@ -100,20 +104,60 @@ fn parse_value(raw: &RawValue, offset: usize, text: &str, loc_at: &(dyn Fn(usize
     }
 }
 
+/// Parse a list's items in parallel; typed lists (`PodList`) give their items' kind.
+fn list_items(kind: &str, api_version: Option<&str>, items: &[&RawValue], text: &str, loc_at: &(dyn Fn(usize) -> SourceLoc + Sync)) -> Vec<Parsed> {
+    let item_kind = list_item_kind(kind);
+    items
+        .par_iter()
+        .map(|item| parse_one(item, item_kind, api_version, loc_at(item.get().as_ptr() as usize - text.as_ptr() as usize)))
+        .collect()
+}
+
 /// `kind` and `apiVersion` of one JSON object, read without building it.
 #[derive(Deserialize)]
 struct TypeProbe<'a> {
     #[serde(borrow)]
-    kind: Option<std::borrow::Cow<'a, str>>,
+    kind: Option<Cow<'a, str>>,
     #[serde(borrow, rename = "apiVersion")]
-    api_version: Option<std::borrow::Cow<'a, str>>,
+    api_version: Option<Cow<'a, str>>,
+}
+
+/// `apiVersion` and `kind` when they are the object's leading keys, as kubectl and the API
+/// server write them: read from the first bytes instead of a pass over the whole object.
+/// `None` when anything else comes first or a string has escapes (the full probe decides).
+fn leading_type(text: &str) -> Option<(Option<&str>, Option<&str>)> {
+    fn string(s: &str) -> Option<(&str, &str)> {
+        let s = s.trim_start().strip_prefix('"')?;
+        let end = s.find(['"', '\\'])?;
+        (s.as_bytes()[end] == b'"').then(|| (&s[..end], &s[end + 1..]))
+    }
+    let mut rest = text.trim_start().strip_prefix('{')?;
+    let (mut api_version, mut kind) = (None, None);
+    while api_version.is_none() || kind.is_none() {
+        let (key, after) = string(rest)?;
+        let (value, after) = string(after.trim_start().strip_prefix(':')?)?;
+        match key {
+            "apiVersion" => api_version = Some(value),
+            "kind" => kind = Some(value),
+            _ => return None,
+        }
+        rest = match after.trim_start() {
+            r if r.starts_with(',') => &r[1..],
+            _ => break,
+        };
+    }
+    Some((api_version, kind))
 }
 
 fn parse_one(raw: &RawValue, kind: Option<&str>, api_version: Option<&str>, loc: SourceLoc) -> Parsed {
     // Fast path: typed kinds at their canonical apiVersion go straight into their struct.
-    if let Ok(probe) = serde_json::from_str::<TypeProbe>(raw.get()) {
-        let k = probe.kind.as_deref().or(kind);
-        let a = probe.api_version.as_deref().or(api_version);
+    let probe = match leading_type(raw.get()) {
+        Some((a, k)) => Some((a.map(Cow::Borrowed), k.map(Cow::Borrowed))),
+        None => serde_json::from_str::<TypeProbe>(raw.get()).ok().map(|p| (p.api_version, p.kind)),
+    };
+    if let Some((probe_api_version, probe_kind)) = probe {
+        let k = probe_kind.as_deref().or(kind);
+        let a = probe_api_version.as_deref().or(api_version);
         if let (Some(k), Some(a)) = (k, a)
             && let Some(Ok(object)) = kubepci_model::decode_direct(a, k, &mut serde_json::Deserializer::from_str(raw.get()), loc.clone())
         {

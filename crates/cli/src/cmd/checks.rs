@@ -82,6 +82,8 @@ fn list(format: &str) -> anyhow::Result<ExitCode> {
                         "requirements": m.requirement_ids(),
                         "rationale": m.requirements.iter().map(|(r, why)| serde_json::json!({"requirement": r, "why": why})).collect::<Vec<_>>(),
                         "remediation": m.remediation(),
+                        "reads": m.kinds_read(),
+                        "onPartialInput": m.on_partial_input,
                     })
                 })
                 .collect();

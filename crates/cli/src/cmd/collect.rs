@@ -66,6 +66,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for (kind, reason) in &collected.unlistable {
         eprintln!("not collected: {kind}: {reason}");
     }
+    for line in not_assessed_checks(&collected.metadata) {
+        eprintln!("{line}");
+    }
     let meta = write_snapshot(&args.output, &collected.metadata, &collected.raw).with_context(|| format!("writing {}", args.output.display()))?;
     eprintln!(
         "wrote {}: {} objects of {} kinds from {} ({}), sha256 {}",
@@ -77,4 +80,34 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         meta.sha256
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// For each kind whose objects the snapshot will lack, the checks a scan of it reports "not
+/// assessed" (so a missing permission is noticed when collecting, not after the scan).
+fn not_assessed_checks(meta: &kubepci_live::SnapshotMeta) -> Vec<String> {
+    let checks = kubepci_checks::registry();
+    kubepci::pipeline::unlisted_kinds(meta)
+        .iter()
+        .filter_map(|unlisted| {
+            let ids: Vec<&str> = checks.iter().filter(|c| c.meta.reads_unlisted(unlisted)).map(|c| c.meta.id).collect();
+            (!ids.is_empty()).then(|| format!("  without {}, {} check(s) will be reported not assessed: {}", unlisted.kind, ids.len(), ids.join(", ")))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_the_checks_a_missing_kind_leaves_not_assessed() {
+        let problem = |kind: &str, cause| kubepci_live::KindProblem { kind: kind.into(), group: Some(String::new()), reason: "r".into(), cause: Some(cause) };
+        let meta = kubepci_live::SnapshotMeta {
+            kinds_not_listable: vec![problem("Secret", kubepci_live::ListFailure::NotRequested), problem("ReplicationController", kubepci_live::ListFailure::NotServed)],
+            ..Default::default()
+        };
+        let lines = not_assessed_checks(&meta);
+        assert_eq!(lines.len(), 1, "a kind the cluster does not serve leaves nothing out: {lines:?}");
+        assert!(lines[0].starts_with("  without Secret, ") && lines[0].contains("SEC-004") && lines[0].contains("DATA-001"), "{}", lines[0]);
+    }
 }

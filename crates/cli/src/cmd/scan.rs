@@ -83,8 +83,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         bail!("nothing to scan: give manifest paths, `-` for stdin, --snapshot FILE or --live (see `kubepci scan --help`)");
     }
     let config = load_config(args.config.as_deref())?;
-    let profile = std::env::var_os("KUBEPCI_PROFILE").is_some();
-    let started = std::time::Instant::now();
+    kubepci::profile::enabled();
     let mut input = if let Some(path) = &args.snapshot {
         snapshot_input(path)?
     } else if live {
@@ -101,9 +100,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         input.files += extra.files;
         input.documents += extra.documents;
     }
-    if profile {
-        eprintln!("profile: load {:.3}s ({} objects)", started.elapsed().as_secs_f64(), input.objects.len());
-    }
+    kubepci::profile::mark(&format!("load ({} objects)", input.objects.len()));
     if args.cluster_dump {
         input.kind = kubepci_checks::InputKind::Snapshot;
     }
@@ -114,9 +111,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         generated_at: kubepci::time::rfc3339(epoch),
     };
     let report = assess(input, config, &opts);
-    if profile {
-        eprintln!("profile: assess done at {:.3}s", started.elapsed().as_secs_f64());
-    }
+    kubepci::profile::mark("assess");
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color.as_str() {
         "always" => true,
@@ -124,8 +119,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         _ => to_terminal && std::env::var_os("NO_COLOR").is_none(),
     };
     let text = render(&report, format, PrintOptions { color, verbose: args.verbose });
+    kubepci::profile::mark("render");
     match &args.output {
-        Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => std::fs::write(path, &text).with_context(|| format!("cannot write {}", path.display()))?,
         None => {
             let mut out = std::io::stdout().lock();
             // A closed pipe (`| head`) is not an error worth a message.
@@ -137,10 +133,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             eprintln!("{}:{}:{}: {}", e.file, e.line, e.column, e.message);
         }
     }
-    if report.input.objects == 0 && !report.input.errors.is_empty() {
-        return Ok(ExitCode::from(2));
-    }
-    Ok(if fails_threshold(&report, fail_on) { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    drop(text);
+    let code = if report.input.objects == 0 && !report.input.errors.is_empty() {
+        ExitCode::from(2)
+    } else if fails_threshold(&report, fail_on) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    };
+    // The process ends here: freeing a large report piece by piece only delays the exit.
+    std::mem::forget(report);
+    Ok(code)
 }
 
 /// A snapshot written by `kubepci collect`: hash verified, items decoded like any input.
@@ -157,6 +160,7 @@ fn snapshot_input(path: &std::path::Path) -> anyhow::Result<ScanInput> {
         errors,
         files: 1,
         documents,
+        unlisted: kubepci::pipeline::unlisted_kinds(&snap.meta),
         snapshot: Some(kubepci_report::SnapshotInfo { sha256: snap.meta.sha256, collected_at: snap.meta.time }),
     })
 }
@@ -165,6 +169,7 @@ fn snapshot_input(path: &std::path::Path) -> anyhow::Result<ScanInput> {
 fn live_input(cluster: &super::collect::ClusterArgs) -> anyhow::Result<ScanInput> {
     let collected = kubepci_live::collect_blocking(&cluster.options()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let endpoint = collected.metadata.endpoint.clone();
+    let unlisted = kubepci::pipeline::unlisted_kinds(&collected.metadata);
     let documents = collected.objects.len();
     let mut errors: Vec<kubepci_source::LoadError> = collected.errors.into_iter().map(|m| cluster_error(&endpoint, m)).collect();
     errors.extend(collected.unlistable.into_iter().map(|(kind, why)| cluster_error(&endpoint, format!("not collected: {kind}: {why}"))));
@@ -176,6 +181,7 @@ fn live_input(cluster: &super::collect::ClusterArgs) -> anyhow::Result<ScanInput
         files: 0,
         documents,
         snapshot: None,
+        unlisted,
     })
 }
 

@@ -77,6 +77,7 @@ declare_check! {
         name: "webhook-excludes-cde",
         severity: Medium,
         applies: All,
+        reads: [MutatingWebhookConfiguration, Namespace, ValidatingWebhookConfiguration],
         requirements: [
             ("5.3.5", "exempting the CDE switches a security mechanism off where it matters"),
             ("10.7.2", "a control that does not run in the CDE fails there without notice"),

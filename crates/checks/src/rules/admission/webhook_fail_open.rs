@@ -55,6 +55,7 @@ declare_check! {
         name: "webhook-fails-open",
         severity: Medium,
         applies: All,
+        reads: [MutatingWebhookConfiguration, ValidatingWebhookConfiguration],
         requirements: [
             ("10.7.2", "a fail-open webhook lets a security control fail silently"),
             ("6.5.1", "admission policy that can be bypassed does not hold changes to change control"),

@@ -66,6 +66,7 @@ declare_check! {
         name: "debug-artifacts-in-cde",
         severity: Medium,
         applies: Cde,
+        reads: [workloads, Namespace],
         requirements: [
             ("6.5.6", "test and debug artefacts must be removed before a system is live"),
             ("8.6.1", "debug sessions are interactive use of an application account"),

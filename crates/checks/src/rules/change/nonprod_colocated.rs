@@ -63,6 +63,7 @@ declare_check! {
         name: "nonprod-colocated-with-cde",
         severity: Medium,
         applies: Cluster,
+        reads: [Namespace],
         requirements: [
             ("6.5.3", "pre-production namespaces share the cluster with the CDE"),
             ("6.5.4", "a shared cluster usually shares admin roles between production and pre-production"),

@@ -45,6 +45,8 @@ declare_check! {
         name: "pan-in-objects",
         severity: Critical,
         applies: All,
+        reads: [any],
+        on_partial_input: FailuresStand,
         requirements: [
             ("3.5.1", "a PAN in an object is stored in readable form"),
             ("3.2.1", "account data is stored where no retention need is documented"),

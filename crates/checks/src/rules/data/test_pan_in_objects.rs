@@ -39,6 +39,8 @@ declare_check! {
         name: "test-pan-in-objects",
         severity: Low,
         applies: All,
+        reads: [any],
+        on_partial_input: FailuresStand,
         requirements: [("6.5.6", "test card numbers in production objects are test data left behind")],
         run: run,
     }

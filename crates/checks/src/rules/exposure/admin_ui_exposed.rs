@@ -83,6 +83,7 @@ declare_check! {
         name: "admin-ui-exposed",
         severity: High,
         applies: All,
+        reads: [workloads, Ingress, Service],
         requirements: [
             ("2.2.4", "a publicly reachable admin console is a function that does not need to be exposed"),
             ("1.4.2", "inbound traffic from untrusted networks reaches an administrative component"),

@@ -82,6 +82,7 @@ declare_check! {
         name: "cde-service-exposed",
         severity: High,
         applies: All,
+        reads: [workloads, Namespace, Service],
         requirements: [
             ("1.4.4", "the Service makes CDE pods directly reachable from outside the cluster"),
             ("1.4.2", "inbound traffic reaches components that are not meant to be public"),

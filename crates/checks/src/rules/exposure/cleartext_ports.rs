@@ -81,6 +81,7 @@ declare_check! {
         name: "cleartext-protocol-port",
         severity: Medium,
         applies: InScope,
+        reads: [workloads, Namespace, Service],
         requirements: [
             ("1.2.5", "every allowed port must be identified and needed"),
             ("1.2.6", "insecure protocols in use need defined compensating protections"),

@@ -46,6 +46,7 @@ declare_check! {
         name: "service-external-ips",
         severity: Medium,
         applies: All,
+        reads: [Service],
         requirements: [
             ("1.4.2", "externalIPs open an inbound path outside the network controls"),
             ("1.2.5", "external IPs are an undocumented service entry point"),

@@ -97,6 +97,7 @@ declare_check! {
         name: "cde-ingress-without-tls",
         severity: High,
         applies: All,
+        reads: [workloads, Ingress, Namespace, Service],
         requirements: [
             ("4.2.1", "cardholder data reaching CDE workloads over the Ingress must be encrypted"),
             ("8.3.2", "credentials sent over plain HTTP are readable in transit"),

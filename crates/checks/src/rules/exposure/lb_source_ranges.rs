@@ -88,6 +88,7 @@ declare_check! {
         name: "load-balancer-open-to-internet",
         severity: Medium,
         applies: InScope,
+        reads: [Namespace, Service],
         requirements: [("1.4.2", "an unrestricted load balancer accepts inbound traffic from any network")],
         run: run,
     }

@@ -56,6 +56,7 @@ declare_check! {
         name: "image-not-digest-pinned",
         severity: Low,
         applies: Cde,
+        reads: [workloads, Namespace],
         requirements: [
             ("6.5.1", "only a digest guarantees the deployed software is the approved artefact"),
             ("6.3.2", "a digest identifies the software component exactly"),

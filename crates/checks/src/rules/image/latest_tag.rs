@@ -47,6 +47,7 @@ declare_check! {
         name: "image-latest-tag",
         severity: Medium,
         applies: All,
+        reads: [workloads],
         requirements: [
             ("6.5.1", "a moving tag changes the running software outside change control"),
             ("6.3.2", "the inventory cannot say which version a latest-tagged container runs"),

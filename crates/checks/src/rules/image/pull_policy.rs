@@ -60,6 +60,7 @@ declare_check! {
         name: "mutable-tag-pull-policy",
         severity: Low,
         applies: Cde,
+        reads: [workloads, Namespace],
         requirements: [("6.5.1", "nodes caching a mutable tag can run software other than the approved version")],
         run: run,
     }

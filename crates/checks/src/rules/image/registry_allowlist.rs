@@ -61,6 +61,7 @@ declare_check! {
         name: "image-registry-not-approved",
         severity: Medium,
         applies: Cde,
+        reads: [workloads, Namespace],
         requirements: [
             ("6.3.2", "images from approved registries are the inventoried software components"),
             ("6.5.1", "approved registries are where change-controlled builds are published"),

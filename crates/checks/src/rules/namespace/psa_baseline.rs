@@ -43,6 +43,7 @@ declare_check! {
         name: "namespace-psa-baseline",
         severity: Medium,
         applies: All,
+        reads: [Namespace],
         requirements: [
             ("2.2.1", "baseline enforcement applies the minimum hardening standard everywhere"),
             ("2.2.3", "privileged pods on shared nodes break isolation from CDE workloads"),

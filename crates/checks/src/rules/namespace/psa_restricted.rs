@@ -56,6 +56,7 @@ declare_check! {
         name: "cde-namespace-psa-restricted",
         severity: High,
         applies: Cde,
+        reads: [Namespace],
         requirements: [
             ("2.2.1", "admission enforcement applies the hardening standard to every CDE pod"),
             ("2.2.6", "enforcement keeps pod security parameters from being relaxed"),

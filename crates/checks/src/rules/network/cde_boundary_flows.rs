@@ -1,8 +1,7 @@
 use kubepci_findings::Evidence;
-use kubepci_inventory::Scope;
-use kubepci_netpol::Endpoint;
+use kubepci_netpol::Direction;
 
-use super::view::{NetView, unapproved};
+use super::view::NetView;
 use crate::support::each::cde_declared;
 use crate::{Context, Emitter, declare_check};
 
@@ -112,6 +111,7 @@ declare_check! {
         name: "cde-boundary-flows",
         severity: High,
         applies: Cde,
+        reads: [workloads, AdminNetworkPolicy, BaselineAdminNetworkPolicy, Namespace, NetworkPolicy],
         requirements: [
             ("1.3.1", "every inbound path into the CDE is necessary and approved"),
             ("1.2.3", "the computed paths are the connections the CDE diagram must show"),
@@ -127,29 +127,15 @@ fn run(cx: &Context, e: &mut Emitter) {
         return;
     }
     let view = NetView::new(cx);
-    let r = &view.r;
-    let flows = &cx.inv.config.approved_flows;
     for (object, ep) in view.cde_workloads(cx) {
-        let dst_end = view.flow_end(Endpoint::Workload(ep as u32));
-        let mut open = Vec::new();
-        // Denied sources cannot be unapproved flows: only the allowed ones are visited.
-        for (src, conns) in r.sources_of(ep) {
-            let src_end = match src {
-                Endpoint::Workload(s) if view.scope(cx, s as usize) == Scope::Cde => continue,
-                Endpoint::ExternalDestination(_) => continue,
-                other => view.flow_end(other),
-            };
-            let left = unapproved(flows, &src_end, &dst_end, conns);
-            if !left.is_empty() {
-                open.push((r.endpoint_name(src), left.to_string()));
-            }
-        }
+        // Denied sources cannot be unapproved flows: only the allowed ones are grouped.
+        let open: Vec<_> = view.boundary_peers(cx, ep, Direction::Ingress).into_iter().filter(|p| !p.unapproved.is_empty()).collect();
         if open.is_empty() {
             e.pass(object);
         } else {
-            let shown: Vec<String> = open.iter().take(5).map(|(n, c)| format!("{n} ({c})")).collect();
+            let shown: Vec<String> = open.iter().take(5).map(|p| format!("{} ({})", p.name, p.unapproved)).collect();
             let more = if open.len() > 5 { format!(" and {} more", open.len() - 5) } else { String::new() };
-            let evidence = open.iter().map(|(n, c)| Evidence::field(format!("ingress from {n}"), c.clone())).collect();
+            let evidence = open.iter().map(|p| Evidence::field(format!("ingress from {}", p.name), p.unapproved.to_string())).collect();
             e.fail(object, format!("unapproved flows into the CDE from {}{more}", shown.join(", ")), evidence);
         }
     }

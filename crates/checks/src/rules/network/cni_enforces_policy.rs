@@ -61,6 +61,7 @@ declare_check! {
         name: "cni-enforces-policy",
         severity: Critical,
         applies: Cluster,
+        reads: [workloads],
         requirements: [
             ("1.2.1", "network rule sets are only a control when the data plane enforces them"),
             ("1.3.1", "inbound CDE limits depend on an enforcing network plugin"),

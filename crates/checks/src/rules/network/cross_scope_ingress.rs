@@ -103,6 +103,7 @@ declare_check! {
         name: "cross-scope-ingress",
         severity: High,
         applies: Cde,
+        reads: [workloads, AdminNetworkPolicy, BaselineAdminNetworkPolicy, Namespace, NetworkPolicy],
         requirements: [
             ("1.3.1", "inbound CDE traffic comes only from workloads that are themselves in scope"),
             ("1.2.5", "each source allowed into the CDE is identified by its scope"),

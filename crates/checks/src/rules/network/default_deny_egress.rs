@@ -79,6 +79,7 @@ declare_check! {
         name: "default-deny-egress",
         severity: High,
         applies: Cde,
+        reads: [workloads, AdminNetworkPolicy, BaselineAdminNetworkPolicy, Namespace, NetworkPolicy],
         requirements: [("1.3.2", "outbound traffic from CDE pods is denied unless a rule allows it")],
         run: run,
     }

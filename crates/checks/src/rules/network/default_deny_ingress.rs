@@ -82,6 +82,7 @@ declare_check! {
         name: "default-deny-ingress",
         severity: High,
         applies: Cde,
+        reads: [workloads, AdminNetworkPolicy, BaselineAdminNetworkPolicy, Namespace, NetworkPolicy],
         requirements: [
             ("1.3.1", "inbound traffic to CDE pods is denied unless a rule allows it"),
             ("1.4.1", "a policy is the control between the CDE pods and every other network"),

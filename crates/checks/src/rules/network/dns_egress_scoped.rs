@@ -86,6 +86,7 @@ declare_check! {
         name: "dns-egress-scoped",
         severity: Medium,
         applies: Cde,
+        reads: [workloads, AdminNetworkPolicy, BaselineAdminNetworkPolicy, Namespace, NetworkPolicy],
         requirements: [
             ("1.3.2", "DNS egress to arbitrary resolvers is outbound traffic beyond what is necessary"),
             ("11.5.1.1", "forcing DNS through the cluster resolver keeps this covert channel observable"),

@@ -57,6 +57,7 @@ declare_check! {
         name: "hostnetwork-in-cde",
         severity: High,
         applies: Cde,
+        reads: [workloads, Namespace],
         requirements: [
             ("1.3.1", "host-network pods bypass the policies that limit inbound CDE traffic"),
             ("1.3.2", "host-network pods bypass the policies that limit outbound CDE traffic"),

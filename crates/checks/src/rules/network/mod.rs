@@ -2,7 +2,7 @@
 //! (NetworkPolicy, AdminNetworkPolicy and BaselineAdminNetworkPolicy semantics), not on the
 //! mere presence of policies.
 
-mod cde_boundary_flows;
+pub(crate) mod cde_boundary_flows;
 mod cni_enforces_policy;
 mod cross_scope_ingress;
 mod default_deny_egress;

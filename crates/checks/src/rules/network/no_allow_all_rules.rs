@@ -65,6 +65,7 @@ declare_check! {
         name: "no-allow-all-rules",
         severity: High,
         applies: Cde,
+        reads: [Namespace, NetworkPolicy],
         requirements: [
             ("1.3.1", "an allow-all ingress rule admits every source into the CDE"),
             ("1.3.2", "an allow-all egress rule lets CDE pods reach every destination"),

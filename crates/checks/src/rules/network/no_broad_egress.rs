@@ -83,6 +83,7 @@ declare_check! {
         name: "no-broad-egress",
         severity: High,
         applies: Cde,
+        reads: [workloads, AdminNetworkPolicy, BaselineAdminNetworkPolicy, Namespace, NetworkPolicy],
         requirements: [
             ("1.3.2", "outbound CDE traffic to arbitrary addresses is not limited to what is necessary"),
             ("1.4.2", "traffic between the CDE and untrusted networks must be approved"),

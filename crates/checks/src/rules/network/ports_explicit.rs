@@ -63,6 +63,7 @@ declare_check! {
         name: "ports-explicit",
         severity: Medium,
         applies: Cde,
+        reads: [Namespace, NetworkPolicy],
         requirements: [
             ("1.2.5", "each allowed flow names its protocol and port so it can be approved"),
             ("1.3.1", "rules without ports admit every port of the CDE pods"),

@@ -19,6 +19,24 @@ pub struct NetView<'a> {
     pub r: &'a Reachability,
     /// Inventory object index (a workload's top owner) → endpoint index in `r.workloads()`.
     endpoint_of_object: HashMap<usize, usize>,
+    /// Endpoints outside the CDE, per namespace and in all, to tell when a set of peers is
+    /// "every workload outside the CDE" of a namespace or of the cluster.
+    outside_in_namespace: HashMap<&'a str, usize>,
+    outside_total: usize,
+}
+
+/// Peers of one CDE workload across the boundary that share the same allowed (and the same
+/// unapproved) connections. Reports list these instead of every pair: a CDE workload that
+/// every pod may reach is one line, not one per pod in the cluster.
+#[derive(Debug)]
+pub struct PeerGroup<'a> {
+    /// `namespace/name[Kind]`, an address range, `namespace/*` or `*/*` with a count.
+    pub name: String,
+    /// How many workloads the group stands for (0 for an address range).
+    pub workloads: usize,
+    pub conns: &'a ConnSet,
+    /// The part of `conns` that `approvedFlows` do not cover.
+    pub unapproved: ConnSet,
 }
 
 impl<'a> NetView<'a> {
@@ -35,7 +53,85 @@ impl<'a> NetView<'a> {
                 }
             }
         }
-        NetView { r, endpoint_of_object }
+        let mut outside_in_namespace = HashMap::new();
+        let mut outside_total = 0;
+        for (ei, ep) in r.workloads().iter().enumerate() {
+            if scope_of(cx, r, ei) != Scope::Cde {
+                *outside_in_namespace.entry(ep.namespace.as_str()).or_default() += 1;
+                outside_total += 1;
+            }
+        }
+        NetView { r, endpoint_of_object, outside_in_namespace, outside_total }
+    }
+
+    /// The peers of CDE endpoint `ep` outside the CDE in one direction (sources for
+    /// ingress, destinations for egress), grouped: the workloads of a namespace that all share
+    /// the same connections become `namespace/*`, and when that holds for every workload
+    /// outside the CDE, one `*/*` group. Address ranges stay one group each.
+    pub fn boundary_peers(&self, cx: &Context, ep: usize, direction: Direction) -> Vec<PeerGroup<'a>> {
+        let r = self.r;
+        let approved = &cx.inv.config.approved_flows;
+        let cde_end = self.flow_end(Endpoint::Workload(ep as u32));
+        let peers = match direction {
+            Direction::Ingress => r.sources_of(ep),
+            Direction::Egress => r.destinations_of(ep),
+        };
+        let unapproved_for = |peer: Endpoint, conns: &ConnSet| match direction {
+            Direction::Ingress => unapproved(approved, &self.flow_end(peer), &cde_end, conns),
+            Direction::Egress => unapproved(approved, &cde_end, &self.flow_end(peer), conns),
+        };
+        let mut out = Vec::new();
+        // Workload peers per namespace, in first-seen order: (endpoint, conns, unapproved).
+        let mut by_namespace: Vec<(&str, Vec<(Endpoint, &'a ConnSet, ConnSet)>)> = Vec::new();
+        for (peer, conns) in peers {
+            match peer {
+                Endpoint::Workload(p) => {
+                    if self.scope(cx, p as usize) == Scope::Cde {
+                        continue;
+                    }
+                    let ns = r.workloads()[p as usize].namespace.as_str();
+                    let left = unapproved_for(peer, conns);
+                    match by_namespace.last_mut() {
+                        Some((last, members)) if *last == ns => members.push((peer, conns, left)),
+                        _ => match by_namespace.iter_mut().find(|(n, _)| *n == ns) {
+                            Some((_, members)) => members.push((peer, conns, left)),
+                            None => by_namespace.push((ns, vec![(peer, conns, left)])),
+                        },
+                    }
+                }
+                Endpoint::ExternalSource(_) if direction == Direction::Ingress => {
+                    out.push(PeerGroup { name: r.endpoint_name(peer), workloads: 0, conns, unapproved: unapproved_for(peer, conns) })
+                }
+                Endpoint::ExternalDestination(_) if direction == Direction::Egress => {
+                    out.push(PeerGroup { name: r.endpoint_name(peer), workloads: 0, conns, unapproved: unapproved_for(peer, conns) })
+                }
+                _ => {}
+            }
+        }
+        let uniform = |members: &[(Endpoint, &ConnSet, ConnSet)]| members.iter().all(|(_, c, u)| *c == members[0].1 && *u == members[0].2);
+        let whole_namespace = |ns: &str, members: &[(Endpoint, &ConnSet, ConnSet)]| {
+            members.len() > 1 && members.len() == self.outside_in_namespace.get(ns).copied().unwrap_or(0) && uniform(members)
+        };
+        let covered: usize = by_namespace.iter().map(|(_, m)| m.len()).sum();
+        let everyone = by_namespace.len() > 1
+            && covered == self.outside_total
+            && by_namespace.iter().all(|(_, m)| uniform(m))
+            && by_namespace.iter().all(|(_, m)| m[0].1 == by_namespace[0].1[0].1 && m[0].2 == by_namespace[0].1[0].2);
+        if everyone {
+            let (_, conns, left) = by_namespace.swap_remove(0).1.swap_remove(0);
+            out.push(PeerGroup { name: format!("*/* (all {covered} workloads outside the CDE)"), workloads: covered, conns, unapproved: left });
+            return out;
+        }
+        for (ns, mut members) in by_namespace {
+            if whole_namespace(ns, &members) {
+                let n = members.len();
+                let (_, conns, left) = members.swap_remove(0);
+                out.push(PeerGroup { name: format!("{ns}/* ({n} workloads outside the CDE)"), workloads: n, conns, unapproved: left });
+            } else {
+                out.extend(members.into_iter().map(|(peer, conns, left)| PeerGroup { name: r.endpoint_name(peer), workloads: 1, conns, unapproved: left }));
+            }
+        }
+        out
     }
 
     pub fn endpoint(&self, object: usize) -> Option<usize> {
@@ -44,8 +140,7 @@ impl<'a> NetView<'a> {
 
     /// Scope of an endpoint (its representative workload's).
     pub fn scope(&self, cx: &Context, endpoint: usize) -> Scope {
-        let ep = &self.r.workloads()[endpoint];
-        ep.inventory_workloads.first().and_then(|&wi| cx.inv.workloads().get(wi)).map_or(Scope::Unclassified, |w| w.scope.scope)
+        scope_of(cx, self.r, endpoint)
     }
 
     /// An endpoint as the end of a flow, for matching `approvedFlows`.
@@ -65,6 +160,11 @@ impl<'a> NetView<'a> {
     pub fn cde_workloads<'b>(&'b self, cx: &'b Context) -> impl Iterator<Item = (usize, usize)> + 'b {
         cx.workloads().filter(|(w, _, _)| w.scope.scope == Scope::Cde).filter_map(|(w, _, _)| self.endpoint(w.object).map(|e| (w.object, e)))
     }
+}
+
+fn scope_of(cx: &Context, r: &Reachability, endpoint: usize) -> Scope {
+    let ep = &r.workloads()[endpoint];
+    ep.inventory_workloads.first().and_then(|&wi| cx.inv.workloads().get(wi)).map_or(Scope::Unclassified, |w| w.scope.scope)
 }
 
 /// One end of a flow, for matching against `approvedFlows`.

@@ -46,6 +46,7 @@ declare_check! {
         name: "apiserver-admission-plugins",
         severity: High,
         applies: Cluster,
+        reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
             ("2.2.1", "these admission plugins are part of the Kubernetes hardening baseline"),
             ("2.2.6", "admission control is the API server's guard against misuse"),

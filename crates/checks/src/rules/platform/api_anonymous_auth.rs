@@ -48,6 +48,7 @@ declare_check! {
         name: "apiserver-anonymous-auth",
         severity: High,
         applies: Cluster,
+        reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
             ("8.3.1", "anonymous requests reach the API without any authentication"),
             ("8.2.1", "anonymous requests cannot be attributed to a unique ID"),

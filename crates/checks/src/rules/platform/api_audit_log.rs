@@ -54,6 +54,7 @@ declare_check! {
         name: "apiserver-audit-log",
         severity: High,
         applies: Cluster,
+        reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
             ("10.2.1", "API server audit logging is the cluster's audit trail"),
             ("10.5.1", "retention needs a local window or a remote backend"),

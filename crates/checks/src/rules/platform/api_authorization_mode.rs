@@ -46,6 +46,7 @@ declare_check! {
         name: "apiserver-authorization-mode",
         severity: Critical,
         applies: Cluster,
+        reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
             ("7.2.1", "the authorization mode is the cluster's access control model"),
             ("7.3.1", "RBAC restricts access by need to know"),

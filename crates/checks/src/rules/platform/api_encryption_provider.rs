@@ -48,6 +48,7 @@ declare_check! {
         name: "apiserver-encryption-at-rest",
         severity: High,
         applies: Cluster,
+        reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
             ("3.5.1", "Secrets may hold account data or keys to it and must be unreadable in etcd"),
             ("8.3.2", "credentials stored as Secrets must be encrypted in storage"),

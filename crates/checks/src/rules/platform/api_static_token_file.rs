@@ -44,6 +44,7 @@ declare_check! {
         name: "apiserver-static-token-file",
         severity: High,
         applies: Cluster,
+        reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
             ("8.3.1", "static tokens are weak, shared-file authentication"),
             ("8.6.3", "static tokens cannot be rotated or revoked safely"),

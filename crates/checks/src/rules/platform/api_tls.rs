@@ -53,6 +53,7 @@ declare_check! {
         name: "apiserver-tls",
         severity: Medium,
         applies: Cluster,
+        reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
             ("2.2.7", "administrative access to the cluster goes over the API server's TLS"),
             ("8.3.2", "credentials sent to the API server are protected by its TLS"),

@@ -61,6 +61,7 @@ declare_check! {
         name: "audit-policy-coverage",
         severity: High,
         applies: Cluster,
+        reads: [EncryptionConfiguration, KubeletConfiguration, Namespace, Pod, Policy],
         requirements: [
             ("10.2.1", "the audit policy decides what the audit log records"),
             ("10.2.1.1", "reads of Secrets and of CDE namespaces are access to cardholder data"),

@@ -47,6 +47,7 @@ declare_check! {
         name: "audit-no-secret-payloads",
         severity: High,
         applies: Cluster,
+        reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
             ("8.3.2", "Secret values and tokens in audit logs are credentials stored unprotected"),
             ("3.3.1", "logged request bodies can retain sensitive authentication data"),

@@ -53,6 +53,7 @@ declare_check! {
         name: "secrets-encryption-provider-strength",
         severity: Low,
         applies: Cluster,
+        reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
             ("3.5.1", "the provider determines the strength of the encryption of stored Secrets"),
             ("3.6.1", "KMS v2 keeps the key-encryption key outside the cluster"),

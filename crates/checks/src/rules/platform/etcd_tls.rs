@@ -61,6 +61,7 @@ declare_check! {
         name: "etcd-mutual-tls",
         severity: Critical,
         applies: Cluster,
+        reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
             ("2.2.7", "etcd access is administrative access to all cluster data"),
             ("8.3.2", "client certificates authenticate etcd clients over encrypted channels"),

@@ -51,6 +51,7 @@ declare_check! {
         name: "kubelet-authn-authz",
         severity: Critical,
         applies: Cluster,
+        reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
             ("8.3.1", "the kubelet API must authenticate every caller"),
             ("7.2.1", "the kubelet API must be covered by the cluster's access control"),

@@ -38,6 +38,7 @@ declare_check! {
         name: "kubelet-read-only-port",
         severity: High,
         applies: Cluster,
+        reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
             ("2.2.5", "the read-only port is an insecure, unauthenticated service"),
             ("1.2.6", "plain-HTTP kubelet access is an insecure protocol in use"),

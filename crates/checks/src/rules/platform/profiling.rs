@@ -46,6 +46,7 @@ declare_check! {
         name: "control-plane-profiling",
         severity: Low,
         applies: Cluster,
+        reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
             ("2.2.4", "profiling is a debugging function production does not need"),
             ("2.2.5", "an enabled profiling endpoint is an unjustified insecure function"),

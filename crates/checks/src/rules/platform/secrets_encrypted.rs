@@ -51,6 +51,7 @@ declare_check! {
         name: "secrets-encrypted-at-rest",
         severity: High,
         applies: Cluster,
+        reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
             ("3.5.1", "Secrets may hold account data or keys to it and must be unreadable in etcd"),
             ("8.3.2", "credentials stored as Secrets must be encrypted in storage"),

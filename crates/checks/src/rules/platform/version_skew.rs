@@ -55,6 +55,7 @@ declare_check! {
         name: "kubelet-version-skew",
         severity: Medium,
         applies: Cluster,
+        reads: [Node],
         requirements: [
             ("6.3.3", "lagging nodes miss the fixes the control plane received"),
             ("12.3.4", "the skew policy is the limit of upstream support for node versions"),

@@ -48,6 +48,7 @@ declare_check! {
         name: "kubernetes-version-supported",
         severity: High,
         applies: Cluster,
+        reads: [Node, Pod],
         requirements: [
             ("6.3.3", "out-of-support releases receive no security patches"),
             ("12.3.4", "the Kubernetes version is reviewed against upstream support"),

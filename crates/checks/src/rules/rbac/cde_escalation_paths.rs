@@ -96,6 +96,8 @@ declare_check! {
         name: "cde-escalation-paths",
         severity: High,
         applies: Cde,
+        reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, Secret, ServiceAccount],
+        on_partial_input: FailuresStand,
         requirements: [
             ("7.2.1", "the access model must account for rights that lead to other rights"),
             ("7.2.2", "a chain into the CDE gives a subject far more than its job function"),
@@ -111,7 +113,7 @@ fn run(cx: &Context, e: &mut Emitter) {
         return;
     }
     let view = RbacView::new(cx);
-    let graph = EscalationGraph::new(view.model, cx.inv);
+    let graph = EscalationGraph::new(view.model, &cx.inv);
     // Starting points: subjects named by a binding that is not a platform default, or pods'
     // ServiceAccounts, that kubepci.yaml does not approve.
     let starts: Vec<Subject> = graph

@@ -77,6 +77,7 @@ declare_check! {
         name: "cde-secret-readers",
         severity: High,
         applies: Cde,
+        reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
         requirements: [
             ("7.2.2", "reading CDE Secrets must be limited to the job functions that need it"),
             ("7.2.6", "CDE Secrets are the keys to the stores of cardholder data"),

@@ -73,6 +73,7 @@ declare_check! {
         name: "cde-workload-create-exec",
         severity: High,
         applies: Cde,
+        reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
         requirements: [
             ("7.2.2", "running code or a shell in CDE pods must be limited to the functions that need it"),
             ("7.2.6", "a pod in a CDE namespace reaches its Secrets and the card data stores they open"),

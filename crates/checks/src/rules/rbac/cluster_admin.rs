@@ -53,6 +53,7 @@ declare_check! {
         name: "cluster-admin-binding",
         severity: Critical,
         applies: All,
+        reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
         requirements: [
             ("7.2.1", "unrestricted rights outside the approved admins break the defined access model"),
             ("7.2.2", "`*` on `*` is the opposite of least privilege for any job function"),

@@ -69,6 +69,7 @@ declare_check! {
         name: "control-tampering",
         severity: High,
         applies: All,
+        reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
         requirements: [
             ("1.2.8", "network policies are the network security control configuration and must be protected"),
             ("5.3.5", "writing webhooks or the security namespace disables security mechanisms"),

@@ -62,6 +62,7 @@ declare_check! {
         name: "default-service-account-grants",
         severity: Medium,
         applies: Cde,
+        reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
         requirements: [
             ("2.2.2", "the default account is a vendor default that every unnamed pod uses"),
             ("7.2.5", "rights on a shared default account are not scoped to one application's need"),

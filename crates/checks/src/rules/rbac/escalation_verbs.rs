@@ -65,6 +65,7 @@ declare_check! {
         name: "escalation-verbs",
         severity: High,
         applies: All,
+        reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
         requirements: [
             ("7.2.1", "escalate, bind and impersonate let the holder step outside the defined access model"),
             ("7.2.2", "holders can grant themselves any rights, defeating least privilege"),

@@ -50,6 +50,7 @@ declare_check! {
         name: "everyone-bindings",
         severity: High,
         applies: All,
+        reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
         requirements: [
             ("8.2.1", "rights given to everyone are not tied to a unique ID"),
             ("8.2.2", "these groups are the most generic shared IDs there are"),

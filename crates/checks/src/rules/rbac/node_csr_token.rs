@@ -63,6 +63,7 @@ declare_check! {
         name: "node-proxy-csr-token",
         severity: High,
         applies: All,
+        reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
         requirements: [
             ("7.2.1", "kubelet access and certificate approval sidestep the RBAC access model"),
             ("7.2.2", "these rights belong to control-plane components, not to people or applications"),

@@ -60,6 +60,7 @@ declare_check! {
         name: "stale-bindings",
         severity: Medium,
         applies: All,
+        reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
         requirements: [
             ("8.2.5", "a binding that outlives its subject is access that was never revoked"),
             ("8.2.6", "a binding to a deleted account keeps an unused identity's rights alive"),

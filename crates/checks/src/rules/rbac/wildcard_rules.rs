@@ -50,6 +50,7 @@ declare_check! {
         name: "wildcard-rules",
         severity: Medium,
         applies: All,
+        reads: [ClusterRole, Role],
         requirements: [
             ("7.2.1", "wildcards grant rights nobody defined, outside the access model"),
             ("7.2.2", "least privilege needs the granted verbs and resources spelled out"),

@@ -36,6 +36,7 @@ declare_check! {
         name: "cde-declared",
         severity: High,
         applies: Cluster,
+        reads: [workloads, Namespace],
         requirements: [("12.5.2", "the scope of the assessment starts with where account data lives")],
         run: run,
     }

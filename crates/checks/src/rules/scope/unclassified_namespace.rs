@@ -41,6 +41,7 @@ declare_check! {
         name: "unclassified-namespace",
         severity: Medium,
         applies: All,
+        reads: [Namespace],
         requirements: [("12.5.2", "an unclassified namespace is a gap in the documented scope")],
         run: run,
     }

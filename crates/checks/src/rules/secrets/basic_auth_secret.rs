@@ -55,6 +55,7 @@ declare_check! {
         name: "basic-auth-secret-in-cde",
         severity: Medium,
         applies: Cde,
+        reads: [Namespace, Secret],
         requirements: [
             ("8.2.2", "a basic-auth Secret is a shared, generic credential"),
             ("8.6.3", "static passwords of application accounts must be protected and changed"),

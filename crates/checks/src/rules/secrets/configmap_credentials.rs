@@ -53,6 +53,7 @@ declare_check! {
         name: "credential-in-configmap",
         severity: High,
         applies: All,
+        reads: [ConfigMap],
         requirements: [
             ("8.6.2", "a password in a ConfigMap is hard-coded in configuration"),
             ("8.3.2", "ConfigMaps are stored and shown without secret protections"),

@@ -67,6 +67,8 @@ declare_check! {
         name: "default-password",
         severity: High,
         applies: All,
+        reads: [workloads, ConfigMap, Secret],
+        on_partial_input: FailuresStand,
         requirements: [
             ("2.2.2", "vendor and chart default passwords must be changed"),
             ("8.6.2", "a default password in configuration is a hard-coded credential"),

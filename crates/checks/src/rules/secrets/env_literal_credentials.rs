@@ -56,6 +56,7 @@ declare_check! {
         name: "hardcoded-credential-in-env",
         severity: High,
         applies: All,
+        reads: [workloads],
         requirements: [
             ("8.6.2", "a literal in the pod spec is a hard-coded application password"),
             ("8.3.2", "pod specs are stored and shown in clear text"),

@@ -53,6 +53,7 @@ declare_check! {
         name: "secret-in-last-applied-annotation",
         severity: Medium,
         applies: All,
+        reads: [Secret],
         requirements: [
             ("8.3.2", "the annotation stores the credential readably beside the Secret"),
             ("3.6.1.2", "keys in the annotation are stored in one more location and form"),

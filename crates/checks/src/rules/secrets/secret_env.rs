@@ -68,6 +68,7 @@ declare_check! {
         name: "secret-in-env",
         severity: Low,
         applies: Cde,
+        reads: [workloads, Namespace],
         requirements: [
             ("8.6.3", "secrets in the environment leak to child processes, dumps and logs"),
             ("8.3.2", "environment variables are readable by anyone who can inspect the process"),

@@ -71,6 +71,7 @@ declare_check! {
         name: "service-account-token-automount",
         severity: Medium,
         applies: Cde,
+        reads: [workloads, Namespace, ServiceAccount],
         requirements: [
             ("7.2.5", "an unneeded API credential is access beyond the application's need"),
             ("8.6.3", "an automounted token is an application credential exposed to any compromise"),

@@ -58,6 +58,7 @@ declare_check! {
         name: "default-service-account",
         severity: Medium,
         applies: Cde,
+        reads: [workloads, Namespace],
         requirements: [
             ("8.2.2", "the default account is a shared identity for every pod in the namespace"),
             ("2.2.2", "the default account is a platform default used as it comes"),

@@ -48,6 +48,7 @@ declare_check! {
         name: "legacy-service-account-token",
         severity: Medium,
         applies: All,
+        reads: [Secret],
         requirements: [
             ("8.6.3", "a non-expiring token is an application credential that is never changed"),
             ("8.3.9", "legacy tokens are single-factor credentials without rotation"),

@@ -48,6 +48,7 @@ declare_check! {
         name: "apparmor-unconfined",
         severity: Medium,
         applies: All,
+        reads: [workloads],
         requirements: [("2.2.6", "mandatory access control is a security parameter that must stay on")],
         run: run,
     }

@@ -51,6 +51,7 @@ declare_check! {
         name: "dangerous-capabilities",
         severity: High,
         applies: All,
+        reads: [workloads],
         requirements: [("2.2.6", "added kernel capabilities weaken the container's security parameters")],
         run: run,
     }

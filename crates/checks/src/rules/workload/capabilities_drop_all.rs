@@ -59,6 +59,7 @@ declare_check! {
         name: "capabilities-not-dropped",
         severity: Medium,
         applies: Cde,
+        reads: [workloads, Namespace],
         requirements: [
             ("2.2.4", "default capabilities are functions the CDE application does not need"),
             ("2.2.6", "dropping capabilities is the security parameter that limits a compromised process"),

@@ -52,6 +52,7 @@ declare_check! {
         name: "default-namespace",
         severity: Low,
         applies: All,
+        reads: [workloads],
         requirements: [
             ("2.2.3", "the default namespace mixes unrelated workloads in one security domain"),
             ("12.5.2", "workloads in default are rarely part of the documented scope"),

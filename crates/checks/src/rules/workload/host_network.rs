@@ -52,6 +52,7 @@ declare_check! {
         name: "host-network",
         severity: High,
         applies: All,
+        reads: [workloads],
         requirements: [
             ("1.3.1", "host-network pods are not subject to the NetworkPolicies that limit CDE traffic"),
             ("1.3.2", "host-network pods can send traffic from the node that egress policies do not see"),

@@ -54,6 +54,7 @@ declare_check! {
         name: "host-path-volume",
         severity: High,
         applies: All,
+        reads: [workloads],
         requirements: [
             ("2.2.6", "host filesystem access bypasses the container's isolation parameters"),
             ("10.3.2", "node log directories mounted into pods can be modified or erased"),

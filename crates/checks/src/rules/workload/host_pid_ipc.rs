@@ -44,6 +44,7 @@ declare_check! {
         name: "host-pid-ipc",
         severity: High,
         applies: All,
+        reads: [workloads],
         requirements: [
             ("2.2.3", "sharing the node's process and IPC namespaces removes isolation between workloads"),
             ("2.2.6", "hostPID and hostIPC are security parameters that must be off"),

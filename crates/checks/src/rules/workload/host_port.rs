@@ -47,6 +47,7 @@ declare_check! {
         name: "host-port",
         severity: Medium,
         applies: All,
+        reads: [workloads],
         requirements: [
             ("1.2.5", "a host port is a service entry point outside the documented ones"),
             ("1.4.4", "a host port can make a component reachable straight from the node's networks"),

@@ -48,6 +48,7 @@ declare_check! {
         name: "host-probes-lifecycle",
         severity: Medium,
         applies: All,
+        reads: [workloads],
         requirements: [
             ("1.3.2", "probes with a host field make the node connect past the pod's egress policy"),
             ("2.2.6", "probe targets are a security parameter of the pod"),

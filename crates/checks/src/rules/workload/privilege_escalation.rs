@@ -58,6 +58,7 @@ declare_check! {
         name: "privilege-escalation-allowed",
         severity: Medium,
         applies: Cde,
+        reads: [workloads, Namespace],
         requirements: [
             ("2.2.6", "no_new_privs is the security parameter that stops setuid escalation"),
             ("7.2.5", "an application process must not be able to raise its own privileges"),

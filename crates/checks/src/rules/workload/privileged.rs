@@ -48,6 +48,7 @@ declare_check! {
         name: "privileged-container",
         severity: Critical,
         applies: All,
+        reads: [workloads],
         requirements: [
             ("2.2.6", "privileged mode switches off the container's security parameters"),
             ("2.2.5", "host-level privileges are an insecure function that needs justification"),

@@ -47,6 +47,7 @@ declare_check! {
         name: "proc-mount-unmasked",
         severity: Medium,
         applies: All,
+        reads: [workloads],
         requirements: [("2.2.6", "the /proc mask is a runtime security parameter")],
         run: run,
     }

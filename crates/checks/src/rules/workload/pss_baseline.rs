@@ -50,6 +50,7 @@ declare_check! {
         name: "pss-baseline",
         severity: High,
         applies: All,
+        reads: [workloads],
         requirements: [
             ("2.2.1", "the PSS baseline is the minimum hardening standard for every pod"),
             ("2.2.6", "baseline violations are security parameters left open to misuse"),

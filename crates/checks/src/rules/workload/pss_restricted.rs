@@ -64,6 +64,7 @@ declare_check! {
         name: "pss-restricted",
         severity: Medium,
         applies: Cde,
+        reads: [workloads, Namespace],
         requirements: [
             ("2.2.1", "the PSS restricted level is the hardening standard for CDE pods"),
             ("2.2.6", "restricted violations are security parameters left open to misuse"),

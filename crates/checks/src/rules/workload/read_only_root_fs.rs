@@ -69,6 +69,7 @@ declare_check! {
         name: "writable-root-filesystem",
         severity: Medium,
         applies: Cde,
+        reads: [workloads, Namespace],
         requirements: [
             ("11.5.2", "an immutable filesystem prevents unauthorized changes to critical files"),
             ("2.2.6", "a read-only root filesystem is a container security parameter"),

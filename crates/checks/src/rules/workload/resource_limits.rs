@@ -65,6 +65,7 @@ declare_check! {
         name: "resource-limits",
         severity: Low,
         applies: InScope,
+        reads: [workloads, Namespace],
         requirements: [
             ("2.2.3", "limits keep co-located workloads from starving CDE components"),
             ("2.2.1", "resource limits are part of the container hardening standard"),

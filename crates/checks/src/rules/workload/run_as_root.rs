@@ -58,6 +58,7 @@ declare_check! {
         name: "runs-as-root",
         severity: High,
         applies: Cde,
+        reads: [workloads, Namespace],
         requirements: [
             ("2.2.6", "non-root execution is a core container security parameter"),
             ("7.2.5", "the application's system account must not be the all-powerful root"),

@@ -57,6 +57,7 @@ declare_check! {
         name: "seccomp-not-set",
         severity: Medium,
         applies: Cde,
+        reads: [workloads, Namespace],
         requirements: [
             ("2.2.1", "the restricted pod standard is the hardening baseline for CDE workloads"),
             ("2.2.6", "an explicit seccomp profile limits the kernel attack surface"),

@@ -48,6 +48,7 @@ declare_check! {
         name: "seccomp-unconfined",
         severity: Medium,
         applies: All,
+        reads: [workloads],
         requirements: [("2.2.6", "system-call filtering is a kernel security parameter")],
         run: run,
     }

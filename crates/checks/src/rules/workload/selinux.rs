@@ -48,6 +48,7 @@ declare_check! {
         name: "selinux-options",
         severity: Medium,
         applies: All,
+        reads: [workloads],
         requirements: [("2.2.6", "SELinux confinement is a security parameter that must not be lifted")],
         run: run,
     }

@@ -48,6 +48,7 @@ declare_check! {
         name: "unsafe-sysctls",
         severity: Medium,
         applies: All,
+        reads: [workloads],
         requirements: [("2.2.6", "node-wide kernel parameters must not be changed by a workload")],
         run: run,
     }

@@ -63,6 +63,7 @@ declare_check! {
         name: "restricted-volume-types",
         severity: Medium,
         applies: Cde,
+        reads: [workloads, Namespace],
         requirements: [
             ("2.2.4", "inline storage types are functions CDE pods do not need"),
             ("2.2.6", "inline volumes bypass the storage class security parameters"),

@@ -1,8 +1,8 @@
-//! An in-process fake kube-apiserver for tests and the benchmark: serves fixture responses over
-//! HTTPS (its own CA, embedded in a generated kubeconfig) or plain HTTP, with bearer-token
-//! auth, list pagination (`limit`/`continue`, `remainingItemCount`), and configurable
-//! misbehaviour: 403 on some paths, 410 on a continued list, slow answers.
-#![allow(dead_code)]
+//! An in-process fake kube-apiserver for the live-path tests (`kubepci-live`, the `kubepci`
+//! CLI) and the collection benchmark: serves fixture responses over HTTPS (its own CA, embedded
+//! in a generated kubeconfig) or plain HTTP, with bearer-token auth, list pagination
+//! (`limit`/`continue`, `remainingItemCount`), and configurable misbehaviour: 403 on some
+//! paths, 410 on a continued list, slow answers. Fixtures: `fixtures/README.md`.
 
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
@@ -301,5 +301,5 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
 
 /// The fixture directory.
 pub fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cluster")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/cluster")
 }
