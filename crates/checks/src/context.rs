@@ -105,6 +105,11 @@ impl<'a> InventoryView<'a> {
         self.inventory.indices_of_kind(kind)
     }
 
+    pub fn indices_of_kind_in(self, kind: &str, namespace: &str) -> &'a [usize] {
+        self.record(kind);
+        self.inventory.indices_of_kind_in(kind, namespace)
+    }
+
     pub fn get(self, kind: &str, namespace: Option<&str>, name: &str) -> Option<&'a Object> {
         self.record(kind);
         self.inventory.get(kind, namespace, name)
@@ -140,6 +145,11 @@ impl<'a> InventoryView<'a> {
     pub fn workloads_in(self, namespace: &str) -> impl Iterator<Item = &'a Workload> {
         self.record(WORKLOADS);
         self.inventory.workloads_in(namespace)
+    }
+
+    pub fn workloads_selected_by(self, namespace: &str, selector: &std::collections::BTreeMap<String, String>) -> Vec<&'a Workload> {
+        self.record(WORKLOADS);
+        self.inventory.workloads_selected_by(namespace, selector)
     }
 
     pub fn workload_of(self, index: usize) -> Option<&'a Workload> {

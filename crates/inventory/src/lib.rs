@@ -50,6 +50,8 @@ pub struct Inventory {
     by_kind: HashMap<String, Vec<usize>>,
     /// kind → namespace ("" when cluster-scoped) → name → index: looked up without allocating.
     by_name: HashMap<String, HashMap<String, HashMap<String, usize>>>,
+    /// kind → namespace → indices, ascending (duplicates kept).
+    by_kind_namespace: HashMap<String, HashMap<String, Vec<usize>>>,
     namespaces: BTreeMap<String, NamespaceInfo>,
     workloads: Vec<Workload>,
     /// For each object, the index of the workload it runs as.
@@ -58,6 +60,10 @@ pub struct Inventory {
     workloads_by_namespace: HashMap<String, Vec<usize>>,
     /// Every object's scope ([`Self::object_scope`]); checks ask for it per object.
     object_scopes: Vec<Scope>,
+    /// namespace → pod-template label `key=value` → workload indices (ascending): Service
+    /// selectors are equality maps, so a lookup starts from the rarest of its pairs instead
+    /// of matching every workload of the namespace.
+    workloads_by_label: HashMap<String, HashMap<(String, String), Vec<usize>>>,
 }
 
 impl Inventory {
@@ -70,6 +76,7 @@ impl Inventory {
         }
         let mut by_kind: HashMap<String, Vec<usize>> = HashMap::new();
         let mut by_name: HashMap<String, HashMap<String, HashMap<String, usize>>> = HashMap::new();
+        let mut by_kind_namespace: HashMap<String, HashMap<String, Vec<usize>>> = HashMap::new();
         for (i, o) in objects.iter().enumerate() {
             by_kind.entry(o.kind().to_string()).or_default().push(i);
             let in_kind = match by_name.get_mut(o.kind()) {
@@ -82,8 +89,17 @@ impl Inventory {
                 None => in_kind.entry(ns.to_string()).or_default(),
             };
             in_ns.entry(o.name().to_string()).or_insert(i);
+            let kind_namespaces = match by_kind_namespace.get_mut(o.kind()) {
+                Some(m) => m,
+                None => by_kind_namespace.entry(o.kind().to_string()).or_default(),
+            };
+            if let Some(v) = kind_namespaces.get_mut(ns) {
+                v.push(i);
+            } else {
+                kind_namespaces.insert(ns.to_string(), vec![i]);
+            }
         }
-        let mut inv = Inventory { objects, config, by_kind, by_name, namespaces: BTreeMap::new(), workloads: Vec::new(), workload_by_object: Vec::new(), workloads_by_namespace: HashMap::new(), object_scopes: Vec::new() };
+        let mut inv = Inventory { objects, config, by_kind, by_name, by_kind_namespace, namespaces: BTreeMap::new(), workloads: Vec::new(), workload_by_object: Vec::new(), workloads_by_namespace: HashMap::new(), object_scopes: Vec::new(), workloads_by_label: HashMap::new() };
         inv.namespaces = inv.collect_namespaces();
         inv.workloads = inv.collect_workloads();
         inv.workload_by_object = vec![None; inv.objects.len()];
@@ -95,6 +111,14 @@ impl Inventory {
             inv.workloads_by_namespace.entry(ns).or_default().push(wi);
         }
         inv.object_scopes = (0..inv.objects.len()).map(|i| inv.decide_object_scope(i)).collect();
+        for (wi, w) in inv.workloads.iter().enumerate() {
+            let o = &inv.objects[w.object];
+            let Some(labels) = o.pod_template().and_then(|t| t.metadata.labels.as_ref()) else { continue };
+            let by_label = inv.workloads_by_label.entry(o.namespace().unwrap_or("").to_string()).or_default();
+            for (k, v) in labels {
+                by_label.entry((k.clone(), v.clone())).or_default().push(wi);
+            }
+        }
         inv
     }
 
@@ -104,6 +128,11 @@ impl Inventory {
 
     pub fn indices_of_kind(&self, kind: &str) -> &[usize] {
         self.by_kind.get(kind).map_or(&[], Vec::as_slice)
+    }
+
+    /// Indices of the objects of `kind` in `namespace`, ascending.
+    pub fn indices_of_kind_in(&self, kind: &str, namespace: &str) -> &[usize] {
+        self.by_kind_namespace.get(kind).and_then(|m| m.get(namespace)).map_or(&[], Vec::as_slice)
     }
 
     pub fn get(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<&Object> {
@@ -133,6 +162,17 @@ impl Inventory {
     /// Workloads in one namespace.
     pub fn workloads_in(&self, namespace: &str) -> impl Iterator<Item = &Workload> + '_ {
         self.workloads_by_namespace.get(namespace).into_iter().flatten().map(|&i| &self.workloads[i])
+    }
+
+    /// Workloads in `namespace` whose pod template labels include every `key=value` of
+    /// `selector` (a Service selector; an empty one selects nothing, as for Services).
+    pub fn workloads_selected_by(&self, namespace: &str, selector: &BTreeMap<String, String>) -> Vec<&Workload> {
+        let Some(by_label) = self.workloads_by_label.get(namespace) else { return Vec::new() };
+        let postings: Option<Vec<&Vec<usize>>> = selector.iter().map(|(k, v)| by_label.get(&(k.clone(), v.clone()))).collect();
+        let Some(mut postings) = postings.filter(|p| !p.is_empty()) else { return Vec::new() };
+        postings.sort_by_key(|p| p.len());
+        let (rarest, rest) = postings.split_first().expect("not empty");
+        rarest.iter().filter(|wi| rest.iter().all(|p| p.binary_search(wi).is_ok())).map(|&wi| &self.workloads[wi]).collect()
     }
 
     /// The workload an object runs as (itself when it is a top owner).

@@ -83,3 +83,31 @@ fn workload_label_and_selector_override_namespace() {
     let inv = inventory(CLUSTER, cfg);
     assert_eq!(inv.workloads()[0].scope.scope, Scope::Out);
 }
+
+#[test]
+fn service_selectors_use_the_label_index_and_agree_with_matching_every_workload() {
+    let mut yaml = String::new();
+    for i in 0..40 {
+        let tier = ["web", "api", "db"][i % 3];
+        let team = ["a", "b"][i % 2];
+        yaml.push_str(&format!(
+            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d{i}, namespace: {ns}}}\nspec:\n  selector: {{matchLabels: {{app: d{i}}}}}\n  template:\n    metadata: {{labels: {{app: d{i}, tier: {tier}, team: {team}}}}}\n    spec: {{containers: [{{name: c, image: r/i:1}}]}}\n",
+            ns = if i < 30 { "shop" } else { "other" }
+        ));
+    }
+    let inv = inventory(&yaml, "");
+    let selectors: [&[(&str, &str)]; 5] = [&[("tier", "web")], &[("tier", "api"), ("team", "a")], &[("app", "d7")], &[("tier", "web"), ("team", "none")], &[]];
+    for pairs in selectors {
+        let selector: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        for ns in ["shop", "other", "absent"] {
+            let brute: Vec<usize> = inv
+                .workloads_in(ns)
+                .filter(|w| !selector.is_empty() && inv.pod_template(w).and_then(|t| t.metadata.labels.as_ref()).is_some_and(|l| selector.iter().all(|(k, v)| l.get(k) == Some(v))))
+                .map(|w| w.object)
+                .collect();
+            let indexed: Vec<usize> = inv.workloads_selected_by(ns, &selector).into_iter().map(|w| w.object).collect();
+            assert_eq!(indexed, brute, "{ns} {selector:?}");
+        }
+    }
+    assert_eq!(inv.workloads_selected_by("shop", &[("tier".to_string(), "web".to_string())].into()).len(), 10);
+}

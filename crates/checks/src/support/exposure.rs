@@ -3,7 +3,6 @@
 use kubepci_inventory::{Scope, Workload};
 use kubepci_model::k8s_openapi::api::core::v1::ServiceSpec;
 use kubepci_model::k8s_openapi::api::networking::v1::Ingress;
-use kubepci_model::selector::Selector;
 use kubepci_model::{Object, Resource};
 
 use crate::Context;
@@ -25,11 +24,7 @@ pub fn service_type_exposed(spec: &ServiceSpec) -> bool {
 /// Service without a selector (endpoints managed by hand) selects no workload.
 pub fn selected_workloads<'a>(cx: &Context<'a>, service: &Object) -> Vec<&'a Workload> {
     let Some(selector) = service_spec(service).and_then(|s| s.selector.as_ref()).filter(|s| !s.is_empty()) else { return Vec::new() };
-    let selector = Selector::from_map(selector);
-    let inv = cx.inv;
-    inv.workloads_in(service.namespace().unwrap_or(""))
-        .filter(|w| inv.objects[w.object].pod_template().is_some_and(|t| t.metadata.labels.as_ref().is_some_and(|l| selector.matches(l))))
-        .collect()
+    cx.inv.workloads_selected_by(service.namespace().unwrap_or(""), selector)
 }
 
 /// Names of the CDE workloads a Service selects, sorted and without repeats (empty when none).

@@ -121,12 +121,9 @@ fn runs(c: &Container, component: Component) -> bool {
 pub fn component_pods<'a>(cx: &Context<'a>, component: Component) -> Vec<ComponentPod<'a>> {
     let inv = cx.inv;
     let mut out = Vec::new();
-    for &index in inv.indices_of_kind("Pod") {
+    for &index in inv.indices_of_kind_in("Pod", "kube-system") {
         let object = &inv.objects[index];
         let Resource::Pod(pod) = &object.resource else { continue };
-        if object.namespace() != Some("kube-system") {
-            continue;
-        }
         let Some(spec) = &pod.spec else { continue };
         let labelled = object.labels().get("component").is_some_and(|v| v == component.binary());
         let by_command = spec.containers.iter().position(|c| runs(c, component));
