@@ -5,10 +5,12 @@
 //! [`LoadError`] with file:line:column and the rest of the input is still read; nothing is
 //! dropped silently: `Loaded::documents` counts every document and list item seen.
 
+mod fast_check;
 mod files;
 mod json;
 mod split;
 mod yaml;
+mod yaml_fast;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -17,6 +19,8 @@ use kubepci_model::{Object, SourceLoc};
 use rayon::prelude::*;
 
 pub use files::{Input, Pending, collect_pending};
+#[doc(hidden)]
+pub use fast_check::{FastPathReport, check_fast_path};
 
 /// Documents larger than this are refused rather than parsed (hostile or accidental input).
 pub const MAX_DOCUMENT_BYTES: usize = 64 << 20;

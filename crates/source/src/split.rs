@@ -73,6 +73,41 @@ pub(crate) fn first_content_line(text: &[u8]) -> u32 {
     1
 }
 
+/// Deepest flow-collection nesting allowed before parsing. The YAML parser's own recursion
+/// limit only triggers after it has scanned the whole document, which is quadratic in the
+/// nesting depth (100k nested `[` took a minute); this linear pre-scan refuses such input first.
+pub(crate) const MAX_FLOW_DEPTH: usize = 512;
+
+/// Byte offset where flow nesting first exceeds [`MAX_FLOW_DEPTH`], if it does. Quoted
+/// scalars and comments are skipped roughly (per line), which is enough for a safety bound.
+pub(crate) fn excessive_flow_depth(text: &[u8]) -> Option<usize> {
+    // Nesting cannot pass the limit with fewer openers than that, and finding them is a
+    // vectorized search, much cheaper than the scan below.
+    memchr::memchr2_iter(b'[', b'{', text).nth(MAX_FLOW_DEPTH)?;
+    let mut depth = 0usize;
+    let mut quote: Option<u8> = None;
+    let mut prev = b'\n';
+    for (i, &b) in text.iter().enumerate() {
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None => match b {
+                b'"' | b'\'' if matches!(prev, b' ' | b'\t' | b'[' | b'{' | b',' | b':' | b'\n') => quote = Some(b),
+                b'[' | b'{' => {
+                    depth += 1;
+                    if depth > MAX_FLOW_DEPTH {
+                        return Some(i);
+                    }
+                }
+                b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+        prev = b;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,36 +137,4 @@ mod tests {
         assert_eq!(non_blank.len(), 1);
         assert_eq!(non_blank[0].first_line, 4);
     }
-}
-
-/// Deepest flow-collection nesting allowed before parsing. The YAML parser's own recursion
-/// limit only triggers after it has scanned the whole document, which is quadratic in the
-/// nesting depth (100k nested `[` took a minute); this linear pre-scan refuses such input first.
-pub(crate) const MAX_FLOW_DEPTH: usize = 512;
-
-/// Byte offset where flow nesting first exceeds [`MAX_FLOW_DEPTH`], if it does. Quoted
-/// scalars and comments are skipped roughly (per line), which is enough for a safety bound.
-pub(crate) fn excessive_flow_depth(text: &[u8]) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut quote: Option<u8> = None;
-    let mut prev = b'\n';
-    for (i, &b) in text.iter().enumerate() {
-        match quote {
-            Some(q) if b == q => quote = None,
-            Some(_) => {}
-            None => match b {
-                b'"' | b'\'' if matches!(prev, b' ' | b'\t' | b'[' | b'{' | b',' | b':' | b'\n') => quote = Some(b),
-                b'[' | b'{' => {
-                    depth += 1;
-                    if depth > MAX_FLOW_DEPTH {
-                        return Some(i);
-                    }
-                }
-                b']' | b'}' => depth = depth.saturating_sub(1),
-                _ => {}
-            },
-        }
-        prev = b;
-    }
-    None
 }

@@ -2,8 +2,10 @@ use std::sync::Arc;
 
 use kubepci_model::SourceLoc;
 use rayon::prelude::*;
+use serde::Deserialize;
 use serde_json::Value;
 
+use crate::yaml_fast;
 use crate::split::{MAX_FLOW_DEPTH, excessive_flow_depth, first_content_line, is_blank, split_documents};
 use crate::{LoadError, MAX_DOCUMENT_BYTES, Parsed, guarded, list_item_kind};
 
@@ -36,8 +38,43 @@ fn parse_document(file: &Arc<str>, text: &[u8], first_line: u32, loc: SourceLoc)
         let (line, column) = line_col(text.as_bytes(), at);
         return err(first_line + line - 1, column, format!("nesting deeper than {MAX_FLOW_DEPTH} levels; refused"));
     }
-    // Fast path: a typed kind at its canonical apiVersion deserializes straight into its
-    // struct. Any failure falls through to the general path, which reports it precisely.
+    if let Ok(Ok(parsed)) = guarded(|| Ok::<_, ()>(fast_path(text, &loc)), || ()) {
+        return parsed;
+    }
+    slow_path(file, text, first_line, loc)
+}
+
+/// Documents in the block-style subset that `yaml_fast` reads exactly (nearly all manifests).
+/// Declined documents go to [`slow_path`]: outside the subset, or a typed kind whose decoding
+/// failed (so that yaml_serde reports the error as before).
+pub(crate) fn fast_path(text: &str, loc: &SourceLoc) -> Result<Vec<Parsed>, yaml_fast::Declined> {
+    if let Some((api_version, kind)) = sniff_type(text) {
+        let mut typed = true;
+        let direct = yaml_fast::read(text, |de| match kubepci_model::decode_direct(api_version, kind, de, loc.clone()) {
+            Some(result) => result.ok(),
+            None => {
+                typed = false;
+                None
+            }
+        });
+        match direct {
+            Ok(object) => return Ok(vec![Ok(object)]),
+            Err(declined) if typed => return Err(declined),
+            Err(_) => {}
+        }
+    }
+    // Generic kinds, lists, older apiVersions: the same JSON value yaml_serde would give.
+    let value = yaml_fast::read(text, |de| Value::deserialize(de).ok())?;
+    Ok(expand(value, loc.clone()))
+}
+
+/// yaml_serde: any YAML, with its error messages and locations.
+pub(crate) fn slow_path(file: &Arc<str>, text: &str, first_line: u32, loc: SourceLoc) -> Vec<Parsed> {
+    let err = |line: u32, column: u32, message: String| {
+        vec![Err(LoadError { loc: SourceLoc::new(file.clone(), line, column), message })]
+    };
+    // Typed kind at its canonical apiVersion: straight into its struct. Any failure falls
+    // through to the general path, which reports it precisely.
     if let Some((api_version, kind)) = sniff_type(text)
         && let Ok(Some(Ok(object))) = guarded(
             || Ok::<_, ()>(kubepci_model::decode_direct(api_version, kind, yaml_serde::Deserializer::from_str(text), loc.clone())),
@@ -86,7 +123,7 @@ fn clean_yaml_error(message: &str, first_line: u32) -> String {
 /// The top-level `apiVersion` and `kind` of a block-mapping document, read from its lines
 /// without parsing (keys at column 0 are top-level). `None` when either is absent or quoted
 /// oddly; the general path then decides.
-fn sniff_type(text: &str) -> Option<(&str, &str)> {
+pub(crate) fn sniff_type(text: &str) -> Option<(&str, &str)> {
     let mut api_version = None;
     let mut kind = None;
     for line in text.lines() {
