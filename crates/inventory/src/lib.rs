@@ -60,10 +60,10 @@ pub struct Inventory {
     workloads_by_namespace: HashMap<String, Vec<usize>>,
     /// Every object's scope ([`Self::object_scope`]); checks ask for it per object.
     object_scopes: Vec<Scope>,
-    /// namespace → pod-template label `key=value` → workload indices (ascending): Service
+    /// namespace → pod-template label key → value → workload indices (ascending): Service
     /// selectors are equality maps, so a lookup starts from the rarest of its pairs instead
     /// of matching every workload of the namespace.
-    workloads_by_label: HashMap<String, HashMap<(String, String), Vec<usize>>>,
+    workloads_by_label: HashMap<String, HashMap<String, HashMap<String, Vec<usize>>>>,
 }
 
 impl Inventory {
@@ -116,7 +116,7 @@ impl Inventory {
             let Some(labels) = o.pod_template().and_then(|t| t.metadata.labels.as_ref()) else { continue };
             let by_label = inv.workloads_by_label.entry(o.namespace().unwrap_or("").to_string()).or_default();
             for (k, v) in labels {
-                by_label.entry((k.clone(), v.clone())).or_default().push(wi);
+                by_label.entry(k.clone()).or_default().entry(v.clone()).or_default().push(wi);
             }
         }
         inv
@@ -168,7 +168,7 @@ impl Inventory {
     /// `selector` (a Service selector; an empty one selects nothing, as for Services).
     pub fn workloads_selected_by(&self, namespace: &str, selector: &BTreeMap<String, String>) -> Vec<&Workload> {
         let Some(by_label) = self.workloads_by_label.get(namespace) else { return Vec::new() };
-        let postings: Option<Vec<&Vec<usize>>> = selector.iter().map(|(k, v)| by_label.get(&(k.clone(), v.clone()))).collect();
+        let postings: Option<Vec<&Vec<usize>>> = selector.iter().map(|(k, v)| by_label.get(k)?.get(v)).collect();
         let Some(mut postings) = postings.filter(|p| !p.is_empty()) else { return Vec::new() };
         postings.sort_by_key(|p| p.len());
         let (rarest, rest) = postings.split_first().expect("not empty");

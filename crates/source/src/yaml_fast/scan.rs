@@ -265,14 +265,19 @@ fn single_quoted<'de>(src: &'de str, p: usize) -> Scan<(Cow<'de, str>, usize)> {
             from = q + 2;
             continue;
         }
-        let value = match owned {
-            None => Cow::Borrowed(&src[from..q]),
-            Some(mut s) => {
-                s.push_str(&src[from..q]);
-                Cow::Owned(s)
-            }
-        };
-        return Ok((value, q + 1));
+        return Ok((finish_quoted(owned, &src[from..q]), q + 1));
+    }
+}
+
+/// A quoted scalar's value: borrowed from the input when nothing was unescaped, else the
+/// unescaped prefix plus the `tail` after the last escape.
+fn finish_quoted<'de>(owned: Option<String>, tail: &'de str) -> Cow<'de, str> {
+    match owned {
+        None => Cow::Borrowed(tail),
+        Some(mut s) => {
+            s.push_str(tail);
+            Cow::Owned(s)
+        }
     }
 }
 
@@ -286,16 +291,7 @@ fn double_quoted<'de>(src: &'de str, p: usize) -> Scan<(Cow<'de, str>, usize)> {
         };
         match b[q] {
             b'\n' => return Err(Unsupported(MULTI_LINE)),
-            b'"' => {
-                let value = match owned {
-                    None => Cow::Borrowed(&src[from..q]),
-                    Some(mut s) => {
-                        s.push_str(&src[from..q]);
-                        Cow::Owned(s)
-                    }
-                };
-                return Ok((value, q + 1));
-            }
+            b'"' => return Ok((finish_quoted(owned, &src[from..q]), q + 1)),
             _ if b.get(q + 1) == Some(&b'\n') => return Err(Unsupported(MULTI_LINE)),
             _ => {
                 let s = owned.get_or_insert_with(String::new);

@@ -83,6 +83,7 @@ impl<'a> NetView<'a> {
         let mut out = Vec::new();
         // Workload peers per namespace, in first-seen order: (endpoint, conns, unapproved).
         let mut by_namespace: Vec<(&str, Vec<(Endpoint, &'a ConnSet, ConnSet)>)> = Vec::new();
+        let mut namespace_slot: HashMap<&str, usize> = HashMap::new();
         for (peer, conns) in peers {
             match peer {
                 Endpoint::Workload(p) => {
@@ -91,13 +92,11 @@ impl<'a> NetView<'a> {
                     }
                     let ns = r.workloads()[p as usize].namespace.as_str();
                     let left = unapproved_for(peer, conns);
-                    match by_namespace.last_mut() {
-                        Some((last, members)) if *last == ns => members.push((peer, conns, left)),
-                        _ => match by_namespace.iter_mut().find(|(n, _)| *n == ns) {
-                            Some((_, members)) => members.push((peer, conns, left)),
-                            None => by_namespace.push((ns, vec![(peer, conns, left)])),
-                        },
-                    }
+                    let slot = *namespace_slot.entry(ns).or_insert_with(|| {
+                        by_namespace.push((ns, Vec::new()));
+                        by_namespace.len() - 1
+                    });
+                    by_namespace[slot].1.push((peer, conns, left));
                 }
                 Endpoint::ExternalSource(_) if direction == Direction::Ingress => {
                     out.push(PeerGroup { name: r.endpoint_name(peer), workloads: 0, conns, unapproved: unapproved_for(peer, conns) })
