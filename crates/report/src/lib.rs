@@ -51,6 +51,15 @@ pub struct PrintOptions {
     pub verbose: bool,
 }
 
+/// Write a report in a format to `out`. The JSON report is streamed and serialised in
+/// parallel; the other formats are rendered first.
+pub fn write(report: &Report, format: Format, opts: PrintOptions, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    match format {
+        Format::Json => json::write(report, out),
+        _ => out.write_all(render(report, format, opts).as_bytes()),
+    }
+}
+
 /// Render a report in a format.
 pub fn render(report: &Report, format: Format, opts: PrintOptions) -> String {
     match format {

@@ -42,6 +42,21 @@ fn check(id: &str, severity: Severity, passed: usize, failed: usize, excepted: u
     }
 }
 
+/// The fixture with a boundary flow, for printers' own tests.
+pub(crate) fn demo_report() -> Report {
+    let mut report = fixture();
+    report.boundary = vec![kubepci_findings::BoundaryFlow {
+        direction: "into-cde".into(),
+        from: "shop/*".into(),
+        to: "payments/api[Deployment]".into(),
+        connections: "TCP 8443".into(),
+        unapproved: "TCP 8443".into(),
+        approved: false,
+        workloads: 4,
+    }];
+    report
+}
+
 fn fixture() -> Report {
     let mut excepted = finding("POD-004", Status::Excepted, Severity::High, Some(("DaemonSet", Some("monitoring"), "agent")), 3, "hostPath volume /var/log");
     excepted.exception = Some(AppliedException { reason: "log shipper".into(), approved_by: "ciso@example".into(), ticket: Some("RISK-1".into()), expires: Some("2027-01-31".into()) });

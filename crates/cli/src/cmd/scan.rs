@@ -8,7 +8,7 @@ use anyhow::{Context as _, bail};
 use kubepci::pipeline::{ScanInput, ScanOptions, assess, fails_threshold};
 use kubepci_findings::Severity;
 use kubepci_inventory::Config;
-use kubepci_report::{Format, PrintOptions, render};
+use kubepci_report::{Format, PrintOptions, write};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -118,22 +118,27 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "never" => false,
         _ => to_terminal && std::env::var_os("NO_COLOR").is_none(),
     };
-    let text = render(&report, format, PrintOptions { color, verbose: args.verbose });
-    kubepci::profile::mark("render");
+    let print = PrintOptions { color, verbose: args.verbose };
     match &args.output {
-        Some(path) => std::fs::write(path, &text).with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => {
+            let file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+            write(&report, format, print, &mut out)
+                .and_then(|()| out.flush())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
         None => {
-            let mut out = std::io::stdout().lock();
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
             // A closed pipe (`| head`) is not an error worth a message.
-            let _ = out.write_all(text.as_bytes());
+            let _ = write(&report, format, print, &mut out).and_then(|()| out.flush());
         }
     }
+    kubepci::profile::mark("render");
     if !report.input.errors.is_empty() && format != Format::Text {
         for e in &report.input.errors {
             eprintln!("{}:{}:{}: {}", e.file, e.line, e.column, e.message);
         }
     }
-    drop(text);
     let code = if report.input.objects == 0 && !report.input.errors.is_empty() {
         ExitCode::from(2)
     } else if fails_threshold(&report, fail_on) {
