@@ -6,7 +6,8 @@
 # Prints one line per measurement: corpus, form, what, wall seconds, user seconds, peak MB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build -q --release -p kubepci -p kubepci-bench -p kubepci-source --example loadtime
+cargo build -q --release -p kubepci -p kubepci-bench --bins
+cargo build -q --release -p kubepci-source --example loadtime
 BIN=target/release
 OUT=${BENCH_OUT:-/tmp/kubepci-bench}
 sizes=${*:-S M L}

@@ -188,6 +188,15 @@ pub struct Context<'a> {
     pss_baseline: OnceLock<Vec<Evaluation>>,
     reachability: OnceLock<kubepci_netpol::Reachability>,
     rbac_model: OnceLock<kubepci_rbac::Model>,
+    card_numbers: OnceLock<Vec<CardNumbers>>,
+}
+
+/// The card numbers found in one object's text fields, masked (first six, last four at most).
+#[derive(Debug)]
+pub struct CardNumbers {
+    pub object: usize,
+    /// (public test card number?, evidence naming the field), in field order.
+    pub found: Vec<(bool, kubepci_findings::Evidence)>,
 }
 
 impl<'a> Context<'a> {
@@ -209,6 +218,7 @@ impl<'a> Context<'a> {
             pss_baseline: OnceLock::new(),
             reachability: OnceLock::new(),
             rbac_model: OnceLock::new(),
+            card_numbers: OnceLock::new(),
         }
     }
 
@@ -297,6 +307,30 @@ impl<'a> Context<'a> {
             self.inv.record(kind);
         }
         self.rbac_model.get_or_init(|| kubepci_rbac::Model::build(&self.inventory().objects))
+    }
+
+    /// Every object's text fields searched for card numbers once, in parallel, for both card
+    /// checks: the objects with at least one, ascending. A walk over every object, as a check
+    /// declaring `any` makes.
+    pub fn card_numbers(&self) -> &[CardNumbers] {
+        use rayon::prelude::*;
+        self.card_numbers.get_or_init(|| {
+            self.inventory()
+                .objects
+                .par_iter()
+                .enumerate()
+                .filter_map(|(object, o)| {
+                    let mut found = Vec::new();
+                    crate::support::text_fields::visit_text_fields(o, &mut |bytes, path| {
+                        for m in kubepci_pan::find_pans(bytes) {
+                            let masked = format!("{} {}", m.brand.name(), m.masked(kubepci_pan::MaskMode::First6Last4));
+                            found.push((m.is_test, kubepci_findings::Evidence::field(path(), masked)));
+                        }
+                    });
+                    (!found.is_empty()).then_some(CardNumbers { object, found })
+                })
+                .collect()
+        })
     }
 }
 

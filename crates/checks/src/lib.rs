@@ -16,7 +16,7 @@ pub mod support;
 use kubepci_findings::Severity;
 
 pub use boundary::cde_boundary;
-pub use context::{Context, InputKind, InventoryView, KindRecorder, UnlistedKind, WHOLE_INVENTORY};
+pub use context::{CardNumbers, Context, InputKind, InventoryView, KindRecorder, UnlistedKind, WHOLE_INVENTORY};
 pub use docs::{check_markdown, example_blocks};
 pub use runner::{Assessment, Emitter, RunOptions, run_checks};
 

@@ -118,8 +118,8 @@ pub fn assess(input: ScanInput, config: Config, opts: &ScanOptions) -> Report {
     report
 }
 
-/// Compute the analyses many checks share (reachability, RBAC model, Pod Security
-/// evaluations) side by side before the checks start. Left to the checks, the first one to
+/// Compute the analyses several checks share (reachability, RBAC model, Pod Security
+/// evaluations, card numbers) side by side before the checks start. Left to the checks, the first one to
 /// ask computes it while every other check asking waits, holding a worker thread idle.
 fn warm_analyses(cx: &Context) {
     rayon::join(
@@ -127,7 +127,7 @@ fn warm_analyses(cx: &Context) {
             cx.reachability();
         },
         || {
-            rayon::join(|| cx.rbac_model(), || rayon::join(|| cx.pss_restricted(), || cx.pss_baseline()));
+            rayon::join(|| rayon::join(|| cx.rbac_model(), || cx.card_numbers()), || rayon::join(|| cx.pss_restricted(), || cx.pss_baseline()));
         },
     );
 }

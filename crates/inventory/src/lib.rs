@@ -7,6 +7,8 @@ pub mod scope;
 
 use std::collections::{BTreeMap, HashMap};
 
+use rayon::prelude::*;
+
 use kubepci_model::selector::Selector;
 use kubepci_model::{Object, PodTemplate, Resource};
 
@@ -47,11 +49,11 @@ pub struct Workload {
 pub struct Inventory {
     pub objects: Vec<Object>,
     pub config: Config,
-    by_kind: HashMap<String, Vec<usize>>,
+    by_kind: KindIndex,
     /// kind → namespace ("" when cluster-scoped) → name → index: looked up without allocating.
-    by_name: HashMap<String, HashMap<String, HashMap<String, usize>>>,
+    by_name: NameIndex,
     /// kind → namespace → indices, ascending (duplicates kept).
-    by_kind_namespace: HashMap<String, HashMap<String, Vec<usize>>>,
+    by_kind_namespace: KindNamespaceIndex,
     namespaces: BTreeMap<String, NamespaceInfo>,
     workloads: Vec<Workload>,
     /// For each object, the index of the workload it runs as.
@@ -74,31 +76,8 @@ impl Inventory {
                 set_namespace(&mut o.resource, &default_ns);
             }
         }
-        let mut by_kind: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut by_name: HashMap<String, HashMap<String, HashMap<String, usize>>> = HashMap::new();
-        let mut by_kind_namespace: HashMap<String, HashMap<String, Vec<usize>>> = HashMap::new();
-        for (i, o) in objects.iter().enumerate() {
-            by_kind.entry(o.kind().to_string()).or_default().push(i);
-            let in_kind = match by_name.get_mut(o.kind()) {
-                Some(m) => m,
-                None => by_name.entry(o.kind().to_string()).or_default(),
-            };
-            let ns = o.namespace().unwrap_or("");
-            let in_ns = match in_kind.get_mut(ns) {
-                Some(m) => m,
-                None => in_kind.entry(ns.to_string()).or_default(),
-            };
-            in_ns.entry(o.name().to_string()).or_insert(i);
-            let kind_namespaces = match by_kind_namespace.get_mut(o.kind()) {
-                Some(m) => m,
-                None => by_kind_namespace.entry(o.kind().to_string()).or_default(),
-            };
-            if let Some(v) = kind_namespaces.get_mut(ns) {
-                v.push(i);
-            } else {
-                kind_namespaces.insert(ns.to_string(), vec![i]);
-            }
-        }
+        // The three indexes are independent: build them side by side.
+        let ((by_kind, by_kind_namespace), by_name) = rayon::join(|| (index_by_kind(&objects), index_by_kind_namespace(&objects)), || index_by_name(&objects));
         let mut inv = Inventory { objects, config, by_kind, by_name, by_kind_namespace, namespaces: BTreeMap::new(), workloads: Vec::new(), workload_by_object: Vec::new(), workloads_by_namespace: HashMap::new(), object_scopes: Vec::new(), workloads_by_label: HashMap::new() };
         inv.namespaces = inv.collect_namespaces();
         inv.workloads = inv.collect_workloads();
@@ -110,7 +89,7 @@ impl Inventory {
             let ns = inv.objects[w.object].namespace().unwrap_or("").to_string();
             inv.workloads_by_namespace.entry(ns).or_default().push(wi);
         }
-        inv.object_scopes = (0..inv.objects.len()).map(|i| inv.decide_object_scope(i)).collect();
+        inv.object_scopes = (0..inv.objects.len()).into_par_iter().map(|i| inv.decide_object_scope(i)).collect();
         for (wi, w) in inv.workloads.iter().enumerate() {
             let o = &inv.objects[w.object];
             let Some(labels) = o.pod_template().and_then(|t| t.metadata.labels.as_ref()) else { continue };
@@ -263,33 +242,98 @@ impl Inventory {
     }
 
     fn collect_workloads(&self) -> Vec<Workload> {
-        let mut top_of: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        for (i, o) in self.objects.iter().enumerate() {
-            if o.pod_template().is_none() {
-                continue;
-            }
-            // Walk up present owners that run pods (bounded against reference cycles).
-            let mut top = i;
-            for _ in 0..8 {
-                match self.owner_index(&self.objects[top]) {
-                    Some(owner) if owner != top && self.objects[owner].pod_template().is_some() => top = owner,
-                    _ => break,
+        // Each pod-running object's top owner, found in parallel.
+        let tops: Vec<(usize, usize)> = self
+            .objects
+            .par_iter()
+            .enumerate()
+            .filter(|(_, o)| o.pod_template().is_some())
+            .map(|(i, _)| {
+                // Walk up present owners that run pods (bounded against reference cycles).
+                let mut top = i;
+                for _ in 0..8 {
+                    match self.owner_index(&self.objects[top]) {
+                        Some(owner) if owner != top && self.objects[owner].pod_template().is_some() => top = owner,
+                        _ => break,
+                    }
                 }
-            }
+                (top, i)
+            })
+            .collect();
+        let mut top_of: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (top, i) in tops {
             let members = top_of.entry(top).or_default();
             if top != i {
                 members.push(i);
             }
         }
+        let top_of: Vec<(usize, Vec<usize>)> = top_of.into_iter().collect();
+        let no_labels = BTreeMap::new();
         top_of
-            .into_iter()
+            .into_par_iter()
             .map(|(object, members)| {
                 let o = &self.objects[object];
-                let labels = o.pod_template().and_then(|t| t.metadata.labels.clone()).unwrap_or_default();
-                Workload { object, members, scope: self.classify_workload(o, &labels) }
+                let labels = o.pod_template().and_then(|t| t.metadata.labels.as_ref()).unwrap_or(&no_labels);
+                Workload { object, members, scope: self.classify_workload(o, labels) }
             })
             .collect()
     }
+}
+
+type KindIndex = HashMap<String, Vec<usize>>;
+type NameIndex = HashMap<String, HashMap<String, HashMap<String, usize>>>;
+type KindNamespaceIndex = HashMap<String, HashMap<String, Vec<usize>>>;
+
+/// Object indices per kind, ascending.
+fn index_by_kind(objects: &[Object]) -> KindIndex {
+    let mut by_kind: KindIndex = HashMap::new();
+    for (i, o) in objects.iter().enumerate() {
+        match by_kind.get_mut(o.kind()) {
+            Some(v) => v.push(i),
+            None => {
+                by_kind.insert(o.kind().to_string(), vec![i]);
+            }
+        }
+    }
+    by_kind
+}
+
+/// kind → namespace ("" when cluster-scoped) → name → first object of that name. Keys are
+/// allocated only when first seen.
+fn index_by_name(objects: &[Object]) -> NameIndex {
+    let mut by_name: NameIndex = HashMap::new();
+    for (i, o) in objects.iter().enumerate() {
+        let in_kind = match by_name.get_mut(o.kind()) {
+            Some(m) => m,
+            None => by_name.entry(o.kind().to_string()).or_default(),
+        };
+        let ns = o.namespace().unwrap_or("");
+        let in_ns = match in_kind.get_mut(ns) {
+            Some(m) => m,
+            None => in_kind.entry(ns.to_string()).or_default(),
+        };
+        in_ns.entry(o.name().to_string()).or_insert(i);
+    }
+    by_name
+}
+
+/// kind → namespace → object indices, ascending.
+fn index_by_kind_namespace(objects: &[Object]) -> KindNamespaceIndex {
+    let mut by_kind_namespace: KindNamespaceIndex = HashMap::new();
+    for (i, o) in objects.iter().enumerate() {
+        let ns = o.namespace().unwrap_or("");
+        let kind_namespaces = match by_kind_namespace.get_mut(o.kind()) {
+            Some(m) => m,
+            None => by_kind_namespace.entry(o.kind().to_string()).or_default(),
+        };
+        match kind_namespaces.get_mut(ns) {
+            Some(v) => v.push(i),
+            None => {
+                kind_namespaces.insert(ns.to_string(), vec![i]);
+            }
+        }
+    }
+    by_kind_namespace
 }
 
 fn is_namespaced(r: &Resource) -> bool {

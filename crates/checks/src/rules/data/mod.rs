@@ -7,25 +7,18 @@ use crate::Check;
 
 pub const CHECKS: &[&Check] = &[&pan_in_objects::PAN_IN_OBJECTS, &test_pan_in_objects::TEST_PAN_IN_OBJECTS];
 
-use kubepci_findings::Evidence;
-use kubepci_pan::MaskMode;
-
 use crate::Emitter;
-use crate::support::text_fields::visit_text_fields;
 
-/// One mechanism for both card checks: walk every object's text fields and report the card
-/// numbers whose test-card flag equals `test_cards`, masked (first six, last four at most).
+/// One mechanism for both card checks: the card numbers the context found in every object's
+/// text fields (searched once, see `Context::card_numbers`), reported when their test-card flag
+/// equals `test_cards`, masked (first six, last four at most).
 pub(crate) fn report_pans(e: &mut Emitter, test_cards: bool) {
-    let inv = e.context().inv;
-    for (index, o) in inv.objects.iter().enumerate() {
-        let mut evidence = Vec::new();
-        visit_text_fields(o, &mut |bytes, path| {
-            for m in kubepci_pan::find_pans(bytes) {
-                if m.is_test == test_cards {
-                    evidence.push(Evidence::field(path(), format!("{} {}", m.brand.name(), m.masked(MaskMode::First6Last4))));
-                }
-            }
-        });
+    let cx = e.context();
+    let found = cx.card_numbers();
+    let mut next = found.iter().peekable();
+    for index in 0..cx.inv.objects.len() {
+        let here = next.next_if(|c| c.object == index);
+        let evidence: Vec<_> = here.into_iter().flat_map(|c| &c.found).filter(|(is_test, _)| *is_test == test_cards).map(|(_, ev)| ev.clone()).collect();
         if evidence.is_empty() {
             e.pass(index);
         } else {
