@@ -48,6 +48,8 @@ pub struct Emitter<'c> {
     findings: Vec<Finding>,
     passes: Vec<u32>,
     cluster_passes: usize,
+    /// The check's "Fix" section, read from its doc comment on the first finding.
+    remediation: Option<String>,
 }
 
 impl<'c> Emitter<'c> {
@@ -56,7 +58,7 @@ impl<'c> Emitter<'c> {
         let over = overrides.get(check.meta.id).or_else(|| overrides.get(check.meta.name));
         let severity = over.and_then(|o| o.severity.as_deref()).and_then(|s| s.parse().ok()).unwrap_or(check.meta.severity);
         let requirements = over.and_then(|o| o.requirements.clone()).unwrap_or_else(|| check.meta.requirement_ids());
-        Emitter { cx, check, severity, requirements, findings: Vec::new(), passes: Vec::new(), cluster_passes: 0 }
+        Emitter { cx, check, severity, requirements, findings: Vec::new(), passes: Vec::new(), cluster_passes: 0, remediation: None }
     }
 
     pub fn context(&self) -> &'c Context<'c> {
@@ -107,7 +109,7 @@ impl<'c> Emitter<'c> {
             location: object.map(|o| Location::from(&o.loc)),
             message,
             evidence,
-            remediation: self.check.meta.remediation(),
+            remediation: self.remediation.get_or_insert_with(|| self.check.meta.remediation()).clone(),
             exception: None,
         });
     }

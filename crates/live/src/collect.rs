@@ -215,23 +215,13 @@ fn decode_item(target: &Target, raw: &RawValue, loc: &SourceLoc) -> Result<Objec
     let mut de = serde_json::Deserializer::from_str(raw.get());
     match decode_direct(&target.api_version, &target.kind, &mut de, loc.clone()) {
         Some(Ok(object)) => Ok(object),
-        Some(Err(e)) => Err(format!("{} {}: {e}", target.kind, raw_item_name(raw))),
-        None => {
+        // The fast path's errors carry no field path: decode again to name the field.
+        Some(Err(_)) | None => {
             let value = item_value(target, raw)?;
             let name = item_name(&value);
             decode_value(value, loc.clone()).map_err(|e| format!("{} {name}: {e}", target.kind))
         }
     }
-}
-
-/// `namespace/name` of an item given as JSON text, for error messages.
-fn raw_item_name(raw: &RawValue) -> String {
-    #[derive(Deserialize)]
-    struct Named {
-        #[serde(default)]
-        metadata: Value,
-    }
-    serde_json::from_str::<Named>(raw.get()).map(|n| item_name(&serde_json::json!({"metadata": n.metadata}))).unwrap_or_else(|_| "(unnamed)".into())
 }
 
 /// `namespace/name` of a raw item, for error messages.
@@ -328,4 +318,21 @@ async fn discover_gated(client: &Client, limits: &Limits, unlistable: &mut Vec<K
         }
     }
     targets
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A typed item the fast decoder rejects is decoded again so the error names the field.
+    #[test]
+    fn typed_decode_error_names_the_item_and_field() {
+        let target = Target { group: String::new(), api_version: "v1".into(), kind: "Pod".into(), path: "/api/v1/pods".into(), resource_name: "pods".into() };
+        let raw: Box<RawValue> = serde_json::from_str(r#"{"metadata":{"name":"web","namespace":"shop"},"spec":{"containers":"nope"}}"#).unwrap();
+        let err = decode_item(&target, &raw, &SourceLoc::new(std::sync::Arc::<str>::from("live"), 0, 0)).unwrap_err();
+        assert!(err.starts_with("Pod shop/web: "), "{err}");
+        assert!(err.contains("spec.containers"), "{err}");
+        let ok: Box<RawValue> = serde_json::from_str(r#"{"metadata":{"name":"web","namespace":"shop"},"spec":{"containers":[{"name":"c","image":"i"}]}}"#).unwrap();
+        assert_eq!(decode_item(&target, &ok, &SourceLoc::new(std::sync::Arc::<str>::from("live"), 0, 0)).unwrap().name(), "web");
+    }
 }

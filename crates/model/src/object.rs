@@ -64,13 +64,15 @@ macro_rules! resources {
             /// Deserialize straight into the typed struct when `apiVersion` is the canonical
             /// one of a typed kind: the fast path that skips the intermediate JSON value.
             /// `None` when the kind stays generic or the apiVersion needs normalising.
+            /// Errors carry no field path: tracking it costs an allocation per key on every
+            /// object, so callers re-decode the rare failing document with [`decode_value`].
             pub fn deserialize_direct<'de, D: serde::Deserializer<'de>>(api_version: &str, kind: &str, d: D) -> Option<Result<Resource, DecodeError>> {
                 match kind {
                     $( stringify!($variant) if api_version == <$ty as k8s_openapi::Resource>::API_VERSION => {
                         let d = crate::prune::Pruned { inner: d, prune: prune_for(kind) };
-                        Some(serde_path_to_error::deserialize::<_, $ty>(d)
+                        Some(<$ty as serde::Deserialize>::deserialize(d)
                             .map(|t| Resource::$variant(Box::new(t)))
-                            .map_err(|e| DecodeError { path: e.path().to_string(), message: e.inner().to_string() }))
+                            .map_err(|e| DecodeError { path: String::new(), message: e.to_string() }))
                     } )*
                     _ => None,
                 }
@@ -248,7 +250,8 @@ fn slim(resource: &mut Resource) {
 }
 
 /// Decode an object directly from a deserializer when its kind is typed and its apiVersion
-/// canonical (see [`Resource::deserialize_direct`]); `None` means use [`decode_value`].
+/// canonical (see [`Resource::deserialize_direct`]); `None` means use [`decode_value`], and so
+/// does an error when its field path is wanted.
 pub fn decode_direct<'de, D: serde::Deserializer<'de>>(api_version: &str, kind: &str, d: D, loc: SourceLoc) -> Option<Result<Object, DecodeError>> {
     let result = Resource::deserialize_direct(api_version, kind, d)?;
     Some(result.map(|mut resource| {
