@@ -86,7 +86,8 @@ fn main() {
             destinations += r.destinations_of(w).len();
         }
         println!("input (generate+inventory): {:.3}s", t_input.as_secs_f64());
-        println!("Reachability::compute_focused ({} focus workloads): {:.3}s", focus.len(), t_compute.as_secs_f64());
+        let (sp, dp) = r.profile_counts();
+        println!("Reachability::compute_focused ({} focus workloads; {sp} source, {dp} destination profiles): {:.3}s", focus.len(), t_compute.as_secs_f64());
         println!("focus rows and columns walked: {:.3}s ({sources} sources, {destinations} destinations)", t2.elapsed().as_secs_f64());
         return;
     }
@@ -109,8 +110,9 @@ fn main() {
     let listed = r.connections().count();
     let t_matrix = t2.elapsed();
 
+    let (sp, dp) = r.profile_counts();
     println!(
-        "pods={pods} namespaces={namespaces} policies={policies} workloads={n} classes={} ext_src={} ext_dst={}",
+        "pods={pods} namespaces={namespaces} policies={policies} workloads={n} classes={} profiles={sp}x{dp} ext_src={} ext_dst={}",
         r.workloads().iter().map(|w| w.class).max().map_or(0, |c| c + 1),
         r.external_sources().len(),
         r.external_destinations().len()

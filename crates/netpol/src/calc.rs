@@ -1,130 +1,162 @@
 //! Deciding cells: what one side (egress at the source, ingress at the destination) allows
-//! towards one peer, and whole rows and columns of the class matrix from that.
+//! towards one peer, and whole rows and columns of the matrix from that.
+//!
+//! Everything here is per profile (see `profiles.rs`): the subject of a side is a profile of
+//! its space (source profiles for egress, destination profiles for ingress) and a peer is a
+//! profile of the other space or an external block. A row is indexed by destination profiles
+//! then egress blocks, a column by source profiles then ingress blocks.
 //!
 //! A [`Calc`] borrows the analysis read-only and an interner mutably, so the same code serves
 //! the full matrix (built with the analysis' own interner), the focused rows and columns the
 //! checks need, and a later full matrix built on a copy of the interner.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
+use crate::cells::SparseLine;
 use crate::engine::{EGRESS, INGRESS, PeerRef, Reachability};
-use crate::intern::{ALL, ConnId, Interner, NONE};
+use crate::intern::{ALL, BitSet, ConnId, IdMap, Interner, NONE, bits_of};
 use crate::policy::{Action, Direction, PolicyKind};
+use crate::profiles::{DST, SRC, subject_space};
 
-/// (policy, direction, rule, class whose named ports resolve the rule's, or `NO_CLASS`).
+/// In a NetworkPolicy accumulator: no NetworkPolicy selects this subject.
+const FREE: ConnId = ConnId::MAX;
+
+/// (policy, direction, rule, destination profile whose named ports resolve the rule's).
 type PortKey = (u32, u8, u32, u32);
-const NO_CLASS: u32 = u32::MAX;
+const NO_PROFILE: u32 = u32::MAX;
 
 pub(crate) struct Calc<'r> {
     pub r: &'r Reachability,
     pub conns: &'r mut Interner,
-    /// Rule ports resolved and interned, per destination named-port owner.
-    ports: HashMap<PortKey, ConnId>,
-    /// Built on first use by [`Self::np_towards`], or shared between parallel calculators.
-    index: Option<Arc<PeerIndex>>,
+    /// Rules with named ports, resolved and interned per destination profile.
+    ports: IdMap<PortKey, ConnId>,
+    /// Reused buffers: a NetworkPolicy row, a NetworkPolicy column, the line being built and
+    /// the counts of its values.
+    np: Vec<ConnId>,
+    towards: Vec<ConnId>,
+    line: Vec<ConnId>,
+    counts: Vec<u32>,
 }
 
 fn direction(dir: usize) -> Direction {
     if dir == INGRESS { Direction::Ingress } else { Direction::Egress }
 }
 
+fn opt(np: ConnId) -> Option<ConnId> {
+    (np != FREE).then_some(np)
+}
+
 impl<'r> Calc<'r> {
     pub fn new(r: &'r Reachability, conns: &'r mut Interner) -> Calc<'r> {
-        Calc { r, conns, ports: HashMap::new(), index: None }
+        Calc { r, conns, ports: IdMap::default(), np: Vec::new(), towards: Vec::new(), line: Vec::new(), counts: Vec::new() }
     }
 
-    /// A calculator that reuses an already built peer index (see [`PeerIndex::new`]).
-    pub fn with_index(r: &'r Reachability, conns: &'r mut Interner, index: Arc<PeerIndex>) -> Calc<'r> {
-        Calc { r, conns, ports: HashMap::new(), index: Some(index) }
-    }
-
-    /// The connections rule `ri` of policy `pi` covers towards a destination: ingress rules
-    /// resolve named ports on the subject, egress rules on each destination pod; external
-    /// destinations have no named ports.
+    /// The connections rule `ri` of policy `pi` covers towards the destination: ingress rules
+    /// resolve named ports on the subject, egress rules on the peer; external destinations
+    /// have no named ports. Rules without named ports were interned by the analysis.
     fn rule_conn(&mut self, dir: usize, pi: u32, ri: usize, subject: u32, peer: PeerRef) -> ConnId {
-        let policy = &self.r.policies[pi as usize];
-        let Some(rule) = policy.rules(direction(dir)).and_then(|rules| rules.get(ri)) else { return NONE };
-        let owner = if !rule.ports.has_named() {
-            NO_CLASS
-        } else {
-            match self.r.destination_ports_owner(dir, subject, peer) {
-                Some(c) => c,
-                None => NO_CLASS,
-            }
+        let r = self.r;
+        if let Some(&Some(fixed)) = r.fixed_ports[pi as usize][dir].get(ri) {
+            return fixed;
+        }
+        let owner = match (dir, peer) {
+            (INGRESS, _) => subject,
+            (_, PeerRef::Profile(p)) => p,
+            (_, PeerRef::Block(_)) => NO_PROFILE,
         };
         let key = (pi, dir as u8, ri as u32, owner);
         if let Some(&c) = self.ports.get(&key) {
             return c;
         }
-        let named = (owner != NO_CLASS).then(|| self.r.classes[owner as usize].named_ports.as_slice());
+        let Some(rule) = r.policies[pi as usize].rules(direction(dir)).and_then(|rules| rules.get(ri)) else { return NONE };
+        let named = (owner != NO_PROFILE).then(|| r.classes[r.profiles[DST].rep[owner as usize] as usize].named_ports.as_slice());
         let c = self.conns.intern(rule.ports.resolve(named));
         self.ports.insert(key, c);
         c
     }
 
-    /// What the NetworkPolicies of every class allow in `dir` towards (egress) or from
-    /// (ingress) class `peer`; per class `None` when no NetworkPolicy selects it in `dir`.
-    /// Walks only the rules whose peers include `peer` (see [`PeerIndex`]).
-    pub fn np_towards(&mut self, dir: usize, peer: u32) -> Vec<Option<ConnId>> {
-        let r = self.r;
-        let index = self.index.take().unwrap_or_else(|| Arc::new(PeerIndex::new(r)));
-        let mut cells: Vec<Option<ConnId>> = r.np_selecting[dir].iter().map(|selecting| (!selecting.is_empty()).then_some(NONE)).collect();
-        let broad = index.broad[dir].iter().filter(|&&(pi, ri)| r.rule_matches[pi as usize][dir][ri as usize].classes.contains(peer as usize));
-        for &(pi, ri) in index.narrow[dir].get(peer as usize).into_iter().flatten().chain(broad) {
-            for &c in &index.subject_classes[pi as usize] {
-                let conn = self.rule_conn(dir, pi, ri as usize, c, PeerRef::Class(peer));
-                cells[c as usize] = Some(self.conns.union(cells[c as usize].unwrap_or(NONE), conn));
-            }
-        }
-        self.index = Some(index);
-        cells
-    }
-
     /// What the NetworkPolicies selecting `subject` in `dir` allow towards/from every peer
-    /// (classes, then external blocks); `None` when none selects it.
-    pub fn np_row(&mut self, dir: usize, subject: u32) -> Option<Vec<ConnId>> {
+    /// (profiles, then external blocks), into `row`; `false` (row untouched) when none
+    /// selects it or it is exempt.
+    fn np_row_into(&mut self, dir: usize, subject: u32, row: &mut Vec<ConnId>) -> bool {
         let r = self.r;
-        if r.np_selecting[dir][subject as usize].is_empty() {
-            return None;
+        let space = &r.profiles[subject_space(dir)];
+        let s = subject as usize;
+        if !space.isolated[s] || space.host[s] {
+            return false;
         }
-        let mut row = vec![NONE; r.peer_count(dir)];
-        for &pi in &r.np_selecting[dir][subject as usize] {
+        let peers = r.profiles[dir].len();
+        row.clear();
+        row.resize(peers + r.blocks[dir].len(), NONE);
+        for &pi in &r.np_selecting[dir][space.rep[s] as usize] {
             for (ri, m) in r.rule_matches[pi as usize][dir].iter().enumerate() {
-                let peers = m.classes.iter().map(|c| PeerRef::Class(c as u32)).chain(m.blocks.iter().map(|b| PeerRef::Block(b as u32)));
-                for p in peers {
-                    let conn = self.rule_conn(dir, pi, ri, subject, p);
-                    let idx = r.peer_index(p);
-                    row[idx] = self.conns.union(row[idx], conn);
+                let fixed = r.fixed_ports[pi as usize][dir].get(ri).copied().flatten();
+                for p in m.profiles.iter() {
+                    let conn = fixed.unwrap_or_else(|| self.rule_conn(dir, pi, ri, subject, PeerRef::Profile(p as u32)));
+                    row[p] = self.conns.union(row[p], conn);
+                }
+                for b in m.blocks.iter() {
+                    let conn = fixed.unwrap_or_else(|| self.rule_conn(dir, pi, ri, subject, PeerRef::Block(b as u32)));
+                    row[peers + b] = self.conns.union(row[peers + b], conn);
                 }
             }
         }
-        Some(row)
+        true
     }
 
-    /// What one side (the subject's `dir`) allows towards/from `peer`, given what its
-    /// NetworkPolicies allow (`np`, from [`Self::np_towards`] or [`Self::np_row`]).
-    pub fn side(&mut self, dir: usize, subject: u32, peer: PeerRef, np: Option<ConnId>) -> ConnId {
+    /// What the NetworkPolicies of every subject profile allow in `dir` towards (egress) or
+    /// from (ingress) peer profile `peer`, into `out` (`FREE` where none selects it). `rules`
+    /// are the NetworkPolicy rules of `dir` whose peers include `peer` (see [`FocusIndex`]).
+    fn np_towards_into(&mut self, dir: usize, peer: u32, index: &FocusIndex, out: &mut Vec<ConnId>) {
         let r = self.r;
+        let space = &r.profiles[subject_space(dir)];
+        out.clear();
+        out.extend(space.isolated.iter().map(|&iso| if iso { NONE } else { FREE }));
+        for &(pi, ri) in index.towards[dir].get(peer as usize).into_iter().flatten() {
+            for &s in &index.subjects[dir][pi as usize] {
+                let cell = out[s as usize];
+                if cell != FREE {
+                    let conn = self.rule_conn(dir, pi, ri as usize, s, PeerRef::Profile(peer));
+                    out[s as usize] = self.conns.union(cell, conn);
+                }
+            }
+        }
+    }
+
+    /// What one side (subject profile `subject` in `dir`) allows towards/from `peer`, given
+    /// what its NetworkPolicies allow (`np`, `None` when none selects it).
+    #[inline]
+    pub fn side(&mut self, dir: usize, subject: u32, peer: PeerRef, np: Option<ConnId>) -> ConnId {
+        let space = &self.r.profiles[subject_space(dir)];
         let s = subject as usize;
-        if r.classes[s].host_network {
+        if space.host[s] {
             return ALL;
         }
-        let admin = &r.admin_selecting[dir][s];
-        if admin.is_empty() {
+        if !space.admin[s] {
             return np.unwrap_or(ALL);
         }
+        self.admin_side(dir, subject, peer, np)
+    }
+
+    /// [`Self::side`] for a subject some admin policy selects: the tiers in order.
+    #[inline(never)]
+    fn admin_side(&mut self, dir: usize, subject: u32, peer: PeerRef, np: Option<ConnId>) -> ConnId {
+        let r = self.r;
+        let admin = &r.admin_selecting[dir][r.profiles[subject_space(dir)].rep[subject as usize] as usize];
         let mut remaining = ALL;
         let mut allowed = NONE;
         let mut passed = NONE;
         let is_anp = |pi: &u32| r.policies[*pi as usize].kind == PolicyKind::AdminNetworkPolicy;
         for &pi in admin.iter().filter(|pi| is_anp(pi)) {
-            for (rule, conn) in self.matching_rules(dir, pi, subject, peer) {
+            let rules = r.policies[pi as usize].rules(direction(dir)).unwrap_or(&[]);
+            for (ri, rule) in rules.iter().enumerate() {
+                if !r.rule_matches[pi as usize][dir][ri].contains(peer) {
+                    continue;
+                }
+                let conn = self.rule_conn(dir, pi, ri, subject, peer);
                 let eff = self.conns.intersect(conn, remaining);
                 if eff == NONE {
                     continue;
                 }
-                match rule {
+                match rule.action {
                     Action::Allow => allowed = self.conns.union(allowed, eff),
                     Action::Deny => {}
                     Action::Pass => passed = self.conns.union(passed, eff),
@@ -138,9 +170,14 @@ impl<'r> Calc<'r> {
             return self.conns.union(allowed, by_np);
         }
         for &pi in admin.iter().filter(|pi| !is_anp(pi)) {
-            for (action, conn) in self.matching_rules(dir, pi, subject, peer) {
+            let rules = r.policies[pi as usize].rules(direction(dir)).unwrap_or(&[]);
+            for (ri, rule) in rules.iter().enumerate() {
+                if !r.rule_matches[pi as usize][dir][ri].contains(peer) {
+                    continue;
+                }
+                let conn = self.rule_conn(dir, pi, ri, subject, peer);
                 let eff = self.conns.intersect(conn, rest);
-                if action == Action::Allow {
+                if rule.action == Action::Allow {
                     allowed = self.conns.union(allowed, eff);
                 }
                 rest = self.conns.subtract(rest, eff);
@@ -149,147 +186,150 @@ impl<'r> Calc<'r> {
         self.conns.union(allowed, rest)
     }
 
-    /// Rules of admin policy `pi` (in order) that match `peer`, with the connections each
-    /// covers towards the destination.
-    fn matching_rules(&mut self, dir: usize, pi: u32, subject: u32, peer: PeerRef) -> Vec<(Action, ConnId)> {
-        let r = self.r;
-        let rules = r.policies[pi as usize].rules(direction(dir)).unwrap_or(&[]);
-        let mut out = Vec::new();
-        for (ri, rule) in rules.iter().enumerate() {
-            if r.rule_matches[pi as usize][dir][ri].contains(peer) {
-                out.push((rule.action, self.rule_conn(dir, pi, ri, subject, peer)));
-            }
-        }
-        out
-    }
-
-    /// Everything class `s` may reach: every class, then every external destination block.
-    pub fn row(&mut self, s: u32) -> Vec<ConnId> {
-        let nc = self.r.classes.len();
-        let out_np = self.np_row(EGRESS, s);
-        let np = |p: usize| out_np.as_ref().map(|row| row[p]);
-        let in_np = self.np_towards(INGRESS, s);
-        let mut line = Vec::with_capacity(self.r.peer_count(EGRESS));
-        for d in 0..nc as u32 {
-            let out = self.side(EGRESS, s, PeerRef::Class(d), np(d as usize));
+    /// Everything source profile `s` may reach: every destination profile, then every
+    /// external destination block.
+    pub fn row(&mut self, s: u32, index: &FocusIndex) -> SparseLine {
+        let (mut np, mut towards, mut line) = (std::mem::take(&mut self.np), std::mem::take(&mut self.towards), std::mem::take(&mut self.line));
+        let selected = self.np_row_into(EGRESS, s, &mut np);
+        let out_np = |p: usize| selected.then(|| np[p]);
+        self.np_towards_into(INGRESS, s, index, &mut towards);
+        let nd = self.r.profiles[DST].len();
+        line.clear();
+        for (d, &np_in) in towards.iter().enumerate().take(nd) {
+            let out = self.side(EGRESS, s, PeerRef::Profile(d as u32), out_np(d));
             let cell = if out == NONE {
                 NONE
             } else {
-                let inn = self.side(INGRESS, d, PeerRef::Class(s), in_np[d as usize]);
+                let inn = self.side(INGRESS, d as u32, PeerRef::Profile(s), opt(np_in));
                 self.conns.intersect(out, inn)
             };
             line.push(cell);
         }
         for b in 0..self.r.blocks[EGRESS].len() {
-            line.push(self.side(EGRESS, s, PeerRef::Block(b as u32), np(nc + b)));
+            line.push(self.side(EGRESS, s, PeerRef::Block(b as u32), out_np(nd + b)));
         }
-        line
+        let sparse = SparseLine::from_dense(&line, &mut self.counts);
+        (self.np, self.towards, self.line) = (np, towards, line);
+        sparse
     }
 
-    /// Everything that may reach class `d`: every class, then every external source block.
-    pub fn column(&mut self, d: u32) -> Vec<ConnId> {
-        let nc = self.r.classes.len();
-        let in_np = self.np_row(INGRESS, d);
-        let np = |p: usize| in_np.as_ref().map(|row| row[p]);
-        let out_np = self.np_towards(EGRESS, d);
-        let mut line = Vec::with_capacity(self.r.peer_count(INGRESS));
-        for s in 0..nc as u32 {
-            let inn = self.side(INGRESS, d, PeerRef::Class(s), np(s as usize));
+    /// Everything that may reach destination profile `d`: every source profile, then every
+    /// external source block.
+    pub fn column(&mut self, d: u32, index: &FocusIndex) -> SparseLine {
+        let (mut np, mut towards, mut line) = (std::mem::take(&mut self.np), std::mem::take(&mut self.towards), std::mem::take(&mut self.line));
+        let selected = self.np_row_into(INGRESS, d, &mut np);
+        let in_np = |p: usize| selected.then(|| np[p]);
+        self.np_towards_into(EGRESS, d, index, &mut towards);
+        let ns = self.r.profiles[SRC].len();
+        line.clear();
+        for (s, &np_out) in towards.iter().enumerate().take(ns) {
+            let inn = self.side(INGRESS, d, PeerRef::Profile(s as u32), in_np(s));
             let cell = if inn == NONE {
                 NONE
             } else {
-                let out = self.side(EGRESS, s, PeerRef::Class(d), out_np[s as usize]);
+                let out = self.side(EGRESS, s as u32, PeerRef::Profile(d), opt(np_out));
                 self.conns.intersect(out, inn)
             };
             line.push(cell);
         }
         for b in 0..self.r.blocks[INGRESS].len() {
-            line.push(self.side(INGRESS, d, PeerRef::Block(b as u32), np(nc + b)));
+            line.push(self.side(INGRESS, d, PeerRef::Block(b as u32), in_np(ns + b)));
         }
-        line
+        let sparse = SparseLine::from_dense(&line, &mut self.counts);
+        (self.np, self.towards, self.line) = (np, towards, line);
+        sparse
     }
 
-    /// The whole class matrix. One NetworkPolicy row is held at a time: egress rows fill the
-    /// matrix with what each source allows, ingress rows then cut it down per destination.
+    /// The whole profile matrix. One NetworkPolicy row is held at a time: egress rows fill
+    /// the matrix with what each source allows, ingress rows then cut it down per destination.
     pub fn full(&mut self) -> FullCells {
         let r = self.r;
-        let nc = r.classes.len();
+        let (ns, nd) = (r.profiles[SRC].len(), r.profiles[DST].len());
         let (nb_in, nb_out) = (r.blocks[INGRESS].len(), r.blocks[EGRESS].len());
-        let mut class_pair = vec![NONE; nc * nc];
-        let mut class_to_block = vec![NONE; nc * nb_out];
-        for s in 0..nc {
-            let out_np = self.np_row(EGRESS, s as u32);
-            let np = |p: usize| out_np.as_ref().map(|row| row[p]);
-            for d in 0..nc {
-                class_pair[s * nc + d] = self.side(EGRESS, s as u32, PeerRef::Class(d as u32), np(d));
+        let mut np = std::mem::take(&mut self.np);
+        let mut pair = vec![NONE; ns * nd];
+        let mut to_block = vec![NONE; ns * nb_out];
+        for s in 0..ns {
+            let selected = self.np_row_into(EGRESS, s as u32, &mut np);
+            let out_np = |p: usize| selected.then(|| np[p]);
+            for d in 0..nd {
+                pair[s * nd + d] = self.side(EGRESS, s as u32, PeerRef::Profile(d as u32), out_np(d));
             }
             for b in 0..nb_out {
-                class_to_block[s * nb_out + b] = self.side(EGRESS, s as u32, PeerRef::Block(b as u32), np(nc + b));
+                to_block[s * nb_out + b] = self.side(EGRESS, s as u32, PeerRef::Block(b as u32), out_np(nd + b));
             }
         }
-        let mut block_to_class = vec![NONE; nb_in * nc];
-        for d in 0..nc {
-            let in_np = self.np_row(INGRESS, d as u32);
-            let np = |p: usize| in_np.as_ref().map(|row| row[p]);
-            for s in 0..nc {
-                let out = class_pair[s * nc + d];
+        let mut from_block = vec![NONE; nb_in * nd];
+        for d in 0..nd {
+            let selected = self.np_row_into(INGRESS, d as u32, &mut np);
+            let in_np = |p: usize| selected.then(|| np[p]);
+            for s in 0..ns {
+                let out = pair[s * nd + d];
                 if out != NONE {
-                    let inn = self.side(INGRESS, d as u32, PeerRef::Class(s as u32), np(s));
-                    class_pair[s * nc + d] = self.conns.intersect(out, inn);
+                    let inn = self.side(INGRESS, d as u32, PeerRef::Profile(s as u32), in_np(s));
+                    pair[s * nd + d] = self.conns.intersect(out, inn);
                 }
             }
             for b in 0..nb_in {
-                block_to_class[b * nc + d] = self.side(INGRESS, d as u32, PeerRef::Block(b as u32), np(nc + b));
+                from_block[b * nd + d] = self.side(INGRESS, d as u32, PeerRef::Block(b as u32), in_np(ns + b));
             }
         }
-        FullCells { class_pair, class_to_block, block_to_class }
+        self.np = np;
+        FullCells { pair, to_block, from_block }
     }
 }
 
-/// The dense class matrix and the class/external-block rectangles.
+/// The dense profile matrix and the profile/external-block rectangles.
 pub(crate) struct FullCells {
-    pub class_pair: Vec<ConnId>,
-    pub class_to_block: Vec<ConnId>,
-    pub block_to_class: Vec<ConnId>,
+    /// [source profile × destination profile].
+    pub pair: Vec<ConnId>,
+    /// [source profile × egress block].
+    pub to_block: Vec<ConnId>,
+    /// [ingress block × destination profile].
+    pub from_block: Vec<ConnId>,
 }
 
-/// For each class, the NetworkPolicy rules (per direction) whose peers include it, so that
-/// "what do the other classes' policies say about this class" walks those rules rather than
-/// every other class. Rules with many peers (`from: [{}]`, whole namespaces) are kept in a
-/// short list tested per class instead of being listed under each of their peers.
-pub(crate) struct PeerIndex {
-    /// [direction][class] → (policy, rule) with at most `NARROW` class peers including it.
-    narrow: [Vec<Vec<(u32, u32)>>; 2],
-    /// [direction] → (policy, rule) with more class peers.
-    broad: [Vec<(u32, u32)>; 2],
-    /// Per policy: the classes it selects (empty for admin policies, decided in `side`).
-    subject_classes: Vec<Vec<u32>>,
+/// What the focus lines need to know about the other end's NetworkPolicies: for each focus
+/// profile, the NetworkPolicy rules whose peers include it, so that "what do the other
+/// profiles' policies say about this one" walks those rules only.
+pub(crate) struct FocusIndex {
+    /// [dir][peer profile of space `dir`] → (policy, rule) of `dir` whose peers include it;
+    /// filled for focus profiles only.
+    towards: [Vec<Vec<(u32, u32)>>; 2],
+    /// [dir][policy] → the profiles (of the subject space of `dir`) a NetworkPolicy selects.
+    subjects: [Vec<Vec<u32>>; 2],
 }
 
-const NARROW: usize = 64;
-
-impl PeerIndex {
-    pub(crate) fn new(r: &Reachability) -> PeerIndex {
-        let nc = r.classes.len();
-        let mut narrow = [vec![Vec::new(); nc], vec![Vec::new(); nc]];
-        let mut broad = [Vec::new(), Vec::new()];
-        let mut subject_classes = vec![Vec::new(); r.policies.len()];
+impl FocusIndex {
+    /// `focus[space]`: the focus profiles of each space (rows are wanted for focus source
+    /// profiles, columns for focus destination profiles).
+    pub(crate) fn new(r: &Reachability, focus: &[BitSet; 2]) -> FocusIndex {
+        let mut towards: [Vec<Vec<(u32, u32)>>; 2] = [vec![Vec::new(); r.profiles[SRC].len()], vec![Vec::new(); r.profiles[DST].len()]];
+        let mut subjects: [Vec<Vec<u32>>; 2] = [vec![Vec::new(); r.policies.len()], vec![Vec::new(); r.policies.len()]];
         for (pi, p) in r.policies.iter().enumerate() {
             if p.kind != PolicyKind::NetworkPolicy {
                 continue;
             }
-            subject_classes[pi] = r.subjects[pi].iter().map(|c| c as u32).collect();
             for dir in [INGRESS, EGRESS] {
+                let mut used = false;
                 for (ri, m) in r.rule_matches[pi][dir].iter().enumerate() {
-                    let key = (pi as u32, ri as u32);
-                    if m.classes.len() > NARROW {
-                        broad[dir].push(key);
-                    } else {
-                        m.classes.iter().for_each(|c| narrow[dir][c].push(key));
+                    let words = m.profiles.words().iter().zip(focus[dir].words());
+                    for (wi, (a, b)) in words.enumerate() {
+                        for p in bits_of(wi, a & b) {
+                            towards[dir][p].push((pi as u32, ri as u32));
+                            used = true;
+                        }
                     }
+                }
+                if used {
+                    let space = &r.profiles[subject_space(dir)];
+                    let mut list: Vec<u32> = r.class_sets[r.subjects[pi] as usize].iter().map(|c| space.of_class[c]).collect();
+                    list.sort_unstable();
+                    list.dedup();
+                    subjects[dir][pi] = list;
                 }
             }
         }
-        PeerIndex { narrow, broad, subject_classes }
+        FocusIndex { towards, subjects }
     }
 }

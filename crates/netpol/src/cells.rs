@@ -1,10 +1,11 @@
 //! Storage of computed matrix cells.
 //!
 //! `Reachability::compute` keeps the dense class matrix (`netpol list` prints every pair).
-//! `Reachability::compute_focused` keeps only the rows and columns of the focus classes (the
-//! CDE workloads the checks ask about), each as "this value except at these positions", so
-//! both time and memory follow focus × classes instead of classes²; any other pair is
-//! answered from a full matrix built on first need.
+//! `Reachability::compute_focused` keeps only the rows and columns of the focus workloads' profiles
+//! (the CDE workloads the checks ask about), each as "this value except at these positions",
+//! so both time and memory follow focus × profiles instead of classes²; any other pair is
+//! answered from a full matrix built on first need. Both are indexed by profiles (see
+//! `profiles.rs`), never by classes.
 
 use std::sync::OnceLock;
 
@@ -20,9 +21,10 @@ pub(crate) struct SparseLine {
 }
 
 impl SparseLine {
-    pub fn from_dense(line: &[ConnId]) -> SparseLine {
+    /// `counts` is a buffer the caller keeps between lines.
+    pub fn from_dense(line: &[ConnId], counts: &mut Vec<u32>) -> SparseLine {
         // Interned ids are small and dense: count them in a vector.
-        let mut counts: Vec<u32> = Vec::new();
+        counts.clear();
         for &c in line {
             if counts.len() <= c as usize {
                 counts.resize(c as usize + 1, 0);
@@ -33,6 +35,13 @@ impl SparseLine {
         let default = counts.iter().enumerate().max_by_key(|&(c, &n)| (n, std::cmp::Reverse(c))).map_or(crate::intern::NONE, |(c, _)| c as ConnId);
         let except = line.iter().enumerate().filter(|&(_, &c)| c != default).map(|(i, &c)| (i as u32, c)).collect();
         SparseLine { default, except }
+    }
+
+    /// The same line with every id replaced by `map[id]` (an injective mapping, so the
+    /// exceptions stay exceptions).
+    pub fn remap(self, map: &[ConnId]) -> SparseLine {
+        let id = |c: ConnId| map.get(c as usize).copied().unwrap_or(c);
+        SparseLine { default: id(self.default), except: self.except.into_iter().map(|(p, c)| (p, id(c))).collect() }
     }
 
     pub fn get(&self, position: usize) -> ConnId {
@@ -49,9 +58,11 @@ pub(crate) enum Cells {
 }
 
 pub(crate) struct Focused {
-    /// Per class: its row (destinations: classes, then egress blocks), if a focus class.
+    /// Per source profile: its row (destination profiles, then egress blocks), if the profile
+    /// of a focus workload.
     pub rows: Vec<Option<SparseLine>>,
-    /// Per class: its column (sources: classes, then ingress blocks), if a focus class.
+    /// Per destination profile: its column (source profiles, then ingress blocks), if the
+    /// profile of a focus workload.
     pub columns: Vec<Option<SparseLine>>,
     /// Every pair, built with a copy of the interner when a pair outside the focus is asked.
     pub rest: OnceLock<(Interner, FullCells)>,

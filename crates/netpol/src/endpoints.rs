@@ -46,12 +46,17 @@ pub struct WorkloadEndpoint {
 
 impl WorkloadEndpoint {
     pub fn display(&self) -> String {
-        format!("{}/{}[{}]", self.namespace, self.name, self.kind)
+        // Built directly (not with `format!`): checks name thousands of endpoints per scan.
+        let mut s = String::with_capacity(self.namespace.len() + self.name.len() + self.kind.len() + 3);
+        s.push_str(&self.namespace);
+        s.push('/');
+        s.push_str(&self.name);
+        s.push('[');
+        s.push_str(&self.kind);
+        s.push(']');
+        s
     }
 }
-
-/// What makes two pods indistinguishable to policies.
-type ClassKey = (u32, BTreeMap<String, String>, Vec<NamedPort>, bool);
 
 pub(crate) struct Topology {
     pub namespaces: Vec<NamespaceEntry>,
@@ -62,79 +67,81 @@ pub(crate) struct Topology {
 
 /// Name and kind a workload is reported under. A pod whose controller is not in the input is
 /// reported as that controller (`ns/rs-name[ReplicaSet]`), as pods of one owner belong together.
-fn report_identity(inv: &Inventory, object: usize) -> (String, String) {
+fn report_identity(inv: &Inventory, object: usize) -> (&str, &str) {
     let o = &inv.objects[object];
     if let Resource::Pod(p) = &o.resource
         && let Some(owner) = p.metadata.owner_references.iter().flatten().find(|r| r.controller == Some(true) && r.kind != "Node")
     {
-        let kind = if owner.kind.is_empty() { "Pod".to_string() } else { owner.kind.clone() };
-        return (owner.name.clone(), kind);
+        let kind = if owner.kind.is_empty() { "Pod" } else { owner.kind.as_str() };
+        return (owner.name.as_str(), kind);
     }
-    (o.name().to_string(), o.kind().to_string())
+    (o.name(), o.kind())
 }
 
+/// What makes two pods indistinguishable to policies, borrowed from the inventory (copied
+/// only when it starts a new class): namespace, labels, named ports (name, protocol, port,
+/// sorted), host networking.
+type ClassKey<'a> = (u32, &'a BTreeMap<String, String>, Vec<(&'a str, Protocol, u16)>, bool);
+
 pub(crate) fn build_topology(inv: &Inventory) -> Topology {
+    static NO_LABELS: BTreeMap<String, String> = BTreeMap::new();
     let mut namespaces = Vec::new();
-    let mut ns_index: HashMap<String, u32> = HashMap::new();
+    let mut ns_index: HashMap<&str, u32> = HashMap::new();
     for ns in inv.namespaces() {
         let mut labels = ns.labels.clone();
         labels.entry(NAMESPACE_NAME_LABEL.to_string()).or_insert_with(|| ns.name.clone());
-        ns_index.insert(ns.name.clone(), namespaces.len() as u32);
+        ns_index.insert(ns.name.as_str(), namespaces.len() as u32);
         namespaces.push(NamespaceEntry { name: ns.name.clone(), labels });
     }
     let mut classes: Vec<PodClass> = Vec::new();
-    let mut class_index: HashMap<ClassKey, u32> = HashMap::new();
-    let mut workloads: Vec<WorkloadEndpoint> = Vec::new();
-    let mut by_identity: HashMap<(String, String, String), usize> = HashMap::new();
+    let mut class_index: HashMap<ClassKey<'_>, u32> = HashMap::with_capacity(inv.workloads().len());
+    let mut workloads: Vec<WorkloadEndpoint> = Vec::with_capacity(inv.workloads().len());
+    let mut by_identity: HashMap<(&str, &str, &str), usize> = HashMap::with_capacity(inv.workloads().len());
     for (wi, w) in inv.workloads().iter().enumerate() {
         let Some(template) = inv.pod_template(w) else { continue };
         let o = &inv.objects[w.object];
-        let ns_name = o.namespace().unwrap_or("default").to_string();
-        let ns = match ns_index.get(&ns_name) {
+        let ns_name = o.namespace().unwrap_or("default");
+        let ns = match ns_index.get(ns_name) {
             Some(&i) => i,
             None => {
                 let i = namespaces.len() as u32;
-                let labels = BTreeMap::from([(NAMESPACE_NAME_LABEL.to_string(), ns_name.clone())]);
-                namespaces.push(NamespaceEntry { name: ns_name.clone(), labels });
-                ns_index.insert(ns_name.clone(), i);
+                let labels = BTreeMap::from([(NAMESPACE_NAME_LABEL.to_string(), ns_name.to_string())]);
+                namespaces.push(NamespaceEntry { name: ns_name.to_string(), labels });
+                ns_index.insert(ns_name, i);
                 i
             }
         };
         let (name, kind) = report_identity(inv, w.object);
-        let key = (ns_name.clone(), name.clone(), kind.clone());
-        if let Some(&existing) = by_identity.get(&key) {
+        if let Some(&existing) = by_identity.get(&(ns_name, name, kind)) {
             // Another pod of the same (absent) owner: the first one represents them.
-            workloads[existing].inventory_workloads.push(wi);
+            let existing: &mut WorkloadEndpoint = &mut workloads[existing];
+            existing.inventory_workloads.push(wi);
             continue;
         }
-        let labels = template.metadata.labels.clone().unwrap_or_default();
-        let mut named_ports: Vec<NamedPort> = template
+        let labels = template.metadata.labels.as_ref().unwrap_or(&NO_LABELS);
+        let mut named_ports: Vec<(&str, Protocol, u16)> = template
             .spec
             .containers
             .iter()
             .flat_map(|c| c.ports.iter().flatten())
             .filter_map(|p| {
-                let name = p.name.clone().filter(|n| !n.is_empty())?;
+                let name = p.name.as_deref().filter(|n| !n.is_empty())?;
                 let protocol = Protocol::parse(p.protocol.as_deref().unwrap_or("TCP"))?;
                 let port = u16::try_from(p.container_port).ok().filter(|&n| n >= 1)?;
-                Some(NamedPort { name, protocol, port })
+                Some((name, protocol, port))
             })
             .collect();
-        named_ports.sort();
+        named_ports.sort_unstable();
         let host_network = template.spec.host_network == Some(true);
-        let class_key = (ns, labels, named_ports, host_network);
-        let class = match class_index.get(&class_key) {
-            Some(&c) => c,
-            None => {
-                let c = classes.len() as u32;
-                let (namespace, labels, named_ports, host_network) = class_key.clone();
-                classes.push(PodClass { namespace, labels, named_ports, host_network });
-                class_index.insert(class_key, c);
-                c
-            }
-        };
-        by_identity.insert(key, workloads.len());
-        workloads.push(WorkloadEndpoint { namespace: ns_name, name, kind, object: w.object, inventory_workloads: vec![wi], class });
+        let next = classes.len() as u32;
+        let class = *class_index.entry((ns, labels, named_ports, host_network)).or_insert_with_key(|(_, labels, ports, _)| {
+            let named_ports = ports.iter().map(|&(name, protocol, port)| NamedPort { name: name.to_string(), protocol, port }).collect();
+            classes.push(PodClass { namespace: ns, labels: (*labels).clone(), named_ports, host_network });
+            next
+        });
+        by_identity.insert((ns_name, name, kind), workloads.len());
+        let endpoint = WorkloadEndpoint { namespace: ns_name.to_string(), name: name.to_string(), kind: kind.to_string(), object: w.object, inventory_workloads: vec![wi], class };
+        workloads.push(endpoint);
     }
     workloads.sort_by_cached_key(WorkloadEndpoint::display);
     let mut classes_by_namespace = vec![Vec::new(); namespaces.len()];

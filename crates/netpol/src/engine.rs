@@ -7,22 +7,25 @@
 //! BaselineAdminNetworkPolicy (first match decides), then allow. Pods in the host network are
 //! not subject to any of it (when `Options::host_network_exempt`).
 //!
-//! Everything is computed per pod equivalence class, and NetworkPolicy rules are accumulated
-//! from each rule's precomputed peer set, so the cost follows what the policies select rather
-//! than the number of pod pairs.
+//! Pods are grouped into equivalence classes, and classes into profiles (classes no policy
+//! tells apart as a source, or as a destination; see `profiles.rs`). Cells are computed per
+//! source profile × destination profile, and NetworkPolicy rules are accumulated from each
+//! rule's precomputed peer set, so the cost follows what the policies distinguish rather than
+//! the number of pods or workloads.
 
 use kubepci_inventory::Inventory;
 use kubepci_model::Resource;
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 
-use crate::calc::{Calc, FullCells, PeerIndex};
+use crate::calc::{Calc, FocusIndex, FullCells};
 use crate::cells::{Cells, Focused, SparseLine};
 use crate::endpoints::{NamespaceEntry, PodClass, Topology, WorkloadEndpoint, build_topology};
-use crate::intern::{BitSet, ConnId, Interner, NONE};
+use crate::intern::{BitSet, ClassSet, ConnId, IdMap, Interner, NONE};
+use crate::profiles::{DST, SRC, Space};
 use crate::ipblocks::{IpSet, disjoint_blocks};
 use crate::policy::{Direction, NamespaceMatch, Peer, Peers, PodMatch, Policy, PolicyKind, PolicyWarning, Rule, compile_admin_policy, compile_network_policy};
 use crate::ports::ConnSet;
@@ -60,6 +63,9 @@ pub struct Connection<'a> {
     pub conns: &'a ConnSet,
 }
 
+/// Lines computed by one parallel chunk, with the interner their ids refer to.
+type ChunkLines = (Interner, Vec<(usize, u32, SparseLine)>);
+
 pub(crate) const INGRESS: usize = 0;
 pub(crate) const EGRESS: usize = 1;
 
@@ -70,24 +76,27 @@ pub(crate) fn dir_index(d: Direction) -> usize {
     }
 }
 
-/// A peer seen from a subject: another class or an external block of the direction's split.
+/// A peer seen from a subject in direction `dir`: a profile of space `dir` (sources for
+/// ingress, destinations for egress) or an external block of the direction's split.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum PeerRef {
-    Class(u32),
+    Profile(u32),
     Block(u32),
 }
 
 /// Which peers a rule matches, for its direction's peer space.
 #[derive(Clone, Debug)]
 pub(crate) struct RuleMatch {
-    pub classes: BitSet,
+    /// Profiles of space `dir` (every class of a profile is in the same rules); rules with the
+    /// same peers share the set.
+    pub profiles: Arc<BitSet>,
     pub blocks: BitSet,
 }
 
 impl RuleMatch {
     pub fn contains(&self, p: PeerRef) -> bool {
         match p {
-            PeerRef::Class(c) => self.classes.contains(c as usize),
+            PeerRef::Profile(c) => self.profiles.contains(c as usize),
             PeerRef::Block(b) => self.blocks.contains(b as usize),
         }
     }
@@ -103,16 +112,22 @@ pub struct Reachability {
     pub(crate) warnings: Vec<PolicyWarning>,
     /// External blocks per direction: `[INGRESS]` are sources, `[EGRESS]` destinations.
     pub(crate) blocks: [Vec<IpSet>; 2],
-    pub(crate) subjects: Vec<BitSet>,
+    /// Distinct class sets that policies select (subjects and rule peers).
+    pub(crate) class_sets: Vec<ClassSet>,
+    /// Per policy: its subject classes (an index into `class_sets`).
+    pub(crate) subjects: Vec<u32>,
     /// Per policy, per direction, per rule.
     pub(crate) rule_matches: Vec<[Vec<RuleMatch>; 2]>,
     /// Per direction, per class: NetworkPolicies selecting the class.
     pub(crate) np_selecting: [Vec<Vec<u32>>; 2],
     /// Per direction, per class: admin policies selecting it, ANPs by priority then the BANP.
     pub(crate) admin_selecting: [Vec<Vec<u32>>; 2],
+    /// `[SRC]`: classes alike as sources; `[DST]`: alike as destinations.
+    pub(crate) profiles: [Space; 2],
+    /// Per policy, per direction, per rule: its ports interned, for rules without named ports
+    /// (the same towards every destination).
+    pub(crate) fixed_ports: Vec<[Vec<Option<ConnId>>; 2]>,
     pub(crate) conns: Interner,
-    /// Per class: its workloads, ascending.
-    class_workloads: Vec<Vec<u32>>,
     cells: Cells,
 }
 
@@ -138,40 +153,43 @@ impl Reachability {
     /// Other pairs are still answered exactly: the first such question builds the full matrix.
     pub fn compute_focused(inv: &Inventory, options: Options, focus: &[usize]) -> Reachability {
         let mut r = Reachability::analyse(inv, options);
-        let nc = r.classes.len();
         let focus: std::collections::HashSet<usize> = focus.iter().copied().collect();
-        let mut is_focus = vec![false; nc];
+        // Rows are wanted for the focus workloads' source profiles, columns for their
+        // destination profiles.
+        let mut wanted = [BitSet::new(r.profiles[SRC].len()), BitSet::new(r.profiles[DST].len())];
         for w in &r.workloads {
             if w.inventory_workloads.iter().any(|wi| focus.contains(wi)) {
-                is_focus[w.class as usize] = true;
+                for space in [SRC, DST] {
+                    wanted[space].insert(r.profiles[space].of_class[w.class as usize] as usize);
+                }
             }
         }
         let mut conns = std::mem::replace(&mut r.conns, Interner::new());
-        let mut rows = vec![None; nc];
-        let mut columns = vec![None; nc];
-        // Focus classes are computed in parallel chunks, each with its own copy of the
-        // interner; the sets a chunk added are then interned into the shared one, in chunk
-        // order, so ids do not depend on scheduling. Fixed-size chunks keep it deterministic.
+        let mut rows = vec![None; r.profiles[SRC].len()];
+        let mut columns = vec![None; r.profiles[DST].len()];
+        // Lines are computed in parallel chunks, each with its own copy of the interner; the
+        // sets a chunk added are then interned into the shared one, in chunk order, so ids do
+        // not depend on scheduling. Chunk sizes depend on the input only, which keeps it
+        // deterministic; a few chunks are enough for two cores and few interner copies.
         // (Unit tests use tiny chunks so that the merge is exercised.)
-        const CHUNK: usize = if cfg!(test) { 2 } else { 32 };
-        let focus_classes: Vec<u32> = (0..nc as u32).filter(|&c| is_focus[c as usize]).collect();
+        let lines: Vec<(usize, u32)> = [SRC, DST].into_iter().flat_map(|space| wanted[space].iter().map(move |p| (space, p as u32))).collect();
+        let chunk = if cfg!(test) { 2 } else { lines.len().div_ceil(8).max(64) };
         let shared = conns.len();
-        let index = std::sync::Arc::new(PeerIndex::new(&r));
-        let chunks: Vec<(Interner, Vec<(u32, Vec<ConnId>, Vec<ConnId>)>)> = focus_classes
-            .par_chunks(CHUNK)
+        let index = FocusIndex::new(&r, &wanted);
+        let chunks: Vec<ChunkLines> = lines
+            .par_chunks(chunk)
             .map(|chunk| {
                 let mut local = conns.clone();
-                let mut calc = Calc::with_index(&r, &mut local, index.clone());
-                let lines = chunk.iter().map(|&c| (c, calc.row(c), calc.column(c))).collect();
+                let mut calc = Calc::new(&r, &mut local);
+                let lines = chunk.iter().map(|&(space, p)| (space, p, if space == SRC { calc.row(p, &index) } else { calc.column(p, &index) })).collect();
                 (local, lines)
             })
             .collect();
         for (local, lines) in chunks {
             let map = conns.absorb(&local, shared);
-            let remap = |line: Vec<ConnId>| SparseLine::from_dense(&line.into_iter().map(|id| map[id as usize]).collect::<Vec<_>>());
-            for (c, row, column) in lines {
-                rows[c as usize] = Some(remap(row));
-                columns[c as usize] = Some(remap(column));
+            for (space, p, line) in lines {
+                let slot = if space == SRC { &mut rows[p as usize] } else { &mut columns[p as usize] };
+                *slot = Some(line.remap(&map));
             }
         }
         conns.shrink();
@@ -189,10 +207,18 @@ impl Reachability {
         }
         let (policies, warnings) = compile_policies(inv);
         let blocks = external_blocks(&policies);
-        let mut class_workloads = vec![Vec::new(); classes.len()];
-        for (i, w) in workloads.iter().enumerate() {
-            class_workloads[w.class as usize].push(i as u32);
-        }
+        let mut conns = Interner::new();
+        // Policies repeat the same port lists: resolve each distinct one once.
+        let mut resolved: HashMap<&crate::policy::Ports, ConnId> = HashMap::new();
+        let fixed_ports = policies
+            .iter()
+            .map(|p| {
+                [p.ingress.as_deref(), p.egress.as_deref()].map(|rules| {
+                    let rules = rules.unwrap_or(&[]).iter().map(|rule| &rule.ports);
+                    rules.map(|ports| (!ports.has_named()).then(|| *resolved.entry(ports).or_insert_with(|| conns.intern(ports.resolve(None))))).collect()
+                })
+            })
+            .collect();
         let mut r = Reachability {
             options,
             namespaces,
@@ -201,15 +227,22 @@ impl Reachability {
             policies,
             warnings,
             blocks,
+            class_sets: Vec::new(),
             subjects: Vec::new(),
             rule_matches: Vec::new(),
             np_selecting: [Vec::new(), Vec::new()],
             admin_selecting: [Vec::new(), Vec::new()],
-            conns: Interner::new(),
-            class_workloads,
-            cells: Cells::Full(FullCells { class_pair: Vec::new(), class_to_block: Vec::new(), block_to_class: Vec::new() }),
+            profiles: [Space::default(), Space::default()],
+            fixed_ports,
+            conns,
+            cells: Cells::Full(FullCells { pair: Vec::new(), to_block: Vec::new(), from_block: Vec::new() }),
         };
         r.match_policies(&classes_by_namespace);
+        for (i, w) in r.workloads.iter().enumerate() {
+            for space in &mut r.profiles {
+                space.workloads[space.of_class[w.class as usize] as usize].push(i as u32);
+            }
+        }
         r
     }
 
@@ -242,6 +275,12 @@ impl Reachability {
         &self.blocks[EGRESS]
     }
 
+    /// How many source and destination profiles the classes fall into (see the crate README):
+    /// the size of the matrix actually computed.
+    pub fn profile_counts(&self) -> (usize, usize) {
+        (self.profiles[SRC].len(), self.profiles[DST].len())
+    }
+
     pub fn class_of(&self, workload: usize) -> &PodClass {
         &self.classes[self.workloads[workload].class as usize]
     }
@@ -264,22 +303,21 @@ impl Reachability {
 
     /// The interner holding the answer, and the answer.
     fn lookup(&self, src: Endpoint, dst: Endpoint) -> (&Interner, ConnId) {
-        let nc = self.classes.len();
-        let class = |w: u32| self.workloads[w as usize].class as usize;
         let focused = match &self.cells {
             Cells::Full(full) => return (&self.conns, self.full_id(full, src, dst)),
             Cells::Focused(f) => f,
         };
-        let row = |s: u32| focused.rows[class(s)].as_ref();
-        let column = |d: u32| focused.columns[class(d)].as_ref();
+        let (sp, dp) = (|w: u32| self.profile(SRC, w), |w: u32| self.profile(DST, w));
+        let row = |s: u32| focused.rows[sp(s)].as_ref();
+        let column = |d: u32| focused.columns[dp(d)].as_ref();
         let found = match (src, dst) {
             (Endpoint::Workload(s), Endpoint::Workload(d)) => match (row(s), column(d)) {
-                (Some(line), _) => Some(line.get(class(d))),
-                (None, Some(line)) => Some(line.get(class(s))),
+                (Some(line), _) => Some(line.get(dp(d))),
+                (None, Some(line)) => Some(line.get(sp(s))),
                 (None, None) => None,
             },
-            (Endpoint::Workload(s), Endpoint::ExternalDestination(b)) => row(s).map(|line| line.get(nc + b as usize)),
-            (Endpoint::ExternalSource(b), Endpoint::Workload(d)) => column(d).map(|line| line.get(nc + b as usize)),
+            (Endpoint::Workload(s), Endpoint::ExternalDestination(b)) => row(s).map(|line| line.get(self.profiles[DST].len() + b as usize)),
+            (Endpoint::ExternalSource(b), Endpoint::Workload(d)) => column(d).map(|line| line.get(self.profiles[SRC].len() + b as usize)),
             _ => Some(NONE),
         };
         match found {
@@ -297,15 +335,20 @@ impl Reachability {
     }
 
     fn full_id(&self, full: &FullCells, src: Endpoint, dst: Endpoint) -> ConnId {
-        let n = self.classes.len();
-        let class = |w: u32| self.workloads[w as usize].class as usize;
+        let nd = self.profiles[DST].len();
+        let (sp, dp) = (|w: u32| self.profile(SRC, w), |w: u32| self.profile(DST, w));
         let cell = |v: &[ConnId], i: usize| v.get(i).copied().unwrap_or(NONE);
         match (src, dst) {
-            (Endpoint::Workload(s), Endpoint::Workload(d)) => cell(&full.class_pair, class(s) * n + class(d)),
-            (Endpoint::Workload(s), Endpoint::ExternalDestination(b)) => cell(&full.class_to_block, class(s) * self.blocks[EGRESS].len() + b as usize),
-            (Endpoint::ExternalSource(b), Endpoint::Workload(d)) => cell(&full.block_to_class, b as usize * n + class(d)),
+            (Endpoint::Workload(s), Endpoint::Workload(d)) => cell(&full.pair, sp(s) * nd + dp(d)),
+            (Endpoint::Workload(s), Endpoint::ExternalDestination(b)) => cell(&full.to_block, sp(s) * self.blocks[EGRESS].len() + b as usize),
+            (Endpoint::ExternalSource(b), Endpoint::Workload(d)) => cell(&full.from_block, b as usize * nd + dp(d)),
             _ => NONE,
         }
+    }
+
+    /// The profile of workload `w` in `space`.
+    fn profile(&self, space: usize, w: u32) -> usize {
+        self.profiles[space].of_class[self.workloads[w as usize].class as usize] as usize
     }
 
     /// Every endpoint that may connect to workload `dst` (other workloads in workload order,
@@ -326,12 +369,12 @@ impl Reachability {
     pub fn sources_where(&self, dst: usize, keep: impl FnMut(&ConnSet) -> bool) -> Vec<(Endpoint, &ConnSet)> {
         let d = Endpoint::Workload(dst as u32);
         let line = match &self.cells {
-            Cells::Focused(f) => f.columns.get(self.workloads.get(dst).map_or(usize::MAX, |w| w.class as usize)).and_then(Option::as_ref),
+            Cells::Focused(f) => f.columns.get(if dst < self.workloads.len() { self.profile(DST, dst as u32) } else { usize::MAX }).and_then(Option::as_ref),
             Cells::Full(_) => None,
         };
         let blocks = (0..self.blocks[INGRESS].len() as u32).map(Endpoint::ExternalSource);
         match line {
-            Some(line) => self.line_where(line, dst, blocks, keep),
+            Some(line) => self.line_where(line, SRC, dst, blocks, keep),
             None => self.lookup_where(dst, blocks, |other| (other, d), keep),
         }
     }
@@ -341,34 +384,36 @@ impl Reachability {
     pub fn destinations_where(&self, src: usize, keep: impl FnMut(&ConnSet) -> bool) -> Vec<(Endpoint, &ConnSet)> {
         let s = Endpoint::Workload(src as u32);
         let line = match &self.cells {
-            Cells::Focused(f) => f.rows.get(self.workloads.get(src).map_or(usize::MAX, |w| w.class as usize)).and_then(Option::as_ref),
+            Cells::Focused(f) => f.rows.get(if src < self.workloads.len() { self.profile(SRC, src as u32) } else { usize::MAX }).and_then(Option::as_ref),
             Cells::Full(_) => None,
         };
         let blocks = (0..self.blocks[EGRESS].len() as u32).map(Endpoint::ExternalDestination);
         match line {
-            Some(line) => self.line_where(line, src, blocks, keep),
+            Some(line) => self.line_where(line, DST, src, blocks, keep),
             None => self.lookup_where(src, blocks, |other| (s, other), keep),
         }
     }
 
     /// The cells of a focus line that are allowed and kept, as endpoints (workloads other
-    /// than `own` in workload order, then the line's external blocks).
-    fn line_where(&self, line: &SparseLine, own: usize, blocks: impl Iterator<Item = Endpoint>, mut keep: impl FnMut(&ConnSet) -> bool) -> Vec<(Endpoint, &ConnSet)> {
-        let nc = self.classes.len();
+    /// than `own` in workload order, then the line's external blocks). The line's positions
+    /// are profiles of `space`, then blocks.
+    fn line_where(&self, line: &SparseLine, space: usize, own: usize, blocks: impl Iterator<Item = Endpoint>, mut keep: impl FnMut(&ConnSet) -> bool) -> Vec<(Endpoint, &ConnSet)> {
+        let profiles = &self.profiles[space];
+        let np = profiles.len();
         let mut kept: HashMap<ConnId, bool> = HashMap::new();
         let mut keeps = |id: ConnId| id != NONE && *kept.entry(id).or_insert_with(|| keep(self.conns.get(id)));
-        let mut workloads: Vec<u32> = if keeps(line.default) {
-            (0..self.workloads.len() as u32).filter(|&w| keeps(line.get(self.workloads[w as usize].class as usize))).collect()
+        let mut workloads: Vec<(u32, ConnId)> = if keeps(line.default) {
+            (0..self.workloads.len() as u32).map(|w| (w, line.get(self.profile(space, w)))).filter(|&(_, c)| keeps(c)).collect()
         } else {
-            let classes = line.except.iter().take_while(|&&(p, _)| (p as usize) < nc).filter(|&&(_, c)| keeps(c));
-            let mut ws: Vec<u32> = classes.flat_map(|&(p, _)| self.class_workloads[p as usize].iter().copied()).collect();
+            let except = line.except.iter().take_while(|&&(p, _)| (p as usize) < np).filter(|&&(_, c)| keeps(c));
+            let mut ws: Vec<(u32, ConnId)> = except.flat_map(|&(p, c)| profiles.workloads[p as usize].iter().map(move |&w| (w, c))).collect();
             ws.sort_unstable();
             ws
         };
-        workloads.retain(|&w| w as usize != own);
-        let mut out: Vec<(Endpoint, &ConnSet)> = workloads.into_iter().map(|w| (Endpoint::Workload(w), self.conns.get(line.get(self.workloads[w as usize].class as usize)))).collect();
+        workloads.retain(|&(w, _)| w as usize != own);
+        let mut out: Vec<(Endpoint, &ConnSet)> = workloads.into_iter().map(|(w, c)| (Endpoint::Workload(w), self.conns.get(c))).collect();
         for (i, b) in blocks.enumerate() {
-            let id = line.get(nc + i);
+            let id = line.get(np + i);
             if keeps(id) {
                 out.push((b, self.conns.get(id)));
             }
@@ -455,41 +500,23 @@ impl Reachability {
         exact.or_else(by_ns_name).or_else(by_name).map(|i| Endpoint::Workload(i as u32))
     }
 
-    pub(crate) fn peer_count(&self, dir: usize) -> usize {
-        self.classes.len() + self.blocks[dir].len()
-    }
-
-    pub(crate) fn peer_index(&self, p: PeerRef) -> usize {
-        match p {
-            PeerRef::Class(c) => c as usize,
-            PeerRef::Block(b) => self.classes.len() + b as usize,
-        }
-    }
-
-    /// Named ports of the destination of a rule evaluated at `subject` for `peer`.
-    pub(crate) fn destination_ports(&self, dir: usize, subject: u32, peer: PeerRef) -> Option<&[crate::policy::NamedPort]> {
-        self.destination_ports_owner(dir, subject, peer).map(|c| self.classes[c as usize].named_ports.as_slice())
-    }
-
-    /// The class whose named ports a rule evaluated at `subject` for `peer` resolves on
-    /// (`None`: an external destination).
-    pub(crate) fn destination_ports_owner(&self, dir: usize, subject: u32, peer: PeerRef) -> Option<u32> {
-        match if dir == INGRESS { PeerRef::Class(subject) } else { peer } {
-            PeerRef::Class(c) => Some(c),
-            PeerRef::Block(_) => None,
-        }
+    /// `class` seen as a peer of rules in direction `dir` (a profile of space `dir`).
+    pub(crate) fn peer_profile(&self, dir: usize, class: u32) -> PeerRef {
+        PeerRef::Profile(self.profiles[dir].of_class[class as usize])
     }
 
     fn match_policies(&mut self, classes_by_namespace: &[Vec<u32>]) {
         let nc = self.classes.len();
         let mut subjects = Vec::with_capacity(self.policies.len());
-        let mut rule_matches = Vec::with_capacity(self.policies.len());
+        // Per policy, per direction, per rule: its peer classes (an index into the selection's
+        // sets) and its external blocks.
+        let mut rule_sets: Vec<[Vec<(u32, BitSet)>; 2]> = Vec::with_capacity(self.policies.len());
         let mut np_selecting = [vec![Vec::new(); nc], vec![Vec::new(); nc]];
         let mut admin: [Vec<Vec<u32>>; 2] = [vec![Vec::new(); nc], vec![Vec::new(); nc]];
         let mut select = Selection::new(self, classes_by_namespace);
         for (pi, p) in self.policies.iter().enumerate() {
-            let subject = select.classes(&p.subject).clone();
-            for c in subject.iter() {
+            let subject = select.classes(&p.subject);
+            for c in select.sets[subject as usize].iter() {
                 for dir in [INGRESS, EGRESS] {
                     let applies = if dir == INGRESS { p.ingress.is_some() } else { p.egress.is_some() };
                     if !applies {
@@ -506,8 +533,9 @@ impl Reachability {
                 rules.unwrap_or(&[]).iter().map(|r| self.match_rule(r, dir, &mut select)).collect::<Vec<_>>()
             });
             subjects.push(subject);
-            rule_matches.push(per_dir);
+            rule_sets.push(per_dir);
         }
+        let class_sets = std::mem::take(&mut select.sets);
         drop(select);
         // ANPs first by priority (then name for a stable order), the baseline last.
         for list in admin.iter_mut().flat_map(|d| d.iter_mut()) {
@@ -516,24 +544,48 @@ impl Reachability {
                 (p.kind == PolicyKind::BaselineAdminNetworkPolicy, p.priority, p.name.clone())
             });
         }
+        // The distinct peer sets of each direction's rules, in order of first use.
+        let mut seen = [vec![false; class_sets.len()], vec![false; class_sets.len()]];
+        let mut distinct: [Vec<u32>; 2] = [Vec::new(), Vec::new()];
+        for per_dir in &rule_sets {
+            for dir in [INGRESS, EGRESS] {
+                for &(set, _) in &per_dir[dir] {
+                    if !std::mem::replace(&mut seen[dir][set as usize], true) {
+                        distinct[dir].push(set);
+                    }
+                }
+            }
+        }
+        let profiles = crate::profiles::build(&self.classes, &self.policies, &np_selecting, &admin, &class_sets, &distinct);
+        // Each distinct set projected once onto the profiles of its direction's peer space.
+        let projected: [HashMap<u32, Arc<BitSet>>; 2] = [INGRESS, EGRESS].map(|dir| distinct[dir].iter().map(|&set| (set, Arc::new(profiles[dir].project(&class_sets[set as usize])))).collect());
+        self.rule_matches = rule_sets
+            .into_iter()
+            .map(|per_dir| {
+                let [ingress, egress] = per_dir;
+                let matches = |dir: usize, rules: Vec<(u32, BitSet)>| rules.into_iter().map(|(set, blocks)| RuleMatch { profiles: projected[dir].get(&set).cloned().unwrap_or_default(), blocks }).collect();
+                [matches(INGRESS, ingress), matches(EGRESS, egress)]
+            })
+            .collect();
+        self.profiles = profiles;
+        self.class_sets = class_sets;
         self.subjects = subjects;
-        self.rule_matches = rule_matches;
         self.np_selecting = np_selecting;
         self.admin_selecting = admin;
     }
 
-    fn match_rule<'p>(&self, rule: &'p Rule, dir: usize, select: &mut Selection<'_, 'p>) -> RuleMatch {
+    /// The classes among a rule's peers (an index into the selection's sets) and its external
+    /// blocks.
+    fn match_rule<'p>(&self, rule: &'p Rule, dir: usize, select: &mut Selection<'_, 'p>) -> (u32, BitSet) {
         let nb = self.blocks[dir].len();
         match &rule.peers {
-            Peers::Any => RuleMatch { classes: BitSet::full(self.classes.len()), blocks: BitSet::full(nb) },
+            Peers::Any => (select.all(), BitSet::full(nb)),
             Peers::List(peers) => {
-                let mut classes = BitSet::new(self.classes.len());
+                let mut sets = Vec::new();
                 let mut blocks = BitSet::new(nb);
                 for peer in peers {
                     match peer {
-                        Peer::Pods(m) => {
-                            classes.union_with(select.classes(m));
-                        }
+                        Peer::Pods(m) => sets.push(select.classes(m)),
                         Peer::Ips(ips) => {
                             for (bi, b) in self.blocks[dir].iter().enumerate() {
                                 if b.is_subset_of(ips) {
@@ -544,21 +596,25 @@ impl Reachability {
                         Peer::Nodes => {}
                     }
                 }
-                RuleMatch { classes, blocks }
+                (select.union(&sets), blocks)
             }
         }
     }
 }
 
-
 /// The classes a pod match selects, computed once per distinct match (policies of one
-/// cluster repeat the same peers: "tier=web in team namespaces", "kube-system DNS").
+/// cluster repeat the same peers: "tier=web in team namespaces", "kube-system DNS"), kept as
+/// indices into a list of distinct sets so that rules share them.
 struct Selection<'r, 'p> {
     r: &'r Reachability,
     classes_by_namespace: &'r [Vec<u32>],
     /// Namespace name → indices (names are unique in practice; all are kept regardless).
     namespace_index: HashMap<&'r str, Vec<usize>>,
-    memo: HashMap<&'p PodMatch, BitSet>,
+    memo: HashMap<&'p PodMatch, u32>,
+    /// Unions of several matches, by their sorted indices.
+    unions: IdMap<Vec<u32>, u32>,
+    all: Option<u32>,
+    sets: Vec<ClassSet>,
 }
 
 impl<'r, 'p> Selection<'r, 'p> {
@@ -567,32 +623,72 @@ impl<'r, 'p> Selection<'r, 'p> {
         for (i, ns) in r.namespaces.iter().enumerate() {
             namespace_index.entry(ns.name.as_str()).or_default().push(i);
         }
-        Selection { r, classes_by_namespace, namespace_index, memo: HashMap::new() }
+        Selection { r, classes_by_namespace, namespace_index, memo: HashMap::new(), unions: IdMap::default(), all: None, sets: Vec::new() }
     }
 
-    fn classes(&mut self, m: &'p PodMatch) -> &BitSet {
-        if !self.memo.contains_key(m) {
-            let set = self.compute(m);
-            self.memo.insert(m, set);
+    fn classes(&mut self, m: &'p PodMatch) -> u32 {
+        if let Some(&i) = self.memo.get(m) {
+            return i;
         }
-        &self.memo[m]
+        let i = self.push(self.compute(m));
+        self.memo.insert(m, i);
+        i
     }
 
-    fn compute(&self, m: &PodMatch) -> BitSet {
+    /// Every class (rules without `from`/`to`).
+    fn all(&mut self) -> u32 {
+        if let Some(i) = self.all {
+            return i;
+        }
+        let n = self.r.classes.len();
+        let i = self.push(ClassSet::Many(BitSet::full(n)));
+        self.all = Some(i);
+        i
+    }
+
+    /// The union of some sets (of none: the empty set).
+    fn union(&mut self, parts: &[u32]) -> u32 {
+        let mut key: Vec<u32> = parts.to_vec();
+        key.sort_unstable();
+        key.dedup();
+        if let [one] = key[..] {
+            return one;
+        }
+        if let Some(&i) = self.unions.get(&key) {
+            return i;
+        }
+        let n = self.r.classes.len();
+        let mut members: Vec<u32> = key.iter().flat_map(|&i| self.sets[i as usize].iter()).map(|c| c as u32).collect();
+        members.sort_unstable();
+        members.dedup();
+        let i = self.push(ClassSet::from_sorted(members, n));
+        self.unions.insert(key, i);
+        i
+    }
+
+    fn push(&mut self, set: ClassSet) -> u32 {
+        self.sets.push(set);
+        self.sets.len() as u32 - 1
+    }
+
+    fn compute(&self, m: &PodMatch) -> ClassSet {
         let r = self.r;
-        let mut out = BitSet::new(r.classes.len());
-        let namespaces: Vec<usize> = match &m.namespaces {
-            NamespaceMatch::Named(name) => self.namespace_index.get(name.as_str()).cloned().unwrap_or_default(),
-            NamespaceMatch::Selector(s) => (0..r.namespaces.len()).filter(|&i| s.matches(&r.namespaces[i].labels)).collect(),
-        };
-        for ni in namespaces {
+        let mut out: Vec<u32> = Vec::new();
+        let mut add = |ni: usize| {
             for &c in &self.classes_by_namespace[ni] {
                 if m.pods.matches(&r.classes[c as usize].labels) {
-                    out.insert(c as usize);
+                    out.push(c);
                 }
             }
+        };
+        match &m.namespaces {
+            NamespaceMatch::Named(name) => self.namespace_index.get(name.as_str()).into_iter().flatten().for_each(|&ni| add(ni)),
+            NamespaceMatch::Selector(s) => (0..r.namespaces.len()).filter(|&i| s.matches(&r.namespaces[i].labels)).for_each(&mut add),
         }
-        out
+        // Namespaces are visited in their own order, not in class order.
+        out.sort_unstable();
+        out.dedup();
+        ClassSet::from_sorted(out, r.classes.len())
     }
 }
 

@@ -98,10 +98,16 @@ impl Reachability {
             return side;
         };
         let class = self.workloads[w as usize].class;
+        let peer_class = match other {
+            Endpoint::Workload(o) => Some(self.workloads[o as usize].class),
+            Endpoint::ExternalSource(_) | Endpoint::ExternalDestination(_) => None,
+        };
         let peer = match other {
-            Endpoint::Workload(o) => PeerRef::Class(self.workloads[o as usize].class),
+            Endpoint::Workload(o) => self.peer_profile(dir, self.workloads[o as usize].class),
             Endpoint::ExternalSource(b) | Endpoint::ExternalDestination(b) => PeerRef::Block(b),
         };
+        // Named ports resolve on the destination: the subject for ingress, the peer for egress.
+        let destination = if dir == INGRESS { Some(class) } else { peer_class };
         if self.classes[class as usize].host_network {
             side.note = Some("hostNetwork pod: not subject to policies".into());
             return side;
@@ -112,7 +118,7 @@ impl Reachability {
         let np_allowed = (!np_policies.is_empty()).then(|| {
             let mut acc = ConnSet::none();
             for &pi in np_policies {
-                for d in self.rule_decisions(dir, pi, class, peer) {
+                for d in self.rule_decisions(dir, pi, destination, peer) {
                     acc = acc.union(&d.conns);
                     side.matching_rules.push(d);
                 }
@@ -133,7 +139,7 @@ impl Reachability {
         let mut baseline_rules = Vec::new();
         let mut admin_rules = Vec::new();
         for &pi in admin {
-            let decisions = self.rule_decisions(dir, pi, class, peer);
+            let decisions = self.rule_decisions(dir, pi, destination, peer);
             if self.policies[pi as usize].kind == PolicyKind::BaselineAdminNetworkPolicy {
                 baseline_rules.extend(decisions);
                 continue;
@@ -186,7 +192,7 @@ impl Reachability {
         }
     }
 
-    fn rule_decisions(&self, dir: usize, pi: u32, subject: u32, peer: PeerRef) -> Vec<RuleDecision> {
+    fn rule_decisions(&self, dir: usize, pi: u32, destination: Option<u32>, peer: PeerRef) -> Vec<RuleDecision> {
         let p = &self.policies[pi as usize];
         let direction = if dir == INGRESS { Direction::Ingress } else { Direction::Egress };
         let rules = p.rules(direction).unwrap_or(&[]);
@@ -202,7 +208,7 @@ impl Reachability {
                     None => format!("{direction} rule #{}", r.index + 1),
                 },
                 action: r.action,
-                conns: r.ports.resolve(self.destination_ports(dir, subject, peer)),
+                conns: r.ports.resolve(destination.map(|c| self.classes[c as usize].named_ports.as_slice())),
             })
             .collect()
     }

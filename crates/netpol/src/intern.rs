@@ -2,8 +2,48 @@
 //! a `u32` and set operations on repeated pairs are memoised) and a fixed-size bit set.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::ports::ConnSet;
+
+/// A multiplicative hasher for keys made of ids (id pairs, rule keys, policy index lists) of
+/// tables probed once per matrix cell or class; SipHash dominated those lookups. Keys are ids
+/// the engine assigns, never input text, so resistance to crafted collisions is not needed.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct IdHasher(u64);
+
+const SEED: u64 = 0x9e37_79b9_7f4a_7c15;
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // Slices of ids arrive here as bytes: take them eight at a time.
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.write_u64(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
+        }
+        for &b in chunks.remainder() {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(26) ^ i).wrapping_mul(SEED);
+    }
+    fn finish(&self) -> u64 {
+        // Fold the high bits down: the table takes its bucket from the low bits.
+        self.0 ^ (self.0 >> 29)
+    }
+}
+
+pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 
 pub(crate) type ConnId = u32;
 pub(crate) const NONE: ConnId = 0;
@@ -13,14 +53,14 @@ pub(crate) const ALL: ConnId = 1;
 pub(crate) struct Interner {
     sets: Vec<ConnSet>,
     ids: HashMap<ConnSet, ConnId>,
-    unions: HashMap<(ConnId, ConnId), ConnId>,
-    intersections: HashMap<(ConnId, ConnId), ConnId>,
-    differences: HashMap<(ConnId, ConnId), ConnId>,
+    unions: IdMap<(ConnId, ConnId), ConnId>,
+    intersections: IdMap<(ConnId, ConnId), ConnId>,
+    differences: IdMap<(ConnId, ConnId), ConnId>,
 }
 
 impl Interner {
     pub fn new() -> Self {
-        let mut i = Interner { sets: Vec::new(), ids: HashMap::new(), unions: HashMap::new(), intersections: HashMap::new(), differences: HashMap::new() };
+        let mut i = Interner { sets: Vec::new(), ids: HashMap::new(), unions: IdMap::default(), intersections: IdMap::default(), differences: IdMap::default() };
         i.intern(ConnSet::none());
         i.intern(ConnSet::all());
         i
@@ -51,6 +91,8 @@ impl Interner {
         (0..other.len()).map(|id| if id < shared { id as ConnId } else { self.intern(other.sets[id].clone()) }).collect()
     }
 
+    /// Trivial cases inline (most cells); the memo table only for the rest.
+    #[inline]
     pub fn union(&mut self, a: ConnId, b: ConnId) -> ConnId {
         if a == b || b == NONE {
             return a;
@@ -61,6 +103,11 @@ impl Interner {
         if a == ALL || b == ALL {
             return ALL;
         }
+        self.union_memo(a, b)
+    }
+
+    #[inline(never)]
+    fn union_memo(&mut self, a: ConnId, b: ConnId) -> ConnId {
         let key = (a.min(b), a.max(b));
         if let Some(&r) = self.unions.get(&key) {
             return r;
@@ -70,6 +117,7 @@ impl Interner {
         r
     }
 
+    #[inline]
     pub fn intersect(&mut self, a: ConnId, b: ConnId) -> ConnId {
         if a == b || b == ALL {
             return a;
@@ -80,6 +128,11 @@ impl Interner {
         if a == NONE || b == NONE {
             return NONE;
         }
+        self.intersect_memo(a, b)
+    }
+
+    #[inline(never)]
+    fn intersect_memo(&mut self, a: ConnId, b: ConnId) -> ConnId {
         let key = (a.min(b), a.max(b));
         if let Some(&r) = self.intersections.get(&key) {
             return r;
@@ -106,9 +159,9 @@ impl Interner {
 
     /// Drop the memo tables once the matrix is built.
     pub fn shrink(&mut self) {
-        self.unions = HashMap::new();
-        self.intersections = HashMap::new();
-        self.differences = HashMap::new();
+        self.unions = IdMap::default();
+        self.intersections = IdMap::default();
+        self.differences = IdMap::default();
     }
 }
 
@@ -123,11 +176,23 @@ impl BitSet {
     }
 
     pub fn full(len: usize) -> Self {
-        let mut b = BitSet::new(len);
-        for i in 0..len {
-            b.insert(i);
+        let mut words = vec![u64::MAX; len.div_ceil(64)];
+        if let Some(last) = words.last_mut()
+            && !len.is_multiple_of(64)
+        {
+            *last = (1u64 << (len % 64)) - 1;
         }
-        b
+        BitSet { words }
+    }
+
+    pub fn remove(&mut self, i: usize) {
+        if let Some(w) = self.words.get_mut(i / 64) {
+            *w &= !(1 << (i % 64));
+        }
+    }
+
+    pub fn words(&self) -> &[u64] {
+        &self.words
     }
 
     pub fn insert(&mut self, i: usize) {
@@ -141,30 +206,131 @@ impl BitSet {
         self.words.iter().map(|w| w.count_ones() as usize).sum()
     }
 
-    /// Add every member of `other` (of the same length).
-    pub fn union_with(&mut self, other: &BitSet) {
-        for (w, o) in self.words.iter_mut().zip(&other.words) {
-            *w |= o;
-        }
-    }
-
     pub fn contains(&self, i: usize) -> bool {
         self.words.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        self.words.iter().enumerate().flat_map(|(wi, &w)| {
-            let mut bits = w;
-            std::iter::from_fn(move || {
-                if bits == 0 {
-                    return None;
-                }
-                let t = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                Some(wi * 64 + t)
-            })
-        })
+    pub fn iter(&self) -> Bits<'_> {
+        Bits { words: &self.words, end: self.words.len(), next: 0, base: 0, cur: 0, zeros_below: None }
     }
+
+    /// The non-members below `len`.
+    pub fn iter_zeros(&self, len: usize) -> Bits<'_> {
+        Bits { words: &self.words, end: len.div_ceil(64), next: 0, base: 0, cur: 0, zeros_below: Some(len) }
+    }
+}
+
+/// Members (or non-members below a bound) of a [`BitSet`], ascending.
+pub(crate) struct Bits<'a> {
+    words: &'a [u64],
+    /// Words to visit: `next..end`.
+    end: usize,
+    next: usize,
+    base: usize,
+    cur: u64,
+    /// `Some(len)`: yield the zero bits below `len` instead of the set bits.
+    zeros_below: Option<usize>,
+}
+
+impl Iterator for Bits<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        while self.cur == 0 {
+            if self.next >= self.end {
+                return None;
+            }
+            let w = self.words.get(self.next).copied().unwrap_or(0);
+            self.cur = match self.zeros_below {
+                None => w,
+                Some(len) if self.next == len / 64 => !w & ((1u64 << (len % 64)) - 1),
+                Some(_) => !w,
+            };
+            self.base = self.next * 64;
+            self.next += 1;
+        }
+        let t = self.cur.trailing_zeros() as usize;
+        self.cur &= self.cur - 1;
+        Some(self.base + t)
+    }
+}
+
+/// A set of classes: a sorted list while small (most pod matches select a handful of classes
+/// of one namespace), a bit set once that is smaller. Analyses of large clusters hold one per
+/// distinct pod match, and fresh memory is what they cost most.
+#[derive(Clone, Debug)]
+pub(crate) enum ClassSet {
+    Few(Vec<u32>),
+    Many(BitSet),
+}
+
+impl ClassSet {
+    /// From ascending, distinct classes below `n`.
+    pub fn from_sorted(members: Vec<u32>, n: usize) -> ClassSet {
+        // A list entry costs 32 bits, a bit set one bit per class.
+        if members.len() * 32 > n {
+            let mut bits = BitSet::new(n);
+            members.iter().for_each(|&c| bits.insert(c as usize));
+            ClassSet::Many(bits)
+        } else {
+            ClassSet::Few(members)
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            ClassSet::Few(l) => l.len(),
+            ClassSet::Many(b) => b.len(),
+        }
+    }
+
+    pub fn iter(&self) -> ClassIter<'_> {
+        match self {
+            ClassSet::Few(l) => ClassIter::Few(l.iter()),
+            ClassSet::Many(b) => ClassIter::Many(b.iter()),
+        }
+    }
+
+    /// As a bit set over `n` classes (a copy only for a list).
+    pub fn bits(&self, n: usize) -> std::borrow::Cow<'_, BitSet> {
+        match self {
+            ClassSet::Many(b) => std::borrow::Cow::Borrowed(b),
+            ClassSet::Few(l) => {
+                let mut bits = BitSet::new(n);
+                l.iter().for_each(|&c| bits.insert(c as usize));
+                std::borrow::Cow::Owned(bits)
+            }
+        }
+    }
+}
+
+pub(crate) enum ClassIter<'a> {
+    Few(std::slice::Iter<'a, u32>),
+    Many(Bits<'a>),
+}
+
+impl Iterator for ClassIter<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        match self {
+            ClassIter::Few(it) => it.next().map(|&c| c as usize),
+            ClassIter::Many(it) => it.next(),
+        }
+    }
+}
+
+/// Positions of the set bits of word `wi`.
+pub(crate) fn bits_of(wi: usize, w: u64) -> impl Iterator<Item = usize> {
+    let mut bits = w;
+    std::iter::from_fn(move || {
+        if bits == 0 {
+            return None;
+        }
+        let t = bits.trailing_zeros() as usize;
+        bits &= bits - 1;
+        Some(wi * 64 + t)
+    })
 }
 
 #[cfg(test)]
@@ -196,5 +362,25 @@ mod tests {
         assert_eq!(b.iter().collect::<Vec<_>>(), [0, 64, 129]);
         assert!(b.contains(64) && !b.contains(1) && !b.contains(999));
         assert_eq!(BitSet::full(70).iter().count(), 70);
+        assert_eq!(BitSet::full(128).iter().count(), 128);
+        assert_eq!(BitSet::full(0).iter().count(), 0);
+        assert_eq!(b.iter_zeros(131).count(), 128);
+        assert_eq!(b.iter_zeros(66).collect::<Vec<_>>(), (1..64).chain([65]).collect::<Vec<_>>());
+        assert_eq!(BitSet::full(64).iter_zeros(64).count(), 0);
+        b.remove(64);
+        assert_eq!(b.iter().collect::<Vec<_>>(), [0, 129]);
+        assert_eq!(BitSet::new(0).iter_zeros(0).count(), 0);
+        assert_eq!(BitSet::new(3).iter_zeros(3).collect::<Vec<_>>(), [0, 1, 2]);
+    }
+
+    #[test]
+    fn class_sets() {
+        let few = ClassSet::from_sorted(vec![1, 70, 99], 1000);
+        assert!(matches!(few, ClassSet::Few(_)));
+        let many = ClassSet::from_sorted((0..100).collect(), 1000);
+        assert!(matches!(many, ClassSet::Many(_)));
+        assert_eq!(few.iter().collect::<Vec<_>>(), [1, 70, 99]);
+        assert_eq!(few.bits(1000).iter().collect::<Vec<_>>(), [1, 70, 99]);
+        assert_eq!((many.len(), many.iter().count(), many.bits(1000).iter_zeros(1000).count()), (100, 100, 900));
     }
 }

@@ -89,7 +89,7 @@ impl IpSet {
     }
 
     pub fn is_subset_of(&self, other: &IpSet) -> bool {
-        self.subtract(other).is_empty()
+        crate::intervals::is_subset(&self.ranges, &other.ranges)
     }
 
     /// One set per contiguous range.

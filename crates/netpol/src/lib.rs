@@ -23,6 +23,7 @@ mod intervals;
 pub mod ipblocks;
 pub mod policy;
 pub mod ports;
+mod profiles;
 
 pub use endpoints::{NAMESPACE_NAME_LABEL, NamespaceEntry, PodClass, WorkloadEndpoint};
 pub use engine::{Connection, Endpoint, Options, Reachability};

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use kubepci_model::k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort};
+use kubepci_model::k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec};
 use kubepci_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kubepci_model::k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kubepci_model::selector::Selector;
@@ -231,15 +231,26 @@ fn parse_ips(cidr: &str, except: &[String]) -> Result<Option<IpSet>, String> {
 }
 
 /// A NetworkPolicy rule as written: its peers (`from`/`to`) and ports.
-type RawRule = (Option<Vec<NetworkPolicyPeer>>, Option<Vec<NetworkPolicyPort>>);
+type RawRule<'a> = (Option<&'a [NetworkPolicyPeer]>, Option<&'a [NetworkPolicyPort]>);
 
 /// Compile a NetworkPolicy object.
 pub fn compile_network_policy(obj: &Object, np: &NetworkPolicy) -> Result<Policy, String> {
     let namespace = obj.namespace().unwrap_or("default").to_string();
-    let spec = np.spec.clone().unwrap_or_default();
+    // Read in place (no copy of the spec): policies are compiled for every scan.
+    let no_spec;
+    let spec = match &np.spec {
+        Some(spec) => spec,
+        None => {
+            no_spec = NetworkPolicySpec::default();
+            &no_spec
+        }
+    };
     let subject = PodMatch {
         namespaces: NamespaceMatch::Named(namespace.clone()),
-        pods: selector(&spec.pod_selector.clone().unwrap_or_default())?,
+        pods: match &spec.pod_selector {
+            Some(sel) => selector(sel)?,
+            None => selector(&LabelSelector::default())?,
+        },
     };
     let (affects_ingress, affects_egress) = match &spec.policy_types {
         Some(types) if !types.is_empty() => {
@@ -252,9 +263,8 @@ pub fn compile_network_policy(obj: &Object, np: &NetworkPolicy) -> Result<Policy
         }
         _ => (true, spec.egress.as_ref().is_some_and(|e| !e.is_empty())),
     };
-    let compile_rules = |rules: Vec<RawRule>| -> Result<Vec<Rule>, String> {
+    let compile_rules = |rules: &mut dyn Iterator<Item = RawRule<'_>>| -> Result<Vec<Rule>, String> {
         rules
-            .into_iter()
             .enumerate()
             .map(|(index, (peers, ports))| {
                 Ok(Rule { index, name: None, action: Action::Allow, peers: np_peers(&namespace, peers)?, ports: np_ports(ports)? })
@@ -262,22 +272,21 @@ pub fn compile_network_policy(obj: &Object, np: &NetworkPolicy) -> Result<Policy
             .collect()
     };
     let ingress = if affects_ingress {
-        Some(compile_rules(spec.ingress.unwrap_or_default().into_iter().map(|r| (r.from, r.ports)).collect())?)
+        Some(compile_rules(&mut spec.ingress.iter().flatten().map(|r| (r.from.as_deref(), r.ports.as_deref())))?)
     } else {
         None
     };
     let egress = if affects_egress {
-        Some(compile_rules(spec.egress.unwrap_or_default().into_iter().map(|r| (r.to, r.ports)).collect())?)
+        Some(compile_rules(&mut spec.egress.iter().flatten().map(|r| (r.to.as_deref(), r.ports.as_deref())))?)
     } else {
         None
     };
     Ok(Policy { kind: PolicyKind::NetworkPolicy, namespace: Some(namespace), name: obj.name().to_string(), loc: obj.loc.clone(), priority: 0, subject, ingress, egress })
 }
 
-fn np_peers(policy_ns: &str, peers: Option<Vec<NetworkPolicyPeer>>) -> Result<Peers, String> {
+fn np_peers(policy_ns: &str, peers: Option<&[NetworkPolicyPeer]>) -> Result<Peers, String> {
     let peers = match peers {
-        None => return Ok(Peers::Any),
-        Some(p) if p.is_empty() => return Ok(Peers::Any),
+        None | Some([]) => return Ok(Peers::Any),
         Some(p) => p,
     };
     let mut out = Vec::new();
@@ -302,10 +311,9 @@ fn np_peers(policy_ns: &str, peers: Option<Vec<NetworkPolicyPeer>>) -> Result<Pe
     Ok(Peers::List(out))
 }
 
-fn np_ports(ports: Option<Vec<NetworkPolicyPort>>) -> Result<Ports, String> {
+fn np_ports(ports: Option<&[NetworkPolicyPort]>) -> Result<Ports, String> {
     let ports = match ports {
-        None => return Ok(Ports::Any),
-        Some(p) if p.is_empty() => return Ok(Ports::Any),
+        None | Some([]) => return Ok(Ports::Any),
         Some(p) => p,
     };
     let mut out = Vec::new();

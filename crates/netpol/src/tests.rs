@@ -243,3 +243,186 @@ fn focused_rows_and_columns_equal_the_full_matrix() {
         assert_eq!(focused.destinations_where(w, tcp), full.destinations_where(w, tcp));
     }
 }
+
+/// The cell (src, dst) decided from the compiled policies alone, pair by pair: no classes
+/// grouped into profiles, no precomputed rule peer sets, no interning. The engine must agree
+/// with it everywhere.
+fn reference(r: &Reachability, src: Endpoint, dst: Endpoint) -> crate::ConnSet {
+    use crate::policy::{Action, Peer, Peers, PolicyKind};
+    use crate::ConnSet;
+    // A side: the subject class, and the peer as a class or an external block index.
+    let side = |dir: Direction, subject: u32, peer: Result<u32, u32>| -> ConnSet {
+        let class = &r.classes[subject as usize];
+        if class.host_network {
+            return ConnSet::all();
+        }
+        let ns = &r.namespaces[class.namespace as usize];
+        let blocks = if dir == Direction::Ingress { r.external_sources() } else { r.external_destinations() };
+        let peer_matches = |peers: &Peers| match peers {
+            Peers::Any => true,
+            Peers::List(list) => list.iter().any(|p| match (p, peer) {
+                (Peer::Pods(m), Ok(c)) => {
+                    let pc = &r.classes[c as usize];
+                    let pns = &r.namespaces[pc.namespace as usize];
+                    m.matches(&pns.name, &pns.labels, &pc.labels)
+                }
+                (Peer::Ips(ips), Err(b)) => blocks[b as usize].is_subset_of(ips),
+                _ => false,
+            }),
+        };
+        // Named ports resolve on the destination: the subject for ingress, the peer for egress.
+        let dst_class = if dir == Direction::Ingress { Some(subject) } else { peer.ok() };
+        let named = dst_class.map(|c| r.classes[c as usize].named_ports.as_slice());
+        let selecting: Vec<&crate::Policy> = r.policies().iter().filter(|p| p.rules(dir).is_some() && p.subject.matches(&ns.name, &ns.labels, &class.labels)).collect();
+        let rules_of = |p: &crate::Policy| -> Vec<(Action, ConnSet)> {
+            p.rules(dir).unwrap_or(&[]).iter().filter(|rule| peer_matches(&rule.peers)).map(|rule| (rule.action, rule.ports.resolve(named))).collect()
+        };
+        let nps: Vec<&&crate::Policy> = selecting.iter().filter(|p| p.kind == PolicyKind::NetworkPolicy).collect();
+        let np = (!nps.is_empty()).then(|| nps.iter().flat_map(|p| rules_of(p)).fold(ConnSet::none(), |acc, (_, c)| acc.union(&c)));
+        let mut anps: Vec<&&crate::Policy> = selecting.iter().filter(|p| p.kind == PolicyKind::AdminNetworkPolicy).collect();
+        anps.sort_by_key(|p| (p.priority, p.name.clone()));
+        let (mut remaining, mut allowed, mut passed) = (ConnSet::all(), ConnSet::none(), ConnSet::none());
+        for p in anps {
+            for (action, c) in rules_of(p) {
+                let eff = c.intersect(&remaining);
+                match action {
+                    Action::Allow => allowed = allowed.union(&eff),
+                    Action::Pass => passed = passed.union(&eff),
+                    Action::Deny => {}
+                }
+                remaining = remaining.subtract(&eff);
+            }
+        }
+        let mut rest = remaining.union(&passed);
+        if let Some(np) = np {
+            return allowed.union(&np.intersect(&rest));
+        }
+        for p in selecting.iter().filter(|p| p.kind == PolicyKind::BaselineAdminNetworkPolicy) {
+            for (action, c) in rules_of(p) {
+                let eff = c.intersect(&rest);
+                if action == Action::Allow {
+                    allowed = allowed.union(&eff);
+                }
+                rest = rest.subtract(&eff);
+            }
+        }
+        allowed.union(&rest)
+    };
+    let class = |w: u32| r.workloads()[w as usize].class;
+    match (src, dst) {
+        (Endpoint::Workload(s), Endpoint::Workload(d)) => side(Direction::Egress, class(s), Ok(class(d))).intersect(&side(Direction::Ingress, class(d), Ok(class(s)))),
+        (Endpoint::Workload(s), Endpoint::ExternalDestination(b)) => side(Direction::Egress, class(s), Err(b)),
+        (Endpoint::ExternalSource(b), Endpoint::Workload(d)) => side(Direction::Ingress, class(d), Err(b)),
+        _ => crate::ConnSet::none(),
+    }
+}
+
+fn pod_with(ns: &str, name: &str, labels: Value, ports: Value, host: bool) -> Value {
+    json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":name,"namespace":ns,"labels":labels},
+        "spec":{"hostNetwork":host,"containers":[{"name":"c","image":"i","ports":ports}]}})
+}
+
+/// Many classes that policies cannot tell apart (each pod has its own `app` label, which only
+/// a few policies read), with named ports that differ in a referenced name (`http` on 8080 or
+/// 9090) or only in names no rule mentions (`metrics`), host-network pods, ipBlocks, ANPs with
+/// Pass/Deny/Allow and named ports, and a BANP.
+fn profiled_cluster() -> Vec<Value> {
+    let mut docs = vec![ns("a", json!({"team":"t"})), ns("b", json!({"team":"t"})), ns("c", json!({"zone":"x"})), ns("d", json!({}))];
+    for n in ["a", "b", "c", "d"] {
+        for i in 0..24 {
+            let tier = ["web", "api", "db"][i % 3];
+            let ports = match i % 4 {
+                0 => json!([{"name":"http","containerPort":8080}]),
+                1 => json!([{"name":"http","containerPort":9090},{"name":"dns","containerPort":53,"protocol":"UDP"}]),
+                2 => json!([{"name":"http","containerPort":8080},{"name":"metrics","containerPort":i + 9000}]),
+                _ => json!([]),
+            };
+            docs.push(pod_with(n, &format!("p{i}"), json!({"app": format!("p{i}"), "tier": tier}), ports, i % 11 == 5));
+        }
+    }
+    for n in ["a", "b"] {
+        docs.push(netpol(n, "deny", json!({"podSelector":{},"policyTypes":["Ingress","Egress"]})));
+        docs.push(netpol(n, "web", json!({"podSelector":{"matchLabels":{"tier":"web"}},
+            "ingress":[{"from":[{"namespaceSelector":{"matchLabels":{"team":"t"}}}],"ports":[{"port":"http"}]},
+                       {"from":[{"ipBlock":{"cidr":"10.0.0.0/8","except":["10.1.0.0/16"]}},{"namespaceSelector":{"matchLabels":{"zone":"x"}},"podSelector":{"matchLabels":{"tier":"api"}}}]}],
+            "egress":[{"to":[{"podSelector":{"matchLabels":{"tier":"db"}}}],"ports":[{"port":"dns","protocol":"UDP"},{"port":5432}]},
+                      {"to":[{"ipBlock":{"cidr":"0.0.0.0/0","except":["192.168.0.0/16"]}}],"ports":[{"port":443}]}]})));
+        docs.push(netpol(n, "api", json!({"podSelector":{"matchLabels":{"tier":"api"}},"ingress":[{"from":[{"podSelector":{"matchLabels":{"tier":"web"}}}],"ports":[{"port":"http"},{"port":7000,"endPort":7010}]}],
+            "egress":[{"to":[{"namespaceSelector":{}}]}]})));
+        // One workload singled out: its class must stay apart from its look-alikes.
+        docs.push(netpol(n, "p4", json!({"podSelector":{"matchLabels":{"app":"p4"}},"ingress":[{}]})));
+    }
+    docs.push(netpol("c", "egress-only", json!({"podSelector":{"matchLabels":{"tier":"db"}},"policyTypes":["Egress"],"egress":[{"to":[{"ipBlock":{"cidr":"10.0.0.0/8"}}]}]})));
+    docs.push(anp("a-first", 5, json!({"subject":{"pods":{"namespaceSelector":{"matchLabels":{"team":"t"}},"podSelector":{"matchLabels":{"tier":"db"}}}},
+        "ingress":[{"name":"deny-d","action":"Deny","from":[{"namespaces":{"matchLabels":{"kubernetes.io/metadata.name":"d"}}}]},
+                   {"name":"pass-http","action":"Pass","from":[{"namespaces":{}}],"ports":[{"namedPort":"http"}]},
+                   {"name":"allow-c-api","action":"Allow","from":[{"pods":{"namespaceSelector":{"matchLabels":{"zone":"x"}},"podSelector":{"matchLabels":{"tier":"api"}}}}]}],
+        "egress":[{"name":"allow-web","action":"Allow","to":[{"pods":{"namespaceSelector":{},"podSelector":{"matchLabels":{"tier":"web"}}}}],"ports":[{"namedPort":"http"}]},
+                  {"name":"deny-net","action":"Deny","to":[{"networks":["10.0.0.0/8"]}]}]})));
+    docs.push(anp("c-wide", 10, json!({"subject":{"namespaces":{"matchLabels":{"zone":"x"}}},
+        "ingress":[{"name":"pass-all","action":"Pass","from":[{"namespaces":{}}],"ports":[{"portNumber":{"protocol":"TCP","port":22}}]},
+                   {"name":"allow-web","action":"Allow","from":[{"pods":{"namespaceSelector":{},"podSelector":{"matchLabels":{"tier":"web"}}}}]}]})));
+    docs.push(json!({"apiVersion":"policy.networking.k8s.io/v1alpha1","kind":"BaselineAdminNetworkPolicy","metadata":{"name":"default"},
+        "spec":{"subject":{"namespaces":{"matchExpressions":[{"key":"team","operator":"DoesNotExist"}]}},
+            "ingress":[{"name":"deny-d","action":"Deny","from":[{"namespaces":{"matchLabels":{"kubernetes.io/metadata.name":"d"}}}]},
+                       {"name":"allow-http","action":"Allow","from":[{"namespaces":{}}],"ports":[{"namedPort":"http"}]}],
+            "egress":[{"name":"deny-rest","action":"Deny","to":[{"networks":["0.0.0.0/0"]}]}]}}));
+    docs
+}
+
+/// Every endpoint pair of `r` (focused or full) against `full` and the pair-by-pair reference,
+/// and every per-workload listing against `full`.
+fn assert_same_everywhere(r: &Reachability, full: &Reachability) {
+    let n = full.workloads().len() as u32;
+    let ends: Vec<Endpoint> = (0..n)
+        .map(Endpoint::Workload)
+        .chain((0..full.external_sources().len() as u32).map(Endpoint::ExternalSource))
+        .chain((0..full.external_destinations().len() as u32).map(Endpoint::ExternalDestination))
+        .collect();
+    for &s in &ends {
+        for &d in &ends {
+            let want = reference(full, s, d);
+            assert_eq!(full.allowed(s, d), &want, "full {} -> {}", full.endpoint_name(s), full.endpoint_name(d));
+            assert_eq!(r.allowed(s, d), &want, "{} -> {}", full.endpoint_name(s), full.endpoint_name(d));
+        }
+    }
+    let tcp = |c: &crate::ConnSet| c.contains(Protocol::Tcp, 8080);
+    for w in 0..n as usize {
+        assert_eq!(r.sources_of(w), full.sources_of(w));
+        assert_eq!(r.destinations_of(w), full.destinations_of(w));
+        assert_eq!(r.sources_where(w, tcp), full.sources_where(w, tcp));
+        assert_eq!(r.destinations_where(w, tcp), full.destinations_where(w, tcp));
+    }
+    let listed = |r: &Reachability| r.connections().map(|c| (c.src, c.dst, c.conns.clone())).collect::<Vec<_>>();
+    assert_eq!(listed(r), listed(full));
+}
+
+#[test]
+fn profiles_group_look_alike_classes_exactly() {
+    let inv = inventory(profiled_cluster());
+    for options in [Options::default(), Options { host_network_exempt: false }] {
+        let full = Reachability::compute_with(&inv, options);
+        assert!(full.warnings().is_empty(), "{:?}", full.warnings());
+        let classes = full.classes.len();
+        let (sources, destinations) = (full.profiles[crate::profiles::SRC].len(), full.profiles[crate::profiles::DST].len());
+        // Look-alikes share profiles, but not all of them: named ports, host networking and the
+        // singled-out workload keep some apart.
+        assert!(sources < classes / 3 && destinations < classes / 2, "{classes} classes, {sources} source and {destinations} destination profiles");
+        assert!(sources > 8 && destinations > 8, "{sources} {destinations}");
+        let allowed = full.connections().count();
+        assert!(allowed > 1000 && allowed < 96 * 96, "{allowed}");
+        let n = inv.workloads().len();
+        for focus in [vec![], (0..n).filter(|i| i % 5 == 1).collect::<Vec<_>>(), vec![4, 5, 28], (0..n).collect()] {
+            let focused = Reachability::compute_focused(&inv, options, &focus);
+            assert_same_everywhere(&focused, &full);
+        }
+    }
+}
+
+#[test]
+fn full_matrix_matches_the_reference_on_the_larger_cluster() {
+    let inv = larger_cluster();
+    let full = Reachability::compute(&inv);
+    let focused = Reachability::compute_focused(&inv, Options::default(), &[0, 1, 2, 40, 91]);
+    assert_same_everywhere(&focused, &full);
+}
