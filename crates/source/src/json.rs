@@ -1,5 +1,7 @@
 use std::borrow::Cow;
+use std::ops::Range;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use kubepci_model::SourceLoc;
 use rayon::prelude::*;
@@ -7,6 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use crate::json_split;
 use crate::yaml::{decode, decode_item, expand};
 use crate::{LoadError, PARSER_PANIC, Parsed, guarded, list_item_kind};
 
@@ -42,6 +45,80 @@ struct ListProbe<'a> {
 /// Parse one or more concatenated JSON values. Lists (`kind: List`, `PodList` …) and top-level
 /// arrays are split into items that are parsed in parallel, each with its own line number.
 pub(crate) fn parse_stream(file: &Arc<str>, bytes: &[u8]) -> Vec<Parsed> {
+    if let Some(parsed) = fast_list(file, bytes) {
+        return parsed;
+    }
+    general_stream(file, bytes)
+}
+
+/// The common large input, one list or array of objects, split by a structural scan instead of
+/// a serial parse, so that only the items' own parsing (in parallel) reads all of it. `None`
+/// when the input is anything else or not valid JSON: the general path then reads it and
+/// reports where it breaks, so results and errors are exactly the general path's.
+fn fast_list(file: &Arc<str>, bytes: &[u8]) -> Option<Vec<Parsed>> {
+    let (split, kind, api_version) = match json_split::split_list(bytes) {
+        Some(split) => {
+            // The envelope is checked by the probe the general path runs on the whole text:
+            // with the items array emptied, it sees the same keys and values.
+            let head = std::str::from_utf8(&bytes[..split.open]).ok()?;
+            let tail = std::str::from_utf8(&bytes[split.close + 1..]).ok()?;
+            match serde_json::from_str::<ListProbe>(&format!("{head}[]{tail}")) {
+                Ok(ListProbe { kind: Some(kind), api_version, items: Some(_) }) if kind.ends_with("List") => (split, Some(kind), api_version),
+                _ => return None,
+            }
+        }
+        None => (json_split::split_top_array(bytes)?, None, None),
+    };
+    let item_kind = kind.as_deref().and_then(list_item_kind);
+    let locs = item_locations(bytes, &split.items);
+    let invalid = AtomicBool::new(false);
+    let mut out = Vec::with_capacity(split.items.len());
+    split
+        .items
+        .par_iter()
+        .zip(locs)
+        .map(|(range, (line, column))| {
+            let loc = SourceLoc::new(file.clone(), line, column);
+            if invalid.load(Ordering::Relaxed) {
+                return Err(LoadError { loc, message: String::new() });
+            }
+            let Ok(text) = std::str::from_utf8(&bytes[range.clone()]) else {
+                invalid.store(true, Ordering::Relaxed);
+                return Err(LoadError { loc, message: String::new() });
+            };
+            let parsed = parse_one(text, item_kind, api_version.as_deref(), loc);
+            // A parse that succeeds has read the whole item as JSON, at least as strictly as
+            // the general path's probe does. One that fails may have failed on an item that
+            // is not JSON at all, which makes the whole input invalid: the general path
+            // reports that (one error, where the text breaks), not a per-item error.
+            if parsed.is_err() && serde_json::from_str::<&RawValue>(text).is_err() {
+                invalid.store(true, Ordering::Relaxed);
+            }
+            parsed
+        })
+        .collect_into_vec(&mut out);
+    (!invalid.into_inner()).then_some(out)
+}
+
+/// Line and column of each item's first byte, counting newlines between consecutive items.
+fn item_locations(bytes: &[u8], items: &[Range<usize>]) -> Vec<(u32, u32)> {
+    let (mut line, mut line_start, mut at) = (1usize, 0usize, 0usize);
+    items
+        .iter()
+        .map(|item| {
+            let gap = &bytes[at..item.start];
+            if let Some(last) = memchr::memrchr(b'\n', gap) {
+                line += memchr::memchr_iter(b'\n', gap).count();
+                line_start = at + last + 1;
+            }
+            at = item.start;
+            (line as u32, (item.start - line_start) as u32 + 1)
+        })
+        .collect()
+}
+
+/// Any JSON input: values one after another, each parsed with serde_json.
+fn general_stream(file: &Arc<str>, bytes: &[u8]) -> Vec<Parsed> {
     let lines = Lines::new(bytes);
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
@@ -54,8 +131,8 @@ pub(crate) fn parse_stream(file: &Arc<str>, bytes: &[u8]) -> Vec<Parsed> {
         let (line, column) = lines.locate(offset);
         SourceLoc::new(file.clone(), line, column)
     };
-    // The common large input, one `kubectl get -o json` list, is split into its items in a
-    // single pass (the general stream below would read it twice).
+    // A list the fast split left alone (say, with an escaped key or scalar items) is still
+    // split into its items in a single pass (the general stream below would read it twice).
     if let Ok(ListProbe { kind: Some(kind), api_version, items: Some(items) }) = serde_json::from_str::<ListProbe>(text)
         && kind.ends_with("List")
     {
@@ -88,7 +165,7 @@ fn parse_value(raw: &RawValue, offset: usize, text: &str, loc_at: &(dyn Fn(usize
     let item_offset = |item: &RawValue| item.get().as_ptr() as usize - text.as_ptr() as usize;
     if s.starts_with('[') {
         return match serde_json::from_str::<Vec<&RawValue>>(s) {
-            Ok(items) => items.par_iter().map(|item| parse_one(item, None, None, loc_at(item_offset(item)))).collect(),
+            Ok(items) => items.par_iter().map(|item| parse_one(item.get(), None, None, loc_at(item_offset(item)))).collect(),
             Err(e) => vec![Err(json_error(&e, offset, loc_at))],
         };
     }
@@ -109,7 +186,7 @@ fn list_items(kind: &str, api_version: Option<&str>, items: &[&RawValue], text: 
     let item_kind = list_item_kind(kind);
     items
         .par_iter()
-        .map(|item| parse_one(item, item_kind, api_version, loc_at(item.get().as_ptr() as usize - text.as_ptr() as usize)))
+        .map(|item| parse_one(item.get(), item_kind, api_version, loc_at(item.get().as_ptr() as usize - text.as_ptr() as usize)))
         .collect()
 }
 
@@ -149,22 +226,23 @@ fn leading_type(text: &str) -> Option<(Option<&str>, Option<&str>)> {
     Some((api_version, kind))
 }
 
-fn parse_one(raw: &RawValue, kind: Option<&str>, api_version: Option<&str>, loc: SourceLoc) -> Parsed {
+/// Parse one list item or array element (`raw` is exactly its JSON text).
+fn parse_one(raw: &str, kind: Option<&str>, api_version: Option<&str>, loc: SourceLoc) -> Parsed {
     // Fast path: typed kinds at their canonical apiVersion go straight into their struct.
-    let probe = match leading_type(raw.get()) {
+    let probe = match leading_type(raw) {
         Some((a, k)) => Some((a.map(Cow::Borrowed), k.map(Cow::Borrowed))),
-        None => serde_json::from_str::<TypeProbe>(raw.get()).ok().map(|p| (p.api_version, p.kind)),
+        None => serde_json::from_str::<TypeProbe>(raw).ok().map(|p| (p.api_version, p.kind)),
     };
     if let Some((probe_api_version, probe_kind)) = probe {
         let k = probe_kind.as_deref().or(kind);
         let a = probe_api_version.as_deref().or(api_version);
         if let (Some(k), Some(a)) = (k, a)
-            && let Some(Ok(object)) = kubepci_model::decode_direct(a, k, &mut serde_json::Deserializer::from_str(raw.get()), loc.clone())
+            && let Some(Ok(object)) = kubepci_model::decode_direct(a, k, &mut serde_json::Deserializer::from_str(raw), loc.clone())
         {
             return Ok(object);
         }
     }
-    match serde_json::from_str::<Value>(raw.get()) {
+    match serde_json::from_str::<Value>(raw) {
         Ok(value) if kind.is_some() => decode_item(value, kind, api_version, loc),
         Ok(value) => decode(value, loc),
         Err(e) => Err(LoadError { loc, message: clean_json_error(&e) }),
@@ -189,3 +267,31 @@ fn clean_json_error(e: &serde_json::Error) -> String {
         None => s,
     }
 }
+
+/// Differential check of the fast list split against the general path, for the tests and the
+/// `json_list_split` fuzz target: whenever the fast path answers, its objects, errors and
+/// locations must be the general path's. `Ok(true)` when the fast path answered.
+#[doc(hidden)]
+pub fn check_json_split(name: &str, bytes: &[u8]) -> Result<bool, String> {
+    let file: Arc<str> = name.into();
+    let Some(fast) = fast_list(&file, bytes) else { return Ok(false) };
+    let general = general_stream(&file, bytes);
+    if fast.len() != general.len() {
+        return Err(format!("{} results from the fast path, {} from the general path", fast.len(), general.len()));
+    }
+    for (i, (f, g)) in fast.iter().zip(&general).enumerate() {
+        // Debug text as well: equal values may hold NaN in generic objects read elsewhere.
+        if f != g && format!("{f:?}") != format!("{g:?}") {
+            let describe = |r: &Parsed| match r {
+                Ok(o) => format!("{} {} at {}", o.kind(), o.name(), o.loc),
+                Err(e) => format!("error {e}"),
+            };
+            return Err(format!("item {i}: fast path {}, general path {}", describe(f), describe(g)));
+        }
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+#[path = "json_tests.rs"]
+mod tests;

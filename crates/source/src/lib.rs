@@ -8,6 +8,7 @@
 mod fast_check;
 mod files;
 mod json;
+mod json_split;
 mod split;
 mod yaml;
 mod yaml_fast;
@@ -21,6 +22,8 @@ use rayon::prelude::*;
 pub use files::{Input, Pending, collect_pending};
 #[doc(hidden)]
 pub use fast_check::{FastPathReport, check_fast_path};
+#[doc(hidden)]
+pub use json::check_json_split;
 
 /// Documents larger than this are refused rather than parsed (hostile or accidental input).
 pub const MAX_DOCUMENT_BYTES: usize = 64 << 20;
