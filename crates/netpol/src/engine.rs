@@ -439,6 +439,15 @@ impl Reachability {
             .collect()
     }
 
+    /// Every endpoint: the workloads, then the external source ranges, then the external
+    /// destination ranges.
+    pub fn endpoints(&self) -> impl Iterator<Item = Endpoint> + '_ {
+        (0..self.workloads.len() as u32)
+            .map(Endpoint::Workload)
+            .chain((0..self.blocks[INGRESS].len() as u32).map(Endpoint::ExternalSource))
+            .chain((0..self.blocks[EGRESS].len() as u32).map(Endpoint::ExternalDestination))
+    }
+
     /// Every allowed connection between distinct workloads and between workloads and external
     /// ranges, in workload order (the caller sorts text lines).
     pub fn connections(&self) -> impl Iterator<Item = Connection<'_>> + '_ {

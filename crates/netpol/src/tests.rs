@@ -223,11 +223,7 @@ fn focused_rows_and_columns_equal_the_full_matrix() {
     assert!(n > 90);
     assert!(full.warnings().is_empty(), "{:?}", full.warnings());
     assert!(full.policies().iter().any(|p| p.kind == crate::PolicyKind::AdminNetworkPolicy));
-    let ends: Vec<Endpoint> = (0..n)
-        .map(Endpoint::Workload)
-        .chain((0..full.external_sources().len() as u32).map(Endpoint::ExternalSource))
-        .chain((0..full.external_destinations().len() as u32).map(Endpoint::ExternalDestination))
-        .collect();
+    let ends: Vec<Endpoint> = full.endpoints().collect();
     let mut allowed = 0;
     for &s in &ends {
         for &d in &ends {
@@ -374,11 +370,7 @@ fn profiled_cluster() -> Vec<Value> {
 /// and every per-workload listing against `full`.
 fn assert_same_everywhere(r: &Reachability, full: &Reachability) {
     let n = full.workloads().len() as u32;
-    let ends: Vec<Endpoint> = (0..n)
-        .map(Endpoint::Workload)
-        .chain((0..full.external_sources().len() as u32).map(Endpoint::ExternalSource))
-        .chain((0..full.external_destinations().len() as u32).map(Endpoint::ExternalDestination))
-        .collect();
+    let ends: Vec<Endpoint> = full.endpoints().collect();
     for &s in &ends {
         for &d in &ends {
             let want = reference(full, s, d);
