@@ -20,8 +20,9 @@
 //!   yes, `4111-1111-1111-1111-1111` no). A space-joined run must be a layout as a whole,
 //!   or, when the run as a whole has no layout's shape, its first or last groups may form
 //!   one, because spaces also separate log fields: `10:00:00 4111 1111 1111 1111` and
-//!   `4111 1111 1111 1111 12/27` still hold a card number. (`4111 1111 1111 1111 123` does
-//!   not: it has the 4-4-4-4-3 shape, so only the 19 digits as a whole are checked.)
+//!   `4111 1111 1111 1111 12/27` still hold a card number. A run of the 4-4-4-4-3 shape is
+//!   checked as 19 digits first and, when those are no card number, as a 16-digit card
+//!   followed by its security code (`4111 1111 1111 1111 123`).
 //!   Such a partial layout is not taken when the group next to it has four digits, since
 //!   it is then a piece of a longer four-by-four number (an IBAN, an account number).
 //!
@@ -594,9 +595,11 @@ impl Region {
             return;
         }
         if n <= MAX_GROUPS && is_layout(&run.first[..n]) {
-            // The run has a card's shape: it is that card or nothing (no pieces of it).
-            if self.left_ok(run.first[0]) && self.right_ok(run.first[n - 1]) {
-                out.try_emit(&run.first[..n]);
+            // The run has a card's shape: it is that card or nothing (no other pieces of it),
+            // except that 4-4-4-4-3 whose 19 digits are no card number may be a 16-digit one
+            // followed by its three-digit security code.
+            if self.left_ok(run.first[0]) && self.right_ok(run.first[n - 1]) && !out.try_emit(&run.first[..n]) && is_card_then_code(&run.first[..n]) {
+                out.try_emit(&run.first[..n - 1]);
             }
             return;
         }
@@ -677,6 +680,11 @@ impl Emitter<'_> {
         self.queue.push(m);
         true
     }
+}
+
+/// 4-4-4-4-3: a 16-digit card number and a three-digit security code, or a 19-digit one.
+fn is_card_then_code(groups: &[Group]) -> bool {
+    groups.len() == 5 && groups[..4].iter().all(|g| g.len == 4) && groups[4].len == 3
 }
 
 fn is_layout(groups: &[Group]) -> bool {
@@ -785,8 +793,13 @@ mod tests {
             texts("pan 5555 5555 5555 4444 12"),
             vec!["5555 5555 5555 4444"]
         );
-        // The whole run has the 4-4-4-4-3 shape: judged as 19 digits only.
-        assert_eq!(texts("pan 5555 5555 5555 4444 123"), Vec::<&str>::new());
+        // The 4-4-4-4-3 shape: 19 digits first; when they are no card number, a 16-digit
+        // card followed by its security code.
+        assert_eq!(texts("pan 5555 5555 5555 4444 123"), vec!["5555 5555 5555 4444"]);
+        assert_eq!(texts("card 4111 1111 1111 1111 123 exp 12/27"), vec!["4111 1111 1111 1111"]);
+        assert_eq!(texts("pan 6799 9901 0000 0000 019"), vec!["6799 9901 0000 0000 019"]);
+        // Neither the 19 digits nor the first 16 pass Luhn.
+        assert_eq!(texts("ref 5555 5555 5555 4445 123"), Vec::<&str>::new());
         // Inside a longer four-by-four run: an IBAN, or a card followed by a year.
         assert_eq!(
             texts("FR76 3000 6000 0112 3456 7890 189"),
