@@ -186,54 +186,33 @@ impl<'r> Calc<'r> {
         self.conns.union(allowed, rest)
     }
 
-    /// Everything source profile `s` may reach: every destination profile, then every
-    /// external destination block.
-    pub fn row(&mut self, s: u32, index: &FocusIndex) -> SparseLine {
+    /// A focus profile's line: for `dir` = EGRESS its row (everything source profile
+    /// `subject` may reach: every destination profile, then every external destination
+    /// block), for INGRESS its column (everything that may reach destination profile
+    /// `subject`: every source profile, then every external source block). A cell between
+    /// profiles is what the subject's side allows, cut down by the peer's opposite side.
+    pub fn line(&mut self, dir: usize, subject: u32, index: &FocusIndex) -> SparseLine {
+        let other = if dir == EGRESS { INGRESS } else { EGRESS };
+        let peers = if dir == EGRESS { DST } else { SRC };
         let (mut np, mut towards, mut line) = (std::mem::take(&mut self.np), std::mem::take(&mut self.towards), std::mem::take(&mut self.line));
-        let selected = self.np_row_into(EGRESS, s, &mut np);
-        let out_np = |p: usize| selected.then(|| np[p]);
-        self.np_towards_into(INGRESS, s, index, &mut towards);
-        let nd = self.r.profiles[DST].len();
+        let selected = self.np_row_into(dir, subject, &mut np);
+        let own_np = |p: usize| selected.then(|| np[p]);
+        self.np_towards_into(other, subject, index, &mut towards);
+        let n = self.r.profiles[peers].len();
         line.clear();
-        for (d, &np_in) in towards.iter().enumerate().take(nd) {
-            let out = self.side(EGRESS, s, PeerRef::Profile(d as u32), out_np(d));
-            let cell = if out == NONE {
+        for (p, &np_other) in towards.iter().enumerate().take(n) {
+            let own = self.side(dir, subject, PeerRef::Profile(p as u32), own_np(p));
+            let cell = if own == NONE {
                 NONE
             } else {
-                let inn = self.side(INGRESS, d as u32, PeerRef::Profile(s), opt(np_in));
-                self.conns.intersect(out, inn)
+                let theirs = self.side(other, p as u32, PeerRef::Profile(subject), opt(np_other));
+                // (egress, ingress), in the order the interner has always been asked.
+                if dir == EGRESS { self.conns.intersect(own, theirs) } else { self.conns.intersect(theirs, own) }
             };
             line.push(cell);
         }
-        for b in 0..self.r.blocks[EGRESS].len() {
-            line.push(self.side(EGRESS, s, PeerRef::Block(b as u32), out_np(nd + b)));
-        }
-        let sparse = SparseLine::from_dense(&line, &mut self.counts);
-        (self.np, self.towards, self.line) = (np, towards, line);
-        sparse
-    }
-
-    /// Everything that may reach destination profile `d`: every source profile, then every
-    /// external source block.
-    pub fn column(&mut self, d: u32, index: &FocusIndex) -> SparseLine {
-        let (mut np, mut towards, mut line) = (std::mem::take(&mut self.np), std::mem::take(&mut self.towards), std::mem::take(&mut self.line));
-        let selected = self.np_row_into(INGRESS, d, &mut np);
-        let in_np = |p: usize| selected.then(|| np[p]);
-        self.np_towards_into(EGRESS, d, index, &mut towards);
-        let ns = self.r.profiles[SRC].len();
-        line.clear();
-        for (s, &np_out) in towards.iter().enumerate().take(ns) {
-            let inn = self.side(INGRESS, d, PeerRef::Profile(s as u32), in_np(s));
-            let cell = if inn == NONE {
-                NONE
-            } else {
-                let out = self.side(EGRESS, s as u32, PeerRef::Profile(d), opt(np_out));
-                self.conns.intersect(out, inn)
-            };
-            line.push(cell);
-        }
-        for b in 0..self.r.blocks[INGRESS].len() {
-            line.push(self.side(INGRESS, d, PeerRef::Block(b as u32), in_np(ns + b)));
+        for b in 0..self.r.blocks[dir].len() {
+            line.push(self.side(dir, subject, PeerRef::Block(b as u32), own_np(n + b)));
         }
         let sparse = SparseLine::from_dense(&line, &mut self.counts);
         (self.np, self.towards, self.line) = (np, towards, line);

@@ -181,7 +181,7 @@ impl Reachability {
             .map(|chunk| {
                 let mut local = conns.clone();
                 let mut calc = Calc::new(&r, &mut local);
-                let lines = chunk.iter().map(|&(space, p)| (space, p, if space == SRC { calc.row(p, &index) } else { calc.column(p, &index) })).collect();
+                let lines = chunk.iter().map(|&(space, p)| (space, p, calc.line(if space == SRC { EGRESS } else { INGRESS }, p, &index))).collect();
                 (local, lines)
             })
             .collect();
