@@ -110,7 +110,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         include_passed: args.include_passed,
         generated_at: kubepci::time::rfc3339(epoch),
     };
-    let report = assess(input, config, &opts);
+    let (report, inventory) = assess(input, config, &opts);
     kubepci::profile::mark("assess");
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color.as_str() {
@@ -146,8 +146,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     };
-    // The process ends here: freeing a large report piece by piece only delays the exit.
+    // The process ends here: freeing a large report and inventory piece by piece only delays
+    // the exit.
     std::mem::forget(report);
+    std::mem::forget(inventory);
     Ok(code)
 }
 
