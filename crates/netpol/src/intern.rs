@@ -185,6 +185,13 @@ impl BitSet {
         BitSet { words }
     }
 
+    /// The set of `members` (each below `len`).
+    pub fn of(len: usize, members: &[u32]) -> Self {
+        let mut b = BitSet::new(len);
+        members.iter().for_each(|&i| b.insert(i as usize));
+        b
+    }
+
     pub fn remove(&mut self, i: usize) {
         if let Some(w) = self.words.get_mut(i / 64) {
             *w &= !(1 << (i % 64));
@@ -269,9 +276,7 @@ impl ClassSet {
     pub fn from_sorted(members: Vec<u32>, n: usize) -> ClassSet {
         // A list entry costs 32 bits, a bit set one bit per class.
         if members.len() * 32 > n {
-            let mut bits = BitSet::new(n);
-            members.iter().for_each(|&c| bits.insert(c as usize));
-            ClassSet::Many(bits)
+            ClassSet::Many(BitSet::of(n, &members))
         } else {
             ClassSet::Few(members)
         }
@@ -295,11 +300,7 @@ impl ClassSet {
     pub fn bits(&self, n: usize) -> std::borrow::Cow<'_, BitSet> {
         match self {
             ClassSet::Many(b) => std::borrow::Cow::Borrowed(b),
-            ClassSet::Few(l) => {
-                let mut bits = BitSet::new(n);
-                l.iter().for_each(|&c| bits.insert(c as usize));
-                std::borrow::Cow::Owned(bits)
-            }
+            ClassSet::Few(l) => std::borrow::Cow::Owned(BitSet::of(n, l)),
         }
     }
 }

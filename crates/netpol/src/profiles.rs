@@ -209,8 +209,7 @@ mod tests {
     use super::*;
 
     fn set(n: usize, members: &[u32]) -> ClassSet {
-        let mut b = BitSet::new(n);
-        members.iter().for_each(|&i| b.insert(i as usize));
+        let b = BitSet::of(n, members);
         // Both forms, the opposite of what `from_sorted` would pick, so that the large set
         // is a list applied through its complement.
         if members.len() > 4 { ClassSet::Few(members.to_vec()) } else { ClassSet::Many(b) }
