@@ -193,12 +193,12 @@ impl<'r> Calc<'r> {
     /// profiles is what the subject's side allows, cut down by the peer's opposite side.
     pub fn line(&mut self, dir: usize, subject: u32, index: &FocusIndex) -> SparseLine {
         let other = if dir == EGRESS { INGRESS } else { EGRESS };
-        let peers = if dir == EGRESS { DST } else { SRC };
         let (mut np, mut towards, mut line) = (std::mem::take(&mut self.np), std::mem::take(&mut self.towards), std::mem::take(&mut self.line));
         let selected = self.np_row_into(dir, subject, &mut np);
         let own_np = |p: usize| selected.then(|| np[p]);
         self.np_towards_into(other, subject, index, &mut towards);
-        let n = self.r.profiles[peers].len();
+        // The peers of a `dir` side are profiles of space `dir` (see `profiles::SRC`).
+        let n = self.r.profiles[dir].len();
         line.clear();
         for (p, &np_other) in towards.iter().enumerate().take(n) {
             let own = self.side(dir, subject, PeerRef::Profile(p as u32), own_np(p));
