@@ -2,16 +2,23 @@
 //! cardholder data environment, computed from the NetworkPolicies, with the flows approved in
 //! `kubepci.yaml` marked as such. NET-013 fails on the unapproved ones; this lists them all,
 //! as the connection inventory 1.2.3 and the segmentation test of 11.4.5 ask for.
+//!
+//! Both ends are grouped where the group is exact: the peers of one CDE workload as
+//! [`NetView::boundary_peers`] groups them, and on the CDE side, a flow that reaches every
+//! CDE workload of a namespace (or of the cluster) with the same connections is one entry
+//! `namespace/* (N CDE workloads)` (or `*/* (all N CDE workloads)`), not N entries.
+
+use std::collections::HashMap;
 
 use kubepci_findings::BoundaryFlow;
+use kubepci_netpol::{ConnSet, Direction, Endpoint, Reachability};
 use rayon::prelude::*;
-use kubepci_netpol::{Direction, Endpoint};
 
 use crate::Context;
-use crate::rules::network::view::NetView;
+use crate::rules::network::view::{NetView, PeerGroup, PeerName};
 
-/// Every allowed flow between a CDE workload and anything outside the CDE, with the peers of
-/// each CDE workload grouped (see [`NetView::boundary_peers`]), sorted.
+/// Every allowed flow between a CDE workload and anything outside the CDE, grouped on both
+/// ends, sorted.
 pub fn cde_boundary(cx: &Context) -> Vec<BoundaryFlow> {
     // Without every object the reachability reads, the flows would be guesses; NET-013,
     // which reads the same kinds, is then reported "not assessed" with the reason.
@@ -19,30 +26,161 @@ pub fn cde_boundary(cx: &Context) -> Vec<BoundaryFlow> {
         return Vec::new();
     }
     let view = NetView::new(cx);
-    let cde: Vec<usize> = view.cde_workloads(cx).map(|(_, ep)| ep).collect();
-    let mut out: Vec<BoundaryFlow> = cde
+    let r = view.r;
+    let mut cde: Vec<usize> = view.cde_workloads(cx).map(|(_, ep)| ep).collect();
+    cde.sort_unstable();
+    cde.dedup();
+    let namespace_of = |ep: usize| r.workloads()[ep].namespace.as_str();
+    let mut cde_in_namespace: HashMap<&str, usize> = HashMap::new();
+    for &ep in &cde {
+        *cde_in_namespace.entry(namespace_of(ep)).or_default() += 1;
+    }
+    let peers: Vec<(usize, Direction, Vec<PeerGroup>)> = cde
         .par_iter()
-        .flat_map_iter(|&ep| {
-            let cde = view.r.endpoint_name(Endpoint::Workload(ep as u32));
-            let mut flows = Vec::new();
-            for (direction, label) in [(Direction::Ingress, "into-cde"), (Direction::Egress, "out-of-cde")] {
-                for peer in view.boundary_peers(cx, ep, direction) {
-                    let (from, to) = if direction == Direction::Ingress { (peer.name, cde.clone()) } else { (cde.clone(), peer.name) };
-                    flows.push(BoundaryFlow {
-                        direction: label.to_string(),
-                        from,
-                        to,
-                        connections: peer.conns.to_string(),
-                        approved: peer.unapproved.is_empty(),
-                        unapproved: peer.unapproved.to_string(),
-                        workloads: peer.workloads,
-                    });
-                }
-            }
-            flows
-        })
+        .flat_map_iter(|&ep| [Direction::Ingress, Direction::Egress].map(|d| (ep, d, view.boundary_peers(cx, ep, d))))
         .collect();
+
+    // The CDE endpoints of each namespace that have the same flow (peer, connections and
+    // approval alike), in CDE endpoint order.
+    let mut by_flow: HashMap<(Flow, &str), Vec<usize>> = HashMap::new();
+    for (ep, direction, groups) in &peers {
+        for g in groups {
+            let flow = Flow { direction: *direction, peer: g.name, workloads: g.workloads, conns: g.conns, unapproved: &g.unapproved };
+            by_flow.entry((flow, namespace_of(*ep))).or_default().push(*ep);
+        }
+    }
+    // Per flow: its namespaces, each with the CDE endpoints reached.
+    let mut namespaces_of_flow: HashMap<Flow, Vec<(&str, Vec<usize>)>> = HashMap::new();
+    for ((flow, ns), members) in by_flow {
+        namespaces_of_flow.entry(flow).or_default().push((ns, members));
+    }
+    let total_cde = cde.len();
+    let mut entries: Vec<(Flow, CdeEnd)> = Vec::new();
+    for (flow, namespaces) in namespaces_of_flow {
+        let whole = |ns: &str, members: &[usize]| members.len() == cde_in_namespace.get(ns).copied().unwrap_or(0);
+        let covered: usize = namespaces.iter().map(|(_, m)| m.len()).sum();
+        if namespaces.len() > 1 && covered == total_cde && namespaces.iter().all(|(ns, m)| whole(ns, m)) {
+            entries.push((flow, CdeEnd::Everyone(total_cde)));
+            continue;
+        }
+        for (ns, members) in namespaces {
+            if members.len() > 1 && whole(ns, &members) {
+                entries.push((flow, CdeEnd::Namespace(ns, members.len())));
+            } else {
+                entries.extend(members.into_iter().map(|ep| (flow, CdeEnd::Workload(ep))));
+            }
+        }
+    }
+    let mut out: Vec<BoundaryFlow> = entries.par_iter().map(|(flow, end)| flow.report(r, end)).collect();
     out.par_sort_unstable();
     out.dedup();
     out
+}
+
+/// One flow across the boundary, without its CDE end.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Flow<'a> {
+    direction: Direction,
+    peer: PeerName<'a>,
+    workloads: usize,
+    conns: &'a ConnSet,
+    unapproved: &'a ConnSet,
+}
+
+/// The CDE end of a flow: one workload, or all CDE workloads of a namespace or the cluster.
+enum CdeEnd<'a> {
+    Workload(usize),
+    Namespace(&'a str, usize),
+    Everyone(usize),
+}
+
+impl Flow<'_> {
+    fn report(&self, r: &Reachability, end: &CdeEnd) -> BoundaryFlow {
+        let (cde, cde_workloads) = match *end {
+            CdeEnd::Workload(ep) => (r.endpoint_name(Endpoint::Workload(ep as u32)), 1),
+            CdeEnd::Namespace(ns, n) => (format!("{ns}/* ({n} CDE workloads)"), n),
+            CdeEnd::Everyone(n) => (format!("*/* (all {n} CDE workloads)"), n),
+        };
+        let peer = self.peer.label(r);
+        let (direction, from, to) = match self.direction {
+            Direction::Ingress => ("into-cde", peer, cde),
+            Direction::Egress => ("out-of-cde", cde, peer),
+        };
+        BoundaryFlow {
+            direction: direction.to_string(),
+            from,
+            to,
+            connections: self.conns.to_string(),
+            approved: self.unapproved.is_empty(),
+            unapproved: self.unapproved.to_string(),
+            workloads: self.workloads,
+            cde_workloads,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kubepci_inventory::{Config, Inventory};
+
+    use super::*;
+    use crate::InputKind;
+
+    fn boundary(yaml: &str) -> Vec<BoundaryFlow> {
+        let loaded = kubepci_source::load_bytes("test.yaml", yaml.as_bytes());
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        let inv = Inventory::build(loaded.objects, Config::default());
+        cde_boundary(&Context::new(&inv, InputKind::Manifests))
+    }
+
+    fn namespace(name: &str, scope: &str) -> String {
+        format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {name}, labels: {{pci.kubepci.io/scope: {scope}}}}}\n---\n")
+    }
+
+    fn pod(ns: &str, name: &str) -> String {
+        format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: {ns}, labels: {{app: {name}}}}}\nspec:\n  containers: [{{name: c, image: i}}]\n---\n")
+    }
+
+    /// Ingress to `app: target` in `ns` only from pods of namespace `from`, on TCP 443; no egress.
+    fn only_from(ns: &str, target: &str, from: &str) -> String {
+        format!(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: {target}, namespace: {ns}}}\nspec:\n  podSelector: {{matchLabels: {{app: {target}}}}}\n  policyTypes: [Ingress, Egress]\n  ingress:\n  - from: [{{namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: {from}}}}}}}]\n    ports: [{{protocol: TCP, port: 443}}]\n---\n"
+        )
+    }
+
+    fn cluster(cde_pods: &[&str], open_to_shop: &[&str]) -> String {
+        let mut yaml = namespace("payments", "cde") + &namespace("shop", "out") + &pod("shop", "web") + &pod("shop", "cart");
+        for p in cde_pods {
+            yaml += &pod("payments", p);
+            yaml += &only_from("payments", p, if open_to_shop.contains(p) { "shop" } else { "nobody" });
+        }
+        yaml
+    }
+
+    #[test]
+    fn a_flow_to_every_cde_workload_of_a_namespace_is_one_entry() {
+        let flows = boundary(&cluster(&["api", "vault"], &["api", "vault"]));
+        assert_eq!(flows.len(), 1, "{flows:#?}");
+        let f = &flows[0];
+        assert_eq!((f.direction.as_str(), f.from.as_str(), f.to.as_str()), ("into-cde", "shop/* (2 workloads outside the CDE)", "payments/* (2 CDE workloads)"));
+        assert_eq!((f.workloads, f.cde_workloads, f.connections.as_str(), f.approved), (2, 2, "TCP 443", false));
+    }
+
+    #[test]
+    fn a_flow_to_some_cde_workloads_names_each() {
+        let flows = boundary(&cluster(&["api", "vault", "ledger"], &["api", "vault"]));
+        let to: Vec<(&str, usize)> = flows.iter().map(|f| (f.to.as_str(), f.cde_workloads)).collect();
+        assert_eq!(to, [("payments/api[Pod]", 1), ("payments/vault[Pod]", 1)]);
+    }
+
+    #[test]
+    fn a_flow_to_every_cde_workload_of_several_namespaces_is_one_cluster_entry() {
+        let mut yaml = cluster(&["api"], &["api"]);
+        yaml += &namespace("tokens", "cde");
+        yaml += &pod("tokens", "vault");
+        yaml += &only_from("tokens", "vault", "shop");
+        let flows = boundary(&yaml);
+        assert_eq!(flows.len(), 1, "{flows:#?}");
+        assert_eq!((flows[0].to.as_str(), flows[0].cde_workloads), ("*/* (all 2 CDE workloads)", 2));
+    }
 }

@@ -39,6 +39,11 @@ impl Assessment {
     }
 }
 
+/// How many items of a list [`Emitter::fail_listing`] names in a finding's message.
+pub const MESSAGE_ITEMS: usize = 5;
+/// How many items of a list [`Emitter::fail_listing`] gives as evidence before summing up.
+pub const EVIDENCE_ITEMS: usize = 20;
+
 /// Collects one check's results.
 pub struct Emitter<'c> {
     cx: &'c Context<'c>,
@@ -78,6 +83,24 @@ impl<'c> Emitter<'c> {
     /// The input cannot decide the check for this object (or, with `None`, at all).
     pub fn not_assessed(&mut self, index: Option<usize>, reason: impl Into<String>) {
         self.push(index, Status::NotAssessed, reason.into(), Vec::new());
+    }
+
+    /// The object fails for a list of offending `items`: the message is `what` followed by the
+    /// first [`MESSAGE_ITEMS`] summaries and how many more; the evidence lists the first
+    /// [`EVIDENCE_ITEMS`], then one `more` entry with the count and `where_all`, where the
+    /// full list is. Items are formatted only when shown: a CDE workload on a flat network
+    /// has thousands of peers, and a report repeating them all per finding is unreadable.
+    pub fn fail_listing<T>(&mut self, index: usize, what: &str, items: &[T], summary: impl Fn(&T) -> String, evidence: impl Fn(&T) -> Evidence, where_all: &str) {
+        let shown: Vec<String> = items.iter().take(MESSAGE_ITEMS).map(&summary).collect();
+        let more = match items.len().saturating_sub(MESSAGE_ITEMS) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        let mut listed: Vec<Evidence> = items.iter().take(EVIDENCE_ITEMS).map(evidence).collect();
+        if items.len() > EVIDENCE_ITEMS {
+            listed.push(Evidence::field("more", format!("{} more not listed here; {where_all}", items.len() - EVIDENCE_ITEMS)));
+        }
+        self.fail(index, format!("{what}{}{more}", shown.join(", ")), listed);
     }
 
     /// A cluster-wide failure (not tied to one object).

@@ -17,6 +17,16 @@ pub fn enabled() -> bool {
 /// Print the elapsed time since the start with a stage label, when profiling is on.
 pub fn mark(stage: &str) {
     if let Some(t) = start() {
-        eprintln!("profile: {stage} done at {:.3}s", t.elapsed().as_secs_f64());
+        eprintln!("profile: {stage} done at {:.3}s{}", t.elapsed().as_secs_f64(), resident_memory());
+    }
+}
+
+/// ", rss N MB" where the platform tells (Linux `/proc`), else nothing: memory first touched
+/// is a large share of wall time at scale, so each stage's growth is worth seeing.
+fn resident_memory() -> String {
+    let Ok(statm) = std::fs::read_to_string("/proc/self/statm") else { return String::new() };
+    match statm.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()) {
+        Some(pages) => format!(", rss {} MB", pages * 4096 / 1_000_000),
+        None => String::new(),
     }
 }

@@ -189,6 +189,7 @@ pub struct CheckSummary {
 
 /// One allowed network flow across the CDE boundary (the report's boundary section).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct BoundaryFlow {
     /// `into-cde` or `out-of-cde`.
     pub direction: String,
@@ -203,4 +204,7 @@ pub struct BoundaryFlow {
     /// How many workloads `from` (into the CDE) or `to` (out of it) stands for: 1 for one
     /// workload, more for a `namespace/*` or `*/*` group, 0 for an address range.
     pub workloads: usize,
+    /// How many CDE workloads the CDE end stands for: 1 for one workload, more for a
+    /// `namespace/*` or `*/*` group of CDE workloads.
+    pub cde_workloads: usize,
 }

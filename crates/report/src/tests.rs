@@ -47,12 +47,13 @@ pub(crate) fn demo_report() -> Report {
     let mut report = fixture();
     report.boundary = vec![kubepci_findings::BoundaryFlow {
         direction: "into-cde".into(),
-        from: "shop/*".into(),
-        to: "payments/api[Deployment]".into(),
+        from: "shop/* (4 workloads outside the CDE)".into(),
+        to: "payments/* (2 CDE workloads)".into(),
         connections: "TCP 8443".into(),
         unapproved: "TCP 8443".into(),
         approved: false,
         workloads: 4,
+        cde_workloads: 2,
     }];
     report
 }
@@ -93,7 +94,7 @@ fn fixture() -> Report {
 
 #[test]
 fn text() {
-    insta::assert_snapshot!(render(&fixture(), Format::Text, PrintOptions::default()));
+    insta::assert_snapshot!(render(&demo_report(), Format::Text, PrintOptions::default()));
 }
 
 #[test]
@@ -105,7 +106,7 @@ fn text_colour() {
 
 #[test]
 fn json() {
-    insta::assert_snapshot!(render(&fixture(), Format::Json, PrintOptions::default()));
+    insta::assert_snapshot!(render(&demo_report(), Format::Json, PrintOptions::default()));
 }
 
 #[test]

@@ -133,10 +133,15 @@ fn run(cx: &Context, e: &mut Emitter) {
         if open.is_empty() {
             e.pass(object);
         } else {
-            let shown: Vec<String> = open.iter().take(5).map(|p| format!("{} ({})", p.name, p.unapproved)).collect();
-            let more = if open.len() > 5 { format!(" and {} more", open.len() - 5) } else { String::new() };
-            let evidence = open.iter().map(|p| Evidence::field(format!("ingress from {}", p.name), p.unapproved.to_string())).collect();
-            e.fail(object, format!("unapproved flows into the CDE from {}{more}", shown.join(", ")), evidence);
+            let r = view.r;
+            e.fail_listing(
+                object,
+                "unapproved flows into the CDE from ",
+                &open,
+                |p| format!("{} ({})", p.name.label(r), p.unapproved),
+                |p| Evidence::field(format!("ingress from {}", p.name.label(r)), p.unapproved.to_string()),
+                "the report's boundary section lists every flow",
+            );
         }
     }
 }

@@ -1,6 +1,6 @@
 use kubepci_findings::Evidence;
 use kubepci_inventory::Scope;
-use kubepci_netpol::Endpoint;
+use kubepci_netpol::{ConnSet, Endpoint};
 
 use super::view::NetView;
 use crate::support::each::cde_declared;
@@ -119,21 +119,27 @@ fn run(cx: &Context, e: &mut Emitter) {
     let view = NetView::new(cx);
     let r = &view.r;
     for (object, ep) in view.cde_workloads(cx) {
-        let mut offenders = Vec::new();
-        for (src, conns) in r.sources_of(ep) {
-            let Endpoint::Workload(s) = src else { continue };
-            let scope = view.scope(cx, s as usize);
-            if matches!(scope, Scope::Out | Scope::Unclassified) {
-                offenders.push((r.workloads()[s as usize].display(), scope, conns.to_string()));
-            }
-        }
+        let offenders: Vec<(u32, Scope, &ConnSet)> = r
+            .sources_of(ep)
+            .into_iter()
+            .filter_map(|(src, conns)| match src {
+                Endpoint::Workload(s) => Some((s, view.scope(cx, s as usize), conns)),
+                _ => None,
+            })
+            .filter(|(_, scope, _)| matches!(scope, Scope::Out | Scope::Unclassified))
+            .collect();
         if offenders.is_empty() {
             e.pass(object);
         } else {
-            let shown: Vec<String> = offenders.iter().take(5).map(|(n, s, _)| format!("{n} ({s})")).collect();
-            let more = if offenders.len() > 5 { format!(" and {} more", offenders.len() - 5) } else { String::new() };
-            let evidence = offenders.iter().map(|(n, _, c)| Evidence::field(format!("ingress from {n}"), c.clone())).collect();
-            e.fail(object, format!("reachable from workloads outside the PCI scope: {}{more}", shown.join(", ")), evidence);
+            let name = |s: u32| r.workloads()[s as usize].display();
+            e.fail_listing(
+                object,
+                "reachable from workloads outside the PCI scope: ",
+                &offenders,
+                |&(s, scope, _)| format!("{} ({scope})", name(s)),
+                |&(s, _, conns)| Evidence::field(format!("ingress from {}", name(s)), conns.to_string()),
+                "the report's boundary section lists every flow into the CDE",
+            );
         }
     }
 }

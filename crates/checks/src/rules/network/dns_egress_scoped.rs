@@ -108,25 +108,27 @@ fn run(cx: &Context, e: &mut Emitter) {
     let r = &view.r;
     let dns = ConnSet::of(Protocol::Udp, PortSet::single(53)).union(&ConnSet::of(Protocol::Tcp, PortSet::single(53)));
     for (object, ep) in view.cde_workloads(cx) {
-        let mut offenders = Vec::new();
         // Each distinct connection set is tested for port 53 once.
-        for (dst, _) in r.destinations_where(ep, |conns| !conns.intersect(&dns).is_empty()) {
-            match dst {
-                Endpoint::Workload(d) => {
-                    let w = &r.workloads()[d as usize];
-                    if !is_cluster_dns(&w.namespace, &r.class_of(d as usize).labels) {
-                        offenders.push(w.display());
-                    }
-                }
-                _ => offenders.push(r.endpoint_name(dst)),
-            }
-        }
+        let offenders: Vec<Endpoint> = r
+            .destinations_where(ep, |conns| !conns.intersect(&dns).is_empty())
+            .into_iter()
+            .map(|(dst, _)| dst)
+            .filter(|dst| match *dst {
+                Endpoint::Workload(d) => !is_cluster_dns(&r.workloads()[d as usize].namespace, &r.class_of(d as usize).labels),
+                _ => true,
+            })
+            .collect();
         if offenders.is_empty() {
             e.pass(object);
         } else {
-            let shown: Vec<&str> = offenders.iter().take(5).map(String::as_str).collect();
-            let more = if offenders.len() > 5 { format!(" and {} more", offenders.len() - 5) } else { String::new() };
-            e.fail(object, format!("DNS (port 53) egress reaches destinations other than the cluster DNS: {}{more}", shown.join(", ")), offenders.into_iter().map(|o| Evidence::field("egress.port53", o)).collect());
+            e.fail_listing(
+                object,
+                "DNS (port 53) egress reaches destinations other than the cluster DNS: ",
+                &offenders,
+                |&d| r.endpoint_name(d),
+                |&d| Evidence::field("egress.port53", r.endpoint_name(d)),
+                "`kubepci netpol list` lists every allowed connection",
+            );
         }
     }
 }

@@ -41,3 +41,21 @@ fn checks_without_cde_are_not_assessed() {
     let out = run(&super::cni_enforces_policy::CNI_ENFORCES_POLICY, yaml, "");
     assert_eq!(out.not_assessed.len(), 1);
 }
+
+#[test]
+fn long_offender_lists_are_capped_with_a_count() {
+    let mut yaml = format!("{CDE}---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: {{pci.kubepci.io/scope: out}}\n");
+    for i in 0..25 {
+        yaml += &format!("---\napiVersion: v1\nkind: Pod\nmetadata: {{name: web-{i:02}, namespace: shop}}\nspec:\n  containers: [{{name: c, image: i}}]\n");
+    }
+    let out = run(&super::cross_scope_ingress::CROSS_SCOPE_INGRESS, &yaml, "");
+    assert_eq!(out.fails.len(), 1);
+    let f = &out.fails[0];
+    assert!(f.message.starts_with("reachable from workloads outside the PCI scope: shop/web-00[Pod] (out), "), "{}", f.message);
+    assert!(f.message.ends_with("shop/web-04[Pod] (out) and 20 more"), "{}", f.message);
+    assert_eq!(f.evidence.len(), crate::runner::EVIDENCE_ITEMS + 1);
+    assert_eq!(f.evidence[19].path, "ingress from shop/web-19[Pod]");
+    let more = &f.evidence[20];
+    assert_eq!(more.path, "more");
+    assert!(more.value.as_deref().is_some_and(|v| v.starts_with("5 more not listed here; ")), "{more:?}");
+}

@@ -30,13 +30,34 @@ pub struct NetView<'a> {
 /// every pod may reach is one line, not one per pod in the cluster.
 #[derive(Debug)]
 pub struct PeerGroup<'a> {
-    /// `namespace/name[Kind]`, an address range, `namespace/*` or `*/*` with a count.
-    pub name: String,
+    pub name: PeerName<'a>,
     /// How many workloads the group stands for (0 for an address range).
     pub workloads: usize,
     pub conns: &'a ConnSet,
     /// The part of `conns` that `approvedFlows` do not cover.
     pub unapproved: ConnSet,
+}
+
+/// The peer end of a [`PeerGroup`], named only when a report shows it (the boundary of a
+/// large cluster has hundreds of thousands of peer entries before CDE-side grouping).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PeerName<'a> {
+    /// One workload or address range: `namespace/name[Kind]`, `10.0.0.0-10.255.255.255[External]`.
+    Endpoint(Endpoint),
+    /// Every workload outside the CDE in a namespace: `namespace/* (N workloads outside the CDE)`.
+    Namespace(&'a str, usize),
+    /// Every workload outside the CDE: `*/* (all N workloads outside the CDE)`.
+    Everyone(usize),
+}
+
+impl PeerName<'_> {
+    pub fn label(&self, r: &Reachability) -> String {
+        match self {
+            PeerName::Endpoint(e) => r.endpoint_name(*e),
+            PeerName::Namespace(ns, n) => format!("{ns}/* ({n} workloads outside the CDE)"),
+            PeerName::Everyone(n) => format!("*/* (all {n} workloads outside the CDE)"),
+        }
+    }
 }
 
 impl<'a> NetView<'a> {
@@ -99,10 +120,10 @@ impl<'a> NetView<'a> {
                     by_namespace[slot].1.push((peer, conns, left));
                 }
                 Endpoint::ExternalSource(_) if direction == Direction::Ingress => {
-                    out.push(PeerGroup { name: r.endpoint_name(peer), workloads: 0, conns, unapproved: unapproved_for(peer, conns) })
+                    out.push(PeerGroup { name: PeerName::Endpoint(peer), workloads: 0, conns, unapproved: unapproved_for(peer, conns) })
                 }
                 Endpoint::ExternalDestination(_) if direction == Direction::Egress => {
-                    out.push(PeerGroup { name: r.endpoint_name(peer), workloads: 0, conns, unapproved: unapproved_for(peer, conns) })
+                    out.push(PeerGroup { name: PeerName::Endpoint(peer), workloads: 0, conns, unapproved: unapproved_for(peer, conns) })
                 }
                 _ => {}
             }
@@ -118,16 +139,16 @@ impl<'a> NetView<'a> {
             && by_namespace.iter().all(|(_, m)| m[0].1 == by_namespace[0].1[0].1 && m[0].2 == by_namespace[0].1[0].2);
         if everyone {
             let (_, conns, left) = by_namespace.swap_remove(0).1.swap_remove(0);
-            out.push(PeerGroup { name: format!("*/* (all {covered} workloads outside the CDE)"), workloads: covered, conns, unapproved: left });
+            out.push(PeerGroup { name: PeerName::Everyone(covered), workloads: covered, conns, unapproved: left });
             return out;
         }
         for (ns, mut members) in by_namespace {
             if whole_namespace(ns, &members) {
                 let n = members.len();
                 let (_, conns, left) = members.swap_remove(0);
-                out.push(PeerGroup { name: format!("{ns}/* ({n} workloads outside the CDE)"), workloads: n, conns, unapproved: left });
+                out.push(PeerGroup { name: PeerName::Namespace(ns, n), workloads: n, conns, unapproved: left });
             } else {
-                out.extend(members.into_iter().map(|(peer, conns, left)| PeerGroup { name: r.endpoint_name(peer), workloads: 1, conns, unapproved: left }));
+                out.extend(members.into_iter().map(|(peer, conns, left)| PeerGroup { name: PeerName::Endpoint(peer), workloads: 1, conns, unapproved: left }));
             }
         }
         out
