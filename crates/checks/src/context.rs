@@ -175,6 +175,8 @@ impl std::ops::Deref for InventoryView<'_> {
 
 /// Kinds the network reachability is computed from (`kubepci_netpol::endpoints`, `engine`).
 const REACHABILITY_READS: &[&str] = &["NetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "Namespace", WORKLOADS];
+/// Kinds the CDE NetworkPolicies are chosen by (`Context::cde_network_policies`).
+const CDE_POLICY_READS: &[&str] = &["NetworkPolicy", "Namespace", WORKLOADS];
 /// Kinds the RBAC model is built from (`kubepci_rbac::Model::build`).
 const RBAC_MODEL_READS: &[&str] = &["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ServiceAccount"];
 
@@ -189,6 +191,8 @@ pub struct Context<'a> {
     reachability: OnceLock<kubepci_netpol::Reachability>,
     rbac_model: OnceLock<kubepci_rbac::Model>,
     card_numbers: OnceLock<Vec<CardNumbers>>,
+    net_index: OnceLock<crate::rules::network::view::NetIndex>,
+    cde_network_policies: OnceLock<Vec<(usize, kubepci_netpol::policy::Policy)>>,
 }
 
 /// The card numbers found in one object's text fields, masked (first six, last four at most).
@@ -219,6 +223,8 @@ impl<'a> Context<'a> {
             reachability: OnceLock::new(),
             rbac_model: OnceLock::new(),
             card_numbers: OnceLock::new(),
+            net_index: OnceLock::new(),
+            cde_network_policies: OnceLock::new(),
         }
     }
 
@@ -298,6 +304,21 @@ impl<'a> Context<'a> {
             let cde: Vec<usize> = inv.workloads().iter().enumerate().filter(|(_, w)| w.scope.scope == Scope::Cde).map(|(i, _)| i).collect();
             kubepci_netpol::Reachability::compute_focused(inv, kubepci_netpol::Options::default(), &cde)
         })
+    }
+
+    /// The mapping from inventory workloads to reachability endpoints and the counts the
+    /// network checks group peers by, built once beside the reachability.
+    pub fn net_index(&self) -> &crate::rules::network::view::NetIndex {
+        let r = self.reachability();
+        self.net_index.get_or_init(|| crate::rules::network::view::NetIndex::new(self, r))
+    }
+
+    /// The NetworkPolicies that concern the CDE, compiled once for the checks that read them.
+    pub fn cde_network_policies(&self) -> &[(usize, kubepci_netpol::policy::Policy)] {
+        for kind in CDE_POLICY_READS {
+            self.inv.record(kind);
+        }
+        self.cde_network_policies.get_or_init(|| crate::rules::network::view::compile_cde_network_policies(self))
     }
 
     /// The RBAC model of the whole input (roles with aggregation resolved, bindings, indexes),

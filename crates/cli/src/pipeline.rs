@@ -116,16 +116,20 @@ pub fn assess(input: ScanInput, config: Config, opts: &ScanOptions) -> (Report, 
     (report, inv)
 }
 
-/// Compute the analyses several checks share (reachability, RBAC model, Pod Security
-/// evaluations, card numbers) side by side before the checks start. Left to the checks, the first one to
-/// ask computes it while every other check asking waits, holding a worker thread idle.
+/// Compute the analyses several checks share (reachability and its index, RBAC model, Pod
+/// Security evaluations, card numbers, CDE NetworkPolicies) side by side before the checks
+/// start. Left to the checks, the first one to ask computes it while every other check asking
+/// waits, holding a worker thread idle.
 fn warm_analyses(cx: &Context) {
     rayon::join(
         || {
-            cx.reachability();
+            cx.net_index();
         },
         || {
-            rayon::join(|| rayon::join(|| cx.rbac_model(), || cx.card_numbers()), || rayon::join(|| cx.pss_restricted(), || cx.pss_baseline()));
+            rayon::join(
+                || rayon::join(|| cx.rbac_model(), || cx.card_numbers()),
+                || rayon::join(|| rayon::join(|| cx.pss_restricted(), || cx.pss_baseline()), || cx.cde_network_policies()),
+            );
         },
     );
 }

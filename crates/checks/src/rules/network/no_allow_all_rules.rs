@@ -2,7 +2,6 @@ use kubepci_findings::Evidence;
 use kubepci_netpol::Direction;
 use kubepci_netpol::policy::{NamespaceMatch, Peer, Peers, Policy};
 
-use super::view::cde_network_policies;
 use crate::support::each::cde_declared;
 use crate::{Context, Emitter, declare_check};
 
@@ -65,7 +64,7 @@ declare_check! {
         name: "no-allow-all-rules",
         severity: High,
         applies: Cde,
-        reads: [Namespace, NetworkPolicy],
+        reads: [workloads, Namespace, NetworkPolicy],
         requirements: [
             ("1.3.1", "an allow-all ingress rule admits every source into the CDE"),
             ("1.3.2", "an allow-all egress rule lets CDE pods reach every destination"),
@@ -79,7 +78,7 @@ fn run(cx: &Context, e: &mut Emitter) {
     if !cde_declared(e) {
         return;
     }
-    for (index, policy) in cde_network_policies(cx) {
+    for &(index, ref policy) in cx.cde_network_policies() {
         let problems = allow_all_rules(&policy);
         if problems.is_empty() {
             e.pass(index);

@@ -2,7 +2,6 @@ use kubepci_findings::Evidence;
 use kubepci_netpol::Direction;
 use kubepci_netpol::policy::Ports;
 
-use super::view::cde_network_policies;
 use crate::support::each::cde_declared;
 use crate::{Context, Emitter, declare_check};
 
@@ -63,7 +62,7 @@ declare_check! {
         name: "ports-explicit",
         severity: Medium,
         applies: Cde,
-        reads: [Namespace, NetworkPolicy],
+        reads: [workloads, Namespace, NetworkPolicy],
         requirements: [
             ("1.2.5", "each allowed flow names its protocol and port so it can be approved"),
             ("1.3.1", "rules without ports admit every port of the CDE pods"),
@@ -76,7 +75,7 @@ fn run(cx: &Context, e: &mut Emitter) {
     if !cde_declared(e) {
         return;
     }
-    for (index, policy) in cde_network_policies(cx) {
+    for &(index, ref policy) in cx.cde_network_policies() {
         let mut paths = Vec::new();
         for direction in [Direction::Ingress, Direction::Egress] {
             for rule in policy.rules(direction).unwrap_or(&[]) {

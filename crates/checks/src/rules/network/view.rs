@@ -1,6 +1,7 @@
 //! What the network checks share: the reachability of the input (from `kubepci-netpol`), the
 //! mapping from inventory workloads to its endpoints, CDE policies, and approved flows.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use kubepci_inventory::Scope;
@@ -17,12 +18,48 @@ use crate::Context;
 /// Reachability of the whole input plus the workload mapping.
 pub struct NetView<'a> {
     pub r: &'a Reachability,
-    /// Inventory object index (a workload's top owner) → endpoint index in `r.workloads()`.
-    endpoint_of_object: HashMap<usize, usize>,
+    index: &'a NetIndex,
+}
+
+/// What the network checks look up beside the reachability, built once per assessment
+/// (`Context::net_index`).
+pub struct NetIndex {
+    /// Inventory object index (a workload's top owner) → endpoint index in `r.workloads()`,
+    /// `u32::MAX` for objects that are not one.
+    endpoint_of_object: Vec<u32>,
     /// Endpoints outside the CDE, per namespace and in all, to tell when a set of peers is
     /// "every workload outside the CDE" of a namespace or of the cluster.
-    outside_in_namespace: HashMap<&'a str, usize>,
+    outside_in_namespace: HashMap<String, usize>,
     outside_total: usize,
+}
+
+impl NetIndex {
+    pub fn new(cx: &Context, r: &Reachability) -> NetIndex {
+        let inv = cx.inventory();
+        let mut endpoint_of_object = vec![u32::MAX; inv.objects.len()];
+        let inv_workloads = inv.workloads();
+        for (ei, ep) in r.workloads().iter().enumerate() {
+            for &wi in &ep.inventory_workloads {
+                if let Some(w) = inv_workloads.get(wi) {
+                    endpoint_of_object[w.object] = ei as u32;
+                }
+            }
+        }
+        let mut outside_in_namespace: HashMap<String, usize> = HashMap::new();
+        let mut outside_total = 0;
+        for (ei, ep) in r.workloads().iter().enumerate() {
+            if scope_of(cx, r, ei) != Scope::Cde {
+                match outside_in_namespace.get_mut(ep.namespace.as_str()) {
+                    Some(n) => *n += 1,
+                    None => {
+                        outside_in_namespace.insert(ep.namespace.clone(), 1);
+                    }
+                }
+                outside_total += 1;
+            }
+        }
+        NetIndex { endpoint_of_object, outside_in_namespace, outside_total }
+    }
 }
 
 /// Peers of one CDE workload across the boundary that share the same allowed (and the same
@@ -35,7 +72,7 @@ pub struct PeerGroup<'a> {
     pub workloads: usize,
     pub conns: &'a ConnSet,
     /// The part of `conns` that `approvedFlows` do not cover.
-    pub unapproved: ConnSet,
+    pub unapproved: Cow<'a, ConnSet>,
 }
 
 /// The peer end of a [`PeerGroup`], named only when a report shows it (the boundary of a
@@ -61,28 +98,10 @@ impl PeerName<'_> {
 }
 
 impl<'a> NetView<'a> {
-    /// The reachability is computed once per assessment (`Context::reachability`); the
-    /// endpoint mapping is cheap and built per check.
+    /// The reachability and the index are computed once per assessment
+    /// (`Context::reachability`, `Context::net_index`).
     pub fn new(cx: &'a Context) -> NetView<'a> {
-        let r = cx.reachability();
-        let mut endpoint_of_object = HashMap::new();
-        let inv_workloads = cx.inv.workloads();
-        for (ei, ep) in r.workloads().iter().enumerate() {
-            for &wi in &ep.inventory_workloads {
-                if let Some(w) = inv_workloads.get(wi) {
-                    endpoint_of_object.insert(w.object, ei);
-                }
-            }
-        }
-        let mut outside_in_namespace = HashMap::new();
-        let mut outside_total = 0;
-        for (ei, ep) in r.workloads().iter().enumerate() {
-            if scope_of(cx, r, ei) != Scope::Cde {
-                *outside_in_namespace.entry(ep.namespace.as_str()).or_default() += 1;
-                outside_total += 1;
-            }
-        }
-        NetView { r, endpoint_of_object, outside_in_namespace, outside_total }
+        NetView { r: cx.reachability(), index: cx.net_index() }
     }
 
     /// The peers of CDE endpoint `ep` outside the CDE in one direction (sources for
@@ -97,13 +116,13 @@ impl<'a> NetView<'a> {
             Direction::Ingress => r.sources_of(ep),
             Direction::Egress => r.destinations_of(ep),
         };
-        let unapproved_for = |peer: Endpoint, conns: &ConnSet| match direction {
+        let unapproved_for = |peer: Endpoint, conns: &'a ConnSet| match direction {
             Direction::Ingress => unapproved(approved, &self.flow_end(peer), &cde_end, conns),
             Direction::Egress => unapproved(approved, &cde_end, &self.flow_end(peer), conns),
         };
         let mut out = Vec::new();
         // Workload peers per namespace, in first-seen order: (endpoint, conns, unapproved).
-        let mut by_namespace: Vec<(&str, Vec<(Endpoint, &'a ConnSet, ConnSet)>)> = Vec::new();
+        let mut by_namespace: Vec<(&str, Vec<(Endpoint, &'a ConnSet, Cow<'a, ConnSet>)>)> = Vec::new();
         let mut namespace_slot: HashMap<&str, usize> = HashMap::new();
         for (peer, conns) in peers {
             match peer {
@@ -128,13 +147,13 @@ impl<'a> NetView<'a> {
                 _ => {}
             }
         }
-        let uniform = |members: &[(Endpoint, &ConnSet, ConnSet)]| members.iter().all(|(_, c, u)| *c == members[0].1 && *u == members[0].2);
-        let whole_namespace = |ns: &str, members: &[(Endpoint, &ConnSet, ConnSet)]| {
-            members.len() > 1 && members.len() == self.outside_in_namespace.get(ns).copied().unwrap_or(0) && uniform(members)
+        let uniform = |members: &[(Endpoint, &ConnSet, Cow<ConnSet>)]| members.iter().all(|(_, c, u)| *c == members[0].1 && *u == members[0].2);
+        let whole_namespace = |ns: &str, members: &[(Endpoint, &ConnSet, Cow<ConnSet>)]| {
+            members.len() > 1 && members.len() == self.index.outside_in_namespace.get(ns).copied().unwrap_or(0) && uniform(members)
         };
         let covered: usize = by_namespace.iter().map(|(_, m)| m.len()).sum();
         let everyone = by_namespace.len() > 1
-            && covered == self.outside_total
+            && covered == self.index.outside_total
             && by_namespace.iter().all(|(_, m)| uniform(m))
             && by_namespace.iter().all(|(_, m)| m[0].1 == by_namespace[0].1[0].1 && m[0].2 == by_namespace[0].1[0].2);
         if everyone {
@@ -155,7 +174,7 @@ impl<'a> NetView<'a> {
     }
 
     pub fn endpoint(&self, object: usize) -> Option<usize> {
-        self.endpoint_of_object.get(&object).copied()
+        self.index.endpoint_of_object.get(object).filter(|&&e| e != u32::MAX).map(|&e| e as usize)
     }
 
     /// Scope of an endpoint (its representative workload's).
@@ -203,12 +222,14 @@ fn end_matches(pattern: &str, end: &FlowEnd) -> bool {
     }
 }
 
-/// The connections of `conns` that approved flows from `src` to `dst` do not cover.
-pub fn unapproved(flows: &[ApprovedFlow], src: &FlowEnd, dst: &FlowEnd, conns: &ConnSet) -> ConnSet {
+/// The connections of `conns` that approved flows from `src` to `dst` do not cover: `conns`
+/// itself, borrowed, when no approved flow applies (the common case, and one that a large
+/// boundary asks hundreds of thousands of times).
+pub fn unapproved<'c>(flows: &[ApprovedFlow], src: &FlowEnd, dst: &FlowEnd, conns: &'c ConnSet) -> Cow<'c, ConnSet> {
     let mut covered = ConnSet::none();
     for f in flows.iter().filter(|f| end_matches(&f.from, src) && end_matches(&f.to, dst)) {
         if f.ports.is_empty() {
-            return ConnSet::none();
+            return Cow::Owned(ConnSet::none());
         }
         for p in &f.ports {
             if let Some((proto, port)) = parse_port_spec(p) {
@@ -216,13 +237,14 @@ pub fn unapproved(flows: &[ApprovedFlow], src: &FlowEnd, dst: &FlowEnd, conns: &
             }
         }
     }
-    conns.subtract(&covered)
+    if covered.is_empty() { Cow::Borrowed(conns) } else { Cow::Owned(conns.subtract(&covered)) }
 }
 
 /// NetworkPolicies that concern the CDE: in a CDE namespace, or selecting a CDE workload.
 /// Yields (object index, compiled policy); policies that do not compile are skipped (the
-/// engine reports them).
-pub fn cde_network_policies(cx: &Context) -> Vec<(usize, Policy)> {
+/// engine reports them). Computed once per assessment: read it through
+/// `Context::cde_network_policies`.
+pub fn compile_cde_network_policies(cx: &Context) -> Vec<(usize, Policy)> {
     let inv = cx.inv;
     let mut out = Vec::new();
     for &i in inv.indices_of_kind("NetworkPolicy") {
