@@ -196,6 +196,10 @@ pub fn run_checks(cx: &Context, checks: &[&'static Check], opts: &RunOptions) ->
         })
         .collect();
     let mut out = Assessment::default();
+    // Sized once: a large cluster has hundreds of thousands of passes, and growing by
+    // doubling copies them over and over.
+    out.findings.reserve_exact(results.iter().map(|(_, f, _)| f.len()).sum());
+    out.passes.reserve_exact(results.iter().map(|(_, _, p)| p.len()).sum());
     for (summary, findings, passes) in results {
         out.summaries.push(summary);
         out.findings.extend(findings);

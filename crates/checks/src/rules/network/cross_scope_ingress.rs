@@ -123,7 +123,7 @@ fn run(cx: &Context, e: &mut Emitter) {
             .sources_of(ep)
             .into_iter()
             .filter_map(|(src, conns)| match src {
-                Endpoint::Workload(s) => Some((s, view.scope(cx, s as usize), conns)),
+                Endpoint::Workload(s) => Some((s, view.scope(s as usize), conns)),
                 _ => None,
             })
             .filter(|(_, scope, _)| matches!(scope, Scope::Out | Scope::Unclassified))

@@ -27,9 +27,12 @@ pub struct NetIndex {
     /// Inventory object index (a workload's top owner) → endpoint index in `r.workloads()`,
     /// `u32::MAX` for objects that are not one.
     endpoint_of_object: Vec<u32>,
-    /// Endpoints outside the CDE, per namespace and in all, to tell when a set of peers is
-    /// "every workload outside the CDE" of a namespace or of the cluster.
-    outside_in_namespace: HashMap<String, usize>,
+    /// Per endpoint: its scope (its representative workload's) and its namespace's number.
+    scope: Vec<Scope>,
+    namespace_of: Vec<u32>,
+    /// Endpoints outside the CDE, per namespace number and in all, to tell when a set of
+    /// peers is "every workload outside the CDE" of a namespace or of the cluster.
+    outside_in_namespace: Vec<usize>,
     outside_total: usize,
 }
 
@@ -45,20 +48,24 @@ impl NetIndex {
                 }
             }
         }
-        let mut outside_in_namespace: HashMap<String, usize> = HashMap::new();
-        let mut outside_total = 0;
-        for (ei, ep) in r.workloads().iter().enumerate() {
-            if scope_of(cx, r, ei) != Scope::Cde {
-                match outside_in_namespace.get_mut(ep.namespace.as_str()) {
-                    Some(n) => *n += 1,
-                    None => {
-                        outside_in_namespace.insert(ep.namespace.clone(), 1);
-                    }
-                }
-                outside_total += 1;
+        let scope: Vec<Scope> = (0..r.workloads().len()).map(|ei| scope_of(cx, r, ei)).collect();
+        let mut numbers: HashMap<&str, u32> = HashMap::new();
+        let namespace_of: Vec<u32> = r
+            .workloads()
+            .iter()
+            .map(|ep| {
+                let next = numbers.len() as u32;
+                *numbers.entry(ep.namespace.as_str()).or_insert(next)
+            })
+            .collect();
+        let mut outside_in_namespace = vec![0; numbers.len()];
+        for (ei, &ns) in namespace_of.iter().enumerate() {
+            if scope[ei] != Scope::Cde {
+                outside_in_namespace[ns as usize] += 1;
             }
         }
-        NetIndex { endpoint_of_object, outside_in_namespace, outside_total }
+        let outside_total = outside_in_namespace.iter().sum();
+        NetIndex { endpoint_of_object, scope, namespace_of, outside_in_namespace, outside_total }
     }
 }
 
@@ -122,21 +129,25 @@ impl<'a> NetView<'a> {
         };
         let mut out = Vec::new();
         // Workload peers per namespace, in first-seen order: (endpoint, conns, unapproved).
-        let mut by_namespace: Vec<(&str, Vec<(Endpoint, &'a ConnSet, Cow<'a, ConnSet>)>)> = Vec::new();
-        let mut namespace_slot: HashMap<&str, usize> = HashMap::new();
+        // Peers come in endpoint order, which keeps a namespace's together, so the slot is
+        // looked for only when the namespace changes.
+        type Member<'m> = (Endpoint, &'m ConnSet, Cow<'m, ConnSet>);
+        let mut by_namespace: Vec<(u32, &'a str, Vec<Member<'a>>)> = Vec::new();
+        let mut slot = usize::MAX;
         for (peer, conns) in peers {
             match peer {
                 Endpoint::Workload(p) => {
-                    if self.scope(cx, p as usize) == Scope::Cde {
+                    if self.index.scope[p as usize] == Scope::Cde {
                         continue;
                     }
-                    let ns = r.workloads()[p as usize].namespace.as_str();
-                    let left = unapproved_for(peer, conns);
-                    let slot = *namespace_slot.entry(ns).or_insert_with(|| {
-                        by_namespace.push((ns, Vec::new()));
-                        by_namespace.len() - 1
-                    });
-                    by_namespace[slot].1.push((peer, conns, left));
+                    let ns = self.index.namespace_of[p as usize];
+                    if by_namespace.get(slot).is_none_or(|(n, _, _)| *n != ns) {
+                        slot = by_namespace.iter().position(|(n, _, _)| *n == ns).unwrap_or_else(|| {
+                            by_namespace.push((ns, r.workloads()[p as usize].namespace.as_str(), Vec::new()));
+                            by_namespace.len() - 1
+                        });
+                    }
+                    by_namespace[slot].2.push((peer, conns, unapproved_for(peer, conns)));
                 }
                 Endpoint::ExternalSource(_) if direction == Direction::Ingress => {
                     out.push(PeerGroup { name: PeerName::Endpoint(peer), workloads: 0, conns, unapproved: unapproved_for(peer, conns) })
@@ -147,25 +158,23 @@ impl<'a> NetView<'a> {
                 _ => {}
             }
         }
-        let uniform = |members: &[(Endpoint, &ConnSet, Cow<ConnSet>)]| members.iter().all(|(_, c, u)| *c == members[0].1 && *u == members[0].2);
-        let whole_namespace = |ns: &str, members: &[(Endpoint, &ConnSet, Cow<ConnSet>)]| {
-            members.len() > 1 && members.len() == self.index.outside_in_namespace.get(ns).copied().unwrap_or(0) && uniform(members)
-        };
-        let covered: usize = by_namespace.iter().map(|(_, m)| m.len()).sum();
+        let uniform = |members: &[Member]| members.iter().all(|(_, c, u)| *c == members[0].1 && *u == members[0].2);
+        let whole_namespace = |ns: u32, members: &[Member]| members.len() > 1 && members.len() == self.index.outside_in_namespace[ns as usize] && uniform(members);
+        let covered: usize = by_namespace.iter().map(|(_, _, m)| m.len()).sum();
         let everyone = by_namespace.len() > 1
             && covered == self.index.outside_total
-            && by_namespace.iter().all(|(_, m)| uniform(m))
-            && by_namespace.iter().all(|(_, m)| m[0].1 == by_namespace[0].1[0].1 && m[0].2 == by_namespace[0].1[0].2);
+            && by_namespace.iter().all(|(_, _, m)| uniform(m))
+            && by_namespace.iter().all(|(_, _, m)| m[0].1 == by_namespace[0].2[0].1 && m[0].2 == by_namespace[0].2[0].2);
         if everyone {
-            let (_, conns, left) = by_namespace.swap_remove(0).1.swap_remove(0);
+            let (_, conns, left) = by_namespace.swap_remove(0).2.swap_remove(0);
             out.push(PeerGroup { name: PeerName::Everyone(covered), workloads: covered, conns, unapproved: left });
             return out;
         }
-        for (ns, mut members) in by_namespace {
+        for (ns, name, mut members) in by_namespace {
             if whole_namespace(ns, &members) {
                 let n = members.len();
                 let (_, conns, left) = members.swap_remove(0);
-                out.push(PeerGroup { name: PeerName::Namespace(ns, n), workloads: n, conns, unapproved: left });
+                out.push(PeerGroup { name: PeerName::Namespace(name, n), workloads: n, conns, unapproved: left });
             } else {
                 out.extend(members.into_iter().map(|(peer, conns, left)| PeerGroup { name: PeerName::Endpoint(peer), workloads: 1, conns, unapproved: left }));
             }
@@ -178,8 +187,8 @@ impl<'a> NetView<'a> {
     }
 
     /// Scope of an endpoint (its representative workload's).
-    pub fn scope(&self, cx: &Context, endpoint: usize) -> Scope {
-        scope_of(cx, self.r, endpoint)
+    pub fn scope(&self, endpoint: usize) -> Scope {
+        self.index.scope[endpoint]
     }
 
     /// An endpoint as the end of a flow, for matching `approvedFlows`.
