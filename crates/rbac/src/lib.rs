@@ -8,6 +8,7 @@
 
 pub mod builtin;
 pub mod escalation;
+mod hash;
 pub mod model;
 pub mod query;
 pub mod resources;

@@ -2,13 +2,14 @@
 //! input, indexed so that "who can do X" is a lookup and "what can S do" is a walk over S's
 //! few bindings. Built once, read-only afterwards.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use kubepci_model::selector::Selector;
 use kubepci_model::{Object, Resource, SourceLoc};
 use serde::Serialize;
 
 use crate::builtin;
+use crate::hash::{FastMap, FastSet};
 use crate::rule::{ALL, Request, Rule, Target};
 use crate::subject::{Subject, SubjectKind};
 
@@ -136,17 +137,18 @@ pub struct Issue {
 }
 
 /// (apiGroup → resource → verb) → rules mentioning exactly those strings (`*` included).
-type RuleIndex = HashMap<String, HashMap<String, HashMap<String, Vec<(RoleId, u32)>>>>;
+type RuleIndex = FastMap<String, FastMap<String, FastMap<String, Vec<(RoleId, u32)>>>>;
 
 pub struct Model {
     pub roles: Vec<RoleDef>,
     pub bindings: Vec<BindingDef>,
     pub issues: Vec<Issue>,
-    role_by_key: HashMap<(RoleKind, String, String), RoleId>,
+    role_by_key: FastMap<(RoleKind, String, String), RoleId>,
     rule_index: RuleIndex,
     non_resource_rules: Vec<(RoleId, u32)>,
     bindings_by_role: Vec<Vec<BindingId>>,
-    bindings_by_subject: HashMap<Subject, Vec<BindingId>>,
+    /// (Looked up for every principal of the escalation graph: a fast hasher.)
+    bindings_by_subject: FastMap<Subject, Vec<BindingId>>,
     /// ServiceAccounts present in the input, as (namespace, name).
     pub service_accounts: BTreeSet<(String, String)>,
 }
@@ -159,15 +161,15 @@ impl Model {
             roles: Vec::new(),
             bindings: Vec::new(),
             issues: Vec::new(),
-            role_by_key: HashMap::new(),
-            rule_index: HashMap::new(),
+            role_by_key: FastMap::default(),
+            rule_index: FastMap::default(),
             non_resource_rules: Vec::new(),
             bindings_by_role: Vec::new(),
-            bindings_by_subject: HashMap::new(),
+            bindings_by_subject: FastMap::default(),
             service_accounts: BTreeSet::new(),
         };
         let mut aggregation: Vec<(RoleId, Vec<Selector>)> = Vec::new();
-        let mut namespaces_seen: HashSet<String> = HashSet::new();
+        let mut namespaces_seen: FastSet<String> = FastSet::default();
         for (i, o) in objects.iter().enumerate() {
             match &o.resource {
                 Resource::Role(r) => {
@@ -251,7 +253,7 @@ impl Model {
         for _round in 0..=aggregation.len() {
             let mut changed = false;
             for (id, _) in aggregation {
-                let mut seen: HashSet<Rule> = HashSet::new();
+                let mut seen: FastSet<Rule> = FastSet::default();
                 let mut rules = Vec::new();
                 for rule in own[id].iter().chain(sources[id].iter().flat_map(|&j| self.roles[j].rules.iter())) {
                     if seen.insert(rule.clone()) {
@@ -358,7 +360,7 @@ impl Model {
     /// Bindings to ServiceAccounts that do not exist, reported for namespaces whose
     /// ServiceAccounts the input lists (manifests without any ServiceAccount say nothing).
     /// `default` always exists.
-    fn report_missing_service_accounts(&mut self, namespaces_with_sas: &HashSet<String>) {
+    fn report_missing_service_accounts(&mut self, namespaces_with_sas: &FastSet<String>) {
         let mut found = Vec::new();
         for b in &self.bindings {
             for s in &b.subjects {

@@ -5,11 +5,31 @@
 //! each role's rules against each request again for every subject holding it was the cost of
 //! the escalation search. A role's answers depend only on its rules, so they are evaluated
 //! once per role and shared by every principal and `Role` node that holds it.
+//!
+//! The answers of all roles come from the model's rule index, one lookup per request: on a
+//! large cluster most roles answer none of the requests, and the index finds the few rules
+//! that can without looking at the others. Answers are bit sets over the request indices.
 
 use std::ops::Range;
 
+use crate::model::Model;
 use crate::resources::{WORKLOAD_RESOURCES, is_cluster_scoped};
-use crate::rule::{Request, Rule};
+use crate::rule::Request;
+#[cfg(test)]
+use crate::rule::Rule;
+
+/// A set of request indices (there are fewer than 128 requests; a test checks).
+pub(crate) type Bits = u128;
+
+/// The set holding request `k` alone.
+pub(crate) fn bit(k: usize) -> Bits {
+    u32::try_from(k).ok().and_then(|k| (1 as Bits).checked_shl(k)).unwrap_or(0)
+}
+
+/// The set of the requests in `range`.
+pub(crate) fn bits(range: Range<usize>) -> Bits {
+    range.fold(0, |set, k| set | bit(k))
+}
 
 const RBAC: &str = "rbac.authorization.k8s.io";
 const CERTIFICATES: &str = "certificates.k8s.io";
@@ -117,30 +137,68 @@ impl Asks {
         }
     }
 
-    /// A role's answer to every request.
-    pub fn answers(&self, rules: &[Rule]) -> Vec<RoleAnswer> {
-        self.requests
-            .iter()
-            .map(|request| {
-                let mut answer = RoleAnswer::default();
-                for rule in rules.iter().filter(|rule| rule.allows_some(request)) {
-                    answer.some = true;
-                    answer.all |= rule.resource_names.is_empty();
-                    answer.names.extend(rule.resource_names.iter().cloned());
+    /// Every role's answers, by role id.
+    pub fn answer_roles(&self, model: &Model) -> Vec<RoleAnswer> {
+        let mut out = vec![RoleAnswer::default(); model.roles.len()];
+        for (k, request) in self.requests.iter().enumerate() {
+            // Candidates come sorted by (role, rule): each role's names stay in rule order.
+            for (role, rule) in model.candidate_rules(request) {
+                let rule = model.rule(role, rule);
+                let Some(answer) = out.get_mut(role) else { continue };
+                if rule.allows_some(request) {
+                    answer.add(k, &rule.resource_names);
                 }
-                answer
-            })
-            .collect()
+            }
+        }
+        out
+    }
+
+    /// A role's answers from its rules directly (the reference [`Asks::answer_roles`] is
+    /// tested against).
+    #[cfg(test)]
+    pub fn answers(&self, rules: &[Rule]) -> RoleAnswer {
+        let mut answer = RoleAnswer::default();
+        for (k, request) in self.requests.iter().enumerate() {
+            for rule in rules.iter().filter(|rule| rule.allows_some(request)) {
+                answer.add(k, &rule.resource_names);
+            }
+        }
+        answer
     }
 }
 
-/// How one role answers one request.
-#[derive(Clone, Debug, Default)]
+/// How one role answers every request.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct RoleAnswer {
-    /// Some rule allows it on at least one object.
-    pub some: bool,
-    /// Some rule allows it without a `resourceNames` restriction.
-    pub all: bool,
-    /// The `resourceNames` of every rule that allows it, in rule order.
-    pub names: Vec<String>,
+    /// Requests some rule allows on at least one object.
+    pub some: Bits,
+    /// Requests some rule allows without a `resourceNames` restriction.
+    pub all: Bits,
+    /// Per request (ascending), the `resourceNames` of every rule that allows it, in rule
+    /// order; requests without any are left out.
+    names: Vec<(usize, Vec<String>)>,
+}
+
+impl RoleAnswer {
+    /// Allows nothing.
+    pub const NONE: RoleAnswer = RoleAnswer { some: 0, all: 0, names: Vec::new() };
+
+    /// Record that a rule with these `resourceNames` allows request `k` (requests in
+    /// ascending order).
+    fn add(&mut self, k: usize, resource_names: &[String]) {
+        self.some |= bit(k);
+        if resource_names.is_empty() {
+            self.all |= bit(k);
+            return;
+        }
+        match self.names.last_mut() {
+            Some((last, names)) if *last == k => names.extend(resource_names.iter().cloned()),
+            _ => self.names.push((k, resource_names.to_vec())),
+        }
+    }
+
+    /// The `resourceNames` of the rules that allow request `k`.
+    pub fn names(&self, k: usize) -> &[String] {
+        self.names.iter().find(|(i, _)| *i == k).map_or(&[], |(_, names)| names.as_slice())
+    }
 }

@@ -24,7 +24,7 @@ mod search;
 mod tests;
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::rc::Rc;
 
@@ -32,10 +32,11 @@ use kubepci_inventory::{Inventory, Scope};
 use kubepci_model::Resource;
 use serde::Serialize;
 
-use crate::model::{BindingKind, GrantScope, Model, RoleId, RoleKind};
+use crate::hash::FastMap;
+use crate::model::{BindingDef, BindingId, BindingKind, GrantScope, Model, RoleId, RoleKind};
 use crate::query::ScopeSet;
-use crate::subject::{MASTERS, Subject, SubjectKind};
-use asks::{Asks, RoleAnswer};
+use crate::subject::{ANONYMOUS, AUTHENTICATED, MASTERS, SA_GROUP, SA_USER_PREFIX, Subject, SubjectKind, UNAUTHENTICATED};
+use asks::{Asks, Bits, RoleAnswer, bit, bits};
 pub use search::{Route, Routes};
 
 /// A holder of rights in the escalation graph.
@@ -147,21 +148,35 @@ pub(crate) struct Edge {
     pub target: Target,
 }
 
-/// Nodes met so far, numbered.
+/// Nodes met so far, numbered. Each node is stored once, shared by the lookup map and the
+/// list (a large cluster has tens of thousands of principals).
 #[derive(Default)]
 struct NodeTable {
-    ids: HashMap<Node, u32>,
-    nodes: Vec<Node>,
+    ids: FastMap<Rc<Node>, u32>,
+    nodes: Vec<Rc<Node>>,
 }
 
 impl NodeTable {
     fn intern(&mut self, node: &Node) -> u32 {
-        if let Some(&id) = self.ids.get(node) {
-            return id;
+        match self.ids.get(node) {
+            Some(&id) => id,
+            None => self.insert(node.clone()),
         }
+    }
+
+    /// [`NodeTable::intern`] of a node the caller built and no longer needs.
+    fn intern_owned(&mut self, node: Node) -> u32 {
+        match self.ids.get(&node) {
+            Some(&id) => id,
+            None => self.insert(node),
+        }
+    }
+
+    fn insert(&mut self, node: Node) -> u32 {
         let id = self.nodes.len() as u32;
+        let node = Rc::new(node);
         self.ids.insert(node.clone(), id);
-        self.nodes.push(node.clone());
+        self.nodes.push(node);
         id
     }
 }
@@ -174,7 +189,7 @@ struct NodeCache {
 }
 
 /// The graph over one model and inventory. Capabilities and edges are computed lazily, once
-/// per node; roles' answers to the capability requests once per role.
+/// per node; roles' answers to the capability requests once per role, up front.
 pub struct EscalationGraph<'a> {
     pub model: &'a Model,
     namespaces: Vec<String>,
@@ -185,53 +200,126 @@ pub struct EscalationGraph<'a> {
     pod_accounts: BTreeMap<String, BTreeSet<String>>,
     users: BTreeSet<String>,
     asks: Asks,
-    role_answers: RefCell<Vec<Option<Rc<Vec<RoleAnswer>>>>>,
+    /// Each role's answers to the requests, by role id.
+    answers: Vec<RoleAnswer>,
+    /// Bindings naming the groups principals are in without being named: `system:serviceaccounts`,
+    /// `system:authenticated`, `system:unauthenticated`, and `system:serviceaccounts:<ns>` by
+    /// namespace (the lookups `Model::bindings_for` makes, done once instead of per principal).
+    sa_group_bindings: Vec<BindingId>,
+    authenticated_bindings: Vec<BindingId>,
+    unauthenticated_bindings: Vec<BindingId>,
+    sa_namespace_group_bindings: FastMap<String, Vec<BindingId>>,
     table: RefCell<NodeTable>,
     cache: RefCell<NodeCache>,
+    /// Shared results for the many nodes without capabilities or edges.
+    no_capabilities: Rc<Vec<Capability>>,
+    no_edges: Rc<[Edge]>,
     /// Member node ids of each group, in name order.
     pub(crate) groups: Vec<Vec<u32>>,
-    /// The groups each of the first `member_of.len()` node ids belongs to.
-    pub(crate) member_of: Vec<Vec<u32>>,
-    account_group: HashMap<String, u32>,
-    pod_account_group: HashMap<String, u32>,
+    /// The groups each node id numbered up front belongs to: those of node `n` are
+    /// `member_of[member_start[n]..member_start[n + 1]]` (one array rather than a list per
+    /// node: a large cluster has tens of thousands of accounts).
+    member_start: Vec<u32>,
+    member_of: Vec<u32>,
+    account_group: FastMap<String, u32>,
+    pod_account_group: FastMap<String, u32>,
     users_group: u32,
     everything: u32,
 }
 
+/// ServiceAccount names per namespace, gathered without copying strings. The same namespace
+/// and account come back for every workload of a large cluster, usually one after the other
+/// (manifests list a namespace's Deployment, ReplicaSet and pods together): the namespace is
+/// looked up only when it changes, a name is kept unless it repeats the previous one, and the
+/// other duplicates go when each namespace's names are sorted at the end. Any order gives
+/// the same result; this one is only the fast case.
+#[derive(Default)]
+struct AccountNames<'s> {
+    index: FastMap<&'s str, usize>,
+    sets: Vec<(&'s str, Vec<&'s str>)>,
+    last: usize,
+}
+
+impl<'s> AccountNames<'s> {
+    fn add(&mut self, ns: &'s str, name: &'s str) {
+        let i = match self.sets.get(self.last) {
+            Some((last_ns, _)) if *last_ns == ns => self.last,
+            _ => {
+                let next = self.sets.len();
+                let i = *self.index.entry(ns).or_insert(next);
+                if i == next {
+                    self.sets.push((ns, Vec::new()));
+                }
+                self.last = i;
+                i
+            }
+        };
+        if let Some((_, names)) = self.sets.get_mut(i)
+            && names.last() != Some(&name)
+        {
+            names.push(name);
+        }
+    }
+
+    fn namespaces(&self) -> impl Iterator<Item = &'s str> + '_ {
+        self.sets.iter().map(|(ns, _)| *ns)
+    }
+
+    /// Namespace → names, both in name order.
+    fn into_map(self) -> BTreeMap<String, BTreeSet<String>> {
+        let mut sets = self.sets;
+        sets.sort_unstable_by_key(|(ns, _)| *ns);
+        sets.into_iter()
+            .map(|(ns, mut names)| {
+                names.sort_unstable();
+                names.dedup();
+                (ns.to_string(), names.into_iter().map(str::to_string).collect())
+            })
+            .collect()
+    }
+}
+
 impl<'a> EscalationGraph<'a> {
     pub fn new(model: &'a Model, inv: &Inventory) -> EscalationGraph<'a> {
-        let mut namespaces: BTreeSet<String> = inv.namespaces().map(|n| n.name.clone()).collect();
-        let mut accounts: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut accounts = AccountNames::default();
         for (ns, name) in &model.service_accounts {
-            accounts.entry(ns.clone()).or_default().insert(name.clone());
+            accounts.add(ns, name);
         }
         let mut users = BTreeSet::new();
+        let mut sa_namespace_group_bindings: FastMap<String, Vec<BindingId>> = FastMap::default();
         for s in model.bound_subjects() {
             match (s.kind, &s.namespace) {
-                (SubjectKind::ServiceAccount, Some(ns)) => {
-                    accounts.entry(ns.clone()).or_default().insert(s.name.clone());
-                }
+                (SubjectKind::ServiceAccount, Some(ns)) => accounts.add(ns, &s.name),
                 (SubjectKind::User, _) => {
                     users.insert(s.name.clone());
+                }
+                (SubjectKind::Group, _) => {
+                    if let Some(ns) = s.name.strip_prefix(SA_GROUP).and_then(|rest| rest.strip_prefix(':')) {
+                        sa_namespace_group_bindings.insert(ns.to_string(), model.bindings_naming(s).to_vec());
+                    }
                 }
                 _ => {}
             }
         }
-        let mut pod_accounts: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut pod_accounts = AccountNames::default();
         for w in inv.workloads() {
-            let o = &inv.objects[w.object];
+            let Some(o) = inv.objects.get(w.object) else { continue };
             let Some(t) = o.pod_template() else { continue };
-            let ns = o.namespace().unwrap_or("default").to_string();
-            let sa = t.spec.service_account_name.clone().or_else(|| t.spec.service_account.clone()).unwrap_or_else(|| "default".into());
-            accounts.entry(ns.clone()).or_default().insert(sa.clone());
+            let ns = o.namespace().unwrap_or("default");
+            let sa = t.spec.service_account_name.as_deref().or(t.spec.service_account.as_deref()).unwrap_or("default");
+            accounts.add(ns, sa);
             if t.spec.automount_service_account_token != Some(false) {
-                pod_accounts.entry(ns).or_default().insert(sa);
+                pod_accounts.add(ns, sa);
             }
         }
-        namespaces.extend(accounts.keys().cloned());
+        let mut namespaces: BTreeSet<&str> = inv.namespaces().map(|n| n.name.as_str()).collect();
+        namespaces.extend(accounts.namespaces());
         for ns in &namespaces {
-            accounts.entry(ns.clone()).or_default().insert("default".into());
+            accounts.add(ns, "default");
         }
+        let namespaces: Vec<String> = namespaces.into_iter().map(str::to_string).collect();
+        let accounts = accounts.into_map();
+        let pod_accounts = pod_accounts.into_map();
         // CDE namespaces: classified `cde`, or holding a workload classified `cde` (RBAC is
         // namespace-grained, so rights there reach that workload).
         let mut cde: BTreeSet<String> = namespaces.iter().filter(|ns| inv.namespace_scope(ns) == Scope::Cde).cloned().collect();
@@ -243,43 +331,69 @@ impl<'a> EscalationGraph<'a> {
         // Number every ServiceAccount and bound User up front and group them.
         let mut table = NodeTable::default();
         let mut groups: Vec<Vec<u32>> = Vec::new();
-        let group_of_accounts = |map: &BTreeMap<String, BTreeSet<String>>, table: &mut NodeTable, groups: &mut Vec<Vec<u32>>| {
-            let mut by_ns = HashMap::new();
-            for (ns, names) in map {
-                let members = names.iter().map(|n| table.intern(&Node::Principal(Subject::service_account(ns, n)))).collect();
-                by_ns.insert(ns.clone(), groups.len() as u32);
-                groups.push(members);
-            }
-            by_ns
-        };
-        let account_group = group_of_accounts(&accounts, &mut table, &mut groups);
-        let pod_account_group = group_of_accounts(&pod_accounts, &mut table, &mut groups);
-        let users_group = groups.len() as u32;
-        groups.push(users.iter().map(|u| table.intern(&Node::Principal(Subject::user(u)))).collect());
-        let everything = table.intern(&Node::Everything);
-        let mut member_of = vec![Vec::new(); table.nodes.len()];
-        for (g, members) in groups.iter().enumerate() {
-            for &m in members {
-                member_of[m as usize].push(g as u32);
-            }
+        let mut account_group = FastMap::default();
+        for (ns, names) in &accounts {
+            let members = names.iter().map(|n| table.intern_owned(Node::Principal(Subject::service_account(ns, n)))).collect();
+            account_group.insert(ns.clone(), groups.len() as u32);
+            groups.push(members);
         }
+        // Every account whose token pods mount is also in `accounts`: take its id from there,
+        // walking both name-ordered sets side by side.
+        let mut pod_account_group = FastMap::default();
+        for (ns, names) in &pod_accounts {
+            let mut members = Vec::with_capacity(names.len());
+            let known = accounts.get(ns).zip(account_group.get(ns).and_then(|&g| groups.get(g as usize)));
+            let mut known = known.into_iter().flat_map(|(all, ids)| all.iter().zip(ids.iter().copied()));
+            for n in names {
+                let id = match known.find(|(name, _)| *name == n) {
+                    Some((_, id)) => id,
+                    None => table.intern_owned(Node::Principal(Subject::service_account(ns, n))),
+                };
+                members.push(id);
+            }
+            pod_account_group.insert(ns.clone(), groups.len() as u32);
+            groups.push(members);
+        }
+        let users_group = groups.len() as u32;
+        groups.push(users.iter().map(|u| table.intern_owned(Node::Principal(Subject::user(u)))).collect());
+        let everything = table.intern_owned(Node::Everything);
+        let (member_start, member_of) = memberships(&groups, table.nodes.len());
+        let asks = Asks::new();
+        let answers = asks.answer_roles(model);
+        let group_bindings = |name: &str| model.bindings_naming(&Subject::group(name)).to_vec();
         EscalationGraph {
             model,
-            namespaces: namespaces.into_iter().collect(),
+            namespaces,
             cde_namespaces: cde.into_iter().collect(),
             accounts,
             pod_accounts,
             users,
-            asks: Asks::new(),
-            role_answers: RefCell::new(vec![None; model.roles.len()]),
+            asks,
+            answers,
+            sa_group_bindings: group_bindings(SA_GROUP),
+            authenticated_bindings: group_bindings(AUTHENTICATED),
+            unauthenticated_bindings: group_bindings(UNAUTHENTICATED),
+            sa_namespace_group_bindings,
             table: RefCell::new(table),
             cache: RefCell::default(),
+            no_capabilities: Rc::new(Vec::new()),
+            no_edges: Rc::new([]),
             groups,
+            member_start,
             member_of,
             account_group,
             pod_account_group,
             users_group,
             everything,
+        }
+    }
+
+    /// The groups node `id` is a member of, in group order (none for nodes met later).
+    pub(crate) fn groups_of(&self, id: u32) -> &[u32] {
+        let id = id as usize;
+        match (self.member_start.get(id), self.member_start.get(id + 1)) {
+            (Some(&a), Some(&b)) => self.member_of.get(a as usize..b as usize).unwrap_or(&[]),
+            _ => &[],
         }
     }
 
@@ -301,6 +415,11 @@ impl<'a> EscalationGraph<'a> {
     }
 
     pub(crate) fn node(&self, id: u32) -> Node {
+        self.node_rc(id).as_ref().clone()
+    }
+
+    /// The node with this id, shared (no copy of its names).
+    fn node_rc(&self, id: u32) -> Rc<Node> {
         self.table.borrow().nodes[id as usize].clone()
     }
 
@@ -335,21 +454,27 @@ impl<'a> EscalationGraph<'a> {
         }
     }
 
-    /// A role's answers to the capability requests (computed on first use).
-    fn role_answers(&self, role: RoleId) -> Rc<Vec<RoleAnswer>> {
-        if let Some(Some(a)) = self.role_answers.borrow().get(role) {
-            return a.clone();
+    /// A role's answers to the capability requests.
+    fn answer(&self, role: RoleId) -> &RoleAnswer {
+        static NONE: RoleAnswer = RoleAnswer::NONE;
+        self.answers.get(role).unwrap_or(&NONE)
+    }
+
+    /// The requests the holder may make somewhere: a request outside it is allowed nowhere,
+    /// which most requests are for most principals of a large cluster.
+    fn holder_requests(&self, holder: &Holder) -> Bits {
+        match holder {
+            Holder::Everything | Holder::AnyRole(_) | Holder::Superuser => Bits::MAX,
+            Holder::Role(r, _) => self.answer(*r).some,
+            Holder::Bindings(bindings, _) => {
+                bindings.iter().filter_map(|&b| self.model.bindings.get(b)?.role).fold(0, |set, r| set | self.answer(r).some)
+            }
         }
-        let answers = Rc::new(self.asks.answers(&self.model.roles[role].rules));
-        if let Some(slot) = self.role_answers.borrow_mut().get_mut(role) {
-            *slot = Some(answers.clone());
-        }
-        answers
     }
 
     /// Where the holder may make request `k` on some object (and whether only named ones).
     fn allows(&self, holder: &Holder, k: usize) -> (ScopeSet, Vec<String>) {
-        let cluster_only = self.asks.cluster_only[k];
+        let cluster_only = self.asks.cluster_only.get(k).copied().unwrap_or(false);
         let in_scope = |scope: &GrantScope| -> ScopeSet {
             let mut s = ScopeSet::default();
             match scope {
@@ -365,51 +490,53 @@ impl<'a> EscalationGraph<'a> {
             Holder::Everything => (ScopeSet { cluster: true, namespaces: BTreeSet::new() }, vec![]),
             Holder::AnyRole(scope) => (in_scope(scope), vec![]),
             Holder::Role(r, scope) => {
-                let answers = self.role_answers(*r);
-                let a = &answers[k];
-                if a.all {
+                let a = self.answer(*r);
+                if a.all & bit(k) != 0 {
                     (in_scope(scope), vec![])
-                } else if a.names.is_empty() {
+                } else if a.names(k).is_empty() {
                     (ScopeSet::default(), vec![])
                 } else {
-                    (in_scope(scope), a.names.clone())
+                    (in_scope(scope), a.names(k).to_vec())
                 }
             }
             Holder::Superuser => (ScopeSet { cluster: true, namespaces: BTreeSet::new() }, vec![]),
-            Holder::Bindings(bindings) => {
+            Holder::Bindings(bindings, requests) => {
+                if requests & bit(k) == 0 {
+                    return (ScopeSet::default(), vec![]);
+                }
                 // As `Model::scopes_allowing(_all)`: grants of bindings that reach the request.
-                let mut all = ScopeSet::default();
                 let mut some = ScopeSet::default();
-                for (role, kind, scope) in bindings {
-                    let Some(role) = role else { continue };
-                    if *kind == BindingKind::RoleBinding && cluster_only {
+                let mut some_all = false;
+                for b in bindings.iter().filter_map(|&b| self.model.bindings.get(b)) {
+                    let Some(role) = b.role else { continue };
+                    if b.kind == BindingKind::RoleBinding && cluster_only {
                         continue;
                     }
-                    let answers = self.role_answers(*role);
-                    if answers[k].all {
-                        all.add(scope);
-                    }
-                    if answers[k].some {
-                        some.add(scope);
+                    let a = self.answer(role);
+                    if a.some & bit(k) != 0 {
+                        add_binding_scope(&mut some, b);
+                        some_all |= a.all & bit(k) != 0;
                     }
                 }
-                if all == some || !all.is_empty() {
+                // Names only matter when every grant is restricted to some (a grant without
+                // names is allowed on any object).
+                if some_all || some.is_empty() {
                     return (some, vec![]);
                 }
-                // Only name-restricted grants: collect the names.
                 let mut names = Vec::new();
-                for (role, _, _) in bindings {
-                    if let Some(role) = role {
-                        names.extend(self.role_answers(*role)[k].names.iter().cloned());
-                    }
+                for role in bindings.iter().filter_map(|&b| self.model.bindings.get(b)?.role) {
+                    names.extend(self.answer(role).names(k).iter().cloned());
                 }
                 (some, names)
             }
         }
     }
 
-    fn any_of(&self, holder: &Holder, asks: Range<usize>) -> ScopeSet {
+    fn any_of(&self, holder: &Holder, requests: Bits, asks: Range<usize>) -> ScopeSet {
         let mut set = ScopeSet::default();
+        if requests & bits(asks.clone()) == 0 {
+            return set;
+        }
         for k in asks {
             let (scope, _) = self.allows(holder, k);
             set.cluster |= scope.cluster;
@@ -428,8 +555,9 @@ impl<'a> EscalationGraph<'a> {
         if let Some(Some(c)) = self.cache.borrow().capabilities.get(id as usize) {
             return c.clone();
         }
-        let node = self.node(id);
-        let caps = Rc::new(self.compute_capabilities(&node));
+        let node = self.node_rc(id);
+        let caps = self.compute_capabilities(&node);
+        let caps = if caps.is_empty() { self.no_capabilities.clone() } else { Rc::new(caps) };
         let mut cache = self.cache.borrow_mut();
         if cache.capabilities.len() <= id as usize {
             cache.capabilities.resize(id as usize + 1, None);
@@ -438,25 +566,56 @@ impl<'a> EscalationGraph<'a> {
         caps
     }
 
+    /// The bindings that apply to a principal, in the order and with the duplicates removed
+    /// as [`Model::bindings_for`] lists them.
+    fn principal_bindings(&self, p: &Subject) -> Vec<BindingId> {
+        // A User spelled as a ServiceAccount: the model's general path canonicalises it.
+        if p.kind == SubjectKind::User && p.name.starts_with(SA_USER_PREFIX) {
+            return self.model.bindings_for(p).iter().map(|pb| pb.binding).collect();
+        }
+        let mut out = self.model.bindings_naming(p).to_vec();
+        let mut add = |list: &[BindingId]| {
+            for &b in list {
+                if !out.contains(&b) {
+                    out.push(b);
+                }
+            }
+        };
+        match p.kind {
+            SubjectKind::Group => {}
+            SubjectKind::User if p.name == ANONYMOUS => add(&self.unauthenticated_bindings),
+            SubjectKind::User => add(&self.authenticated_bindings),
+            SubjectKind::ServiceAccount => {
+                add(&self.sa_group_bindings);
+                let ns = p.namespace.as_deref().unwrap_or("");
+                if let Some(list) = self.sa_namespace_group_bindings.get(ns) {
+                    add(list);
+                }
+                add(&self.authenticated_bindings);
+            }
+        }
+        out
+    }
+
     fn compute_capabilities(&self, node: &Node) -> Vec<Capability> {
         let holder = match node {
             Node::Everything => Holder::Everything,
-            Node::AnyRole(scope) => Holder::AnyRole(scope.clone()),
-            Node::Role(r, scope) => Holder::Role(*r, scope.clone()),
+            Node::AnyRole(scope) => Holder::AnyRole(scope),
+            Node::Role(r, scope) => Holder::Role(*r, scope),
             Node::Principal(p) if self.model.is_superuser(p) => Holder::Superuser,
-            Node::Principal(p) => Holder::Bindings(
-                self.model
-                    .bindings_for(p)
-                    .iter()
-                    .map(|pb| {
-                        let b = &self.model.bindings[pb.binding];
-                        (b.role, b.kind, b.scope())
-                    })
-                    .collect(),
-            ),
+            Node::Principal(p) => Holder::Bindings(self.principal_bindings(p), 0),
+        };
+        let requests = self.holder_requests(&holder);
+        if requests == 0 {
+            return Vec::new();
+        }
+        let holder = match holder {
+            Holder::Bindings(bindings, _) => Holder::Bindings(bindings, requests),
+            other => other,
         };
         let holder = &holder;
         let a = &self.asks;
+        let any_of = |asks: &Range<usize>| self.any_of(holder, requests, asks.clone());
         let mut out = Vec::new();
         let mut push = |kind, (scope, names): (ScopeSet, Vec<String>)| {
             if !scope.is_empty() {
@@ -468,36 +627,36 @@ impl<'a> EscalationGraph<'a> {
         if is_everything {
             push(CapabilityKind::Everything, everything);
         }
-        push(CapabilityKind::RunWorkloads, (self.any_of(holder, a.create_workloads.clone()), vec![]));
-        push(CapabilityKind::RunWorkloads, (self.any_of(holder, a.change_workloads.clone()), vec![]));
-        push(CapabilityKind::CreatePods, (self.any_of(holder, a.create_pods.clone()), vec![]));
-        push(CapabilityKind::PatchPods, (self.any_of(holder, a.patch_pods.clone()), vec![]));
-        push(CapabilityKind::ExecPods, (self.any_of(holder, a.exec_pods.clone()), vec![]));
-        push(CapabilityKind::PortForward, (self.any_of(holder, a.port_forward.clone()), vec![]));
+        push(CapabilityKind::RunWorkloads, (any_of(&a.create_workloads), vec![]));
+        push(CapabilityKind::RunWorkloads, (any_of(&a.change_workloads), vec![]));
+        push(CapabilityKind::CreatePods, (any_of(&a.create_pods), vec![]));
+        push(CapabilityKind::PatchPods, (any_of(&a.patch_pods), vec![]));
+        push(CapabilityKind::ExecPods, (any_of(&a.exec_pods), vec![]));
+        push(CapabilityKind::PortForward, (any_of(&a.port_forward), vec![]));
         push(CapabilityKind::GetSecrets, self.allows(holder, a.get_secrets));
-        push(CapabilityKind::ListSecrets, (self.any_of(holder, a.list_secrets.clone()), vec![]));
+        push(CapabilityKind::ListSecrets, (any_of(&a.list_secrets), vec![]));
         push(CapabilityKind::CreateTokens, self.allows(holder, a.create_tokens));
         push(CapabilityKind::ImpersonateUsers, self.allows(holder, a.impersonate_users));
         push(CapabilityKind::ImpersonateGroups, self.allows(holder, a.impersonate_groups));
         push(CapabilityKind::ImpersonateServiceAccounts, self.allows(holder, a.impersonate_service_accounts));
         for (i, (bind, write, cluster_only)) in a.bind.iter().enumerate() {
             let (bind_scope, names) = self.allows(holder, *bind);
-            let create = self.any_of(holder, write.clone());
+            let create = any_of(write);
             let scope = intersect(&bind_scope, &create, *cluster_only);
             let kind = if i == 2 { CapabilityKind::BindRoles } else { CapabilityKind::BindClusterRoles };
             push(kind, (scope, names));
         }
-        let escalate = self.any_of(holder, a.escalate_roles.clone());
-        let write_roles = self.any_of(holder, a.write_roles.clone());
+        let escalate = any_of(&a.escalate_roles);
+        let write_roles = any_of(&a.write_roles);
         push(CapabilityKind::EscalateRoles, (intersect(&escalate, &write_roles, false), vec![]));
-        push(CapabilityKind::WriteBindings, (self.any_of(holder, a.write_bindings.clone()), vec![]));
-        push(CapabilityKind::NodeProxy, (self.any_of(holder, a.node_proxy.clone()), vec![]));
-        let approve = self.any_of(holder, a.approve_csr.clone());
-        let signers = self.any_of(holder, a.approve_signers.clone());
+        push(CapabilityKind::WriteBindings, (any_of(&a.write_bindings), vec![]));
+        push(CapabilityKind::NodeProxy, (any_of(&a.node_proxy), vec![]));
+        let approve = any_of(&a.approve_csr);
+        let signers = any_of(&a.approve_signers);
         if approve.cluster && signers.cluster {
             push(CapabilityKind::ApproveCsr, (approve, vec![]));
         }
-        push(CapabilityKind::WriteWebhooks, (self.any_of(holder, a.write_webhooks.clone()), vec![]));
+        push(CapabilityKind::WriteWebhooks, (any_of(&a.write_webhooks), vec![]));
         out
     }
 
@@ -510,7 +669,7 @@ impl<'a> EscalationGraph<'a> {
         if let Some(Some(e)) = self.cache.borrow().edges.get(id as usize) {
             return e.clone();
         }
-        let node = self.node(id);
+        let node = self.node_rc(id);
         let mut out: Vec<Edge> = Vec::new();
         let to_node = |out: &mut Vec<Edge>, action, target: &Node| {
             let t = self.intern(target);
@@ -590,12 +749,12 @@ impl<'a> EscalationGraph<'a> {
                 _ => {}
             }
         }
-        if let Node::AnyRole(GrantScope::Cluster) = node
+        if let Node::AnyRole(GrantScope::Cluster) = *node
             && self.everything != id
         {
             out.push(Edge { action: Action::GrantClusterAdmin, target: Target::Node(self.everything) });
         }
-        let edges: Rc<[Edge]> = out.into();
+        let edges: Rc<[Edge]> = if out.is_empty() { self.no_edges.clone() } else { out.into() };
         let mut cache = self.cache.borrow_mut();
         if cache.edges.len() <= id as usize {
             cache.edges.resize(id as usize + 1, None);
@@ -631,7 +790,7 @@ impl<'a> EscalationGraph<'a> {
         from != to
             && self.edges_of(from).iter().any(|e| match e.target {
                 Target::Node(t) => t == to,
-                Target::Group(g) => self.member_of.get(to as usize).is_some_and(|gs| gs.contains(&g)),
+                Target::Group(g) => self.groups_of(to).contains(&g),
             })
     }
 
@@ -697,13 +856,22 @@ impl<'a> EscalationGraph<'a> {
 
     /// Subjects worth starting from: every bound subject and every ServiceAccount pods run as.
     pub fn start_subjects(&self) -> Vec<Subject> {
-        let mut set: BTreeSet<Subject> = self.model.bound_subjects().cloned().collect();
-        for (ns, names) in &self.pod_accounts {
-            for n in names {
-                set.insert(Subject::service_account(ns, n));
+        // Bound subjects are distinct, and pods' accounts are added only when no binding
+        // names them: one sort of distinct subjects instead of a sorted set built one by one.
+        let mut out: Vec<Subject> = self.model.bound_subjects().cloned().collect();
+        let table = self.table.borrow();
+        for ns in self.pod_accounts.keys() {
+            let Some(members) = self.pod_account_group.get(ns).and_then(|&g| self.groups.get(g as usize)) else { continue };
+            for node in members.iter().filter_map(|&m| table.nodes.get(m as usize)) {
+                if let Node::Principal(s) = node.as_ref()
+                    && self.model.bindings_naming(s).is_empty()
+                {
+                    out.push(s.clone());
+                }
             }
         }
-        set.into_iter().collect()
+        out.sort_unstable();
+        out
     }
 
     /// Every path into the CDE, from every start subject.
@@ -712,15 +880,56 @@ impl<'a> EscalationGraph<'a> {
     }
 }
 
+/// For each of `nodes` node ids, the groups it is a member of, in group order, as
+/// (start offsets with one extra at the end, flat group list).
+fn memberships(groups: &[Vec<u32>], nodes: usize) -> (Vec<u32>, Vec<u32>) {
+    let mut count = vec![0u32; nodes + 1];
+    for &m in groups.iter().flatten() {
+        if let Some(c) = count.get_mut(m as usize + 1) {
+            *c += 1;
+        }
+    }
+    for i in 1..count.len() {
+        count[i] += count[i - 1];
+    }
+    let start = count.clone();
+    let mut flat = vec![0u32; count.last().copied().unwrap_or(0) as usize];
+    for (g, members) in groups.iter().enumerate() {
+        for &m in members {
+            if let Some(next) = count.get_mut(m as usize)
+                && let Some(slot) = flat.get_mut(*next as usize)
+            {
+                *slot = g as u32;
+                *next += 1;
+            }
+        }
+    }
+    (start, flat)
+}
+
 /// Whose rights a capability question is about.
-enum Holder {
+enum Holder<'n> {
     Everything,
-    AnyRole(GrantScope),
-    Role(RoleId, GrantScope),
+    AnyRole(&'n GrantScope),
+    Role(RoleId, &'n GrantScope),
     /// `system:masters`: allowed everything.
     Superuser,
-    /// A principal, through its bindings: (role, binding kind, where it grants).
-    Bindings(Vec<(Option<RoleId>, BindingKind, GrantScope)>),
+    /// A principal, through its bindings (model binding ids), with the requests at least one
+    /// of their roles allows (see [`EscalationGraph::holder_requests`]).
+    Bindings(Vec<BindingId>, Bits),
+}
+
+/// Add the scope a binding grants in (as [`crate::model::BindingDef::scope`]) without
+/// building a [`GrantScope`].
+fn add_binding_scope(set: &mut ScopeSet, b: &BindingDef) {
+    match (b.kind, &b.namespace) {
+        (BindingKind::RoleBinding, Some(ns)) => {
+            if !set.namespaces.contains(ns) {
+                set.namespaces.insert(ns.clone());
+            }
+        }
+        _ => set.cluster = true,
+    }
 }
 
 fn intersect(a: &ScopeSet, b: &ScopeSet, cluster_only: bool) -> ScopeSet {

@@ -14,6 +14,7 @@ use super::{Action, EscalationGraph, Node, Path, Step, Target};
 use crate::subject::Subject;
 
 const UNSEEN: u32 = u32::MAX;
+const NO_ACCESS: u32 = u32::MAX;
 
 impl EscalationGraph<'_> {
     /// Shortest paths (breadth-first) from `start` to access in each CDE namespace.
@@ -66,17 +67,21 @@ impl EscalationGraph<'_> {
     /// from the nodes with access: each node's edges and access are evaluated once however
     /// many subjects start there.
     pub fn cde_routes(&self, starts: &[Subject]) -> Routes {
-        let mut d = Discovery::default();
+        let mut d = Discovery::with_nodes(self.table.borrow().nodes.len());
         let start_index: Vec<usize> = starts.iter().map(|s| d.index(self.intern(&Node::Principal(s.clone())))).collect();
         let mut group_preds: Vec<Vec<Pred>> = vec![Vec::new(); self.groups.len()];
         let mut group_indexed = vec![false; self.groups.len()];
-        let mut access: Vec<Option<(String, String)>> = Vec::new();
+        // Per discovered node, its access (an index into `accesses`) or NO_ACCESS: few nodes
+        // have access, so the texts are kept apart from the per-node array.
+        let mut access: Vec<u32> = Vec::with_capacity(d.order.len());
+        let mut accesses: Vec<(String, String)> = Vec::new();
         let mut seq = 0u32;
         while let Some(i) = d.queue.pop_front() {
             let id = d.order[i];
-            access.resize(d.order.len(), None);
-            access[i] = self.cde_access_of(id, 1).into_iter().next();
-            if access[i].is_some() {
+            access.resize(d.order.len(), NO_ACCESS);
+            if let Some(a) = self.cde_access_of(id, 1).into_iter().next() {
+                access[i] = accesses.len() as u32;
+                accesses.push(a);
                 continue;
             }
             for edge in self.edges_of(id).iter() {
@@ -99,13 +104,13 @@ impl EscalationGraph<'_> {
             }
         }
         let n = d.order.len();
-        access.resize(n, None);
+        access.resize(n, NO_ACCESS);
         // Backwards from the nodes with access, predecessors in the order their edges were met.
         let mut dist = vec![UNSEEN; n];
         let mut next: Vec<Option<(u32, Action)>> = vec![None; n];
         let mut back = VecDeque::new();
-        for (i, a) in access.iter().enumerate() {
-            if a.is_some() {
+        for (i, &a) in access.iter().enumerate() {
+            if a != NO_ACCESS {
                 dist[i] = 0;
                 back.push_back(i);
             }
@@ -115,7 +120,7 @@ impl EscalationGraph<'_> {
         while let Some(j) = back.pop_front() {
             preds.clear();
             preds.extend_from_slice(&d.preds[j]);
-            for &g in self.member_of.get(d.order[j] as usize).map_or(&[][..], Vec::as_slice) {
+            for &g in self.groups_of(d.order[j]) {
                 // After one member, every predecessor of the group has its distance.
                 if !std::mem::replace(&mut group_done[g as usize], true) {
                     preds.extend(group_preds[g as usize].iter().filter(|p| p.from as usize != j));
@@ -131,7 +136,7 @@ impl EscalationGraph<'_> {
                 }
             }
         }
-        Routes { start_index, order: d.order, dist, next, access }
+        Routes { start_index, order: d.order, dist, next, access, accesses }
     }
 }
 
@@ -155,6 +160,11 @@ struct Discovery {
 }
 
 impl Discovery {
+    /// Room for `nodes` node ids (more are allowed: the search may meet new nodes).
+    fn with_nodes(nodes: usize) -> Discovery {
+        Discovery { index_of: vec![UNSEEN; nodes], order: Vec::with_capacity(nodes), preds: Vec::with_capacity(nodes), queue: VecDeque::with_capacity(nodes) }
+    }
+
     fn index(&mut self, id: u32) -> usize {
         if self.index_of.len() <= id as usize {
             self.index_of.resize(id as usize + 1, UNSEEN);
@@ -175,7 +185,10 @@ pub struct Routes {
     order: Vec<u32>,
     dist: Vec<u32>,
     next: Vec<Option<(u32, Action)>>,
-    access: Vec<Option<(String, String)>>,
+    /// Per discovered node: an index into `accesses`, or NO_ACCESS.
+    access: Vec<u32>,
+    /// (CDE namespace, what the node can do there) of the nodes with access.
+    accesses: Vec<(String, String)>,
 }
 
 /// The shortest route of one start subject into the CDE.
@@ -210,7 +223,7 @@ impl Routes {
             steps.push(Step { from: graph.label(&from), action: graph.action_text(action, &to), to: graph.label(&to) });
             cur = j as usize;
         }
-        let (ns, what) = self.access[cur].clone().unwrap_or_default();
+        let (ns, what) = self.access.get(cur).and_then(|&a| self.accesses.get(a as usize)).cloned().unwrap_or_default();
         let last = graph.node(self.order[cur]);
         steps.push(Step { from: graph.label(&last), action: format!("{what} in CDE namespace {ns}"), to: format!("CDE namespace {ns}") });
         Some(Route { distance, steps, cde_namespace: ns, access: what, first })

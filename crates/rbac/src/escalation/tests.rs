@@ -196,3 +196,151 @@ fn compact_routes_equal_the_labelled_search() {
     let long = (0..starts.len()).filter_map(|i| routes.distance(i)).filter(|&d| d >= 2).count();
     assert!(long >= 2, "the fixture should have multi-step routes");
 }
+
+/// Roles of every shape the requests can meet: wildcards in each field, subresources (named
+/// and `*/x`), resourceNames, cluster-scoped kinds, and rules that allow nothing asked.
+fn rule_grid() -> Vec<Object> {
+    let verbs = [json!(["*"]), json!(["create"]), json!(["get", "list"]), json!(["bind", "escalate", "update"]), json!(["impersonate", "approve", "patch"])];
+    let targets = [
+        (json!(["*"]), json!(["*"])),
+        (json!([""]), json!(["pods", "pods/exec"])),
+        (json!([""]), json!(["*/exec", "*/portforward", "secrets"])),
+        (json!(["", "apps"]), json!(["deployments", "serviceaccounts/token", "users", "groups"])),
+        (json!(["rbac.authorization.k8s.io"]), json!(["roles", "clusterroles", "rolebindings", "clusterrolebindings"])),
+        (json!(["certificates.k8s.io", "admissionregistration.k8s.io"]), json!(["certificatesigningrequests/approval", "signers", "*"])),
+        (json!(["*"]), json!(["nodes/proxy", "pods/attach", "configmaps"])),
+        (json!(["apps"]), json!(["pods"])),
+    ];
+    let names = [json!(null), json!(["a", "system:masters"])];
+    let mut v = Vec::new();
+    let mut i = 0;
+    for verb in &verbs {
+        for (groups, resources) in &targets {
+            for n in &names {
+                let mut rule = json!({"apiGroups": groups, "resources": resources, "verbs": verb});
+                if !n.is_null() {
+                    rule["resourceNames"] = n.clone();
+                }
+                // Two rules per role, so that names from several rules meet.
+                let other = json!({"apiGroups":[""],"resources":["secrets"],"verbs":["get"],"resourceNames":[format!("s{i}")]});
+                v.push(json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":format!("r{i}")},"rules":[rule, other]}));
+                i += 1;
+            }
+        }
+    }
+    objs(v)
+}
+
+#[test]
+fn answers_from_the_rule_index_equal_a_scan_of_each_role() {
+    let model = Model::build(&rule_grid());
+    let asks = super::asks::Asks::new();
+    assert!(asks.requests.len() <= 128, "request sets are 128-bit");
+    let indexed = asks.answer_roles(&model);
+    assert_eq!(indexed.len(), model.roles.len());
+    let mut allowing = 0;
+    for (r, role) in model.roles.iter().enumerate() {
+        let direct = asks.answers(&role.rules);
+        assert_eq!(indexed[r], direct, "answers of {}", role.display());
+        allowing += usize::from(direct.some != 0);
+        for k in 0..asks.requests.len() {
+            let rules: Vec<_> = role.rules.iter().filter(|rule| rule.allows_some(&asks.requests[k])).collect();
+            let names: Vec<String> = rules.iter().flat_map(|rule| rule.resource_names.iter().cloned()).collect();
+            assert_eq!(direct.names(k), names.as_slice());
+            assert_eq!(direct.all & super::asks::bit(k) != 0, rules.iter().any(|rule| rule.resource_names.is_empty()));
+        }
+    }
+    assert!(allowing > 60, "the grid should allow many requests, got {allowing}");
+}
+
+#[test]
+fn principal_bindings_are_those_the_model_lists() {
+    let mut v: Vec<Value> = Vec::new();
+    let crb = |name: &str, subjects: Value| {
+        json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"name":name},
+            "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},"subjects":subjects})
+    };
+    v.push(crb("all-sa", json!([{"kind":"Group","name":"system:serviceaccounts"},{"kind":"ServiceAccount","name":"a","namespace":"n1"}])));
+    v.push(crb("n1-sa", json!([{"kind":"Group","name":"system:serviceaccounts:n1"},{"kind":"User","name":"bob"}])));
+    v.push(crb("authn", json!([{"kind":"Group","name":"system:authenticated"},{"kind":"ServiceAccount","name":"a","namespace":"n1"}])));
+    v.push(crb("anon", json!([{"kind":"Group","name":"system:unauthenticated"},{"kind":"User","name":"system:anonymous"}])));
+    v.push(crb("sa-as-user", json!([{"kind":"User","name":"system:serviceaccount:n2:b"}])));
+    v.push(crb("group", json!([{"kind":"Group","name":"devs"},{"kind":"Group","name":"system:serviceaccounts:n1"}])));
+    let inv = Inventory::build(objs(v), Config::default());
+    let model = Model::build(&inv.objects);
+    let graph = EscalationGraph::new(&model, &inv);
+    let principals = [
+        Subject::service_account("n1", "a"),
+        Subject::service_account("n1", "z"),
+        Subject::service_account("n2", "b"),
+        Subject::user("bob"),
+        Subject::user("system:anonymous"),
+        Subject::user("system:serviceaccount:n2:b"),
+        Subject::user("system:serviceaccount:n1:a"),
+        Subject::group("devs"),
+        Subject::group("system:serviceaccounts:n1"),
+    ];
+    for p in &principals {
+        let expected: Vec<usize> = model.bindings_for(p).iter().map(|pb| pb.binding).collect();
+        assert_eq!(graph.principal_bindings(p), expected, "bindings of {p}");
+    }
+    assert_eq!(graph.principal_bindings(&Subject::service_account("n1", "a")).len(), 4);
+}
+
+#[test]
+fn start_subjects_are_the_bound_subjects_and_pod_accounts_in_order() {
+    let inv = fixture();
+    let model = Model::build(&inv.objects);
+    let graph = EscalationGraph::new(&model, &inv);
+    let mut expected: std::collections::BTreeSet<Subject> = model.bound_subjects().cloned().collect();
+    for n in 0..4 {
+        expected.insert(Subject::service_account(&format!("app{n}"), "b"));
+    }
+    assert_eq!(graph.start_subjects(), expected.into_iter().collect::<Vec<_>>());
+}
+
+#[test]
+fn account_names_are_deduplicated_and_sorted() {
+    let mut names = super::AccountNames::default();
+    for (ns, name) in [("b", "x"), ("b", "x"), ("a", "z"), ("b", "w"), ("a", "z"), ("b", "x"), ("a", "y"), ("c", "default")] {
+        names.add(ns, name);
+    }
+    assert_eq!(names.namespaces().collect::<Vec<_>>(), ["b", "a", "c"]);
+    let map = names.into_map();
+    let got: Vec<(String, Vec<String>)> = map.into_iter().map(|(ns, set)| (ns, set.into_iter().collect())).collect();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    assert_eq!(got, vec![("a".into(), s(&["y", "z"])), ("b".into(), s(&["w", "x"])), ("c".into(), s(&["default"]))]);
+}
+
+#[test]
+fn memberships_list_each_nodes_groups_in_order() {
+    let groups = vec![vec![0, 2], vec![2, 1], vec![], vec![2, 4]];
+    let (start, flat) = super::memberships(&groups, 5);
+    let of = |n: usize| flat[start[n] as usize..start[n + 1] as usize].to_vec();
+    assert_eq!((0..5).map(of).collect::<Vec<_>>(), vec![vec![0], vec![1], vec![0, 1, 3], vec![], vec![3]]);
+    // Ids beyond the node count are ignored rather than indexed.
+    let (start, flat) = super::memberships(&[vec![7]], 2);
+    assert_eq!((start, flat), (vec![0, 0, 0], vec![]));
+}
+
+#[test]
+fn name_restricted_grants_of_several_bindings_keep_every_name_in_binding_order() {
+    let cr = |name: &str, names: Value| {
+        json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":name},
+            "rules":[{"apiGroups":[""],"resources":["serviceaccounts/token"],"verbs":["create"],"resourceNames":names}]})
+    };
+    let rb = |ns: &str, name: &str, role: &str| {
+        json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":name,"namespace":ns},
+            "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":role},"subjects":[{"kind":"User","name":"t"}]})
+    };
+    let inv = Inventory::build(objs(vec![cr("t1", json!(["b", "a"])), cr("t2", json!(["c"])), rb("x", "one", "t1"), rb("y", "two", "t2")]), Config::default());
+    let model = Model::build(&inv.objects);
+    let graph = EscalationGraph::new(&model, &inv);
+    let caps = graph.capabilities(&Node::Principal(Subject::user("t")));
+    let tokens: Vec<_> = caps.iter().filter(|c| c.kind == super::CapabilityKind::CreateTokens).collect();
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(tokens[0].names, ["b", "a", "c"]);
+    assert_eq!(tokens[0].scope.namespaces.iter().collect::<Vec<_>>(), ["x", "y"]);
+    // Nothing else: the roles answer no other request.
+    assert_eq!(caps.len(), 1);
+}
