@@ -112,7 +112,8 @@ impl Flow<'_> {
             to,
             connections: self.conns.to_string(),
             approved: self.unapproved.is_empty(),
-            unapproved: self.unapproved.to_string(),
+            // Empty, not "No Connections", when approved (as the report schema documents).
+            unapproved: if self.unapproved.is_empty() { String::new() } else { self.unapproved.to_string() },
             workloads: self.workloads,
             cde_workloads,
         }
@@ -127,9 +128,13 @@ mod tests {
     use crate::InputKind;
 
     fn boundary(yaml: &str) -> Vec<BoundaryFlow> {
+        boundary_with(yaml, "")
+    }
+
+    fn boundary_with(yaml: &str, config: &str) -> Vec<BoundaryFlow> {
         let loaded = kubepci_source::load_bytes("test.yaml", yaml.as_bytes());
         assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
-        let inv = Inventory::build(loaded.objects, Config::default());
+        let inv = Inventory::build(loaded.objects, Config::from_yaml("test config", config).expect("test config"));
         cde_boundary(&Context::new(&inv, InputKind::Manifests))
     }
 
@@ -182,5 +187,19 @@ mod tests {
         let flows = boundary(&yaml);
         assert_eq!(flows.len(), 1, "{flows:#?}");
         assert_eq!((flows[0].to.as_str(), flows[0].cde_workloads), ("*/* (all 2 CDE workloads)", 2));
+    }
+
+    #[test]
+    fn approvals_are_part_of_what_a_group_shares() {
+        let yaml = cluster(&["api", "vault"], &["api", "vault"]);
+        let approve = |ports: &str| format!("approvedFlows:\n- {{from: shop/*, to: payments/api, ports: [{ports}], reason: checkout}}\n");
+        // Fully approved for api only: api and vault differ, so each is its own entry.
+        let flows = boundary_with(&yaml, &approve("TCP/443"));
+        let seen: Vec<(&str, bool, &str)> = flows.iter().map(|f| (f.to.as_str(), f.approved, f.unapproved.as_str())).collect();
+        assert_eq!(seen, [("payments/api[Pod]", true, ""), ("payments/vault[Pod]", false, "TCP 443")]);
+        // An approval for another port leaves everything unapproved: one group again.
+        let flows = boundary_with(&yaml, &approve("TCP/80"));
+        assert_eq!(flows.len(), 1, "{flows:#?}");
+        assert_eq!((flows[0].to.as_str(), flows[0].unapproved.as_str()), ("payments/* (2 CDE workloads)", "TCP 443"));
     }
 }

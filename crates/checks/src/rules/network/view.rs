@@ -104,6 +104,31 @@ impl PeerName<'_> {
     }
 }
 
+/// One workload peer of a CDE workload while [`NetView::boundary_peers`] groups them.
+#[derive(Clone)]
+struct Member<'a> {
+    /// The first-seen rank of the peer's namespace.
+    rank: u32,
+    peer: Endpoint,
+    conns: &'a ConnSet,
+    /// The unapproved part when approvals cover some of `conns` (rare); `None`: all of it.
+    unapproved: Option<Box<ConnSet>>,
+}
+
+impl<'a> Member<'a> {
+    fn left(&self) -> &ConnSet {
+        self.unapproved.as_deref().unwrap_or(self.conns)
+    }
+
+    fn group(self, name: PeerName<'a>, workloads: usize) -> PeerGroup<'a> {
+        let unapproved = match self.unapproved {
+            Some(left) => Cow::Owned(*left),
+            None => Cow::Borrowed(self.conns),
+        };
+        PeerGroup { name, workloads, conns: self.conns, unapproved }
+    }
+}
+
 impl<'a> NetView<'a> {
     /// The reachability and the index are computed once per assessment
     /// (`Context::reachability`, `Context::net_index`).
@@ -128,12 +153,13 @@ impl<'a> NetView<'a> {
             Direction::Egress => unapproved(approved, &cde_end, &self.flow_end(peer), conns),
         };
         let mut out = Vec::new();
-        // Workload peers per namespace, in first-seen order: (endpoint, conns, unapproved).
-        // Peers come in endpoint order, which keeps a namespace's together, so the slot is
-        // looked for only when the namespace changes.
-        type Member<'m> = (Endpoint, &'m ConnSet, Cow<'m, ConnSet>);
-        let mut by_namespace: Vec<(u32, &'a str, Vec<Member<'a>>)> = Vec::new();
-        let mut slot = usize::MAX;
+        // Workload peers outside the CDE, each with its namespace's first-seen rank. Peers
+        // come in endpoint order, which keeps a namespace's together (ranks ascend); the rank
+        // is looked for only when the namespace changes. One flat, compact list: a CDE
+        // workload on a flat network has a peer per workload of the cluster.
+        let mut members: Vec<Member<'a>> = Vec::with_capacity(peers.len());
+        let mut namespaces: Vec<(u32, &'a str)> = Vec::new();
+        let mut in_order = true;
         for (peer, conns) in peers {
             match peer {
                 Endpoint::Workload(p) => {
@@ -141,13 +167,24 @@ impl<'a> NetView<'a> {
                         continue;
                     }
                     let ns = self.index.namespace_of[p as usize];
-                    if by_namespace.get(slot).is_none_or(|(n, _, _)| *n != ns) {
-                        slot = by_namespace.iter().position(|(n, _, _)| *n == ns).unwrap_or_else(|| {
-                            by_namespace.push((ns, r.workloads()[p as usize].namespace.as_str(), Vec::new()));
-                            by_namespace.len() - 1
-                        });
-                    }
-                    by_namespace[slot].2.push((peer, conns, unapproved_for(peer, conns)));
+                    let rank = match members.last() {
+                        Some(last) if namespaces[last.rank as usize].0 == ns => last.rank,
+                        _ => match namespaces.iter().position(|(n, _)| *n == ns) {
+                            Some(rank) => {
+                                in_order = false;
+                                rank as u32
+                            }
+                            None => {
+                                namespaces.push((ns, r.workloads()[p as usize].namespace.as_str()));
+                                namespaces.len() as u32 - 1
+                            }
+                        },
+                    };
+                    let unapproved = match unapproved_for(peer, conns) {
+                        Cow::Borrowed(_) => None,
+                        Cow::Owned(left) => Some(Box::new(left)),
+                    };
+                    members.push(Member { rank, peer, conns, unapproved });
                 }
                 Endpoint::ExternalSource(_) if direction == Direction::Ingress => {
                     out.push(PeerGroup { name: PeerName::Endpoint(peer), workloads: 0, conns, unapproved: unapproved_for(peer, conns) })
@@ -158,25 +195,24 @@ impl<'a> NetView<'a> {
                 _ => {}
             }
         }
-        let uniform = |members: &[Member]| members.iter().all(|(_, c, u)| *c == members[0].1 && *u == members[0].2);
-        let whole_namespace = |ns: u32, members: &[Member]| members.len() > 1 && members.len() == self.index.outside_in_namespace[ns as usize] && uniform(members);
-        let covered: usize = by_namespace.iter().map(|(_, _, m)| m.len()).sum();
-        let everyone = by_namespace.len() > 1
-            && covered == self.index.outside_total
-            && by_namespace.iter().all(|(_, _, m)| uniform(m))
-            && by_namespace.iter().all(|(_, _, m)| m[0].1 == by_namespace[0].2[0].1 && m[0].2 == by_namespace[0].2[0].2);
+        if !in_order {
+            members.sort_by_key(|m| m.rank);
+        }
+        let same = |a: &Member, b: &Member| a.conns == b.conns && a.left() == b.left();
+        let uniform = |run: &[Member]| run.iter().all(|m| same(m, &run[0]));
+        let runs: Vec<&[Member]> = members.chunk_by(|a, b| a.rank == b.rank).collect();
+        let everyone = runs.len() > 1 && members.len() == self.index.outside_total && members.iter().all(|m| same(m, &members[0]));
         if everyone {
-            let (_, conns, left) = by_namespace.swap_remove(0).2.swap_remove(0);
-            out.push(PeerGroup { name: PeerName::Everyone(covered), workloads: covered, conns, unapproved: left });
+            let n = members.len();
+            out.push(members.swap_remove(0).group(PeerName::Everyone(n), n));
             return out;
         }
-        for (ns, name, mut members) in by_namespace {
-            if whole_namespace(ns, &members) {
-                let n = members.len();
-                let (_, conns, left) = members.swap_remove(0);
-                out.push(PeerGroup { name: PeerName::Namespace(name, n), workloads: n, conns, unapproved: left });
+        for run in runs {
+            let (ns, name) = namespaces[run[0].rank as usize];
+            if run.len() > 1 && run.len() == self.index.outside_in_namespace[ns as usize] && uniform(run) {
+                out.push(run[0].clone().group(PeerName::Namespace(name, run.len()), run.len()));
             } else {
-                out.extend(members.into_iter().map(|(peer, conns, left)| PeerGroup { name: PeerName::Endpoint(peer), workloads: 1, conns, unapproved: left }));
+                out.extend(run.iter().map(|m| m.clone().group(PeerName::Endpoint(m.peer), 1)));
             }
         }
         out
