@@ -62,7 +62,7 @@ fn fixture() -> Report {
     let mut excepted = finding("POD-004", Status::Excepted, Severity::High, Some(("DaemonSet", Some("monitoring"), "agent")), 3, "hostPath volume /var/log");
     excepted.exception = Some(AppliedException { reason: "log shipper".into(), approved_by: "ciso@example".into(), ticket: Some("RISK-1".into()), expires: Some("2027-01-31".into()) });
     let findings = vec![
-        finding("DATA-001", Status::Fail, Severity::Critical, Some(("ConfigMap", Some("payments"), "replay")), 12, "1 card number (PAN)(s) in plain text at data[card]"),
+        finding("DATA-001", Status::Fail, Severity::Critical, Some(("ConfigMap", Some("payments"), "replay")), 12, "1 card number (PAN) in plain text at data[card]"),
         finding("POD-001", Status::Fail, Severity::Critical, Some(("Pod", Some("payments"), "live-pod")), 0, "privileged (container \"x\" must not set securityContext.privileged=true)"),
         finding("SCOPE-002", Status::Fail, Severity::High, None, 0, "no namespace is classified as cde"),
         excepted,

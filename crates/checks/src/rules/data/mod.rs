@@ -22,9 +22,54 @@ pub(crate) fn report_pans(e: &mut Emitter, test_cards: bool) {
         if evidence.is_empty() {
             e.pass(index);
         } else {
-            let what = if test_cards { "public test card number" } else { "card number (PAN)" };
-            let fields: Vec<&str> = evidence.iter().map(|ev| ev.path.as_str()).collect();
-            e.fail(index, format!("{} {what}(s) in plain text at {}", evidence.len(), fields.join(", ")), evidence);
+            let what = match (test_cards, evidence.len()) {
+                (true, 1) => "1 public test card number".to_string(),
+                (true, n) => format!("{n} public test card numbers"),
+                (false, 1) => "1 card number (PAN)".to_string(),
+                (false, n) => format!("{n} card numbers (PANs)"),
+            };
+            let where_all = "`kubepci pan scan` on the source file lists every one";
+            e.fail_listing(index, &format!("{what} in plain text at "), &evidence, |ev| ev.path.clone(), Clone::clone, where_all);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Context, InputKind, RunOptions, run_checks};
+    use kubepci_inventory::{Config, Inventory};
+
+    /// The failure messages of DATA-001 on a ConfigMap whose data holds `values`.
+    fn messages(values: &[&str]) -> Vec<(String, usize)> {
+        let data: String = values.iter().enumerate().map(|(i, v)| format!("  k{i:02}: \"{v}\"\n")).collect();
+        let yaml = format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm, namespace: shop}}\ndata:\n{data}");
+        let loaded = kubepci_source::load_bytes("test.yaml", yaml.as_bytes());
+        let inv = Inventory::build(loaded.objects, Config::default());
+        let cx = Context::new(&inv, InputKind::Manifests);
+        let result = run_checks(&cx, &[&super::pan_in_objects::PAN_IN_OBJECTS], &RunOptions::default());
+        result.findings.iter().map(|f| (f.message.clone(), f.evidence.len())).collect()
+    }
+
+    #[test]
+    fn one_card_is_singular_and_many_are_listed_briefly() {
+        let one = messages(&[&format!("card {} on file", luhn_complete(484719_000001_362))]);
+        assert_eq!(one, [("1 card number (PAN) in plain text at data[k00]".to_string(), 1)]);
+        // 30 different valid card numbers: the message names five, the evidence twenty plus a count.
+        let cards: Vec<String> = (0..30u64).map(|i| luhn_complete(484719_000000_000 + i * 10)).collect();
+        let refs: Vec<&str> = cards.iter().map(String::as_str).collect();
+        let many = messages(&refs);
+        assert_eq!(many.len(), 1);
+        let (message, evidence) = &many[0];
+        assert!(message.starts_with("30 card numbers (PANs) in plain text at data[k00], data[k01]"), "{message}");
+        assert!(message.ends_with("data[k04] and 25 more"), "{message}");
+        assert_eq!(*evidence, 21);
+        assert!(!message.contains("4847190000"), "{message}");
+    }
+
+    /// `prefix` (15 digits) with its Luhn check digit appended.
+    fn luhn_complete(prefix: u64) -> String {
+        let digits: Vec<u32> = prefix.to_string().chars().map(|c| c.to_digit(10).expect("digit")).collect();
+        let sum: u32 = digits.iter().rev().enumerate().map(|(i, &d)| if i % 2 == 0 { let x = d * 2; if x > 9 { x - 9 } else { x } } else { d }).sum();
+        format!("{prefix}{}", (10 - sum % 10) % 10)
     }
 }
