@@ -31,6 +31,9 @@ pub struct NamespaceInfo {
     pub name: String,
     /// The Namespace object, when the input contains it.
     pub object: Option<usize>,
+    /// The Namespace object, or else the first object in the namespace: where a finding about
+    /// the namespace points, so that it has a file and line.
+    pub reported_at: usize,
     pub labels: BTreeMap<String, String>,
     pub scope: ScopeDecision,
 }
@@ -183,11 +186,13 @@ impl Inventory {
         let mut out: BTreeMap<String, NamespaceInfo> = BTreeMap::new();
         for &i in self.indices_of_kind("Namespace") {
             let o = &self.objects[i];
-            out.insert(o.name().to_string(), NamespaceInfo { name: o.name().to_string(), object: Some(i), labels: o.labels().clone(), scope: ScopeDecision::unclassified() });
+            out.insert(o.name().to_string(), NamespaceInfo { name: o.name().to_string(), object: Some(i), reported_at: i, labels: o.labels().clone(), scope: ScopeDecision::unclassified() });
         }
-        for o in &self.objects {
-            if let Some(ns) = o.namespace() {
-                out.entry(ns.to_string()).or_insert_with(|| NamespaceInfo { name: ns.to_string(), object: None, labels: BTreeMap::new(), scope: ScopeDecision::unclassified() });
+        for (i, o) in self.objects.iter().enumerate() {
+            if let Some(ns) = o.namespace()
+                && !out.contains_key(ns)
+            {
+                out.insert(ns.to_string(), NamespaceInfo { name: ns.to_string(), object: None, reported_at: i, labels: BTreeMap::new(), scope: ScopeDecision::unclassified() });
             }
         }
         for info in out.values_mut() {

@@ -13,8 +13,11 @@ const BENIGN_SUFFIXES: &[&str] = &["_file", "-file", "file", "_path", "-path", "
 
 /// Does a key name (env var, ConfigMap key) suggest a credential?
 pub fn is_secret_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    SECRET_WORDS.iter().any(|w| lower.contains(w)) && !BENIGN_SUFFIXES.iter().any(|s| lower.ends_with(s))
+    // Without lowercasing a copy: every env var and config key of the cluster comes through here.
+    let name = name.as_bytes();
+    let ends_with = |s: &str| name.len() >= s.len() && name[name.len() - s.len()..].eq_ignore_ascii_case(s.as_bytes());
+    let contains = |w: &str| name.windows(w.len()).any(|win| win.eq_ignore_ascii_case(w.as_bytes()));
+    SECRET_WORDS.iter().any(|w| contains(w)) && !BENIGN_SUFFIXES.iter().any(|s| ends_with(s))
 }
 
 /// Values that are placeholders or references, not credentials.
@@ -26,7 +29,7 @@ pub fn is_placeholder(value: &str) -> bool {
         || v.starts_with("${")
         || v.starts_with("{{")
         || v.starts_with('<')
-        || ["changeme-in-vault", "null", "none", "true", "false", "redacted", "xxxx", "****"].contains(&v.to_ascii_lowercase().as_str())
+        || ["changeme-in-vault", "null", "none", "true", "false", "redacted", "xxxx", "****"].iter().any(|p| v.eq_ignore_ascii_case(p))
 }
 
 /// Values whose format is a credential whatever the key is called. Returns what it is.
@@ -54,7 +57,8 @@ pub fn credential_format(value: &str) -> Option<&'static str> {
 
 /// Well-known default credentials shipped by charts and images.
 pub fn is_default_password(value: &str) -> bool {
-    ["admin", "password", "changeme", "root", "secret", "123456", "default", "pass", "guest"].contains(&value.trim().to_ascii_lowercase().as_str())
+    let v = value.trim();
+    ["admin", "password", "changeme", "root", "secret", "123456", "default", "pass", "guest"].iter().any(|d| v.eq_ignore_ascii_case(d))
 }
 
 #[cfg(test)]
@@ -67,6 +71,10 @@ mod tests {
         assert!(is_secret_name("stripeApiKey"));
         assert!(!is_secret_name("DB_PASSWORD_FILE"));
         assert!(!is_secret_name("LOG_LEVEL"));
+        assert!(is_secret_name("Client_Secret") && is_secret_name("x-Api-Key") && !is_secret_name("TOKEN_URL"));
+        assert!(!is_secret_name("") && !is_secret_name("pw"));
+        assert!(is_default_password(" ChangeMe ") && !is_default_password("changeme1"));
+        assert!(is_placeholder("NULL") && is_placeholder("${DB_PASSWORD}") && !is_placeholder("hunter22"));
     }
 
     #[test]

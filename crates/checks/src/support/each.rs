@@ -109,9 +109,8 @@ pub fn each_namespace(e: &mut Emitter, applies: Applies, rule: impl Fn(&Context,
             Applies::Cde => ns.scope.scope == Scope::Cde,
             Applies::InScope => ns.scope.scope.in_scope(),
         };
-        let index = ns.object.or_else(|| cx.inv.objects.iter().position(|o| o.namespace() == Some(ns.name.as_str())));
-        if let (true, Some(index)) = (wanted, index) {
-            emit(e, index, rule(cx, ns, ns.object.map(|i| &cx.inv.objects[i])));
+        if wanted {
+            emit(e, ns.reported_at, rule(cx, ns, ns.object.map(|i| &cx.inv.objects[i])));
         }
     }
 }

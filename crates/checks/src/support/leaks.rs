@@ -2,17 +2,54 @@
 //! `name=value` lines of config files stored in them), and the tests the secrets checks apply
 //! to them. Findings name where a literal is, never its value.
 
+use std::fmt;
+
 use kubepci_model::k8s_openapi::api::core::v1::Container;
 
+use crate::support::containers::ContainerPath;
 use crate::support::credentials::{credential_format, is_default_password, is_placeholder, is_secret_name};
 
-/// A named literal: `label` says where it is (for messages), `path` is its field path.
+/// A named literal: `name` and `value` are what the tests read; `label()` says where it is (for
+/// messages) and `path()` gives its field path, both formatted only for a finding: every env
+/// value and config line of the cluster is a literal, and nearly all of them are fine.
 #[derive(Debug, PartialEq)]
 pub struct Literal<'a> {
-    pub label: String,
-    pub path: String,
     pub name: &'a str,
     pub value: &'a str,
+    place: Place<'a>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Place<'a> {
+    /// `env[index].value` of the container at `container`.
+    Env { container: ContainerPath<'a>, index: usize },
+    /// A map entry (`field[key]`), or one line of its value (1-based).
+    Entry { field: &'a str, key: &'a str, line: Option<usize> },
+}
+
+impl Literal<'_> {
+    /// `env DB_PASSWORD`, `key app.properties`, `key app.properties line 2`.
+    pub fn label(&self) -> impl fmt::Display + '_ {
+        struct Label<'l, 'a>(&'l Literal<'a>);
+        impl fmt::Display for Label<'_, '_> {
+            fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                match self.0.place {
+                    Place::Env { .. } => write!(f, "env {}", self.0.name),
+                    Place::Entry { key, line: None, .. } => write!(f, "key {key}"),
+                    Place::Entry { key, line: Some(n), .. } => write!(f, "key {key} line {n}"),
+                }
+            }
+        }
+        Label(self)
+    }
+
+    /// The literal's field path (a config line's is its entry's).
+    pub fn path(&self) -> String {
+        match self.place {
+            Place::Env { container, index } => format!("{container}.env[{index}].value"),
+            Place::Entry { field, key, .. } => format!("{field}[{key}]"),
+        }
+    }
 }
 
 /// Why a literal looks like a credential: a known credential format, or a non-placeholder
@@ -26,33 +63,25 @@ pub fn is_default_credential(l: &Literal) -> bool {
     is_secret_name(l.name) && is_default_password(l.value)
 }
 
-/// Every `env[].value` literal of a container (`base` is the container's field path).
-pub fn env_literals<'a>(c: &'a Container, base: &str) -> Vec<Literal<'a>> {
-    c.env
-        .iter()
-        .flatten()
-        .enumerate()
-        .filter_map(|(i, v)| {
-            let value = v.value.as_deref()?;
-            Some(Literal { label: format!("env {}", v.name), path: format!("{base}.env[{i}].value"), name: &v.name, value })
-        })
-        .collect()
+/// Every `env[].value` literal of a container at `path`.
+pub fn env_literals<'a>(c: &'a Container, path: ContainerPath<'a>) -> impl Iterator<Item = Literal<'a>> + 'a {
+    c.env.iter().flatten().enumerate().filter_map(move |(index, v)| {
+        let value = v.value.as_deref()?;
+        Some(Literal { name: &v.name, value, place: Place::Env { container: path, index } })
+    })
 }
 
 /// The literals of one ConfigMap (or Secret `stringData`) entry: the key with its whole value,
 /// then, for a multi-line value (an embedded config file), each `name=value` / `name: value`
 /// line. `field` is the map's field path (`data`).
-pub fn entry_literals<'a>(field: &str, key: &'a str, value: &'a str) -> Vec<Literal<'a>> {
-    let path = format!("{field}[{key}]");
-    let mut out = vec![Literal { label: format!("key {key}"), path: path.clone(), name: key, value }];
-    if value.contains('\n') {
-        for (n, line) in value.lines().enumerate() {
-            if let Some((name, v)) = split_assignment(line) {
-                out.push(Literal { label: format!("key {key} line {}", n + 1), path: path.clone(), name, value: v });
-            }
-        }
-    }
-    out
+pub fn entry_literals<'a>(field: &'a str, key: &'a str, value: &'a str) -> impl Iterator<Item = Literal<'a>> + 'a {
+    let whole = Literal { name: key, value, place: Place::Entry { field, key, line: None } };
+    let lines = value.contains('\n').then(|| value.lines().enumerate()).into_iter().flatten();
+    let lines = lines.filter_map(move |(n, line)| {
+        let (name, v) = split_assignment(line)?;
+        Some(Literal { name, value: v, place: Place::Entry { field, key, line: Some(n + 1) } })
+    });
+    std::iter::once(whole).chain(lines)
 }
 
 /// `name = value`, `name: value` or `export NAME="value"` in a config line; `None` for comments
@@ -86,9 +115,10 @@ mod tests {
     #[test]
     fn config_file_lines_are_literals() {
         let lits = entry_literals("data", "app.properties", "url=jdbc:x\ndb.password=s3cr3tpw\n");
-        let hits: Vec<_> = lits.iter().filter(|l| looks_like_credential(l).is_some()).map(|l| l.label.as_str()).collect();
-        assert_eq!(hits, ["key app.properties line 2"]);
-        let defaults = entry_literals("data", "ADMIN_PASSWORD", "admin");
+        let hits: Vec<_> = lits.filter(|l| looks_like_credential(l).is_some()).map(|l| (l.label().to_string(), l.path())).collect();
+        assert_eq!(hits, [("key app.properties line 2".to_string(), "data[app.properties]".to_string())]);
+        let defaults: Vec<_> = entry_literals("data", "ADMIN_PASSWORD", "admin").collect();
         assert!(is_default_credential(&defaults[0]));
+        assert_eq!(defaults[0].label().to_string(), "key ADMIN_PASSWORD");
     }
 }

@@ -51,8 +51,7 @@ fn run(cx: &Context, e: &mut Emitter) {
     for ns in cx.inv.namespaces() {
         // Namespaces only referenced (no Namespace object) are reported on the first object
         // that lives in them, so the finding has a file and line.
-        let index = ns.object.or_else(|| cx.inv.objects.iter().position(|o| o.namespace() == Some(ns.name.as_str())));
-        let Some(index) = index else { continue };
+        let index = ns.reported_at;
         if ns.scope.scope == Scope::Unclassified {
             let evidence = vec![Evidence::field(format!("metadata.labels[{SCOPE_LABEL}]"), ns.labels.get(SCOPE_LABEL).cloned().unwrap_or_else(|| "<absent>".into()))];
             e.fail(index, format!("namespace {} is not classified: {}", ns.name, ns.scope.reason), evidence);

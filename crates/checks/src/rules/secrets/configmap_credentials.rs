@@ -67,9 +67,7 @@ fn run(_cx: &Context, e: &mut Emitter) {
         let Resource::ConfigMap(cm) = &o.resource else { return Verdict::Skip };
         // At most one problem per key: the first literal in it that looks like a credential.
         Verdict::from_problems(cm.data.iter().flatten().filter_map(|(key, value)| {
-            entry_literals("data", key, value)
-                .into_iter()
-                .find_map(|l| looks_like_credential(&l).map(|why| Problem::new(format!("{}: {why}", l.label), Evidence::field(l.path, "<redacted>"))))
+            entry_literals("data", key, value).find_map(|l| looks_like_credential(&l).map(|why| Problem::new(format!("{}: {why}", l.label()), Evidence::field(l.path(), "<redacted>"))))
         }))
     });
 }

@@ -2,6 +2,7 @@ use kubepci_findings::Evidence;
 use kubepci_model::Resource;
 
 use crate::support::each::{Problem, Verdict, container_label, each_container, each_of_kind};
+use crate::support::credentials::is_secret_name;
 use crate::support::leaks::{Literal, entry_literals, env_literals, is_default_credential};
 use crate::{Applies, Context, Emitter, declare_check};
 
@@ -77,27 +78,27 @@ declare_check! {
     }
 }
 
-fn default_problem(who: &str, l: Literal) -> Problem {
-    Problem::new(format!("{who}{} is a well-known default password", l.label), Evidence::field(l.path, "<redacted>"))
+fn default_problem(who: impl std::fmt::Display, l: &Literal) -> Problem {
+    Problem::new(format!("{who}{} is a well-known default password", l.label()), Evidence::field(l.path(), "<redacted>"))
 }
 
-fn verdict<'a>(who: &str, literals: impl IntoIterator<Item = Literal<'a>>) -> Verdict {
-    Verdict::from_problems(literals.into_iter().filter(is_default_credential).map(|l| default_problem(who, l)))
+fn verdict<'a>(literals: impl IntoIterator<Item = Literal<'a>>) -> Verdict {
+    Verdict::from_problems(literals.into_iter().filter(is_default_credential).map(|l| default_problem("", &l)))
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
     each_container(e, Applies::All, |_, c| {
-        let who = format!("{} ", container_label(c));
-        env_literals(c.container, &c.path).into_iter().filter(is_default_credential).map(|l| default_problem(&who, l)).collect::<Vec<_>>()
+        env_literals(c.container, c.path).filter(is_default_credential).map(|l| default_problem(format_args!("{} ", container_label(c)), &l)).collect::<Vec<_>>()
     });
     each_of_kind(e, Applies::All, "ConfigMap", |_, _, o| match &o.resource {
-        Resource::ConfigMap(cm) => verdict("", cm.data.iter().flatten().flat_map(|(k, v)| entry_literals("data", k, v))),
+        Resource::ConfigMap(cm) => verdict(cm.data.iter().flatten().flat_map(|(k, v)| entry_literals("data", k, v))),
         _ => Verdict::Skip,
     });
     each_of_kind(e, Applies::All, "Secret", |_, _, o| {
         let Resource::Secret(s) = &o.resource else { return Verdict::Skip };
-        let decoded: Vec<(&String, String)> = s.data.iter().flatten().map(|(k, v)| (k, String::from_utf8_lossy(&v.0).into_owned())).collect();
+        // Only credential-named keys can hold a default password worth reporting; decode those.
+        let decoded: Vec<(&String, std::borrow::Cow<str>)> = s.data.iter().flatten().filter(|(k, v)| is_secret_name(k) || v.0.contains(&b'\n')).map(|(k, v)| (k, String::from_utf8_lossy(&v.0))).collect();
         let string_data = s.string_data.iter().flatten().flat_map(|(k, v)| entry_literals("stringData", k, v));
-        verdict("", string_data.chain(decoded.iter().flat_map(|(k, v)| entry_literals("data", k, v))))
+        verdict(string_data.chain(decoded.iter().flat_map(|(k, v)| entry_literals("data", k, v))))
     });
 }

@@ -1,7 +1,7 @@
 use kubepci_findings::Evidence;
 
 use crate::support::each::{Problem, container_label, each_container};
-use crate::support::leaks::{env_literals, looks_like_credential};
+use crate::support::leaks::{Literal, env_literals, looks_like_credential};
 use crate::{Applies, Context, Emitter, declare_check};
 
 declare_check! {
@@ -67,9 +67,8 @@ declare_check! {
 
 fn run(_cx: &Context, e: &mut Emitter) {
     each_container(e, Applies::All, |_, c| {
-        let who = container_label(c);
-        let literals = env_literals(c.container, &c.path);
-        literals.into_iter().filter_map(|l| looks_like_credential(&l).map(|why| Problem::new(format!("{who} {}: {why}", l.label), Evidence::field(l.path, "<redacted>")))).collect::<Vec<_>>()
+        let problem = |l: &Literal, why| Problem::new(format!("{} {}: {why}", container_label(c), l.label()), Evidence::field(l.path(), "<redacted>"));
+        env_literals(c.container, c.path).filter_map(|l| looks_like_credential(&l).map(|why| problem(&l, why))).collect::<Vec<_>>()
     });
 }
 
