@@ -17,7 +17,7 @@ pub fn enabled() -> bool {
 /// Print the elapsed time since the start with a stage label, when profiling is on.
 pub fn mark(stage: &str) {
     if let Some(t) = start() {
-        eprintln!("profile: {stage} done at {:.3}s{}", t.elapsed().as_secs_f64(), resident_memory());
+        eprintln!("profile: {stage} done at {:.3}s{}{}", t.elapsed().as_secs_f64(), cpu_time(), resident_memory());
     }
 }
 
@@ -28,5 +28,19 @@ fn resident_memory() -> String {
     match statm.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()) {
         Some(pages) => format!(", rss {} MB", pages * 4096 / 1_000_000),
         None => String::new(),
+    }
+}
+
+/// ", cpu U+S s" (user and system CPU of the whole process so far) where Linux `/proc` tells:
+/// a stage's CPU against its wall time shows how well it used the cores.
+fn cpu_time() -> String {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return String::new() };
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let Some((_, rest)) = stat.rsplit_once(')') else { return String::new() };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).map(|t| t / 100.0);
+    match (ticks(11), ticks(12)) {
+        (Some(user), Some(system)) => format!(", cpu {user:.2}+{system:.2} s"),
+        _ => String::new(),
     }
 }
