@@ -84,7 +84,17 @@ pub fn assess(input: ScanInput, config: Config, opts: &ScanOptions) -> (Report, 
         crate::profile::mark("shared analyses");
     }
     // The boundary section reads the same reachability as the network checks.
-    let (mut assessment, boundary) = rayon::join(|| run_checks(&cx, &checks, &opts.run), || kubepci_checks::cde_boundary(&cx));
+    let (mut assessment, boundary) = rayon::join(
+        || run_checks(&cx, &checks, &opts.run),
+        || {
+            let start = std::time::Instant::now();
+            let boundary = kubepci_checks::cde_boundary(&cx);
+            if crate::profile::enabled() {
+                eprintln!("profile: boundary section {:.3}s", start.elapsed().as_secs_f64());
+            }
+            boundary
+        },
+    );
     crate::profile::mark("checks and boundary");
     let passed = if opts.include_passed { assessment.passed_findings(&cx) } else { Vec::new() };
     let mut findings: Vec<Finding> = std::mem::take(&mut assessment.findings);
@@ -124,14 +134,23 @@ pub fn assess(input: ScanInput, config: Config, opts: &ScanOptions) -> (Report, 
 /// start. Left to the checks, the first one to ask computes it while every other check asking
 /// waits, holding a worker thread idle.
 fn warm_analyses(cx: &Context) {
+    // Each analysis's own time, with `KUBEPCI_PROFILE=1`.
+    let timed = |name: &str, compute: &dyn Fn()| {
+        let start = std::time::Instant::now();
+        compute();
+        if crate::profile::enabled() {
+            eprintln!("profile: analysis {name} {:.3}s", start.elapsed().as_secs_f64());
+        }
+    };
     rayon::join(
-        || {
-            cx.net_index();
-        },
+        || timed("reachability", &|| _ = cx.net_index()),
         || {
             rayon::join(
-                || rayon::join(|| cx.rbac_model(), || cx.card_numbers()),
-                || rayon::join(|| rayon::join(|| cx.pss_restricted(), || cx.pss_baseline()), || cx.cde_network_policies()),
+                || rayon::join(|| timed("rbac model", &|| _ = cx.rbac_model()), || timed("card numbers", &|| _ = cx.card_numbers())),
+                || {
+                    let pss = || rayon::join(|| timed("pss restricted", &|| _ = cx.pss_restricted()), || timed("pss baseline", &|| _ = cx.pss_baseline()));
+                    rayon::join(pss, || timed("cde policies", &|| _ = cx.cde_network_policies()))
+                },
             );
         },
     );
