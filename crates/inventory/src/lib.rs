@@ -75,7 +75,7 @@ impl Inventory {
     pub fn build(mut objects: Vec<Object>, config: Config) -> Inventory {
         let default_ns = config.default_namespace().to_string();
         for o in &mut objects {
-            if o.namespace().is_none() && is_namespaced(&o.resource) {
+            if o.namespace().is_none_or(str::is_empty) && is_namespaced(&o.resource) {
                 set_namespace(&mut o.resource, &default_ns);
             }
         }
@@ -188,12 +188,16 @@ impl Inventory {
             let o = &self.objects[i];
             out.insert(o.name().to_string(), NamespaceInfo { name: o.name().to_string(), object: Some(i), reported_at: i, labels: o.labels().clone(), scope: ScopeDecision::unclassified() });
         }
-        for (i, o) in self.objects.iter().enumerate() {
-            if let Some(ns) = o.namespace()
-                && !out.contains_key(ns)
-            {
-                out.insert(ns.to_string(), NamespaceInfo { name: ns.to_string(), object: None, reported_at: i, labels: BTreeMap::new(), scope: ScopeDecision::unclassified() });
+        // Namespaces only referenced by objects, each with its first object: read from the
+        // per-kind namespace index (each list ascends) rather than from every object again.
+        let mut first_in: HashMap<&str, usize> = HashMap::new();
+        for (ns, indices) in self.by_kind_namespace.values().flatten() {
+            if let (false, Some(&first)) = (ns.is_empty(), indices.first()) {
+                first_in.entry(ns).and_modify(|f| *f = first.min(*f)).or_insert(first);
             }
+        }
+        for (ns, first) in first_in {
+            out.entry(ns.to_string()).or_insert_with(|| NamespaceInfo { name: ns.to_string(), object: None, reported_at: first, labels: BTreeMap::new(), scope: ScopeDecision::unclassified() });
         }
         for info in out.values_mut() {
             info.scope = self.classify_namespace(&info.name, &info.labels);

@@ -111,3 +111,21 @@ fn service_selectors_use_the_label_index_and_agree_with_matching_every_workload(
     }
     assert_eq!(inv.workloads_selected_by("shop", &[("tier".to_string(), "web".to_string())].into()).len(), 10);
 }
+
+#[test]
+fn namespaces_without_an_object_are_reported_at_their_first_object() {
+    let yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: shop}\n---\n\
+                apiVersion: v1\nkind: Namespace\nmetadata: {name: payments}\n---\n\
+                apiVersion: v1\nkind: Secret\nmetadata: {name: b, namespace: billing}\n---\n\
+                apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: billing}\n---\n\
+                apiVersion: v1\nkind: ConfigMap\nmetadata: {name: d, namespace: \"\"}\n";
+    let inv = inventory(yaml, "");
+    let at = |ns: &str| inv.namespace(ns).map(|n| (n.object, n.reported_at));
+    assert_eq!(at("shop"), Some((None, 0)));
+    assert_eq!(at("payments"), Some((Some(1), 1)));
+    // The first object of any kind, whatever order the per-kind lists are read in.
+    assert_eq!(at("billing"), Some((None, 2)));
+    // An empty namespace is the default one, as the API server reads it.
+    assert_eq!(at("default"), Some((None, 4)));
+    assert_eq!(at(""), None);
+}
