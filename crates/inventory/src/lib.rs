@@ -79,8 +79,8 @@ impl Inventory {
                 set_namespace(&mut o.resource, &default_ns);
             }
         }
-        // The three indexes are independent: build them side by side.
-        let ((by_kind, by_kind_namespace), by_name) = rayon::join(|| (index_by_kind(&objects), index_by_kind_namespace(&objects)), || index_by_name(&objects));
+        let by_kind = index_by_kind(&objects);
+        let (by_kind_namespace, by_name) = index_by_namespace_and_name(&objects, &by_kind);
         let mut inv = Inventory { objects, config, by_kind, by_name, by_kind_namespace, namespaces: BTreeMap::new(), workloads: Vec::new(), workload_by_object: Vec::new(), workloads_by_namespace: HashMap::new(), object_scopes: Vec::new(), workloads_by_label: HashMap::new() };
         inv.namespaces = inv.collect_namespaces();
         inv.workloads = inv.collect_workloads();
@@ -307,42 +307,33 @@ fn index_by_kind(objects: &[Object]) -> KindIndex {
     by_kind
 }
 
-/// kind → namespace ("" when cluster-scoped) → name → first object of that name. Keys are
-/// allocated only when first seen.
-fn index_by_name(objects: &[Object]) -> NameIndex {
-    let mut by_name: NameIndex = HashMap::new();
-    for (i, o) in objects.iter().enumerate() {
-        let in_kind = match by_name.get_mut(o.kind()) {
-            Some(m) => m,
-            None => by_name.entry(o.kind().to_string()).or_default(),
-        };
-        let ns = o.namespace().unwrap_or("");
-        let in_ns = match in_kind.get_mut(ns) {
-            Some(m) => m,
-            None => in_kind.entry(ns.to_string()).or_default(),
-        };
-        in_ns.entry(o.name().to_string()).or_insert(i);
-    }
-    by_name
-}
-
-/// kind → namespace → object indices, ascending.
-fn index_by_kind_namespace(objects: &[Object]) -> KindNamespaceIndex {
-    let mut by_kind_namespace: KindNamespaceIndex = HashMap::new();
-    for (i, o) in objects.iter().enumerate() {
-        let ns = o.namespace().unwrap_or("");
-        let kind_namespaces = match by_kind_namespace.get_mut(o.kind()) {
-            Some(m) => m,
-            None => by_kind_namespace.entry(o.kind().to_string()).or_default(),
-        };
-        match kind_namespaces.get_mut(ns) {
-            Some(v) => v.push(i),
-            None => {
-                kind_namespaces.insert(ns.to_string(), vec![i]);
+/// kind → namespace ("" when cluster-scoped) → object indices, ascending; and kind →
+/// namespace → name → first object of that name. One pass per kind, kinds in parallel; keys
+/// are allocated only when first seen.
+fn index_by_namespace_and_name(objects: &[Object], by_kind: &KindIndex) -> (KindNamespaceIndex, NameIndex) {
+    by_kind
+        .par_iter()
+        .map(|(kind, indices)| {
+            let mut by_namespace: HashMap<String, Vec<usize>> = HashMap::new();
+            let mut by_name: HashMap<String, HashMap<String, usize>> = HashMap::new();
+            for &i in indices {
+                let o = &objects[i];
+                let ns = o.namespace().unwrap_or("");
+                match by_namespace.get_mut(ns) {
+                    Some(v) => v.push(i),
+                    None => {
+                        by_namespace.insert(ns.to_string(), vec![i]);
+                    }
+                }
+                let in_ns = match by_name.get_mut(ns) {
+                    Some(m) => m,
+                    None => by_name.entry(ns.to_string()).or_default(),
+                };
+                in_ns.entry(o.name().to_string()).or_insert(i);
             }
-        }
-    }
-    by_kind_namespace
+            ((kind.clone(), by_namespace), (kind.clone(), by_name))
+        })
+        .unzip()
 }
 
 fn is_namespaced(r: &Resource) -> bool {
