@@ -3,7 +3,7 @@ use std::sync::{Mutex, OnceLock};
 
 use kubepci_inventory::{Config, Inventory, NamespaceInfo, Scope, Workload};
 use kubepci_model::{Object, PodTemplate};
-use kubepci_pss::{Evaluation, Level, Version};
+use kubepci_pss::{Evaluation, Version};
 
 use crate::{Applies, WORKLOADS};
 
@@ -186,8 +186,8 @@ pub struct Context<'a> {
     pub input: InputKind,
     /// Kinds the collector could not list: checks reading one are not run (see `run_checks`).
     pub unlisted: Vec<UnlistedKind>,
-    pss_restricted: OnceLock<Vec<Evaluation>>,
-    pss_baseline: OnceLock<Vec<Evaluation>>,
+    /// Per workload: the baseline and the restricted evaluations.
+    pss: OnceLock<(Vec<Evaluation>, Vec<Evaluation>)>,
     reachability: OnceLock<kubepci_netpol::Reachability>,
     rbac_model: OnceLock<kubepci_rbac::Model>,
     card_numbers: OnceLock<Vec<CardNumbers>>,
@@ -218,8 +218,7 @@ impl<'a> Context<'a> {
             inv,
             input,
             unlisted: Vec::new(),
-            pss_restricted: OnceLock::new(),
-            pss_baseline: OnceLock::new(),
+            pss: OnceLock::new(),
             reachability: OnceLock::new(),
             rbac_model: OnceLock::new(),
             card_numbers: OnceLock::new(),
@@ -269,27 +268,29 @@ impl<'a> Context<'a> {
     /// The Pod Security Standards `restricted` evaluation (latest version) of every workload,
     /// in `inv.workloads()` order. One evaluator serves all hardening checks.
     pub fn pss_restricted(&self) -> &[Evaluation] {
-        self.inv.record(WORKLOADS);
-        self.pss_restricted.get_or_init(|| self.evaluate_pss(Level::Restricted))
+        &self.pss_evaluations().1
     }
 
     /// The `baseline` evaluation: restricted replaces some baseline controls with stricter
     /// ones, so checks of those baseline controls need this one.
     pub fn pss_baseline(&self) -> &[Evaluation] {
-        self.inv.record(WORKLOADS);
-        self.pss_baseline.get_or_init(|| self.evaluate_pss(Level::Baseline))
+        &self.pss_evaluations().0
     }
 
-    fn evaluate_pss(&self, level: Level) -> Vec<Evaluation> {
+    /// Both levels are evaluated together, each control once per workload.
+    fn pss_evaluations(&self) -> &(Vec<Evaluation>, Vec<Evaluation>) {
         use rayon::prelude::*;
-        let inv = self.inventory();
-        inv.workloads()
-            .par_iter()
-            .map(|w| match inv.objects[w.object].pod_template() {
-                Some(t) => kubepci_pss::evaluate(&t, level, Version::latest()),
-                None => Evaluation { allowed: true, violations: Vec::new() },
-            })
-            .collect()
+        self.inv.record(WORKLOADS);
+        self.pss.get_or_init(|| {
+            let inv = self.inventory();
+            inv.workloads()
+                .par_iter()
+                .map(|w| match inv.objects[w.object].pod_template() {
+                    Some(t) => kubepci_pss::evaluate_levels(&t, Version::latest()),
+                    None => (Evaluation { allowed: true, violations: Vec::new() }, Evaluation { allowed: true, violations: Vec::new() }),
+                })
+                .unzip()
+        })
     }
 
     /// NetworkPolicy reachability of the whole input, computed once for all network checks.

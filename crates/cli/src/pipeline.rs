@@ -148,8 +148,7 @@ fn warm_analyses(cx: &Context) {
             rayon::join(
                 || rayon::join(|| timed("rbac model", &|| _ = cx.rbac_model()), || timed("card numbers", &|| _ = cx.card_numbers())),
                 || {
-                    let pss = || rayon::join(|| timed("pss restricted", &|| _ = cx.pss_restricted()), || timed("pss baseline", &|| _ = cx.pss_baseline()));
-                    rayon::join(pss, || timed("cde policies", &|| _ = cx.cde_network_policies()))
+                    rayon::join(|| timed("pss", &|| _ = cx.pss_restricted()), || timed("cde policies", &|| _ = cx.cde_network_policies()))
                 },
             );
         },

@@ -70,5 +70,32 @@ pub fn evaluate(pod: &PodTemplate<'_>, level: Level, version: Version) -> Evalua
     Evaluation { allowed: violations.is_empty(), violations }
 }
 
+/// The baseline and the restricted evaluation of one pod at once, each control run once:
+/// equal to `(evaluate(pod, Baseline, version), evaluate(pod, Restricted, version))`, for
+/// callers (the scan) that need both levels of every workload.
+pub fn evaluate_levels(pod: &PodTemplate<'_>, version: Version) -> (Evaluation, Evaluation) {
+    let view = pod::Pod::new(pod);
+    let restricted_active = checks::active_checks(Level::Restricted, version.effective_minor());
+    let (mut baseline, mut restricted) = (Vec::new(), Vec::new());
+    // Every baseline control is active at baseline; at restricted, all but the overridden.
+    for (check, revision) in checks::active_checks(Level::Baseline, version.effective_minor()).into_iter().chain(restricted_active.iter().copied().filter(|(c, _)| c.level == Level::Restricted)) {
+        let Some(finding) = (revision.check)(&view) else { continue };
+        let reason = if finding.detail.is_empty() { finding.summary } else { format!("{} ({})", finding.summary, finding.detail) };
+        let violation = Violation { control: check.id, level: check.level, reason, fields: finding.fields };
+        let at_restricted = restricted_active.iter().any(|(c, _)| c.id == check.id);
+        match check.level {
+            Level::Baseline if at_restricted => {
+                baseline.push(violation.clone());
+                restricted.push(violation);
+            }
+            Level::Baseline => baseline.push(violation),
+            _ => restricted.push(violation),
+        }
+    }
+    // Restricted order is the registry's: its baseline controls come first, as above.
+    let evaluation = |violations: Vec<Violation>| Evaluation { allowed: violations.is_empty(), violations };
+    (evaluation(baseline), evaluation(restricted))
+}
+
 #[cfg(test)]
 mod tests;

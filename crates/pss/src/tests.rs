@@ -295,4 +295,20 @@ proptest! {
             prop_assert!(!violated(&p, Level::Restricted, version).is_empty());
         }
     }
+
+    /// Both levels at once give exactly the two separate evaluations, violations and order.
+    #[test]
+    fn both_levels_at_once_equal_each_level(version in any_version(), privileged in any::<bool>(), host_net in any::<bool>(),
+        cap in prop::sample::select(vec!["CHOWN", "NET_RAW", "SYS_ADMIN", "NET_BIND_SERVICE"]), drop_all in any::<bool>(),
+        seccomp in prop::sample::select(vec!["", "RuntimeDefault", "Unconfined", "Localhost"]), non_root in any::<bool>(), escalation in any::<bool>()) {
+        let mut security = json!({"privileged": privileged, "allowPrivilegeEscalation": escalation, "capabilities": {"add": [cap]}});
+        if drop_all { security["capabilities"]["drop"] = json!(["ALL"]); }
+        if !seccomp.is_empty() { security["seccompProfile"] = json!({"type": seccomp, "localhostProfile": "p.json"}); }
+        let p = pod(json!({"hostNetwork": host_net, "securityContext": {"runAsNonRoot": non_root},
+            "containers": [{"name": "a", "image": "x", "securityContext": security}]}));
+        let t = p.pod_template().expect("pod template");
+        let (baseline, restricted) = crate::evaluate_levels(&t, version);
+        prop_assert_eq!(baseline, evaluate(&t, Level::Baseline, version));
+        prop_assert_eq!(restricted, evaluate(&t, Level::Restricted, version));
+    }
 }

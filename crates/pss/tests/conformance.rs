@@ -71,7 +71,10 @@ fn pod_security_admission_fixtures() {
         };
         let eval = evaluate(&template, level, version);
         let ids: Vec<&str> = eval.violations.iter().map(|v| v.control).collect();
-        if eval.allowed != want_allowed {
+        let (baseline, restricted) = kubepci_pss::evaluate_levels(&template, version);
+        if (baseline, restricted) != (evaluate(&template, Level::Baseline, version), evaluate(&template, Level::Restricted, version)) {
+            failed.push(format!("{file}: both levels at once differ from each level alone"));
+        } else if eval.allowed != want_allowed {
             failed.push(format!("{file}: expected {}, got violations {ids:?}", field("expected")));
         } else if !want_allowed && !blames(&eval, check) {
             failed.push(format!("{file}: denied, but by {ids:?} instead of {check}"));
