@@ -274,7 +274,10 @@ fn decode_item(raw: &RawValue, loc: &SourceLoc) -> Result<Object, String> {
 pub fn read_snapshot(path: &Path) -> Result<(SnapshotMeta, Vec<Object>), Error> {
     let snap = load_snapshot(path)?;
     if let Some(first) = snap.errors.first() {
-        return Err(Error::Format { path: path.display().to_string(), message: format!("{} item(s) are not valid objects, first: {first}", snap.errors.len()) });
+        return Err(Error::Format { path: path.display().to_string(), message: match snap.errors.len() {
+            1 => format!("1 item is not a valid object: {first}"),
+            n => format!("{n} items are not valid objects, first: {first}"),
+        } });
     }
     Ok((snap.meta, snap.objects))
 }

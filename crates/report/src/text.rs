@@ -87,7 +87,7 @@ pub fn render(r: &Report, opts: PrintOptions) -> String {
     }
     let manual = r.requirements.iter().filter(|q| q.status == "manual").count();
     if manual > 0 && !opts.verbose {
-        let _ = writeln!(w, "  {} {} requirement(s) need manual evidence (no automated check; --verbose lists them)", st.status("manual"), manual);
+        let _ = writeln!(w, "  {} {manual} {} manual evidence (no automated check; --verbose lists them)", st.status("manual"), kubepci_findings::noun(manual, "requirement needs", "requirements need"));
     }
 
     let mut by_check: BTreeMap<(std::cmp::Reverse<Severity>, &str), Vec<&Finding>> = BTreeMap::new();
@@ -115,7 +115,7 @@ pub fn render(r: &Report, opts: PrintOptions) -> String {
 
     if !r.boundary.is_empty() {
         let unapproved = r.boundary.iter().filter(|b| !b.approved).count();
-        let _ = writeln!(w, "\n{}", st.paint("1", &format!("CDE boundary: {} allowed flow(s) cross into or out of the CDE, {unapproved} not approved", r.boundary.len())));
+        let _ = writeln!(w, "\n{}", st.paint("1", &format!("CDE boundary: {} allowed {} into or out of the CDE, {unapproved} not approved", r.boundary.len(), kubepci_findings::noun(r.boundary.len(), "flow crosses", "flows cross"))));
         for b in r.boundary.iter().take(if opts.verbose { usize::MAX } else { 20 }) {
             let mark = if b.approved { st.paint("32", "approved  ") } else { st.paint("31", "unapproved") };
             let _ = writeln!(w, "  {mark} {} => {} : {}", b.from, b.to, b.connections);

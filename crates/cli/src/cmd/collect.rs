@@ -90,7 +90,7 @@ fn not_assessed_checks(meta: &kubepci_live::SnapshotMeta) -> Vec<String> {
         .iter()
         .filter_map(|unlisted| {
             let ids: Vec<&str> = checks.iter().filter(|c| c.meta.reads_unlisted(unlisted)).map(|c| c.meta.id).collect();
-            (!ids.is_empty()).then(|| format!("  without {}, {} check(s) will be reported not assessed: {}", unlisted.kind, ids.len(), ids.join(", ")))
+            (!ids.is_empty()).then(|| format!("  without {}, {} {} will be reported not assessed: {}", unlisted.kind, ids.len(), kubepci_findings::noun(ids.len(), "check", "checks"), ids.join(", ")))
         })
         .collect()
 }

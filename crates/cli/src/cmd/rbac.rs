@@ -185,7 +185,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     writeln!(out)?;
                 }
                 Format::Table => {
-                    writeln!(out, "{subject}: {} effective permission(s)", rows.len())?;
+                    writeln!(out, "{subject}: {} effective {}", rows.len(), kubepci_findings::noun(rows.len(), "permission", "permissions"))?;
                     writeln!(out, "{:<22} {:<10} {:<28} {:<30} {:<14} VIA", "SCOPE", "VERB", "API GROUP", "RESOURCE", "NAME")?;
                     for r in &rows {
                         let resource = if r.rule.non_resource_url.is_empty() { r.rule.resource.clone() } else { r.rule.non_resource_url.clone() };
@@ -214,12 +214,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 }
                 Format::Table => {
                     for p in &paths {
-                        writeln!(out, "{} → CDE namespace {} ({} step(s)): {}", p.start, p.cde_namespace, p.steps.len(), p.access)?;
+                        let steps = kubepci_findings::noun(p.steps.len(), "step", "steps");
+                        writeln!(out, "{} → CDE namespace {} ({} {steps}): {}", p.start, p.cde_namespace, p.steps.len(), p.access)?;
                         for (i, s) in p.steps.iter().enumerate() {
                             writeln!(out, "    {}. {} can {}", i + 1, s.from, s.action)?;
                         }
                     }
-                    writeln!(out, "{} path(s) into {} CDE namespace(s)", paths.len(), graph.cde_namespaces().len())?;
+                    let (n, cde) = (paths.len(), graph.cde_namespaces().len());
+                    writeln!(out, "{n} {} into {cde} CDE {}", kubepci_findings::noun(n, "path", "paths"), kubepci_findings::noun(cde, "namespace", "namespaces"))?;
                 }
             }
             done(l.had_errors, !paths.is_empty())

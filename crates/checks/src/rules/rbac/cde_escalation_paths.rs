@@ -143,7 +143,8 @@ fn run(cx: &Context, e: &mut Emitter) {
         evidence.extend(route.steps.iter().enumerate().map(|(k, step)| Evidence::field(format!("steps[{k}]"), format!("{} can {}", step.from, step.action))));
         flagged_bindings.insert(binding.object);
         let (ns, what, d) = (&route.cde_namespace, &route.access, route.distance);
-        let message = format!("{} can reach CDE namespace {ns} ({what}) in {d} escalation step(s), starting from {}", subject_label(start), binding.display());
+        let steps = kubepci_findings::noun(d, "step", "steps");
+        let message = format!("{} can reach CDE namespace {ns} ({what}) in {d} escalation {steps}, starting from {}", subject_label(start), binding.display());
         e.fail(binding.object, message, evidence);
     }
     for b in &view.model.bindings {

@@ -122,7 +122,8 @@ fn run(cx: &Context, e: &mut Emitter) {
             let mut what = view.granted(b, &controls);
             let security = view.reached(b, &view.security_namespaces);
             if !security.is_empty() {
-                what.extend(view.granted(b, &tooling).into_iter().map(|w| format!("{w} in security namespace(s) {}", security.join(", "))));
+                let namespaces = kubepci_findings::noun(security.len(), "namespace", "namespaces");
+                what.extend(view.granted(b, &tooling).into_iter().map(|w| format!("{w} in security {namespaces} {}", security.join(", "))));
             }
             what
         },

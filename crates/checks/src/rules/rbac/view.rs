@@ -259,8 +259,9 @@ pub fn report_cde_grants(cx: &Context, e: &mut Emitter, perms: &[Perm], does: &s
         |b| !view.reached(b, &view.cde_namespaces).is_empty(),
         |b| view.granted(b, perms),
         |b, subjects, what| {
-            let ns = view.reached(b, &view.cde_namespaces).join(", ");
-            format!("{} lets {subjects} {does} in CDE namespace(s) {ns} ({}), not in approvedSubjects", b.display(), what.join(", "))
+            let ns = view.reached(b, &view.cde_namespaces);
+            let namespaces = kubepci_findings::noun(ns.len(), "namespace", "namespaces");
+            format!("{} lets {subjects} {does} in CDE {namespaces} {} ({}), not in approvedSubjects", b.display(), ns.join(", "), what.join(", "))
         },
     );
 }
