@@ -186,6 +186,9 @@ pub struct Context<'a> {
     pub input: InputKind,
     /// Kinds the collector could not list: checks reading one are not run (see `run_checks`).
     pub unlisted: Vec<UnlistedKind>,
+    /// Per workload: its pod template, found once (every check over workloads reads them).
+    /// Not lazy, so that the context stays covariant in `'a`.
+    templates: Vec<Option<PodTemplate<'a>>>,
     /// Per workload: the baseline and the restricted evaluations.
     pss: OnceLock<(Vec<Evaluation>, Vec<Evaluation>)>,
     reachability: OnceLock<kubepci_netpol::Reachability>,
@@ -214,10 +217,14 @@ impl<'a> Context<'a> {
     }
 
     fn with_view(inv: InventoryView<'a>, input: InputKind) -> Self {
+        use rayon::prelude::*;
+        // Read without recording: a check reads workloads only when it asks for them.
+        let templates = inv.inventory.workloads().par_iter().map(|w| inv.inventory.objects[w.object].pod_template()).collect();
         Context {
             inv,
             input,
             unlisted: Vec::new(),
+            templates,
             pss: OnceLock::new(),
             reachability: OnceLock::new(),
             rbac_model: OnceLock::new(),
@@ -259,10 +266,14 @@ impl<'a> Context<'a> {
     /// Workloads (top owners) with their pod templates.
     pub fn workloads(&self) -> impl Iterator<Item = (&'a Workload, &'a Object, PodTemplate<'a>)> + '_ {
         let inv = self.inv;
-        inv.workloads().iter().filter_map(move |w| {
-            let o = &inv.objects[w.object];
-            o.pod_template().map(|t| (w, o, t))
-        })
+        inv.workloads().iter().zip(self.templates()).filter_map(move |(w, t)| t.map(|t| (w, &inv.objects[w.object], t)))
+    }
+
+    /// Each workload's pod template, in `inv.workloads()` order. Looked up once: finding a
+    /// template reads a large object scattered in memory, and dozens of checks ask.
+    pub fn templates(&self) -> &[Option<PodTemplate<'a>>] {
+        self.inv.record(WORKLOADS);
+        &self.templates
     }
 
     /// The Pod Security Standards `restricted` evaluation (latest version) of every workload,
@@ -282,11 +293,10 @@ impl<'a> Context<'a> {
         use rayon::prelude::*;
         self.inv.record(WORKLOADS);
         self.pss.get_or_init(|| {
-            let inv = self.inventory();
-            inv.workloads()
+            self.templates()
                 .par_iter()
-                .map(|w| match inv.objects[w.object].pod_template() {
-                    Some(t) => kubepci_pss::evaluate_levels(&t, Version::latest()),
+                .map(|t| match t {
+                    Some(t) => kubepci_pss::evaluate_levels(t, Version::latest()),
                     None => (Evaluation { allowed: true, violations: Vec::new() }, Evaluation { allowed: true, violations: Vec::new() }),
                 })
                 .unzip()

@@ -24,8 +24,8 @@ pub fn report_controls(e: &mut Emitter, level: Level, applies: Applies, controls
         _ => cx.pss_restricted(),
     };
     let inv = cx.inv;
-    for (w, eval) in inv.workloads().iter().zip(evaluations) {
-        if !cx.applies(applies, w.object) || inv.objects[w.object].pod_template().is_none() {
+    for ((w, eval), template) in inv.workloads().iter().zip(evaluations).zip(cx.templates()) {
+        if !cx.applies(applies, w.object) || template.is_none() {
             continue;
         }
         let hits: Vec<_> = eval.violations.iter().filter(|v| controls.is_none_or(|c| c.contains(&v.control))).collect();
