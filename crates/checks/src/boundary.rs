@@ -8,9 +8,9 @@
 //! CDE workload of a namespace (or of the cluster) with the same connections is one entry
 //! `namespace/* (N CDE workloads)` (or `*/* (all N CDE workloads)`), not N entries.
 
-use std::collections::HashMap;
 
 use kubepci_findings::BoundaryFlow;
+use kubepci_model::hash::FastMap;
 use kubepci_netpol::{ConnSet, Direction, Endpoint, Reachability};
 use rayon::prelude::*;
 
@@ -31,7 +31,7 @@ pub fn cde_boundary(cx: &Context) -> Vec<BoundaryFlow> {
     cde.sort_unstable();
     cde.dedup();
     let namespace_of = |ep: usize| r.workloads()[ep].namespace.as_str();
-    let mut cde_in_namespace: HashMap<&str, usize> = HashMap::new();
+    let mut cde_in_namespace: FastMap<&str, usize> = FastMap::default();
     for &ep in &cde {
         *cde_in_namespace.entry(namespace_of(ep)).or_default() += 1;
     }
@@ -42,7 +42,7 @@ pub fn cde_boundary(cx: &Context) -> Vec<BoundaryFlow> {
 
     // The CDE endpoints of each namespace that have the same flow (peer, connections and
     // approval alike), in CDE endpoint order.
-    let mut by_flow: HashMap<(Flow, &str), Vec<usize>> = HashMap::new();
+    let mut by_flow: FastMap<(Flow, &str), Vec<usize>> = FastMap::default();
     for (ep, direction, groups) in &peers {
         for g in groups {
             let flow = Flow { direction: *direction, peer: g.name, workloads: g.workloads, conns: g.conns, unapproved: &g.unapproved };
@@ -50,7 +50,7 @@ pub fn cde_boundary(cx: &Context) -> Vec<BoundaryFlow> {
         }
     }
     // Per flow: its namespaces, each with the CDE endpoints reached.
-    let mut namespaces_of_flow: HashMap<Flow, Vec<(&str, Vec<usize>)>> = HashMap::new();
+    let mut namespaces_of_flow: FastMap<Flow, Vec<(&str, Vec<usize>)>> = FastMap::default();
     for ((flow, ns), members) in by_flow {
         namespaces_of_flow.entry(flow).or_default().push((ns, members));
     }

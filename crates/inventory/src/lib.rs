@@ -5,10 +5,11 @@
 pub mod config;
 pub mod scope;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
+use kubepci_model::hash::FastMap;
 use kubepci_model::selector::Selector;
 use kubepci_model::{Object, PodTemplate, Resource};
 
@@ -62,13 +63,13 @@ pub struct Inventory {
     /// For each object, the index of the workload it runs as.
     workload_by_object: Vec<Option<u32>>,
     /// Workload indices per namespace, so selector lookups stay within one namespace.
-    workloads_by_namespace: HashMap<String, Vec<usize>>,
+    workloads_by_namespace: FastMap<String, Vec<usize>>,
     /// Every object's scope ([`Self::object_scope`]); checks ask for it per object.
     object_scopes: Vec<Scope>,
     /// namespace → pod-template label key → value → workload indices (ascending): Service
     /// selectors are equality maps, so a lookup starts from the rarest of its pairs instead
     /// of matching every workload of the namespace.
-    workloads_by_label: HashMap<String, HashMap<String, HashMap<String, Vec<usize>>>>,
+    workloads_by_label: FastMap<String, FastMap<String, FastMap<String, Vec<usize>>>>,
 }
 
 impl Inventory {
@@ -81,7 +82,7 @@ impl Inventory {
         }
         let by_kind = index_by_kind(&objects);
         let (by_kind_namespace, by_name) = index_by_namespace_and_name(&objects, &by_kind);
-        let mut inv = Inventory { objects, config, by_kind, by_name, by_kind_namespace, namespaces: BTreeMap::new(), workloads: Vec::new(), workload_by_object: Vec::new(), workloads_by_namespace: HashMap::new(), object_scopes: Vec::new(), workloads_by_label: HashMap::new() };
+        let mut inv = Inventory { objects, config, by_kind, by_name, by_kind_namespace, namespaces: BTreeMap::new(), workloads: Vec::new(), workload_by_object: Vec::new(), workloads_by_namespace: FastMap::default(), object_scopes: Vec::new(), workloads_by_label: FastMap::default() };
         inv.namespaces = inv.collect_namespaces();
         inv.workloads = inv.collect_workloads();
         inv.workload_by_object = vec![None; inv.objects.len()];
@@ -190,7 +191,7 @@ impl Inventory {
         }
         // Namespaces only referenced by objects, each with its first object: read from the
         // per-kind namespace index (each list ascends) rather than from every object again.
-        let mut first_in: HashMap<&str, usize> = HashMap::new();
+        let mut first_in: FastMap<&str, usize> = FastMap::default();
         for (ns, indices) in self.by_kind_namespace.values().flatten() {
             if let (false, Some(&first)) = (ns.is_empty(), indices.first()) {
                 first_in.entry(ns).and_modify(|f| *f = first.min(*f)).or_insert(first);
@@ -289,13 +290,13 @@ impl Inventory {
     }
 }
 
-type KindIndex = HashMap<String, Vec<usize>>;
-type NameIndex = HashMap<String, HashMap<String, HashMap<String, usize>>>;
-type KindNamespaceIndex = HashMap<String, HashMap<String, Vec<usize>>>;
+type KindIndex = FastMap<String, Vec<usize>>;
+type NameIndex = FastMap<String, FastMap<String, FastMap<String, usize>>>;
+type KindNamespaceIndex = FastMap<String, FastMap<String, Vec<usize>>>;
 
 /// Object indices per kind, ascending.
 fn index_by_kind(objects: &[Object]) -> KindIndex {
-    let mut by_kind: KindIndex = HashMap::new();
+    let mut by_kind: KindIndex = FastMap::default();
     for (i, o) in objects.iter().enumerate() {
         match by_kind.get_mut(o.kind()) {
             Some(v) => v.push(i),
@@ -314,8 +315,8 @@ fn index_by_namespace_and_name(objects: &[Object], by_kind: &KindIndex) -> (Kind
     by_kind
         .par_iter()
         .map(|(kind, indices)| {
-            let mut by_namespace: HashMap<String, Vec<usize>> = HashMap::new();
-            let mut by_name: HashMap<String, HashMap<String, usize>> = HashMap::new();
+            let mut by_namespace: FastMap<String, Vec<usize>> = FastMap::default();
+            let mut by_name: FastMap<String, FastMap<String, usize>> = FastMap::default();
             for &i in indices {
                 let o = &objects[i];
                 let ns = o.namespace().unwrap_or("");

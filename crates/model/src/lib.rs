@@ -2,6 +2,7 @@
 //! where a check reads them, generic otherwise), where each object came from, and label-selector
 //! semantics. No I/O lives here.
 
+pub mod hash;
 mod location;
 mod object;
 mod pod_template;

@@ -3,10 +3,11 @@
 //! labels, same named ports, same host networking). Reachability is computed per class; a
 //! workload is reported with its class's result.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use kubepci_inventory::Inventory;
 use kubepci_model::Resource;
+use kubepci_model::hash::FastMap;
 
 use crate::policy::NamedPort;
 use crate::ports::Protocol;
@@ -86,7 +87,7 @@ type ClassKey<'a> = (u32, &'a BTreeMap<String, String>, Vec<(&'a str, Protocol, 
 pub(crate) fn build_topology(inv: &Inventory) -> Topology {
     static NO_LABELS: BTreeMap<String, String> = BTreeMap::new();
     let mut namespaces = Vec::new();
-    let mut ns_index: HashMap<&str, u32> = HashMap::new();
+    let mut ns_index: FastMap<&str, u32> = FastMap::default();
     for ns in inv.namespaces() {
         let mut labels = ns.labels.clone();
         labels.entry(NAMESPACE_NAME_LABEL.to_string()).or_insert_with(|| ns.name.clone());
@@ -94,9 +95,9 @@ pub(crate) fn build_topology(inv: &Inventory) -> Topology {
         namespaces.push(NamespaceEntry { name: ns.name.clone(), labels });
     }
     let mut classes: Vec<PodClass> = Vec::new();
-    let mut class_index: HashMap<ClassKey<'_>, u32> = HashMap::with_capacity(inv.workloads().len());
+    let mut class_index: FastMap<ClassKey<'_>, u32> = FastMap::with_capacity_and_hasher(inv.workloads().len(), Default::default());
     let mut workloads: Vec<WorkloadEndpoint> = Vec::with_capacity(inv.workloads().len());
-    let mut by_identity: HashMap<(&str, &str, &str), usize> = HashMap::with_capacity(inv.workloads().len());
+    let mut by_identity: FastMap<(&str, &str, &str), usize> = FastMap::with_capacity_and_hasher(inv.workloads().len(), Default::default());
     for (wi, w) in inv.workloads().iter().enumerate() {
         let Some(template) = inv.pod_template(w) else { continue };
         let o = &inv.objects[w.object];

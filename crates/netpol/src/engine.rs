@@ -15,6 +15,7 @@
 
 use kubepci_inventory::Inventory;
 use kubepci_model::Resource;
+use kubepci_model::hash::FastMap;
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -209,7 +210,7 @@ impl Reachability {
         let blocks = external_blocks(&policies);
         let mut conns = Interner::new();
         // Policies repeat the same port lists: resolve each distinct one once.
-        let mut resolved: HashMap<&crate::policy::Ports, ConnId> = HashMap::new();
+        let mut resolved: FastMap<&crate::policy::Ports, ConnId> = FastMap::default();
         let fixed_ports = policies
             .iter()
             .map(|p| {
@@ -400,7 +401,7 @@ impl Reachability {
     fn line_where(&self, line: &SparseLine, space: usize, own: usize, blocks: impl Iterator<Item = Endpoint>, mut keep: impl FnMut(&ConnSet) -> bool) -> Vec<(Endpoint, &ConnSet)> {
         let profiles = &self.profiles[space];
         let np = profiles.len();
-        let mut kept: HashMap<ConnId, bool> = HashMap::new();
+        let mut kept: FastMap<ConnId, bool> = FastMap::default();
         let mut keeps = |id: ConnId| id != NONE && *kept.entry(id).or_insert_with(|| keep(self.conns.get(id)));
         let mut workloads: Vec<(u32, ConnId)> = if keeps(line.default) {
             (0..self.workloads.len() as u32).map(|w| (w, line.get(self.profile(space, w)))).filter(|&(_, c)| keeps(c)).collect()
@@ -618,8 +619,8 @@ struct Selection<'r, 'p> {
     r: &'r Reachability,
     classes_by_namespace: &'r [Vec<u32>],
     /// Namespace name → indices (names are unique in practice; all are kept regardless).
-    namespace_index: HashMap<&'r str, Vec<usize>>,
-    memo: HashMap<&'p PodMatch, u32>,
+    namespace_index: FastMap<&'r str, Vec<usize>>,
+    memo: FastMap<&'p PodMatch, u32>,
     /// Unions of several matches, by their sorted indices.
     unions: IdMap<Vec<u32>, u32>,
     all: Option<u32>,
@@ -628,11 +629,11 @@ struct Selection<'r, 'p> {
 
 impl<'r, 'p> Selection<'r, 'p> {
     fn new(r: &'r Reachability, classes_by_namespace: &'r [Vec<u32>]) -> Self {
-        let mut namespace_index: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut namespace_index: FastMap<&str, Vec<usize>> = FastMap::default();
         for (i, ns) in r.namespaces.iter().enumerate() {
             namespace_index.entry(ns.name.as_str()).or_default().push(i);
         }
-        Selection { r, classes_by_namespace, namespace_index, memo: HashMap::new(), unions: IdMap::default(), all: None, sets: Vec::new() }
+        Selection { r, classes_by_namespace, namespace_index, memo: FastMap::default(), unions: FastMap::default(), all: None, sets: Vec::new() }
     }
 
     fn classes(&mut self, m: &'p PodMatch) -> u32 {

@@ -1,49 +1,11 @@
 //! Small helpers for the matrix computation: interned connection sets (so that a matrix cell is
 //! a `u32` and set operations on repeated pairs are memoised) and a fixed-size bit set.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
 use crate::ports::ConnSet;
 
-/// A multiplicative hasher for keys made of ids (id pairs, rule keys, policy index lists) of
-/// tables probed once per matrix cell or class; SipHash dominated those lookups. Keys are ids
-/// the engine assigns, never input text, so resistance to crafted collisions is not needed.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct IdHasher(u64);
-
-const SEED: u64 = 0x9e37_79b9_7f4a_7c15;
-
-impl Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        // Slices of ids arrive here as bytes: take them eight at a time.
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.write_u64(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
-        }
-        for &b in chunks.remainder() {
-            self.write_u64(u64::from(b));
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.write_u64(u64::from(i));
-    }
-    fn write_u32(&mut self, i: u32) {
-        self.write_u64(u64::from(i));
-    }
-    fn write_usize(&mut self, i: usize) {
-        self.write_u64(i as u64);
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.0 = (self.0.rotate_left(26) ^ i).wrapping_mul(SEED);
-    }
-    fn finish(&self) -> u64 {
-        // Fold the high bits down: the table takes its bucket from the low bits.
-        self.0 ^ (self.0 >> 29)
-    }
-}
-
-pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
+/// Tables probed once per matrix cell or class, keyed by ids the engine assigns (or by
+/// connection sets, to intern them).
+pub(crate) type IdMap<K, V> = kubepci_model::hash::FastMap<K, V>;
 
 pub(crate) type ConnId = u32;
 pub(crate) const NONE: ConnId = 0;
@@ -52,7 +14,7 @@ pub(crate) const ALL: ConnId = 1;
 #[derive(Clone)]
 pub(crate) struct Interner {
     sets: Vec<ConnSet>,
-    ids: HashMap<ConnSet, ConnId>,
+    ids: IdMap<ConnSet, ConnId>,
     unions: IdMap<(ConnId, ConnId), ConnId>,
     intersections: IdMap<(ConnId, ConnId), ConnId>,
     differences: IdMap<(ConnId, ConnId), ConnId>,
@@ -60,7 +22,7 @@ pub(crate) struct Interner {
 
 impl Interner {
     pub fn new() -> Self {
-        let mut i = Interner { sets: Vec::new(), ids: HashMap::new(), unions: IdMap::default(), intersections: IdMap::default(), differences: IdMap::default() };
+        let mut i = Interner { sets: Vec::new(), ids: IdMap::default(), unions: IdMap::default(), intersections: IdMap::default(), differences: IdMap::default() };
         i.intern(ConnSet::none());
         i.intern(ConnSet::all());
         i

@@ -8,7 +8,6 @@
 
 pub mod builtin;
 pub mod escalation;
-mod hash;
 pub mod model;
 pub mod query;
 pub mod resources;

@@ -9,7 +9,7 @@ use kubepci_model::{Object, Resource, SourceLoc};
 use serde::Serialize;
 
 use crate::builtin;
-use crate::hash::{FastMap, FastSet};
+use kubepci_model::hash::{FastMap, FastSet};
 use crate::rule::{ALL, Request, Rule, Target};
 use crate::subject::{Subject, SubjectKind};
 

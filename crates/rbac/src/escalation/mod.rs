@@ -32,7 +32,7 @@ use kubepci_inventory::{Inventory, Scope};
 use kubepci_model::Resource;
 use serde::Serialize;
 
-use crate::hash::FastMap;
+use kubepci_model::hash::FastMap;
 use crate::model::{BindingDef, BindingId, BindingKind, GrantScope, Model, RoleId, RoleKind};
 use crate::query::ScopeSet;
 use crate::subject::{ANONYMOUS, AUTHENTICATED, MASTERS, SA_GROUP, SA_USER_PREFIX, Subject, SubjectKind, UNAUTHENTICATED};

@@ -1,17 +1,18 @@
-//! A fast, deterministic hasher for the crate's internal maps.
+//! A fast, deterministic hasher for the analyses' internal maps.
 //!
-//! The maps keyed by subjects, nodes and namespace names are looked up hundreds of thousands
-//! of times on a large cluster; the standard library's SipHash was a visible share of the
-//! escalation check. Keys are short strings from the input, and a slow scan is the worst a
-//! crafted input could cause, so a simple multiply-rotate hash is enough. Nothing iterates
-//! these maps in an order that reaches a result.
+//! Indexes keyed by kinds, namespaces, names, RBAC subjects, policy ids and flows are built and
+//! probed hundreds of thousands of times on a large cluster; the standard library's SipHash
+//! was about a tenth of the CPU after loading. Keys are short strings from the input or ids
+//! the analyses assign, and a slower scan is the worst a crafted input could cause, so a
+//! simple multiply-rotate hash is enough. No result may depend on the order these maps
+//! iterate in (the same rule as for the standard library's randomly keyed maps).
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Multiply-rotate hashing of 8-byte words.
 #[derive(Clone, Copy, Default)]
-pub(crate) struct FastHasher {
+pub struct FastHasher {
     hash: u64,
 }
 
@@ -65,8 +66,8 @@ impl Hasher for FastHasher {
     }
 }
 
-pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
-pub(crate) type FastSet<K> = HashSet<K, BuildHasherDefault<FastHasher>>;
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+pub type FastSet<K> = HashSet<K, BuildHasherDefault<FastHasher>>;
 
 #[cfg(test)]
 mod tests {
