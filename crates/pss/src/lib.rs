@@ -55,18 +55,7 @@ pub struct Evaluation {
 /// admission controller would. `Privileged` allows everything.
 pub fn evaluate(pod: &PodTemplate<'_>, level: Level, version: Version) -> Evaluation {
     let view = pod::Pod::new(pod);
-    let violations: Vec<Violation> = checks::active_checks(level, version.effective_minor())
-        .into_iter()
-        .filter_map(|(check, revision)| {
-            let finding = (revision.check)(&view)?;
-            let reason = if finding.detail.is_empty() {
-                finding.summary
-            } else {
-                format!("{} ({})", finding.summary, finding.detail)
-            };
-            Some(Violation { control: check.id, level: check.level, reason, fields: finding.fields })
-        })
-        .collect();
+    let violations: Vec<Violation> = checks::active_checks(level, version.effective_minor()).into_iter().filter_map(|(check, revision)| run(check, revision, &view)).collect();
     Evaluation { allowed: violations.is_empty(), violations }
 }
 
@@ -75,26 +64,32 @@ pub fn evaluate(pod: &PodTemplate<'_>, level: Level, version: Version) -> Evalua
 /// callers (the scan) that need both levels of every workload.
 pub fn evaluate_levels(pod: &PodTemplate<'_>, version: Version) -> (Evaluation, Evaluation) {
     let view = pod::Pod::new(pod);
-    let restricted_active = checks::active_checks(Level::Restricted, version.effective_minor());
+    let minor = version.effective_minor();
+    let restricted_active = checks::active_checks(Level::Restricted, minor);
     let (mut baseline, mut restricted) = (Vec::new(), Vec::new());
-    // Every baseline control is active at baseline; at restricted, all but the overridden.
-    for (check, revision) in checks::active_checks(Level::Baseline, version.effective_minor()).into_iter().chain(restricted_active.iter().copied().filter(|(c, _)| c.level == Level::Restricted)) {
-        let Some(finding) = (revision.check)(&view) else { continue };
-        let reason = if finding.detail.is_empty() { finding.summary } else { format!("{} ({})", finding.summary, finding.detail) };
-        let violation = Violation { control: check.id, level: check.level, reason, fields: finding.fields };
-        let at_restricted = restricted_active.iter().any(|(c, _)| c.id == check.id);
-        match check.level {
-            Level::Baseline if at_restricted => {
-                baseline.push(violation.clone());
-                restricted.push(violation);
+    // Every baseline control is active at baseline, and at restricted unless a restricted
+    // control overrides it; restricted lists its baseline controls first, in registry order.
+    let restricted_only = restricted_active.iter().copied().filter(|(c, _)| c.level == Level::Restricted);
+    for (check, revision) in checks::active_checks(Level::Baseline, minor).into_iter().chain(restricted_only) {
+        let Some(violation) = run(check, revision, &view) else { continue };
+        if check.level == Level::Baseline {
+            if restricted_active.iter().any(|(c, _)| c.id == check.id) {
+                restricted.push(violation.clone());
             }
-            Level::Baseline => baseline.push(violation),
-            _ => restricted.push(violation),
+            baseline.push(violation);
+        } else {
+            restricted.push(violation);
         }
     }
-    // Restricted order is the registry's: its baseline controls come first, as above.
     let evaluation = |violations: Vec<Violation>| Evaluation { allowed: violations.is_empty(), violations };
     (evaluation(baseline), evaluation(restricted))
+}
+
+/// One control's revision on the pod: its violation, if any.
+fn run(check: &checks::Check, revision: &checks::Revision, view: &pod::Pod) -> Option<Violation> {
+    let finding = (revision.check)(view)?;
+    let reason = if finding.detail.is_empty() { finding.summary } else { format!("{} ({})", finding.summary, finding.detail) };
+    Some(Violation { control: check.id, level: check.level, reason, fields: finding.fields })
 }
 
 #[cfg(test)]
