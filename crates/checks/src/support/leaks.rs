@@ -2,8 +2,6 @@
 //! `name=value` lines of config files stored in them), and the tests the secrets checks apply
 //! to them. Findings name where a literal is, never its value.
 
-use std::fmt;
-
 use kubepci_model::k8s_openapi::api::core::v1::Container;
 
 use crate::support::containers::ContainerPath;
@@ -29,18 +27,12 @@ enum Place<'a> {
 
 impl Literal<'_> {
     /// `env DB_PASSWORD`, `key app.properties`, `key app.properties line 2`.
-    pub fn label(&self) -> impl fmt::Display + '_ {
-        struct Label<'l, 'a>(&'l Literal<'a>);
-        impl fmt::Display for Label<'_, '_> {
-            fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                match self.0.place {
-                    Place::Env { .. } => write!(f, "env {}", self.0.name),
-                    Place::Entry { key, line: None, .. } => write!(f, "key {key}"),
-                    Place::Entry { key, line: Some(n), .. } => write!(f, "key {key} line {n}"),
-                }
-            }
+    pub fn label(&self) -> String {
+        match self.place {
+            Place::Env { .. } => format!("env {}", self.name),
+            Place::Entry { key, line: None, .. } => format!("key {key}"),
+            Place::Entry { key, line: Some(n), .. } => format!("key {key} line {n}"),
         }
-        Label(self)
     }
 
     /// The literal's field path (a config line's is its entry's).
@@ -115,10 +107,10 @@ mod tests {
     #[test]
     fn config_file_lines_are_literals() {
         let lits = entry_literals("data", "app.properties", "url=jdbc:x\ndb.password=s3cr3tpw\n");
-        let hits: Vec<_> = lits.filter(|l| looks_like_credential(l).is_some()).map(|l| (l.label().to_string(), l.path())).collect();
+        let hits: Vec<_> = lits.filter(|l| looks_like_credential(l).is_some()).map(|l| (l.label(), l.path())).collect();
         assert_eq!(hits, [("key app.properties line 2".to_string(), "data[app.properties]".to_string())]);
         let defaults: Vec<_> = entry_literals("data", "ADMIN_PASSWORD", "admin").collect();
         assert!(is_default_credential(&defaults[0]));
-        assert_eq!(defaults[0].label().to_string(), "key ADMIN_PASSWORD");
+        assert_eq!(defaults[0].label(), "key ADMIN_PASSWORD");
     }
 }
