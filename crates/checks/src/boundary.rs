@@ -8,7 +8,6 @@
 //! CDE workload of a namespace (or of the cluster) with the same connections is one entry
 //! `namespace/* (N CDE workloads)` (or `*/* (all N CDE workloads)`), not N entries.
 
-
 use kubepci_findings::BoundaryFlow;
 use kubepci_model::hash::FastMap;
 use kubepci_netpol::{ConnSet, Direction, Endpoint, Reachability};

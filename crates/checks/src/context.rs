@@ -291,9 +291,9 @@ impl<'a> Context<'a> {
     /// Both levels are evaluated together, each control once per workload.
     fn pss_evaluations(&self) -> &(Vec<Evaluation>, Vec<Evaluation>) {
         use rayon::prelude::*;
-        self.inv.record(WORKLOADS);
+        let templates = self.templates();
         self.pss.get_or_init(|| {
-            self.templates()
+            templates
                 .par_iter()
                 .map(|t| match t {
                     Some(t) => kubepci_pss::evaluate_levels(t, Version::latest()),

@@ -86,14 +86,7 @@ pub fn assess(input: ScanInput, config: Config, opts: &ScanOptions) -> (Report, 
     // The boundary section reads the same reachability as the network checks.
     let (mut assessment, boundary) = rayon::join(
         || run_checks(&cx, &checks, &opts.run),
-        || {
-            let start = std::time::Instant::now();
-            let boundary = kubepci_checks::cde_boundary(&cx);
-            if crate::profile::enabled() {
-                eprintln!("profile: boundary section {:.3}s", start.elapsed().as_secs_f64());
-            }
-            boundary
-        },
+        || crate::profile::timed("boundary section", || kubepci_checks::cde_boundary(&cx)),
     );
     crate::profile::mark("checks and boundary");
     let passed = if opts.include_passed { assessment.passed_findings(&cx) } else { Vec::new() };
@@ -134,22 +127,13 @@ pub fn assess(input: ScanInput, config: Config, opts: &ScanOptions) -> (Report, 
 /// start. Left to the checks, the first one to ask computes it while every other check asking
 /// waits, holding a worker thread idle.
 fn warm_analyses(cx: &Context) {
-    // Each analysis's own time, with `KUBEPCI_PROFILE=1`.
-    let timed = |name: &str, compute: &dyn Fn()| {
-        let start = std::time::Instant::now();
-        compute();
-        if crate::profile::enabled() {
-            eprintln!("profile: analysis {name} {:.3}s", start.elapsed().as_secs_f64());
-        }
-    };
+    use crate::profile::timed;
     rayon::join(
-        || timed("reachability", &|| _ = cx.net_index()),
+        || timed("analysis reachability", || _ = cx.net_index()),
         || {
             rayon::join(
-                || rayon::join(|| timed("rbac model", &|| _ = cx.rbac_model()), || timed("card numbers", &|| _ = cx.card_numbers())),
-                || {
-                    rayon::join(|| timed("pss", &|| _ = cx.pss_restricted()), || timed("cde policies", &|| _ = cx.cde_network_policies()))
-                },
+                || rayon::join(|| timed("analysis rbac model", || _ = cx.rbac_model()), || timed("analysis card numbers", || _ = cx.card_numbers())),
+                || rayon::join(|| timed("analysis pss", || _ = cx.pss_restricted()), || timed("analysis cde policies", || _ = cx.cde_network_policies())),
             );
         },
     );

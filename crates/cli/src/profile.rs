@@ -21,6 +21,17 @@ pub fn mark(stage: &str) {
     }
 }
 
+/// Run `compute`, printing `profile: {what} N.NNNs` (its own time) when profiling is on: for
+/// parts that run side by side, where stage marks cannot tell them apart.
+pub fn timed<T>(what: &str, compute: impl FnOnce() -> T) -> T {
+    let start = Instant::now();
+    let out = compute();
+    if enabled() {
+        eprintln!("profile: {what} {:.3}s", start.elapsed().as_secs_f64());
+    }
+    out
+}
+
 /// ", rss N MB" where the platform tells (Linux `/proc`), else nothing: memory first touched
 /// is a large share of wall time at scale, so each stage's growth is worth seeing.
 fn resident_memory() -> String {

@@ -68,8 +68,8 @@ mod tests {
 
     /// `prefix` (15 digits) with its Luhn check digit appended.
     fn luhn_complete(prefix: u64) -> String {
-        let digits: Vec<u32> = prefix.to_string().chars().map(|c| c.to_digit(10).expect("digit")).collect();
-        let sum: u32 = digits.iter().rev().enumerate().map(|(i, &d)| if i % 2 == 0 { let x = d * 2; if x > 9 { x - 9 } else { x } } else { d }).sum();
-        format!("{prefix}{}", (10 - sum % 10) % 10)
+        let prefix = prefix.to_string();
+        let check = kubepci_pan::luhn_check_digit(prefix.as_bytes()).expect("digits");
+        format!("{prefix}{}", char::from(check))
     }
 }

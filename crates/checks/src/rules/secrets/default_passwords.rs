@@ -2,7 +2,6 @@ use kubepci_findings::Evidence;
 use kubepci_model::Resource;
 
 use crate::support::each::{Problem, Verdict, container_label, each_container, each_of_kind};
-use crate::support::credentials::is_secret_name;
 use crate::support::leaks::{Literal, entry_literals, env_literals, is_default_credential};
 use crate::{Applies, Context, Emitter, declare_check};
 
@@ -96,8 +95,8 @@ fn run(_cx: &Context, e: &mut Emitter) {
     });
     each_of_kind(e, Applies::All, "Secret", |_, _, o| {
         let Resource::Secret(s) = &o.resource else { return Verdict::Skip };
-        // Only credential-named keys can hold a default password worth reporting; decode those.
-        let decoded: Vec<(&String, std::borrow::Cow<str>)> = s.data.iter().flatten().filter(|(k, v)| is_secret_name(k) || v.0.contains(&b'\n')).map(|(k, v)| (k, String::from_utf8_lossy(&v.0))).collect();
+        // Borrowed when the value is UTF-8 already: no copy per entry.
+        let decoded: Vec<(&String, std::borrow::Cow<str>)> = s.data.iter().flatten().map(|(k, v)| (k, String::from_utf8_lossy(&v.0))).collect();
         let string_data = s.string_data.iter().flatten().flat_map(|(k, v)| entry_literals("stringData", k, v));
         verdict(string_data.chain(decoded.iter().flat_map(|(k, v)| entry_literals("data", k, v))))
     });
