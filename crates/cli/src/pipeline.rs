@@ -1,48 +1,11 @@
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
-use kubepci_checks::{Context, InputKind, RunOptions, UnlistedKind, check_markdown, registry, run_checks};
+use kubepci_checks::{Context, RunOptions, check_markdown, registry, run_checks};
 use kubepci_findings::Finding;
 use kubepci_inventory::{Config, Inventory};
-use kubepci_model::Object;
-use kubepci_report::{CheckInfo, InputError, InputSummary, NamespaceScope, Report, ScopeSummary, SnapshotInfo};
-use kubepci_source::LoadError;
+use kubepci_report::{CheckInfo, InputError, InputSummary, NamespaceScope, Report, ScopeSummary};
 
-/// Objects to assess and what is known about where they came from.
-pub struct ScanInput {
-    pub kind: InputKind,
-    pub sources: Vec<String>,
-    pub objects: Vec<Object>,
-    pub errors: Vec<LoadError>,
-    pub files: usize,
-    pub documents: usize,
-    pub snapshot: Option<SnapshotInfo>,
-    /// Kinds the collector could not list (live or snapshot input): checks reading them are
-    /// reported "not assessed" instead of being run on incomplete data.
-    pub unlisted: Vec<UnlistedKind>,
-}
-
-impl ScanInput {
-    /// Read manifest files, directories and stdin.
-    pub fn from_paths(paths: &[PathBuf]) -> ScanInput {
-        let loaded = kubepci_source::load_paths(paths);
-        ScanInput {
-            kind: InputKind::Manifests,
-            sources: paths.iter().map(|p| p.display().to_string()).collect(),
-            objects: loaded.objects,
-            errors: loaded.errors,
-            files: loaded.files,
-            documents: loaded.documents,
-            snapshot: None,
-            unlisted: Vec::new(),
-        }
-    }
-}
-
-/// The kinds a collection (live, or a snapshot's metadata) is missing objects of.
-pub fn unlisted_kinds(meta: &kubepci_live::SnapshotMeta) -> Vec<UnlistedKind> {
-    meta.kinds_missing().map(|p| UnlistedKind { kind: p.kind.clone(), group: p.group.clone(), reason: p.reason.clone() }).collect()
-}
+use crate::input::Input;
 
 #[derive(Clone, Debug, Default)]
 pub struct ScanOptions {
@@ -56,7 +19,7 @@ pub struct ScanOptions {
 /// Run the whole assessment, once per process: the shared analyses are left for the exit to
 /// reclaim. The inventory is handed back with the report so that a caller about to exit can
 /// skip freeing it (100k objects take about 0.1 s of CPU to free).
-pub fn assess(input: ScanInput, config: Config, opts: &ScanOptions) -> (Report, Inventory) {
+pub fn assess(input: Input, config: Config, opts: &ScanOptions) -> (Report, Inventory) {
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     for o in &input.objects {
         *kinds.entry(o.kind().to_string()).or_default() += 1;

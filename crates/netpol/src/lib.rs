@@ -11,7 +11,6 @@
 //! for c in r.connections() { println!("{} => {} : {}", r.endpoint_name(c.src), r.endpoint_name(c.dst), c.conns); }
 //! ```
 
-pub mod batch;
 mod calc;
 mod cells;
 mod endpoints;

@@ -15,16 +15,15 @@
 //! assert_eq!(eval.violations[0].control, "privileged");
 //! ```
 //!
-//! The evaluator is pure. [`batch`] adds the one impure convenience: load manifest paths
-//! and evaluate every pod template in them (what `kubepci pss` prints).
+//! The evaluator is pure: it reads no files. [`evaluate_objects`] evaluates every pod
+//! template among loaded objects (what `kubepci pss` prints; the CLI does the loading).
 
-pub mod batch;
 mod catalogue;
 mod checks;
 mod level;
 mod pod;
 
-use kubepci_model::PodTemplate;
+use kubepci_model::{Object, ObjectRef, PodTemplate, SourceLoc};
 use serde::Serialize;
 
 pub use catalogue::{Control, control_by_id, controls};
@@ -83,6 +82,27 @@ pub fn evaluate_levels(pod: &PodTemplate<'_>, version: Version) -> (Evaluation, 
     }
     let evaluation = |violations: Vec<Violation>| Evaluation { allowed: violations.is_empty(), violations };
     (evaluation(baseline), evaluation(restricted))
+}
+
+/// The verdict on one object that runs pods.
+#[derive(Clone, Debug, Serialize)]
+pub struct ObjectResult {
+    pub object: ObjectRef,
+    pub source: SourceLoc,
+    pub evaluation: Evaluation,
+}
+
+/// Evaluate every object with a pod template (Pod, Deployment, ReplicaSet, StatefulSet,
+/// DaemonSet, Job, CronJob, ReplicationController) at `level` / `version`, in input order;
+/// objects without one are left out.
+pub fn evaluate_objects(objects: &[Object], level: Level, version: Version) -> Vec<ObjectResult> {
+    objects
+        .iter()
+        .filter_map(|obj| {
+            let template = obj.pod_template()?;
+            Some(ObjectResult { object: obj.object_ref(), source: obj.loc.clone(), evaluation: evaluate(&template, level, version) })
+        })
+        .collect()
 }
 
 /// One control's revision on the pod: its violation, if any.

@@ -312,3 +312,20 @@ proptest! {
         prop_assert_eq!(restricted, evaluate(&t, Level::Restricted, version));
     }
 }
+
+#[test]
+fn evaluate_objects_keeps_input_order_and_skips_objects_without_pods() {
+    let objects = [
+        pod(json!({"hostPID": true, "containers": [{"name": "c", "image": "x"}]})),
+        object(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm"}})),
+        object(json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "n"},
+            "spec": {"selector": {}, "template": {"spec": {"containers": [{"name": "c", "image": "x"}]}}}})),
+    ];
+    let results = crate::evaluate_objects(&objects, Level::Baseline, Version::latest());
+    let names: Vec<String> = results.iter().map(|r| r.object.to_string()).collect();
+    assert_eq!(names, ["Pod/p", "Deployment/n/d"]);
+    assert!(!results[0].evaluation.allowed);
+    assert_eq!(results[0].evaluation.violations[0].control, "hostNamespaces");
+    assert!(results[1].evaluation.allowed);
+    assert_eq!((&*results[1].source.file, results[1].source.line), ("t.yaml", 1));
+}

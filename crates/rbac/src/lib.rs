@@ -19,7 +19,6 @@ pub mod subject;
 mod tests;
 
 pub use kubepci_inventory as inventory;
-pub use kubepci_source as source;
 
 pub use escalation::{Capability, EscalationGraph, Path, Step};
 pub use model::{BindingDef, BindingKind, GrantScope, Issue, IssueKind, Model, RoleDef, RoleKind};

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use kubepci_rbac::escalation::{CapabilityKind, EscalationGraph, Node};
 use kubepci_rbac::inventory::{Config, Inventory};
 use kubepci_rbac::model::{BindingKind, GrantScope, RoleKind};
-use kubepci_rbac::source::load_paths;
+use kubepci_source::load_paths;
 use kubepci_rbac::{Model, NamespaceFilter, Request, Subject, SubjectKind, parse_resource_arg};
 use serde_json::Value;
 

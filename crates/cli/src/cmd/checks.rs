@@ -1,9 +1,10 @@
 //! `kubepci checks`: list, explain and document the checks, all from the registry.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
+use kubepci::output::{self, Format, TEXT_JSON};
 use kubepci_checks::{check_markdown, find, registry};
 
 #[derive(clap::Args, Debug)]
@@ -16,9 +17,12 @@ pub struct Args {
 pub enum Command {
     /// List every check with its severity and PCI DSS requirements.
     List {
-        /// text or json
-        #[arg(long, default_value = "text")]
-        format: String,
+        /// Output format.
+        #[arg(short, long, default_value = "text", value_parser = output::accepting(TEXT_JSON))]
+        format: Format,
+        /// Write the list to a file instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Show a check's documentation: what, why, examples, fix.
     Explain {
@@ -34,7 +38,7 @@ pub enum Command {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
-        Command::List { format } => list(&format),
+        Command::List { format, output } => list(format, output.as_deref()),
         Command::Explain { id } => match find(&id) {
             Some(c) => {
                 print!("{}", check_markdown(c));
@@ -65,41 +69,39 @@ pub fn index() -> String {
     out
 }
 
-fn list(format: &str) -> anyhow::Result<ExitCode> {
+fn list(format: Format, path: Option<&Path>) -> anyhow::Result<ExitCode> {
     let checks = registry();
-    match format {
-        "json" => {
-            let entries: Vec<_> = checks
-                .iter()
-                .map(|c| {
-                    let m = &c.meta;
-                    serde_json::json!({
-                        "id": m.id,
-                        "name": m.name,
-                        "title": m.title(),
-                        "severity": m.severity,
-                        "applies": m.applies,
-                        "requirements": m.requirement_ids(),
-                        "rationale": m.requirements.iter().map(|(r, why)| serde_json::json!({"requirement": r, "why": why})).collect::<Vec<_>>(),
-                        "remediation": m.remediation(),
-                        "reads": m.kinds_read(),
-                        "onPartialInput": m.on_partial_input,
-                    })
-                })
-                .collect();
-            println!("{}", serde_json::to_string_pretty(&entries)?);
-        }
-        "text" => {
-            for c in &checks {
+    if format == Format::Json {
+        let entries: Vec<_> = checks
+            .iter()
+            .map(|c| {
                 let m = &c.meta;
-                println!("{:<10} {:<9} {:<40} {}  [{}]", m.id, m.severity.as_str(), m.name, m.title(), m.requirement_ids().join(", "));
-            }
-            let mut reqs: Vec<&str> = checks.iter().flat_map(|c| c.meta.requirements.iter().map(|(r, _)| *r)).collect();
-            reqs.sort();
-            reqs.dedup();
-            println!("{} checks mapped to {} PCI DSS requirements", checks.len(), reqs.len());
-        }
-        other => bail!("unknown format {other:?} (expected text or json)"),
+                serde_json::json!({
+                    "id": m.id,
+                    "name": m.name,
+                    "title": m.title(),
+                    "severity": m.severity,
+                    "applies": m.applies,
+                    "requirements": m.requirement_ids(),
+                    "rationale": m.requirements.iter().map(|(r, why)| serde_json::json!({"requirement": r, "why": why})).collect::<Vec<_>>(),
+                    "remediation": m.remediation(),
+                    "reads": m.kinds_read(),
+                    "onPartialInput": m.on_partial_input,
+                })
+            })
+            .collect();
+        output::emit(path, |out| output::write_json(out, &entries))?;
+        return Ok(ExitCode::SUCCESS);
     }
+    output::emit(path, |out| {
+        for c in &checks {
+            let m = &c.meta;
+            writeln!(out, "{:<10} {:<9} {:<40} {}  [{}]", m.id, m.severity.as_str(), m.name, m.title(), m.requirement_ids().join(", "))?;
+        }
+        let mut reqs: Vec<&str> = checks.iter().flat_map(|c| c.meta.requirements.iter().map(|(r, _)| *r)).collect();
+        reqs.sort();
+        reqs.dedup();
+        writeln!(out, "{} checks mapped to {} PCI DSS requirements", checks.len(), reqs.len())
+    })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -7,46 +7,10 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context as _;
+use kubepci::input::ClusterArgs;
 use kubepci_live::{CollectOptions, collect_blocking, write_snapshot};
-
-/// How to reach a cluster; shared by `collect` and `scan` (flatten it with `#[command(flatten)]`).
-#[derive(clap::Args, Debug, Clone, Default)]
-pub struct ClusterArgs {
-    /// Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then the in-cluster service account).
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    /// Kubeconfig context (default: the current context).
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
-    /// Also read Secrets (needed only for card-data discovery in Secret values).
-    #[arg(long)]
-    pub include_secrets: bool,
-    /// Items per list request.
-    #[arg(long, value_name = "N", default_value_t = 500)]
-    pub page_size: u32,
-    /// Seconds allowed for each API request (retried up to 3 times).
-    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
-    pub request_timeout: u64,
-}
-
-impl ClusterArgs {
-    /// Collection options for a scan of these arguments: objects built, raw items not kept,
-    /// progress shown on a terminal.
-    pub fn options(&self) -> CollectOptions {
-        CollectOptions {
-            kubeconfig: self.kubeconfig.clone(),
-            context: self.context.clone(),
-            include_secrets: self.include_secrets,
-            page_size: self.page_size.max(1),
-            request_timeout: Duration::from_secs(self.request_timeout.max(1)),
-            progress: true,
-            ..CollectOptions::default()
-        }
-    }
-}
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -86,7 +50,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// assessed" (so a missing permission is noticed when collecting, not after the scan).
 fn not_assessed_checks(meta: &kubepci_live::SnapshotMeta) -> Vec<String> {
     let checks = kubepci_checks::registry();
-    kubepci::pipeline::unlisted_kinds(meta)
+    kubepci::input::unlisted_kinds(meta)
         .iter()
         .filter_map(|unlisted| {
             let ids: Vec<&str> = checks.iter().filter(|c| c.meta.reads_unlisted(unlisted)).map(|c| c.meta.id).collect();

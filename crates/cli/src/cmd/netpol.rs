@@ -1,21 +1,26 @@
 //! `kubepci netpol`: NetworkPolicy / AdminNetworkPolicy reachability.
 //!
-//! - `list PATHS… [--format txt|json|csv|dot|mermaid]`: every allowed connection between
-//!   workloads (`ns/name[Kind]`) and external IPv4 ranges (`a.b.c.d-e.f.g.h[External]`), one
-//!   sorted line per pair: `src => dst : conns`.
-//! - `explain --from ns/name --to ns/name [--port TCP/8080] PATHS…`: allowed or denied, and the
+//! - `list [--format text|json|csv|dot|mermaid]`: every allowed connection between workloads
+//!   (`ns/name[Kind]`, ` [CDE]` after those of the cardholder data environment) and external
+//!   IPv4 ranges (`a.b.c.d-e.f.g.h[External]`), one sorted line per pair: `src => dst : conns`.
+//! - `explain --from ns/name --to ns/name [--port TCP/8080]`: allowed or denied, and the
 //!   policy rules (file:line) that decide it at each end.
+//!
+//! Both read their input like every command (`kubepci::input`: paths, `--snapshot`, a live
+//! cluster, `-c kubepci.yaml`).
 //!
 //! Documents that cannot be read, and policies that cannot be compiled, are reported on stderr
 //! as `file:line:col: message`; the rest is analysed. Exit codes: 0 ok (explain: allowed);
-//! 1 explain: denied; 2 usage error or unreadable input.
+//! 1 explain: denied; 2 usage error or incomplete input (a document that could not be read, or
+//! a kind reachability reads that a snapshot or live collection lacks).
 
-use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use kubepci_netpol::batch::analyse_paths;
-use kubepci_netpol::format::{Format, render};
+use kubepci::input::{InputArgs, POD_KINDS};
+use kubepci::output::{self, Format, TEXT_JSON};
+use kubepci_inventory::{Inventory, Scope};
+use kubepci_netpol::format::{Format as ListFormat, render_marked};
 use kubepci_netpol::ports::parse_port_spec;
 use kubepci_netpol::{Options, Protocol, Reachability};
 
@@ -39,25 +44,23 @@ pub struct CommonArgs {
     /// they are not subject to policies, as in Kubernetes.
     #[arg(long)]
     pub host_network_as_pod: bool,
-    /// Manifest files or directories (recursively .yaml/.yml/.json); `-` reads stdin.
-    #[arg(required = true, value_name = "PATHS")]
-    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Write the result to a file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct ListArgs {
-    /// Output format: txt, json, csv, dot or mermaid.
-    #[arg(long, default_value = "txt", value_parser = parse_format)]
+    /// Output format (workloads of the CDE are marked in text and json).
+    #[arg(short, long, default_value = "text", value_parser = output::accepting(LIST_FORMATS))]
     pub format: Format,
     #[command(flatten)]
     pub common: CommonArgs,
 }
 
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExplainFormat {
-    Text,
-    Json,
-}
+const LIST_FORMATS: &[Format] = &[Format::Text, Format::Json, Format::Csv, Format::Dot, Format::Mermaid];
 
 #[derive(clap::Args, Debug)]
 pub struct ExplainArgs {
@@ -70,15 +73,16 @@ pub struct ExplainArgs {
     /// One connection to ask about: `TCP/8080`, `UDP/53`, `8080` (TCP).
     #[arg(long, value_parser = parse_port)]
     pub port: Option<(Protocol, u16)>,
-    #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
-    pub format: ExplainFormat,
+    /// Output format.
+    #[arg(short, long, default_value = "text", value_parser = output::accepting(TEXT_JSON))]
+    pub format: Format,
     #[command(flatten)]
     pub common: CommonArgs,
 }
 
-fn parse_format(s: &str) -> Result<Format, String> {
-    s.parse()
-}
+/// Kinds reachability is computed from: a collection without one of them answers on partial
+/// data.
+const READS: &[&str] = &["Namespace", "NetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"];
 
 fn parse_port(s: &str) -> Result<(Protocol, u16), String> {
     parse_port_spec(s).ok_or_else(|| format!("expected PROTOCOL/PORT such as TCP/8080, got {s:?}"))
@@ -91,30 +95,43 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Load, analyse, and report input problems on stderr. Returns whether input was incomplete.
-fn analyse(common: &CommonArgs) -> (Reachability, bool) {
-    let analysis = analyse_paths(&common.paths, Options { host_network_exempt: !common.host_network_as_pod });
-    for e in &analysis.load_errors {
-        eprintln!("{e}");
-    }
-    let r = analysis.reachability;
+/// The reachability of the input, with the inventory it was computed on and whether the input
+/// was incomplete. Input problems and policies that could not be compiled go to stderr.
+fn analyse(common: &CommonArgs, command: &str) -> anyhow::Result<(Reachability, Inventory, bool)> {
+    let (input, config) = common.input.load(command)?;
+    input.print_errors();
+    let incomplete = input.unreadable() > 0 || input.lacks_any(READS) || input.lacks_any(POD_KINDS);
+    let inv = Inventory::build(input.objects, config);
+    let r = Reachability::compute_with(&inv, Options { host_network_exempt: !common.host_network_as_pod });
     for w in r.warnings() {
         eprintln!("{w}");
     }
-    let incomplete = !analysis.load_errors.is_empty();
-    (r, incomplete)
+    Ok((r, inv, incomplete))
+}
+
+/// For each of the reachability's workloads: whether it belongs to the cardholder data
+/// environment (by labels or kubepci.yaml, as the inventory classifies it).
+fn cde_workloads(r: &Reachability, inv: &Inventory) -> Vec<bool> {
+    let workloads = inv.workloads();
+    r.workloads().iter().map(|w| w.inventory_workloads.iter().any(|&i| workloads.get(i).is_some_and(|w| w.scope.scope == Scope::Cde))).collect()
 }
 
 fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
-    let (r, incomplete) = analyse(&args.common);
-    let mut out = BufWriter::new(io::stdout().lock());
-    out.write_all(render(&r, args.format).as_bytes())?;
-    out.flush()?;
+    let format = match args.format {
+        Format::Json => ListFormat::Json,
+        Format::Csv => ListFormat::Csv,
+        Format::Dot => ListFormat::Dot,
+        Format::Mermaid => ListFormat::Mermaid,
+        _ => ListFormat::Txt,
+    };
+    let (r, inv, incomplete) = analyse(&args.common, "netpol list")?;
+    let rendered = render_marked(&r, format, &cde_workloads(&r, &inv));
+    output::emit(args.common.output.as_deref(), |out| out.write_all(rendered.as_bytes()))?;
     Ok(if incomplete { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
 
 fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
-    let (r, incomplete) = analyse(&args.common);
+    let (r, _, incomplete) = analyse(&args.common, "netpol explain")?;
     let Some(src) = r.find_endpoint(&args.from, true) else {
         anyhow::bail!("--from {:?}: no such workload (use ns/name or ns/name[Kind]) or IPv4 address", args.from);
     };
@@ -122,12 +139,10 @@ fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("--to {:?}: no such workload (use ns/name or ns/name[Kind]) or IPv4 address", args.to);
     };
     let e = r.explain(src, dst, args.port);
-    let mut out = BufWriter::new(io::stdout().lock());
-    match args.format {
-        ExplainFormat::Text => write!(out, "{e}")?,
-        ExplainFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&e)?)?,
-    }
-    out.flush()?;
+    output::emit(args.common.output.as_deref(), |out| match args.format {
+        Format::Json => output::write_json(out, &e),
+        _ => write!(out, "{e}"),
+    })?;
     Ok(if incomplete {
         ExitCode::from(2)
     } else if e.allowed {

@@ -1,6 +1,6 @@
 //! `kubepci pan`: find card numbers (PANs) in files, directories, gzip files and stdin.
 //!
-//! `kubepci pan scan PATHS…|- [--format text|json|sarif] [--mask first6last4|last4]
+//! `kubepci pan scan PATHS…|- [--format text|json|sarif] [-o FILE] [--mask first6last4|last4]
 //! [--fail-on-found] [--threads N]`
 //!
 //! Exit codes: 0 = scan complete (and no real PAN found, or `--fail-on-found` not given);
@@ -8,11 +8,10 @@
 //! (this wins over 2); 2 = usage error, or some input could not be read (the other inputs
 //! are still scanned and reported).
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
+use kubepci::output::{self, Format};
 use kubepci_pan::MaskMode;
 use kubepci_pan::report::{ToolInfo, render_json, render_sarif, render_text};
 use kubepci_pan::scan::{ScanOptions, scan_paths};
@@ -36,8 +35,11 @@ struct ScanArgs {
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(short, long, default_value = "text", value_parser = output::accepting(FORMATS))]
     format: Format,
+    /// Write the result to a file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
     /// How much of each number to show.
     #[arg(long, value_enum, default_value_t = Mask::First6last4)]
     mask: Mask,
@@ -49,12 +51,7 @@ struct ScanArgs {
     threads: Option<usize>,
 }
 
-#[derive(clap::ValueEnum, Clone, Copy, Debug)]
-enum Format {
-    Text,
-    Json,
-    Sarif,
-}
+const FORMATS: &[Format] = &[Format::Text, Format::Json, Format::Sarif];
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 enum Mask {
@@ -87,16 +84,12 @@ fn scan(a: ScanArgs) -> anyhow::Result<ExitCode> {
         version: env!("CARGO_PKG_VERSION"),
     };
     let rendered = match a.format {
-        Format::Text => render_text(&report),
         Format::Json => format!("{:#}\n", render_json(&report, tool)),
         Format::Sarif => format!("{:#}\n", render_sarif(&report, tool)),
+        _ => render_text(&report),
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(rendered.as_bytes())
-        .context("writing the report")?;
-    stdout.flush().context("writing the report")?;
-    if !matches!(a.format, Format::Text) {
+    output::emit(a.output.as_deref(), |out| out.write_all(rendered.as_bytes()))?;
+    if a.format != Format::Text {
         for e in &report.errors {
             eprintln!("error: {}: {}", e.file, e.message);
         }

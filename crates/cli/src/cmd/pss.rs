@@ -2,23 +2,20 @@
 //! Pod Security Standards, exactly as the Pod Security Admission controller would, and print
 //! per object whether it would be admitted and which controls it violates.
 //!
-//! Exit codes: 0 every pod template allowed; 1 at least one denied; 2 usage error or an input
-//! document that could not be read (reported on stderr as `file:line:col: message`; the rest
-//! of the input is still evaluated and printed).
+//! The input is read like every command's (`kubepci::input`: paths, `--snapshot`, a live
+//! cluster). Exit codes: 0 every pod template allowed; 1 at least one denied; 2 usage error or
+//! incomplete input: an input document that could not be read (reported on stderr as
+//! `file:line:col: message`; the rest of the input is still evaluated and printed), or a kind
+//! that runs pods which a snapshot or live collection lacks.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use kubepci_pss::batch::{BatchReport, ObjectResult, evaluate_paths};
-use kubepci_pss::{Level, Version};
+use kubepci::input::{InputArgs, POD_KINDS};
+use kubepci::output::{self, Format, TEXT_JSON};
+use kubepci_pss::{Level, ObjectResult, Version, evaluate_objects};
 use serde::Serialize;
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Text,
-    Json,
-}
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -29,11 +26,21 @@ pub struct Args {
     #[arg(long = "version", value_name = "VERSION", default_value = "latest", value_parser = parse_version)]
     pub policy_version: Version,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(short, long, default_value = "text", value_parser = output::accepting(TEXT_JSON))]
     pub format: Format,
-    /// Manifest files or directories (recursively .yaml/.yml/.json); `-` reads stdin.
-    #[arg(required = true, value_name = "PATHS")]
-    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Write the result to a file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Every pod template's verdict, and how many documents could not be read.
+struct Verdicts {
+    results: Vec<ObjectResult>,
+    unreadable: usize,
+    /// A snapshot or live collection lacks a kind that runs pods.
+    incomplete: bool,
 }
 
 fn parse_level(s: &str) -> Result<Level, String> {
@@ -49,24 +56,27 @@ fn parse_version(s: &str) -> Result<Version, String> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let report = evaluate_paths(&args.paths, args.level, args.policy_version);
-    for e in &report.errors {
-        eprintln!("{e}");
-    }
-    let mut out = BufWriter::new(io::stdout().lock());
-    match args.format {
-        Format::Text => write_text(&mut out, &report)?,
-        Format::Json => write_json(&mut out, &report)?,
-    }
-    out.flush()?;
-    Ok(exit_code(&report))
+    // The configuration is read like every command's; Pod Security verdicts do not depend on
+    // scope, so nothing in it changes them.
+    let (input, _config) = args.input.load("pss")?;
+    input.print_errors();
+    let verdicts = Verdicts {
+        results: evaluate_objects(&input.objects, args.level, args.policy_version),
+        unreadable: input.unreadable(),
+        incomplete: input.unreadable() > 0 || input.lacks_any(POD_KINDS),
+    };
+    output::emit(args.output.as_deref(), |out| match args.format {
+        Format::Json => write_json(out, &verdicts),
+        _ => write_text(out, &verdicts),
+    })?;
+    Ok(exit_code(&verdicts))
 }
 
-/// 2 when input could not be read (the verdict is incomplete), else 1 when anything is denied.
-fn exit_code(report: &BatchReport) -> ExitCode {
-    if !report.errors.is_empty() {
+/// 2 when the input is incomplete (the verdict is too), else 1 when anything is denied.
+fn exit_code(verdicts: &Verdicts) -> ExitCode {
+    if verdicts.incomplete {
         ExitCode::from(2)
-    } else if report.results.iter().any(|r| !r.evaluation.allowed) {
+    } else if verdicts.results.iter().any(|r| !r.evaluation.allowed) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -81,8 +91,8 @@ fn source(r: &ObjectResult) -> String {
     }
 }
 
-fn write_text(out: &mut impl Write, report: &BatchReport) -> io::Result<()> {
-    for r in &report.results {
+fn write_text(out: &mut dyn Write, verdicts: &Verdicts) -> io::Result<()> {
+    for r in &verdicts.results {
         let verdict = if r.evaluation.allowed { "ALLOWED" } else { "DENIED" };
         writeln!(out, "{verdict} {} ({})", r.object, source(r))?;
         for v in &r.evaluation.violations {
@@ -92,13 +102,13 @@ fn write_text(out: &mut impl Write, report: &BatchReport) -> io::Result<()> {
             }
         }
     }
-    let denied = report.results.iter().filter(|r| !r.evaluation.allowed).count();
+    let denied = verdicts.results.iter().filter(|r| !r.evaluation.allowed).count();
     writeln!(
         out,
         "{} pod templates: {} allowed, {denied} denied; {} documents could not be read",
-        report.results.len(),
-        report.results.len() - denied,
-        report.errors.len()
+        verdicts.results.len(),
+        verdicts.results.len() - denied,
+        verdicts.unreadable
     )
 }
 
@@ -118,8 +128,8 @@ struct JsonEntry<'a> {
     violations: Vec<JsonViolation<'a>>,
 }
 
-fn write_json(out: &mut impl Write, report: &BatchReport) -> anyhow::Result<()> {
-    let entries: Vec<JsonEntry<'_>> = report
+fn write_json(out: &mut dyn Write, verdicts: &Verdicts) -> io::Result<()> {
+    let entries: Vec<JsonEntry<'_>> = verdicts
         .results
         .iter()
         .map(|r| JsonEntry {
@@ -134,7 +144,5 @@ fn write_json(out: &mut impl Write, report: &BatchReport) -> anyhow::Result<()> 
                 .collect(),
         })
         .collect();
-    serde_json::to_writer_pretty(&mut *out, &entries)?;
-    writeln!(out)?;
-    Ok(())
+    output::write_json(out, &entries)
 }

@@ -1,0 +1,321 @@
+//! The one way every subcommand reads cluster objects: manifest paths (files, directories,
+//! `-` for stdin), a snapshot written by `kubepci collect`, or a live cluster, plus extra
+//! platform configuration and the `kubepci.yaml` configuration. The analyses get the loaded
+//! objects; none of them reads a file or a cluster itself.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use kubepci_checks::{InputKind, UnlistedKind};
+use kubepci_inventory::Config;
+use kubepci_live::CollectOptions;
+use kubepci_model::{Object, SourceLoc};
+use kubepci_report::SnapshotInfo;
+use kubepci_source::LoadError;
+
+/// Where the objects come from, and the configuration: the same flags, with the same meaning,
+/// on every subcommand that reads cluster objects (flatten it with `#[command(flatten)]`).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct InputArgs {
+    /// Manifest files or directories (recursive: .yaml, .yml, .json), or `-` for stdin.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Read a snapshot written by `kubepci collect` (its sha256 is verified and cited).
+    #[arg(long, value_name = "FILE", conflicts_with = "paths")]
+    pub snapshot: Option<PathBuf>,
+
+    /// Read the live cluster of the current kubeconfig context (implied by --kubeconfig or
+    /// --context). Read-only: get and list only.
+    #[arg(long, conflicts_with_all = ["paths", "snapshot"])]
+    pub live: bool,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    /// Extra directories of platform configuration (EncryptionConfiguration, audit Policy,
+    /// KubeletConfiguration, control-plane static pod manifests).
+    #[arg(long, value_name = "DIR")]
+    pub platform_config: Vec<PathBuf>,
+
+    /// The kubepci.yaml configuration (scope, approvals, exceptions). Defaults to ./kubepci.yaml
+    /// when it exists.
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Treat the input as a full cluster dump (`kubectl get -A -o json`), so that missing
+    /// objects mean absent rather than "not in these manifests".
+    #[arg(long)]
+    pub cluster_dump: bool,
+}
+
+/// How to reach a cluster; part of [`InputArgs`], and what `kubepci collect` reads.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ClusterArgs {
+    /// Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then the in-cluster service account).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Also read Secrets (needed only for card-data discovery in Secret values).
+    #[arg(long)]
+    pub include_secrets: bool,
+    /// Items per list request.
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub page_size: u32,
+    /// Seconds allowed for each API request (retried up to 3 times).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub request_timeout: u64,
+}
+
+impl ClusterArgs {
+    /// Collection options for these arguments: objects built, raw items not kept, progress
+    /// shown on a terminal.
+    pub fn options(&self) -> CollectOptions {
+        CollectOptions {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            include_secrets: self.include_secrets,
+            page_size: self.page_size.max(1),
+            request_timeout: Duration::from_secs(self.request_timeout.max(1)),
+            progress: true,
+            ..CollectOptions::default()
+        }
+    }
+}
+
+/// The kinds that run pods (their pod templates are what Pod Security and reachability read).
+pub const POD_KINDS: &[&str] = &["Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicationController"];
+
+/// Objects to analyse and what is known about where they came from.
+pub struct Input {
+    pub kind: InputKind,
+    pub sources: Vec<String>,
+    pub objects: Vec<Object>,
+    /// What went wrong while reading, in the order the report lists it: documents or items that
+    /// could not be read and, for a snapshot or a live cluster, `not collected: Kind: why` for
+    /// each kind the collection lacks.
+    pub errors: Vec<LoadError>,
+    /// How many of `errors` are `not collected` lines rather than input that could not be read.
+    pub not_collected: usize,
+    pub files: usize,
+    pub documents: usize,
+    pub snapshot: Option<SnapshotInfo>,
+    /// Kinds the collector could not list (live or snapshot input): checks reading them are
+    /// reported "not assessed" instead of being run on incomplete data.
+    pub unlisted: Vec<UnlistedKind>,
+}
+
+impl InputArgs {
+    /// Whether the objects come from a live cluster (`--live`, or implied by `--kubeconfig` or
+    /// `--context`).
+    pub fn is_live(&self) -> bool {
+        self.live || self.cluster.kubeconfig.is_some() || self.cluster.context.is_some()
+    }
+
+    /// Read the configuration, then the objects, for `kubepci COMMAND`. An error (nothing
+    /// given, an unreadable configuration or snapshot, an unreachable cluster) is a usage or
+    /// input error; documents that cannot be read are not: they are listed in
+    /// [`Input::errors`] and the rest is read.
+    pub fn load(&self, command: &str) -> anyhow::Result<(Input, Config)> {
+        let live = self.is_live();
+        if self.paths.is_empty() && self.snapshot.is_none() && !live {
+            anyhow::bail!("nothing to scan: give manifest paths, `-` for stdin, --snapshot FILE or --live (see `kubepci {command} --help`)");
+        }
+        let config = load_config(self.config.as_deref())?;
+        let mut input = if let Some(path) = &self.snapshot {
+            Input::from_snapshot(path)?
+        } else if live {
+            Input::from_cluster(&self.cluster)?
+        } else {
+            let mut paths = self.paths.clone();
+            paths.extend(self.platform_config.iter().cloned());
+            Input::from_paths(&paths)
+        };
+        if (self.snapshot.is_some() || live) && !self.platform_config.is_empty() {
+            input.add(Input::from_paths(&self.platform_config));
+        }
+        if self.cluster_dump {
+            input.kind = InputKind::Snapshot;
+        }
+        Ok((input, config))
+    }
+}
+
+impl Input {
+    /// Read manifest files, directories and stdin.
+    pub fn from_paths(paths: &[PathBuf]) -> Input {
+        let loaded = kubepci_source::load_paths(paths);
+        Input {
+            kind: InputKind::Manifests,
+            sources: paths.iter().map(|p| p.display().to_string()).collect(),
+            objects: loaded.objects,
+            errors: loaded.errors,
+            not_collected: 0,
+            files: loaded.files,
+            documents: loaded.documents,
+            snapshot: None,
+            unlisted: Vec::new(),
+        }
+    }
+
+    /// A snapshot written by `kubepci collect`: hash verified, items decoded like any input.
+    pub fn from_snapshot(path: &Path) -> anyhow::Result<Input> {
+        let snap = kubepci_live::load_snapshot(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let name = path.display().to_string();
+        let documents = snap.objects.len() + snap.errors.len();
+        let mut errors: Vec<LoadError> = snap.errors.into_iter().map(|message| cluster_error(&name, message)).collect();
+        let not_collected = snap.meta.kinds_not_listable.len();
+        errors.extend(snap.meta.kinds_not_listable.iter().map(|k| cluster_error(&name, format!("not collected: {}: {}", k.kind, k.reason))));
+        Ok(Input {
+            kind: InputKind::Snapshot,
+            sources: vec![name],
+            objects: snap.objects,
+            errors,
+            not_collected,
+            files: 1,
+            documents,
+            unlisted: unlisted_kinds(&snap.meta),
+            snapshot: Some(SnapshotInfo { sha256: snap.meta.sha256, collected_at: snap.meta.time }),
+        })
+    }
+
+    /// The live cluster, through the same object decoding as files.
+    pub fn from_cluster(cluster: &ClusterArgs) -> anyhow::Result<Input> {
+        let collected = kubepci_live::collect_blocking(&cluster.options()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let endpoint = collected.metadata.endpoint.clone();
+        let unlisted = unlisted_kinds(&collected.metadata);
+        let documents = collected.objects.len();
+        let mut errors: Vec<LoadError> = collected.errors.into_iter().map(|m| cluster_error(&endpoint, m)).collect();
+        let not_collected = collected.unlistable.len();
+        errors.extend(collected.unlistable.into_iter().map(|(kind, why)| cluster_error(&endpoint, format!("not collected: {kind}: {why}"))));
+        Ok(Input {
+            kind: InputKind::Live,
+            sources: vec![endpoint],
+            objects: collected.objects,
+            errors,
+            not_collected,
+            files: 0,
+            documents,
+            snapshot: None,
+            unlisted,
+        })
+    }
+
+    /// Append the objects and problems of more input (platform configuration files).
+    fn add(&mut self, more: Input) {
+        self.objects.extend(more.objects);
+        self.errors.extend(more.errors);
+        self.not_collected += more.not_collected;
+        self.files += more.files;
+        self.documents += more.documents;
+    }
+
+    /// How many documents or items could not be read (the analysis of the rest is incomplete).
+    pub fn unreadable(&self) -> usize {
+        self.errors.len() - self.not_collected
+    }
+
+    /// Whether the collection lacks objects of any of these kinds (a snapshot or live cluster
+    /// that could not list them): an analysis that reads them would answer on partial data.
+    pub fn lacks_any(&self, kinds: &[&str]) -> bool {
+        self.unlisted.iter().any(|u| kinds.contains(&u.kind.as_str()))
+    }
+
+    /// Print every problem met while reading to stderr as `file:line:col: message` (the
+    /// analysis commands; `scan` puts them in its report).
+    pub fn print_errors(&self) {
+        for e in &self.errors {
+            eprintln!("{e}");
+        }
+    }
+}
+
+/// The kinds a collection (live, or a snapshot's metadata) is missing objects of.
+pub fn unlisted_kinds(meta: &kubepci_live::SnapshotMeta) -> Vec<UnlistedKind> {
+    meta.kinds_missing().map(|p| UnlistedKind { kind: p.kind.clone(), group: p.group.clone(), reason: p.reason.clone() }).collect()
+}
+
+fn cluster_error(source: &str, message: String) -> LoadError {
+    LoadError { loc: SourceLoc::whole(source), message }
+}
+
+/// `--config FILE`, else `./kubepci.yaml` when present, else defaults.
+pub fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let default = PathBuf::from("kubepci.yaml");
+            if !default.exists() {
+                return Ok(Config::default());
+            }
+            default
+        }
+    };
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read config {}", path.display()))?;
+    Config::from_yaml(&path.display().to_string(), &text).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("write");
+        path
+    }
+
+    #[test]
+    fn nothing_given_is_an_error_naming_the_command() {
+        let err = InputArgs::default().load("pss").err().expect("an error").to_string();
+        assert_eq!(err, "nothing to scan: give manifest paths, `-` for stdin, --snapshot FILE or --live (see `kubepci pss --help`)");
+    }
+
+    #[test]
+    fn paths_and_platform_config_are_read_together_and_bad_documents_listed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let manifests = write(dir.path(), "app.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\nthis: is: not: yaml\n");
+        let platform = dir.path().join("platform");
+        std::fs::create_dir(&platform).expect("mkdir");
+        write(&platform, "audit.yaml", "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: [{level: Metadata}]\n");
+        let config = write(dir.path(), "kubepci.yaml", "scope:\n  cde:\n    namespaces: [shop]\n");
+        let args = InputArgs { paths: vec![manifests], platform_config: vec![platform], config: Some(config), ..InputArgs::default() };
+        let (input, config) = args.load("scan").expect("loads");
+        assert_eq!(input.kind, InputKind::Manifests);
+        let kinds: Vec<&str> = input.objects.iter().map(|o| o.kind()).collect();
+        assert_eq!(kinds, ["Namespace", "Policy"]);
+        assert_eq!((input.files, input.errors.len(), input.unreadable()), (2, 1, 1));
+        assert_eq!(config.scope.cde.namespaces, ["shop"]);
+        let dump = InputArgs { cluster_dump: true, ..args };
+        assert_eq!(dump.load("scan").expect("loads").0.kind, InputKind::Snapshot);
+    }
+
+    #[test]
+    fn an_unreadable_config_is_an_error() {
+        let args = InputArgs { paths: vec!["-".into()], config: Some("/nonexistent/kubepci.yaml".into()), ..InputArgs::default() };
+        let err = format!("{:#}", args.load("rbac who-can").err().expect("an error"));
+        assert!(err.starts_with("cannot read config /nonexistent/kubepci.yaml"), "{err}");
+    }
+
+    #[test]
+    fn kinds_not_collected_are_told_apart_from_unreadable_documents() {
+        let unlisted = |kind: &str| UnlistedKind { kind: kind.into(), group: Some(String::new()), reason: "no permission".into() };
+        let input = Input {
+            kind: InputKind::Live,
+            sources: vec!["https://cluster".into()],
+            objects: Vec::new(),
+            errors: vec![cluster_error("https://cluster", "not collected: Secret: Secrets not read".into())],
+            not_collected: 1,
+            files: 0,
+            documents: 0,
+            snapshot: None,
+            unlisted: vec![unlisted("Secret")],
+        };
+        assert_eq!(input.unreadable(), 0);
+        assert!(input.lacks_any(&["Pod", "Secret"]));
+        assert!(!input.lacks_any(&["Role", "ClusterRole"]));
+    }
+}
