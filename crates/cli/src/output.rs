@@ -9,10 +9,11 @@ use anyhow::Context as _;
 use clap::ValueEnum;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 
-/// Every format any command writes.
+/// Every format any command writes. (No doc comments on the variants: clap would turn the
+/// one-line list of accepted values in `--help` into a long one.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// For people: grouped, aligned, coloured on a terminal (also `txt`, `table`).
+    // For people; `txt` (netpol-analyzer's name) and `table` (kubectl's) mean the same.
     #[value(alias = "txt", alias = "table")]
     Text,
     Json,

@@ -248,7 +248,8 @@ fn write_diff_csv(out: &mut dyn Write, d: &ReviewDiff, sheet: &Review) -> io::Re
 /// One review entry for people: who, where, through what, and what it allows.
 fn write_entry_text(out: &mut dyn Write, mark: &str, e: &ReviewEntry) -> io::Result<()> {
     let approved = if e.approved_in_config { ", approved in kubepci.yaml" } else { "" };
-    writeln!(out, "{mark}{} in {} ({}): {} → {}{approved}", e.subject, e.scope, e.scope_class, e.binding, e.role)?;
+    let scope = if e.scope == "cluster-wide" { e.scope.clone() } else { format!("in {} ({})", e.scope, e.scope_class) };
+    writeln!(out, "{mark}{} {scope}: {} → {}{approved}", e.subject, e.binding, e.role)?;
     writeln!(out, "    rights: {}", e.rights.join("; "))?;
     if !e.capabilities.is_empty() {
         writeln!(out, "    capabilities: {}", e.capabilities.join(" "))?;
