@@ -299,6 +299,7 @@ fn output_writes_the_file_instead_of_stdout() {
         &["pss", "--level", "restricted", "manifests"][..],
         &["scan", "-f", "json", "manifests"][..],
         &["checks", "list"][..],
+        &["checks", "explain", "NET-001"][..],
         &["pan", "scan", "manifests"][..],
     ] {
         let to_stdout = kubepci(d, args);

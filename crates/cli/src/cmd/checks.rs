@@ -28,6 +28,9 @@ pub enum Command {
     Explain {
         /// Check id (POD-001) or name (privileged-container).
         id: String,
+        /// Write the page to a file instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Write docs/checks/ (one Markdown page per check, plus an index).
     Docs {
@@ -39,9 +42,10 @@ pub enum Command {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::List { format, output } => list(format, output.as_deref()),
-        Command::Explain { id } => match find(&id) {
+        Command::Explain { id, output } => match find(&id) {
             Some(c) => {
-                print!("{}", check_markdown(c));
+                let page = check_markdown(c);
+                output::emit(output.as_deref(), |out| out.write_all(page.as_bytes()))?;
                 Ok(ExitCode::SUCCESS)
             }
             None => bail!("no check with id or name {id:?} (see `kubepci checks list`)"),
