@@ -82,7 +82,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.paths.is_empty() && args.snapshot.is_none() && !live {
         bail!("nothing to scan: give manifest paths, `-` for stdin, --snapshot FILE or --live (see `kubepci scan --help`)");
     }
-    let config = load_config(args.config.as_deref())?;
+    let (config, config_source) = load_config(args.config.as_deref())?;
     kubepci::profile::enabled();
     let mut input = if let Some(path) = &args.snapshot {
         snapshot_input(path)?
@@ -109,6 +109,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         run: kubepci_checks::RunOptions { today: Some(kubepci::time::date(epoch)), only: args.only.clone() },
         include_passed: args.include_passed,
         generated_at: kubepci::time::rfc3339(epoch),
+        config_source,
     };
     let (report, inventory) = assess(input, config, &opts);
     kubepci::profile::mark("assess");
@@ -196,18 +197,26 @@ fn cluster_error(source: &str, message: String) -> kubepci_source::LoadError {
     kubepci_source::LoadError { loc: kubepci_model::SourceLoc::whole(source), message }
 }
 
-/// `--config FILE`, else `./kubepci.yaml` when present, else defaults.
-pub fn load_config(path: Option<&std::path::Path>) -> anyhow::Result<Config> {
+/// `--config FILE`, else `./kubepci.yaml` when present, else defaults; with where it came
+/// from (path and digest) for the report's provenance.
+pub fn load_config(path: Option<&std::path::Path>) -> anyhow::Result<(Config, kubepci_report::ConfigSource)> {
     let path = match path {
         Some(p) => p.to_path_buf(),
         None => {
             let default = PathBuf::from("kubepci.yaml");
             if !default.exists() {
-                return Ok(Config::default());
+                return Ok((Config::default(), kubepci_report::ConfigSource::default()));
             }
             default
         }
     };
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read config {}", path.display()))?;
-    Config::from_yaml(&path.display().to_string(), &text).map_err(|e| anyhow::anyhow!("{e}"))
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read config {}", path.display()))?;
+    let text = String::from_utf8(bytes).with_context(|| format!("config {} is not UTF-8", path.display()))?;
+    let name = path.display().to_string();
+    let config = Config::from_yaml(&name, &text).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let sha256 = {
+        use sha2::Digest;
+        format!("sha256:{:x}", sha2::Sha256::digest(text.as_bytes()))
+    };
+    Ok((config, kubepci_report::ConfigSource { path: Some(name), sha256: Some(sha256) }))
 }
