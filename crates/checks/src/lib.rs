@@ -9,6 +9,7 @@
 mod boundary;
 mod context;
 mod docs;
+mod fingerprint;
 mod runner;
 pub mod rules;
 pub mod support;
@@ -18,6 +19,7 @@ use kubepci_findings::Severity;
 pub use boundary::cde_boundary;
 pub use context::{CardNumbers, Context, InputKind, InventoryView, KindRecorder, UnlistedKind, WHOLE_INVENTORY};
 pub use docs::{check_markdown, example_blocks};
+pub use fingerprint::registry_sha256;
 pub use runner::{Assessment, Emitter, RunOptions, run_checks};
 
 /// Which objects a check looks at.

@@ -149,12 +149,24 @@ fn unlisted_reason(cx: &Context, check: &Check) -> Option<String> {
 /// "not assessed" result with the collector's reasons, never a pass or fail on partial data.
 pub fn run_checks(cx: &Context, checks: &[&'static Check], opts: &RunOptions) -> Assessment {
     let config = &cx.inventory().config;
-    let enabled: Vec<&'static Check> = checks
-        .iter()
-        .copied()
-        .filter(|c| !config.checks.disable.iter().any(|d| d == c.meta.id || d == c.meta.name))
-        .filter(|c| opts.only.is_empty() || opts.only.iter().any(|o| o.eq_ignore_ascii_case(c.meta.id) || o.eq_ignore_ascii_case(c.meta.name)))
-        .collect();
+    let mut enabled: Vec<&'static Check> = Vec::with_capacity(checks.len());
+    let mut not_run: Vec<CheckSummary> = Vec::new();
+    for &check in checks {
+        match why_not_run(check, config, opts) {
+            None => enabled.push(check),
+            Some(why) => {
+                let e = Emitter::new(cx, check);
+                not_run.push(CheckSummary {
+                    check: check.meta.id.to_string(),
+                    title: check.meta.title().to_string(),
+                    severity: e.severity,
+                    requirements: e.requirements,
+                    not_run: Some(why),
+                    ..CheckSummary::default()
+                });
+            }
+        }
+    }
     // `KUBEPCI_PROFILE=1` prints each check's time to stderr (for benchmarks, never in tests).
     let profile = std::env::var_os("KUBEPCI_PROFILE").is_some();
     let results: Vec<(CheckSummary, Vec<Finding>, Vec<(&'static Check, u32)>)> = enabled
@@ -190,6 +202,7 @@ pub fn run_checks(cx: &Context, checks: &[&'static Check], opts: &RunOptions) ->
                 failed: count(Status::Fail),
                 excepted: count(Status::Excepted),
                 not_assessed: count(Status::NotAssessed),
+                not_run: None,
             };
             let passes = e.passes.iter().map(|&i| (*check, i)).collect();
             (summary, e.findings, passes)
@@ -205,8 +218,25 @@ pub fn run_checks(cx: &Context, checks: &[&'static Check], opts: &RunOptions) ->
         out.findings.extend(findings);
         out.passes.extend(passes);
     }
+    // Checks that did not run stay in the summaries: the roll-up must not read their
+    // absence as a pass of the requirements they map to.
+    out.summaries.extend(not_run);
+    out.summaries.sort_by(|a, b| a.check.cmp(&b.check));
     out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     out
+}
+
+/// Why a check is left out of this run (`checks.disable` in kubepci.yaml, or not among
+/// `--only`), or `None` when it runs.
+fn why_not_run(check: &Check, config: &kubepci_inventory::Config, opts: &RunOptions) -> Option<String> {
+    let named = |s: &str| s.eq_ignore_ascii_case(check.meta.id) || s.eq_ignore_ascii_case(check.meta.name);
+    if config.checks.disable.iter().any(|d| named(d)) {
+        Some("disabled in kubepci.yaml (checks.disable)".into())
+    } else if !opts.only.is_empty() && !opts.only.iter().any(|o| named(o)) {
+        Some("not selected (--only)".into())
+    } else {
+        None
+    }
 }
 
 fn apply_exception(f: &mut Finding, check: &Check, exceptions: &[Exception], today: Option<&str>) {
@@ -230,6 +260,7 @@ fn apply_exception(f: &mut Finding, check: &Check, exceptions: &[Exception], tod
             approved_by: ex.approved_by.clone(),
             ticket: ex.ticket.clone(),
             expires: ex.expires.clone(),
+            compensating_control: ex.compensating_control.clone(),
         });
     }
 }

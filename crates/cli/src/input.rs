@@ -11,7 +11,7 @@ use kubepci_checks::{InputKind, UnlistedKind};
 use kubepci_inventory::Config;
 use kubepci_live::CollectOptions;
 use kubepci_model::{Object, SourceLoc};
-use kubepci_report::SnapshotInfo;
+use kubepci_report::{ConfigSource, SnapshotInfo};
 use kubepci_source::LoadError;
 
 /// Where the objects come from, and the configuration: the same flags, with the same meaning,
@@ -106,6 +106,8 @@ pub struct Input {
     /// Kinds the collector could not list (live or snapshot input): checks reading them are
     /// reported "not assessed" instead of being run on incomplete data.
     pub unlisted: Vec<UnlistedKind>,
+    /// The kubepci.yaml read with the objects (path and digest), for the report's provenance.
+    pub config_source: ConfigSource,
 }
 
 impl InputArgs {
@@ -124,7 +126,7 @@ impl InputArgs {
         if self.paths.is_empty() && self.snapshot.is_none() && !live {
             anyhow::bail!("nothing to scan: give manifest paths, `-` for stdin, --snapshot FILE or --live (see `kubepci {command} --help`)");
         }
-        let config = load_config(self.config.as_deref())?;
+        let (config, config_source) = load_config(self.config.as_deref())?;
         let mut input = if let Some(path) = &self.snapshot {
             Input::from_snapshot(path)?
         } else if live {
@@ -140,6 +142,7 @@ impl InputArgs {
         if self.cluster_dump {
             input.kind = InputKind::Snapshot;
         }
+        input.config_source = config_source;
         Ok((input, config))
     }
 }
@@ -158,6 +161,7 @@ impl Input {
             documents: loaded.documents,
             snapshot: None,
             unlisted: Vec::new(),
+            config_source: ConfigSource::default(),
         }
     }
 
@@ -178,6 +182,7 @@ impl Input {
             files: 1,
             documents,
             unlisted: unlisted_kinds(&snap.meta),
+            config_source: ConfigSource::default(),
             snapshot: Some(SnapshotInfo { sha256: snap.meta.sha256, collected_at: snap.meta.time }),
         })
     }
@@ -201,6 +206,7 @@ impl Input {
             documents,
             snapshot: None,
             unlisted,
+            config_source: ConfigSource::default(),
         })
     }
 
@@ -242,20 +248,27 @@ fn cluster_error(source: &str, message: String) -> LoadError {
     LoadError { loc: SourceLoc::whole(source), message }
 }
 
-/// `--config FILE`, else `./kubepci.yaml` when present, else defaults.
-pub fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
+/// `--config FILE`, else `./kubepci.yaml` when present, else defaults; with where it came
+/// from (path and digest) for the report's provenance.
+pub fn load_config(path: Option<&Path>) -> anyhow::Result<(Config, ConfigSource)> {
     let path = match path {
         Some(p) => p.to_path_buf(),
         None => {
             let default = PathBuf::from("kubepci.yaml");
             if !default.exists() {
-                return Ok(Config::default());
+                return Ok((Config::default(), ConfigSource::default()));
             }
             default
         }
     };
     let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read config {}", path.display()))?;
-    Config::from_yaml(&path.display().to_string(), &text).map_err(|e| anyhow::anyhow!("{e}"))
+    let name = path.display().to_string();
+    let config = Config::from_yaml(&name, &text).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let sha256 = {
+        use sha2::Digest;
+        format!("sha256:{:x}", sha2::Sha256::digest(text.as_bytes()))
+    };
+    Ok((config, ConfigSource { path: Some(name), sha256: Some(sha256) }))
 }
 
 #[cfg(test)]
@@ -313,6 +326,7 @@ mod tests {
             documents: 0,
             snapshot: None,
             unlisted: vec![unlisted("Secret")],
+            config_source: ConfigSource::default(),
         };
         assert_eq!(input.unreadable(), 0);
         assert!(input.lacks_any(&["Pod", "Secret"]));

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use kubepci_checks::{Context, RunOptions, check_markdown, registry, run_checks};
 use kubepci_findings::Finding;
 use kubepci_inventory::{Config, Inventory};
-use kubepci_report::{CheckInfo, InputError, InputSummary, NamespaceScope, Report, ScopeSummary};
+use kubepci_report::{CheckInfo, ConfigSource, EffectiveConfig, InputError, InputSummary, NamespaceScope, Provenance, RegistryInfo, Report, RunInfo, ScopeSummary};
 
 use crate::input::Input;
 
@@ -14,6 +14,8 @@ pub struct ScanOptions {
     pub include_passed: bool,
     /// RFC 3339 time stamped on the report.
     pub generated_at: String,
+    /// Where the configuration came from (for the report's provenance).
+    pub config_source: ConfigSource,
 }
 
 /// Run the whole assessment, once per process: the shared analyses are left for the exit to
@@ -76,7 +78,12 @@ pub fn assess(input: Input, config: Config, opts: &ScanOptions) -> (Report, Inve
         namespaces: inv.namespaces().map(|n| NamespaceScope { name: n.name.clone(), scope: n.scope.scope.to_string(), reason: n.scope.reason.clone() }).collect(),
         workloads,
     };
-    let mut report = Report::new(opts.generated_at.clone(), summary, scope, infos, findings);
+    let provenance = Provenance {
+        registry: RegistryInfo { checks: checks.len(), sha256: kubepci_checks::registry_sha256(&checks) },
+        config: EffectiveConfig::new(&inv.config, opts.config_source.clone()),
+        run: RunInfo { only: opts.run.only.clone(), date: opts.run.today.clone() },
+    };
+    let mut report = Report::new(opts.generated_at.clone(), provenance, summary, scope, infos, findings);
     report.boundary = boundary;
     crate::profile::mark("report model");
     // The shared analyses (reachability, RBAC model, evaluations) are not freed: `scan` runs

@@ -32,7 +32,7 @@ fn demo_scan_reports_requirements_and_the_broken_document() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("PCI DSS requirements"));
-    assert!(text.contains("FAIL 1.3.1"));
+    assert!(text.contains("FAIL         1.3.1"));
     assert!(text.contains("70-reporting.yaml:"), "the broken document is named with its location");
     assert!(text.contains("1 failed to load"));
     assert!(text.contains("excepted DaemonSet/monitoring/log-shipper"), "the demo exception applies");
@@ -78,7 +78,7 @@ fn json_report_is_deterministic_and_documented() {
     let b = scan(&["-f", "json"]).stdout;
     assert_eq!(a, b);
     let v: serde_json::Value = serde_json::from_slice(&a).unwrap();
-    assert_eq!(v["schema"], "kubepci.io/report/v1");
+    assert_eq!(v["schema"], "kubepci.io/report/v2");
     assert_eq!(v["standard"]["version"], "4.0.1");
     assert_eq!(v["generatedAt"], "2026-11-18T11:06:40Z");
     let f = &v["findings"][0];

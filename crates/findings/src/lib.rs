@@ -10,7 +10,7 @@ use std::str::FromStr;
 use kubepci_model::{ObjectRef, SourceLoc};
 use serde::{Deserialize, Serialize};
 
-pub use rollup::{RequirementResult, rollup};
+pub use rollup::{Coverage, MissingEvidence, OUT_OF_SCOPE, RequirementException, RequirementResult, RequirementStatus, RocFinding, rollup};
 
 /// `singular` for one, `plural` otherwise: the word a message puts after a count or before a
 /// list (`1 step`, `3 steps`; `namespace a`, `namespaces a, b`).
@@ -116,6 +116,10 @@ pub struct AppliedException {
     pub ticket: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
+    /// The compensating control the exception relies on (a PCI DSS compensating-control
+    /// worksheet, by name or reference). Without one, the exception is an accepted risk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compensating_control: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,8 +194,11 @@ pub struct CheckSummary {
     pub failed: usize,
     pub excepted: usize,
     pub not_assessed: usize,
+    /// Why the check did not run (disabled in kubepci.yaml, not selected with `--only`);
+    /// absent when it ran. A check that did not run holds its requirements back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_run: Option<String>,
 }
-
 
 /// One allowed network flow across the CDE boundary (the report's boundary section).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -107,6 +107,9 @@ pub struct Exception {
     pub ticket: Option<String>,
     /// `YYYY-MM-DD`; after this date the exception no longer applies.
     pub expires: Option<String>,
+    /// The compensating control that makes up for the failure (a compensating-control
+    /// worksheet's name or reference). Without one, the exception is a known, accepted risk.
+    pub compensating_control: Option<String>,
 }
 
 #[derive(Debug)]

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::Report;
-use crate::model::{CheckInfo, InputSummary, ScopeSummary, Standard, Summary, Tool};
+use crate::model::{CheckInfo, InputSummary, Provenance, ScopeSummary, Standard, Summary, Tool};
 use kubepci_findings::RequirementResult;
 
 /// Elements serialised per parallel batch: large enough to amortise the fork, small enough
@@ -26,6 +26,7 @@ struct Head<'a> {
     tool: &'a Tool,
     standard: &'a Standard,
     generated_at: &'a str,
+    provenance: &'a Provenance,
     input: &'a InputSummary,
     scope: &'a ScopeSummary,
     summary: &'a Summary,
@@ -47,6 +48,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         tool: &report.tool,
         standard: &report.standard,
         generated_at: &report.generated_at,
+        provenance: &report.provenance,
         input: &report.input,
         scope: &report.scope,
         summary: &report.summary,

@@ -11,7 +11,7 @@ mod policyreport;
 mod prometheus;
 mod oscal;
 
-pub use model::{CheckInfo, InputError, InputSummary, NamespaceScope, Report, ScopeSummary, SnapshotInfo, Summary, REPORT_SCHEMA_VERSION};
+pub use model::{CheckInfo, ConfigSource, EffectiveConfig, InputError, InputSummary, NamespaceScope, Provenance, RegistryInfo, Report, RunInfo, ScopeSummary, SnapshotInfo, Summary, REPORT_SCHEMA_VERSION};
 
 /// Output formats of `kubepci scan`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,7 +2,7 @@ use kubepci_findings::{BoundaryFlow, CheckSummary, Finding, RequirementResult, S
 use serde::Serialize;
 
 /// Version of the JSON report schema (`docs/report-schema.md`). Bumped on any incompatible change.
-pub const REPORT_SCHEMA_VERSION: &str = "kubepci.io/report/v1";
+pub const REPORT_SCHEMA_VERSION: &str = "kubepci.io/report/v2";
 
 /// Everything one assessment found, ready to print.
 #[derive(Clone, Debug, Serialize)]
@@ -13,6 +13,8 @@ pub struct Report {
     pub standard: Standard,
     /// RFC 3339 UTC.
     pub generated_at: String,
+    /// The rule set, configuration and options that produced this report.
+    pub provenance: Provenance,
     pub input: InputSummary,
     pub scope: ScopeSummary,
     pub summary: Summary,
@@ -124,22 +126,23 @@ impl Summary {
             }
         }
         for r in requirements {
-            *s.requirements.entry(r.status.clone()).or_default() += 1;
+            *s.requirements.entry(r.status.as_str().to_string()).or_default() += 1;
         }
         s
     }
 }
 
 impl Report {
-    pub fn new(generated_at: String, input: InputSummary, scope: ScopeSummary, checks: Vec<CheckInfo>, findings: Vec<Finding>) -> Report {
+    pub fn new(generated_at: String, provenance: Provenance, input: InputSummary, scope: ScopeSummary, checks: Vec<CheckInfo>, findings: Vec<Finding>) -> Report {
         let summaries: Vec<CheckSummary> = checks.iter().map(|c| c.summary.clone()).collect();
-        let requirements = kubepci_findings::rollup(&summaries);
+        let requirements = kubepci_findings::rollup(&summaries, &findings);
         let summary = Summary::compute(&checks, &findings, &requirements);
         Report {
             schema: REPORT_SCHEMA_VERSION.into(),
             tool: Tool { name: "kubepci".into(), version: env!("CARGO_PKG_VERSION").into() },
             standard: Standard { name: "PCI DSS".into(), version: "4.0.1".into() },
             generated_at,
+            provenance,
             input,
             scope,
             summary,
@@ -158,4 +161,101 @@ impl Report {
     pub fn check(&self, id: &str) -> Option<&CheckInfo> {
         self.checks.iter().find(|c| c.summary.check == id)
     }
+}
+
+/// What produced the report, so a reader can tell how far configuration shaped the result:
+/// the rule set (registry fingerprint), the effective `kubepci.yaml` and the run's options.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Provenance {
+    pub registry: RegistryInfo,
+    pub config: EffectiveConfig,
+    pub run: RunInfo,
+}
+
+/// The check registry the report was judged by.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistryInfo {
+    /// Checks in the registry (run or not).
+    pub checks: usize,
+    /// `sha256:…` over every check's metadata, mapping and documentation.
+    pub sha256: String,
+}
+
+/// Where the configuration came from: a file and its digest, or the built-in defaults.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigSource {
+    /// Path of the kubepci.yaml read; absent when the defaults were used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// `sha256:…` of the file's bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+/// The configuration in effect, every key that can change a result.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EffectiveConfig {
+    #[serde(flatten)]
+    pub source: ConfigSource,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_namespace: Option<String>,
+    pub scope: kubepci_inventory::config::ScopeConfig,
+    pub approved_registries: Vec<String>,
+    pub approved_subjects: Vec<kubepci_inventory::config::SubjectRef>,
+    pub approved_flows: Vec<kubepci_inventory::config::ApprovedFlow>,
+    /// `checks.disable`: these checks did not run, and hold back the requirements they map to.
+    pub disabled_checks: Vec<String>,
+    /// `checks.overrides`: severities and mappings changed from the registry's.
+    pub overrides: std::collections::BTreeMap<String, kubepci_inventory::config::CheckOverride>,
+    pub exceptions: Vec<kubepci_inventory::config::Exception>,
+}
+
+impl EffectiveConfig {
+    pub fn new(config: &kubepci_inventory::Config, source: ConfigSource) -> EffectiveConfig {
+        EffectiveConfig {
+            source,
+            default_namespace: config.default_namespace.clone(),
+            scope: config.scope.clone(),
+            approved_registries: config.approved_registries.clone(),
+            approved_subjects: config.approved_subjects.clone(),
+            approved_flows: config.approved_flows.clone(),
+            disabled_checks: config.checks.disable.clone(),
+            overrides: config.checks.overrides.clone(),
+            exceptions: config.exceptions.clone(),
+        }
+    }
+
+    /// Keys that change verdicts away from the registry's defaults, one phrase each, for
+    /// headers: `1 check disabled (NET-009)`, `overrides: POD-019`, `3 exceptions`.
+    pub fn changes(&self) -> Vec<String> {
+        use kubepci_findings::noun;
+        let mut out = Vec::new();
+        if !self.disabled_checks.is_empty() {
+            let n = self.disabled_checks.len();
+            out.push(format!("{n} {} ({})", noun(n, "check disabled", "checks disabled"), self.disabled_checks.join(", ")));
+        }
+        if !self.overrides.is_empty() {
+            out.push(format!("{} {}", noun(self.overrides.len(), "override:", "overrides:"), self.overrides.keys().cloned().collect::<Vec<_>>().join(", ")));
+        }
+        if !self.exceptions.is_empty() {
+            let n = self.exceptions.len();
+            out.push(format!("{n} {}", noun(n, "exception", "exceptions")));
+        }
+        out
+    }
+}
+
+/// Options of the run that change what was assessed.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunInfo {
+    /// `--only`: the checks selected (all when empty); the others hold their requirements back.
+    pub only: Vec<String>,
+    /// The date exceptions were judged against (`YYYY-MM-DD`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
 }

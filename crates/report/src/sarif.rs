@@ -75,7 +75,10 @@ fn result(f: &Finding, rule_index: usize) -> Value {
         r["suppressions"] = json!([{
             "kind": "external",
             "status": "accepted",
-            "justification": format!("{} (approved by {})", ex.reason, ex.approved_by),
+            "justification": match &ex.compensating_control {
+                Some(c) => format!("{} (approved by {}; compensating control: {c})", ex.reason, ex.approved_by),
+                None => format!("{} (approved by {}; risk accepted)", ex.reason, ex.approved_by),
+            },
         }]);
     }
     r
@@ -120,7 +123,10 @@ pub fn render(report: &Report) -> String {
             }},
             "automationDetails": {"id": format!("kubepci/{}", report.input.kind)},
             "results": results,
-            "properties": {"standard": format!("{} {}", report.standard.name, report.standard.version)},
+            "properties": {
+                "standard": format!("{} {}", report.standard.name, report.standard.version),
+                "provenance": report.provenance,
+            },
         }],
     });
     let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();

@@ -25,16 +25,21 @@ fn finding(check: &str, status: Status, severity: Severity, object: Option<(&str
 }
 
 fn check(id: &str, severity: Severity, passed: usize, failed: usize, excepted: usize, not_assessed: usize) -> CheckInfo {
+    check_for(id, &["2.2.6", "1.3.1"], severity, passed, failed, excepted, not_assessed)
+}
+
+fn check_for(id: &str, requirements: &[&str], severity: Severity, passed: usize, failed: usize, excepted: usize, not_assessed: usize) -> CheckInfo {
     CheckInfo {
         summary: CheckSummary {
             check: id.into(),
             title: format!("Title of {id}"),
             severity,
-            requirements: vec!["2.2.6".into(), "1.3.1".into()],
+            requirements: requirements.iter().map(|r| r.to_string()).collect(),
             passed,
             failed,
             excepted,
             not_assessed,
+            not_run: None,
         },
         name: format!("name-of-{}", id.to_lowercase()),
         remediation: format!("Fix {id}."),
@@ -60,12 +65,24 @@ pub(crate) fn demo_report() -> Report {
 
 fn fixture() -> Report {
     let mut excepted = finding("POD-004", Status::Excepted, Severity::High, Some(("DaemonSet", Some("monitoring"), "agent")), 3, "hostPath volume /var/log");
-    excepted.exception = Some(AppliedException { reason: "log shipper".into(), approved_by: "ciso@example".into(), ticket: Some("RISK-1".into()), expires: Some("2027-01-31".into()) });
+    excepted.exception = Some(AppliedException { reason: "log shipper".into(), approved_by: "ciso@example".into(), ticket: Some("RISK-1".into()), expires: Some("2027-01-31".into()), compensating_control: None });
+    // The only result of a check mapped to 10.3.2 alone: an exception naming a compensating
+    // control (excepted, ROC "In Place" with the control named).
+    let mut compensated = finding("POD-005", Status::Excepted, Severity::High, Some(("DaemonSet", Some("monitoring"), "agent")), 3, "hostNetwork");
+    compensated.requirements = vec!["10.3.2".into()];
+    compensated.exception = Some(AppliedException {
+        reason: "node agent".into(),
+        approved_by: "ciso@example".into(),
+        ticket: None,
+        expires: None,
+        compensating_control: Some("CCW-3 node firewall".into()),
+    });
     let findings = vec![
         finding("DATA-001", Status::Fail, Severity::Critical, Some(("ConfigMap", Some("payments"), "replay")), 12, "1 card number (PAN) in plain text at data[card]"),
         finding("POD-001", Status::Fail, Severity::Critical, Some(("Pod", Some("payments"), "live-pod")), 0, "privileged (container \"x\" must not set securityContext.privileged=true)"),
         finding("SCOPE-002", Status::Fail, Severity::High, None, 0, "no namespace is classified as cde"),
         excepted,
+        compensated,
         finding("NET-009", Status::NotAssessed, Severity::Medium, None, 0, "manifests carry no CNI daemonset"),
     ];
     let checks = vec![
@@ -73,6 +90,9 @@ fn fixture() -> Report {
         check("NET-009", Severity::Medium, 0, 0, 0, 1),
         check("POD-001", Severity::Critical, 7, 1, 0, 0),
         check("POD-004", Severity::High, 6, 0, 1, 0),
+        check_for("POD-005", &["10.3.2"], Severity::High, 0, 0, 1, 0),
+        check_for("RBAC-001", &["7.3.3", "8.2.5"], Severity::High, 12, 0, 0, 0),
+        CheckInfo { summary: CheckSummary { not_run: Some("disabled in kubepci.yaml (checks.disable)".into()), ..check_for("NET-012", &["7.3.1"], Severity::Medium, 0, 0, 0, 0).summary }, ..check("NET-012", Severity::Medium, 0, 0, 0, 0) },
         check("SCOPE-002", Severity::High, 0, 1, 0, 0),
     ];
     let input = InputSummary {
@@ -89,7 +109,17 @@ fn fixture() -> Report {
         namespaces: vec![NamespaceScope { name: "payments".into(), scope: "cde".into(), reason: "namespace label".into() }],
         workloads: [("cde".to_string(), 3)].into_iter().collect(),
     };
-    Report::new("2026-11-28T12:00:00Z".into(), input, scope, checks, findings)
+    let config = kubepci_inventory::Config::from_yaml(
+        "kubepci.yaml",
+        "checks:\n  disable: [NET-012]\n  overrides:\n    POD-019: {severity: low}\nexceptions:\n- {check: POD-004, object: DaemonSet/monitoring/agent, reason: log shipper, approvedBy: ciso@example, ticket: RISK-1, expires: '2027-01-31'}\n",
+    )
+    .expect("valid config");
+    let provenance = Provenance {
+        registry: RegistryInfo { checks: 89, sha256: format!("sha256:{}", "ab".repeat(32)) },
+        config: EffectiveConfig::new(&config, ConfigSource { path: Some("kubepci.yaml".into()), sha256: Some(format!("sha256:{}", "cd".repeat(32))) }),
+        run: RunInfo { only: Vec::new(), date: Some("2026-11-28".into()) },
+    };
+    Report::new("2026-11-28T12:00:00Z".into(), provenance, input, scope, checks, findings)
 }
 
 #[test]
@@ -100,7 +130,7 @@ fn text() {
 #[test]
 fn text_colour() {
     let out = render(&fixture(), Format::Text, PrintOptions { color: true, verbose: true });
-    assert!(out.contains("\x1b[1;31mFAIL\x1b[0m"));
+    assert!(out.contains("\x1b[1;31mFAIL        \x1b[0m"));
     assert!(out.contains("8.4.1"), "verbose lists manual requirements");
 }
 
@@ -137,7 +167,7 @@ fn prometheus() {
 #[test]
 fn json_has_the_documented_top_level_fields() {
     let v: serde_json::Value = serde_json::from_str(&render(&fixture(), Format::Json, PrintOptions::default())).unwrap();
-    for key in ["schema", "tool", "standard", "generatedAt", "input", "scope", "summary", "requirements", "checks", "findings"] {
+    for key in ["schema", "tool", "standard", "generatedAt", "provenance", "input", "scope", "summary", "requirements", "checks", "findings"] {
         assert!(v.get(key).is_some(), "missing {key}");
     }
     let f = &v["findings"][0];
@@ -145,6 +175,43 @@ fn json_has_the_documented_top_level_fields() {
         assert!(f.get(key).is_some(), "finding lacks {key}");
     }
     assert_eq!(v["schema"], REPORT_SCHEMA_VERSION);
+}
+
+#[test]
+fn every_report_says_what_configuration_shaped_it() {
+    let r = fixture();
+    let v: serde_json::Value = serde_json::from_str(&render(&r, Format::Json, PrintOptions::default())).unwrap();
+    let p = &v["provenance"];
+    assert_eq!(p["config"]["disabledChecks"], serde_json::json!(["NET-012"]));
+    assert_eq!(p["config"]["overrides"]["POD-019"]["severity"], "low");
+    assert_eq!(p["config"]["exceptions"][0]["approvedBy"], "ciso@example");
+    assert_eq!(p["config"]["path"], "kubepci.yaml");
+    assert!(p["registry"]["sha256"].as_str().unwrap().starts_with("sha256:"));
+    let text = render(&r, Format::Text, PrintOptions::default());
+    assert!(text.contains("results shaped by: 1 check disabled (NET-012) · override: POD-019 · 1 exception"), "{text}");
+    let sarif: serde_json::Value = serde_json::from_str(&render(&r, Format::Sarif, PrintOptions::default())).unwrap();
+    assert_eq!(sarif["runs"][0]["properties"]["provenance"]["config"]["disabledChecks"][0], "NET-012");
+    let oscal = render(&r, Format::Oscal, PrintOptions::default());
+    assert!(oscal.contains("\"config-change\"") && oscal.contains("1 check disabled (NET-012)"));
+}
+
+#[test]
+fn the_roll_up_shows_every_status_in_every_format() {
+    let r = fixture();
+    let status = |id: &str| r.requirements.iter().find(|q| q.id == id).map(|q| q.status).unwrap();
+    use kubepci_findings::RequirementStatus as S;
+    assert_eq!(status("2.2.6"), S::Fail);
+    assert_eq!(status("10.3.2"), S::Excepted);
+    assert_eq!(status("7.3.1"), S::NotAssessed, "a disabled check holds its requirement back");
+    assert_eq!(status("7.3.3"), S::Pass);
+    assert_eq!(status("8.2.5"), S::Partial);
+    assert_eq!(status("8.4.1"), S::Manual);
+    let text = render(&r, Format::Text, PrintOptions::default());
+    assert!(text.contains("EXCEPTED     10.3.2"), "{text}");
+    assert!(text.contains("compensating control: CCW-3 node firewall"), "{text}");
+    assert!(text.contains("disabled in kubepci.yaml (checks.disable)"), "{text}");
+    let prom = render(&r, Format::Prometheus, PrintOptions::default());
+    assert!(prom.contains("kubepci_requirement_status{requirement=\"10.3.2\",status=\"excepted\"} 1"));
 }
 
 #[test]

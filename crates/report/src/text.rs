@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use kubepci_findings::{Finding, Severity, Status};
+use kubepci_findings::{Finding, RequirementResult, RequirementStatus, Severity, Status};
 
 use crate::{PrintOptions, Report};
 
@@ -16,23 +16,16 @@ impl Style {
     fn paint(&self, code: &str, s: &str) -> String {
         if self.on { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
     }
-    fn status(&self, status: &str) -> String {
-        let label = match status {
-            "fail" => "FAIL",
-            "pass" => "PASS",
-            "partial" => "PART",
-            "not-assessed" => "N/A ",
-            "manual" => "MAN ",
-            _ => status,
-        };
+    fn status(&self, status: RequirementStatus) -> String {
         let code = match status {
-            "fail" => "1;31",
-            "pass" => "32",
-            "partial" => "36",
-            "not-assessed" => "33",
-            _ => "2",
+            RequirementStatus::Fail => "1;31",
+            RequirementStatus::Excepted => "35",
+            RequirementStatus::NotAssessed => "33",
+            RequirementStatus::Partial => "36",
+            RequirementStatus::Pass => "32",
+            RequirementStatus::Manual => "2",
         };
-        self.paint(code, label)
+        self.paint(code, &format!("{:<12}", status_label(status)))
     }
     fn severity(&self, s: Severity) -> String {
         let code = match s {
@@ -62,6 +55,19 @@ pub fn render(r: &Report, opts: PrintOptions) -> String {
         i.objects,
         if i.errors.is_empty() { String::new() } else { format!(", {} failed to load", i.errors.len()) }
     );
+    let p = &r.provenance;
+    let config = match &p.config.source.path {
+        Some(path) => format!("{path} ({})", short_digest(p.config.source.sha256.as_deref().unwrap_or(""))),
+        None => "defaults (no kubepci.yaml)".to_string(),
+    };
+    let _ = writeln!(w, "rules: {} checks, registry {} · config: {config}", p.registry.checks, short_digest(&p.registry.sha256));
+    let mut changes = p.config.changes();
+    if !p.run.only.is_empty() {
+        changes.push(format!("only {}", p.run.only.join(", ")));
+    }
+    if !changes.is_empty() {
+        let _ = writeln!(w, "       {}", st.paint("33", &format!("results shaped by: {}", changes.join(" · "))));
+    }
     if let Some(snap) = &i.snapshot {
         let _ = writeln!(w, "snapshot: sha256 {} collected {}", snap.sha256, snap.collected_at);
     }
@@ -71,23 +77,34 @@ pub fn render(r: &Report, opts: PrintOptions) -> String {
     scope_lines(w, r);
 
     let _ = writeln!(w, "\n{}", st.paint("1", "PCI DSS requirements"));
-    let _ = writeln!(w, "  {}", st.paint("2", "PASS decided by cluster data · PART no failure, partial evidence · N/A input cannot decide · MAN manual evidence"));
+    let _ = writeln!(
+        w,
+        "  {}",
+        st.paint(
+            "2",
+            "PASS all mapped checks passed everywhere (ROC: In Place) · FAIL a check failed (Not in Place) · EXCEPTED only accepted exceptions · NOT ASSESSED evidence missing · PARTIAL no failure, partial evidence · MANUAL no automated check (Not Tested)"
+        )
+    );
     for req in &r.requirements {
-        if req.status == "manual" && !opts.verbose {
+        if req.status == RequirementStatus::Manual && !opts.verbose {
             continue;
         }
-        let failing: Vec<&str> = req
-            .checks
-            .iter()
-            .filter(|c| r.check(c).is_some_and(|ci| ci.summary.failed > 0))
-            .map(String::as_str)
-            .collect();
-        let detail = if failing.is_empty() { String::new() } else { format!("  [{}]", failing.join(", ")) };
-        let _ = writeln!(w, "  {} {:<9} {}{}", st.status(&req.status), req.id, req.title, st.paint("2", &detail));
+        let _ = writeln!(w, "  {} {:<9} {}{}", st.status(req.status), req.id, req.title, st.paint("2", &requirement_detail(r, req)));
+        for ex in &req.exceptions {
+            let object = ex.object.as_deref().unwrap_or("cluster");
+            let e = &ex.exception;
+            let control = match &e.compensating_control {
+                Some(c) => format!("compensating control: {c}"),
+                None => "risk accepted, no compensating control".to_string(),
+            };
+            let ticket = e.ticket.as_ref().map(|t| format!(", ticket {t}")).unwrap_or_default();
+            let until = e.expires.as_ref().map(|d| format!(", until {d}")).unwrap_or_default();
+            let _ = writeln!(w, "               {} {} {object}: approved by {}{ticket}{until}; {control}", st.paint("35", "excepted"), ex.check, e.approved_by);
+        }
     }
-    let manual = r.requirements.iter().filter(|q| q.status == "manual").count();
+    let manual = r.requirements.iter().filter(|q| q.status == RequirementStatus::Manual).count();
     if manual > 0 && !opts.verbose {
-        let _ = writeln!(w, "  {} {manual} {} manual evidence (no automated check; --verbose lists them)", st.status("manual"), kubepci_findings::noun(manual, "requirement needs", "requirements need"));
+        let _ = writeln!(w, "  {} {manual} {} manual evidence (no automated check; --verbose lists them)", st.status(RequirementStatus::Manual), kubepci_findings::noun(manual, "requirement needs", "requirements need"));
     }
 
     let mut by_check: BTreeMap<(std::cmp::Reverse<Severity>, &str), Vec<&Finding>> = BTreeMap::new();
@@ -107,7 +124,9 @@ pub fn render(r: &Report, opts: PrintOptions) -> String {
             let _ = writeln!(w, "    {mark} {object}{loc}");
             let _ = writeln!(w, "      {}", f.message);
             if let Some(ex) = &f.exception {
-                let _ = writeln!(w, "      exception: {} (approved by {}{})", ex.reason, ex.approved_by, ex.expires.as_ref().map(|e| format!(", until {e}")).unwrap_or_default());
+                let until = ex.expires.as_ref().map(|e| format!(", until {e}")).unwrap_or_default();
+                let control = ex.compensating_control.as_ref().map_or_else(|| "; risk accepted".to_string(), |c| format!("; compensating control: {c}"));
+                let _ = writeln!(w, "      exception: {} (approved by {}{until}){control}", ex.reason, ex.approved_by);
             }
         }
         let _ = writeln!(w, "    {} {}", st.paint("32", "fix:"), first.remediation);
@@ -125,18 +144,7 @@ pub fn render(r: &Report, opts: PrintOptions) -> String {
         }
     }
 
-    let not_assessed: Vec<&Finding> = r.findings.iter().filter(|f| f.status == Status::NotAssessed).collect();
-    if !not_assessed.is_empty() {
-        let _ = writeln!(w, "\n{}", st.paint("1", "Not assessed (the input cannot decide these; they are not passes)"));
-        let mut by_reason: BTreeMap<(&str, &str), usize> = BTreeMap::new();
-        for f in &not_assessed {
-            *by_reason.entry((&f.check, &f.message)).or_default() += 1;
-        }
-        for ((check, reason), n) in by_reason {
-            let times = if n > 1 { format!(" (×{n})") } else { String::new() };
-            let _ = writeln!(w, "  {} {check}: {reason}{times}", st.status("not-assessed"));
-        }
-    }
+    not_assessed_section(w, r, &st);
 
     let s = &r.summary;
     let sev: Vec<String> = Severity::ALL
@@ -144,9 +152,9 @@ pub fn render(r: &Report, opts: PrintOptions) -> String {
         .rev()
         .filter_map(|sv| s.failed_by_severity.get(sv.as_str()).map(|n| format!("{n} {sv}")))
         .collect();
-    let reqs: Vec<String> = ["fail", "pass", "partial", "not-assessed", "manual"]
+    let reqs: Vec<String> = RequirementStatus::ALL
         .iter()
-        .map(|k| format!("{} {}", s.requirements.get(*k).copied().unwrap_or(0), k))
+        .map(|k| format!("{} {}", s.requirements.get(k.as_str()).copied().unwrap_or(0), k))
         .collect();
     let _ = writeln!(
         w,
@@ -160,6 +168,83 @@ pub fn render(r: &Report, opts: PrintOptions) -> String {
         s.passed
     );
     out
+}
+
+/// The label of a requirement status in the terminal report.
+fn status_label(status: RequirementStatus) -> &'static str {
+    match status {
+        RequirementStatus::Fail => "FAIL",
+        RequirementStatus::Excepted => "EXCEPTED",
+        RequirementStatus::NotAssessed => "NOT ASSESSED",
+        RequirementStatus::Partial => "PARTIAL",
+        RequirementStatus::Pass => "PASS",
+        RequirementStatus::Manual => "MANUAL",
+    }
+}
+
+/// `sha256:0123456789ab…`: enough of a digest to tell reports apart at a glance; JSON has it whole.
+fn short_digest(digest: &str) -> String {
+    match digest.get(..19) {
+        Some(head) if digest.len() > 19 => format!("{head}…"),
+        _ => digest.to_string(),
+    }
+}
+
+/// What follows a requirement's title: the checks that failed it, the checks holding it back,
+/// the coverage when partial.
+fn requirement_detail(r: &crate::Report, req: &RequirementResult) -> String {
+    let ids = |pred: &dyn Fn(&str) -> bool| -> Vec<&str> { req.checks.iter().map(String::as_str).filter(|c| pred(c)).collect() };
+    let listed = match req.status {
+        RequirementStatus::Fail => ids(&|c| r.findings.iter().any(|f| f.check == c && f.status == Status::Fail && f.scope.as_deref() != Some(kubepci_findings::OUT_OF_SCOPE))),
+        RequirementStatus::NotAssessed => {
+            let mut held: Vec<&str> = req.missing_evidence.iter().map(|m| m.check.as_str()).collect();
+            held.dedup();
+            held
+        }
+        _ => Vec::new(),
+    };
+    let mut parts = Vec::new();
+    if !listed.is_empty() {
+        parts.push(format!("[{}]", listed.join(", ")));
+    }
+    if req.coverage.in_scope > req.coverage.assessed && req.status != RequirementStatus::NotAssessed {
+        parts.push(format!("({} of {} decided)", req.coverage.assessed, req.coverage.in_scope));
+    }
+    if parts.is_empty() { String::new() } else { format!("  {}", parts.join(" ")) }
+}
+
+/// Not-assessed results, once per distinct reason, with the checks it holds back and the
+/// requirements those checks leave undecided (JSON keeps every item).
+fn not_assessed_section(w: &mut String, r: &crate::Report, st: &Style) {
+    let mut by_reason: BTreeMap<&str, (std::collections::BTreeSet<&str>, usize)> = BTreeMap::new();
+    for f in r.findings.iter().filter(|f| f.status == Status::NotAssessed) {
+        let e = by_reason.entry(&f.message).or_default();
+        e.0.insert(&f.check);
+        e.1 += 1;
+    }
+    for c in r.checks.iter().filter(|c| c.summary.not_run.is_some()) {
+        let e = by_reason.entry(c.summary.not_run.as_deref().unwrap_or_default()).or_default();
+        e.0.insert(&c.summary.check);
+        e.1 += 1;
+    }
+    if by_reason.is_empty() {
+        return;
+    }
+    let _ = writeln!(w, "\n{}", st.paint("1", "Not assessed (the input cannot decide these; they are not passes)"));
+    for (reason, (checks, n)) in by_reason {
+        let mut held: Vec<&str> = r
+            .requirements
+            .iter()
+            .filter(|q| q.missing_evidence.iter().any(|m| m.reason == reason))
+            .map(|q| q.id.as_str())
+            .collect();
+        held.dedup();
+        let times = if n > checks.len() { format!(" (×{n})") } else { String::new() };
+        let reqs = if held.is_empty() { String::new() } else { format!("; holds back {}", held.join(", ")) };
+        let checks: Vec<&str> = checks.into_iter().collect();
+        let _ = writeln!(w, "  {} {reason}{times}", st.paint("33", "•"));
+        let _ = writeln!(w, "      {}{}", checks.join(", "), st.paint("2", &reqs));
+    }
 }
 
 fn scope_lines(w: &mut String, r: &Report) {

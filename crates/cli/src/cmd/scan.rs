@@ -75,6 +75,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         run: kubepci_checks::RunOptions { today: Some(kubepci::time::date(epoch)), only: args.only.clone() },
         include_passed: args.include_passed,
         generated_at: kubepci::time::rfc3339(epoch),
+        config_source: input.config_source.clone(),
     };
     let (report, inventory) = assess(input, config, &opts);
     kubepci::profile::mark("assess");

@@ -1,0 +1,99 @@
+//! Hand-made clusters an assessor would try, and the requirement statuses they must give: the
+//! roll-up never says `pass` where the evidence does not support it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn scenario(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios").join(name)
+}
+
+/// The JSON report of a scenario's cluster with its kubepci.yaml (or `config`, when given).
+fn report(name: &str, config: Option<&Path>) -> Value {
+    let dir = scenario(name);
+    let config = config.map_or_else(|| dir.join("kubepci.yaml"), Path::to_path_buf);
+    let out = Command::new(env!("CARGO_BIN_EXE_kubepci"))
+        .args(["scan", "-f", "json", "-c"])
+        .arg(&config)
+        .arg(dir.join("cluster"))
+        .current_dir(repo())
+        .env("SOURCE_DATE_EPOCH", "1795000000")
+        .env_remove("KUBEPCI_PROFILE")
+        .output()
+        .expect("run kubepci");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("JSON report")
+}
+
+fn requirement<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["requirements"].as_array().unwrap().iter().find(|r| r["id"] == id).unwrap_or_else(|| panic!("no requirement {id}"))
+}
+
+fn missing_checks(req: &Value) -> Vec<&str> {
+    req["missingEvidence"].as_array().map(|m| m.iter().filter_map(|e| e["check"].as_str()).collect()).unwrap_or_default()
+}
+
+#[test]
+fn a_perfect_cde_in_manifests_does_not_prove_enforcement() {
+    let r = report("perfect-cde", None);
+    for id in ["1.3.1", "1.3.2"] {
+        let req = requirement(&r, id);
+        assert_eq!(req["failed"], 0, "{id}: the scenario has no failure: {req}");
+        assert_eq!(req["status"], "not-assessed", "{id}: NET-009 cannot tell from manifests whether policies are enforced: {req}");
+        assert_eq!(req["roc"], "Not Tested");
+        assert!(missing_checks(req).contains(&"NET-009"), "{id}: {req}");
+    }
+    assert_eq!(requirement(&r, "1.4.4")["status"], "pass", "what manifests can settle still passes");
+    assert_eq!(requirement(&r, "1.4.4")["roc"], "In Place");
+}
+
+#[test]
+fn a_fully_excepted_workload_is_excepted_never_pass() {
+    let r = report("excepted-workload", None);
+    for id in ["2.2.3", "2.2.6", "7.2.5"] {
+        let req = requirement(&r, id);
+        assert_eq!(req["status"], "excepted", "{id}: {req}");
+        assert_eq!(req["roc"], "Not in Place", "{id}: no compensating control is named, so the risk is accepted: {req}");
+        let ex = &req["exceptions"][0];
+        assert_eq!(ex["object"], "Deployment/payments/agent");
+        assert_eq!(ex["approvedBy"], "ciso@pay.example");
+        assert_eq!(ex["ticket"], "RISK-9");
+        assert_eq!(ex["expires"], "2099-12-31");
+    }
+    assert!(r["provenance"]["config"]["exceptions"].as_array().is_some_and(|e| e.len() == 1));
+}
+
+#[test]
+fn a_compensating_control_reads_in_place_with_the_control_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("kubepci.yaml");
+    let original = std::fs::read_to_string(scenario("excepted-workload").join("kubepci.yaml")).unwrap();
+    std::fs::write(&config, format!("{original}    compensatingControl: CCW-12 dedicated node pool with host firewall\n")).unwrap();
+    let r = report("excepted-workload", Some(&config));
+    let req = requirement(&r, "2.2.3");
+    assert_eq!(req["status"], "excepted", "{req}");
+    assert_eq!(req["roc"], "In Place");
+    assert_eq!(req["rocNote"], "compensating control used");
+    assert_eq!(req["exceptions"][0]["compensatingControl"], "CCW-12 dedicated node pool with host firewall");
+}
+
+#[test]
+fn a_disabled_check_holds_its_requirements_back_and_the_report_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("kubepci.yaml");
+    std::fs::write(&config, "approvedRegistries: [registry.pay.example/]\nchecks:\n  disable: [EXP-001]\n").unwrap();
+    let r = report("perfect-cde", Some(&config));
+    let req = requirement(&r, "1.4.4");
+    assert_eq!(req["status"], "not-assessed", "{req}");
+    let missing = &req["missingEvidence"].as_array().unwrap().iter().find(|m| m["check"] == "EXP-001").expect("EXP-001 listed")["reason"];
+    assert_eq!(missing, "disabled in kubepci.yaml (checks.disable)");
+    assert_eq!(r["provenance"]["config"]["disabledChecks"], serde_json::json!(["EXP-001"]));
+    let check = r["checks"].as_array().unwrap().iter().find(|c| c["check"] == "EXP-001").expect("a disabled check stays listed");
+    assert_eq!(check["notRun"], "disabled in kubepci.yaml (checks.disable)");
+}
