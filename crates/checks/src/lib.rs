@@ -9,6 +9,7 @@
 mod boundary;
 mod context;
 mod docs;
+pub mod profile;
 mod runner;
 pub mod rules;
 pub mod support;

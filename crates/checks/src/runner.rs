@@ -155,14 +155,11 @@ pub fn run_checks(cx: &Context, checks: &[&'static Check], opts: &RunOptions) ->
         .filter(|c| !config.checks.disable.iter().any(|d| d == c.meta.id || d == c.meta.name))
         .filter(|c| opts.only.is_empty() || opts.only.iter().any(|o| o.eq_ignore_ascii_case(c.meta.id) || o.eq_ignore_ascii_case(c.meta.name)))
         .collect();
-    // `KUBEPCI_PROFILE=1` prints each check's time to stderr (for benchmarks, never in tests).
-    let profile = std::env::var_os("KUBEPCI_PROFILE").is_some();
     let results: Vec<(CheckSummary, Vec<Finding>, Vec<(&'static Check, u32)>)> = enabled
         .par_iter()
         .map(|check| {
             let mut e = Emitter::new(cx, check);
-            let started = std::time::Instant::now();
-            match unlisted_reason(cx, check) {
+            crate::profile::timed(check.meta.id, || match unlisted_reason(cx, check) {
                 None => (check.run)(cx, &mut e),
                 Some(reason) if check.meta.on_partial_input == PartialInput::FailuresStand => {
                     (check.run)(cx, &mut e);
@@ -171,10 +168,7 @@ pub fn run_checks(cx: &Context, checks: &[&'static Check], opts: &RunOptions) ->
                     e.not_assessed(None, format!("{reason} (failures above stand; passes cannot be claimed without it)"));
                 }
                 Some(reason) => e.not_assessed(None, reason),
-            }
-            if profile {
-                eprintln!("profile: {} {:.3}s", check.meta.id, started.elapsed().as_secs_f64());
-            }
+            });
             for f in &mut e.findings {
                 if f.status == Status::Fail {
                     apply_exception(f, check, &config.exceptions, opts.today.as_deref());
