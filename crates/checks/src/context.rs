@@ -1,11 +1,9 @@
 use std::collections::BTreeSet;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use kubepci_inventory::{Config, Inventory, NamespaceInfo, Scope, Workload};
 use kubepci_model::{Object, PodTemplate};
-use kubepci_pss::{Evaluation, Version};
-
-use crate::{Applies, WORKLOADS};
+use crate::{Applies, SharedAnalyses, WORKLOADS};
 
 /// What kind of input the inventory came from. Some facts exist only on a live cluster or in
 /// a snapshot of one (nodes, running pods, CNI daemonsets); checks that need them report
@@ -19,6 +17,15 @@ pub enum InputKind {
 }
 
 impl InputKind {
+    /// `manifests`, `snapshot` or `live`, as reports name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputKind::Manifests => "manifests",
+            InputKind::Snapshot => "snapshot",
+            InputKind::Live => "live",
+        }
+    }
+
     /// True when the input is a whole cluster (so absence of an object means it does not exist).
     pub fn is_cluster(self) -> bool {
         !matches!(self, InputKind::Manifests)
@@ -173,14 +180,8 @@ impl std::ops::Deref for InventoryView<'_> {
     }
 }
 
-/// Kinds the network reachability is computed from (`kubepci_netpol::endpoints`, `engine`).
-const REACHABILITY_READS: &[&str] = &["NetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "Namespace", WORKLOADS];
-/// Kinds the CDE NetworkPolicies are chosen by (`Context::cde_network_policies`).
-const CDE_POLICY_READS: &[&str] = &["NetworkPolicy", "Namespace", WORKLOADS];
-/// Kinds the RBAC model is built from (`kubepci_rbac::Model::build`).
-const RBAC_MODEL_READS: &[&str] = &["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ServiceAccount"];
-
-/// Everything a check may read. Shared analyses are computed at most once, on first use.
+/// Everything a check may read. The shared analyses are computed at most once, on first use
+/// or side by side in [`Context::prepare`] (see `analyses`).
 pub struct Context<'a> {
     pub inv: InventoryView<'a>,
     pub input: InputKind,
@@ -189,21 +190,7 @@ pub struct Context<'a> {
     /// Per workload: its pod template, found once (every check over workloads reads them).
     /// Not lazy, so that the context stays covariant in `'a`.
     templates: Vec<Option<PodTemplate<'a>>>,
-    /// Per workload: the baseline and the restricted evaluations.
-    pss: OnceLock<(Vec<Evaluation>, Vec<Evaluation>)>,
-    reachability: OnceLock<kubepci_netpol::Reachability>,
-    rbac_model: OnceLock<kubepci_rbac::Model>,
-    card_numbers: OnceLock<Vec<CardNumbers>>,
-    net_index: OnceLock<crate::rules::network::view::NetIndex>,
-    cde_network_policies: OnceLock<Vec<(usize, kubepci_netpol::policy::Policy)>>,
-}
-
-/// The card numbers found in one object's text fields, masked (first six, last four at most).
-#[derive(Debug)]
-pub struct CardNumbers {
-    pub object: usize,
-    /// (public test card number?, evidence naming the field), in field order.
-    pub found: Vec<(bool, kubepci_findings::Evidence)>,
+    pub(crate) analyses: SharedAnalyses,
 }
 
 impl<'a> Context<'a> {
@@ -220,18 +207,7 @@ impl<'a> Context<'a> {
         use rayon::prelude::*;
         // Read without recording: a check reads workloads only when it asks for them.
         let templates = inv.inventory.workloads().par_iter().map(|w| inv.inventory.objects[w.object].pod_template()).collect();
-        Context {
-            inv,
-            input,
-            unlisted: Vec::new(),
-            templates,
-            pss: OnceLock::new(),
-            reachability: OnceLock::new(),
-            rbac_model: OnceLock::new(),
-            card_numbers: OnceLock::new(),
-            net_index: OnceLock::new(),
-            cde_network_policies: OnceLock::new(),
-        }
+        Context { inv, input, unlisted: Vec::new(), templates, analyses: SharedAnalyses::default() }
     }
 
     /// The kinds the collector could not list (from a live collection or a snapshot's
@@ -244,6 +220,12 @@ impl<'a> Context<'a> {
     /// The inventory without recording, for the runner and report assembly (not for checks).
     pub fn inventory(&self) -> &'a Inventory {
         self.inv.inventory
+    }
+
+    /// The shared analyses computed so far, owned (the context borrows the inventory; they do
+    /// not): a caller about to exit can leave them unfreed.
+    pub fn into_analyses(self) -> SharedAnalyses {
+        self.analyses
     }
 
     /// Is the object at `index` within what a check with `applies` looks at?
@@ -276,93 +258,11 @@ impl<'a> Context<'a> {
         &self.templates
     }
 
-    /// The Pod Security Standards `restricted` evaluation (latest version) of every workload,
-    /// in `inv.workloads()` order. One evaluator serves all hardening checks.
-    pub fn pss_restricted(&self) -> &[Evaluation] {
-        &self.pss_evaluations().1
-    }
-
-    /// The `baseline` evaluation: restricted replaces some baseline controls with stricter
-    /// ones, so checks of those baseline controls need this one.
-    pub fn pss_baseline(&self) -> &[Evaluation] {
-        &self.pss_evaluations().0
-    }
-
-    /// Both levels are evaluated together, each control once per workload.
-    fn pss_evaluations(&self) -> &(Vec<Evaluation>, Vec<Evaluation>) {
-        use rayon::prelude::*;
-        let templates = self.templates();
-        self.pss.get_or_init(|| {
-            templates
-                .par_iter()
-                .map(|t| match t {
-                    Some(t) => kubepci_pss::evaluate_levels(t, Version::latest()),
-                    None => (Evaluation { allowed: true, violations: Vec::new() }, Evaluation { allowed: true, violations: Vec::new() }),
-                })
-                .unzip()
-        })
-    }
-
-    /// NetworkPolicy reachability of the whole input, computed once for all network checks.
-    /// The checks ask about flows into and out of CDE workloads, so only those rows and
-    /// columns are computed up front (any other pair is still answered exactly, on demand).
-    pub fn reachability(&self) -> &kubepci_netpol::Reachability {
-        for kind in REACHABILITY_READS {
+    /// Note that a check reads `kinds` (for an analysis built from them).
+    pub(crate) fn record_reads(&self, kinds: &[&str]) {
+        for kind in kinds {
             self.inv.record(kind);
         }
-        self.reachability.get_or_init(|| {
-            let inv = self.inventory();
-            let cde: Vec<usize> = inv.workloads().iter().enumerate().filter(|(_, w)| w.scope.scope == Scope::Cde).map(|(i, _)| i).collect();
-            kubepci_netpol::Reachability::compute_focused(inv, kubepci_netpol::Options::default(), &cde)
-        })
-    }
-
-    /// The mapping from inventory workloads to reachability endpoints and the counts the
-    /// network checks group peers by, built once beside the reachability.
-    pub fn net_index(&self) -> &crate::rules::network::view::NetIndex {
-        let r = self.reachability();
-        self.net_index.get_or_init(|| crate::rules::network::view::NetIndex::new(self, r))
-    }
-
-    /// The NetworkPolicies that concern the CDE, compiled once for the checks that read them.
-    pub fn cde_network_policies(&self) -> &[(usize, kubepci_netpol::policy::Policy)] {
-        for kind in CDE_POLICY_READS {
-            self.inv.record(kind);
-        }
-        self.cde_network_policies.get_or_init(|| crate::rules::network::view::compile_cde_network_policies(self))
-    }
-
-    /// The RBAC model of the whole input (roles with aggregation resolved, bindings, indexes),
-    /// built once for all RBAC checks.
-    pub fn rbac_model(&self) -> &kubepci_rbac::Model {
-        for kind in RBAC_MODEL_READS {
-            self.inv.record(kind);
-        }
-        self.rbac_model.get_or_init(|| kubepci_rbac::Model::build(&self.inventory().objects))
-    }
-
-    /// Every object's text fields searched for card numbers once, in parallel, for both card
-    /// checks: the objects with at least one, ascending. A walk over every object, as a check
-    /// declaring `any` makes.
-    pub fn card_numbers(&self) -> &[CardNumbers] {
-        use rayon::prelude::*;
-        self.card_numbers.get_or_init(|| {
-            self.inventory()
-                .objects
-                .par_iter()
-                .enumerate()
-                .filter_map(|(object, o)| {
-                    let mut found = Vec::new();
-                    crate::support::text_fields::visit_text_fields(o, &mut |bytes, path| {
-                        for m in kubepci_pan::find_pans(bytes) {
-                            let masked = format!("{} {}", m.brand.name(), m.masked(kubepci_pan::MaskMode::First6Last4));
-                            found.push((m.is_test, kubepci_findings::Evidence::field(path(), masked)));
-                        }
-                    });
-                    (!found.is_empty()).then_some(CardNumbers { object, found })
-                })
-                .collect()
-        })
     }
 }
 

@@ -1,8 +1,8 @@
-use kubepci_findings::{AppliedException, CheckSummary, Evidence, Finding, Location, Severity, Status};
+use kubepci_findings::{AppliedException, BoundaryFlow, CheckSummary, Evidence, Finding, Location, Severity, Status};
 use kubepci_inventory::config::{Exception, glob_match};
 use rayon::prelude::*;
 
-use crate::{Check, Context, PartialInput};
+use crate::{Check, Context, PartialInput, profile};
 
 /// How to run the registry.
 #[derive(Clone, Debug, Default)]
@@ -23,6 +23,9 @@ pub struct Assessment {
     /// Passing (check id, object index) pairs; kept compact because a large cluster has
     /// millions of them. Materialise with [`Assessment::passed_findings`] when asked for.
     pub passes: Vec<(&'static Check, u32)>,
+    /// Every allowed flow into or out of the CDE (the report's boundary section), computed by
+    /// [`assess`]; [`run_checks`] leaves it empty.
+    pub boundary: Vec<BoundaryFlow>,
 }
 
 impl Assessment {
@@ -144,6 +147,21 @@ fn unlisted_reason(cx: &Context, check: &Check) -> Option<String> {
     (!reasons.is_empty()).then(|| reasons.join("; "))
 }
 
+/// The whole assessment of one input: every registered check (as `opts` selects them) and,
+/// beside them, the CDE boundary section, which reads the same reachability as the network
+/// checks. When every check runs, the shared analyses are computed first, side by side
+/// ([`Context::prepare`]).
+pub fn assess(cx: &Context, opts: &RunOptions) -> Assessment {
+    if opts.only.is_empty() {
+        cx.prepare();
+        profile::mark("shared analyses");
+    }
+    let (mut assessment, boundary) = rayon::join(|| run_checks(cx, &crate::registry(), opts), || profile::timed("boundary section", || crate::cde_boundary(cx)));
+    assessment.boundary = boundary;
+    profile::mark("checks and boundary");
+    assessment
+}
+
 /// Run every enabled check on the context's inventory, in parallel across checks. A check
 /// that reads a kind the collector could not list (`cx.unlisted`) is not run: it yields one
 /// "not assessed" result with the collector's reasons, never a pass or fail on partial data.
@@ -159,7 +177,7 @@ pub fn run_checks(cx: &Context, checks: &[&'static Check], opts: &RunOptions) ->
         .par_iter()
         .map(|check| {
             let mut e = Emitter::new(cx, check);
-            crate::profile::timed(check.meta.id, || match unlisted_reason(cx, check) {
+            profile::timed(check.meta.id, || match unlisted_reason(cx, check) {
                 None => (check.run)(cx, &mut e),
                 Some(reason) if check.meta.on_partial_input == PartialInput::FailuresStand => {
                     (check.run)(cx, &mut e);

@@ -2,6 +2,7 @@
 //! anything. The report holds only redacted data (no Secret values, no full card numbers),
 //! so no printer can leak what the analyses never put there.
 
+mod assemble;
 mod json;
 mod model;
 mod sarif;
@@ -11,6 +12,7 @@ mod policyreport;
 mod prometheus;
 mod oscal;
 
+pub use assemble::{AssembleOptions, InputFacts};
 pub use model::{CheckInfo, InputError, InputSummary, NamespaceScope, Report, ScopeSummary, SnapshotInfo, Summary, REPORT_SCHEMA_VERSION};
 
 /// Output formats of `kubepci scan`.

@@ -2,7 +2,7 @@ use kubepci_findings::Evidence;
 use kubepci_inventory::Scope;
 use kubepci_netpol::{ConnSet, Endpoint};
 
-use super::view::NetView;
+use crate::analyses::network::NetView;
 use crate::support::each::cde_declared;
 use crate::{Context, Emitter, declare_check};
 

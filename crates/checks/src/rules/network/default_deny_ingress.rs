@@ -1,7 +1,7 @@
 use kubepci_findings::Evidence;
 use kubepci_netpol::Direction;
 
-use super::view::{NetView, admin_denies_all};
+use crate::analyses::network::{NetView, admin_denies_all};
 use crate::support::each::cde_declared;
 use crate::{Context, Emitter, declare_check};
 

@@ -2,7 +2,7 @@ use kubepci_findings::Evidence;
 use kubepci_netpol::Endpoint;
 use kubepci_netpol::ipblocks::IpSet;
 
-use super::view::{FlowEnd, NetView, unapproved};
+use crate::analyses::network::{FlowEnd, NetView, unapproved};
 use crate::support::each::cde_declared;
 use crate::{Context, Emitter, declare_check};
 
