@@ -121,8 +121,6 @@ impl Flow<'_> {
 
 #[cfg(test)]
 mod tests {
-    use kubepci_inventory::{Config, Inventory};
-
     use super::*;
     use crate::InputKind;
 
@@ -131,10 +129,7 @@ mod tests {
     }
 
     fn boundary_with(yaml: &str, config: &str) -> Vec<BoundaryFlow> {
-        let loaded = kubepci_source::load_bytes("test.yaml", yaml.as_bytes());
-        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
-        let inv = Inventory::build(loaded.objects, Config::from_yaml("test config", config).expect("test config"));
-        cde_boundary(&Context::new(&inv, InputKind::Manifests))
+        cde_boundary(&Context::new(&crate::testing::load("test.yaml", yaml, config), InputKind::Manifests))
     }
 
     fn namespace(name: &str, scope: &str) -> String {

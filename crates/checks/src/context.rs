@@ -180,6 +180,20 @@ impl std::ops::Deref for InventoryView<'_> {
     }
 }
 
+/// Is the object at `index` within what a check with `applies` looks at? By the object's
+/// scope (a workload's own, another object's namespace's); a Namespace by its own.
+pub(crate) fn applies_to(inv: &Inventory, applies: Applies, index: usize) -> bool {
+    let scope = || match &inv.objects[index] {
+        o if o.kind() == "Namespace" => inv.namespace_scope(o.name()),
+        _ => inv.object_scope(index),
+    };
+    match applies {
+        Applies::All | Applies::Cluster | Applies::CdeRelated => true,
+        Applies::Cde => scope() == Scope::Cde,
+        Applies::InScope => scope().in_scope(),
+    }
+}
+
 /// Everything a check may read. The shared analyses are computed at most once, on first use
 /// or side by side in [`Context::prepare`] (see `analyses`).
 pub struct Context<'a> {
@@ -228,13 +242,13 @@ impl<'a> Context<'a> {
         self.analyses
     }
 
-    /// Is the object at `index` within what a check with `applies` looks at?
-    pub fn applies(&self, applies: Applies, index: usize) -> bool {
-        match applies {
-            Applies::All | Applies::Cluster => true,
-            Applies::Cde => self.inv.object_scope(index) == Scope::Cde,
-            Applies::InScope => self.inv.object_scope(index).in_scope(),
+    /// Is the object at `index` within what a check with `applies` looks at? (See
+    /// [`applies_to`]; a read of the scope, so of `Namespace`, when the answer depends on it.)
+    pub(crate) fn applies(&self, applies: Applies, index: usize) -> bool {
+        if matches!(applies, Applies::Cde | Applies::InScope) {
+            self.inv.record("Namespace");
         }
+        applies_to(self.inventory(), applies, index)
     }
 
     /// True when at least one namespace or workload is declared CDE. Not recorded as a read:
@@ -268,15 +282,12 @@ impl<'a> Context<'a> {
 
 #[cfg(test)]
 mod tests {
-    use kubepci_inventory::Config;
-
     use super::*;
 
     const INPUT: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: payments, labels: {pci.kubepci.io/scope: cde}}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: payments}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: payments}\nspec:\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n    spec: {containers: [{name: api, image: api:1}]}\n";
 
     fn inventory() -> Inventory {
-        let loaded = kubepci_source::load_bytes("t.yaml", INPUT.as_bytes());
-        Inventory::build(loaded.objects, Config::default())
+        crate::testing::load("t.yaml", INPUT, "")
     }
 
     #[test]
@@ -296,6 +307,17 @@ mod tests {
         assert_eq!(recorder.kinds(), expected);
         let _ = cx.rbac_model();
         assert!(recorder.kinds().contains("RoleBinding"));
+    }
+
+    #[test]
+    fn a_namespace_is_in_its_own_scope_and_cde_related_checks_look_at_any() {
+        let yaml = format!("{INPUT}---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: shop, labels: {{pci.kubepci.io/scope: out}}}}\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: web, namespace: shop}}\n");
+        let inv = crate::testing::load("t.yaml", &yaml, "");
+        let index = |kind: &str, name: &str| inv.objects.iter().position(|o| o.kind() == kind && o.name() == name).expect(name);
+        let sees = |applies: Applies, kind: &str, name: &str| applies_to(&inv, applies, index(kind, name));
+        assert!(sees(Applies::Cde, "Namespace", "payments") && sees(Applies::Cde, "Service", "api") && sees(Applies::Cde, "Deployment", "api"));
+        assert!(!sees(Applies::Cde, "Namespace", "shop") && !sees(Applies::InScope, "Service", "web"));
+        assert!(sees(Applies::CdeRelated, "Service", "web") && sees(Applies::All, "Namespace", "shop"));
     }
 
     #[test]

@@ -14,6 +14,8 @@ pub mod profile;
 mod runner;
 pub mod rules;
 pub mod support;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 use kubepci_findings::Severity;
 
@@ -23,18 +25,33 @@ pub use context::{Context, InputKind, InventoryView, KindRecorder, UnlistedKind,
 pub use docs::{check_markdown, example_blocks};
 pub use runner::{Assessment, Emitter, RunOptions, assess, run_checks};
 
-/// Which objects a check looks at.
+/// Which objects a check looks at, and whether it needs a declared CDE. The runner and the
+/// loops in `support::each` apply it: a check never filters by its own scope or checks for a
+/// CDE itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Applies {
     /// Every object of the kinds the check reads, whatever its scope.
     All,
-    /// Only objects in the cardholder data environment.
+    /// Only objects in the cardholder data environment (a workload by its own scope, other
+    /// objects by their namespace's). Not assessed when no CDE is declared.
     Cde,
     /// Objects in CDE, connected or security-impacting scope.
     InScope,
     /// Cluster-wide facts (one result for the whole input).
     Cluster,
+    /// Objects of any scope, judged by what they do to the CDE (a binding that reaches a CDE
+    /// namespace, a Service selecting CDE pods, a webhook exempting a CDE namespace). Not
+    /// assessed when no CDE is declared.
+    CdeRelated,
+}
+
+impl Applies {
+    /// Whether a check cannot be decided without a declared CDE: the runner then reports it
+    /// "not assessed" once, without running it.
+    pub fn needs_cde(self) -> bool {
+        matches!(self, Applies::Cde | Applies::CdeRelated)
+    }
 }
 
 /// The static description of a check. `doc` is the check's doc comment (Markdown).

@@ -2,7 +2,7 @@ use kubepci_findings::{AppliedException, BoundaryFlow, CheckSummary, Evidence, F
 use kubepci_inventory::config::{Exception, glob_match};
 use rayon::prelude::*;
 
-use crate::{Check, Context, PartialInput, profile};
+use crate::{Applies, Check, Context, PartialInput, profile};
 
 /// How to run the registry.
 #[derive(Clone, Debug, Default)]
@@ -73,6 +73,17 @@ impl<'c> Emitter<'c> {
         self.cx
     }
 
+    /// The declared scope of the check being run.
+    pub fn applies(&self) -> Applies {
+        self.check.meta.applies
+    }
+
+    /// Whether the object at `index` is within the check's declared scope (`applies`): the
+    /// loops of `support::each` look only at those.
+    pub fn sees(&self, index: usize) -> bool {
+        self.cx.applies(self.check.meta.applies, index)
+    }
+
     /// The object at `index` fails the check.
     pub fn fail(&mut self, index: usize, message: impl Into<String>, evidence: Vec<Evidence>) {
         self.push(Some(index), Status::Fail, message.into(), evidence);
@@ -141,11 +152,27 @@ impl<'c> Emitter<'c> {
     }
 }
 
+/// The result of a check that needs a declared CDE when the input declares none.
+pub const NO_CDE: &str = "no CDE declared";
+
+/// Run a check as declared: one needing a CDE is reported "not assessed" once, not run,
+/// when the input declares none.
+fn run_declared(cx: &Context, check: &'static Check, e: &mut Emitter) {
+    if check.meta.applies.needs_cde() && !cx.has_cde() {
+        e.not_assessed(None, NO_CDE);
+    } else {
+        (check.run)(cx, e);
+    }
+}
+
 /// Why a check reading any of `cx.unlisted` cannot be assessed, or `None` when it can.
 fn unlisted_reason(cx: &Context, check: &Check) -> Option<String> {
     let reasons: Vec<&str> = cx.unlisted.iter().filter(|u| check.meta.reads_unlisted(u)).map(|u| u.reason.as_str()).collect();
     (!reasons.is_empty()).then(|| reasons.join("; "))
 }
+
+/// One check's summary, non-passing results and passing objects.
+type CheckResults = (CheckSummary, Vec<Finding>, Vec<(&'static Check, u32)>);
 
 /// The whole assessment of one input: every registered check (as `opts` selects them) and,
 /// beside them, the CDE boundary section, which reads the same reachability as the network
@@ -173,14 +200,14 @@ pub fn run_checks(cx: &Context, checks: &[&'static Check], opts: &RunOptions) ->
         .filter(|c| !config.checks.disable.iter().any(|d| d == c.meta.id || d == c.meta.name))
         .filter(|c| opts.only.is_empty() || opts.only.iter().any(|o| o.eq_ignore_ascii_case(c.meta.id) || o.eq_ignore_ascii_case(c.meta.name)))
         .collect();
-    let results: Vec<(CheckSummary, Vec<Finding>, Vec<(&'static Check, u32)>)> = enabled
+    let results: Vec<CheckResults> = enabled
         .par_iter()
         .map(|check| {
             let mut e = Emitter::new(cx, check);
             profile::timed(check.meta.id, || match unlisted_reason(cx, check) {
-                None => (check.run)(cx, &mut e),
+                None => run_declared(cx, check, &mut e),
                 Some(reason) if check.meta.on_partial_input == PartialInput::FailuresStand => {
-                    (check.run)(cx, &mut e);
+                    run_declared(cx, check, &mut e);
                     e.passes.clear();
                     e.cluster_passes = 0;
                     e.not_assessed(None, format!("{reason} (failures above stand; passes cannot be claimed without it)"));

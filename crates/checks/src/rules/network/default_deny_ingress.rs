@@ -2,7 +2,6 @@ use kubepci_findings::Evidence;
 use kubepci_netpol::Direction;
 
 use crate::analyses::network::{NetView, admin_denies_all};
-use crate::support::each::cde_declared;
 use crate::{Context, Emitter, declare_check};
 
 declare_check! {
@@ -92,9 +91,6 @@ declare_check! {
 }
 
 fn run(cx: &Context, e: &mut Emitter) {
-    if !cde_declared(e) {
-        return;
-    }
     check_direction(cx, e, Direction::Ingress);
 }
 

@@ -1,6 +1,6 @@
 //! Behaviour of the network checks beyond their documented examples.
 
-use crate::support::testing::run;
+use crate::testing::run;
 
 const CDE: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: payments\n  labels: {pci.kubepci.io/scope: cde}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: api, namespace: payments, labels: {app: api}}\nspec:\n  containers: [{name: api, image: i}]\n";
 
