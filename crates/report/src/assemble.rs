@@ -106,3 +106,62 @@ fn redact(findings: &mut [Finding]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use kubepci_checks::testing::load;
+    use kubepci_checks::{RunOptions, assess};
+    use kubepci_findings::{Evidence, Status};
+
+    use super::*;
+
+    /// A CDE namespace with one unprotected pod, and a shop namespace outside the CDE.
+    const INPUT: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: payments, labels: {pci.kubepci.io/scope: cde}}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {pci.kubepci.io/scope: out}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: api, namespace: payments, labels: {app: api}}\nspec:\n  containers: [{name: api, image: api:1}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec:\n  containers: [{name: web, image: web:1}]\n";
+
+    fn facts() -> InputFacts {
+        let loc = SourceLoc::whole("broken.yaml");
+        InputFacts { kind: InputKind::Manifests, sources: vec!["in/".into()], files: 2, documents: 5, errors: vec![InputError::at(&loc, "not YAML")], snapshot: None }
+    }
+
+    #[test]
+    fn every_part_of_the_report_comes_from_the_assessment_and_the_inventory() {
+        let inv = load("t.yaml", INPUT, "");
+        let cx = Context::new(&inv, InputKind::Manifests);
+        let opts = AssembleOptions { generated_at: "2026-01-01T00:00:00Z".into(), include_passed: false };
+        let report = Report::assemble(&cx, facts(), assess(&cx, &RunOptions::default()), &opts);
+        assert_eq!((report.input.kind.as_str(), report.input.objects, report.input.files, report.input.documents), ("manifests", 4, 2, 5));
+        assert_eq!(report.input.kinds, BTreeMap::from([("Namespace".to_string(), 2), ("Pod".to_string(), 2)]));
+        assert_eq!(report.input.errors[0].file, "broken.yaml");
+        let scopes: Vec<(&str, &str)> = report.scope.namespaces.iter().map(|n| (n.name.as_str(), n.scope.as_str())).collect();
+        assert_eq!(scopes, [("payments", "cde"), ("shop", "out")]);
+        assert_eq!(report.scope.workloads, BTreeMap::from([("cde".to_string(), 1), ("out".to_string(), 1)]));
+        assert_eq!(report.checks.len(), kubepci_checks::registry().len());
+        assert!(report.checks.iter().all(|c| c.help.starts_with(&format!("# {}: ", c.summary.check)) && !c.remediation.is_empty()));
+        assert!(report.findings.iter().all(|f| f.status != Status::Pass));
+        assert!(!report.boundary.is_empty(), "the unprotected CDE pod is reachable from shop");
+        assert!(!report.requirements.is_empty() && report.summary.failed > 0);
+
+        let assessment = assess(&cx, &RunOptions::default());
+        let object_passes = assessment.passes.len();
+        let with_passes = Report::assemble(&cx, facts(), assessment, &AssembleOptions { include_passed: true, ..opts });
+        let listed: Vec<&Finding> = with_passes.findings.iter().filter(|f| f.status == Status::Pass).collect();
+        assert!(!listed.is_empty() && listed.iter().all(|f| f.object.is_some()));
+        assert_eq!(listed.len(), object_passes);
+    }
+
+    #[test]
+    fn no_card_number_leaves_in_a_finding() {
+        let inv = load("t.yaml", INPUT, "");
+        let cx = Context::new(&inv, InputKind::Manifests);
+        // A check's pass as a finding, made to carry a card number as no check would.
+        let mut assessment = assess(&cx, &RunOptions { only: vec!["POD-001".into()], ..RunOptions::default() });
+        let mut finding = assessment.passed_findings(&cx).remove(0);
+        finding.message = "card 4111 1111 1111 1111 in a label".into();
+        finding.evidence = vec![Evidence::field("metadata.labels[card]", "4111111111111111")];
+        assessment.findings = vec![finding];
+        let report = Report::assemble(&cx, facts(), assessment, &AssembleOptions::default());
+        let f = &report.findings[0];
+        assert!(!f.message.contains("4111 1111 1111 1111") && !f.message.contains("1111 1111"), "{}", f.message);
+        assert!(f.evidence[0].value.as_deref().is_some_and(|v| !v.contains("4111111111111111")), "{:?}", f.evidence);
+    }
+}
