@@ -52,8 +52,8 @@ pub struct ScanOptions {
 }
 
 /// What an assessment was computed from, handed back with its report: the inventory and the
-/// shared analyses. A caller about to exit can leave them unfreed (100k objects and their
-/// analyses take a noticeable share of a second of serial work to free).
+/// shared analyses. A caller about to exit can leave them unfreed: freeing is serial work on
+/// the way out (100k objects alone take about 0.1 s of CPU).
 pub struct Leftovers {
     pub inventory: Inventory,
     pub analyses: SharedAnalyses,
@@ -74,6 +74,7 @@ pub fn assess(input: ScanInput, config: Config, opts: &ScanOptions) -> (Report, 
     let cx = Context::new(&inventory, input.kind).with_unlisted(input.unlisted);
     let assessment = kubepci_checks::assess(&cx, &opts.run);
     let report = Report::assemble(&cx, facts, assessment, &AssembleOptions { generated_at: opts.generated_at.clone(), include_passed: opts.include_passed });
+    crate::profile::mark("report model");
     let analyses = cx.into_analyses();
     (report, Leftovers { inventory, analyses })
 }

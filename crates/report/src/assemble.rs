@@ -54,7 +54,6 @@ impl Report {
             }
         }
         redact(&mut findings);
-        kubepci_checks::profile::mark("redact");
         let registry = kubepci_checks::registry();
         let checks = assessment
             .summaries
@@ -72,9 +71,7 @@ impl Report {
             namespaces: inv.namespaces().map(|n| NamespaceScope { name: n.name.clone(), scope: n.scope.scope.to_string(), reason: n.scope.reason.clone() }).collect(),
             workloads,
         };
-        let report = Report { boundary: std::mem::take(&mut assessment.boundary), ..Report::new(opts.generated_at.clone(), input, scope, checks, findings) };
-        kubepci_checks::profile::mark("report model");
-        report
+        Report { boundary: std::mem::take(&mut assessment.boundary), ..Report::new(opts.generated_at.clone(), input, scope, checks, findings) }
     }
 }
 
