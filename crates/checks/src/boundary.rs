@@ -14,14 +14,14 @@ use kubepci_netpol::{ConnSet, Direction, Endpoint, Reachability};
 use rayon::prelude::*;
 
 use crate::Context;
-use crate::rules::network::view::{NetView, PeerGroup, PeerName};
+use crate::analyses::network::{NetView, PeerGroup, PeerName, REACHABILITY_READS};
 
 /// Every allowed flow between a CDE workload and anything outside the CDE, grouped on both
 /// ends, sorted.
 pub fn cde_boundary(cx: &Context) -> Vec<BoundaryFlow> {
-    // Without every object the reachability reads, the flows would be guesses; NET-013,
-    // which reads the same kinds, is then reported "not assessed" with the reason.
-    if !cx.has_cde() || cx.unlisted.iter().any(|u| crate::rules::network::cde_boundary_flows::CDE_BOUNDARY_FLOWS.meta.reads_unlisted(u)) {
+    // Without every object the reachability reads, the flows would be guesses (the network
+    // checks reading the same kinds are then reported "not assessed" with the reason).
+    if !cx.has_cde() || cx.unlisted.iter().any(|u| crate::reads_unlisted(REACHABILITY_READS, u)) {
         return Vec::new();
     }
     let view = NetView::new(cx);
@@ -121,8 +121,6 @@ impl Flow<'_> {
 
 #[cfg(test)]
 mod tests {
-    use kubepci_inventory::{Config, Inventory};
-
     use super::*;
     use crate::InputKind;
 
@@ -131,10 +129,7 @@ mod tests {
     }
 
     fn boundary_with(yaml: &str, config: &str) -> Vec<BoundaryFlow> {
-        let loaded = kubepci_source::load_bytes("test.yaml", yaml.as_bytes());
-        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
-        let inv = Inventory::build(loaded.objects, Config::from_yaml("test config", config).expect("test config"));
-        cde_boundary(&Context::new(&inv, InputKind::Manifests))
+        cde_boundary(&Context::new(&crate::testing::load("test.yaml", yaml, config), InputKind::Manifests))
     }
 
     fn namespace(name: &str, scope: &str) -> String {

@@ -1,11 +1,9 @@
 use std::collections::BTreeSet;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use kubepci_inventory::{Config, Inventory, NamespaceInfo, Scope, Workload};
 use kubepci_model::{Object, PodTemplate};
-use kubepci_pss::{Evaluation, Version};
-
-use crate::{Applies, WORKLOADS};
+use crate::{Applies, SharedAnalyses, WORKLOADS};
 
 /// What kind of input the inventory came from. Some facts exist only on a live cluster or in
 /// a snapshot of one (nodes, running pods, CNI daemonsets); checks that need them report
@@ -19,6 +17,15 @@ pub enum InputKind {
 }
 
 impl InputKind {
+    /// `manifests`, `snapshot` or `live`, as reports name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputKind::Manifests => "manifests",
+            InputKind::Snapshot => "snapshot",
+            InputKind::Live => "live",
+        }
+    }
+
     /// True when the input is a whole cluster (so absence of an object means it does not exist).
     pub fn is_cluster(self) -> bool {
         !matches!(self, InputKind::Manifests)
@@ -173,14 +180,22 @@ impl std::ops::Deref for InventoryView<'_> {
     }
 }
 
-/// Kinds the network reachability is computed from (`kubepci_netpol::endpoints`, `engine`).
-const REACHABILITY_READS: &[&str] = &["NetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "Namespace", WORKLOADS];
-/// Kinds the CDE NetworkPolicies are chosen by (`Context::cde_network_policies`).
-const CDE_POLICY_READS: &[&str] = &["NetworkPolicy", "Namespace", WORKLOADS];
-/// Kinds the RBAC model is built from (`kubepci_rbac::Model::build`).
-const RBAC_MODEL_READS: &[&str] = &["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ServiceAccount"];
+/// Is the object at `index` within what a check with `applies` looks at? By the object's
+/// scope (a workload's own, another object's namespace's); a Namespace by its own.
+pub(crate) fn applies_to(inv: &Inventory, applies: Applies, index: usize) -> bool {
+    let scope = || match &inv.objects[index] {
+        o if o.kind() == "Namespace" => inv.namespace_scope(o.name()),
+        _ => inv.object_scope(index),
+    };
+    match applies {
+        Applies::All | Applies::Cluster | Applies::CdeRelated => true,
+        Applies::Cde => scope() == Scope::Cde,
+        Applies::InScope => scope().in_scope(),
+    }
+}
 
-/// Everything a check may read. Shared analyses are computed at most once, on first use.
+/// Everything a check may read. The shared analyses are computed at most once, on first use
+/// or side by side in [`Context::prepare`] (see `analyses`).
 pub struct Context<'a> {
     pub inv: InventoryView<'a>,
     pub input: InputKind,
@@ -189,21 +204,7 @@ pub struct Context<'a> {
     /// Per workload: its pod template, found once (every check over workloads reads them).
     /// Not lazy, so that the context stays covariant in `'a`.
     templates: Vec<Option<PodTemplate<'a>>>,
-    /// Per workload: the baseline and the restricted evaluations.
-    pss: OnceLock<(Vec<Evaluation>, Vec<Evaluation>)>,
-    reachability: OnceLock<kubepci_netpol::Reachability>,
-    rbac_model: OnceLock<kubepci_rbac::Model>,
-    card_numbers: OnceLock<Vec<CardNumbers>>,
-    net_index: OnceLock<crate::rules::network::view::NetIndex>,
-    cde_network_policies: OnceLock<Vec<(usize, kubepci_netpol::policy::Policy)>>,
-}
-
-/// The card numbers found in one object's text fields, masked (first six, last four at most).
-#[derive(Debug)]
-pub struct CardNumbers {
-    pub object: usize,
-    /// (public test card number?, evidence naming the field), in field order.
-    pub found: Vec<(bool, kubepci_findings::Evidence)>,
+    pub(crate) analyses: SharedAnalyses,
 }
 
 impl<'a> Context<'a> {
@@ -220,18 +221,7 @@ impl<'a> Context<'a> {
         use rayon::prelude::*;
         // Read without recording: a check reads workloads only when it asks for them.
         let templates = inv.inventory.workloads().par_iter().map(|w| inv.inventory.objects[w.object].pod_template()).collect();
-        Context {
-            inv,
-            input,
-            unlisted: Vec::new(),
-            templates,
-            pss: OnceLock::new(),
-            reachability: OnceLock::new(),
-            rbac_model: OnceLock::new(),
-            card_numbers: OnceLock::new(),
-            net_index: OnceLock::new(),
-            cde_network_policies: OnceLock::new(),
-        }
+        Context { inv, input, unlisted: Vec::new(), templates, analyses: SharedAnalyses::default() }
     }
 
     /// The kinds the collector could not list (from a live collection or a snapshot's
@@ -246,13 +236,19 @@ impl<'a> Context<'a> {
         self.inv.inventory
     }
 
-    /// Is the object at `index` within what a check with `applies` looks at?
-    pub fn applies(&self, applies: Applies, index: usize) -> bool {
-        match applies {
-            Applies::All | Applies::Cluster => true,
-            Applies::Cde => self.inv.object_scope(index) == Scope::Cde,
-            Applies::InScope => self.inv.object_scope(index).in_scope(),
+    /// The shared analyses computed so far, owned (the context borrows the inventory; they do
+    /// not): a caller about to exit can leave them unfreed.
+    pub fn into_analyses(self) -> SharedAnalyses {
+        self.analyses
+    }
+
+    /// Is the object at `index` within what a check with `applies` looks at? (See
+    /// [`applies_to`]; a read of the scope, so of `Namespace`, when the answer depends on it.)
+    pub(crate) fn applies(&self, applies: Applies, index: usize) -> bool {
+        if matches!(applies, Applies::Cde | Applies::InScope) {
+            self.inv.record("Namespace");
         }
+        applies_to(self.inventory(), applies, index)
     }
 
     /// True when at least one namespace or workload is declared CDE. Not recorded as a read:
@@ -276,107 +272,22 @@ impl<'a> Context<'a> {
         &self.templates
     }
 
-    /// The Pod Security Standards `restricted` evaluation (latest version) of every workload,
-    /// in `inv.workloads()` order. One evaluator serves all hardening checks.
-    pub fn pss_restricted(&self) -> &[Evaluation] {
-        &self.pss_evaluations().1
-    }
-
-    /// The `baseline` evaluation: restricted replaces some baseline controls with stricter
-    /// ones, so checks of those baseline controls need this one.
-    pub fn pss_baseline(&self) -> &[Evaluation] {
-        &self.pss_evaluations().0
-    }
-
-    /// Both levels are evaluated together, each control once per workload.
-    fn pss_evaluations(&self) -> &(Vec<Evaluation>, Vec<Evaluation>) {
-        use rayon::prelude::*;
-        let templates = self.templates();
-        self.pss.get_or_init(|| {
-            templates
-                .par_iter()
-                .map(|t| match t {
-                    Some(t) => kubepci_pss::evaluate_levels(t, Version::latest()),
-                    None => (Evaluation { allowed: true, violations: Vec::new() }, Evaluation { allowed: true, violations: Vec::new() }),
-                })
-                .unzip()
-        })
-    }
-
-    /// NetworkPolicy reachability of the whole input, computed once for all network checks.
-    /// The checks ask about flows into and out of CDE workloads, so only those rows and
-    /// columns are computed up front (any other pair is still answered exactly, on demand).
-    pub fn reachability(&self) -> &kubepci_netpol::Reachability {
-        for kind in REACHABILITY_READS {
+    /// Note that a check reads `kinds` (for an analysis built from them).
+    pub(crate) fn record_reads(&self, kinds: &[&str]) {
+        for kind in kinds {
             self.inv.record(kind);
         }
-        self.reachability.get_or_init(|| {
-            let inv = self.inventory();
-            let cde: Vec<usize> = inv.workloads().iter().enumerate().filter(|(_, w)| w.scope.scope == Scope::Cde).map(|(i, _)| i).collect();
-            kubepci_netpol::Reachability::compute_focused(inv, kubepci_netpol::Options::default(), &cde)
-        })
-    }
-
-    /// The mapping from inventory workloads to reachability endpoints and the counts the
-    /// network checks group peers by, built once beside the reachability.
-    pub fn net_index(&self) -> &crate::rules::network::view::NetIndex {
-        let r = self.reachability();
-        self.net_index.get_or_init(|| crate::rules::network::view::NetIndex::new(self, r))
-    }
-
-    /// The NetworkPolicies that concern the CDE, compiled once for the checks that read them.
-    pub fn cde_network_policies(&self) -> &[(usize, kubepci_netpol::policy::Policy)] {
-        for kind in CDE_POLICY_READS {
-            self.inv.record(kind);
-        }
-        self.cde_network_policies.get_or_init(|| crate::rules::network::view::compile_cde_network_policies(self))
-    }
-
-    /// The RBAC model of the whole input (roles with aggregation resolved, bindings, indexes),
-    /// built once for all RBAC checks.
-    pub fn rbac_model(&self) -> &kubepci_rbac::Model {
-        for kind in RBAC_MODEL_READS {
-            self.inv.record(kind);
-        }
-        self.rbac_model.get_or_init(|| kubepci_rbac::Model::build(&self.inventory().objects))
-    }
-
-    /// Every object's text fields searched for card numbers once, in parallel, for both card
-    /// checks: the objects with at least one, ascending. A walk over every object, as a check
-    /// declaring `any` makes.
-    pub fn card_numbers(&self) -> &[CardNumbers] {
-        use rayon::prelude::*;
-        self.card_numbers.get_or_init(|| {
-            self.inventory()
-                .objects
-                .par_iter()
-                .enumerate()
-                .filter_map(|(object, o)| {
-                    let mut found = Vec::new();
-                    crate::support::text_fields::visit_text_fields(o, &mut |bytes, path| {
-                        for m in kubepci_pan::find_pans(bytes) {
-                            let masked = format!("{} {}", m.brand.name(), m.masked(kubepci_pan::MaskMode::First6Last4));
-                            found.push((m.is_test, kubepci_findings::Evidence::field(path(), masked)));
-                        }
-                    });
-                    (!found.is_empty()).then_some(CardNumbers { object, found })
-                })
-                .collect()
-        })
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use kubepci_inventory::Config;
-
     use super::*;
 
     const INPUT: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: payments, labels: {pci.kubepci.io/scope: cde}}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: payments}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: payments}\nspec:\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n    spec: {containers: [{name: api, image: api:1}]}\n";
 
     fn inventory() -> Inventory {
-        let loaded = kubepci_source::load_bytes("t.yaml", INPUT.as_bytes());
-        Inventory::build(loaded.objects, Config::default())
+        crate::testing::load("t.yaml", INPUT, "")
     }
 
     #[test]
@@ -396,6 +307,17 @@ mod tests {
         assert_eq!(recorder.kinds(), expected);
         let _ = cx.rbac_model();
         assert!(recorder.kinds().contains("RoleBinding"));
+    }
+
+    #[test]
+    fn a_namespace_is_in_its_own_scope_and_cde_related_checks_look_at_any() {
+        let yaml = format!("{INPUT}---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: shop, labels: {{pci.kubepci.io/scope: out}}}}\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: web, namespace: shop}}\n");
+        let inv = crate::testing::load("t.yaml", &yaml, "");
+        let index = |kind: &str, name: &str| inv.objects.iter().position(|o| o.kind() == kind && o.name() == name).expect(name);
+        let sees = |applies: Applies, kind: &str, name: &str| applies_to(&inv, applies, index(kind, name));
+        assert!(sees(Applies::Cde, "Namespace", "payments") && sees(Applies::Cde, "Service", "api") && sees(Applies::Cde, "Deployment", "api"));
+        assert!(!sees(Applies::Cde, "Namespace", "shop") && !sees(Applies::InScope, "Service", "web"));
+        assert!(sees(Applies::CdeRelated, "Service", "web") && sees(Applies::All, "Namespace", "shop"));
     }
 
     #[test]

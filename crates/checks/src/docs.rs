@@ -67,6 +67,7 @@ fn markdown(check: &Check) -> String {
         crate::Applies::Cde => "CDE objects only",
         crate::Applies::InScope => "CDE, connected and security-impacting objects",
         crate::Applies::Cluster => "the cluster as a whole",
+        crate::Applies::CdeRelated => "objects of any scope, as they bear on the CDE (needs a declared CDE)",
     };
     let _ = writeln!(out, "| Applies to | {applies} |");
     let partial = match m.on_partial_input {

@@ -6,34 +6,54 @@
 //! `docs/checks/` pages and the remediation text in findings; its failing and passing examples
 //! are run as fixtures by the test suite (`tests/examples.rs`).
 
+pub mod analyses;
 mod boundary;
 mod context;
 mod docs;
 mod fingerprint;
+pub mod profile;
 mod runner;
 pub mod rules;
 pub mod support;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 use kubepci_findings::Severity;
 
 pub use boundary::cde_boundary;
-pub use context::{CardNumbers, Context, InputKind, InventoryView, KindRecorder, UnlistedKind, WHOLE_INVENTORY};
+pub use analyses::{CardNumbers, SharedAnalyses};
+pub use context::{Context, InputKind, InventoryView, KindRecorder, UnlistedKind, WHOLE_INVENTORY};
 pub use docs::{check_markdown, example_blocks};
 pub use fingerprint::registry_sha256;
-pub use runner::{Assessment, Emitter, RunOptions, run_checks};
+pub use runner::{Assessment, Emitter, RunOptions, assess, run_checks};
 
-/// Which objects a check looks at.
+/// Which objects a check looks at, and whether it needs a declared CDE. The runner and the
+/// loops in `support::each` apply it: a check never filters by its own scope or checks for a
+/// CDE itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Applies {
     /// Every object of the kinds the check reads, whatever its scope.
     All,
-    /// Only objects in the cardholder data environment.
+    /// Only objects in the cardholder data environment (a workload by its own scope, other
+    /// objects by their namespace's). Not assessed when no CDE is declared.
     Cde,
     /// Objects in CDE, connected or security-impacting scope.
     InScope,
     /// Cluster-wide facts (one result for the whole input).
     Cluster,
+    /// Objects of any scope, judged by what they do to the CDE (a binding that reaches a CDE
+    /// namespace, a Service selecting CDE pods, a webhook exempting a CDE namespace). Not
+    /// assessed when no CDE is declared.
+    CdeRelated,
+}
+
+impl Applies {
+    /// Whether a check cannot be decided without a declared CDE: the runner then reports it
+    /// "not assessed" once, without running it.
+    pub fn needs_cde(self) -> bool {
+        matches!(self, Applies::Cde | Applies::CdeRelated)
+    }
 }
 
 /// The static description of a check. `doc` is the check's doc comment (Markdown).
@@ -76,6 +96,29 @@ pub const WORKLOADS: &str = "workloads";
 pub const ANY_KIND: &str = "any";
 /// The kinds [`WORKLOADS`] stands for.
 pub const WORKLOAD_KINDS: &[&str] = &["Pod", "ReplicationController", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"];
+/// Platform configuration files kubepci reads, by (API group, kind): they come from files
+/// (`--platform-config`), never from the API.
+pub const PLATFORM_KINDS: &[(&str, &str)] = &[
+    ("apiserver.config.k8s.io", "EncryptionConfiguration"),
+    ("audit.k8s.io", "Policy"),
+    ("kubelet.config.k8s.io", "KubeletConfiguration"),
+];
+
+/// Whether a `reads` list (kind names and the groups [`WORKLOADS`], [`ANY_KIND`]) covers `kind`.
+fn reads_kind(reads: &[&str], kind: &str) -> bool {
+    reads.iter().any(|&r| r == kind || r == ANY_KIND || (r == WORKLOADS && WORKLOAD_KINDS.contains(&kind)))
+}
+
+/// Whether a `reads` list covers a kind the collector could not list. Platform configuration
+/// kinds come from files, never from the API: a listed kind of the same name in another group
+/// (Kyverno's `Policy`) is not the one declared.
+fn reads_unlisted(reads: &[&str], unlisted: &UnlistedKind) -> bool {
+    if reads.contains(&ANY_KIND) {
+        return true;
+    }
+    let other_group = |(group, kind): &(&str, &str)| *kind == unlisted.kind && unlisted.group.as_deref().is_some_and(|g| g != *group);
+    !PLATFORM_KINDS.iter().any(other_group) && reads_kind(reads, &unlisted.kind)
+}
 
 impl CheckMeta {
     /// The doc comment's first line.
@@ -94,18 +137,12 @@ impl CheckMeta {
 
     /// Whether the check reads objects of `kind` (directly or through a group).
     pub fn reads_kind(&self, kind: &str) -> bool {
-        self.reads.iter().any(|&r| r == kind || r == ANY_KIND || (r == WORKLOADS && WORKLOAD_KINDS.contains(&kind)))
+        reads_kind(self.reads, kind)
     }
 
-    /// Whether the check reads a kind the collector could not list. Platform configuration
-    /// kinds come from files, never from the API: a listed kind of the same name in another
-    /// group (Kyverno's `Policy`) is not the one declared.
+    /// Whether the check reads a kind the collector could not list.
     pub fn reads_unlisted(&self, unlisted: &UnlistedKind) -> bool {
-        if self.reads.contains(&ANY_KIND) {
-            return true;
-        }
-        let other_group = |(group, kind): &(&str, &str)| *kind == unlisted.kind && unlisted.group.as_deref().is_some_and(|g| g != *group);
-        !rules::platform::control_plane::PLATFORM_KINDS.iter().any(other_group) && self.reads_kind(&unlisted.kind)
+        reads_unlisted(self.reads, unlisted)
     }
 
     /// The declared kinds with [`WORKLOADS`] spelled out (sorted, unique); [`ANY_KIND`] stays

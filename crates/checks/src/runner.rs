@@ -1,8 +1,8 @@
-use kubepci_findings::{AppliedException, CheckSummary, Evidence, Finding, Location, Severity, Status};
+use kubepci_findings::{AppliedException, BoundaryFlow, CheckSummary, Evidence, Finding, Location, Severity, Status};
 use kubepci_inventory::config::{Exception, glob_match};
 use rayon::prelude::*;
 
-use crate::{Check, Context, PartialInput};
+use crate::{Applies, Check, Context, PartialInput, profile};
 
 /// How to run the registry.
 #[derive(Clone, Debug, Default)]
@@ -23,6 +23,9 @@ pub struct Assessment {
     /// Passing (check id, object index) pairs; kept compact because a large cluster has
     /// millions of them. Materialise with [`Assessment::passed_findings`] when asked for.
     pub passes: Vec<(&'static Check, u32)>,
+    /// Every allowed flow into or out of the CDE (the report's boundary section), computed by
+    /// [`assess`]; [`run_checks`] leaves it empty.
+    pub boundary: Vec<BoundaryFlow>,
 }
 
 impl Assessment {
@@ -68,6 +71,17 @@ impl<'c> Emitter<'c> {
 
     pub fn context(&self) -> &'c Context<'c> {
         self.cx
+    }
+
+    /// The declared scope of the check being run.
+    pub fn applies(&self) -> Applies {
+        self.check.meta.applies
+    }
+
+    /// Whether the object at `index` is within the check's declared scope (`applies`): the
+    /// loops of `support::each` look only at those.
+    pub fn sees(&self, index: usize) -> bool {
+        self.cx.applies(self.check.meta.applies, index)
     }
 
     /// The object at `index` fails the check.
@@ -138,10 +152,41 @@ impl<'c> Emitter<'c> {
     }
 }
 
+/// The result of a check that needs a declared CDE when the input declares none.
+pub const NO_CDE: &str = "no CDE declared";
+
+/// Run a check as declared: one needing a CDE is reported "not assessed" once, not run,
+/// when the input declares none.
+fn run_declared(cx: &Context, check: &'static Check, e: &mut Emitter) {
+    if check.meta.applies.needs_cde() && !cx.has_cde() {
+        e.not_assessed(None, NO_CDE);
+    } else {
+        (check.run)(cx, e);
+    }
+}
+
 /// Why a check reading any of `cx.unlisted` cannot be assessed, or `None` when it can.
 fn unlisted_reason(cx: &Context, check: &Check) -> Option<String> {
     let reasons: Vec<&str> = cx.unlisted.iter().filter(|u| check.meta.reads_unlisted(u)).map(|u| u.reason.as_str()).collect();
     (!reasons.is_empty()).then(|| reasons.join("; "))
+}
+
+/// One check's summary, non-passing results and passing objects.
+type CheckResults = (CheckSummary, Vec<Finding>, Vec<(&'static Check, u32)>);
+
+/// The whole assessment of one input: every registered check (as `opts` selects them) and,
+/// beside them, the CDE boundary section, which reads the same reachability as the network
+/// checks. When every check runs, the shared analyses are computed first, side by side
+/// ([`Context::prepare`]).
+pub fn assess(cx: &Context, opts: &RunOptions) -> Assessment {
+    if opts.only.is_empty() {
+        cx.prepare();
+        profile::mark("shared analyses");
+    }
+    let (mut assessment, boundary) = rayon::join(|| run_checks(cx, &crate::registry(), opts), || profile::timed("boundary section", || crate::cde_boundary(cx)));
+    assessment.boundary = boundary;
+    profile::mark("checks and boundary");
+    assessment
 }
 
 /// Run every enabled check on the context's inventory, in parallel across checks. A check
@@ -167,26 +212,20 @@ pub fn run_checks(cx: &Context, checks: &[&'static Check], opts: &RunOptions) ->
             }
         }
     }
-    // `KUBEPCI_PROFILE=1` prints each check's time to stderr (for benchmarks, never in tests).
-    let profile = std::env::var_os("KUBEPCI_PROFILE").is_some();
-    let results: Vec<(CheckSummary, Vec<Finding>, Vec<(&'static Check, u32)>)> = enabled
+    let results: Vec<CheckResults> = enabled
         .par_iter()
         .map(|check| {
             let mut e = Emitter::new(cx, check);
-            let started = std::time::Instant::now();
-            match unlisted_reason(cx, check) {
-                None => (check.run)(cx, &mut e),
+            profile::timed(check.meta.id, || match unlisted_reason(cx, check) {
+                None => run_declared(cx, check, &mut e),
                 Some(reason) if check.meta.on_partial_input == PartialInput::FailuresStand => {
-                    (check.run)(cx, &mut e);
+                    run_declared(cx, check, &mut e);
                     e.passes.clear();
                     e.cluster_passes = 0;
                     e.not_assessed(None, format!("{reason} (failures above stand; passes cannot be claimed without it)"));
                 }
                 Some(reason) => e.not_assessed(None, reason),
-            }
-            if profile {
-                eprintln!("profile: {} {:.3}s", check.meta.id, started.elapsed().as_secs_f64());
-            }
+            });
             for f in &mut e.findings {
                 if f.status == Status::Fail {
                     apply_exception(f, check, &config.exceptions, opts.today.as_deref());

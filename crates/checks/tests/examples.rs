@@ -1,24 +1,14 @@
 //! Every check's documented failing and passing examples are its fixtures: the failing one
 //! must fail the check and the passing one must pass it. Docs and behaviour cannot drift apart.
 
-use kubepci_checks::{Context, InputKind, RunOptions, example_blocks, registry, run_checks};
-use kubepci_findings::Status;
-use kubepci_inventory::{Config, Inventory};
+use kubepci_checks::testing::{input_kind, load, run_on};
+use kubepci_checks::{Context, example_blocks, registry};
 
 fn run_one(check: &'static kubepci_checks::Check, yaml: &str, config: &str, which: &str) -> (usize, usize) {
-    let loaded = kubepci_source::load_bytes(&format!("{}-{which}.yaml", check.meta.id), yaml.as_bytes());
-    assert!(loaded.errors.is_empty(), "{} {which} example does not load: {:?}", check.meta.id, loaded.errors);
-    assert!(!loaded.objects.is_empty(), "{} {which} example has no objects", check.meta.id);
-    let config = Config::from_yaml("example config", config).unwrap_or_else(|e| panic!("{} example configuration: {e}", check.meta.id));
-    let inv = Inventory::build(loaded.objects, config);
-    let input = if yaml.contains("# input: snapshot") { InputKind::Snapshot } else { InputKind::Manifests };
-    let cx = Context::new(&inv, input);
-    let result = run_checks(&cx, &[check], &RunOptions::default());
-    let summary = &result.summaries[0];
-    let unexpected: Vec<_> = result.findings.iter().filter(|f| f.check != check.meta.id).collect();
-    assert!(unexpected.is_empty());
-    let fails = result.findings.iter().filter(|f| f.status == Status::Fail).count();
-    (fails, summary.passed)
+    let inv = load(&format!("{}-{which}.yaml", check.meta.id), yaml, config);
+    assert!(!inv.objects.is_empty(), "{} {which} example has no objects", check.meta.id);
+    let out = run_on(check, &Context::new(&inv, input_kind(yaml)));
+    (out.fails.len(), out.passed)
 }
 
 #[test]

@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use kubepci_checks::testing::run_on;
 use kubepci_checks::{Check, Context, InputKind, KindRecorder, PartialInput, RunOptions, UnlistedKind, WHOLE_INVENTORY, WORKLOADS, registry, run_checks};
 use kubepci_findings::Status;
 use kubepci_inventory::{Config, Inventory};
@@ -46,8 +47,7 @@ fn every_kind_a_check_reaches_is_declared() {
         let inv = Inventory::build(objects, config);
         for (check, mode) in registry().into_iter().flat_map(|c| MODES.map(|m| (c, m))) {
             let recorder = KindRecorder::default();
-            let cx = Context::recording(&inv, mode, &recorder);
-            run_checks(&cx, &[check], &RunOptions::default());
+            run_on(check, &Context::recording(&inv, mode, &recorder));
             for kind in recorder.kinds() {
                 let declared = if kind == WHOLE_INVENTORY {
                     match WHOLE_INVENTORY_USERS.iter().find(|(id, _)| *id == check.meta.id) {
@@ -69,15 +69,14 @@ fn every_kind_a_check_reaches_is_declared() {
 /// A check's results without what depends on other checks' kinds: status, object, message
 /// and evidence (the scope label and location are the runner's, not the check's).
 fn results(check: &'static Check, inv: &Inventory, mode: InputKind) -> Vec<String> {
-    let cx = Context::new(inv, mode);
-    let a = run_checks(&cx, &[check], &RunOptions::default());
+    let a = run_on(check, &Context::new(inv, mode));
     let mut out: Vec<String> = a
         .findings
         .iter()
         .map(|f| format!("{:?} {:?} {} {:?}", f.status, f.object, f.message, f.evidence))
-        .chain(a.passes.iter().map(|(_, i)| format!("pass {:?}", inv.objects[*i as usize].object_ref())))
+        .chain(a.passes.iter().map(|&i| format!("pass {:?}", inv.objects[i].object_ref())))
         .collect();
-    out.push(format!("cluster passes {}", a.summaries[0].passed - a.passes.len()));
+    out.push(format!("cluster passes {}", a.passed - a.passes.len()));
     out.sort();
     out
 }

@@ -85,7 +85,7 @@ fn cluster_role_covers_every_kind_a_check_reads() {
     let role = |name: &str| grants(docs.iter().find(|d| d["kind"] == "ClusterRole" && d["metadata"]["name"] == name).expect(name)).0;
     let (reader, secrets) = (role("kubepci-reader"), role("kubepci-secrets-reader"));
     let granted = |group: &str, resource: &str, secret: bool| (if secret { &secrets } else { &reader }).contains(&(group.to_string(), resource.to_string()));
-    let platform_files = kubepci_checks::rules::platform::control_plane::PLATFORM_KINDS;
+    let platform_files = kubepci_checks::PLATFORM_KINDS;
     let mut problems = Vec::new();
     let mut seen = BTreeSet::new();
     for check in kubepci_checks::registry() {

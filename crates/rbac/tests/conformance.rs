@@ -331,8 +331,8 @@ fn kind_node_names(path: &Path) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------
 // RBAC checks (`crates/checks/src/rules/rbac/`) against kubescape's and checkov's RBAC cases.
 
-use kubepci_checks::{Context, InputKind, RunOptions, run_checks};
-use kubepci_findings::{Finding, Status};
+use kubepci_checks::{Context, InputKind};
+use kubepci_findings::Finding;
 use kubepci_rbac::model::BindingDef;
 
 /// Run one check (by id) on `objects`; with `all_cde`, every namespace of the input (and
@@ -359,7 +359,7 @@ fn run_check(id: &str, mut objects: Vec<kubepci_model::Object>, all_cde: bool) -
     let inv = Inventory::build(objects, config);
     let cx = Context::new(&inv, InputKind::Manifests);
     let Some(check) = kubepci_checks::find(id) else { return Vec::new() };
-    run_checks(&cx, &[check], &RunOptions::default()).findings.into_iter().filter(|f| f.status == Status::Fail).collect()
+    kubepci_checks::testing::run_on(check, &cx).fails
 }
 
 /// Namespaces of a binding's ServiceAccount subjects (so their `default` accounts count as CDE).

@@ -1,7 +1,10 @@
-//! Printers. Each turns one [`Report`] into one output format; none of them evaluates
-//! anything. The report holds only redacted data (no Secret values, no full card numbers),
-//! so no printer can leak what the analyses never put there.
+//! The report of an assessment and its printers. [`Report::assemble`] builds the report from
+//! the checks' results in one place (summaries, check help, findings with card numbers
+//! redacted, roll-up, boundary); each printer turns one [`Report`] into one output format and
+//! evaluates nothing. The report holds only redacted data (no Secret values, no full card
+//! numbers), so no printer can leak what the analyses never put there.
 
+mod assemble;
 mod json;
 mod model;
 mod sarif;
@@ -11,6 +14,7 @@ mod policyreport;
 mod prometheus;
 mod oscal;
 
+pub use assemble::{AssembleOptions, InputFacts};
 pub use model::{CheckInfo, ConfigSource, EffectiveConfig, InputError, InputSummary, NamespaceScope, Provenance, RegistryInfo, Report, RunInfo, ScopeSummary, SnapshotInfo, Summary, REPORT_SCHEMA_VERSION};
 
 /// Output formats of `kubepci scan`.

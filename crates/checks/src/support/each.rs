@@ -1,5 +1,7 @@
-//! The loop every per-object check shares: pick the objects the check applies to, decide each
-//! one, and report pass, fail or not assessed. A check file then holds only its rule.
+//! The loop every per-object check shares: pick the objects within the check's declared scope
+//! (its `applies`, which the emitter knows), decide each one, and report pass, fail or not
+//! assessed. A check file then holds only its rule. A check needing a CDE is not run at all
+//! when none is declared (the runner reports it).
 
 use kubepci_findings::Evidence;
 use kubepci_inventory::{NamespaceInfo, Scope, Workload};
@@ -43,16 +45,6 @@ impl Verdict {
     }
 }
 
-/// CDE-only rules cannot be decided without a declared CDE: reports that (once, for the whole
-/// check) and returns false.
-pub fn cde_declared(e: &mut Emitter) -> bool {
-    if e.context().has_cde() {
-        return true;
-    }
-    e.not_assessed(None, "no CDE declared");
-    false
-}
-
 fn emit(e: &mut Emitter, index: usize, verdict: Verdict) {
     match verdict {
         Verdict::Pass => e.pass(index),
@@ -62,50 +54,41 @@ fn emit(e: &mut Emitter, index: usize, verdict: Verdict) {
     }
 }
 
-/// Decide every workload (top owner with a pod template) the check applies to.
-pub fn each_workload(e: &mut Emitter, applies: Applies, rule: impl Fn(&Context, &Workload, &Object, &PodTemplate) -> Verdict) {
-    if applies == Applies::Cde && !cde_declared(e) {
-        return;
-    }
+/// Decide every workload (top owner with a pod template) within the check's declared scope.
+pub fn each_workload(e: &mut Emitter, rule: impl Fn(&Context, &Workload, &Object, &PodTemplate) -> Verdict) {
     let cx = e.context();
     for (w, o, t) in cx.workloads() {
-        if cx.applies(applies, w.object) {
+        if e.sees(w.object) {
             emit(e, w.object, rule(cx, w, o, &t));
         }
     }
 }
 
-/// Decide every container (init and regular) of every workload the check applies to: a
-/// workload passes when no container has a problem. The rule returns the container's
-/// problems (an `Option` or a `Vec`).
-pub fn each_container<P: IntoIterator<Item = Problem>>(e: &mut Emitter, applies: Applies, rule: impl Fn(&Context, &ContainerRef) -> P) {
-    each_workload(e, applies, |cx, _, _, t| Verdict::from_problems(containers(t).flat_map(|c| rule(cx, &c))));
+/// Decide every container (init and regular) of every workload within the check's declared
+/// scope: a workload passes when no container has a problem. The rule returns the
+/// container's problems (an `Option` or a `Vec`).
+pub fn each_container<P: IntoIterator<Item = Problem>>(e: &mut Emitter, rule: impl Fn(&Context, &ContainerRef) -> P) {
+    each_workload(e, |cx, _, _, t| Verdict::from_problems(containers(t).flat_map(|c| rule(cx, &c))));
 }
 
-/// Decide every object of `kind` the check applies to.
-pub fn each_of_kind(e: &mut Emitter, applies: Applies, kind: &str, rule: impl Fn(&Context, usize, &Object) -> Verdict) {
-    if applies == Applies::Cde && !cde_declared(e) {
-        return;
-    }
+/// Decide every object of `kind` within the check's declared scope.
+pub fn each_of_kind(e: &mut Emitter, kind: &str, rule: impl Fn(&Context, usize, &Object) -> Verdict) {
     let cx = e.context();
     for &i in cx.inv.indices_of_kind(kind) {
-        if cx.applies(applies, i) {
+        if e.sees(i) {
             emit(e, i, rule(cx, i, &cx.inv.objects[i]));
         }
     }
 }
 
-/// Decide every namespace the check applies to (by the namespace's own scope). A namespace
-/// only referenced by objects is reported on the first object in it, so the finding has a
-/// file and line; the rule gets the Namespace object when the input has one.
-pub fn each_namespace(e: &mut Emitter, applies: Applies, rule: impl Fn(&Context, &NamespaceInfo, Option<&Object>) -> Verdict) {
-    if applies == Applies::Cde && !cde_declared(e) {
-        return;
-    }
+/// Decide every namespace within the check's declared scope (by the namespace's own scope).
+/// A namespace only referenced by objects is reported on the first object in it, so the
+/// finding has a file and line; the rule gets the Namespace object when the input has one.
+pub fn each_namespace(e: &mut Emitter, rule: impl Fn(&Context, &NamespaceInfo, Option<&Object>) -> Verdict) {
     let cx = e.context();
     for ns in cx.inv.namespaces() {
-        let wanted = match applies {
-            Applies::All | Applies::Cluster => true,
+        let wanted = match e.applies() {
+            Applies::All | Applies::Cluster | Applies::CdeRelated => true,
             Applies::Cde => ns.scope.scope == Scope::Cde,
             Applies::InScope => ns.scope.scope.in_scope(),
         };

@@ -8,8 +8,6 @@ pub mod hardening;
 pub mod image;
 pub mod leaks;
 pub mod pss;
-#[cfg(test)]
-pub mod testing;
 pub mod text_fields;
 pub mod webhooks;
 pub mod k8s_versions;

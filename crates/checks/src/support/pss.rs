@@ -9,15 +9,11 @@
 use kubepci_findings::Evidence;
 use kubepci_pss::Level;
 
-use crate::support::each::cde_declared;
-use crate::{Applies, Emitter};
+use crate::Emitter;
 
-/// Report, for every workload the check applies to, its violations of `controls` (every
-/// control of the level when `None`). CDE checks report "not assessed" when no CDE is declared.
-pub fn report_controls(e: &mut Emitter, level: Level, applies: Applies, controls: Option<&[&str]>) {
-    if applies == Applies::Cde && !cde_declared(e) {
-        return;
-    }
+/// Report, for every workload within the check's declared scope, its violations of
+/// `controls` (every control of the level when `None`).
+pub fn report_controls(e: &mut Emitter, level: Level, controls: Option<&[&str]>) {
     let cx = e.context();
     let evaluations = match level {
         Level::Baseline => cx.pss_baseline(),
@@ -25,7 +21,7 @@ pub fn report_controls(e: &mut Emitter, level: Level, applies: Applies, controls
     };
     let inv = cx.inv;
     for ((w, eval), template) in inv.workloads().iter().zip(evaluations).zip(cx.templates()) {
-        if !cx.applies(applies, w.object) || template.is_none() {
+        if !e.sees(w.object) || template.is_none() {
             continue;
         }
         let hits: Vec<_> = eval.violations.iter().filter(|v| controls.is_none_or(|c| c.contains(&v.control))).collect();

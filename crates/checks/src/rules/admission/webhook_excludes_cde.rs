@@ -4,9 +4,9 @@ use kubepci_findings::Evidence;
 use kubepci_inventory::Scope;
 use kubepci_model::selector::{Requirement, Selector};
 
-use crate::support::each::{Problem, Verdict, cde_declared, each_of_kind};
+use crate::support::each::{Problem, Verdict, each_of_kind};
 use crate::support::webhooks::{WEBHOOK_KINDS, webhooks};
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 /// The label the API server puts on every namespace, naming it.
 const NAME_LABEL: &str = "kubernetes.io/metadata.name";
@@ -76,7 +76,7 @@ declare_check! {
         id: "RT-002",
         name: "webhook-excludes-cde",
         severity: Medium,
-        applies: All,
+        applies: CdeRelated,
         reads: [MutatingWebhookConfiguration, Namespace, ValidatingWebhookConfiguration],
         requirements: [
             ("5.3.5", "exempting the CDE switches a security mechanism off where it matters"),
@@ -92,9 +92,6 @@ fn excludes(selector: &Selector, labels: &BTreeMap<String, String>) -> bool {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    if !cde_declared(e) {
-        return;
-    }
     let cx = e.context();
     let cde: Vec<(&str, BTreeMap<String, String>)> = cx
         .inv
@@ -107,7 +104,7 @@ fn run(_cx: &Context, e: &mut Emitter) {
         })
         .collect();
     for kind in WEBHOOK_KINDS {
-        each_of_kind(e, Applies::All, kind, |_, _, o| {
+        each_of_kind(e, kind, |_, _, o| {
             Verdict::from_problems(webhooks(o).into_iter().flat_map(|w| {
                 let selector = w.namespace_selector.and_then(|s| Selector::from_label_selector(s).ok());
                 let excluded: Vec<&str> = cde.iter().filter(|(_, labels)| selector.as_ref().is_some_and(|s| excludes(s, labels))).map(|(n, _)| *n).collect();

@@ -2,7 +2,7 @@ use kubepci_findings::Evidence;
 
 use crate::support::each::{Problem, Verdict, each_of_kind};
 use crate::support::webhooks::{WEBHOOK_KINDS, webhooks};
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 declare_check! {
     /// Admission webhooks must fail closed
@@ -66,7 +66,7 @@ declare_check! {
 
 fn run(_cx: &Context, e: &mut Emitter) {
     for kind in WEBHOOK_KINDS {
-        each_of_kind(e, Applies::All, kind, |_, _, o| {
+        each_of_kind(e, kind, |_, _, o| {
             Verdict::from_problems(webhooks(o).into_iter().filter(|w| w.failure_policy.eq_ignore_ascii_case("Ignore")).map(|w| {
                 Problem::new(format!("webhook {} admits requests unchecked when it fails (failurePolicy: Ignore)", w.name), Evidence::field(format!("{}.failurePolicy", w.path), "Ignore"))
             }))

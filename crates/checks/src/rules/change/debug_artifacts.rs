@@ -2,7 +2,7 @@ use kubepci_findings::Evidence;
 
 use crate::support::containers::containers;
 use crate::support::each::{Problem, Verdict, container_label, each_workload};
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 /// Words that mark a name or image as a debug, test or sandbox artefact (matched as whole
 /// words, so `latest` or `contest` do not match `test`).
@@ -81,7 +81,7 @@ fn marker(text: &str) -> Option<&'static str> {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    each_workload(e, Applies::Cde, |_, _, o, t| {
+    each_workload(e, |_, _, o, t| {
         let mut problems = Vec::new();
         for (i, c) in t.spec.ephemeral_containers.iter().flatten().enumerate() {
             problems.push(Problem::new(format!("ephemeral (debug) container {:?} is attached", c.name), Evidence::field(format!("{}.ephemeralContainers[{i}].name", t.spec_path), c.name.clone())));

@@ -1,6 +1,5 @@
 use kubepci_findings::Evidence;
 
-use crate::support::each::cde_declared;
 use crate::{Context, Emitter, declare_check};
 
 /// Label keys that name a namespace's environment.
@@ -62,7 +61,7 @@ declare_check! {
         id: "CHG-002",
         name: "nonprod-colocated-with-cde",
         severity: Medium,
-        applies: Cluster,
+        applies: CdeRelated,
         reads: [Namespace],
         requirements: [
             ("6.5.3", "pre-production namespaces share the cluster with the CDE"),
@@ -73,9 +72,6 @@ declare_check! {
 }
 
 fn run(cx: &Context, e: &mut Emitter) {
-    if !cde_declared(e) {
-        return;
-    }
     let hits: Vec<(&str, Evidence)> = cx
         .inv
         .namespaces()

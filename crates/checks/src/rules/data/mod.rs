@@ -36,21 +36,18 @@ pub(crate) fn report_pans(e: &mut Emitter, test_cards: bool) {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Context, InputKind, RunOptions, run_checks};
-    use kubepci_inventory::{Config, Inventory};
+    use crate::testing::run;
 
     /// The failure messages of DATA-001 on a ConfigMap whose data holds `values`.
     fn messages(values: &[&str]) -> Vec<(String, usize)> {
         let data: String = values.iter().enumerate().map(|(i, v)| format!("  k{i:02}: \"{v}\"\n")).collect();
         let yaml = format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm, namespace: shop}}\ndata:\n{data}");
-        let loaded = kubepci_source::load_bytes("test.yaml", yaml.as_bytes());
-        let inv = Inventory::build(loaded.objects, Config::default());
-        let cx = Context::new(&inv, InputKind::Manifests);
-        let result = run_checks(&cx, &[&super::pan_in_objects::PAN_IN_OBJECTS], &RunOptions::default());
-        result.findings.iter().map(|f| (f.message.clone(), f.evidence.len())).collect()
+        let out = run(&super::pan_in_objects::PAN_IN_OBJECTS, &yaml, "");
+        out.findings.iter().map(|f| (f.message.clone(), f.evidence.len())).collect()
     }
 
     #[test]
+    #[allow(clippy::inconsistent_digit_grouping, reason = "the first six digits, the issuer number, stand apart")]
     fn one_card_is_singular_and_many_are_listed_briefly() {
         let one = messages(&[&format!("card {} on file", luhn_complete(484719_000001_362))]);
         assert_eq!(one, [("1 card number (PAN) in plain text at data[k00]".to_string(), 1)]);

@@ -5,7 +5,7 @@ use kubepci_model::Object;
 use crate::support::containers::containers;
 use crate::support::each::{Problem, Verdict, each_of_kind};
 use crate::support::exposure::{ingress_services, selected_workloads, service_spec, service_type_exposed, workload_name};
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 /// Image repository names (last path segment) and workload names of administrative web UIs.
 const ADMIN_UIS: &[&str] = &[
@@ -117,7 +117,7 @@ fn admin_uis_behind(cx: &Context, service: &Object) -> Vec<String> {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    each_of_kind(e, Applies::All, "Service", |cx, _, o| {
+    each_of_kind(e, "Service", |cx, _, o| {
         let Some(spec) = service_spec(o).filter(|s| service_type_exposed(s)) else { return Verdict::Skip };
         let uis = admin_uis_behind(cx, o);
         if uis.is_empty() {
@@ -126,7 +126,7 @@ fn run(_cx: &Context, e: &mut Emitter) {
         let kind = spec.type_.as_deref().unwrap_or_default();
         Verdict::Fail(format!("{kind} Service exposes admin UI {}", uis.join(", ")), vec![Evidence::field("spec.type", kind)])
     });
-    each_of_kind(e, Applies::All, "Ingress", |cx, _, o| {
+    each_of_kind(e, "Ingress", |cx, _, o| {
         Verdict::from_problems(ingress_services(cx, o).into_iter().filter_map(|(b, svc)| {
             let uis = admin_uis_behind(cx, svc);
             (!uis.is_empty()).then(|| Problem::new(format!("Ingress routes to admin UI {}", uis.join(", ")), Evidence::field(b.path, b.service)))

@@ -1,8 +1,8 @@
 use kubepci_findings::Evidence;
 
-use crate::support::each::{Verdict, cde_declared, each_of_kind};
+use crate::support::each::{Verdict, each_of_kind};
 use crate::support::exposure::{selected_cde_workloads, service_spec, service_type_exposed};
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 declare_check! {
     /// CDE workloads must not be exposed by LoadBalancer or NodePort Services
@@ -81,7 +81,7 @@ declare_check! {
         id: "EXP-001",
         name: "cde-service-exposed",
         severity: High,
-        applies: All,
+        applies: CdeRelated,
         reads: [workloads, Namespace, Service],
         requirements: [
             ("1.4.4", "the Service makes CDE pods directly reachable from outside the cluster"),
@@ -93,10 +93,7 @@ declare_check! {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    if !cde_declared(e) {
-        return;
-    }
-    each_of_kind(e, Applies::All, "Service", |cx, _, o| {
+    each_of_kind(e, "Service", |cx, _, o| {
         let Some(spec) = service_spec(o) else { return Verdict::Pass };
         let cde = selected_cde_workloads(cx, o);
         if !service_type_exposed(spec) || cde.is_empty() {

@@ -2,7 +2,7 @@ use kubepci_findings::Evidence;
 
 use crate::support::each::{Problem, Verdict, container_label, each_container, each_of_kind};
 use crate::support::exposure::service_spec;
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 /// TCP ports of cleartext or legacy remote-access protocols. Plain HTTP (80, 8080) is not
 /// listed: inside the cluster it is commonly wrapped by mesh mTLS that manifests do not show,
@@ -99,7 +99,7 @@ fn insecure_protocol(port: i32, protocol: Option<&str>) -> Option<&'static str> 
 
 fn run(_cx: &Context, e: &mut Emitter) {
     use kubepci_model::k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-    each_of_kind(e, Applies::InScope, "Service", |_, _, o| {
+    each_of_kind(e, "Service", |_, _, o| {
         let ports = service_spec(o).and_then(|s| s.ports.as_deref()).unwrap_or_default();
         Verdict::from_problems(ports.iter().enumerate().flat_map(|(i, p)| {
             let target = match &p.target_port {
@@ -111,7 +111,7 @@ fn run(_cx: &Context, e: &mut Emitter) {
             })
         }))
     });
-    each_container(e, Applies::InScope, |_, c| {
+    each_container(e, |_, c| {
         c.container.ports.iter().flatten().enumerate().filter_map(|(i, p)| {
             let name = insecure_protocol(p.container_port, p.protocol.as_deref())?;
             let evidence = Evidence::field(format!("{}.ports[{i}].containerPort", c.path), p.container_port.to_string());

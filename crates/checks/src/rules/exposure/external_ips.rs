@@ -2,7 +2,7 @@ use kubepci_findings::Evidence;
 
 use crate::support::each::{Verdict, each_of_kind};
 use crate::support::exposure::service_spec;
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 declare_check! {
     /// Services must not set externalIPs
@@ -56,7 +56,7 @@ declare_check! {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    each_of_kind(e, Applies::All, "Service", |_, _, o| {
+    each_of_kind(e, "Service", |_, _, o| {
         let ips = service_spec(o).and_then(|s| s.external_ips.as_deref()).unwrap_or_default();
         if ips.is_empty() {
             Verdict::Pass

@@ -2,9 +2,9 @@ use kubepci_findings::Evidence;
 use kubepci_model::Resource;
 use kubepci_model::k8s_openapi::api::networking::v1::IngressTLS;
 
-use crate::support::each::{Problem, Verdict, cde_declared, each_of_kind};
+use crate::support::each::{Problem, Verdict, each_of_kind};
 use crate::support::exposure::{ingress_services, selected_cde_workloads, tls_host_covers};
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 declare_check! {
     /// Ingress routes to CDE workloads must terminate TLS
@@ -96,7 +96,7 @@ declare_check! {
         id: "EXP-004",
         name: "cde-ingress-without-tls",
         severity: High,
-        applies: All,
+        applies: CdeRelated,
         reads: [workloads, Ingress, Namespace, Service],
         requirements: [
             ("4.2.1", "cardholder data reaching CDE workloads over the Ingress must be encrypted"),
@@ -118,10 +118,7 @@ fn tls_covers(tls: &[IngressTLS], host: Option<&str>) -> bool {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    if !cde_declared(e) {
-        return;
-    }
-    each_of_kind(e, Applies::All, "Ingress", |cx, _, o| {
+    each_of_kind(e, "Ingress", |cx, _, o| {
         let Resource::Ingress(ing) = &o.resource else { return Verdict::Skip };
         let tls = ing.spec.as_ref().and_then(|s| s.tls.as_deref()).unwrap_or_default();
         let to_cde: Vec<_> = ingress_services(cx, o).into_iter().filter(|(_, svc)| !selected_cde_workloads(cx, svc).is_empty()).map(|(b, _)| b).collect();

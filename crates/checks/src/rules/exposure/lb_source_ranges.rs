@@ -4,7 +4,7 @@ use kubepci_findings::Evidence;
 
 use crate::support::each::{Verdict, each_of_kind};
 use crate::support::exposure::service_spec;
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 /// Annotations (and the values) that make a cloud load balancer internal.
 const INTERNAL_LB: &[(&str, &str)] = &[
@@ -99,7 +99,7 @@ fn is_internal(annotations: &BTreeMap<String, String>) -> bool {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    each_of_kind(e, Applies::InScope, "Service", |_, _, o| {
+    each_of_kind(e, "Service", |_, _, o| {
         let Some(spec) = service_spec(o).filter(|s| s.type_.as_deref() == Some("LoadBalancer")) else { return Verdict::Skip };
         let ranges = spec.load_balancer_source_ranges.as_deref().unwrap_or_default();
         let open = ranges.is_empty() || ranges.iter().any(|r| matches!(r.trim(), "0.0.0.0/0" | "::/0"));

@@ -2,7 +2,7 @@ use kubepci_findings::Evidence;
 
 use crate::support::each::{Problem, container_label, each_container};
 use crate::support::image::parse;
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 declare_check! {
     /// CDE images must be pinned by digest
@@ -67,7 +67,7 @@ declare_check! {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    each_container(e, Applies::Cde, |_, c| {
+    each_container(e, |_, c| {
         let image = c.container.image.as_deref().unwrap_or("");
         parse(image).digest.is_none().then(|| Problem::new(format!("{} image {image:?} has no digest", container_label(c)), Evidence::field(format!("{}.image", c.path), image)))
     });

@@ -2,7 +2,7 @@ use kubepci_findings::Evidence;
 
 use crate::support::each::{Problem, container_label, each_container};
 use crate::support::image::{ImageRef, parse};
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 declare_check! {
     /// Images must not use the latest tag or no tag
@@ -62,7 +62,7 @@ pub(crate) fn is_latest(image: &ImageRef) -> bool {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    each_container(e, Applies::All, |_, c| {
+    each_container(e, |_, c| {
         let image = c.container.image.as_deref().unwrap_or("");
         is_latest(&parse(image)).then(|| Problem::new(format!("{} uses {image:?} (latest)", container_label(c)), Evidence::field(format!("{}.image", c.path), image)))
     });

@@ -3,7 +3,7 @@ use kubepci_findings::Evidence;
 use crate::support::each::{Problem, container_label, each_container};
 use crate::support::image::parse;
 use super::latest_tag::is_latest;
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 declare_check! {
     /// CDE containers with mutable tags must pull the image every time
@@ -76,7 +76,7 @@ fn effective_policy(explicit: Option<&str>, image: &str) -> String {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    each_container(e, Applies::Cde, |_, c| {
+    each_container(e, |_, c| {
         let image = c.container.image.as_deref().unwrap_or("");
         let policy = effective_policy(c.container.image_pull_policy.as_deref(), image);
         (parse(image).digest.is_none() && policy != "Always").then(|| {

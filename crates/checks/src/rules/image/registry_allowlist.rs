@@ -1,7 +1,7 @@
 use kubepci_findings::Evidence;
 
 use crate::support::each::{Problem, container_label, each_container};
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 declare_check! {
     /// CDE images must come from approved registries
@@ -75,7 +75,7 @@ fn run(cx: &Context, e: &mut Emitter) {
         e.not_assessed(None, "no approvedRegistries in kubepci.yaml");
         return;
     }
-    each_container(e, Applies::Cde, |cx, c| {
+    each_container(e, |cx, c| {
         let image = c.container.image.as_deref().unwrap_or("");
         (!cx.inv.config.registry_approved(image))
             .then(|| Problem::new(format!("{} image {image:?} is not from an approved registry", container_label(c)), Evidence::field(format!("{}.image", c.path), image)))
@@ -85,7 +85,7 @@ fn run(cx: &Context, e: &mut Emitter) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::support::testing::run as run_check;
+    use crate::testing::run as run_check;
 
     #[test]
     fn without_allowlist_is_not_assessed() {

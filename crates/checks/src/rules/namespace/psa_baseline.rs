@@ -1,6 +1,6 @@
 use super::psa_restricted::enforce_verdict;
 use crate::support::each::each_namespace;
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 declare_check! {
     /// Every namespace must enforce at least the baseline Pod Security Standard
@@ -53,5 +53,5 @@ declare_check! {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    each_namespace(e, Applies::All, |_, ns, object| enforce_verdict(ns, object, &["baseline", "restricted"]));
+    each_namespace(e, |_, ns, object| enforce_verdict(ns, object, &["baseline", "restricted"]));
 }

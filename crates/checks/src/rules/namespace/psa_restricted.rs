@@ -3,7 +3,7 @@ use kubepci_inventory::NamespaceInfo;
 use kubepci_model::Object;
 
 use crate::support::each::{Verdict, each_namespace};
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 /// The Pod Security Admission label that rejects non-conforming pods.
 pub(crate) const ENFORCE_LABEL: &str = "pod-security.kubernetes.io/enforce";
@@ -82,13 +82,13 @@ pub(crate) fn enforce_verdict(ns: &NamespaceInfo, object: Option<&Object>, accep
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    each_namespace(e, Applies::Cde, |_, ns, object| enforce_verdict(ns, object, &["restricted"]));
+    each_namespace(e, |_, ns, object| enforce_verdict(ns, object, &["restricted"]));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::support::testing::run as run_check;
+    use crate::testing::run as run_check;
 
     #[test]
     fn referenced_namespace_is_not_assessed_at_its_first_object() {

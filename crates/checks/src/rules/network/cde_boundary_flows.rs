@@ -1,8 +1,7 @@
 use kubepci_findings::Evidence;
 use kubepci_netpol::Direction;
 
-use super::view::NetView;
-use crate::support::each::cde_declared;
+use crate::analyses::network::NetView;
 use crate::{Context, Emitter, declare_check};
 
 declare_check! {
@@ -123,9 +122,6 @@ declare_check! {
 }
 
 fn run(cx: &Context, e: &mut Emitter) {
-    if !cde_declared(e) {
-        return;
-    }
     let view = NetView::new(cx);
     for (object, ep) in view.cde_workloads(cx) {
         // Denied sources cannot be unapproved flows: only the allowed ones are grouped.

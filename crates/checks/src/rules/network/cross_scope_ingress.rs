@@ -2,8 +2,7 @@ use kubepci_findings::Evidence;
 use kubepci_inventory::Scope;
 use kubepci_netpol::{ConnSet, Endpoint};
 
-use super::view::NetView;
-use crate::support::each::cde_declared;
+use crate::analyses::network::NetView;
 use crate::{Context, Emitter, declare_check};
 
 declare_check! {
@@ -113,9 +112,6 @@ declare_check! {
 }
 
 fn run(cx: &Context, e: &mut Emitter) {
-    if !cde_declared(e) {
-        return;
-    }
     let view = NetView::new(cx);
     let r = &view.r;
     for (object, ep) in view.cde_workloads(cx) {

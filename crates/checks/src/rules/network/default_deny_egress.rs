@@ -1,7 +1,6 @@
 use kubepci_netpol::Direction;
 
 use super::default_deny_ingress::check_direction;
-use crate::support::each::cde_declared;
 use crate::{Context, Emitter, declare_check};
 
 declare_check! {
@@ -86,8 +85,5 @@ declare_check! {
 }
 
 fn run(cx: &Context, e: &mut Emitter) {
-    if !cde_declared(e) {
-        return;
-    }
     check_direction(cx, e, Direction::Egress);
 }

@@ -1,8 +1,7 @@
 use kubepci_findings::Evidence;
 use kubepci_netpol::Direction;
 
-use super::view::{NetView, admin_denies_all};
-use crate::support::each::cde_declared;
+use crate::analyses::network::{NetView, admin_denies_all};
 use crate::{Context, Emitter, declare_check};
 
 declare_check! {
@@ -92,9 +91,6 @@ declare_check! {
 }
 
 fn run(cx: &Context, e: &mut Emitter) {
-    if !cde_declared(e) {
-        return;
-    }
     check_direction(cx, e, Direction::Ingress);
 }
 

@@ -1,8 +1,7 @@
 use kubepci_findings::Evidence;
 use kubepci_netpol::{ConnSet, Endpoint, PortSet, Protocol};
 
-use super::view::NetView;
-use crate::support::each::cde_declared;
+use crate::analyses::network::NetView;
 use crate::{Context, Emitter, declare_check};
 
 declare_check! {
@@ -101,9 +100,6 @@ fn is_cluster_dns(namespace: &str, labels: &std::collections::BTreeMap<String, S
 }
 
 fn run(cx: &Context, e: &mut Emitter) {
-    if !cde_declared(e) {
-        return;
-    }
     let view = NetView::new(cx);
     let r = &view.r;
     let dns = ConnSet::of(Protocol::Udp, PortSet::single(53)).union(&ConnSet::of(Protocol::Tcp, PortSet::single(53)));

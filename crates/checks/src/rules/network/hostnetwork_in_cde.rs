@@ -1,7 +1,6 @@
 use kubepci_findings::Evidence;
 use kubepci_inventory::Scope;
 
-use crate::support::each::cde_declared;
 use crate::{Context, Emitter, declare_check};
 
 declare_check! {
@@ -56,7 +55,7 @@ declare_check! {
         id: "NET-010",
         name: "hostnetwork-in-cde",
         severity: High,
-        applies: Cde,
+        applies: CdeRelated,
         reads: [workloads, Namespace],
         requirements: [
             ("1.3.1", "host-network pods bypass the policies that limit inbound CDE traffic"),
@@ -68,9 +67,6 @@ declare_check! {
 }
 
 fn run(cx: &Context, e: &mut Emitter) {
-    if !cde_declared(e) {
-        return;
-    }
     for (w, o, t) in cx.workloads() {
         let in_cde_namespace = o.namespace().is_some_and(|ns| cx.inv.namespace_scope(ns) == Scope::Cde);
         if w.scope.scope != Scope::Cde && !in_cde_namespace {

@@ -2,7 +2,7 @@
 //! (NetworkPolicy, AdminNetworkPolicy and BaselineAdminNetworkPolicy semantics), not on the
 //! mere presence of policies.
 
-pub(crate) mod cde_boundary_flows;
+mod cde_boundary_flows;
 mod cni_enforces_policy;
 mod cross_scope_ingress;
 mod default_deny_egress;
@@ -14,7 +14,6 @@ mod no_broad_egress;
 mod ports_explicit;
 #[cfg(test)]
 mod tests;
-pub(crate) mod view;
 
 use crate::Check;
 

@@ -2,7 +2,6 @@ use kubepci_findings::Evidence;
 use kubepci_netpol::Direction;
 use kubepci_netpol::policy::{NamespaceMatch, Peer, Peers, Policy};
 
-use crate::support::each::cde_declared;
 use crate::{Context, Emitter, declare_check};
 
 declare_check! {
@@ -63,7 +62,7 @@ declare_check! {
         id: "NET-004",
         name: "no-allow-all-rules",
         severity: High,
-        applies: Cde,
+        applies: CdeRelated,
         reads: [workloads, Namespace, NetworkPolicy],
         requirements: [
             ("1.3.1", "an allow-all ingress rule admits every source into the CDE"),
@@ -75,11 +74,8 @@ declare_check! {
 }
 
 fn run(cx: &Context, e: &mut Emitter) {
-    if !cde_declared(e) {
-        return;
-    }
     for &(index, ref policy) in cx.cde_network_policies() {
-        let problems = allow_all_rules(&policy);
+        let problems = allow_all_rules(policy);
         if problems.is_empty() {
             e.pass(index);
         } else {

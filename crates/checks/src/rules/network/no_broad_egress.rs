@@ -2,8 +2,7 @@ use kubepci_findings::Evidence;
 use kubepci_netpol::Endpoint;
 use kubepci_netpol::ipblocks::IpSet;
 
-use super::view::{FlowEnd, NetView, unapproved};
-use crate::support::each::cde_declared;
+use crate::analyses::network::{FlowEnd, NetView, unapproved};
 use crate::{Context, Emitter, declare_check};
 
 /// More external addresses than one /8 is "over-broad".
@@ -93,9 +92,6 @@ declare_check! {
 }
 
 fn run(cx: &Context, e: &mut Emitter) {
-    if !cde_declared(e) {
-        return;
-    }
     let view = NetView::new(cx);
     let r = &view.r;
     let flows = &cx.inv.config.approved_flows;

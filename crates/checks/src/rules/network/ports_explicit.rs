@@ -2,7 +2,6 @@ use kubepci_findings::Evidence;
 use kubepci_netpol::Direction;
 use kubepci_netpol::policy::Ports;
 
-use crate::support::each::cde_declared;
 use crate::{Context, Emitter, declare_check};
 
 declare_check! {
@@ -61,7 +60,7 @@ declare_check! {
         id: "NET-008",
         name: "ports-explicit",
         severity: Medium,
-        applies: Cde,
+        applies: CdeRelated,
         reads: [workloads, Namespace, NetworkPolicy],
         requirements: [
             ("1.2.5", "each allowed flow names its protocol and port so it can be approved"),
@@ -72,9 +71,6 @@ declare_check! {
 }
 
 fn run(cx: &Context, e: &mut Emitter) {
-    if !cde_declared(e) {
-        return;
-    }
     for &(index, ref policy) in cx.cde_network_policies() {
         let mut paths = Vec::new();
         for direction in [Direction::Ingress, Direction::Egress] {

@@ -1,6 +1,6 @@
 //! Behaviour of the network checks beyond their documented examples.
 
-use crate::support::testing::run;
+use crate::testing::run;
 
 const CDE: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: payments\n  labels: {pci.kubepci.io/scope: cde}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: api, namespace: payments, labels: {app: api}}\nspec:\n  containers: [{name: api, image: i}]\n";
 
@@ -58,4 +58,17 @@ fn long_offender_lists_are_capped_with_a_count() {
     let more = &f.evidence[20];
     assert_eq!(more.path, "more");
     assert!(more.value.as_deref().is_some_and(|v| v.starts_with("5 more not listed here; ")), "{more:?}");
+}
+
+/// The boundary section decides "unlisted input" from the reachability's kinds; NET-013, the
+/// check over the same flows, must read exactly those, so that both go "not assessed" together.
+#[test]
+fn boundary_check_reads_what_the_reachability_reads() {
+    let expand = |reads: &[&'static str]| {
+        let mut kinds: Vec<&str> = reads.iter().flat_map(|r| if *r == crate::WORKLOADS { crate::WORKLOAD_KINDS } else { std::slice::from_ref(r) }).copied().collect();
+        kinds.sort_unstable();
+        kinds
+    };
+    let check = &super::cde_boundary_flows::CDE_BOUNDARY_FLOWS;
+    assert_eq!(check.meta.kinds_read(), expand(crate::analyses::network::REACHABILITY_READS));
 }

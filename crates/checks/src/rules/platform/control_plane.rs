@@ -8,7 +8,7 @@ use kubepci_model::{Object, Resource};
 
 use kubepci_findings::Evidence;
 
-use crate::{Context, Emitter};
+use crate::{Context, Emitter, PLATFORM_KINDS};
 
 /// A control-plane component that runs as a static pod on kubeadm-style clusters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -174,13 +174,6 @@ pub fn flag_evidence(pod: &ComponentPod, name: &str) -> Vec<Evidence> {
         None => vec![Evidence::field(pod.argv_path(), format!("--{name} not set"))],
     }
 }
-
-/// Platform configuration files kubepci reads, by (API group, kind).
-pub const PLATFORM_KINDS: &[(&str, &str)] = &[
-    ("apiserver.config.k8s.io", "EncryptionConfiguration"),
-    ("audit.k8s.io", "Policy"),
-    ("kubelet.config.k8s.io", "KubeletConfiguration"),
-];
 
 /// Generic objects of a platform configuration kind: (index, the object's body).
 pub fn config_objects<'a>(cx: &Context<'a>, group: &str, kind: &str) -> Vec<(usize, &'a serde_json::Map<String, serde_json::Value>)> {

@@ -52,18 +52,14 @@ pub const CHECKS: &[&Check] = &[
 #[cfg(test)]
 mod tests {
     use kubepci_findings::{Finding, Status};
-    use kubepci_inventory::{Config, Inventory};
 
     use super::*;
-    use crate::{Context, InputKind, RunOptions, run_checks};
+    use crate::testing::{load, run_on};
+    use crate::{Context, InputKind};
 
     fn run(check: &'static Check, yaml: &str, input: InputKind) -> (Vec<Finding>, usize) {
-        let loaded = kubepci_source::load_bytes("t.yaml", yaml.as_bytes());
-        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
-        let inv = Inventory::build(loaded.objects, Config::default());
-        let cx = Context::new(&inv, input);
-        let r = run_checks(&cx, &[check], &RunOptions::default());
-        (r.findings, r.summaries[0].passed)
+        let out = run_on(check, &Context::new(&load("t.yaml", yaml, ""), input));
+        (out.findings, out.passed)
     }
 
     fn only_not_assessed(findings: &[Finding]) -> Vec<&str> {

@@ -95,7 +95,7 @@ declare_check! {
         id: "RBAC-011",
         name: "cde-escalation-paths",
         severity: High,
-        applies: Cde,
+        applies: CdeRelated,
         reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, Secret, ServiceAccount],
         on_partial_input: FailuresStand,
         requirements: [
@@ -108,10 +108,6 @@ declare_check! {
 }
 
 fn run(cx: &Context, e: &mut Emitter) {
-    if !cx.has_cde() {
-        e.not_assessed(None, "no CDE declared");
-        return;
-    }
     let view = RbacView::new(cx);
     let graph = EscalationGraph::new(view.model, &cx.inv);
     // Starting points: subjects named by a binding that is not a platform default, or pods'

@@ -76,7 +76,7 @@ declare_check! {
         id: "RBAC-003",
         name: "cde-secret-readers",
         severity: High,
-        applies: Cde,
+        applies: CdeRelated,
         reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
         requirements: [
             ("7.2.2", "reading CDE Secrets must be limited to the job functions that need it"),

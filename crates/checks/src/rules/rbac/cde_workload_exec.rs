@@ -72,7 +72,7 @@ declare_check! {
         id: "RBAC-005",
         name: "cde-workload-create-exec",
         severity: High,
-        applies: Cde,
+        applies: CdeRelated,
         reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
         requirements: [
             ("7.2.2", "running code or a shell in CDE pods must be limited to the functions that need it"),

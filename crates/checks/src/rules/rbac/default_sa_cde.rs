@@ -61,7 +61,7 @@ declare_check! {
         id: "RBAC-009",
         name: "default-service-account-grants",
         severity: Medium,
-        applies: Cde,
+        applies: CdeRelated,
         reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
         requirements: [
             ("2.2.2", "the default account is a vendor default that every unnamed pod uses"),
@@ -72,10 +72,6 @@ declare_check! {
 }
 
 fn run(cx: &Context, e: &mut Emitter) {
-    if !cx.has_cde() {
-        e.not_assessed(None, "no CDE declared");
-        return;
-    }
     let view = RbacView::new(cx);
     let is_cde_default = |s: &Subject| s.kind == SubjectKind::ServiceAccount && s.name == "default" && s.namespace.as_ref().is_some_and(|ns| view.cde_namespaces.contains(ns));
     for b in &view.model.bindings {

@@ -1,6 +1,6 @@
 //! Behaviour of the RBAC checks beyond their documented examples.
 
-use crate::support::testing::run;
+use crate::testing::run;
 
 const CDE_NS: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: payments\n  labels: {pci.kubepci.io/scope: cde}\n";
 

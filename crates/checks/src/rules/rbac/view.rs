@@ -248,10 +248,6 @@ pub fn report_grants(
 /// [`report_grants`] for bindings that reach a CDE namespace: `does` says what `perms` let the
 /// subjects do there ("read Secrets"). Not assessed without a declared CDE.
 pub fn report_cde_grants(cx: &Context, e: &mut Emitter, perms: &[Perm], does: &str) {
-    if !cx.has_cde() {
-        e.not_assessed(None, "no CDE declared");
-        return;
-    }
     let view = RbacView::new(cx);
     report_grants(
         &view,

@@ -2,7 +2,7 @@ use kubepci_findings::Evidence;
 use kubepci_model::Resource;
 
 use crate::support::each::{Verdict, each_of_kind};
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 declare_check! {
     /// CDE namespaces should not hold basic-auth Secrets
@@ -65,7 +65,7 @@ declare_check! {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    each_of_kind(e, Applies::Cde, "Secret", |_, _, o| match &o.resource {
+    each_of_kind(e, "Secret", |_, _, o| match &o.resource {
         Resource::Secret(s) if s.type_.as_deref() == Some("kubernetes.io/basic-auth") => {
             Verdict::Fail("basic-auth Secret (a static shared password) in the CDE".into(), vec![Evidence::field("type", "kubernetes.io/basic-auth")])
         }

@@ -3,7 +3,7 @@ use kubepci_model::Resource;
 
 use crate::support::each::{Problem, Verdict, each_of_kind};
 use crate::support::leaks::{entry_literals, looks_like_credential};
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 declare_check! {
     /// ConfigMaps must not hold credentials
@@ -63,7 +63,7 @@ declare_check! {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    each_of_kind(e, Applies::All, "ConfigMap", |_, _, o| {
+    each_of_kind(e, "ConfigMap", |_, _, o| {
         let Resource::ConfigMap(cm) = &o.resource else { return Verdict::Skip };
         // At most one problem per key: the first literal in it that looks like a credential.
         Verdict::from_problems(cm.data.iter().flatten().filter_map(|(key, value)| {

@@ -3,7 +3,7 @@ use kubepci_model::Resource;
 
 use crate::support::each::{Problem, Verdict, container_label, each_container, each_of_kind};
 use crate::support::leaks::{Literal, entry_literals, env_literals, is_default_credential};
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 declare_check! {
     /// Default passwords must not be used
@@ -86,14 +86,14 @@ fn verdict<'a>(literals: impl IntoIterator<Item = Literal<'a>>) -> Verdict {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    each_container(e, Applies::All, |_, c| {
+    each_container(e, |_, c| {
         env_literals(c.container, c.path).filter(is_default_credential).map(|l| default_problem(format_args!("{} ", container_label(c)), &l)).collect::<Vec<_>>()
     });
-    each_of_kind(e, Applies::All, "ConfigMap", |_, _, o| match &o.resource {
+    each_of_kind(e, "ConfigMap", |_, _, o| match &o.resource {
         Resource::ConfigMap(cm) => verdict(cm.data.iter().flatten().flat_map(|(k, v)| entry_literals("data", k, v))),
         _ => Verdict::Skip,
     });
-    each_of_kind(e, Applies::All, "Secret", |_, _, o| {
+    each_of_kind(e, "Secret", |_, _, o| {
         let Resource::Secret(s) = &o.resource else { return Verdict::Skip };
         // Borrowed when the value is UTF-8 already: no copy per entry.
         let decoded: Vec<(&String, std::borrow::Cow<str>)> = s.data.iter().flatten().map(|(k, v)| (k, String::from_utf8_lossy(&v.0))).collect();

@@ -2,7 +2,7 @@ use kubepci_findings::Evidence;
 
 use crate::support::each::{Problem, container_label, each_container};
 use crate::support::leaks::{Literal, env_literals, looks_like_credential};
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 declare_check! {
     /// Credentials must not be hard-coded in container environment variables
@@ -66,7 +66,7 @@ declare_check! {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    each_container(e, Applies::All, |_, c| {
+    each_container(e, |_, c| {
         let problem = |l: &Literal, why| Problem::new(format!("{} {}: {why}", container_label(c), l.label()), Evidence::field(l.path(), "<redacted>"));
         env_literals(c.container, c.path).filter_map(|l| looks_like_credential(&l).map(|why| problem(&l, why))).collect::<Vec<_>>()
     });
@@ -75,7 +75,7 @@ fn run(_cx: &Context, e: &mut Emitter) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::support::testing::run as run_check;
+    use crate::testing::run as run_check;
 
     #[test]
     fn never_prints_the_value_and_ignores_placeholders() {

@@ -2,7 +2,7 @@ use kubepci_findings::Evidence;
 use kubepci_model::Resource;
 
 use crate::support::each::{Verdict, each_of_kind};
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
@@ -73,7 +73,7 @@ fn leaked_keys(annotation: &str) -> Vec<String> {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    each_of_kind(e, Applies::All, "Secret", |_, _, o| {
+    each_of_kind(e, "Secret", |_, _, o| {
         if !matches!(o.resource, Resource::Secret(_)) {
             return Verdict::Skip;
         }

@@ -1,7 +1,7 @@
 use kubepci_findings::Evidence;
 
 use crate::support::each::{Problem, container_label, each_container};
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 declare_check! {
     /// CDE containers should read Secrets from files, not environment variables
@@ -78,7 +78,7 @@ declare_check! {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    each_container(e, Applies::Cde, |_, c| {
+    each_container(e, |_, c| {
         let who = container_label(c);
         let from_keys = c.container.env.iter().flatten().enumerate().filter_map(|(i, v)| {
             let r = v.value_from.as_ref()?.secret_key_ref.as_ref()?;

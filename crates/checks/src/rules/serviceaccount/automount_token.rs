@@ -2,7 +2,7 @@ use kubepci_findings::Evidence;
 use kubepci_model::{PodTemplate, Resource};
 
 use crate::support::each::{Verdict, each_workload};
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 declare_check! {
     /// CDE pods must not mount a service account token they do not need
@@ -86,7 +86,7 @@ pub(crate) fn service_account_name<'a>(t: &PodTemplate<'a>) -> Option<&'a str> {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    each_workload(e, Applies::Cde, |cx, _, o, t| {
+    each_workload(e, |cx, _, o, t| {
         let field = format!("{}.automountServiceAccountToken", t.spec_path);
         match t.spec.automount_service_account_token {
             Some(false) => return Verdict::Pass,
@@ -114,7 +114,7 @@ fn run(_cx: &Context, e: &mut Emitter) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::support::testing::run as run_check;
+    use crate::testing::run as run_check;
 
     const NS: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: pay, labels: {pci.kubepci.io/scope: cde}}\n---\n";
 

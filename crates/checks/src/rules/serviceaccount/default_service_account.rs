@@ -2,7 +2,7 @@ use kubepci_findings::Evidence;
 
 use super::automount_token::service_account_name;
 use crate::support::each::{Verdict, each_workload};
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 declare_check! {
     /// CDE workloads must not run as the default service account
@@ -68,7 +68,7 @@ declare_check! {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    each_workload(e, Applies::Cde, |_, _, _, t| match service_account_name(t) {
+    each_workload(e, |_, _, _, t| match service_account_name(t) {
         Some(name) if name != "default" => Verdict::Pass,
         named => Verdict::Fail(
             "workload runs as the namespace's default ServiceAccount".into(),

@@ -2,7 +2,7 @@ use kubepci_findings::Evidence;
 use kubepci_model::Resource;
 
 use crate::support::each::{Verdict, each_of_kind};
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 const TOKEN_TYPE: &str = "kubernetes.io/service-account-token";
 
@@ -59,7 +59,7 @@ declare_check! {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    each_of_kind(e, Applies::All, "Secret", |_, _, o| {
+    each_of_kind(e, "Secret", |_, _, o| {
         let Resource::Secret(secret) = &o.resource else { return Verdict::Skip };
         if secret.type_.as_deref() != Some(TOKEN_TYPE) {
             return Verdict::Pass;

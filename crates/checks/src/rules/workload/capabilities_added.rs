@@ -1,6 +1,6 @@
 use kubepci_pss::Level;
 use crate::support::pss::report_controls;
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 declare_check! {
     /// Containers must not add dangerous Linux capabilities
@@ -58,5 +58,5 @@ declare_check! {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    report_controls(e, Level::Baseline, Applies::All, Some(&["capabilities_baseline"]));
+    report_controls(e, Level::Baseline, Some(&["capabilities_baseline"]));
 }

@@ -1,7 +1,7 @@
 use kubepci_findings::Evidence;
 
 use crate::support::each::{Verdict, each_workload};
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 declare_check! {
     /// Workloads must not run in the default namespace
@@ -62,7 +62,7 @@ declare_check! {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    each_workload(e, Applies::All, |_, _, o, _| match o.namespace() {
+    each_workload(e, |_, _, o, _| match o.namespace() {
         Some("default") => Verdict::Fail("workload runs in the default namespace".into(), vec![Evidence::field("metadata.namespace", "default")]),
         _ => Verdict::Pass,
     });

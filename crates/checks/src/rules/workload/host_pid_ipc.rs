@@ -1,6 +1,6 @@
 use crate::support::each::each_workload;
 use crate::support::hardening::host_flags_verdict;
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 declare_check! {
     /// Pods must not share the node's process or IPC namespace
@@ -54,5 +54,5 @@ declare_check! {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    each_workload(e, Applies::All, |_, _, _, t| host_flags_verdict(t, &["hostPID", "hostIPC"]));
+    each_workload(e, |_, _, _, t| host_flags_verdict(t, &["hostPID", "hostIPC"]));
 }

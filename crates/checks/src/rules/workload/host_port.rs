@@ -1,6 +1,6 @@
 use kubepci_pss::Level;
 use crate::support::pss::report_controls;
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 declare_check! {
     /// Containers must not bind host ports
@@ -57,5 +57,5 @@ declare_check! {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    report_controls(e, Level::Restricted, Applies::All, Some(&["hostPorts"]));
+    report_controls(e, Level::Restricted, Some(&["hostPorts"]));
 }

@@ -1,6 +1,6 @@
 use kubepci_pss::Level;
 use crate::support::pss::report_controls;
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 declare_check! {
     /// Every workload must meet the Pod Security Standards baseline
@@ -60,5 +60,5 @@ declare_check! {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    report_controls(e, Level::Baseline, Applies::All, None);
+    report_controls(e, Level::Baseline, None);
 }

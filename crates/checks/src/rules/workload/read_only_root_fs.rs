@@ -1,7 +1,7 @@
 use kubepci_findings::Evidence;
 
 use crate::support::each::{Problem, container_label, each_container};
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 declare_check! {
     /// CDE containers must have a read-only root filesystem
@@ -79,7 +79,7 @@ declare_check! {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    each_container(e, Applies::Cde, |_, c| {
+    each_container(e, |_, c| {
         let read_only = c.container.security_context.as_ref().and_then(|s| s.read_only_root_filesystem);
         (read_only != Some(true)).then(|| {
             let path = format!("{}.securityContext.readOnlyRootFilesystem", c.path);
@@ -92,7 +92,7 @@ fn run(_cx: &Context, e: &mut Emitter) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::support::testing::run as run_check;
+    use crate::testing::run as run_check;
 
     #[test]
     fn init_containers_count_and_no_cde_is_not_assessed() {

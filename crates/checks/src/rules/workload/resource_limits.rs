@@ -1,7 +1,7 @@
 use kubepci_findings::Evidence;
 
 use crate::support::each::{Problem, container_label, each_container};
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 /// The limits every in-scope container must set.
 const REQUIRED_LIMITS: &[&str] = &["cpu", "memory"];
@@ -75,7 +75,7 @@ declare_check! {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    each_container(e, Applies::InScope, |_, c| {
+    each_container(e, |_, c| {
         let limits = c.container.resources.as_ref().and_then(|r| r.limits.as_ref());
         let missing: Vec<&str> = REQUIRED_LIMITS.iter().copied().filter(|k| !limits.is_some_and(|l| l.contains_key(*k))).collect();
         (!missing.is_empty()).then(|| {

@@ -1,5 +1,4 @@
 use kubepci_pss::Level;
-use crate::Applies;
 use crate::support::pss::report_controls;
 use crate::{Context, Emitter, declare_check};
 
@@ -68,5 +67,5 @@ declare_check! {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    report_controls(e, Level::Restricted, Applies::Cde, Some(&["runAsNonRoot", "runAsUser"]));
+    report_controls(e, Level::Restricted, Some(&["runAsNonRoot", "runAsUser"]));
 }

@@ -1,6 +1,6 @@
 use kubepci_pss::Level;
 use crate::support::pss::report_controls;
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 declare_check! {
     /// Pods must not run with seccomp disabled
@@ -55,5 +55,5 @@ declare_check! {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    report_controls(e, Level::Baseline, Applies::All, Some(&["seccompProfile_baseline"]));
+    report_controls(e, Level::Baseline, Some(&["seccompProfile_baseline"]));
 }

@@ -1,6 +1,6 @@
 use kubepci_pss::Level;
 use crate::support::pss::report_controls;
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 declare_check! {
     /// Pods must not set custom SELinux users, roles or privileged types
@@ -55,5 +55,5 @@ declare_check! {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    report_controls(e, Level::Restricted, Applies::All, Some(&["seLinuxOptions"]));
+    report_controls(e, Level::Restricted, Some(&["seLinuxOptions"]));
 }

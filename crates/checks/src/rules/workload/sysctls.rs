@@ -1,6 +1,6 @@
 use kubepci_pss::Level;
 use crate::support::pss::report_controls;
-use crate::{Applies, Context, Emitter, declare_check};
+use crate::{Context, Emitter, declare_check};
 
 declare_check! {
     /// Pods must set only namespaced, safe sysctls
@@ -55,5 +55,5 @@ declare_check! {
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
-    report_controls(e, Level::Restricted, Applies::All, Some(&["sysctls"]));
+    report_controls(e, Level::Restricted, Some(&["sysctls"]));
 }

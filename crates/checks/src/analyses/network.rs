@@ -1,5 +1,6 @@
-//! What the network checks share: the reachability of the input (from `kubepci-netpol`), the
-//! mapping from inventory workloads to its endpoints, CDE policies, and approved flows.
+//! What the network checks and the boundary section share: the reachability of the input
+//! (from `kubepci-netpol`), the mapping from inventory workloads to its endpoints, CDE
+//! policies, and approved flows.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -13,7 +14,14 @@ use kubepci_netpol::Direction;
 use kubepci_netpol::ports::parse_port_spec;
 use kubepci_netpol::{ConnSet, Endpoint, PortSet, Reachability};
 
-use crate::Context;
+use crate::{Context, WORKLOADS};
+
+/// Kinds the network reachability is computed from (`kubepci_netpol::endpoints`, `engine`):
+/// what a check or report section built on [`NetView`] reads. The boundary section is left
+/// empty when one of them could not be listed.
+pub const REACHABILITY_READS: &[&str] = &["NetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "Namespace", WORKLOADS];
+/// Kinds the CDE NetworkPolicies are chosen by ([`compile_cde_network_policies`]).
+pub const CDE_POLICY_READS: &[&str] = &["NetworkPolicy", "Namespace", WORKLOADS];
 
 /// Reachability of the whole input plus the workload mapping.
 pub struct NetView<'a> {

@@ -1,0 +1,140 @@
+//! Analyses several checks share, below the rules: each is computed at most once per
+//! assessment, on first use or side by side in [`Context::prepare`], and read through the
+//! [`Context`] accessors here (`pss_restricted`, `reachability`, `net_index`, `rbac_model`,
+//! `card_numbers`, `cde_network_policies`). Each accessor notes the kinds its analysis reads,
+//! so the `reads` test sees them. The boundary section of the report reads them too.
+
+pub mod network;
+
+use std::sync::OnceLock;
+
+use kubepci_inventory::Scope;
+use kubepci_pss::{Evaluation, Version};
+use rayon::prelude::*;
+
+use crate::Context;
+use crate::profile::timed;
+use network::{CDE_POLICY_READS, NetIndex, REACHABILITY_READS};
+
+/// Kinds the RBAC model is built from (`kubepci_rbac::Model::build`).
+const RBAC_MODEL_READS: &[&str] = &["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ServiceAccount"];
+
+/// The shared analyses of one context, each computed at most once. Owned (they borrow nothing
+/// from the inventory), so that a caller about to exit can leave them unfreed
+/// ([`Context::into_analyses`]).
+#[derive(Default)]
+pub struct SharedAnalyses {
+    /// Per workload: the baseline and the restricted evaluations.
+    pss: OnceLock<(Vec<Evaluation>, Vec<Evaluation>)>,
+    reachability: OnceLock<kubepci_netpol::Reachability>,
+    net_index: OnceLock<NetIndex>,
+    rbac_model: OnceLock<kubepci_rbac::Model>,
+    card_numbers: OnceLock<Vec<CardNumbers>>,
+    cde_network_policies: OnceLock<Vec<(usize, kubepci_netpol::policy::Policy)>>,
+}
+
+/// The card numbers found in one object's text fields, masked (first six, last four at most).
+#[derive(Debug)]
+pub struct CardNumbers {
+    pub object: usize,
+    /// (public test card number?, evidence naming the field), in field order.
+    pub found: Vec<(bool, kubepci_findings::Evidence)>,
+}
+
+impl<'a> Context<'a> {
+    /// Compute every shared analysis side by side, before the checks start (with
+    /// `KUBEPCI_PROFILE=1`, each one's time). Left to the checks, the first one to ask
+    /// computes it while every other check asking waits, holding a worker thread idle.
+    pub fn prepare(&self) {
+        rayon::join(
+            || timed("analysis reachability", || _ = self.net_index()),
+            || {
+                rayon::join(
+                    || rayon::join(|| timed("analysis rbac model", || _ = self.rbac_model()), || timed("analysis card numbers", || _ = self.card_numbers())),
+                    || rayon::join(|| timed("analysis pss", || _ = self.pss_restricted()), || timed("analysis cde policies", || _ = self.cde_network_policies())),
+                );
+            },
+        );
+    }
+
+    /// The Pod Security Standards `restricted` evaluation (latest version) of every workload,
+    /// in `inv.workloads()` order. One evaluator serves all hardening checks.
+    pub fn pss_restricted(&self) -> &[Evaluation] {
+        &self.pss_evaluations().1
+    }
+
+    /// The `baseline` evaluation: restricted replaces some baseline controls with stricter
+    /// ones, so checks of those baseline controls need this one.
+    pub fn pss_baseline(&self) -> &[Evaluation] {
+        &self.pss_evaluations().0
+    }
+
+    /// Both levels are evaluated together, each control once per workload.
+    fn pss_evaluations(&self) -> &(Vec<Evaluation>, Vec<Evaluation>) {
+        let templates = self.templates();
+        self.analyses.pss.get_or_init(|| {
+            templates
+                .par_iter()
+                .map(|t| match t {
+                    Some(t) => kubepci_pss::evaluate_levels(t, Version::latest()),
+                    None => (Evaluation { allowed: true, violations: Vec::new() }, Evaluation { allowed: true, violations: Vec::new() }),
+                })
+                .unzip()
+        })
+    }
+
+    /// NetworkPolicy reachability of the whole input, computed once for all network checks.
+    /// The checks ask about flows into and out of CDE workloads, so only those rows and
+    /// columns are computed up front (any other pair is still answered exactly, on demand).
+    pub fn reachability(&self) -> &kubepci_netpol::Reachability {
+        self.record_reads(REACHABILITY_READS);
+        self.analyses.reachability.get_or_init(|| {
+            let inv = self.inventory();
+            let cde: Vec<usize> = inv.workloads().iter().enumerate().filter(|(_, w)| w.scope.scope == Scope::Cde).map(|(i, _)| i).collect();
+            kubepci_netpol::Reachability::compute_focused(inv, kubepci_netpol::Options::default(), &cde)
+        })
+    }
+
+    /// The mapping from inventory workloads to reachability endpoints and the counts the
+    /// network checks group peers by, built once beside the reachability.
+    pub fn net_index(&self) -> &NetIndex {
+        let r = self.reachability();
+        self.analyses.net_index.get_or_init(|| NetIndex::new(self, r))
+    }
+
+    /// The NetworkPolicies that concern the CDE, compiled once for the checks that read them.
+    pub fn cde_network_policies(&self) -> &[(usize, kubepci_netpol::policy::Policy)] {
+        self.record_reads(CDE_POLICY_READS);
+        self.analyses.cde_network_policies.get_or_init(|| network::compile_cde_network_policies(self))
+    }
+
+    /// The RBAC model of the whole input (roles with aggregation resolved, bindings, indexes),
+    /// built once for all RBAC checks.
+    pub fn rbac_model(&self) -> &kubepci_rbac::Model {
+        self.record_reads(RBAC_MODEL_READS);
+        self.analyses.rbac_model.get_or_init(|| kubepci_rbac::Model::build(&self.inventory().objects))
+    }
+
+    /// Every object's text fields searched for card numbers once, in parallel, for both card
+    /// checks: the objects with at least one, ascending. A walk over every object, as a check
+    /// declaring `any` makes.
+    pub fn card_numbers(&self) -> &[CardNumbers] {
+        self.analyses.card_numbers.get_or_init(|| {
+            self.inventory()
+                .objects
+                .par_iter()
+                .enumerate()
+                .filter_map(|(object, o)| {
+                    let mut found = Vec::new();
+                    crate::support::text_fields::visit_text_fields(o, &mut |bytes, path| {
+                        for m in kubepci_pan::find_pans(bytes) {
+                            let masked = format!("{} {}", m.brand.name(), m.masked(kubepci_pan::MaskMode::First6Last4));
+                            found.push((m.is_test, kubepci_findings::Evidence::field(path(), masked)));
+                        }
+                    });
+                    (!found.is_empty()).then_some(CardNumbers { object, found })
+                })
+                .collect()
+        })
+    }
+}

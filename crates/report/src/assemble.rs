@@ -1,0 +1,173 @@
+//! Building the report of one assessment, in one place: the input and scope summaries, the
+//! checks with their help text, the findings (with the passes when asked for) with card
+//! numbers redacted, the requirement roll-up and the boundary section.
+
+use std::collections::BTreeMap;
+
+use kubepci_checks::{Assessment, Context, InputKind, RunOptions, check_markdown};
+use kubepci_findings::Finding;
+use kubepci_model::SourceLoc;
+
+use crate::model::{CheckInfo, ConfigSource, EffectiveConfig, InputError, InputSummary, NamespaceScope, Provenance, RegistryInfo, Report, RunInfo, ScopeSummary, SnapshotInfo};
+
+/// What the report says about the input beyond its objects (which it counts from the
+/// inventory): plain values, filled by whatever read the input.
+#[derive(Clone, Debug)]
+pub struct InputFacts {
+    pub kind: InputKind,
+    /// What was read: paths, a snapshot file or the API server's address.
+    pub sources: Vec<String>,
+    pub files: usize,
+    pub documents: usize,
+    /// What could not be read or decoded.
+    pub errors: Vec<InputError>,
+    pub snapshot: Option<SnapshotInfo>,
+}
+
+impl InputError {
+    /// An error at a place in the input.
+    pub fn at(loc: &SourceLoc, message: impl Into<String>) -> InputError {
+        InputError { file: loc.file.to_string(), line: loc.line, column: loc.column, message: message.into() }
+    }
+}
+
+/// What only the caller decides about a report.
+#[derive(Clone, Debug, Default)]
+pub struct AssembleOptions {
+    /// RFC 3339 time stamped on the report.
+    pub generated_at: String,
+    /// List passing results as findings too (large on big clusters).
+    pub include_passed: bool,
+    /// Where the configuration came from (its path and digest, for the provenance).
+    pub config_source: ConfigSource,
+    /// The options the checks ran with (`--only`, the date exceptions were judged against).
+    pub run: RunOptions,
+}
+
+impl Report {
+    /// The report of `assessment`, run on `cx`.
+    pub fn assemble(cx: &Context, input: InputFacts, mut assessment: Assessment, opts: &AssembleOptions) -> Report {
+        let inv = cx.inventory();
+        let input = input_summary(input, &inv.objects);
+        let mut findings: Vec<Finding> = std::mem::take(&mut assessment.findings);
+        if opts.include_passed {
+            let passed = assessment.passed_findings(cx);
+            if !passed.is_empty() {
+                findings.extend(passed);
+                findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+            }
+        }
+        redact(&mut findings);
+        let registry = kubepci_checks::registry();
+        let checks = assessment
+            .summaries
+            .iter()
+            .filter_map(|s| {
+                let check = registry.iter().find(|c| c.meta.id == s.check)?;
+                Some(CheckInfo { summary: s.clone(), name: check.meta.name.to_string(), remediation: check.meta.remediation(), help: check_markdown(check) })
+            })
+            .collect();
+        let mut workloads: BTreeMap<String, usize> = BTreeMap::new();
+        for w in inv.workloads() {
+            *workloads.entry(w.scope.scope.to_string()).or_default() += 1;
+        }
+        let scope = ScopeSummary {
+            namespaces: inv.namespaces().map(|n| NamespaceScope { name: n.name.clone(), scope: n.scope.scope.to_string(), reason: n.scope.reason.clone() }).collect(),
+            workloads,
+        };
+        let provenance = Provenance {
+            registry: RegistryInfo { checks: registry.len(), sha256: kubepci_checks::registry_sha256(&registry) },
+            config: EffectiveConfig::new(&inv.config, opts.config_source.clone()),
+            run: RunInfo { only: opts.run.only.clone(), date: opts.run.today.clone() },
+        };
+        Report { boundary: std::mem::take(&mut assessment.boundary), ..Report::new(opts.generated_at.clone(), provenance, input, scope, checks, findings) }
+    }
+}
+
+fn input_summary(input: InputFacts, objects: &[kubepci_model::Object]) -> InputSummary {
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    for o in objects {
+        *kinds.entry(o.kind().to_string()).or_default() += 1;
+    }
+    InputSummary {
+        kind: input.kind.as_str().to_string(),
+        sources: input.sources,
+        files: input.files,
+        documents: input.documents,
+        objects: objects.len(),
+        kinds,
+        errors: input.errors,
+        snapshot: input.snapshot,
+    }
+}
+
+/// Last line of defence: whatever a check wrote, no card number leaves in a finding.
+fn redact(findings: &mut [Finding]) {
+    for f in findings {
+        f.message = kubepci_pan::redact(&f.message);
+        for e in &mut f.evidence {
+            if let Some(v) = &mut e.value {
+                *v = kubepci_pan::redact(v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kubepci_checks::testing::load;
+    use kubepci_checks::{RunOptions, assess};
+    use kubepci_findings::{Evidence, Status};
+
+    use super::*;
+
+    /// A CDE namespace with one unprotected pod, and a shop namespace outside the CDE.
+    const INPUT: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: payments, labels: {pci.kubepci.io/scope: cde}}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {pci.kubepci.io/scope: out}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: api, namespace: payments, labels: {app: api}}\nspec:\n  containers: [{name: api, image: api:1}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec:\n  containers: [{name: web, image: web:1}]\n";
+
+    fn facts() -> InputFacts {
+        let loc = SourceLoc::whole("broken.yaml");
+        InputFacts { kind: InputKind::Manifests, sources: vec!["in/".into()], files: 2, documents: 5, errors: vec![InputError::at(&loc, "not YAML")], snapshot: None }
+    }
+
+    #[test]
+    fn every_part_of_the_report_comes_from_the_assessment_and_the_inventory() {
+        let inv = load("t.yaml", INPUT, "");
+        let cx = Context::new(&inv, InputKind::Manifests);
+        let opts = AssembleOptions { generated_at: "2026-01-01T00:00:00Z".into(), ..AssembleOptions::default() };
+        let report = Report::assemble(&cx, facts(), assess(&cx, &RunOptions::default()), &opts);
+        assert_eq!((report.input.kind.as_str(), report.input.objects, report.input.files, report.input.documents), ("manifests", 4, 2, 5));
+        assert_eq!(report.input.kinds, BTreeMap::from([("Namespace".to_string(), 2), ("Pod".to_string(), 2)]));
+        assert_eq!(report.input.errors[0].file, "broken.yaml");
+        let scopes: Vec<(&str, &str)> = report.scope.namespaces.iter().map(|n| (n.name.as_str(), n.scope.as_str())).collect();
+        assert_eq!(scopes, [("payments", "cde"), ("shop", "out")]);
+        assert_eq!(report.scope.workloads, BTreeMap::from([("cde".to_string(), 1), ("out".to_string(), 1)]));
+        assert_eq!(report.checks.len(), kubepci_checks::registry().len());
+        assert!(report.checks.iter().all(|c| c.help.starts_with(&format!("# {}: ", c.summary.check)) && !c.remediation.is_empty()));
+        assert!(report.findings.iter().all(|f| f.status != Status::Pass));
+        assert!(!report.boundary.is_empty(), "the unprotected CDE pod is reachable from shop");
+        assert!(!report.requirements.is_empty() && report.summary.failed > 0);
+
+        let assessment = assess(&cx, &RunOptions::default());
+        let object_passes = assessment.passes.len();
+        let with_passes = Report::assemble(&cx, facts(), assessment, &AssembleOptions { include_passed: true, ..opts });
+        let listed: Vec<&Finding> = with_passes.findings.iter().filter(|f| f.status == Status::Pass).collect();
+        assert!(!listed.is_empty() && listed.iter().all(|f| f.object.is_some()));
+        assert_eq!(listed.len(), object_passes);
+    }
+
+    #[test]
+    fn no_card_number_leaves_in_a_finding() {
+        let inv = load("t.yaml", INPUT, "");
+        let cx = Context::new(&inv, InputKind::Manifests);
+        // A check's pass as a finding, made to carry a card number as no check would.
+        let mut assessment = assess(&cx, &RunOptions { only: vec!["POD-001".into()], ..RunOptions::default() });
+        let mut finding = assessment.passed_findings(&cx).remove(0);
+        finding.message = "card 4111 1111 1111 1111 in a label".into();
+        finding.evidence = vec![Evidence::field("metadata.labels[card]", "4111111111111111")];
+        assessment.findings = vec![finding];
+        let report = Report::assemble(&cx, facts(), assessment, &AssembleOptions::default());
+        let f = &report.findings[0];
+        assert!(!f.message.contains("4111 1111 1111 1111") && !f.message.contains("1111 1111"), "{}", f.message);
+        assert!(f.evidence[0].value.as_deref().is_some_and(|v| !v.contains("4111111111111111")), "{:?}", f.evidence);
+    }
+}
