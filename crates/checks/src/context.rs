@@ -180,18 +180,23 @@ impl std::ops::Deref for InventoryView<'_> {
     }
 }
 
+/// The scope class an object is judged in: a Namespace's own, a workload's own, any other
+/// object's namespace's.
+pub(crate) fn scope_of(inv: &Inventory, index: usize) -> Scope {
+    match &inv.objects[index] {
+        o if o.kind() == "Namespace" => inv.namespace_scope(o.name()),
+        _ => inv.object_scope(index),
+    }
+}
+
 /// Is the object at `index` within what a check with `applies` looks at? By the object's
 /// scope (a workload's own, another object's namespace's); a Namespace by its own.
 pub(crate) fn applies_to(inv: &Inventory, applies: Applies, index: usize) -> bool {
-    let scope = || match &inv.objects[index] {
-        o if o.kind() == "Namespace" => inv.namespace_scope(o.name()),
-        _ => inv.object_scope(index),
-    };
-    match applies {
-        Applies::All | Applies::Cluster | Applies::CdeRelated => true,
-        Applies::Cde => scope() == Scope::Cde,
-        Applies::InScope => scope().in_scope(),
+    let scope = || scope_of(inv, index);
+    if !applies.reads_scope() {
+        return true;
     }
+    applies.admits(scope(), &inv.config)
 }
 
 /// Everything a check may read. The shared analyses are computed at most once, on first use
@@ -245,7 +250,7 @@ impl<'a> Context<'a> {
     /// Is the object at `index` within what a check with `applies` looks at? (See
     /// [`applies_to`]; a read of the scope, so of `Namespace`, when the answer depends on it.)
     pub(crate) fn applies(&self, applies: Applies, index: usize) -> bool {
-        if matches!(applies, Applies::Cde | Applies::InScope) {
+        if applies.reads_scope() {
             self.inv.record("Namespace");
         }
         applies_to(self.inventory(), applies, index)

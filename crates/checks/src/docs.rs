@@ -68,6 +68,7 @@ fn markdown(check: &Check) -> String {
         crate::Applies::InScope => "CDE, connected and security-impacting objects",
         crate::Applies::Cluster => "the cluster as a whole",
         crate::Applies::CdeRelated => "objects of any scope, as they bear on the CDE (needs a declared CDE)",
+        crate::Applies::Restricted => "objects of the scope classes held to the restricted level (`hardening` in kubepci.yaml; by default CDE and connected; needs a declared CDE)",
     };
     let _ = writeln!(out, "| Applies to | {applies} |");
     let partial = match m.on_partial_input {

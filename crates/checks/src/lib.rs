@@ -46,13 +46,32 @@ pub enum Applies {
     /// namespace, a Service selecting CDE pods, a webhook exempting a CDE namespace). Not
     /// assessed when no CDE is declared.
     CdeRelated,
+    /// Objects whose scope class `hardening` in kubepci.yaml holds to the Pod Security
+    /// `restricted` level (by default: CDE and connected). Not assessed when no CDE is
+    /// declared: without one, what must be restricted is unknown.
+    Restricted,
 }
 
 impl Applies {
     /// Whether a check cannot be decided without a declared CDE: the runner then reports it
     /// "not assessed" once, without running it.
     pub fn needs_cde(self) -> bool {
-        matches!(self, Applies::Cde | Applies::CdeRelated)
+        matches!(self, Applies::Cde | Applies::CdeRelated | Applies::Restricted)
+    }
+
+    /// Whether an object of scope class `scope` is within this scope.
+    pub fn admits(self, scope: kubepci_inventory::Scope, config: &kubepci_inventory::Config) -> bool {
+        match self {
+            Applies::All | Applies::Cluster | Applies::CdeRelated => true,
+            Applies::Cde => scope == kubepci_inventory::Scope::Cde,
+            Applies::InScope => scope.in_scope(),
+            Applies::Restricted => config.hardening.level(scope) == kubepci_inventory::config::HardeningLevel::Restricted,
+        }
+    }
+
+    /// Whether the answer depends on the object's scope (so reading it reads Namespaces).
+    pub fn reads_scope(self) -> bool {
+        matches!(self, Applies::Cde | Applies::InScope | Applies::Restricted)
     }
 }
 

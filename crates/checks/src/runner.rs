@@ -132,8 +132,9 @@ impl<'c> Emitter<'c> {
         let inv = self.cx.inventory();
         let object = index.map(|i| &inv.objects[i]);
         let scope = index.and_then(|i| {
-            let s = inv.object_scope(i);
-            (s != kubepci_inventory::Scope::Unclassified || object.is_some_and(|o| o.namespace().is_some())).then(|| s.to_string())
+            let s = crate::context::scope_of(inv, i);
+            let classifiable = object.is_some_and(|o| o.namespace().is_some() || o.kind() == "Namespace");
+            (s != kubepci_inventory::Scope::Unclassified || classifiable).then(|| s.to_string())
         });
         self.findings.push(Finding {
             check: self.check.meta.id.to_string(),

@@ -97,3 +97,40 @@ fn a_disabled_check_holds_its_requirements_back_and_the_report_says_so() {
     let check = r["checks"].as_array().unwrap().iter().find(|c| c["check"] == "EXP-001").expect("a disabled check stays listed");
     assert_eq!(check["notRun"], "disabled in kubepci.yaml (checks.disable)");
 }
+
+fn failing_objects<'a>(report: &'a Value, check: &str) -> Vec<(&'a str, &'a str)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == check && f["status"] == "fail")
+        .map(|f| (f["object"]["name"].as_str().unwrap_or(""), f["scope"].as_str().unwrap_or("")))
+        .collect()
+}
+
+#[test]
+fn connected_workloads_are_hardened_like_the_cde_and_out_of_scope_failures_stand_apart() {
+    let r = report("scope-classes", None);
+    assert_eq!(failing_objects(&r, "POD-009"), [("checkout", "connected")], "a connected workload may not run as root");
+    assert_eq!(failing_objects(&r, "POD-008"), [("checkout", "connected")]);
+    let req = requirement(&r, "2.2.6");
+    assert_eq!(req["status"], "fail", "{req}");
+    assert_eq!(requirement(&r, "7.2.5")["status"], "fail");
+    // The storefront runs privileged, but it is declared out of scope: reported, never failing.
+    assert_eq!(failing_objects(&r, "POD-001"), [("web", "out")]);
+    let req = requirement(&r, "2.2.5");
+    assert_eq!(req["failed"], 0, "{req}");
+    assert_eq!(req["failedOutOfScope"], 1, "{req}");
+    assert_ne!(req["status"], "fail");
+}
+
+#[test]
+fn the_hardening_level_of_each_class_is_configurable() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("kubepci.yaml");
+    std::fs::write(&config, "approvedRegistries: [registry.pay.example/]\nhardening: {connected: baseline}\n").unwrap();
+    let r = report("scope-classes", Some(&config));
+    assert!(failing_objects(&r, "POD-009").is_empty(), "connected held to baseline: root is not a restricted-level check there");
+    assert_eq!(r["provenance"]["config"]["hardening"]["connected"], "baseline");
+    assert_eq!(r["provenance"]["config"]["hardening"]["cde"], "restricted");
+}

@@ -24,6 +24,56 @@ pub struct Config {
     pub approved_flows: Vec<ApprovedFlow>,
     pub checks: ChecksConfig,
     pub exceptions: Vec<Exception>,
+    /// The Pod Security level the hardening checks hold each scope class to.
+    pub hardening: HardeningConfig,
+}
+
+/// A Pod Security Standards level, as the hardening checks apply it.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum HardeningLevel {
+    #[default]
+    Baseline,
+    Restricted,
+}
+
+/// Which Pod Security level each scope class is held to. PCI DSS counts connected and
+/// security-impacting systems as in-scope system components (2.2.1 covers all of them), so the
+/// default holds connected workloads to `restricted` like the CDE's; security agents often need
+/// host access and are held to `baseline`, with their own checks.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct HardeningConfig {
+    pub cde: HardeningLevel,
+    pub connected: HardeningLevel,
+    pub security: HardeningLevel,
+    pub out: HardeningLevel,
+    pub unclassified: HardeningLevel,
+}
+
+impl Default for HardeningConfig {
+    fn default() -> Self {
+        HardeningConfig {
+            cde: HardeningLevel::Restricted,
+            connected: HardeningLevel::Restricted,
+            security: HardeningLevel::Baseline,
+            out: HardeningLevel::Baseline,
+            unclassified: HardeningLevel::Baseline,
+        }
+    }
+}
+
+impl HardeningConfig {
+    /// The level objects of a scope class are held to.
+    pub fn level(&self, scope: Scope) -> HardeningLevel {
+        match scope {
+            Scope::Cde => self.cde,
+            Scope::Connected => self.connected,
+            Scope::Security => self.security,
+            Scope::Out => self.out,
+            Scope::Unclassified => self.unclassified,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]

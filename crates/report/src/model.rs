@@ -212,6 +212,8 @@ pub struct EffectiveConfig {
     /// `checks.overrides`: severities and mappings changed from the registry's.
     pub overrides: std::collections::BTreeMap<String, kubepci_inventory::config::CheckOverride>,
     pub exceptions: Vec<kubepci_inventory::config::Exception>,
+    /// `hardening`: the Pod Security level each scope class is held to.
+    pub hardening: kubepci_inventory::config::HardeningConfig,
 }
 
 impl EffectiveConfig {
@@ -226,6 +228,7 @@ impl EffectiveConfig {
             disabled_checks: config.checks.disable.clone(),
             overrides: config.checks.overrides.clone(),
             exceptions: config.exceptions.clone(),
+            hardening: config.hardening.clone(),
         }
     }
 

@@ -120,7 +120,14 @@ pub fn render(r: &Report, opts: PrintOptions) -> String {
         for f in findings {
             let object = f.object.as_ref().map_or_else(|| "cluster".to_string(), |o| o.to_string());
             let loc = f.location.as_ref().map(|l| format!("  {}", st.paint("2", &l.to_string()))).unwrap_or_default();
-            let mark = if f.status == Status::Excepted { st.paint("33", "excepted") } else { st.paint("31", "✗") };
+            let mark = if f.status == Status::Excepted {
+                st.paint("33", "excepted")
+            } else if f.scope.as_deref() == Some(kubepci_findings::OUT_OF_SCOPE) {
+                // Reported apart: an object declared out of scope fails no requirement.
+                st.paint("2", "✗ out of scope:")
+            } else {
+                st.paint("31", "✗")
+            };
             let _ = writeln!(w, "    {mark} {object}{loc}");
             let _ = writeln!(w, "      {}", f.message);
             if let Some(ex) = &f.exception {

@@ -4,11 +4,11 @@
 //! when none is declared (the runner reports it).
 
 use kubepci_findings::Evidence;
-use kubepci_inventory::{NamespaceInfo, Scope, Workload};
+use kubepci_inventory::{NamespaceInfo, Workload};
 use kubepci_model::{Object, PodTemplate};
 
 use crate::support::containers::{ContainerRef, containers};
-use crate::{Applies, Context, Emitter};
+use crate::{Context, Emitter};
 
 /// What a rule decided about one object.
 #[derive(Debug, PartialEq)]
@@ -87,12 +87,7 @@ pub fn each_of_kind(e: &mut Emitter, kind: &str, rule: impl Fn(&Context, usize, 
 pub fn each_namespace(e: &mut Emitter, rule: impl Fn(&Context, &NamespaceInfo, Option<&Object>) -> Verdict) {
     let cx = e.context();
     for ns in cx.inv.namespaces() {
-        let wanted = match e.applies() {
-            Applies::All | Applies::Cluster | Applies::CdeRelated => true,
-            Applies::Cde => ns.scope.scope == Scope::Cde,
-            Applies::InScope => ns.scope.scope.in_scope(),
-        };
-        if wanted {
+        if e.applies().admits(ns.scope.scope, cx.inv.config) {
             emit(e, ns.reported_at, rule(cx, ns, ns.object.map(|i| &cx.inv.objects[i])));
         }
     }

@@ -9,10 +9,11 @@ use crate::{Context, Emitter, declare_check};
 pub(crate) const ENFORCE_LABEL: &str = "pod-security.kubernetes.io/enforce";
 
 declare_check! {
-    /// CDE namespaces must enforce the restricted Pod Security Standard
+    /// Namespaces in restricted-level scope must enforce the restricted Pod Security Standard
     ///
     /// ## What it checks
-    /// Every CDE namespace's label `pod-security.kubernetes.io/enforce` is `restricted`. A
+    /// Every namespace held to the restricted level (CDE and connected by default; `hardening`
+    /// in kubepci.yaml) sets the label `pod-security.kubernetes.io/enforce` to `restricted`. A
     /// namespace that objects refer to but whose Namespace object is not in the input is not
     /// assessed (its labels are unknown). Cluster-wide defaults set in the API server's
     /// AdmissionConfiguration are not visible here; record them as an exception.
@@ -55,7 +56,7 @@ declare_check! {
         id: "NS-001",
         name: "cde-namespace-psa-restricted",
         severity: High,
-        applies: Cde,
+        applies: Restricted,
         reads: [Namespace],
         requirements: [
             ("2.2.1", "admission enforcement applies the hardening standard to every CDE pod"),

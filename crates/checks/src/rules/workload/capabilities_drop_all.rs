@@ -3,10 +3,11 @@ use crate::support::pss::report_controls;
 use crate::{Context, Emitter, declare_check};
 
 declare_check! {
-    /// CDE containers must drop all Linux capabilities
+    /// Containers in restricted-level scope must drop all Linux capabilities
     ///
     /// ## What it checks
-    /// Every container of every CDE workload sets `securityContext.capabilities.drop: [ALL]`
+    /// Every container of every workload held to the restricted level (CDE and connected by
+    /// default; `hardening` in kubepci.yaml) sets `securityContext.capabilities.drop: [ALL]`
     /// and adds nothing but NET_BIND_SERVICE (Pod Security Standards control
     /// `capabilities_restricted`).
     ///
@@ -57,7 +58,7 @@ declare_check! {
         id: "POD-007",
         name: "capabilities-not-dropped",
         severity: Medium,
-        applies: Cde,
+        applies: Restricted,
         reads: [workloads, Namespace],
         requirements: [
             ("2.2.4", "default capabilities are functions the CDE application does not need"),

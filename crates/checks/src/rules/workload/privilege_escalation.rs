@@ -3,10 +3,11 @@ use crate::support::pss::report_controls;
 use crate::{Context, Emitter, declare_check};
 
 declare_check! {
-    /// CDE containers must forbid privilege escalation
+    /// Containers in restricted-level scope must forbid privilege escalation
     ///
     /// ## What it checks
-    /// Every container of every CDE workload sets
+    /// Every container of every workload held to the restricted level (CDE and connected by
+    /// default; `hardening` in kubepci.yaml) sets
     /// `securityContext.allowPrivilegeEscalation: false` (Pod Security Standards control
     /// `allowPrivilegeEscalation`; Windows pods are exempt).
     ///
@@ -56,7 +57,7 @@ declare_check! {
         id: "POD-008",
         name: "privilege-escalation-allowed",
         severity: Medium,
-        applies: Cde,
+        applies: Restricted,
         reads: [workloads, Namespace],
         requirements: [
             ("2.2.6", "no_new_privs is the security parameter that stops setuid escalation"),

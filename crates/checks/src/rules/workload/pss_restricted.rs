@@ -3,10 +3,11 @@ use crate::support::pss::report_controls;
 use crate::{Context, Emitter, declare_check};
 
 declare_check! {
-    /// CDE workloads must meet the Pod Security Standards restricted level
+    /// Workloads in restricted-level scope must meet the Pod Security Standards restricted level
     ///
     /// ## What it checks
-    /// Every CDE workload's pod template, evaluated against the `restricted` level of the
+    /// The pod template of every workload held to the restricted level (CDE and connected by
+    /// default; `hardening` in kubepci.yaml), evaluated against the `restricted` level of the
     /// Pod Security Standards (latest policy version), as the Pod Security Admission
     /// controller would. Fails with every violation, baseline or restricted.
     ///
@@ -62,7 +63,7 @@ declare_check! {
         id: "POD-022",
         name: "pss-restricted",
         severity: Medium,
-        applies: Cde,
+        applies: Restricted,
         reads: [workloads, Namespace],
         requirements: [
             ("2.2.1", "the PSS restricted level is the hardening standard for CDE pods"),

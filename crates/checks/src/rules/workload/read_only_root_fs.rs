@@ -4,10 +4,11 @@ use crate::support::each::{Problem, container_label, each_container};
 use crate::{Context, Emitter, declare_check};
 
 declare_check! {
-    /// CDE containers must have a read-only root filesystem
+    /// Containers in restricted-level scope must have a read-only root filesystem
     ///
     /// ## What it checks
-    /// Every container and init container of every CDE workload sets
+    /// Every container and init container of every workload held to the restricted level (CDE
+    /// and connected by default; `hardening` in kubepci.yaml) sets
     /// `securityContext.readOnlyRootFilesystem: true`.
     ///
     /// ## Why PCI DSS cares
@@ -68,7 +69,7 @@ declare_check! {
         id: "POD-018",
         name: "writable-root-filesystem",
         severity: Medium,
-        applies: Cde,
+        applies: Restricted,
         reads: [workloads, Namespace],
         requirements: [
             ("11.5.2", "an immutable filesystem prevents unauthorized changes to critical files"),

@@ -3,10 +3,11 @@ use crate::support::pss::report_controls;
 use crate::{Context, Emitter, declare_check};
 
 declare_check! {
-    /// CDE containers must run as a non-root user
+    /// Containers in restricted-level scope must run as a non-root user
     ///
     /// ## What it checks
-    /// Every CDE workload sets `runAsNonRoot: true` on the pod or on every container (and
+    /// Every workload held to the restricted level (CDE and connected by default; `hardening`
+    /// in kubepci.yaml) sets `runAsNonRoot: true` on the pod or on every container (and
     /// `false` nowhere), and `runAsUser: 0` nowhere (Pod Security Standards controls
     /// `runAsNonRoot` and `runAsUser`).
     ///
@@ -56,7 +57,7 @@ declare_check! {
         id: "POD-009",
         name: "runs-as-root",
         severity: High,
-        applies: Cde,
+        applies: Restricted,
         reads: [workloads, Namespace],
         requirements: [
             ("2.2.6", "non-root execution is a core container security parameter"),

@@ -3,10 +3,11 @@ use crate::support::pss::report_controls;
 use crate::{Context, Emitter, declare_check};
 
 declare_check! {
-    /// CDE pods must set a seccomp profile
+    /// Pods in restricted-level scope must set a seccomp profile
     ///
     /// ## What it checks
-    /// Every CDE workload sets `securityContext.seccompProfile.type` to `RuntimeDefault` or
+    /// Every workload held to the restricted level (CDE and connected by default; `hardening`
+    /// in kubepci.yaml) sets `securityContext.seccompProfile.type` to `RuntimeDefault` or
     /// `Localhost` on the pod, or on every container (Pod Security Standards control
     /// `seccompProfile_restricted`; Windows pods are exempt).
     ///
@@ -55,7 +56,7 @@ declare_check! {
         id: "POD-011",
         name: "seccomp-not-set",
         severity: Medium,
-        applies: Cde,
+        applies: Restricted,
         reads: [workloads, Namespace],
         requirements: [
             ("2.2.1", "the restricted pod standard is the hardening baseline for CDE workloads"),

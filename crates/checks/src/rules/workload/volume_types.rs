@@ -3,10 +3,11 @@ use crate::support::pss::report_controls;
 use crate::{Context, Emitter, declare_check};
 
 declare_check! {
-    /// CDE pods must use only restricted volume types
+    /// Pods in restricted-level scope must use only restricted volume types
     ///
     /// ## What it checks
-    /// Every CDE workload's volumes are configMap, csi, downwardAPI, emptyDir, ephemeral,
+    /// Every volume of every workload held to the restricted level (CDE and connected by
+    /// default; `hardening` in kubepci.yaml) is one of configMap, csi, downwardAPI, emptyDir, ephemeral,
     /// image, persistentVolumeClaim, projected or secret (Pod Security Standards control
     /// `restrictedVolumes`).
     ///
@@ -61,7 +62,7 @@ declare_check! {
         id: "POD-016",
         name: "restricted-volume-types",
         severity: Medium,
-        applies: Cde,
+        applies: Restricted,
         reads: [workloads, Namespace],
         requirements: [
             ("2.2.4", "inline storage types are functions CDE pods do not need"),
