@@ -76,9 +76,9 @@ fn markdown(check: &Check) -> String {
     let _ = writeln!(out, "| Reads | {} |", reads_line(m.reads));
     let _ = writeln!(out, "| If a kind it reads was not collected | {partial} |\n");
     let _ = writeln!(out, "## PCI DSS v4.0.1\n");
-    for (req, why) in m.requirements {
-        let gist = kubepci_findings::requirements::gist(req).unwrap_or("");
-        let _ = writeln!(out, "- **{req}** {gist}. *Why this check:* {why}");
+    for r in m.requirements {
+        let gist = kubepci_findings::requirements::gist(r.requirement).unwrap_or("");
+        let _ = writeln!(out, "- **{}** {gist}. *Evidence for testing procedure {}:* {}", r.requirement, r.procedure, r.why);
     }
     let _ = writeln!(out);
     // The rest of the doc comment after its title line.

@@ -42,8 +42,9 @@ pub struct CheckMeta {
     /// Stable kebab-case name (`privileged-container`).
     pub name: &'static str,
     pub severity: Severity,
-    /// PCI DSS v4.0.1 requirement numbers, each with why this check is evidence for it.
-    pub requirements: &'static [(&'static str, &'static str)],
+    /// The PCI DSS v4.0.1 requirements this check is evidence for: each with the testing
+    /// procedure it evidences and why.
+    pub requirements: &'static [Mapping],
     pub applies: Applies,
     /// The kinds whose objects the check reads, as written in its declaration: kind names
     /// (`NetworkPolicy`) and the groups [`WORKLOADS`] (every pod-running kind) and [`ANY_KIND`]
@@ -53,6 +54,19 @@ pub struct CheckMeta {
     /// What a missing kind (one of `reads` the collector could not list) does to the check.
     pub on_partial_input: PartialInput,
     pub doc: &'static str,
+}
+
+/// One mapping of a check to a PCI DSS v4.0.1 requirement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Mapping {
+    /// The requirement number (`1.3.1`).
+    pub requirement: &'static str,
+    /// The testing procedure the check's result is evidence for, numbered as in the
+    /// standard's "Testing Procedures" column (`1.3.1.b`; the requirement number itself when
+    /// the requirement has a single procedure).
+    pub procedure: &'static str,
+    /// Why the result is evidence for that procedure.
+    pub why: &'static str,
 }
 
 /// How a check is reported when some kind it reads could not be listed.
@@ -87,7 +101,7 @@ impl CheckMeta {
     }
 
     pub fn requirement_ids(&self) -> Vec<String> {
-        self.requirements.iter().map(|(r, _)| r.to_string()).collect()
+        self.requirements.iter().map(|m| m.requirement.to_string()).collect()
     }
 
     /// Whether the check reads objects of `kind` (directly or through a group).
@@ -137,7 +151,7 @@ impl std::fmt::Debug for Check {
 ///     pub PRIVILEGED_CONTAINER {
 ///         id: "POD-001", name: "privileged-container", severity: Critical, applies: All,
 ///         reads: [workloads],
-///         requirements: [("2.2.6", "why")],
+///         requirements: [("2.2.6", "2.2.6.b", "why")],
 ///         run: run,
 ///     }
 /// }
@@ -153,7 +167,7 @@ macro_rules! declare_check {
             applies: $applies:ident,
             reads: [$($reads:ident),* $(,)?],
             $(on_partial_input: $partial:ident,)?
-            requirements: [$(($req:literal, $why:literal)),* $(,)?],
+            requirements: [$(($req:literal, $proc:literal, $why:literal)),* $(,)?],
             run: $run:expr $(,)?
         }
     ) => {
@@ -162,7 +176,7 @@ macro_rules! declare_check {
                 id: $id,
                 name: $name,
                 severity: kubepci_findings::Severity::$sev,
-                requirements: &[$(($req, $why)),*],
+                requirements: &[$($crate::Mapping { requirement: $req, procedure: $proc, why: $why }),*],
                 applies: $crate::Applies::$applies,
                 reads: &[$(stringify!($reads)),*],
                 on_partial_input: $crate::declare_check!(@partial $($partial)?),

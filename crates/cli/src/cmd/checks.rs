@@ -80,7 +80,7 @@ fn list(format: &str) -> anyhow::Result<ExitCode> {
                         "severity": m.severity,
                         "applies": m.applies,
                         "requirements": m.requirement_ids(),
-                        "rationale": m.requirements.iter().map(|(r, why)| serde_json::json!({"requirement": r, "why": why})).collect::<Vec<_>>(),
+                        "rationale": m.requirements.iter().map(|r| serde_json::json!({"requirement": r.requirement, "procedure": r.procedure, "why": r.why})).collect::<Vec<_>>(),
                         "remediation": m.remediation(),
                         "reads": m.kinds_read(),
                         "onPartialInput": m.on_partial_input,
@@ -94,7 +94,7 @@ fn list(format: &str) -> anyhow::Result<ExitCode> {
                 let m = &c.meta;
                 println!("{:<10} {:<9} {:<40} {}  [{}]", m.id, m.severity.as_str(), m.name, m.title(), m.requirement_ids().join(", "));
             }
-            let mut reqs: Vec<&str> = checks.iter().flat_map(|c| c.meta.requirements.iter().map(|(r, _)| *r)).collect();
+            let mut reqs: Vec<&str> = checks.iter().flat_map(|c| c.meta.requirements.iter().map(|r| r.requirement)).collect();
             reqs.sort();
             reqs.dedup();
             println!("{} checks mapped to {} PCI DSS requirements", checks.len(), reqs.len());

@@ -79,8 +79,8 @@ declare_check! {
         applies: All,
         reads: [MutatingWebhookConfiguration, Namespace, ValidatingWebhookConfiguration],
         requirements: [
-            ("5.3.5", "exempting the CDE switches a security mechanism off where it matters"),
-            ("10.7.2", "a control that does not run in the CDE fails there without notice"),
+            ("5.3.5", "5.3.5.a", "exempting the CDE switches a security mechanism off where it matters"),
+            ("10.7.2", "10.7.2.b", "a control that does not run in the CDE fails there without notice"),
         ],
         run: run,
     }

@@ -57,8 +57,8 @@ declare_check! {
         applies: All,
         reads: [MutatingWebhookConfiguration, ValidatingWebhookConfiguration],
         requirements: [
-            ("10.7.2", "a fail-open webhook lets a security control fail silently"),
-            ("6.5.1", "admission policy that can be bypassed does not hold changes to change control"),
+            ("10.7.2", "10.7.2.b", "a fail-open webhook lets a security control fail silently"),
+            ("6.5.1", "6.5.1.b", "admission policy that can be bypassed does not hold changes to change control"),
         ],
         run: run,
     }

@@ -65,8 +65,8 @@ declare_check! {
         applies: Cluster,
         reads: [Namespace],
         requirements: [
-            ("6.5.3", "pre-production namespaces share the cluster with the CDE"),
-            ("6.5.4", "a shared cluster usually shares admin roles between production and pre-production"),
+            ("6.5.3", "6.5.3.b", "pre-production namespaces share the cluster with the CDE"),
+            ("6.5.4", "6.5.4.b", "a shared cluster usually shares admin roles between production and pre-production"),
         ],
         run: run,
     }

@@ -48,10 +48,10 @@ declare_check! {
         reads: [any],
         on_partial_input: FailuresStand,
         requirements: [
-            ("3.5.1", "a PAN in an object is stored in readable form"),
-            ("3.2.1", "account data is stored where no retention need is documented"),
-            ("12.10.7", "a PAN found in an unexpected place must trigger the incident procedure"),
-            ("A3.2.5", "this is the automated data-discovery step over the cluster's objects"),
+            ("3.5.1", "3.5.1.b", "a PAN in an object is stored in readable form"),
+            ("3.2.1", "3.2.1.b", "account data is stored where no retention need is documented"),
+            ("12.10.7", "12.10.7.b", "a PAN found in an unexpected place must trigger the incident procedure"),
+            ("A3.2.5", "A3.2.5.b", "this is the automated data-discovery step over the cluster's objects"),
         ],
         run: run,
     }

@@ -85,9 +85,9 @@ declare_check! {
         applies: All,
         reads: [workloads, Ingress, Service],
         requirements: [
-            ("2.2.4", "a publicly reachable admin console is a function that does not need to be exposed"),
-            ("1.4.2", "inbound traffic from untrusted networks reaches an administrative component"),
-            ("8.4.1", "an exposed console offers administrative access without proven MFA"),
+            ("2.2.4", "2.2.4.b", "a publicly reachable admin console is a function that does not need to be exposed"),
+            ("1.4.2", "1.4.2", "inbound traffic from untrusted networks reaches an administrative component"),
+            ("8.4.1", "8.4.1.a", "an exposed console offers administrative access without proven MFA"),
         ],
         run: run,
     }

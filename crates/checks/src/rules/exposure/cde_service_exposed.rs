@@ -84,9 +84,9 @@ declare_check! {
         applies: All,
         reads: [workloads, Namespace, Service],
         requirements: [
-            ("1.4.4", "the Service makes CDE pods directly reachable from outside the cluster"),
-            ("1.4.2", "inbound traffic reaches components that are not meant to be public"),
-            ("1.4.1", "no network control sits between the outside network and the CDE pods"),
+            ("1.4.4", "1.4.4.b", "the Service makes CDE pods directly reachable from outside the cluster"),
+            ("1.4.2", "1.4.2", "inbound traffic reaches components that are not meant to be public"),
+            ("1.4.1", "1.4.1.b", "no network control sits between the outside network and the CDE pods"),
         ],
         run: run,
     }

@@ -83,9 +83,9 @@ declare_check! {
         applies: InScope,
         reads: [workloads, Namespace, Service],
         requirements: [
-            ("1.2.5", "every allowed port must be identified and needed"),
-            ("1.2.6", "insecure protocols in use need defined compensating protections"),
-            ("2.2.5", "an insecure service that remains must be justified"),
+            ("1.2.5", "1.2.5.b", "every allowed port must be identified and needed"),
+            ("1.2.6", "1.2.6.b", "insecure protocols in use need defined compensating protections"),
+            ("2.2.5", "2.2.5.b", "an insecure service that remains must be justified"),
         ],
         run: run,
     }

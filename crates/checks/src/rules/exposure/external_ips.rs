@@ -48,8 +48,8 @@ declare_check! {
         applies: All,
         reads: [Service],
         requirements: [
-            ("1.4.2", "externalIPs open an inbound path outside the network controls"),
-            ("1.2.5", "external IPs are an undocumented service entry point"),
+            ("1.4.2", "1.4.2", "externalIPs open an inbound path outside the network controls"),
+            ("1.2.5", "1.2.5.b", "external IPs are an undocumented service entry point"),
         ],
         run: run,
     }

@@ -58,9 +58,9 @@ declare_check! {
         applies: Cde,
         reads: [workloads, Namespace],
         requirements: [
-            ("6.5.1", "only a digest guarantees the deployed software is the approved artefact"),
-            ("6.3.2", "a digest identifies the software component exactly"),
-            ("11.5.2", "with digests, a substituted image is a visible change"),
+            ("6.5.1", "6.5.1.b", "only a digest guarantees the deployed software is the approved artefact"),
+            ("6.3.2", "6.3.2.b", "a digest identifies the software component exactly"),
+            ("11.5.2", "11.5.2.a", "with digests, a substituted image is a visible change"),
         ],
         run: run,
     }

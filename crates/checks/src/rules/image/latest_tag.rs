@@ -49,8 +49,8 @@ declare_check! {
         applies: All,
         reads: [workloads],
         requirements: [
-            ("6.5.1", "a moving tag changes the running software outside change control"),
-            ("6.3.2", "the inventory cannot say which version a latest-tagged container runs"),
+            ("6.5.1", "6.5.1.b", "a moving tag changes the running software outside change control"),
+            ("6.3.2", "6.3.2.b", "the inventory cannot say which version a latest-tagged container runs"),
         ],
         run: run,
     }

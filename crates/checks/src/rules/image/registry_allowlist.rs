@@ -63,8 +63,8 @@ declare_check! {
         applies: Cde,
         reads: [workloads, Namespace],
         requirements: [
-            ("6.3.2", "images from approved registries are the inventoried software components"),
-            ("6.5.1", "approved registries are where change-controlled builds are published"),
+            ("6.3.2", "6.3.2.b", "images from approved registries are the inventoried software components"),
+            ("6.5.1", "6.5.1.b", "approved registries are where change-controlled builds are published"),
         ],
         run: run,
     }

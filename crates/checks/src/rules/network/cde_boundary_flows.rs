@@ -113,10 +113,10 @@ declare_check! {
         applies: Cde,
         reads: [workloads, AdminNetworkPolicy, BaselineAdminNetworkPolicy, Namespace, NetworkPolicy],
         requirements: [
-            ("1.3.1", "every inbound path into the CDE is necessary and approved"),
-            ("1.2.3", "the computed paths are the connections the CDE diagram must show"),
-            ("1.4.4", "no unapproved path reaches CDE components from untrusted networks"),
-            ("11.4.5", "segmentation is tested by comparing computed paths with approved ones"),
+            ("1.3.1", "1.3.1.b", "every inbound path into the CDE is necessary and approved"),
+            ("1.2.3", "1.2.3.a", "the computed paths are the connections the CDE diagram must show"),
+            ("1.4.4", "1.4.4.b", "no unapproved path reaches CDE components from untrusted networks"),
+            ("11.4.5", "11.4.5.b", "segmentation is tested by comparing computed paths with approved ones"),
         ],
         run: run,
     }

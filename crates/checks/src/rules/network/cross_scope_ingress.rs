@@ -105,8 +105,8 @@ declare_check! {
         applies: Cde,
         reads: [workloads, AdminNetworkPolicy, BaselineAdminNetworkPolicy, Namespace, NetworkPolicy],
         requirements: [
-            ("1.3.1", "inbound CDE traffic comes only from workloads that are themselves in scope"),
-            ("1.2.5", "each source allowed into the CDE is identified by its scope"),
+            ("1.3.1", "1.3.1.b", "inbound CDE traffic comes only from workloads that are themselves in scope"),
+            ("1.2.5", "1.2.5.b", "each source allowed into the CDE is identified by its scope"),
         ],
         run: run,
     }

@@ -80,7 +80,7 @@ declare_check! {
         severity: High,
         applies: Cde,
         reads: [workloads, AdminNetworkPolicy, BaselineAdminNetworkPolicy, Namespace, NetworkPolicy],
-        requirements: [("1.3.2", "outbound traffic from CDE pods is denied unless a rule allows it")],
+        requirements: [("1.3.2", "1.3.2.b", "outbound traffic from CDE pods is denied unless a rule allows it")],
         run: run,
     }
 }

@@ -84,8 +84,8 @@ declare_check! {
         applies: Cde,
         reads: [workloads, AdminNetworkPolicy, BaselineAdminNetworkPolicy, Namespace, NetworkPolicy],
         requirements: [
-            ("1.3.1", "inbound traffic to CDE pods is denied unless a rule allows it"),
-            ("1.4.1", "a policy is the control between the CDE pods and every other network"),
+            ("1.3.1", "1.3.1.b", "inbound traffic to CDE pods is denied unless a rule allows it"),
+            ("1.4.1", "1.4.1.b", "a policy is the control between the CDE pods and every other network"),
         ],
         run: run,
     }

@@ -88,8 +88,8 @@ declare_check! {
         applies: Cde,
         reads: [workloads, AdminNetworkPolicy, BaselineAdminNetworkPolicy, Namespace, NetworkPolicy],
         requirements: [
-            ("1.3.2", "DNS egress to arbitrary resolvers is outbound traffic beyond what is necessary"),
-            ("11.5.1.1", "forcing DNS through the cluster resolver keeps this covert channel observable"),
+            ("1.3.2", "1.3.2.b", "DNS egress to arbitrary resolvers is outbound traffic beyond what is necessary"),
+            ("11.5.1.1", "11.5.1.1.a", "forcing DNS through the cluster resolver keeps this covert channel observable"),
         ],
         run: run,
     }

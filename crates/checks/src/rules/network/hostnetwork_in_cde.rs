@@ -59,9 +59,9 @@ declare_check! {
         applies: Cde,
         reads: [workloads, Namespace],
         requirements: [
-            ("1.3.1", "host-network pods bypass the policies that limit inbound CDE traffic"),
-            ("1.3.2", "host-network pods bypass the policies that limit outbound CDE traffic"),
-            ("1.5.1", "a pod on the node's interfaces may bridge the CDE and other networks"),
+            ("1.3.1", "1.3.1.b", "host-network pods bypass the policies that limit inbound CDE traffic"),
+            ("1.3.2", "1.3.2.b", "host-network pods bypass the policies that limit outbound CDE traffic"),
+            ("1.5.1", "1.5.1.b", "a pod on the node's interfaces may bridge the CDE and other networks"),
         ],
         run: run,
     }

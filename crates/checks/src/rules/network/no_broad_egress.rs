@@ -85,8 +85,8 @@ declare_check! {
         applies: Cde,
         reads: [workloads, AdminNetworkPolicy, BaselineAdminNetworkPolicy, Namespace, NetworkPolicy],
         requirements: [
-            ("1.3.2", "outbound CDE traffic to arbitrary addresses is not limited to what is necessary"),
-            ("1.4.2", "traffic between the CDE and untrusted networks must be approved"),
+            ("1.3.2", "1.3.2.b", "outbound CDE traffic to arbitrary addresses is not limited to what is necessary"),
+            ("1.4.2", "1.4.2", "traffic between the CDE and untrusted networks must be approved"),
         ],
         run: run,
     }

@@ -64,8 +64,8 @@ declare_check! {
         applies: Cde,
         reads: [workloads, Namespace, NetworkPolicy],
         requirements: [
-            ("1.2.5", "each allowed flow names its protocol and port so it can be approved"),
-            ("1.3.1", "rules without ports admit every port of the CDE pods"),
+            ("1.2.5", "1.2.5.b", "each allowed flow names its protocol and port so it can be approved"),
+            ("1.3.1", "1.3.1.b", "rules without ports admit every port of the CDE pods"),
         ],
         run: run,
     }

@@ -48,9 +48,9 @@ declare_check! {
         applies: Cluster,
         reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
-            ("7.2.1", "the authorization mode is the cluster's access control model"),
-            ("7.3.1", "RBAC restricts access by need to know"),
-            ("7.3.3", "AlwaysAllow is the opposite of deny-by-default"),
+            ("7.2.1", "7.2.1.b", "the authorization mode is the cluster's access control model"),
+            ("7.3.1", "7.3.1", "RBAC restricts access by need to know"),
+            ("7.3.3", "7.3.3", "AlwaysAllow is the opposite of deny-by-default"),
         ],
         run: run,
     }

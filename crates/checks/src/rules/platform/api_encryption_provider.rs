@@ -50,8 +50,8 @@ declare_check! {
         applies: Cluster,
         reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
-            ("3.5.1", "Secrets may hold account data or keys to it and must be unreadable in etcd"),
-            ("8.3.2", "credentials stored as Secrets must be encrypted in storage"),
+            ("3.5.1", "3.5.1.b", "Secrets may hold account data or keys to it and must be unreadable in etcd"),
+            ("8.3.2", "8.3.2.a", "credentials stored as Secrets must be encrypted in storage"),
         ],
         run: run,
     }

@@ -46,8 +46,8 @@ declare_check! {
         applies: Cluster,
         reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
-            ("8.3.1", "static tokens are weak, shared-file authentication"),
-            ("8.6.3", "static tokens cannot be rotated or revoked safely"),
+            ("8.3.1", "8.3.1.b", "static tokens are weak, shared-file authentication"),
+            ("8.6.3", "8.6.3.c", "static tokens cannot be rotated or revoked safely"),
         ],
         run: run,
     }

@@ -55,9 +55,9 @@ declare_check! {
         applies: Cluster,
         reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
-            ("2.2.7", "administrative access to the cluster goes over the API server's TLS"),
-            ("8.3.2", "credentials sent to the API server are protected by its TLS"),
-            ("12.3.3", "the accepted cipher suites are made explicit and reviewable"),
+            ("2.2.7", "2.2.7.b", "administrative access to the cluster goes over the API server's TLS"),
+            ("8.3.2", "8.3.2.a", "credentials sent to the API server are protected by its TLS"),
+            ("12.3.3", "12.3.3", "the accepted cipher suites are made explicit and reviewable"),
         ],
         run: run,
     }

@@ -63,11 +63,11 @@ declare_check! {
         applies: Cluster,
         reads: [EncryptionConfiguration, KubeletConfiguration, Namespace, Pod, Policy],
         requirements: [
-            ("10.2.1", "the audit policy decides what the audit log records"),
-            ("10.2.1.1", "reads of Secrets and of CDE namespaces are access to cardholder data"),
-            ("10.2.1.2", "exec, attach, port-forward and RBAC changes are administrative actions"),
-            ("10.2.1.5", "token creation and role bindings change credentials and privileges"),
-            ("10.2.1.7", "creation and deletion of cluster objects are system-level changes"),
+            ("10.2.1", "10.2.1", "the audit policy decides what the audit log records"),
+            ("10.2.1.1", "10.2.1.1", "reads of Secrets and of CDE namespaces are access to cardholder data"),
+            ("10.2.1.2", "10.2.1.2", "exec, attach, port-forward and RBAC changes are administrative actions"),
+            ("10.2.1.5", "10.2.1.5", "token creation and role bindings change credentials and privileges"),
+            ("10.2.1.7", "10.2.1.7", "creation and deletion of cluster objects are system-level changes"),
         ],
         run: run,
     }

@@ -49,8 +49,8 @@ declare_check! {
         applies: Cluster,
         reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
-            ("8.3.2", "Secret values and tokens in audit logs are credentials stored unprotected"),
-            ("3.3.1", "logged request bodies can retain sensitive authentication data"),
+            ("8.3.2", "8.3.2.a", "Secret values and tokens in audit logs are credentials stored unprotected"),
+            ("3.3.1", "3.3.1.a", "logged request bodies can retain sensitive authentication data"),
         ],
         run: run,
     }

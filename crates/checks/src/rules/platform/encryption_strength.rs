@@ -55,8 +55,8 @@ declare_check! {
         applies: Cluster,
         reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
-            ("3.5.1", "the provider determines the strength of the encryption of stored Secrets"),
-            ("3.6.1", "KMS v2 keeps the key-encryption key outside the cluster"),
+            ("3.5.1", "3.5.1.b", "the provider determines the strength of the encryption of stored Secrets"),
+            ("3.6.1", "3.6.1", "KMS v2 keeps the key-encryption key outside the cluster"),
         ],
         run: run,
     }

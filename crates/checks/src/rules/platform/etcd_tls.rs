@@ -63,9 +63,9 @@ declare_check! {
         applies: Cluster,
         reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
-            ("2.2.7", "etcd access is administrative access to all cluster data"),
-            ("8.3.2", "client certificates authenticate etcd clients over encrypted channels"),
-            ("3.5.1", "etcd stores Secrets that may protect account data"),
+            ("2.2.7", "2.2.7.b", "etcd access is administrative access to all cluster data"),
+            ("8.3.2", "8.3.2.a", "client certificates authenticate etcd clients over encrypted channels"),
+            ("3.5.1", "3.5.1.b", "etcd stores Secrets that may protect account data"),
         ],
         run: run,
     }

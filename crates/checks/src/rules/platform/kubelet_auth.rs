@@ -53,9 +53,9 @@ declare_check! {
         applies: Cluster,
         reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
-            ("8.3.1", "the kubelet API must authenticate every caller"),
-            ("7.2.1", "the kubelet API must be covered by the cluster's access control"),
-            ("2.2.6", "anonymous and AlwaysAllow are insecure kubelet parameters"),
+            ("8.3.1", "8.3.1.b", "the kubelet API must authenticate every caller"),
+            ("7.2.1", "7.2.1.b", "the kubelet API must be covered by the cluster's access control"),
+            ("2.2.6", "2.2.6.b", "anonymous and AlwaysAllow are insecure kubelet parameters"),
         ],
         run: run,
     }

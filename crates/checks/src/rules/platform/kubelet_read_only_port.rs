@@ -40,8 +40,8 @@ declare_check! {
         applies: Cluster,
         reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
-            ("2.2.5", "the read-only port is an insecure, unauthenticated service"),
-            ("1.2.6", "plain-HTTP kubelet access is an insecure protocol in use"),
+            ("2.2.5", "2.2.5.b", "the read-only port is an insecure, unauthenticated service"),
+            ("1.2.6", "1.2.6.b", "plain-HTTP kubelet access is an insecure protocol in use"),
         ],
         run: run,
     }

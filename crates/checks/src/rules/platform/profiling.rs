@@ -48,8 +48,8 @@ declare_check! {
         applies: Cluster,
         reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
-            ("2.2.4", "profiling is a debugging function production does not need"),
-            ("2.2.5", "an enabled profiling endpoint is an unjustified insecure function"),
+            ("2.2.4", "2.2.4.b", "profiling is a debugging function production does not need"),
+            ("2.2.5", "2.2.5.b", "an enabled profiling endpoint is an unjustified insecure function"),
         ],
         run: run,
     }

@@ -57,8 +57,8 @@ declare_check! {
         applies: Cluster,
         reads: [Node],
         requirements: [
-            ("6.3.3", "lagging nodes miss the fixes the control plane received"),
-            ("12.3.4", "the skew policy is the limit of upstream support for node versions"),
+            ("6.3.3", "6.3.3.b", "lagging nodes miss the fixes the control plane received"),
+            ("12.3.4", "12.3.4", "the skew policy is the limit of upstream support for node versions"),
         ],
         run: run,
     }

@@ -50,8 +50,8 @@ declare_check! {
         applies: Cluster,
         reads: [Node, Pod],
         requirements: [
-            ("6.3.3", "out-of-support releases receive no security patches"),
-            ("12.3.4", "the Kubernetes version is reviewed against upstream support"),
+            ("6.3.3", "6.3.3.b", "out-of-support releases receive no security patches"),
+            ("12.3.4", "12.3.4", "the Kubernetes version is reviewed against upstream support"),
         ],
         run: run,
     }

@@ -99,9 +99,9 @@ declare_check! {
         reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, Secret, ServiceAccount],
         on_partial_input: FailuresStand,
         requirements: [
-            ("7.2.1", "the access model must account for rights that lead to other rights"),
-            ("7.2.2", "a chain into the CDE gives a subject far more than its job function"),
-            ("7.2.6", "each chain ends in reading CDE Secrets or running code next to card data"),
+            ("7.2.1", "7.2.1.b", "the access model must account for rights that lead to other rights"),
+            ("7.2.2", "7.2.2.b", "a chain into the CDE gives a subject far more than its job function"),
+            ("7.2.6", "7.2.6.b", "each chain ends in reading CDE Secrets or running code next to card data"),
         ],
         run: run,
     }

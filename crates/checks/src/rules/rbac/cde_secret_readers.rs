@@ -79,9 +79,9 @@ declare_check! {
         applies: Cde,
         reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
         requirements: [
-            ("7.2.2", "reading CDE Secrets must be limited to the job functions that need it"),
-            ("7.2.6", "CDE Secrets are the keys to the stores of cardholder data"),
-            ("3.6.1.2", "every subject that can read a key Secret is another place the key lives"),
+            ("7.2.2", "7.2.2.b", "reading CDE Secrets must be limited to the job functions that need it"),
+            ("7.2.6", "7.2.6.b", "CDE Secrets are the keys to the stores of cardholder data"),
+            ("3.6.1.2", "3.6.1.2.b", "every subject that can read a key Secret is another place the key lives"),
         ],
         run: run,
     }

@@ -55,9 +55,9 @@ declare_check! {
         applies: All,
         reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
         requirements: [
-            ("7.2.1", "unrestricted rights outside the approved admins break the defined access model"),
-            ("7.2.2", "`*` on `*` is the opposite of least privilege for any job function"),
-            ("7.2.5", "system and application accounts with cluster-admin have far more than they need"),
+            ("7.2.1", "7.2.1.b", "unrestricted rights outside the approved admins break the defined access model"),
+            ("7.2.2", "7.2.2.b", "`*` on `*` is the opposite of least privilege for any job function"),
+            ("7.2.5", "7.2.5.b", "system and application accounts with cluster-admin have far more than they need"),
         ],
         run: run,
     }

@@ -71,9 +71,9 @@ declare_check! {
         applies: All,
         reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
         requirements: [
-            ("1.2.8", "network policies are the network security control configuration and must be protected"),
-            ("5.3.5", "writing webhooks or the security namespace disables security mechanisms"),
-            ("7.2.2", "changing security controls is a separate job function with its own approval"),
+            ("1.2.8", "1.2.8", "network policies are the network security control configuration and must be protected"),
+            ("5.3.5", "5.3.5.a", "writing webhooks or the security namespace disables security mechanisms"),
+            ("7.2.2", "7.2.2.b", "changing security controls is a separate job function with its own approval"),
         ],
         run: run,
     }

@@ -64,8 +64,8 @@ declare_check! {
         applies: Cde,
         reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
         requirements: [
-            ("2.2.2", "the default account is a vendor default that every unnamed pod uses"),
-            ("7.2.5", "rights on a shared default account are not scoped to one application's need"),
+            ("2.2.2", "2.2.2.c", "the default account is a vendor default that every unnamed pod uses"),
+            ("7.2.5", "7.2.5.b", "rights on a shared default account are not scoped to one application's need"),
         ],
         run: run,
     }

@@ -67,8 +67,8 @@ declare_check! {
         applies: All,
         reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
         requirements: [
-            ("7.2.1", "escalate, bind and impersonate let the holder step outside the defined access model"),
-            ("7.2.2", "holders can grant themselves any rights, defeating least privilege"),
+            ("7.2.1", "7.2.1.b", "escalate, bind and impersonate let the holder step outside the defined access model"),
+            ("7.2.2", "7.2.2.b", "holders can grant themselves any rights, defeating least privilege"),
         ],
         run: run,
     }

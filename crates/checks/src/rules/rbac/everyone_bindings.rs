@@ -52,10 +52,10 @@ declare_check! {
         applies: All,
         reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
         requirements: [
-            ("8.2.1", "rights given to everyone are not tied to a unique ID"),
-            ("8.2.2", "these groups are the most generic shared IDs there are"),
-            ("8.3.1", "bindings to anonymous or unauthenticated subjects grant access without authentication"),
-            ("7.2.2", "least privilege cannot hold for a grant to everybody"),
+            ("8.2.1", "8.2.1.b", "rights given to everyone are not tied to a unique ID"),
+            ("8.2.2", "8.2.2.a", "these groups are the most generic shared IDs there are"),
+            ("8.3.1", "8.3.1.b", "bindings to anonymous or unauthenticated subjects grant access without authentication"),
+            ("7.2.2", "7.2.2.b", "least privilege cannot hold for a grant to everybody"),
         ],
         run: run,
     }

@@ -65,9 +65,9 @@ declare_check! {
         applies: All,
         reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
         requirements: [
-            ("7.2.1", "kubelet access and certificate approval sidestep the RBAC access model"),
-            ("7.2.2", "these rights belong to control-plane components, not to people or applications"),
-            ("8.6.3", "approving CSRs and creating tokens mints credentials of other accounts"),
+            ("7.2.1", "7.2.1.b", "kubelet access and certificate approval sidestep the RBAC access model"),
+            ("7.2.2", "7.2.2.b", "these rights belong to control-plane components, not to people or applications"),
+            ("8.6.3", "8.6.3.c", "approving CSRs and creating tokens mints credentials of other accounts"),
         ],
         run: run,
     }

@@ -62,9 +62,9 @@ declare_check! {
         applies: All,
         reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
         requirements: [
-            ("8.2.5", "a binding that outlives its subject is access that was never revoked"),
-            ("8.2.6", "a binding to a deleted account keeps an unused identity's rights alive"),
-            ("7.2.4", "the access review must find and remove grants to missing subjects and roles"),
+            ("8.2.5", "8.2.5.a", "a binding that outlives its subject is access that was never revoked"),
+            ("8.2.6", "8.2.6", "a binding to a deleted account keeps an unused identity's rights alive"),
+            ("7.2.4", "7.2.4.b", "the access review must find and remove grants to missing subjects and roles"),
         ],
         run: run,
     }

@@ -52,8 +52,8 @@ declare_check! {
         applies: All,
         reads: [ClusterRole, Role],
         requirements: [
-            ("7.2.1", "wildcards grant rights nobody defined, outside the access model"),
-            ("7.2.2", "least privilege needs the granted verbs and resources spelled out"),
+            ("7.2.1", "7.2.1.b", "wildcards grant rights nobody defined, outside the access model"),
+            ("7.2.2", "7.2.2.b", "least privilege needs the granted verbs and resources spelled out"),
         ],
         run: run,
     }

@@ -57,8 +57,8 @@ declare_check! {
         applies: Cde,
         reads: [Namespace, Secret],
         requirements: [
-            ("8.2.2", "a basic-auth Secret is a shared, generic credential"),
-            ("8.6.3", "static passwords of application accounts must be protected and changed"),
+            ("8.2.2", "8.2.2.a", "a basic-auth Secret is a shared, generic credential"),
+            ("8.6.3", "8.6.3.c", "static passwords of application accounts must be protected and changed"),
         ],
         run: run,
     }

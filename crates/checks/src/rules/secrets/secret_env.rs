@@ -70,8 +70,8 @@ declare_check! {
         applies: Cde,
         reads: [workloads, Namespace],
         requirements: [
-            ("8.6.3", "secrets in the environment leak to child processes, dumps and logs"),
-            ("8.3.2", "environment variables are readable by anyone who can inspect the process"),
+            ("8.6.3", "8.6.3.c", "secrets in the environment leak to child processes, dumps and logs"),
+            ("8.3.2", "8.3.2.a", "environment variables are readable by anyone who can inspect the process"),
         ],
         run: run,
     }

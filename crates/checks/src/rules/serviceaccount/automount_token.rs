@@ -73,8 +73,8 @@ declare_check! {
         applies: Cde,
         reads: [workloads, Namespace, ServiceAccount],
         requirements: [
-            ("7.2.5", "an unneeded API credential is access beyond the application's need"),
-            ("8.6.3", "an automounted token is an application credential exposed to any compromise"),
+            ("7.2.5", "7.2.5.b", "an unneeded API credential is access beyond the application's need"),
+            ("8.6.3", "8.6.3.c", "an automounted token is an application credential exposed to any compromise"),
         ],
         run: run,
     }

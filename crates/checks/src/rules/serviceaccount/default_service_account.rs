@@ -60,8 +60,8 @@ declare_check! {
         applies: Cde,
         reads: [workloads, Namespace],
         requirements: [
-            ("8.2.2", "the default account is a shared identity for every pod in the namespace"),
-            ("2.2.2", "the default account is a platform default used as it comes"),
+            ("8.2.2", "8.2.2.a", "the default account is a shared identity for every pod in the namespace"),
+            ("2.2.2", "2.2.2.c", "the default account is a platform default used as it comes"),
         ],
         run: run,
     }

@@ -50,9 +50,9 @@ declare_check! {
         applies: All,
         reads: [Secret],
         requirements: [
-            ("8.6.3", "a non-expiring token is an application credential that is never changed"),
-            ("8.3.9", "legacy tokens are single-factor credentials without rotation"),
-            ("8.2.2", "a token in a Secret is shared by everyone who can read it"),
+            ("8.6.3", "8.6.3.c", "a non-expiring token is an application credential that is never changed"),
+            ("8.3.9", "8.3.9", "legacy tokens are single-factor credentials without rotation"),
+            ("8.2.2", "8.2.2.a", "a token in a Secret is shared by everyone who can read it"),
         ],
         run: run,
     }

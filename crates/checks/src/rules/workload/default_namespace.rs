@@ -54,8 +54,8 @@ declare_check! {
         applies: All,
         reads: [workloads],
         requirements: [
-            ("2.2.3", "the default namespace mixes unrelated workloads in one security domain"),
-            ("12.5.2", "workloads in default are rarely part of the documented scope"),
+            ("2.2.3", "2.2.3.c", "the default namespace mixes unrelated workloads in one security domain"),
+            ("12.5.2", "12.5.2.b", "workloads in default are rarely part of the documented scope"),
         ],
         run: run,
     }

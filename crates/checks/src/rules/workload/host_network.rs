@@ -54,9 +54,9 @@ declare_check! {
         applies: All,
         reads: [workloads],
         requirements: [
-            ("1.3.1", "host-network pods are not subject to the NetworkPolicies that limit CDE traffic"),
-            ("1.3.2", "host-network pods can send traffic from the node that egress policies do not see"),
-            ("2.2.3", "sharing the node's network stack removes isolation between workloads"),
+            ("1.3.1", "1.3.1.b", "host-network pods are not subject to the NetworkPolicies that limit CDE traffic"),
+            ("1.3.2", "1.3.2.b", "host-network pods can send traffic from the node that egress policies do not see"),
+            ("2.2.3", "2.2.3.c", "sharing the node's network stack removes isolation between workloads"),
         ],
         run: run,
     }

@@ -56,8 +56,8 @@ declare_check! {
         applies: All,
         reads: [workloads],
         requirements: [
-            ("2.2.6", "host filesystem access bypasses the container's isolation parameters"),
-            ("10.3.2", "node log directories mounted into pods can be modified or erased"),
+            ("2.2.6", "2.2.6.b", "host filesystem access bypasses the container's isolation parameters"),
+            ("10.3.2", "10.3.2", "node log directories mounted into pods can be modified or erased"),
         ],
         run: run,
     }

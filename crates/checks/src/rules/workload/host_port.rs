@@ -49,8 +49,8 @@ declare_check! {
         applies: All,
         reads: [workloads],
         requirements: [
-            ("1.2.5", "a host port is a service entry point outside the documented ones"),
-            ("1.4.4", "a host port can make a component reachable straight from the node's networks"),
+            ("1.2.5", "1.2.5.b", "a host port is a service entry point outside the documented ones"),
+            ("1.4.4", "1.4.4.b", "a host port can make a component reachable straight from the node's networks"),
         ],
         run: run,
     }

@@ -50,8 +50,8 @@ declare_check! {
         applies: All,
         reads: [workloads],
         requirements: [
-            ("1.3.2", "probes with a host field make the node connect past the pod's egress policy"),
-            ("2.2.6", "probe targets are a security parameter of the pod"),
+            ("1.3.2", "1.3.2.b", "probes with a host field make the node connect past the pod's egress policy"),
+            ("2.2.6", "2.2.6.b", "probe targets are a security parameter of the pod"),
         ],
         run: run,
     }

@@ -50,8 +50,8 @@ declare_check! {
         applies: All,
         reads: [workloads],
         requirements: [
-            ("2.2.6", "privileged mode switches off the container's security parameters"),
-            ("2.2.5", "host-level privileges are an insecure function that needs justification"),
+            ("2.2.6", "2.2.6.b", "privileged mode switches off the container's security parameters"),
+            ("2.2.5", "2.2.5.b", "host-level privileges are an insecure function that needs justification"),
         ],
         run: run,
     }

@@ -71,8 +71,8 @@ declare_check! {
         applies: Cde,
         reads: [workloads, Namespace],
         requirements: [
-            ("11.5.2", "an immutable filesystem prevents unauthorized changes to critical files"),
-            ("2.2.6", "a read-only root filesystem is a container security parameter"),
+            ("11.5.2", "11.5.2.a", "an immutable filesystem prevents unauthorized changes to critical files"),
+            ("2.2.6", "2.2.6.b", "a read-only root filesystem is a container security parameter"),
         ],
         run: run,
     }

@@ -67,8 +67,8 @@ declare_check! {
         applies: InScope,
         reads: [workloads, Namespace],
         requirements: [
-            ("2.2.3", "limits keep co-located workloads from starving CDE components"),
-            ("2.2.1", "resource limits are part of the container hardening standard"),
+            ("2.2.3", "2.2.3.c", "limits keep co-located workloads from starving CDE components"),
+            ("2.2.1", "2.2.1.c", "resource limits are part of the container hardening standard"),
         ],
         run: run,
     }
