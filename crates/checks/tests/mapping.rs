@@ -49,3 +49,15 @@ fn every_mapping_names_a_catalogued_requirement_its_procedure_and_why() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[test]
+fn every_decidable_requirement_has_a_check_behind_it() {
+    let checks = registry();
+    let uncovered: Vec<&str> = kubepci_findings::requirements::REQUIREMENTS
+        .iter()
+        .filter(|(n, _, _)| kubepci_findings::requirements::decidable(n))
+        .filter(|(n, _, _)| !checks.iter().any(|c| c.meta.requirements.iter().any(|r| r.requirement == *n)))
+        .map(|(n, _, _)| *n)
+        .collect();
+    assert!(uncovered.is_empty(), "decidable, but no check maps to {uncovered:?}");
+}
