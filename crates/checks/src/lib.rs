@@ -17,7 +17,7 @@ use kubepci_findings::Severity;
 
 pub use boundary::cde_boundary;
 pub use context::{CardNumbers, Context, InputKind, InventoryView, KindRecorder, UnlistedKind, WHOLE_INVENTORY};
-pub use docs::{check_markdown, example_blocks};
+pub use docs::{check_markdown, example_blocks, requirements_markdown};
 pub use runner::{Assessment, Emitter, RunOptions, run_checks};
 
 /// Which objects a check looks at.
