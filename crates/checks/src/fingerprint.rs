@@ -24,9 +24,10 @@ pub fn registry_sha256(checks: &[&Check]) -> String {
         for r in m.reads {
             field(r);
         }
-        for (req, why) in m.requirements {
-            field(req);
-            field(why);
+        for r in m.requirements {
+            field(r.requirement);
+            field(r.procedure);
+            field(r.why);
         }
         field(m.doc);
         h.update([1]);

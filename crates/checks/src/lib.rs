@@ -23,7 +23,7 @@ use kubepci_findings::Severity;
 pub use boundary::cde_boundary;
 pub use analyses::{CardNumbers, SharedAnalyses};
 pub use context::{Context, InputKind, InventoryView, KindRecorder, UnlistedKind, WHOLE_INVENTORY};
-pub use docs::{check_markdown, example_blocks};
+pub use docs::{check_markdown, example_blocks, requirements_markdown};
 pub use fingerprint::registry_sha256;
 pub use runner::{Assessment, Emitter, RunOptions, assess, run_checks};
 
@@ -83,8 +83,9 @@ pub struct CheckMeta {
     /// Stable kebab-case name (`privileged-container`).
     pub name: &'static str,
     pub severity: Severity,
-    /// PCI DSS v4.0.1 requirement numbers, each with why this check is evidence for it.
-    pub requirements: &'static [(&'static str, &'static str)],
+    /// The PCI DSS v4.0.1 requirements this check is evidence for: each with the testing
+    /// procedure it evidences and why.
+    pub requirements: &'static [Mapping],
     pub applies: Applies,
     /// The kinds whose objects the check reads, as written in its declaration: kind names
     /// (`NetworkPolicy`) and the groups [`WORKLOADS`] (every pod-running kind) and [`ANY_KIND`]
@@ -94,6 +95,19 @@ pub struct CheckMeta {
     /// What a missing kind (one of `reads` the collector could not list) does to the check.
     pub on_partial_input: PartialInput,
     pub doc: &'static str,
+}
+
+/// One mapping of a check to a PCI DSS v4.0.1 requirement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Mapping {
+    /// The requirement number (`1.3.1`).
+    pub requirement: &'static str,
+    /// The testing procedure the check's result is evidence for, numbered as in the
+    /// standard's "Testing Procedures" column (`1.3.1.b`; the requirement number itself when
+    /// the requirement has a single procedure).
+    pub procedure: &'static str,
+    /// Why the result is evidence for that procedure.
+    pub why: &'static str,
 }
 
 /// How a check is reported when some kind it reads could not be listed.
@@ -151,7 +165,7 @@ impl CheckMeta {
     }
 
     pub fn requirement_ids(&self) -> Vec<String> {
-        self.requirements.iter().map(|(r, _)| r.to_string()).collect()
+        self.requirements.iter().map(|m| m.requirement.to_string()).collect()
     }
 
     /// Whether the check reads objects of `kind` (directly or through a group).
@@ -195,7 +209,7 @@ impl std::fmt::Debug for Check {
 ///     pub PRIVILEGED_CONTAINER {
 ///         id: "POD-001", name: "privileged-container", severity: Critical, applies: All,
 ///         reads: [workloads],
-///         requirements: [("2.2.6", "why")],
+///         requirements: [("2.2.6", "2.2.6.b", "why")],
 ///         run: run,
 ///     }
 /// }
@@ -211,7 +225,7 @@ macro_rules! declare_check {
             applies: $applies:ident,
             reads: [$($reads:ident),* $(,)?],
             $(on_partial_input: $partial:ident,)?
-            requirements: [$(($req:literal, $why:literal)),* $(,)?],
+            requirements: [$(($req:literal, $proc:literal, $why:literal)),* $(,)?],
             run: $run:expr $(,)?
         }
     ) => {
@@ -220,7 +234,7 @@ macro_rules! declare_check {
                 id: $id,
                 name: $name,
                 severity: kubepci_findings::Severity::$sev,
-                requirements: &[$(($req, $why)),*],
+                requirements: &[$($crate::Mapping { requirement: $req, procedure: $proc, why: $why }),*],
                 applies: $crate::Applies::$applies,
                 reads: &[$(stringify!($reads)),*],
                 on_partial_input: $crate::declare_check!(@partial $($partial)?),

@@ -126,6 +126,11 @@ fn checks_list_meets_the_registry_bar() {
         for key in ["id", "title", "severity", "requirements", "rationale"] {
             assert!(c.get(key).is_some(), "{c}");
         }
+        for r in c["rationale"].as_array().unwrap() {
+            let (req, procedure) = (r["requirement"].as_str().unwrap(), r["procedure"].as_str().unwrap());
+            assert!(procedure == req || procedure.starts_with(&format!("{req}.")), "{c}");
+            assert!(!r["why"].as_str().unwrap().is_empty(), "{c}");
+        }
     }
     let explain = kubepci(&["checks", "explain", "privileged-container"]);
     assert!(String::from_utf8_lossy(&explain.stdout).contains("## Failing example"));

@@ -134,6 +134,9 @@ pub struct RequirementResult {
     pub roc_note: Option<String>,
     /// Whether cluster data can settle the requirement (else the best is `partial`).
     pub decidable: bool,
+    /// Why cluster data settles it, for a decidable requirement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decidable_reason: Option<&'static str>,
     pub checks: Vec<String>,
     /// Open failures on in-scope objects.
     pub failed: usize,
@@ -175,6 +178,7 @@ pub fn rollup(summaries: &[CheckSummary], findings: &[Finding]) -> Vec<Requireme
             roc: RocFinding::NotTested,
             roc_note: None,
             decidable: crate::requirements::decidable(id),
+            decidable_reason: crate::requirements::decidable_reason(id),
             checks: Vec::new(),
             failed: 0,
             passed: 0,

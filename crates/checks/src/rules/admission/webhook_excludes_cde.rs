@@ -22,10 +22,11 @@ declare_check! {
     /// `matchLabels`) are not judged: they are how a webhook is scoped, not exempted.
     ///
     /// ## Why PCI DSS cares
-    /// A policy engine or image verifier that exempts the CDE namespace protects everything
-    /// but the CDE: its preventive control is switched off where it matters (5.3.5 asks that
-    /// security mechanisms cannot be disabled without authorization), and its failure there
-    /// goes unnoticed (10.7.2).
+    /// A policy engine or image verifier that exempts the CDE namespace protects everything but
+    /// the CDE. Configuration standards must be applied when components are configured (2.2.1);
+    /// an admission policy that enforces them everywhere except the CDE leaves new CDE pods
+    /// unchecked. Webhooks that are not security controls can exclude the CDE for good reason;
+    /// record those as exceptions.
     ///
     /// ## Failing example
     /// ```yaml
@@ -78,10 +79,7 @@ declare_check! {
         severity: Medium,
         applies: CdeRelated,
         reads: [MutatingWebhookConfiguration, Namespace, ValidatingWebhookConfiguration],
-        requirements: [
-            ("5.3.5", "exempting the CDE switches a security mechanism off where it matters"),
-            ("10.7.2", "a control that does not run in the CDE fails there without notice"),
-        ],
+        requirements: [("2.2.1", "2.2.1.c", "an admission policy that applies the configuration standard to new pods does not apply it in the excluded CDE namespace")],
         run: run,
     }
 }

@@ -14,9 +14,9 @@ declare_check! {
     /// ## Why PCI DSS cares
     /// With `Ignore`, whenever the webhook is down, slow or unreachable the API server admits
     /// requests unchecked: policy engines, image verification and secret injection silently
-    /// stop applying. Failures of critical security controls must be detected and must not
-    /// go unnoticed (10.7.2), and admission policy is how changes to the CDE are held to
-    /// change control (6.5.1).
+    /// stop applying. Failures of critical security controls must be detected and alerted on
+    /// (10.7.2); a fail-closed webhook makes its failure visible at once, a fail-open one only
+    /// through the API server's fail-open metric, if someone alerts on it.
     ///
     /// ## Failing example
     /// ```yaml
@@ -56,10 +56,7 @@ declare_check! {
         severity: Medium,
         applies: All,
         reads: [MutatingWebhookConfiguration, ValidatingWebhookConfiguration],
-        requirements: [
-            ("10.7.2", "a fail-open webhook lets a security control fail silently"),
-            ("6.5.1", "admission policy that can be bypassed does not hold changes to change control"),
-        ],
+        requirements: [("10.7.2", "10.7.2.b", "with failurePolicy Ignore a failed security webhook lets every request through with no error, so the failure of the control produces no signal unless its fail-open metric is alerted on")],
         run: run,
     }
 }

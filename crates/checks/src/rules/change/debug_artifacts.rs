@@ -68,8 +68,8 @@ declare_check! {
         applies: Cde,
         reads: [workloads, Namespace],
         requirements: [
-            ("6.5.6", "test and debug artefacts must be removed before a system is live"),
-            ("8.6.1", "debug sessions are interactive use of an application account"),
+            ("6.5.6", "6.5.6.c", "a debug or test workload, container or image in the CDE is a test artefact left in production"),
+            ("8.6.1", "8.6.1", "an ephemeral debug container is interactive use of the application's identity; the assessor checks it was approved and attributable"),
         ],
         run: run,
     }

@@ -15,8 +15,10 @@ declare_check! {
     /// ## Why PCI DSS cares
     /// PAN must be unreadable wherever it is stored (3.5.1) and kept only where justified
     /// (3.2.1). Objects are stored unencrypted in etcd unless encryption at rest covers them,
-    /// copied into Git, backups and `kubectl get` output. A PAN found where it should not be
-    /// triggers the incident procedure of 12.10.7, and data discovery is what A3.2.5 asks for.
+    /// copied into Git, backups and `kubectl get` output. A PAN found here must also start the
+    /// incident procedure of 12.10.7, and the scan is one input to the data discovery of
+    /// A3.2.5; whether those procedures exist and run is the assessor's to examine, so the
+    /// check is not mapped to them.
     ///
     /// ## Failing example
     /// ```yaml
@@ -48,10 +50,8 @@ declare_check! {
         reads: [any],
         on_partial_input: FailuresStand,
         requirements: [
-            ("3.5.1", "a PAN in an object is stored in readable form"),
-            ("3.2.1", "account data is stored where no retention need is documented"),
-            ("12.10.7", "a PAN found in an unexpected place must trigger the incident procedure"),
-            ("A3.2.5", "this is the automated data-discovery step over the cluster's objects"),
+            ("3.5.1", "3.5.1.b", "a PAN in an object is stored in readable form in a data repository (etcd, and every copy of the object)"),
+            ("3.2.1", "3.2.1.b", "account data sits in a store that no retention policy covers"),
         ],
         run: run,
     }

@@ -41,7 +41,7 @@ declare_check! {
         applies: All,
         reads: [any],
         on_partial_input: FailuresStand,
-        requirements: [("6.5.6", "test card numbers in production objects are test data left behind")],
+        requirements: [("6.5.6", "6.5.6.c", "test card numbers in production objects are test data left behind")],
         run: run,
     }
 }

@@ -14,8 +14,8 @@ declare_check! {
     /// ## Why PCI DSS cares
     /// A LoadBalancer or NodePort Service opens the selected pods to networks outside the
     /// cluster (every node's address, or a cloud load balancer). CDE components must not be
-    /// directly reachable from untrusted networks (1.4.4); inbound traffic from them may only
-    /// reach components meant to be public, through the controls of the DMZ (1.4.1, 1.4.2).
+    /// directly reachable from untrusted networks (1.4.4), and inbound traffic from them may
+    /// only reach components authorized to be public (1.4.2).
     ///
     /// ## Failing example
     /// ```yaml
@@ -84,9 +84,8 @@ declare_check! {
         applies: CdeRelated,
         reads: [workloads, Namespace, Service],
         requirements: [
-            ("1.4.4", "the Service makes CDE pods directly reachable from outside the cluster"),
-            ("1.4.2", "inbound traffic reaches components that are not meant to be public"),
-            ("1.4.1", "no network control sits between the outside network and the CDE pods"),
+            ("1.4.4", "1.4.4.b", "the Service makes CDE pods directly reachable from outside the cluster"),
+            ("1.4.2", "1.4.2", "inbound traffic from untrusted networks reaches CDE components, which are not authorized public services"),
         ],
         run: run,
     }

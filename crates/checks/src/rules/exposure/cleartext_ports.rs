@@ -32,9 +32,11 @@ declare_check! {
     /// EXP-004 (Ingress TLS), since in-cluster HTTP is often wrapped by mesh mTLS.
     ///
     /// ## Why PCI DSS cares
-    /// These protocols send credentials and data in clear text. Every service and port must
-    /// be identified and needed (1.2.5); insecure ones need documented, compensating
-    /// protection (1.2.6, 2.2.5).
+    /// These protocols send credentials and data in clear text. Insecure protocols in use need
+    /// defined security features that mitigate the risk (1.2.6), and an insecure service that
+    /// remains needs a documented business justification (2.2.5). The check finds them; a
+    /// justified one is recorded as an exception with its approver, which is the documentation
+    /// the assessor examines.
     ///
     /// ## Failing example
     /// ```yaml
@@ -83,9 +85,8 @@ declare_check! {
         applies: InScope,
         reads: [workloads, Namespace, Service],
         requirements: [
-            ("1.2.5", "every allowed port must be identified and needed"),
-            ("1.2.6", "insecure protocols in use need defined compensating protections"),
-            ("2.2.5", "an insecure service that remains must be justified"),
+            ("1.2.6", "1.2.6.a", "the finding lists each insecure protocol in use, for which security features must be defined; an exception records them"),
+            ("2.2.5", "2.2.5.a", "each insecure service present needs a documented business justification; an exception records it"),
         ],
         run: run,
     }

@@ -13,9 +13,9 @@ declare_check! {
     /// ## Why PCI DSS cares
     /// `externalIPs` makes every node accept traffic for arbitrary addresses and forward it to
     /// the Service, outside the load balancer and firewall configuration; any user who can
-    /// create a Service can also intercept traffic meant for those addresses
-    /// (CVE-2020-8554). Inbound paths from untrusted networks must be controlled (1.4.2) and
-    /// every allowed path documented (1.2.5).
+    /// create a Service can also intercept traffic meant for those addresses (CVE-2020-8554).
+    /// Inbound paths from untrusted networks must reach only components authorized to be public
+    /// (1.4.2).
     ///
     /// ## Failing example
     /// ```yaml
@@ -47,10 +47,7 @@ declare_check! {
         severity: Medium,
         applies: All,
         reads: [Service],
-        requirements: [
-            ("1.4.2", "externalIPs open an inbound path outside the network controls"),
-            ("1.2.5", "external IPs are an undocumented service entry point"),
-        ],
+        requirements: [("1.4.2", "1.4.2", "externalIPs open an inbound path from any network that routes to a node, outside the load balancer and firewall configuration")],
         run: run,
     }
 }

@@ -99,8 +99,8 @@ declare_check! {
         applies: CdeRelated,
         reads: [workloads, Ingress, Namespace, Service],
         requirements: [
-            ("4.2.1", "cardholder data reaching CDE workloads over the Ingress must be encrypted"),
-            ("8.3.2", "credentials sent over plain HTTP are readable in transit"),
+            ("4.2.1", "4.2.1.b", "cardholder data sent to CDE workloads through the Ingress crosses open networks and must be protected by TLS"),
+            ("8.3.2", "8.3.2.a", "credentials sent to CDE workloads over plain HTTP are readable in transit"),
         ],
         run: run,
     }

@@ -89,7 +89,7 @@ declare_check! {
         severity: Medium,
         applies: InScope,
         reads: [Namespace, Service],
-        requirements: [("1.4.2", "an unrestricted load balancer accepts inbound traffic from any network")],
+        requirements: [("1.4.2", "1.4.2", "a load balancer without source ranges accepts inbound traffic from any network; a deliberately public one is recorded as an exception")],
         run: run,
     }
 }

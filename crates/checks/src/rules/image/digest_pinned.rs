@@ -13,8 +13,10 @@ declare_check! {
     ///
     /// ## Why PCI DSS cares
     /// A tag can be moved to different content; a digest cannot. Pinning makes the running
-    /// software exactly the reviewed artefact (6.5.1), lets the inventory name it precisely
-    /// (6.3.2), and turns any substitution of the image into a detectable change (11.5.2).
+    /// software exactly the reviewed artefact, so each change to it is a change to the workload
+    /// that change control (6.5.1) sees. A digest is not a software inventory (6.3.2) and
+    /// pinning is not the change-detection mechanism of 11.5.2, which must detect and alert on
+    /// changes to critical files.
     ///
     /// ## Failing example
     /// ```yaml
@@ -57,11 +59,7 @@ declare_check! {
         severity: Low,
         applies: Cde,
         reads: [workloads, Namespace],
-        requirements: [
-            ("6.5.1", "only a digest guarantees the deployed software is the approved artefact"),
-            ("6.3.2", "a digest identifies the software component exactly"),
-            ("11.5.2", "with digests, a substituted image is a visible change"),
-        ],
+        requirements: [("6.5.1", "6.5.1.b", "only a digest makes the running software exactly the artefact the change record approved")],
         run: run,
     }
 }

@@ -14,8 +14,10 @@ declare_check! {
     /// ## Why PCI DSS cares
     /// `latest` changes under the same name: what runs after a reschedule is whatever was
     /// pushed last, not the version that was reviewed and approved. Changes to system
-    /// components must follow change control (6.5.1), and the software inventory must say
-    /// which version runs (6.3.2).
+    /// components must follow change control (6.5.1), and a change nobody made in the cluster
+    /// cannot be traced to a change record. A tag is not a software inventory: the inventory of
+    /// 6.3.2 lists the bespoke software and its third-party components, which image names do
+    /// not show.
     ///
     /// ## Failing example
     /// ```yaml
@@ -48,10 +50,7 @@ declare_check! {
         severity: Medium,
         applies: All,
         reads: [workloads],
-        requirements: [
-            ("6.5.1", "a moving tag changes the running software outside change control"),
-            ("6.3.2", "the inventory cannot say which version a latest-tagged container runs"),
-        ],
+        requirements: [("6.5.1", "6.5.1.b", "a moving tag changes the running software with no change record to trace it to")],
         run: run,
     }
 }

@@ -13,8 +13,9 @@ declare_check! {
     ///
     /// ## Why PCI DSS cares
     /// Images from arbitrary public registries bypass the organisation's build, scanning and
-    /// signing pipeline. Software in the CDE must be inventoried and known (6.3.2) and reach
-    /// production through change control (6.5.1).
+    /// signing pipeline, so software reaches the CDE without the change control of 6.5.1. Where
+    /// the image comes from is not a software inventory (6.3.2); that inventory lists bespoke
+    /// software and its components.
     ///
     /// ## Failing example
     /// ```yaml
@@ -62,10 +63,7 @@ declare_check! {
         severity: Medium,
         applies: Cde,
         reads: [workloads, Namespace],
-        requirements: [
-            ("6.3.2", "images from approved registries are the inventoried software components"),
-            ("6.5.1", "approved registries are where change-controlled builds are published"),
-        ],
+        requirements: [("6.5.1", "6.5.1.b", "an image from a registry outside the approved ones did not come through the build and release path that change control governs")],
         run: run,
     }
 }

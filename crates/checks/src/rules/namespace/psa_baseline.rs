@@ -45,8 +45,8 @@ declare_check! {
         applies: All,
         reads: [Namespace],
         requirements: [
-            ("2.2.1", "baseline enforcement applies the minimum hardening standard everywhere"),
-            ("2.2.3", "privileged pods on shared nodes break isolation from CDE workloads"),
+            ("2.2.1", "2.2.1.c", "baseline enforcement applies the minimum hardening standard everywhere"),
+            ("2.2.3", "2.2.3.c", "privileged pods on shared nodes break isolation from CDE workloads"),
         ],
         run: run,
     }

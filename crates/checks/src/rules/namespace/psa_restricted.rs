@@ -59,8 +59,8 @@ declare_check! {
         applies: Restricted,
         reads: [Namespace],
         requirements: [
-            ("2.2.1", "admission enforcement applies the hardening standard to every CDE pod"),
-            ("2.2.6", "enforcement keeps pod security parameters from being relaxed"),
+            ("2.2.1", "2.2.1.c", "admission enforcement applies the hardening standard to every CDE pod"),
+            ("2.2.6", "2.2.6.b", "enforcement keeps pod security parameters from being relaxed"),
         ],
         run: run,
     }

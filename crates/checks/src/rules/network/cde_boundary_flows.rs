@@ -16,10 +16,12 @@ declare_check! {
     /// any). Connections not covered fail, with the source and the ports.
     ///
     /// ## Why PCI DSS cares
-    /// Requirement 1.3.1 limits inbound CDE traffic to what is necessary; 1.2.3 asks for an
-    /// accurate picture of every connection into the CDE; 1.4.4 that systems storing card data
-    /// are not reachable from untrusted networks; and 11.4.5 that segmentation is tested. This
-    /// check is that test, repeated on every run: the computed paths against the approved ones.
+    /// Requirement 1.3.1 limits inbound CDE traffic to what is necessary, and 1.4.4 asks that
+    /// components storing card data are not directly reachable from untrusted networks. This
+    /// check compares the paths the policies allow with the approved ones on every run. The
+    /// computed flows (the report's `boundary` section) are also input for the connection
+    /// diagram of 1.2.3 and for the segmentation test of 11.4.5, but they are not that diagram
+    /// or that test: those stay with the assessor.
     ///
     /// ## Failing example
     /// ```yaml
@@ -112,10 +114,8 @@ declare_check! {
         applies: Cde,
         reads: [workloads, AdminNetworkPolicy, BaselineAdminNetworkPolicy, Namespace, NetworkPolicy],
         requirements: [
-            ("1.3.1", "every inbound path into the CDE is necessary and approved"),
-            ("1.2.3", "the computed paths are the connections the CDE diagram must show"),
-            ("1.4.4", "no unapproved path reaches CDE components from untrusted networks"),
-            ("11.4.5", "segmentation is tested by comparing computed paths with approved ones"),
+            ("1.3.1", "1.3.1.b", "every inbound path into the CDE, computed from the policies, is one the entity approved"),
+            ("1.4.4", "1.4.4.b", "an external address range that may open connections to CDE pods must be an approved one"),
         ],
         run: run,
     }

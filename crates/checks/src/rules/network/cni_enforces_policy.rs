@@ -63,9 +63,9 @@ declare_check! {
         applies: Cluster,
         reads: [workloads],
         requirements: [
-            ("1.2.1", "network rule sets are only a control when the data plane enforces them"),
-            ("1.3.1", "inbound CDE limits depend on an enforcing network plugin"),
-            ("1.3.2", "outbound CDE limits depend on an enforcing network plugin"),
+            ("1.2.1", "1.2.1.b", "network policy rule sets are only implemented when the data plane enforces them"),
+            ("1.3.1", "1.3.1.b", "inbound CDE limits written as NetworkPolicies hold only with an enforcing network plugin"),
+            ("1.3.2", "1.3.2.b", "outbound CDE limits written as NetworkPolicies hold only with an enforcing network plugin"),
         ],
         run: run,
     }

@@ -16,10 +16,10 @@ declare_check! {
     /// `namespaceSelector: {}` or a missing policy let unclassified workloads in.
     ///
     /// ## Why PCI DSS cares
-    /// Requirement 1.3.1 limits inbound CDE traffic to what is necessary, and 1.2.5 asks that
-    /// every allowed flow is identified and approved. A workload that can reach the CDE is
-    /// itself in scope (connected-to) — if it is declared out of scope or not classified, the
-    /// scope statement and the segmentation disagree.
+    /// Requirement 1.3.1 limits inbound CDE traffic to what is necessary. A workload that can
+    /// reach the CDE is itself in scope (connected-to): if it is declared out of scope or not
+    /// classified, the scope statement and the segmentation disagree, and the scope
+    /// confirmation of 12.5.2 has missed a component connected to the CDE.
     ///
     /// ## Failing example
     /// ```yaml
@@ -104,8 +104,8 @@ declare_check! {
         applies: Cde,
         reads: [workloads, AdminNetworkPolicy, BaselineAdminNetworkPolicy, Namespace, NetworkPolicy],
         requirements: [
-            ("1.3.1", "inbound CDE traffic comes only from workloads that are themselves in scope"),
-            ("1.2.5", "each source allowed into the CDE is identified by its scope"),
+            ("1.3.1", "1.3.1.b", "inbound CDE traffic comes only from workloads that are themselves in scope"),
+            ("12.5.2", "12.5.2.b", "a workload that can reach the CDE but is declared out of scope or left unclassified is a connected component the scope record misses"),
         ],
         run: run,
     }

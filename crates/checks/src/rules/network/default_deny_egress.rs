@@ -79,7 +79,7 @@ declare_check! {
         severity: High,
         applies: Cde,
         reads: [workloads, AdminNetworkPolicy, BaselineAdminNetworkPolicy, Namespace, NetworkPolicy],
-        requirements: [("1.3.2", "outbound traffic from CDE pods is denied unless a rule allows it")],
+        requirements: [("1.3.2", "1.3.2.b", "a CDE pod that no egress policy selects may send to any destination; selection is what denies outbound traffic no rule allows")],
         run: run,
     }
 }

@@ -16,9 +16,10 @@ declare_check! {
     ///
     /// ## Why PCI DSS cares
     /// Requirement 1.3.1 asks that inbound traffic to the CDE is limited to what is necessary
-    /// and everything else is denied; 1.4.1 asks for controls between trusted and untrusted
-    /// networks. In Kubernetes a pod that no policy selects accepts connections from every pod
-    /// in the cluster and every address that can route to it.
+    /// and everything else is denied; its testing procedure 1.3.1.b examines the network
+    /// security control configuration for exactly that. In Kubernetes a pod that no policy
+    /// selects accepts connections from every pod in the cluster and every address that can
+    /// route to it.
     ///
     /// ## Failing example
     /// ```yaml
@@ -82,10 +83,7 @@ declare_check! {
         severity: High,
         applies: Cde,
         reads: [workloads, AdminNetworkPolicy, BaselineAdminNetworkPolicy, Namespace, NetworkPolicy],
-        requirements: [
-            ("1.3.1", "inbound traffic to CDE pods is denied unless a rule allows it"),
-            ("1.4.1", "a policy is the control between the CDE pods and every other network"),
-        ],
+        requirements: [("1.3.1", "1.3.1.b", "a CDE pod that no ingress policy selects accepts every connection; selection is what denies inbound traffic no rule allows")],
         run: run,
     }
 }

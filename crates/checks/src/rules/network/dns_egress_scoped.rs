@@ -16,8 +16,7 @@ declare_check! {
     /// ## Why PCI DSS cares
     /// Requirement 1.3.2 limits outbound CDE traffic to what is necessary. DNS to arbitrary
     /// resolvers is a classic exfiltration and command-and-control channel, and an egress rule
-    /// "port 53 to anywhere" is often added as a convenience next to a default deny. It also
-    /// supports 11.5.1.1, since traffic forced through the cluster DNS can be monitored.
+    /// "port 53 to anywhere" is often added as a convenience next to a default deny.
     ///
     /// ## Failing example
     /// ```yaml
@@ -86,10 +85,7 @@ declare_check! {
         severity: Medium,
         applies: Cde,
         reads: [workloads, AdminNetworkPolicy, BaselineAdminNetworkPolicy, Namespace, NetworkPolicy],
-        requirements: [
-            ("1.3.2", "DNS egress to arbitrary resolvers is outbound traffic beyond what is necessary"),
-            ("11.5.1.1", "forcing DNS through the cluster resolver keeps this covert channel observable"),
-        ],
+        requirements: [("1.3.2", "1.3.2.b", "DNS egress to arbitrary resolvers is outbound traffic beyond what is necessary")],
         run: run,
     }
 }

@@ -11,10 +11,10 @@ declare_check! {
     /// label, must not set `hostNetwork: true`.
     ///
     /// ## Why PCI DSS cares
-    /// NetworkPolicy does not apply to host-network pods: they bypass the CDE's segmentation
-    /// in both directions (1.3.1, 1.3.2) and share the node's interfaces, which may connect to
-    /// other networks (1.5.1). A host-network pod in a CDE namespace is a hole in the boundary
-    /// that the policies cannot show.
+    /// NetworkPolicy does not apply to host-network pods: they bypass the CDE's segmentation in
+    /// both directions (1.3.1, 1.3.2) and listen on the node's own interfaces, so a CDE
+    /// component becomes reachable from every network the node is on (1.4.4). A host-network
+    /// pod in a CDE namespace is a hole in the boundary that the policies cannot show.
     ///
     /// ## Failing example
     /// ```yaml
@@ -58,9 +58,9 @@ declare_check! {
         applies: CdeRelated,
         reads: [workloads, Namespace],
         requirements: [
-            ("1.3.1", "host-network pods bypass the policies that limit inbound CDE traffic"),
-            ("1.3.2", "host-network pods bypass the policies that limit outbound CDE traffic"),
-            ("1.5.1", "a pod on the node's interfaces may bridge the CDE and other networks"),
+            ("1.3.1", "1.3.1.b", "host-network pods bypass the policies that limit inbound CDE traffic"),
+            ("1.3.2", "1.3.2.b", "host-network pods bypass the policies that limit outbound CDE traffic"),
+            ("1.4.4", "1.4.4.b", "a CDE pod on the host network listens on the node's own addresses, reachable from every network the node is"),
         ],
         run: run,
     }

@@ -65,9 +65,9 @@ declare_check! {
         applies: CdeRelated,
         reads: [workloads, Namespace, NetworkPolicy],
         requirements: [
-            ("1.3.1", "an allow-all ingress rule admits every source into the CDE"),
-            ("1.3.2", "an allow-all egress rule lets CDE pods reach every destination"),
-            ("1.2.5", "allowed flows must be specific enough to be identified and approved"),
+            ("1.3.1", "1.3.1.b", "an allow-all ingress rule admits every source into the CDE"),
+            ("1.3.2", "1.3.2.b", "an allow-all egress rule lets CDE pods reach every destination"),
+            ("1.2.5", "1.2.5.b", "an allow-all rule permits every service, protocol and port, not only approved ones"),
         ],
         run: run,
     }

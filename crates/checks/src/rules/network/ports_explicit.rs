@@ -14,9 +14,9 @@ declare_check! {
     ///
     /// ## Why PCI DSS cares
     /// Requirement 1.2.5 asks that every allowed service, protocol and port is identified,
-    /// approved and has a business need; 1.3.1 limits inbound CDE traffic to what is
-    /// necessary. A rule without ports also opens debug, admin and database ports of the same
-    /// pods.
+    /// approved and has a business need; 1.3.1 and 1.3.2 limit traffic into and out of the CDE
+    /// to what is necessary. A rule without ports also opens debug, admin and database ports of
+    /// the same pods.
     ///
     /// ## Failing example
     /// ```yaml
@@ -63,8 +63,9 @@ declare_check! {
         applies: CdeRelated,
         reads: [workloads, Namespace, NetworkPolicy],
         requirements: [
-            ("1.2.5", "each allowed flow names its protocol and port so it can be approved"),
-            ("1.3.1", "rules without ports admit every port of the CDE pods"),
+            ("1.2.5", "1.2.5.b", "a rule without ports allows every service, protocol and port to the peers it names"),
+            ("1.3.1", "1.3.1.b", "ingress rules without ports admit every port of the CDE pods"),
+            ("1.3.2", "1.3.2.b", "egress rules without ports let CDE pods reach every port of the peers they name"),
         ],
         run: run,
     }

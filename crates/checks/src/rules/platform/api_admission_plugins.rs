@@ -48,8 +48,8 @@ declare_check! {
         applies: Cluster,
         reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
-            ("2.2.1", "these admission plugins are part of the Kubernetes hardening baseline"),
-            ("2.2.6", "admission control is the API server's guard against misuse"),
+            ("2.2.1", "2.2.1.c", "these admission plugins are part of the Kubernetes hardening baseline"),
+            ("2.2.6", "2.2.6.b", "admission control is the API server's guard against misuse"),
         ],
         run: run,
     }

@@ -50,8 +50,8 @@ declare_check! {
         applies: Cluster,
         reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
-            ("8.3.1", "anonymous requests reach the API without any authentication"),
-            ("8.2.1", "anonymous requests cannot be attributed to a unique ID"),
+            ("8.3.1", "8.3.1.b", "with anonymous authentication on, requests without credentials are served"),
+            ("8.2.1", "8.2.1.b", "requests served as system:anonymous cannot be associated with an individual"),
         ],
         run: run,
     }

@@ -56,8 +56,8 @@ declare_check! {
         applies: Cluster,
         reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
-            ("10.2.1", "API server audit logging is the cluster's audit trail"),
-            ("10.5.1", "retention needs a local window or a remote backend"),
+            ("10.2.1", "10.2.1", "without an audit policy and a backend the API server records no audit events"),
+            ("10.5.1", "10.5.1.b", "--audit-log-maxage is the retention setting of the local audit log; without a webhook it is the window a shipper has to copy it"),
         ],
         run: run,
     }

@@ -10,9 +10,10 @@ declare_check! {
     /// (`--authorization-config`) cannot be read from the pod and is reported as not assessed.
     ///
     /// ## Why PCI DSS cares
-    /// `AlwaysAllow` lets every authenticated identity do anything; without `Node`, kubelets can
-    /// read every Secret in the cluster. Requirements 7.2.1 and 7.3.1–7.3.3 ask for an access
-    /// control system that enforces least privilege and denies by default.
+    /// `AlwaysAllow` lets every authenticated identity do anything; without `Node`, kubelets
+    /// can read every Secret in the cluster. Requirements 7.3.1 to 7.3.3 ask for an access
+    /// control system that enforces the permissions assigned and denies by default. This covers
+    /// the Kubernetes API; the access control of nodes and applications is assessed on them.
     ///
     /// ## Failing example
     /// ```yaml
@@ -48,9 +49,9 @@ declare_check! {
         applies: Cluster,
         reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
-            ("7.2.1", "the authorization mode is the cluster's access control model"),
-            ("7.3.1", "RBAC restricts access by need to know"),
-            ("7.3.3", "AlwaysAllow is the opposite of deny-by-default"),
+            ("7.3.1", "7.3.1", "RBAC is the access control system of the Kubernetes API, restricting access to what bindings grant"),
+            ("7.3.2", "7.3.2", "the Node and RBAC authorizers enforce the permissions assigned to users, ServiceAccounts and nodes"),
+            ("7.3.3", "7.3.3", "AlwaysAllow is the opposite of deny-by-default; RBAC denies what no binding grants"),
         ],
         run: run,
     }

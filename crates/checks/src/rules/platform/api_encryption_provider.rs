@@ -11,9 +11,10 @@ declare_check! {
     ///
     /// ## Why PCI DSS cares
     /// Without an encryption configuration, Secrets (database passwords, keys, tokens) sit in
-    /// etcd and in every etcd backup in plain base64. Requirement 3.5.1 asks that stored
-    /// account data is unreadable, and 8.3.2 that authentication factors are encrypted in
-    /// storage.
+    /// etcd and in every etcd backup in plain base64. Requirement 8.3.2 asks that
+    /// authentication factors are unreadable in storage, and 3.6.1.2 that keys protecting
+    /// stored account data are kept only in protected forms, for example encrypted with a
+    /// key-encrypting key stored separately.
     ///
     /// ## Failing example
     /// ```yaml
@@ -50,8 +51,8 @@ declare_check! {
         applies: Cluster,
         reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
-            ("3.5.1", "Secrets may hold account data or keys to it and must be unreadable in etcd"),
-            ("8.3.2", "credentials stored as Secrets must be encrypted in storage"),
+            ("8.3.2", "8.3.2.b", "without encryption at rest, the passwords and tokens held in Secrets are stored readable in etcd and its backups"),
+            ("3.6.1.2", "3.6.1.2.b", "a Secret holding a key that protects account data is then stored in cleartext, a form 3.6.1.2 does not allow"),
         ],
         run: run,
     }

@@ -9,8 +9,9 @@ declare_check! {
     ///
     /// ## Why PCI DSS cares
     /// Static tokens are long-lived plaintext credentials in a file on the control-plane node;
-    /// they never expire and changing them needs an API server restart. Requirement 8.3.1 asks
-    /// for strong authentication and 8.6.3 that system credentials are protected and changed.
+    /// they never expire and changing them needs an API server restart. Requirement 8.3.2 asks
+    /// that authentication factors are unreadable in storage, which a plaintext token file is
+    /// not.
     ///
     /// ## Failing example
     /// ```yaml
@@ -45,10 +46,7 @@ declare_check! {
         severity: High,
         applies: Cluster,
         reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
-        requirements: [
-            ("8.3.1", "static tokens are weak, shared-file authentication"),
-            ("8.6.3", "static tokens cannot be rotated or revoked safely"),
-        ],
+        requirements: [("8.3.2", "8.3.2.b", "the static token file keeps bearer tokens in clear text on the control-plane node")],
         run: run,
     }
 }

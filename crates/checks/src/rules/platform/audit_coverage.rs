@@ -1,8 +1,8 @@
 use kubepci_findings::Evidence;
 use kubepci_inventory::Scope;
 
-use super::audit_policy::{HUMAN, Level, Probe, SERVICE_ACCOUNT, decide, describe};
-use super::control_plane::{config_objects, not_visible};
+use super::audit_policy::{HUMAN, Level, Probe, SERVICE_ACCOUNT, decide, describe, report_loaded};
+use super::control_plane::{Verdict, config_objects, not_visible};
 use crate::{Context, Emitter, declare_check};
 
 declare_check! {
@@ -16,13 +16,20 @@ declare_check! {
     /// bindings; creating service account tokens (`serviceaccounts/token`); `pods/exec`,
     /// `pods/attach` and `pods/portforward`; reading and changing workloads in every namespace
     /// classified `cde`; and an arbitrary request no rule names (the catch-all).
+    /// The verdict counts only for a policy the API server loads: a kube-apiserver's
+    /// `--audit-policy-file` must name the policy's file (by file name, so the node's
+    /// `/etc/kubernetes/audit/policy.yaml` is the input's `policy.yaml`). A policy the API
+    /// server does not load is not assessed, and so is an API server whose policy file is not
+    /// in the input; with no kube-apiserver manifest in the input, failures stand and a pass is
+    /// reported as not assessed.
     ///
     /// ## Why PCI DSS cares
     /// Requirement 10.2.1 asks that audit logs are active for all components, and 10.2.1.1,
-    /// 10.2.1.2, 10.2.1.5 and 10.2.1.7 that they capture access to cardholder data (CDE
-    /// namespaces, Secrets), administrative actions (exec, RBAC changes), changes to credentials
-    /// (tokens, role bindings) and creation and deletion of system-level objects. A `None` rule
-    /// placed too early silently removes these from the trail.
+    /// 10.2.1.2, 10.2.1.5 and 10.2.1.7 that they capture access to cardholder data,
+    /// administrative actions, changes to credentials and privileges, and creation and deletion
+    /// of system-level objects. A `None` rule placed too early silently removes these from the
+    /// trail. The check covers the Kubernetes API's audit log for a sample of the requests
+    /// these requirements name; applications, databases and nodes keep their own logs.
     ///
     /// ## Failing example
     /// ```yaml
@@ -37,6 +44,7 @@ declare_check! {
     ///
     /// ## Passing example
     /// ```yaml
+    /// # file: policy.yaml (the name the API server loads)
     /// apiVersion: audit.k8s.io/v1
     /// kind: Policy
     /// omitStages: [RequestReceived]
@@ -50,6 +58,15 @@ declare_check! {
     /// - level: RequestResponse
     ///   resources: [{group: rbac.authorization.k8s.io}]
     /// - level: Metadata
+    /// ---
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata: {name: kube-apiserver-cp-1, namespace: kube-system, labels: {component: kube-apiserver}}
+    /// spec:
+    ///   containers:
+    ///   - name: kube-apiserver
+    ///     image: registry.k8s.io/kube-apiserver:v1.35.1
+    ///     command: [kube-apiserver, --audit-policy-file=/etc/kubernetes/audit/policy.yaml, --audit-webhook-config-file=/etc/kubernetes/audit/webhook.yaml]
     /// ```
     ///
     /// ## Fix
@@ -63,11 +80,11 @@ declare_check! {
         applies: Cluster,
         reads: [EncryptionConfiguration, KubeletConfiguration, Namespace, Pod, Policy],
         requirements: [
-            ("10.2.1", "the audit policy decides what the audit log records"),
-            ("10.2.1.1", "reads of Secrets and of CDE namespaces are access to cardholder data"),
-            ("10.2.1.2", "exec, attach, port-forward and RBAC changes are administrative actions"),
-            ("10.2.1.5", "token creation and role bindings change credentials and privileges"),
-            ("10.2.1.7", "creation and deletion of cluster objects are system-level changes"),
+            ("10.2.1", "10.2.1", "the audit policy decides what the API server's audit log records"),
+            ("10.2.1.1", "10.2.1.1", "exec, attach and port-forward into CDE pods and reads of CDE Secrets are how a person reaches card data through the cluster API"),
+            ("10.2.1.2", "10.2.1.2", "exec, attach, port-forward and RBAC changes are administrative actions through the cluster API"),
+            ("10.2.1.5", "10.2.1.5", "token creation and role binding changes alter identification and authentication credentials and privileges"),
+            ("10.2.1.7", "10.2.1.7", "creation and deletion of namespaces and RBAC objects are system-level object changes"),
         ],
         run: run,
     }
@@ -111,7 +128,7 @@ fn run(cx: &Context, e: &mut Emitter) {
         return;
     }
     let probes = probes(cx);
-    for (index, policy) in policies {
+    report_loaded(cx, e, &policies, |policy| {
         let mut missed: Vec<(String, String)> = Vec::new();
         for p in &probes {
             let d = decide(policy, p);
@@ -120,12 +137,56 @@ fn run(cx: &Context, e: &mut Emitter) {
             }
         }
         if missed.is_empty() {
-            e.pass(index);
-        } else {
-            let first: Vec<String> = missed.iter().take(5).map(|(what, why)| format!("{what} ({why})")).collect();
-            let more = if missed.len() > 5 { format!(" and {} more", missed.len() - 5) } else { String::new() };
-            let evidence = missed.iter().map(|(what, why)| Evidence::field("rules", format!("{what}: {why}"))).collect();
-            e.fail(index, format!("the audit policy records nothing for: {}{more}", first.join("; ")), evidence);
+            return Verdict::Pass;
         }
+        let first: Vec<String> = missed.iter().take(5).map(|(what, why)| format!("{what} ({why})")).collect();
+        let more = if missed.len() > 5 { format!(" and {} more", missed.len() - 5) } else { String::new() };
+        let evidence = missed.iter().map(|(what, why)| Evidence::field("rules", format!("{what}: {why}"))).collect();
+        Verdict::Fail(format!("the audit policy records nothing for: {}{more}", first.join("; ")), evidence)
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::support::testing::run;
+
+    const GAPPY: &str = "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: None\n  resources: [{group: \"\", resources: [secrets]}]\n- level: Metadata\n";
+    const COMPLETE: &str = "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n";
+
+    /// A kube-apiserver static pod loading `file` (the test input is read as `test.yaml`).
+    fn api_server(file: &str) -> String {
+        format!("---\napiVersion: v1\nkind: Pod\nmetadata: {{name: kube-apiserver, namespace: kube-system, labels: {{component: kube-apiserver}}}}\nspec:\n  containers:\n  - name: kube-apiserver\n    image: registry.k8s.io/kube-apiserver:v1.35.1\n    command: [kube-apiserver, --audit-policy-file={file}]\n")
+    }
+
+    #[test]
+    fn a_verdict_counts_for_the_policy_the_api_server_loads() {
+        let loaded = api_server("/etc/kubernetes/audit/test.yaml");
+        let out = run(&AUDIT_POLICY_COVERAGE, &format!("{GAPPY}{loaded}"), "");
+        assert_eq!((out.fails.len(), out.passed, out.not_assessed.len()), (1, 0, 0));
+        let out = run(&AUDIT_POLICY_COVERAGE, &format!("{COMPLETE}{loaded}"), "");
+        assert_eq!((out.fails.len(), out.passed, out.not_assessed.len()), (0, 1, 0));
+    }
+
+    #[test]
+    fn a_policy_the_api_server_does_not_load_decides_nothing() {
+        let other = api_server("/etc/kubernetes/audit/other.yaml");
+        for policy in [GAPPY, COMPLETE] {
+            let out = run(&AUDIT_POLICY_COVERAGE, &format!("{policy}{other}"), "");
+            assert_eq!((out.fails.len(), out.passed), (0, 0));
+            let reasons: Vec<&str> = out.not_assessed.iter().map(|f| f.message.as_str()).collect();
+            assert_eq!(reasons.len(), 2, "the policy and the API server's unread file: {reasons:?}");
+            assert!(reasons.iter().any(|r| r.contains("not the one in use")), "{reasons:?}");
+            assert!(reasons.iter().any(|r| r.contains("other.yaml, which is not in the input")), "{reasons:?}");
+        }
+    }
+
+    #[test]
+    fn without_an_api_server_failures_stand_and_a_pass_is_not_claimed() {
+        let out = run(&AUDIT_POLICY_COVERAGE, GAPPY, "");
+        assert_eq!((out.fails.len(), out.passed, out.not_assessed.len()), (1, 0, 0));
+        let out = run(&AUDIT_POLICY_COVERAGE, COMPLETE, "");
+        assert_eq!((out.fails.len(), out.passed, out.not_assessed.len()), (0, 0, 1));
+        assert!(out.not_assessed[0].message.contains("loads it"), "{}", out.not_assessed[0].message);
     }
 }

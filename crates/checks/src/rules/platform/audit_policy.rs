@@ -1,7 +1,11 @@
 //! Evaluating an audit Policy (audit.k8s.io/v1) the way kube-apiserver does: the first rule
-//! that matches a request decides its level; no match means `None`.
+//! that matches a request decides its level; no match means `None`. And whether the API server
+//! actually loads the policy analysed: a verdict on a file it does not load is no evidence.
 
 use serde_json::{Map, Value};
+
+use super::control_plane::{Component, ComponentPod, Verdict, component_pods, emit};
+use crate::{Context, Emitter};
 
 /// Audit levels, in increasing detail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -148,6 +152,70 @@ pub fn describe(d: &Decision) -> String {
     }
 }
 
+/// Whether the input's kube-apiserver loads an audit Policy read from a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PolicyLink {
+    /// A kube-apiserver's `--audit-policy-file` names the policy's file.
+    Loaded,
+    /// The kube-apiservers in the input load other files, or none: the policy is not in use.
+    NotLoaded(String),
+    /// No kube-apiserver in the input: whether the policy is in use is unknown.
+    Unknown,
+}
+
+/// The last path component (`policy.yaml` of `/etc/kubernetes/audit/policy.yaml`).
+fn file_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
+}
+
+/// Whether `--audit-policy-file=flag` loads the policy read from `source`. The file given with
+/// `--platform-config` is a copy of the node's file, so the link is its name: the API server's
+/// `/etc/kubernetes/audit/policy.yaml` is the input's `policy.yaml`, wherever it was copied.
+fn loads(flag: &str, source: &str) -> bool {
+    !flag.is_empty() && file_name(flag) == file_name(source)
+}
+
+/// How the API servers in `servers` relate to the policy read from `source`.
+pub fn policy_link(servers: &[ComponentPod], source: &str) -> PolicyLink {
+    if servers.is_empty() {
+        return PolicyLink::Unknown;
+    }
+    let flags: Vec<&str> = servers.iter().filter_map(|s| s.flag("audit-policy-file")).collect();
+    if flags.iter().any(|f| loads(f, source)) {
+        PolicyLink::Loaded
+    } else if flags.is_empty() {
+        PolicyLink::NotLoaded("the kube-apiserver has no --audit-policy-file, so it loads no audit policy (see API-008)".into())
+    } else {
+        let named: Vec<String> = flags.iter().map(|f| format!("--audit-policy-file={f}")).collect();
+        PolicyLink::NotLoaded(format!("the kube-apiserver loads {}, not {}: this policy is not the one in use", named.join(", "), file_name(source)))
+    }
+}
+
+/// Report each policy's verdict (from `judge`) as far as the API server's use of it allows. A
+/// verdict on a policy the API server loads stands. On a policy it does not load nothing is
+/// decided. With no API server in the input a failure still stands (the policy given has the
+/// gap), but a pass becomes "not assessed": it would vouch for a file nobody showed to be in
+/// use. An API server whose policy file is not in the input is reported as not assessed too.
+pub fn report_loaded(cx: &Context, e: &mut Emitter, policies: &[(usize, &Map<String, Value>)], judge: impl Fn(&Map<String, Value>) -> Verdict) {
+    let servers = component_pods(cx, Component::ApiServer);
+    for &(index, policy) in policies {
+        let source = &cx.inv.objects[index].loc.file;
+        match (policy_link(&servers, source), judge(policy)) {
+            (PolicyLink::Loaded, verdict) | (PolicyLink::Unknown, verdict @ (Verdict::Fail(..) | Verdict::NotAssessed(_))) => emit(e, index, verdict),
+            (PolicyLink::Unknown, Verdict::Pass) => e.not_assessed(
+                Some(index),
+                "the policy passes, but no kube-apiserver manifest in the input shows that the API server loads it (give the static pod manifest with --platform-config)",
+            ),
+            (PolicyLink::NotLoaded(why), _) => e.not_assessed(Some(index), why),
+        }
+    }
+    for server in &servers {
+        if let Some(flag) = server.flag("audit-policy-file").filter(|f| !policies.iter().any(|&(i, _)| loads(f, &cx.inv.objects[i].loc.file))) {
+            e.not_assessed(Some(server.index), format!("the kube-apiserver loads --audit-policy-file={flag}, which is not in the input (give it with --platform-config)"));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,5 +255,14 @@ mod tests {
         assert_eq!(decide(&p, &Probe::new(HUMAN, "get", "", "pods", "a", "")).level, Level::Metadata);
         let named = policy(json!({"rules": [{"level": "None", "resources": [{"group": "", "resources": ["secrets"], "resourceNames": ["x"]}]}, {"level": "Metadata"}]}));
         assert_eq!(decide(&named, &Probe::new(HUMAN, "get", "", "secrets", "a", "")).level, Level::Metadata);
+    }
+
+    #[test]
+    fn policies_are_linked_by_file_name() {
+        assert!(loads("/etc/kubernetes/audit/policy.yaml", "platform/policy.yaml"));
+        assert!(loads("/etc/kubernetes/audit/policy.yaml", "/etc/kubernetes/audit/policy.yaml"));
+        assert!(loads("policy.yaml", "C:\\cfg\\policy.yaml"));
+        assert!(!loads("/etc/kubernetes/audit/policy.yaml", "platform/audit-policy.yaml"));
+        assert!(!loads("", "policy.yaml"));
     }
 }

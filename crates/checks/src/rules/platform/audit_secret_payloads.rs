@@ -1,7 +1,7 @@
 use kubepci_findings::Evidence;
 
-use super::audit_policy::{HUMAN, Level, Probe, SERVICE_ACCOUNT, decide, describe};
-use super::control_plane::{config_objects, not_visible};
+use super::audit_policy::{HUMAN, Level, Probe, SERVICE_ACCOUNT, decide, describe, report_loaded};
+use super::control_plane::{Verdict, config_objects, not_visible};
 use crate::{Context, Emitter, declare_check};
 
 declare_check! {
@@ -12,12 +12,19 @@ declare_check! {
     /// `secrets` (every verb), `serviceaccounts/token` and `tokenreviews` a level of at most
     /// `Metadata`. `Request` and `RequestResponse` copy request and response bodies, that is the
     /// Secret values and bearer tokens, into every audit log copy.
+    /// The verdict counts only for a policy the API server loads: a kube-apiserver's
+    /// `--audit-policy-file` must name the policy's file (by file name, so the node's
+    /// `/etc/kubernetes/audit/policy.yaml` is the input's `policy.yaml`). A policy the API
+    /// server does not load is not assessed, and so is an API server whose policy file is not
+    /// in the input; with no kube-apiserver manifest in the input, failures stand and a pass is
+    /// reported as not assessed.
     ///
     /// ## Why PCI DSS cares
     /// Audit logs are widely shipped and retained for a year. Secret values in them are
-    /// credentials and keys stored in clear text outside their protected store. Requirement
-    /// 8.3.2 asks that authentication factors are unreadable in storage, and 3.3.1 that
-    /// sensitive authentication data is not retained.
+    /// credentials and keys stored in clear text outside their protected store: requirement
+    /// 8.3.2 asks that authentication factors are unreadable in storage. (Secrets are not
+    /// sensitive authentication data in the sense of 3.3.1, which is about card verification
+    /// codes, PINs and track data.)
     ///
     /// ## Failing example
     /// ```yaml
@@ -29,6 +36,7 @@ declare_check! {
     ///
     /// ## Passing example
     /// ```yaml
+    /// # file: policy.yaml (the name the API server loads)
     /// apiVersion: audit.k8s.io/v1
     /// kind: Policy
     /// rules:
@@ -37,6 +45,15 @@ declare_check! {
     ///   - {group: "", resources: [secrets, serviceaccounts/token]}
     ///   - {group: authentication.k8s.io, resources: [tokenreviews]}
     /// - level: RequestResponse
+    /// ---
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata: {name: kube-apiserver-cp-1, namespace: kube-system, labels: {component: kube-apiserver}}
+    /// spec:
+    ///   containers:
+    ///   - name: kube-apiserver
+    ///     image: registry.k8s.io/kube-apiserver:v1.35.1
+    ///     command: [kube-apiserver, --audit-policy-file=/etc/kubernetes/audit/policy.yaml, --audit-webhook-config-file=/etc/kubernetes/audit/webhook.yaml]
     /// ```
     ///
     /// ## Fix
@@ -48,10 +65,7 @@ declare_check! {
         severity: High,
         applies: Cluster,
         reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
-        requirements: [
-            ("8.3.2", "Secret values and tokens in audit logs are credentials stored unprotected"),
-            ("3.3.1", "logged request bodies can retain sensitive authentication data"),
-        ],
+        requirements: [("8.3.2", "8.3.2.b", "Secret values and tokens written into audit logs are authentication factors stored readable outside their protected store")],
         run: run,
     }
 }
@@ -75,7 +89,7 @@ fn run(cx: &Context, e: &mut Emitter) {
         return;
     }
     let probes = probes();
-    for (index, policy) in policies {
+    report_loaded(cx, e, &policies, |policy| {
         let mut leaks: Vec<String> = Vec::new();
         for p in &probes {
             let d = decide(policy, p);
@@ -85,10 +99,9 @@ fn run(cx: &Context, e: &mut Emitter) {
             }
         }
         if leaks.is_empty() {
-            e.pass(index);
-        } else {
-            let evidence = leaks.iter().map(|l| Evidence::field("rules", l.clone())).collect();
-            e.fail(index, format!("the audit policy logs bodies of: {}", leaks.join("; ")), evidence);
+            return Verdict::Pass;
         }
-    }
+        let evidence = leaks.iter().map(|l| Evidence::field("rules", l.clone())).collect();
+        Verdict::Fail(format!("the audit policy logs bodies of: {}", leaks.join("; ")), evidence)
+    });
 }

@@ -16,10 +16,11 @@ declare_check! {
     /// here as not assessed.
     ///
     /// ## Why PCI DSS cares
-    /// Requirement 3.5.1 asks for strong cryptography on stored account data and 3.6.1 that the
-    /// keys are protected: local providers keep the key in a file on every control-plane node
-    /// next to the data it protects, while KMS v2 keeps the key-encryption key outside the
-    /// cluster.
+    /// The provider is a security parameter of the API server (2.2.6): upstream Kubernetes no
+    /// longer recommends `aescbc` and has deprecated KMS v1, and KMS v2 keeps the
+    /// key-encryption key outside the cluster. Whether the keys protecting account data are
+    /// stored in the forms 3.6.1.2 allows depends on where the provider's keys live, which the
+    /// assessor confirms with the key management documentation.
     ///
     /// ## Failing example
     /// ```yaml
@@ -54,10 +55,7 @@ declare_check! {
         severity: Low,
         applies: Cluster,
         reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
-        requirements: [
-            ("3.5.1", "the provider determines the strength of the encryption of stored Secrets"),
-            ("3.6.1", "KMS v2 keeps the key-encryption key outside the cluster"),
-        ],
+        requirements: [("2.2.6", "2.2.6.b", "the encryption provider is a security parameter of the API server; upstream advises against aescbc and has deprecated KMS v1")],
         run: run,
     }
 }

@@ -15,8 +15,9 @@ declare_check! {
     /// etcd holds every object of the cluster, Secrets included. Whoever can connect to it
     /// without a client certificate reads and rewrites the whole cluster, bypassing RBAC and
     /// audit. Requirement 2.2.7 asks that administrative access is encrypted with strong
-    /// cryptography, 8.3.2 that credentials are protected in transit, and 3.5.1 that stored
-    /// account data is protected.
+    /// cryptography, 8.3.2 that authentication factors are protected in transit, and 8.3.1 that
+    /// all access is authenticated. TLS on etcd protects data in transit; stored data is the
+    /// subject of the encryption checks (ENC-002, ENC-003).
     ///
     /// ## Failing example
     /// ```yaml
@@ -63,9 +64,9 @@ declare_check! {
         applies: Cluster,
         reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
-            ("2.2.7", "etcd access is administrative access to all cluster data"),
-            ("8.3.2", "client certificates authenticate etcd clients over encrypted channels"),
-            ("3.5.1", "etcd stores Secrets that may protect account data"),
+            ("2.2.7", "2.2.7.b", "etcd access is administrative access to all cluster data and must be encrypted"),
+            ("8.3.2", "8.3.2.a", "the API server sends Secrets, tokens and passwords to etcd over this connection"),
+            ("8.3.1", "8.3.1.b", "without client certificate authentication anyone who reaches etcd reads and writes it unauthenticated"),
         ],
         run: run,
     }

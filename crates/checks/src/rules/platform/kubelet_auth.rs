@@ -17,8 +17,9 @@ declare_check! {
     /// ## Why PCI DSS cares
     /// The kubelet API (port 10250) runs commands in any container on the node and reads its
     /// logs and Secrets. Anonymous or unauthorized access to it bypasses cluster RBAC and audit
-    /// entirely. Requirement 8.3.1 asks that all access is authenticated, 7.2.1 for an access
-    /// control model covering every component, and 2.2.6 for secure security parameters.
+    /// entirely. Requirement 8.3.1 asks that all access is authenticated, 7.3.1 and 7.3.3 for
+    /// an access control system that covers every component and denies by default, and 2.2.6
+    /// for secure security parameters.
     ///
     /// ## Failing example
     /// ```yaml
@@ -53,9 +54,10 @@ declare_check! {
         applies: Cluster,
         reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
-            ("8.3.1", "the kubelet API must authenticate every caller"),
-            ("7.2.1", "the kubelet API must be covered by the cluster's access control"),
-            ("2.2.6", "anonymous and AlwaysAllow are insecure kubelet parameters"),
+            ("8.3.1", "8.3.1.b", "the kubelet API must authenticate every caller"),
+            ("7.3.1", "7.3.1", "webhook authorization puts the kubelet API under the cluster's access control system"),
+            ("7.3.3", "7.3.3", "AlwaysAllow on the kubelet grants every authenticated caller everything"),
+            ("2.2.6", "2.2.6.b", "anonymous access and AlwaysAllow are insecure kubelet parameters"),
         ],
         run: run,
     }

@@ -13,8 +13,9 @@ declare_check! {
     ///
     /// ## Why PCI DSS cares
     /// The read-only port (usually 10255) serves pod specs, environment and node details over
-    /// plain HTTP with no authentication at all. Requirement 2.2.5 asks that insecure services
-    /// are removed or justified, and 1.2.6 that insecure protocols in use are mitigated.
+    /// plain HTTP with no authentication at all. Requirement 2.2.4 asks that only necessary
+    /// functions are enabled, 2.2.5 that insecure services that remain are justified and
+    /// mitigated, and 8.3.1 that all access is authenticated.
     ///
     /// ## Failing example
     /// ```yaml
@@ -40,8 +41,9 @@ declare_check! {
         applies: Cluster,
         reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
-            ("2.2.5", "the read-only port is an insecure, unauthenticated service"),
-            ("1.2.6", "plain-HTTP kubelet access is an insecure protocol in use"),
+            ("2.2.4", "2.2.4.b", "the read-only port is a function nothing needs since metrics moved to the authenticated port"),
+            ("2.2.5", "2.2.5.a", "an insecure, plain-HTTP service that stays on needs a documented justification; an exception records it"),
+            ("8.3.1", "8.3.1.b", "the read-only port serves pod and node data without any authentication"),
         ],
         run: run,
     }

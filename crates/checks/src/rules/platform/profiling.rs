@@ -11,8 +11,7 @@ declare_check! {
     /// ## Why PCI DSS cares
     /// `/debug/pprof` reveals internals and lets a caller trigger expensive profiling on the
     /// control plane; it is a debugging function production does not need. Requirement 2.2.4
-    /// asks that only necessary functions are enabled, and 2.2.5 that remaining insecure
-    /// functions are justified.
+    /// asks that only necessary functions are enabled.
     ///
     /// ## Failing example
     /// ```yaml
@@ -47,10 +46,7 @@ declare_check! {
         severity: Low,
         applies: Cluster,
         reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
-        requirements: [
-            ("2.2.4", "profiling is a debugging function production does not need"),
-            ("2.2.5", "an enabled profiling endpoint is an unjustified insecure function"),
-        ],
+        requirements: [("2.2.4", "2.2.4.b", "profiling is a debugging function production does not need")],
         run: run,
     }
 }

@@ -15,9 +15,9 @@ declare_check! {
     ///
     /// ## Why PCI DSS cares
     /// Secrets hold database passwords, API keys and keys protecting card data. Unencrypted in
-    /// etcd, they are readable from any etcd backup or disk image. Requirement 3.5.1 asks that
-    /// stored account data is unreadable, and 8.3.2 that authentication factors are encrypted
-    /// in storage.
+    /// etcd, they are readable from any etcd backup or disk image. Requirement 8.3.2 asks that
+    /// authentication factors are unreadable in storage, and 3.6.1.2 that keys protecting
+    /// stored account data are kept only in protected forms.
     ///
     /// ## Failing example
     /// ```yaml
@@ -53,8 +53,8 @@ declare_check! {
         applies: Cluster,
         reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
-            ("3.5.1", "Secrets may hold account data or keys to it and must be unreadable in etcd"),
-            ("8.3.2", "credentials stored as Secrets must be encrypted in storage"),
+            ("8.3.2", "8.3.2.b", "Secrets written in plain text leave the passwords and tokens they hold readable in etcd and its backups"),
+            ("3.6.1.2", "3.6.1.2.b", "a Secret holding a key that protects account data is then stored in cleartext, a form 3.6.1.2 does not allow"),
         ],
         run: run,
     }

@@ -13,7 +13,7 @@ declare_check! {
     /// ## Why PCI DSS cares
     /// Nodes left behind during upgrades run kubelets that no longer receive fixes and
     /// combinations the project does not test. Requirement 6.3.3 asks that security patches
-    /// reach every component, and 12.3.4 that technologies are kept within vendor support.
+    /// reach every component.
     ///
     /// ## Failing example
     /// ```yaml
@@ -56,10 +56,7 @@ declare_check! {
         severity: Medium,
         applies: Cluster,
         reads: [Node],
-        requirements: [
-            ("6.3.3", "lagging nodes miss the fixes the control plane received"),
-            ("12.3.4", "the skew policy is the limit of upstream support for node versions"),
-        ],
+        requirements: [("6.3.3", "6.3.3.b", "a kubelet more than three minors behind its API server runs a release upstream no longer patches")],
         run: run,
     }
 }

@@ -22,9 +22,8 @@ declare_check! {
     /// ## Why PCI DSS cares
     /// Access to the CDE is what the RBAC grants allow after their holders use them, not just
     /// what they state: a subject that may create pods as a more privileged ServiceAccount
-    /// holds that account's rights. Requirement 7.2.1 asks for an access model that covers
-    /// such paths, 7.2.2 for least privilege, and 7.2.6 that access to card data stores is
-    /// restricted.
+    /// holds that account's rights. Requirement 7.2.2 asks for least privilege, and 7.2.6 that
+    /// direct access to stores of cardholder data is restricted.
     ///
     /// ## Failing example
     /// ```yaml
@@ -99,9 +98,8 @@ declare_check! {
         reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, Secret, ServiceAccount],
         on_partial_input: FailuresStand,
         requirements: [
-            ("7.2.1", "the access model must account for rights that lead to other rights"),
-            ("7.2.2", "a chain into the CDE gives a subject far more than its job function"),
-            ("7.2.6", "each chain ends in reading CDE Secrets or running code next to card data"),
+            ("7.2.2", "7.2.2.b", "a chain of rights into the CDE gives a subject far more than its job function"),
+            ("7.2.6", "7.2.6.b", "each chain ends in reading CDE Secrets or running code next to card data"),
         ],
         run: run,
     }

@@ -13,9 +13,10 @@ declare_check! {
     ///
     /// ## Why PCI DSS cares
     /// CDE Secrets hold database passwords, API keys and encryption keys that protect account
-    /// data. Requirement 7.2.2 asks for least privilege, 7.2.6 that access to stores of
-    /// cardholder data is restricted, and 3.6.1.2 that secret keys are held by the fewest
-    /// custodians; every unlisted reader is an unapproved key custodian.
+    /// data. Requirement 7.2.2 asks for least privilege, 7.2.6 that direct access to stores of
+    /// cardholder data is restricted, and 3.6.1.3 that cleartext keys are accessible to the
+    /// fewest custodians necessary; every unlisted reader of a key Secret is an unapproved key
+    /// custodian.
     ///
     /// ## Failing example
     /// ```yaml
@@ -79,9 +80,9 @@ declare_check! {
         applies: CdeRelated,
         reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
         requirements: [
-            ("7.2.2", "reading CDE Secrets must be limited to the job functions that need it"),
-            ("7.2.6", "CDE Secrets are the keys to the stores of cardholder data"),
-            ("3.6.1.2", "every subject that can read a key Secret is another place the key lives"),
+            ("7.2.2", "7.2.2.b", "reading CDE Secrets must be limited to the job functions that need it"),
+            ("7.2.6", "7.2.6.b", "CDE Secrets hold the credentials that open the stores of cardholder data to direct queries"),
+            ("3.6.1.3", "3.6.1.3", "every subject that can read a Secret holding a key that protects account data has access to that key in cleartext"),
         ],
         run: run,
     }

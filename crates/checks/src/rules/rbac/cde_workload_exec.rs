@@ -75,9 +75,9 @@ declare_check! {
         applies: CdeRelated,
         reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
         requirements: [
-            ("7.2.2", "running code or a shell in CDE pods must be limited to the functions that need it"),
-            ("7.2.6", "a pod in a CDE namespace reaches its Secrets and the card data stores they open"),
-            ("8.6.1", "exec into application pods is interactive use of system accounts"),
+            ("7.2.2", "7.2.2.b", "running code or a shell in CDE pods must be limited to the job functions that need it"),
+            ("7.2.6", "7.2.6.b", "a pod in a CDE namespace reaches its Secrets and the card data stores they open"),
+            ("8.6.1", "8.6.1", "exec into application pods is interactive use of the application's account, which must be approved and attributable"),
         ],
         run: run,
     }

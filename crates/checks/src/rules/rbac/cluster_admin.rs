@@ -14,9 +14,9 @@ declare_check! {
     ///
     /// ## Why PCI DSS cares
     /// A holder of `*` on `*` reads every Secret, runs code in every pod and can rewrite every
-    /// control, CDE included. Requirements 7.2.1 and 7.2.2 ask that access follows a defined
-    /// model with least privilege, and 7.2.5 that system and application accounts get only what
-    /// they need; unrestricted rights must be the exception, held by named, approved admins.
+    /// control, CDE included. Requirement 7.2.2 asks that privileges follow job function with
+    /// least privilege, and 7.2.5 that system and application accounts get only what they need;
+    /// unrestricted rights must be the exception, held by named, approved admins.
     ///
     /// ## Failing example
     /// ```yaml
@@ -55,9 +55,8 @@ declare_check! {
         applies: All,
         reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
         requirements: [
-            ("7.2.1", "unrestricted rights outside the approved admins break the defined access model"),
-            ("7.2.2", "`*` on `*` is the opposite of least privilege for any job function"),
-            ("7.2.5", "system and application accounts with cluster-admin have far more than they need"),
+            ("7.2.2", "7.2.2.b", "`*` on `*` outside the approved admins is the opposite of least privilege for any job function"),
+            ("7.2.5", "7.2.5.b", "a ServiceAccount with cluster-admin has far more than its application needs"),
         ],
         run: run,
     }

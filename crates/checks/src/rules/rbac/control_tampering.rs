@@ -17,9 +17,10 @@ declare_check! {
     /// Admission webhooks enforce pod security and can inject into every pod; network policies
     /// are the CDE's segmentation; the security namespace runs the policy engine, runtime
     /// detection and log shipping. Whoever can change them can switch the controls off.
-    /// Requirement 1.2.8 asks that network control configurations are protected, 5.3.5 that
-    /// users cannot disable security mechanisms without authorization, and 7.2.2 for least
-    /// privilege.
+    /// Requirement 1.2.8 asks that network security control configurations are secured from
+    /// unauthorized access, and 7.2.2 for least privilege. If anti-malware runs in a security
+    /// namespace, this is also how it is kept from being disabled (5.3.5), but the check does
+    /// not know which workloads are anti-malware and is not mapped to it.
     ///
     /// ## Failing example
     /// ```yaml
@@ -71,9 +72,8 @@ declare_check! {
         applies: All,
         reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
         requirements: [
-            ("1.2.8", "network policies are the network security control configuration and must be protected"),
-            ("5.3.5", "writing webhooks or the security namespace disables security mechanisms"),
-            ("7.2.2", "changing security controls is a separate job function with its own approval"),
+            ("1.2.8", "1.2.8", "NetworkPolicies are the network security controls' configuration, which must be secured from unauthorized change"),
+            ("7.2.2", "7.2.2.b", "changing security controls is a separate job function with its own approval"),
         ],
         run: run,
     }

@@ -14,9 +14,10 @@ declare_check! {
     ///
     /// ## Why PCI DSS cares
     /// Every pod that does not name a ServiceAccount runs as `default`, so rights given to it
-    /// go to whatever is deployed there next, unreviewed. Requirement 2.2.2 asks that default
-    /// accounts are not left usable as shipped, and 7.2.5 that application accounts get only
-    /// the rights their own function needs.
+    /// go to whatever is deployed there next, unreviewed. Requirement 7.2.5 asks that
+    /// application accounts get only the rights their own function needs and that their use is
+    /// limited to the processes that require them. (The default account has no default
+    /// password, so 2.2.2 on vendor defaults does not apply.)
     ///
     /// ## Failing example
     /// ```yaml
@@ -63,10 +64,7 @@ declare_check! {
         severity: Medium,
         applies: CdeRelated,
         reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
-        requirements: [
-            ("2.2.2", "the default account is a vendor default that every unnamed pod uses"),
-            ("7.2.5", "rights on a shared default account are not scoped to one application's need"),
-        ],
+        requirements: [("7.2.5", "7.2.5.b", "rights on the shared default account go to every pod of the namespace that names no account, not only to the application that needs them")],
         run: run,
     }
 }

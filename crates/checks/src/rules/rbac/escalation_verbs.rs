@@ -17,8 +17,8 @@ declare_check! {
     /// These verbs switch off RBAC's own protection against privilege escalation: `escalate`
     /// writes roles with rights the holder does not have, `bind` hands out roles the holder
     /// does not hold (cluster-admin included), `impersonate` acts as any other identity. Their
-    /// holders can give themselves access to the CDE. Requirement 7.2.1 asks for an access
-    /// model that cannot be bypassed, 7.2.2 for least privilege.
+    /// holders can give themselves access to the CDE. Requirement 7.2.2 asks for least
+    /// privilege by job function.
     ///
     /// ## Failing example
     /// ```yaml
@@ -66,10 +66,7 @@ declare_check! {
         severity: High,
         applies: All,
         reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
-        requirements: [
-            ("7.2.1", "escalate, bind and impersonate let the holder step outside the defined access model"),
-            ("7.2.2", "holders can grant themselves any rights, defeating least privilege"),
-        ],
+        requirements: [("7.2.2", "7.2.2.b", "holders of escalate, bind or impersonate can grant themselves any rights, defeating least privilege")],
         run: run,
     }
 }

@@ -18,9 +18,8 @@ declare_check! {
     /// ## Why PCI DSS cares
     /// These subjects are everyone: requests without credentials, every user the cluster
     /// authenticates, every workload in every namespace. Rights granted to them belong to no
-    /// individual and cannot be traced to one. Requirement 8.2.1 asks for unique IDs, 8.2.2
-    /// that shared and generic IDs are used only by exception, 8.3.1 that access is
-    /// authenticated, and 7.2.2 for least privilege.
+    /// job function and no individual. Requirement 7.2.2 asks for least privilege by job
+    /// function. Whether anonymous requests are served at all is API-001's finding (8.3.1).
     ///
     /// ## Failing example
     /// ```yaml
@@ -51,12 +50,7 @@ declare_check! {
         severity: High,
         applies: All,
         reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
-        requirements: [
-            ("8.2.1", "rights given to everyone are not tied to a unique ID"),
-            ("8.2.2", "these groups are the most generic shared IDs there are"),
-            ("8.3.1", "bindings to anonymous or unauthenticated subjects grant access without authentication"),
-            ("7.2.2", "least privilege cannot hold for a grant to everybody"),
-        ],
+        requirements: [("7.2.2", "7.2.2.b", "least privilege cannot hold for a grant to every user, every workload or every anonymous caller")],
         run: run,
     }
 }

@@ -14,12 +14,11 @@ declare_check! {
     /// pass.
     ///
     /// ## Why PCI DSS cares
-    /// `nodes/proxy` runs commands in any pod on a node through the kubelet, bypassing pod
-    /// exec rights and audit of the API request body; approving a CSR mints a client
-    /// certificate for any identity, `system:masters` included; `serviceaccounts/token` mints
-    /// credentials of other workloads. Requirement 7.2.1 asks that the access model cannot be
-    /// sidestepped, 7.2.2 for least privilege, and 8.6.3 that credentials of system accounts
-    /// are protected against misuse.
+    /// `nodes/proxy` runs commands in any pod on a node through the kubelet, bypassing pod exec
+    /// rights and audit of the API request body; approving a CSR mints a client certificate for
+    /// any identity, `system:masters` included; `serviceaccounts/token` mints credentials of
+    /// other workloads. Requirement 7.2.2 asks for least privilege by job function; these
+    /// rights belong to the control plane.
     ///
     /// ## Failing example
     /// ```yaml
@@ -64,11 +63,7 @@ declare_check! {
         severity: High,
         applies: All,
         reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
-        requirements: [
-            ("7.2.1", "kubelet access and certificate approval sidestep the RBAC access model"),
-            ("7.2.2", "these rights belong to control-plane components, not to people or applications"),
-            ("8.6.3", "approving CSRs and creating tokens mints credentials of other accounts"),
-        ],
+        requirements: [("7.2.2", "7.2.2.b", "kubelet access, certificate approval and token creation belong to control-plane components, not to people or applications")],
         run: run,
     }
 }

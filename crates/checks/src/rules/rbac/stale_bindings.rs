@@ -20,8 +20,10 @@ declare_check! {
     /// ## Why PCI DSS cares
     /// A binding to something that is gone is access nobody removed: whoever later creates a
     /// ServiceAccount or role with that name inherits or defines the rights, without review.
-    /// Requirement 8.2.5 asks that access of removed identities is revoked, 8.2.6 that unused
-    /// accounts are removed, and 7.2.4 that the periodic review cleans up such grants.
+    /// Requirement 7.2.5 asks that privileges of application and system accounts are assigned
+    /// and managed. The check looks at ServiceAccounts and roles, not at people: revoking
+    /// access of leavers (8.2.5), inactive user accounts (8.2.6) and the access review (7.2.4)
+    /// are assessed with the identity provider's records.
     ///
     /// ## Failing example
     /// ```yaml
@@ -61,11 +63,7 @@ declare_check! {
         severity: Medium,
         applies: All,
         reads: [workloads, ClusterRole, ClusterRoleBinding, Namespace, Role, RoleBinding, ServiceAccount],
-        requirements: [
-            ("8.2.5", "a binding that outlives its subject is access that was never revoked"),
-            ("8.2.6", "a binding to a deleted account keeps an unused identity's rights alive"),
-            ("7.2.4", "the access review must find and remove grants to missing subjects and roles"),
-        ],
+        requirements: [("7.2.5", "7.2.5.b", "a grant to a ServiceAccount or role that no longer exists is an application-account privilege nobody manages; whoever recreates the name inherits or defines it")],
         run: run,
     }
 }

@@ -17,8 +17,8 @@ declare_check! {
     /// ## Why PCI DSS cares
     /// A wildcard grants whatever exists now and whatever is added later (new verbs,
     /// subresources, CRDs holding card data), so nobody approved what it actually grants.
-    /// Requirement 7.2.1 asks for a defined access model and 7.2.2 for least privilege by job
-    /// function; both need rights that are spelled out.
+    /// Requirement 7.2.2 asks for least privilege by job function, which needs rights that are
+    /// spelled out.
     ///
     /// ## Failing example
     /// ```yaml
@@ -51,10 +51,7 @@ declare_check! {
         severity: Medium,
         applies: All,
         reads: [ClusterRole, Role],
-        requirements: [
-            ("7.2.1", "wildcards grant rights nobody defined, outside the access model"),
-            ("7.2.2", "least privilege needs the granted verbs and resources spelled out"),
-        ],
+        requirements: [("7.2.2", "7.2.2.b", "least privilege needs the granted verbs and resources spelled out; a wildcard grants whatever exists now and later")],
         run: run,
     }
 }

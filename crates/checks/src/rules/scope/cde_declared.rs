@@ -37,7 +37,7 @@ declare_check! {
         severity: High,
         applies: Cluster,
         reads: [workloads, Namespace],
-        requirements: [("12.5.2", "the scope of the assessment starts with where account data lives")],
+        requirements: [("12.5.2", "12.5.2.b", "the scope of the assessment starts with where account data lives")],
         run: run,
     }
 }

@@ -42,7 +42,7 @@ declare_check! {
         severity: Medium,
         applies: All,
         reads: [Namespace],
-        requirements: [("12.5.2", "an unclassified namespace is a gap in the documented scope")],
+        requirements: [("12.5.2", "12.5.2.b", "an unclassified namespace is a gap in the documented scope")],
         run: run,
     }
 }

@@ -11,10 +11,12 @@ declare_check! {
     /// Every Secret in a CDE namespace: its `type` is not `kubernetes.io/basic-auth`.
     ///
     /// ## Why PCI DSS cares
-    /// A basic-auth Secret is a static username and password, usually shared by every client
-    /// of a service and rarely rotated: a generic shared account (8.2.2) whose password must
-    /// be protected and changed (8.6.3). In the CDE, per-workload identities (mTLS,
-    /// federated tokens) are expected instead.
+    /// A basic-auth Secret is a static username and password, usually shared by every client of
+    /// a service and rarely rotated. Passwords of application and system accounts must be
+    /// changed periodically and on suspicion of compromise, and be complex enough for how often
+    /// they change (8.6.3); kubepci cannot see either, so each finding marks a password to
+    /// examine. In the CDE, per-workload identities (mTLS, federated tokens) are expected
+    /// instead.
     ///
     /// ## Failing example
     /// ```yaml
@@ -56,10 +58,7 @@ declare_check! {
         severity: Medium,
         applies: Cde,
         reads: [Namespace, Secret],
-        requirements: [
-            ("8.2.2", "a basic-auth Secret is a shared, generic credential"),
-            ("8.6.3", "static passwords of application accounts must be protected and changed"),
-        ],
+        requirements: [("8.6.3", "8.6.3.c", "a basic-auth Secret is a static application password; the assessor confirms it is changed periodically and is complex enough")],
         run: run,
     }
 }

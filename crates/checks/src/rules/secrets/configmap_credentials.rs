@@ -55,8 +55,8 @@ declare_check! {
         applies: All,
         reads: [ConfigMap],
         requirements: [
-            ("8.6.2", "a password in a ConfigMap is hard-coded in configuration"),
-            ("8.3.2", "ConfigMaps are stored and shown without secret protections"),
+            ("8.6.2", "8.6.2.b", "a password in a ConfigMap is hard-coded in a configuration file"),
+            ("8.3.2", "8.3.2.b", "ConfigMaps are stored and shown without any protection for the credentials in them"),
         ],
         run: run,
     }

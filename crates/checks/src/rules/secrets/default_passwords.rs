@@ -70,8 +70,8 @@ declare_check! {
         reads: [workloads, ConfigMap, Secret],
         on_partial_input: FailuresStand,
         requirements: [
-            ("2.2.2", "vendor and chart default passwords must be changed"),
-            ("8.6.2", "a default password in configuration is a hard-coded credential"),
+            ("2.2.2", "2.2.2.b", "a vendor or chart default password is still in use"),
+            ("8.6.2", "8.6.2.b", "a default password in configuration is a hard-coded credential"),
         ],
         run: run,
     }

@@ -58,8 +58,8 @@ declare_check! {
         applies: All,
         reads: [workloads],
         requirements: [
-            ("8.6.2", "a literal in the pod spec is a hard-coded application password"),
-            ("8.3.2", "pod specs are stored and shown in clear text"),
+            ("8.6.2", "8.6.2.b", "a literal in the pod spec is a password hard-coded in configuration"),
+            ("8.3.2", "8.3.2.b", "pod specs are stored and shown in clear text"),
         ],
         run: run,
     }

@@ -55,8 +55,8 @@ declare_check! {
         applies: All,
         reads: [Secret],
         requirements: [
-            ("8.3.2", "the annotation stores the credential readably beside the Secret"),
-            ("3.6.1.2", "keys in the annotation are stored in one more location and form"),
+            ("8.3.2", "8.3.2.b", "the annotation stores the credential readably beside the Secret"),
+            ("3.6.1.2", "3.6.1.2.b", "a key in the annotation exists in one more, unprotected form"),
         ],
         run: run,
     }

@@ -11,11 +11,12 @@ declare_check! {
     /// and `envFrom[].secretRef`.
     ///
     /// ## Why PCI DSS cares
-    /// Environment variables are inherited by every child process, shown by `ps e`,
-    /// `/proc/<pid>/environ` and `kubectl describe`, and routinely dumped into crash reports
-    /// and debug logs; a mounted Secret file is not, and is updated on rotation. Credentials
-    /// of application accounts must be protected (8.6.3) and unreadable where they are stored
-    /// (8.3.2).
+    /// Environment variables are inherited by every child process, shown by `ps e` and
+    /// `/proc/<pid>/environ`, and routinely dumped into crash reports and debug logs; a mounted
+    /// Secret file is not, and is updated on rotation. How secrets reach the process is a
+    /// security parameter of the workload (2.2.6). It does not make the credential readable in
+    /// storage, so 8.3.2 is not at stake, and it says nothing about how often the credential
+    /// changes (8.6.3).
     ///
     /// ## Failing example
     /// ```yaml
@@ -69,10 +70,7 @@ declare_check! {
         severity: Low,
         applies: Cde,
         reads: [workloads, Namespace],
-        requirements: [
-            ("8.6.3", "secrets in the environment leak to child processes, dumps and logs"),
-            ("8.3.2", "environment variables are readable by anyone who can inspect the process"),
-        ],
+        requirements: [("2.2.6", "2.2.6.b", "how a secret is handed to a container is a security parameter; environment variables expose it to child processes, crash dumps and debug output")],
         run: run,
     }
 }

@@ -14,10 +14,9 @@ declare_check! {
     /// the pod alone, and the message says so.
     ///
     /// ## Why PCI DSS cares
-    /// A mounted token is a credential for the Kubernetes API in every container's
-    /// filesystem: whoever compromises the application can use it. Application accounts get
-    /// only the access they need (7.2.5), and their credentials are protected against misuse
-    /// (8.6.3); most applications never call the API.
+    /// A mounted token is a credential for the Kubernetes API in every container's filesystem:
+    /// whoever compromises the application can use it. Application accounts get only the access
+    /// they need (7.2.5); most applications never call the API.
     ///
     /// ## Failing example
     /// ```yaml
@@ -72,10 +71,7 @@ declare_check! {
         severity: Medium,
         applies: Cde,
         reads: [workloads, Namespace, ServiceAccount],
-        requirements: [
-            ("7.2.5", "an unneeded API credential is access beyond the application's need"),
-            ("8.6.3", "an automounted token is an application credential exposed to any compromise"),
-        ],
+        requirements: [("7.2.5", "7.2.5.b", "an API credential the application does not use is access beyond its need")],
         run: run,
     }
 }

@@ -13,9 +13,10 @@ declare_check! {
     ///
     /// ## Why PCI DSS cares
     /// The namespace's `default` account is shared by every pod that names none, so its
-    /// permissions and its audit trail cannot be attributed to one application. Shared,
-    /// generic accounts need a documented exception (8.2.2), and vendor-default accounts
-    /// should not be used as they come (2.2.2).
+    /// permissions and its audit trail cannot be attributed to one application. Requirement
+    /// 7.2.5 asks that application accounts and their privileges are limited to the processes
+    /// that need them. (Shared IDs in the sense of 8.2.2 are accounts people share; this is an
+    /// application account.)
     ///
     /// ## Failing example
     /// ```yaml
@@ -59,10 +60,7 @@ declare_check! {
         severity: Medium,
         applies: Cde,
         reads: [workloads, Namespace],
-        requirements: [
-            ("8.2.2", "the default account is a shared identity for every pod in the namespace"),
-            ("2.2.2", "the default account is a platform default used as it comes"),
-        ],
+        requirements: [("7.2.5", "7.2.5.b", "a workload on the namespace's default account shares it with every pod that names none, so the account's use is not limited to the application that needs it")],
         run: run,
     }
 }

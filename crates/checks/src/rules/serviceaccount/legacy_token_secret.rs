@@ -15,10 +15,12 @@ declare_check! {
     /// `kubernetes.io/service-account.name`).
     ///
     /// ## Why PCI DSS cares
-    /// Legacy token Secrets never expire and are readable by anyone who can read Secrets in
-    /// the namespace; they are long-lived shared credentials. Application credentials must be
-    /// protected and changed periodically (8.6.3, 8.3.9) and shared use needs an exception
-    /// (8.2.2). Bound, projected tokens expire and are tied to one pod.
+    /// Legacy token Secrets never expire and are readable by anyone who can read Secrets in the
+    /// namespace. Requirement 8.6.3 asks that credentials of application and system accounts
+    /// are changed periodically and on suspicion of compromise; a token that never expires
+    /// changes only if someone replaces it. Bound, projected tokens expire and are tied to one
+    /// pod. (8.3.9 is about user passwords and 8.2.2 about IDs people share; neither applies to
+    /// a ServiceAccount token.)
     ///
     /// ## Failing example
     /// ```yaml
@@ -49,11 +51,7 @@ declare_check! {
         severity: Medium,
         applies: All,
         reads: [Secret],
-        requirements: [
-            ("8.6.3", "a non-expiring token is an application credential that is never changed"),
-            ("8.3.9", "legacy tokens are single-factor credentials without rotation"),
-            ("8.2.2", "a token in a Secret is shared by everyone who can read it"),
-        ],
+        requirements: [("8.6.3", "8.6.3.c", "a legacy token never expires, so the application credential is not changed unless someone replaces it by hand")],
         run: run,
     }
 }

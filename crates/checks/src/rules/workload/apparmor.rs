@@ -49,7 +49,7 @@ declare_check! {
         severity: Medium,
         applies: All,
         reads: [workloads],
-        requirements: [("2.2.6", "mandatory access control is a security parameter that must stay on")],
+        requirements: [("2.2.6", "2.2.6.b", "mandatory access control is a security parameter that must stay on")],
         run: run,
     }
 }

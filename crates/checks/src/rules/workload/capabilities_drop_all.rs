@@ -61,8 +61,8 @@ declare_check! {
         applies: Restricted,
         reads: [workloads, Namespace],
         requirements: [
-            ("2.2.4", "default capabilities are functions the CDE application does not need"),
-            ("2.2.6", "dropping capabilities is the security parameter that limits a compromised process"),
+            ("2.2.4", "2.2.4.b", "default capabilities are functions the CDE application does not need"),
+            ("2.2.6", "2.2.6.b", "dropping capabilities is the security parameter that limits a compromised process"),
         ],
         run: run,
     }

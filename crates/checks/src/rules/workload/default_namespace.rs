@@ -12,9 +12,9 @@ declare_check! {
     ///
     /// ## Why PCI DSS cares
     /// The `default` namespace is the catch-all: it is rarely classified, labelled for pod
-    /// security or covered by NetworkPolicies and RBAC, so what runs there shares one
-    /// undifferentiated security domain (2.2.3) and falls outside the documented scope
-    /// (12.5.2).
+    /// security or covered by NetworkPolicies and RBAC, so what runs there escapes the controls
+    /// scoped to namespaces. The CIS Kubernetes Benchmark, an industry-accepted hardening
+    /// standard that configuration standards (2.2.1) are built on, keeps workloads out of it.
     ///
     /// ## Failing example
     /// ```yaml
@@ -53,10 +53,7 @@ declare_check! {
         severity: Low,
         applies: All,
         reads: [workloads],
-        requirements: [
-            ("2.2.3", "the default namespace mixes unrelated workloads in one security domain"),
-            ("12.5.2", "workloads in default are rarely part of the documented scope"),
-        ],
+        requirements: [("2.2.1", "2.2.1.c", "the CIS Kubernetes Benchmark, an industry-accepted hardening standard, keeps workloads out of the default namespace; this shows whether that part of the standard is applied")],
         run: run,
     }
 }

@@ -12,8 +12,10 @@ declare_check! {
     /// ## Why PCI DSS cares
     /// A host-network pod binds the node's interfaces directly: NetworkPolicies do not select
     /// it, it can reach every service the node can (including the kubelet and cloud metadata)
-    /// and it can listen on node ports. It sidesteps the segmentation that 1.3.1 and 1.3.2 rely
-    /// on, and merges functions of different security levels on the node (2.2.3).
+    /// and it can listen on node ports. Its connections come from the node's address, which
+    /// most network plugins let through to pods on that node, so it sidesteps the segmentation
+    /// that 1.3.1 relies on, and it merges functions of different security levels on the node
+    /// (2.2.3).
     ///
     /// ## Failing example
     /// ```yaml
@@ -54,9 +56,8 @@ declare_check! {
         applies: All,
         reads: [workloads],
         requirements: [
-            ("1.3.1", "host-network pods are not subject to the NetworkPolicies that limit CDE traffic"),
-            ("1.3.2", "host-network pods can send traffic from the node that egress policies do not see"),
-            ("2.2.3", "sharing the node's network stack removes isolation between workloads"),
+            ("1.3.1", "1.3.1.b", "traffic from a host-network pod comes from the node's address, which network plugins commonly let through the policies that limit inbound CDE traffic"),
+            ("2.2.3", "2.2.3.c", "sharing the node's network stack removes the network isolation between workloads on that node"),
         ],
         run: run,
     }

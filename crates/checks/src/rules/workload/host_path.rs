@@ -12,8 +12,9 @@ declare_check! {
     /// ## Why PCI DSS cares
     /// A hostPath volume gives the container the node's files: the container runtime socket
     /// (full control of every container on the node), kubelet credentials, other pods' volumes
-    /// and the node's logs. Writing there can alter or erase audit trails (10.3.2) and defeats
-    /// the container's security parameters (2.2.6).
+    /// and the node's logs. It defeats the container's security parameters (2.2.6). A writable
+    /// mount of the node's log directories also lets a pod alter audit trails; the audit log
+    /// protection of 10.3.2 is assessed on the nodes themselves.
     ///
     /// ## Failing example
     /// ```yaml
@@ -55,10 +56,7 @@ declare_check! {
         severity: High,
         applies: All,
         reads: [workloads],
-        requirements: [
-            ("2.2.6", "host filesystem access bypasses the container's isolation parameters"),
-            ("10.3.2", "node log directories mounted into pods can be modified or erased"),
-        ],
+        requirements: [("2.2.6", "2.2.6.b", "host filesystem access bypasses the container's isolation parameters")],
         run: run,
     }
 }

@@ -46,8 +46,8 @@ declare_check! {
         applies: All,
         reads: [workloads],
         requirements: [
-            ("2.2.3", "sharing the node's process and IPC namespaces removes isolation between workloads"),
-            ("2.2.6", "hostPID and hostIPC are security parameters that must be off"),
+            ("2.2.3", "2.2.3.c", "sharing the node's process and IPC namespaces removes isolation between workloads"),
+            ("2.2.6", "2.2.6.b", "hostPID and hostIPC are security parameters that must be off"),
         ],
         run: run,
     }

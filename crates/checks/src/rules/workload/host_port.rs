@@ -10,10 +10,11 @@ declare_check! {
     /// `hostPorts`).
     ///
     /// ## Why PCI DSS cares
-    /// A host port publishes the container on the node's own address, outside Services,
-    /// Ingress and usually outside the NetworkPolicies that guard the CDE: an undocumented
-    /// entry point (1.2.5) that can make a component directly reachable from networks it should
-    /// not be (1.4.4).
+    /// A host port publishes the container on the node's own address, outside Services, Ingress
+    /// and usually outside the NetworkPolicies that guard the CDE. Requirement 2.2.6 asks that
+    /// security parameters prevent misuse; the Pod Security Standards baseline forbids host
+    /// ports. Host ports of CDE pods that make them directly reachable are what 1.4.4 is about;
+    /// the assessor judges them with the node's network exposure.
     ///
     /// ## Failing example
     /// ```yaml
@@ -48,10 +49,7 @@ declare_check! {
         severity: Medium,
         applies: All,
         reads: [workloads],
-        requirements: [
-            ("1.2.5", "a host port is a service entry point outside the documented ones"),
-            ("1.4.4", "a host port can make a component reachable straight from the node's networks"),
-        ],
+        requirements: [("2.2.6", "2.2.6.b", "host ports are a Pod Security Standards baseline control: a security parameter that keeps pods off the node's own addresses")],
         run: run,
     }
 }

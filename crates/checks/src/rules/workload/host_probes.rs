@@ -12,8 +12,9 @@ declare_check! {
     ///
     /// ## Why PCI DSS cares
     /// The kubelet runs probes and hooks from the node's network. A `host` field turns it into
-    /// a proxy that connects wherever the pod author chooses, past the NetworkPolicies that
-    /// limit the pod's own egress (1.3.2), and is an unneeded function (2.2.6).
+    /// a proxy that connects wherever the pod author chooses, from the node's address and past
+    /// the NetworkPolicies that limit the pod's own egress. The Pod Security Standards baseline
+    /// forbids it: a security parameter that 2.2.6 expects to be set against misuse.
     ///
     /// ## Failing example
     /// ```yaml
@@ -49,10 +50,7 @@ declare_check! {
         severity: Medium,
         applies: All,
         reads: [workloads],
-        requirements: [
-            ("1.3.2", "probes with a host field make the node connect past the pod's egress policy"),
-            ("2.2.6", "probe targets are a security parameter of the pod"),
-        ],
+        requirements: [("2.2.6", "2.2.6.b", "probe and hook targets are a security parameter of the pod (a Pod Security Standards baseline control)")],
         run: run,
     }
 }

@@ -60,8 +60,8 @@ declare_check! {
         applies: Restricted,
         reads: [workloads, Namespace],
         requirements: [
-            ("2.2.6", "no_new_privs is the security parameter that stops setuid escalation"),
-            ("7.2.5", "an application process must not be able to raise its own privileges"),
+            ("2.2.6", "2.2.6.b", "no_new_privs is the security parameter that stops setuid escalation"),
+            ("7.2.5", "7.2.5.b", "an application process must not be able to raise its own privileges"),
         ],
         run: run,
     }

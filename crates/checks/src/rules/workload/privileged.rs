@@ -13,8 +13,8 @@ declare_check! {
     /// ## Why PCI DSS cares
     /// A privileged container has every capability and all host devices: it is root on the
     /// node, so one compromised pod reaches every other workload on that node, CDE or not.
-    /// Requirement 2.2.6 asks that security parameters prevent misuse, and 2.2.5 that risky
-    /// functions that remain are justified.
+    /// Requirement 2.2.6 asks that security parameters prevent misuse, and 2.2.3 that functions
+    /// of different security levels sharing a system are isolated.
     ///
     /// ## Failing example
     /// ```yaml
@@ -50,8 +50,8 @@ declare_check! {
         applies: All,
         reads: [workloads],
         requirements: [
-            ("2.2.6", "privileged mode switches off the container's security parameters"),
-            ("2.2.5", "host-level privileges are an insecure function that needs justification"),
+            ("2.2.6", "2.2.6.b", "privileged mode switches off the container's security parameters"),
+            ("2.2.3", "2.2.3.c", "a privileged container is root on the node and reaches every other workload there, so functions of different security levels are no longer isolated"),
         ],
         run: run,
     }

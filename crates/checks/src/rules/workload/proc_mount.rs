@@ -48,7 +48,7 @@ declare_check! {
         severity: Medium,
         applies: All,
         reads: [workloads],
-        requirements: [("2.2.6", "the /proc mask is a runtime security parameter")],
+        requirements: [("2.2.6", "2.2.6.b", "the /proc mask is a runtime security parameter")],
         run: run,
     }
 }

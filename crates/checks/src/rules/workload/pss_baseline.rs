@@ -52,8 +52,8 @@ declare_check! {
         applies: All,
         reads: [workloads],
         requirements: [
-            ("2.2.1", "the PSS baseline is the minimum hardening standard for every pod"),
-            ("2.2.6", "baseline violations are security parameters left open to misuse"),
+            ("2.2.1", "2.2.1.c", "the PSS baseline is the minimum hardening standard for every pod"),
+            ("2.2.6", "2.2.6.b", "baseline violations are security parameters left open to misuse"),
         ],
         run: run,
     }

@@ -66,8 +66,8 @@ declare_check! {
         applies: Restricted,
         reads: [workloads, Namespace],
         requirements: [
-            ("2.2.1", "the PSS restricted level is the hardening standard for CDE pods"),
-            ("2.2.6", "restricted violations are security parameters left open to misuse"),
+            ("2.2.1", "2.2.1.c", "the PSS restricted level is the hardening standard for CDE pods"),
+            ("2.2.6", "2.2.6.b", "restricted violations are security parameters left open to misuse"),
         ],
         run: run,
     }

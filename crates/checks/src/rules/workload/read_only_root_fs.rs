@@ -12,10 +12,11 @@ declare_check! {
     /// `securityContext.readOnlyRootFilesystem: true`.
     ///
     /// ## Why PCI DSS cares
-    /// An immutable container filesystem means a change to the running software (a dropped
-    /// web shell, a modified binary or library) is impossible rather than something to detect:
-    /// the strongest form of the change detection on critical files that 11.5.2 asks for, and
-    /// a security parameter (2.2.6) against tampering.
+    /// An immutable container filesystem makes a change to the running software (a dropped web
+    /// shell, a modified binary or library) impossible rather than something to detect: a
+    /// security parameter (2.2.6) against tampering. It is not the change-detection mechanism
+    /// of 11.5.2, which must detect and alert on changes to critical files; that needs a file
+    /// integrity or runtime monitoring tool.
     ///
     /// ## Failing example
     /// ```yaml
@@ -71,10 +72,7 @@ declare_check! {
         severity: Medium,
         applies: Restricted,
         reads: [workloads, Namespace],
-        requirements: [
-            ("11.5.2", "an immutable filesystem prevents unauthorized changes to critical files"),
-            ("2.2.6", "a read-only root filesystem is a container security parameter"),
-        ],
+        requirements: [("2.2.6", "2.2.6.b", "a read-only root filesystem is a container security parameter against tampering")],
         run: run,
     }
 }

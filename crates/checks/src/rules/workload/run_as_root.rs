@@ -60,8 +60,8 @@ declare_check! {
         applies: Restricted,
         reads: [workloads, Namespace],
         requirements: [
-            ("2.2.6", "non-root execution is a core container security parameter"),
-            ("7.2.5", "the application's system account must not be the all-powerful root"),
+            ("2.2.6", "2.2.6.b", "non-root execution is a core container security parameter"),
+            ("7.2.5", "7.2.5.b", "the application's system account must not be the all-powerful root"),
         ],
         run: run,
     }

@@ -59,8 +59,8 @@ declare_check! {
         applies: Restricted,
         reads: [workloads, Namespace],
         requirements: [
-            ("2.2.1", "the restricted pod standard is the hardening baseline for CDE workloads"),
-            ("2.2.6", "an explicit seccomp profile limits the kernel attack surface"),
+            ("2.2.1", "2.2.1.c", "the restricted pod standard is the hardening baseline for CDE workloads"),
+            ("2.2.6", "2.2.6.b", "an explicit seccomp profile limits the kernel attack surface"),
         ],
         run: run,
     }

@@ -49,7 +49,7 @@ declare_check! {
         severity: Medium,
         applies: All,
         reads: [workloads],
-        requirements: [("2.2.6", "system-call filtering is a kernel security parameter")],
+        requirements: [("2.2.6", "2.2.6.b", "system-call filtering is a kernel security parameter")],
         run: run,
     }
 }

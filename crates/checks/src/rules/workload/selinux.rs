@@ -49,7 +49,7 @@ declare_check! {
         severity: Medium,
         applies: All,
         reads: [workloads],
-        requirements: [("2.2.6", "SELinux confinement is a security parameter that must not be lifted")],
+        requirements: [("2.2.6", "2.2.6.b", "SELinux confinement is a security parameter that must not be lifted")],
         run: run,
     }
 }

@@ -49,7 +49,7 @@ declare_check! {
         severity: Medium,
         applies: All,
         reads: [workloads],
-        requirements: [("2.2.6", "node-wide kernel parameters must not be changed by a workload")],
+        requirements: [("2.2.6", "2.2.6.b", "node-wide kernel parameters must not be changed by a workload")],
         run: run,
     }
 }

@@ -65,8 +65,8 @@ declare_check! {
         applies: Restricted,
         reads: [workloads, Namespace],
         requirements: [
-            ("2.2.4", "inline storage types are functions CDE pods do not need"),
-            ("2.2.6", "inline volumes bypass the storage class security parameters"),
+            ("2.2.4", "2.2.4.b", "inline storage types are functions CDE pods do not need"),
+            ("2.2.6", "2.2.6.b", "inline volumes bypass the storage class security parameters"),
         ],
         run: run,
     }
