@@ -72,7 +72,7 @@ pub fn render(r: &Report, opts: PrintOptions) -> String {
         let _ = writeln!(w, "snapshot: sha256 {} collected {}", snap.sha256, snap.collected_at);
     }
     for e in &i.errors {
-        let _ = writeln!(w, "  {} {}:{}:{}: {}", st.paint("31", "error"), e.file, e.line, e.column, e.message);
+        let _ = writeln!(w, "  {} {e}", st.paint("31", "error"));
     }
     scope_lines(w, r);
 
