@@ -236,3 +236,38 @@ fn sarif_is_structurally_valid() {
 fn worst_failure_ignores_exceptions_and_not_assessed() {
     assert_eq!(fixture().worst_failure(), Some(Severity::Critical));
 }
+
+#[test]
+fn not_assessed_reasons_say_what_unlocks_them_most_checks_first() {
+    let mut report = fixture();
+    let cde = kubepci_findings::reasons::NO_CDE_DECLARED;
+    for id in ["NET-001", "NET-002"] {
+        report.findings.push(finding(id, Status::NotAssessed, Severity::High, None, 0, cde));
+        report.checks.push(check(id, Severity::High, 0, 0, 0, 1));
+    }
+    let report = Report::new(report.generated_at, report.provenance, report.input, report.scope, report.checks, report.findings);
+    let text = render(&report, Format::Text, PrintOptions::default());
+    let section = &text[text.find("Not assessed").expect("section")..];
+    let lines: Vec<&str> = section.lines().collect();
+    assert_eq!(lines[1], "  • no CDE declared", "{section}");
+    let action = crate::unlock(cde).expect("an action").action;
+    assert_eq!(lines[2], format!("      2 checks wait for a declared CDE: {action}"));
+    assert_eq!(lines[3], "      NET-001, NET-002; holds back 1.3.1, 2.2.6");
+    // A reason no single action lifts is listed without one.
+    let other = lines.iter().position(|l| l.contains("manifests carry no CNI daemonset")).expect("NET-009's reason");
+    assert!(lines[other + 1].starts_with("      NET-009"), "{section}");
+    // JSON keeps every item.
+    let json: serde_json::Value = serde_json::from_str(&render(&report, Format::Json, PrintOptions::default())).expect("json");
+    assert_eq!(json["findings"].as_array().expect("findings").iter().filter(|f| f["message"] == cde).count(), 2);
+}
+
+#[test]
+fn an_input_error_without_a_position_is_printed_without_one() {
+    let mut report = fixture();
+    report.input.errors.push(InputError { file: "/nonexistent".into(), line: 0, column: 0, message: "cannot read".into() });
+    let text = render(&report, Format::Text, PrintOptions::default());
+    assert!(text.contains("  error manifests/broken.yaml:4:7: mapping values"), "{text}");
+    assert!(text.contains("  error /nonexistent: cannot read\n"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&render(&report, Format::Json, PrintOptions::default())).expect("json");
+    assert_eq!(json["input"]["errors"][1]["line"], 0);
+}

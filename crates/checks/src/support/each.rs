@@ -49,7 +49,7 @@ pub fn cde_declared(e: &mut Emitter) -> bool {
     if e.context().has_cde() {
         return true;
     }
-    e.not_assessed(None, "no CDE declared");
+    e.not_assessed(None, kubepci_findings::reasons::NO_CDE_DECLARED);
     false
 }
 

@@ -109,7 +109,7 @@ declare_check! {
 
 fn run(cx: &Context, e: &mut Emitter) {
     if !cx.has_cde() {
-        e.not_assessed(None, "no CDE declared");
+        e.not_assessed(None, kubepci_findings::reasons::NO_CDE_DECLARED);
         return;
     }
     let view = RbacView::new(cx);

@@ -249,7 +249,7 @@ pub fn report_grants(
 /// subjects do there ("read Secrets"). Not assessed without a declared CDE.
 pub fn report_cde_grants(cx: &Context, e: &mut Emitter, perms: &[Perm], does: &str) {
     if !cx.has_cde() {
-        e.not_assessed(None, "no CDE declared");
+        e.not_assessed(None, kubepci_findings::reasons::NO_CDE_DECLARED);
         return;
     }
     let view = RbacView::new(cx);
