@@ -130,11 +130,25 @@ impl InputArgs {
     /// `--allow-empty`) is a usage or input error; documents that cannot be read are not when
     /// others could be: they are listed in [`Input::errors`] and the rest is read.
     pub fn load(&self, command: &str) -> anyhow::Result<(Input, Config)> {
-        let live = self.is_live();
-        if self.paths.is_empty() && self.snapshot.is_none() && !live {
+        self.check_given(command)?;
+        let (config, config_source) = load_config(self.config.as_deref())?;
+        let mut input = self.load_objects(command)?;
+        input.config_source = config_source;
+        Ok((input, config))
+    }
+
+    fn check_given(&self, command: &str) -> anyhow::Result<()> {
+        if self.paths.is_empty() && self.snapshot.is_none() && !self.is_live() {
             anyhow::bail!("nothing to scan: give manifest paths, `-` for stdin, --snapshot FILE or --live (see `kubepci {command} --help`)");
         }
-        let (config, config_source) = load_config(self.config.as_deref())?;
+        Ok(())
+    }
+
+    /// The objects alone, as [`Self::load`] reads them, without the configuration (for
+    /// `kubepci init`, which writes one).
+    pub fn load_objects(&self, command: &str) -> anyhow::Result<Input> {
+        self.check_given(command)?;
+        let live = self.is_live();
         let mut input = if let Some(path) = &self.snapshot {
             Input::from_snapshot(path)?
         } else if live {
@@ -155,8 +169,7 @@ impl InputArgs {
         if self.cluster_dump {
             input.kind = InputKind::Snapshot;
         }
-        input.config_source = config_source;
-        Ok((input, config))
+        Ok(input)
     }
 }
 
