@@ -612,7 +612,7 @@ fn yaml_str(s: &str) -> String {
 mod tests {
     use super::*;
 
-    const TEAM_LABELS: &str = include_str!("../tests/scenarios/team-labels/cluster.yaml");
+    const TEAM_LABELS: &str = include_str!("../../../examples/team-labels/cluster.yaml");
 
     fn objects(yaml: &str) -> Vec<Object> {
         let loaded = kubepci_source::load_bytes("cluster.yaml", yaml.as_bytes());
@@ -673,7 +673,7 @@ mod tests {
         // Two keys name the CDE once each: the first becomes the selector, the other namespace is listed.
         let cde = &p.config.scope.cde;
         assert_eq!(cde.namespace_selector.as_ref().and_then(|s| s.match_labels.clone()), Some([("compliance".to_string(), "pci-dss".to_string())].into()));
-        assert_eq!(cde.namespaces, ["vault"]);
+        assert_eq!(cde.namespaces, ["tokens", "vault"]);
         assert_eq!(p.config.approved_registries, ["ghcr.io/acme/", "registry.acme.example/"]);
         assert_eq!(p.unregistered_images, ["busybox:1.36"]);
 

@@ -100,7 +100,7 @@ fn an_empty_input_fails_unless_allowed() {
     assert_eq!(netpol.status.code(), Some(0), "{}", stderr(&netpol));
 }
 
-const TEAM_LABELS: &str = "crates/cli/tests/scenarios/team-labels";
+const TEAM_LABELS: &str = "examples/team-labels";
 
 /// `kubepci init INPUT -o DIR/kubepci.yaml`, then `kubepci scan -c` that file on the same
 /// input: the JSON report.
@@ -189,4 +189,56 @@ fn init_never_overwrites_a_file_unless_forced_and_writes_stdout_with_dash() {
     assert_eq!(to_stdout.status.code(), Some(0));
     assert_eq!(stdout(&to_stdout), written, "the same text, to stdout");
     assert!(to_stdout.stderr.is_empty(), "{}", stderr(&to_stdout));
+}
+
+/// The fenced blocks (language, lines) of the README's "First ten minutes" section.
+fn readme_walkthrough_blocks() -> Vec<(String, Vec<String>)> {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README");
+    let start = readme.find("## First ten minutes").expect("the section");
+    let section = &readme[start..start + readme[start..].find("\n## Using it").expect("the next section")];
+    let mut blocks = Vec::new();
+    let mut current: Option<(String, Vec<String>)> = None;
+    for line in section.lines() {
+        match (line.strip_prefix("```"), current.take()) {
+            (Some(lang), None) => current = Some((lang.to_string(), Vec::new())),
+            (Some(_), Some(block)) => blocks.push(block),
+            (None, Some((lang, mut lines))) => {
+                lines.push(line.to_string());
+                current = Some((lang, lines));
+            }
+            (None, None) => {}
+        }
+    }
+    blocks
+}
+
+#[test]
+fn the_readme_walkthrough_shows_real_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cluster = dir.path().join("examples/team-labels");
+    std::fs::create_dir_all(&cluster).expect("mkdir");
+    std::fs::copy(repo().join(TEAM_LABELS).join("cluster.yaml"), cluster.join("cluster.yaml")).expect("copy");
+    let run = |args: &[&str]| {
+        let out = kubepci_in(dir.path(), args, None);
+        stdout(&out) + &stderr(&out)
+    };
+    let mut seen = run(&["scan", "--color=never", "examples/team-labels"]);
+    seen += &run(&["init", "-o", "-", "examples/team-labels"]);
+    seen += &run(&["init", "examples/team-labels"]);
+    seen += &run(&["scan", "--color=never", "examples/team-labels"]);
+    let blocks = readme_walkthrough_blocks();
+    let exception = blocks.iter().find(|(lang, lines)| lang == "yaml" && lines[0] == "exceptions:").expect("the exception block");
+    let config = dir.path().join("kubepci.yaml");
+    let written = std::fs::read_to_string(&config).expect("written");
+    let before_example = &written[..written.find("exceptions:").expect("the example")];
+    std::fs::write(&config, format!("{before_example}{}\n", exception.1.join("\n"))).expect("write");
+    seen += &run(&["scan", "--color=never", "examples/team-labels"]);
+    for (lang, lines) in &blocks {
+        if lang == "sh" || std::ptr::eq(lines, &exception.1) {
+            continue;
+        }
+        for line in lines.iter().filter(|l| !l.starts_with("$ ") && l.as_str() != "…") {
+            assert!(seen.lines().any(|s| s == line), "README line not in the real output: {line:?}");
+        }
+    }
 }
