@@ -41,6 +41,9 @@ pub struct Proposal {
     pub unregistered_images: Vec<String>,
     /// The boundary flows of the proposed CDE, as `approvedFlows` entries to confirm.
     pub flows: Vec<FlowSuggestion>,
+    /// False when the collection lacks a kind the boundary is computed from: `flows` is then
+    /// empty for want of evidence, not because nothing crosses.
+    pub flows_known: bool,
     /// Namespaces outside the proposed CDE whose workloads read card numbers.
     pub card_data: Vec<CardData>,
     /// How many objects the proposal was made from.
@@ -125,10 +128,15 @@ pub fn propose(objects: Vec<Object>, default_namespace: Option<String>, input: I
     let assessed = Inventory::build(std::mem::take(&mut seen.objects), Config { scope, ..config.clone() });
     let (registries, unregistered_images) = cde_registries(&assessed);
     config.approved_registries = registries.iter().map(|r| r.prefix.clone()).collect();
+    // The boundary section is empty where NET-013 cannot be assessed; say why rather than "none".
+    let flows_known = !kubepci_checks::registry().iter().filter(|c| c.meta.id == BOUNDARY_CHECK).any(|c| unlisted.iter().any(|u| c.meta.reads_unlisted(u)));
     let cx = Context::new(&assessed, input).with_unlisted(unlisted);
     let flows = cde_boundary(&cx).into_iter().map(flow_suggestion).collect();
-    Proposal { namespaces, config, registries, unregistered_images, flows, card_data, objects }
+    Proposal { namespaces, config, registries, unregistered_images, flows, flows_known, card_data, objects }
 }
+
+/// The check that fails unapproved boundary flows: it reads what the boundary is computed from.
+const BOUNDARY_CHECK: &str = "NET-013";
 
 /// What a namespace label says about PCI DSS scope.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -575,6 +583,12 @@ fn registries_section(w: &mut String, p: &Proposal) {
 
 fn flows_section(w: &mut String, p: &Proposal) {
     let _ = writeln!(w, "\n# Flows across the CDE boundary with a documented business need (NET-013 fails every other).");
+    if !p.flows_known {
+        let _ = writeln!(w, "# The input lacks objects the boundary is computed from (see the scan's not-assessed NET-013):");
+        let _ = writeln!(w, "# no flows are proposed. Run `kubepci init` on a complete snapshot to list them.");
+        let _ = writeln!(w, "approvedFlows: []");
+        return;
+    }
     if p.flows.is_empty() {
         let _ = writeln!(w, "# The NetworkPolicies allow none across the proposed CDE's boundary today.");
         let _ = writeln!(w, "approvedFlows: []");
@@ -761,6 +775,16 @@ mod tests {
         assert!(text.contains("No namespace label speaks of the CDE"), "{text}");
         assert!(text.contains("approvedRegistries: []\n") && text.contains("approvedFlows: []\n"), "{text}");
         assert_eq!(Config::from_yaml("k", &text).expect("valid").scope, kubepci_inventory::config::ScopeConfig::default());
+    }
+
+    #[test]
+    fn flows_are_not_claimed_absent_when_the_collection_lacks_network_policies() {
+        let missing = UnlistedKind { kind: "NetworkPolicy".into(), group: Some("networking.k8s.io".into()), reason: "forbidden".into() };
+        let p = propose(objects(TEAM_LABELS), None, InputKind::Snapshot, vec![missing]);
+        assert!(!p.flows_known && p.flows.is_empty());
+        let text = render(&p, "x", &[]);
+        assert!(text.contains("no flows are proposed") && !text.contains("allow none"), "{text}");
+        assert!(proposal(TEAM_LABELS).flows_known);
     }
 
     #[test]

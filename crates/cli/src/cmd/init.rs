@@ -18,7 +18,8 @@ pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
 
-    /// Where to write the configuration (`-` for stdout).
+    /// Where to write the configuration (`-` for stdout). Unlike other commands, init reads no
+    /// ./kubepci.yaml; a configuration given with -c is read for its defaultNamespace only.
     #[arg(short, long, value_name = "FILE", default_value = "kubepci.yaml")]
     pub output: PathBuf,
 
