@@ -153,14 +153,11 @@ impl<'c> Emitter<'c> {
     }
 }
 
-/// The result of a check that needs a declared CDE when the input declares none.
-pub const NO_CDE: &str = "no CDE declared";
-
 /// Run a check as declared: one needing a CDE is reported "not assessed" once, not run,
 /// when the input declares none.
 fn run_declared(cx: &Context, check: &'static Check, e: &mut Emitter) {
     if check.meta.applies.needs_cde() && !cx.has_cde() {
-        e.not_assessed(None, NO_CDE);
+        e.not_assessed(None, kubepci_findings::reasons::NO_CDE_DECLARED);
     } else {
         (check.run)(cx, e);
     }
@@ -271,9 +268,9 @@ pub fn run_checks(cx: &Context, checks: &[&'static Check], opts: &RunOptions) ->
 fn why_not_run(check: &Check, config: &kubepci_inventory::Config, opts: &RunOptions) -> Option<String> {
     let named = |s: &str| s.eq_ignore_ascii_case(check.meta.id) || s.eq_ignore_ascii_case(check.meta.name);
     if config.checks.disable.iter().any(|d| named(d)) {
-        Some("disabled in kubepci.yaml (checks.disable)".into())
+        Some(kubepci_findings::reasons::DISABLED_IN_CONFIG.into())
     } else if !opts.only.is_empty() && !opts.only.iter().any(|o| named(o)) {
-        Some("not selected (--only)".into())
+        Some(kubepci_findings::reasons::NOT_SELECTED.into())
     } else {
         None
     }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use kubepci_checks::{InputKind, UnlistedKind};
+use kubepci_findings::noun;
 use kubepci_inventory::Config;
 use kubepci_live::CollectOptions;
 use kubepci_model::{Object, SourceLoc};
@@ -48,6 +49,12 @@ pub struct InputArgs {
     /// objects mean absent rather than "not in these manifests".
     #[arg(long)]
     pub cluster_dump: bool,
+
+    /// Accept an input that holds no Kubernetes object (a pipeline whose manifests may
+    /// legitimately be empty). Without it an empty input is an error (exit 2): it is what a CI
+    /// step reads when the step producing its manifests failed.
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 /// How to reach a cluster; part of [`InputArgs`], and what `kubepci collect` reads.
@@ -118,32 +125,51 @@ impl InputArgs {
     }
 
     /// Read the configuration, then the objects, for `kubepci COMMAND`. An error (nothing
-    /// given, an unreadable configuration or snapshot, an unreachable cluster) is a usage or
-    /// input error; documents that cannot be read are not: they are listed in
-    /// [`Input::errors`] and the rest is read.
+    /// given, an unreadable configuration or snapshot, an unreachable cluster, an input of
+    /// which nothing could be read, or one without any Kubernetes object unless
+    /// `--allow-empty`) is a usage or input error; documents that cannot be read are not when
+    /// others could be: they are listed in [`Input::errors`] and the rest is read.
     pub fn load(&self, command: &str) -> anyhow::Result<(Input, Config)> {
-        let live = self.is_live();
-        if self.paths.is_empty() && self.snapshot.is_none() && !live {
+        self.check_given(command)?;
+        let (config, config_source) = load_config(self.config.as_deref())?;
+        let mut input = self.load_objects(command)?;
+        input.config_source = config_source;
+        Ok((input, config))
+    }
+
+    fn check_given(&self, command: &str) -> anyhow::Result<()> {
+        if self.paths.is_empty() && self.snapshot.is_none() && !self.is_live() {
             anyhow::bail!("nothing to scan: give manifest paths, `-` for stdin, --snapshot FILE or --live (see `kubepci {command} --help`)");
         }
-        let (config, config_source) = load_config(self.config.as_deref())?;
+        Ok(())
+    }
+
+    /// The objects alone, as [`Self::load`] reads them, without the configuration (for
+    /// `kubepci init`, which writes one).
+    pub fn load_objects(&self, command: &str) -> anyhow::Result<Input> {
+        self.check_given(command)?;
+        let live = self.is_live();
         let mut input = if let Some(path) = &self.snapshot {
             Input::from_snapshot(path)?
         } else if live {
             Input::from_cluster(&self.cluster)?
         } else {
-            let mut paths = self.paths.clone();
-            paths.extend(self.platform_config.iter().cloned());
-            Input::from_paths(&paths)
+            Input::from_paths(&self.paths)
         };
-        if (self.snapshot.is_some() || live) && !self.platform_config.is_empty() {
-            input.add(Input::from_paths(&self.platform_config));
+        // Judged on the cluster's objects alone: platform configuration files (a kube-apiserver
+        // manifest is a Pod) must not make an empty or unreadable input look like a cluster.
+        input.check_assessable(self.allow_empty)?;
+        if !self.platform_config.is_empty() {
+            let platform = Input::from_paths(&self.platform_config);
+            if input.kind == InputKind::Manifests {
+                input.sources.extend(platform.sources.iter().cloned());
+            }
+            input.add(platform);
         }
         if self.cluster_dump {
             input.kind = InputKind::Snapshot;
         }
-        input.config_source = config_source;
-        Ok((input, config))
+        Ok(input)
     }
 }
 
@@ -219,6 +245,21 @@ impl Input {
         self.documents += more.documents;
     }
 
+    /// An error when there is nothing to assess: nothing could be read (the error lists every
+    /// problem, with file and, where one exists, line and column), or the input holds no
+    /// Kubernetes object and an empty input was not allowed.
+    pub fn check_assessable(&self, allow_empty: bool) -> Result<(), Unassessable> {
+        if !self.objects.is_empty() {
+            Ok(())
+        } else if !self.errors.is_empty() {
+            Err(Unassessable::NothingRead(self.errors.clone()))
+        } else if allow_empty {
+            Ok(())
+        } else {
+            Err(Unassessable::Empty { sources: self.sources.join(" "), files: self.files, documents: self.documents })
+        }
+    }
+
     /// How many documents or items could not be read (the analysis of the rest is incomplete).
     pub fn unreadable(&self) -> usize {
         self.errors.len() - self.not_collected
@@ -238,6 +279,37 @@ impl Input {
         }
     }
 }
+
+/// Why an input cannot be assessed at all (exit 2, and no report).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unassessable {
+    /// Every path, document or item failed: the errors, in input order.
+    NothingRead(Vec<LoadError>),
+    /// Read without error, but without a single Kubernetes object.
+    Empty { sources: String, files: usize, documents: usize },
+}
+
+impl std::fmt::Display for Unassessable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unassessable::NothingRead(errors) => {
+                write!(f, "nothing could be read:")?;
+                for e in errors {
+                    write!(f, "\n  {e}")?;
+                }
+                Ok(())
+            }
+            Unassessable::Empty { sources, files, documents } => write!(
+                f,
+                "no Kubernetes object in the input ({sources}: {files} {}, {documents} {}); if the step producing the manifests failed (helm template, kustomize build), a scan would pass on nothing. Give --allow-empty when an empty input is expected",
+                noun(*files, "file", "files"),
+                noun(*documents, "document", "documents"),
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Unassessable {}
 
 /// The kinds a collection (live, or a snapshot's metadata) is missing objects of.
 pub fn unlisted_kinds(meta: &kubepci_live::SnapshotMeta) -> Vec<UnlistedKind> {
@@ -304,6 +376,40 @@ mod tests {
         assert_eq!(config.scope.cde.namespaces, ["shop"]);
         let dump = InputArgs { cluster_dump: true, ..args };
         assert_eq!(dump.load("scan").expect("loads").0.kind, InputKind::Snapshot);
+    }
+
+    #[test]
+    fn an_input_of_which_nothing_could_be_read_is_an_error_listing_each_problem_without_a_made_up_position() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let broken = write(dir.path(), "broken.yaml", "a: [\n");
+        let args = InputArgs { paths: vec![dir.path().join("missing.yaml"), broken], ..InputArgs::default() };
+        let err = args.load("scan").err().expect("an error");
+        let problem = err.downcast_ref::<Unassessable>().expect("unassessable");
+        let Unassessable::NothingRead(errors) = problem else { panic!("{problem:?}") };
+        assert_eq!(errors.len(), 2);
+        let message = err.to_string();
+        assert!(message.starts_with("nothing could be read:\n  "), "{message}");
+        assert!(message.contains("missing.yaml: cannot read"), "{message}");
+        assert!(!message.contains(":0"), "{message}");
+        // --allow-empty is for inputs that are empty, not for inputs that cannot be read.
+        let allowed = InputArgs { allow_empty: true, ..args };
+        assert!(allowed.load("scan").is_err());
+    }
+
+    #[test]
+    fn an_input_without_objects_is_an_error_unless_allowed_and_platform_files_do_not_count() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let empty = write(dir.path(), "empty.yaml", "# rendered nothing\n---\n");
+        let platform = dir.path().join("platform");
+        std::fs::create_dir(&platform).expect("mkdir");
+        write(&platform, "audit.yaml", "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: [{level: Metadata}]\n");
+        let args = InputArgs { paths: vec![empty.clone()], platform_config: vec![platform], ..InputArgs::default() };
+        let err = args.load("scan").err().expect("an error");
+        assert!(matches!(err.downcast_ref::<Unassessable>(), Some(Unassessable::Empty { files: 1, documents: 0, .. })), "{err}");
+        assert!(err.to_string().contains("--allow-empty"), "{err}");
+        let (input, _) = InputArgs { allow_empty: true, ..args }.load("scan").expect("allowed");
+        assert_eq!(input.objects.len(), 1, "the platform files are still read");
+        assert_eq!(input.sources.len(), 2);
     }
 
     #[test]

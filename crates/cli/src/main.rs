@@ -23,6 +23,9 @@ struct Cli {
 enum Command {
     /// Assess manifests, a cluster dump or a snapshot against PCI DSS v4.0.1.
     Scan(cmd::scan::Args),
+    /// Write a starter kubepci.yaml proposed from the input: scope from namespace labels,
+    /// registries of the CDE's images, its boundary flows to confirm.
+    Init(cmd::init::Args),
     /// List, explain and document the checks.
     Checks(cmd::checks::Args),
     /// Write a read-only snapshot of a live cluster (evidence for the assessor).
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse_from(plugin_args(std::env::args_os()));
     let result = match cli.command {
         Command::Scan(a) => cmd::scan::run(a),
+        Command::Init(a) => cmd::init::run(a),
         Command::Checks(a) => cmd::checks::run(a),
         Command::Collect(a) => cmd::collect::run(a),
         Command::Pss(a) => cmd::pss::run(a),

@@ -1,6 +1,7 @@
 //! Findings and their roll-up into a per-requirement PCI DSS status. This is the data every
 //! printer (terminal, JSON, SARIF, JUnit, …) renders; it holds no I/O.
 
+pub mod reasons;
 pub mod requirements;
 mod rollup;
 

@@ -397,12 +397,21 @@ mod tests {
 
     #[test]
     fn exceptions_with_compensating_controls_read_in_place_with_the_control_named() {
+        let f = [excepted("POD-002", &["1.3.1"], "agent", Some("CCW-7: node isolation"))];
+        let r = rollup(&[summary("POD-002", &["1.3.1"], 4)], &f);
+        let req = get(&r, "1.3.1");
+        assert_eq!(req.status, RequirementStatus::Excepted);
+        assert_eq!(req.roc, RocFinding::InPlace);
+        assert_eq!(req.roc_note.as_deref(), Some("compensating control used"));
+    }
+
+    #[test]
+    fn a_compensating_control_on_partial_evidence_is_not_tested() {
         let f = [excepted("POD-002", &["2.2.6"], "agent", Some("CCW-7: node isolation"))];
         let r = rollup(&[summary("POD-002", &["2.2.6"], 4)], &f);
         let req = get(&r, "2.2.6");
         assert_eq!(req.status, RequirementStatus::Excepted);
-        assert_eq!(req.roc, RocFinding::InPlace);
-        assert_eq!(req.roc_note.as_deref(), Some("compensating control used"));
+        assert_eq!(req.roc, RocFinding::NotTested, "2.2.6 is not decidable from cluster data");
     }
 
     #[test]
@@ -414,13 +423,13 @@ mod tests {
 
     #[test]
     fn failures_out_of_scope_are_listed_but_never_fail() {
-        let f = [finding("A", &["2.2.6"], Status::Fail, "storefront", OUT_OF_SCOPE)];
-        let r = rollup(&[summary("A", &["2.2.6"], 2)], &f);
-        let req = get(&r, "2.2.6");
+        let f = [finding("A", &["1.3.1"], Status::Fail, "storefront", OUT_OF_SCOPE)];
+        let r = rollup(&[summary("A", &["1.3.1"], 2)], &f);
+        let req = get(&r, "1.3.1");
         assert_eq!(req.status, RequirementStatus::Pass);
         assert_eq!((req.failed, req.failed_out_of_scope), (0, 1));
-        let unclassified = [finding("A", &["2.2.6"], Status::Fail, "legacy", "unclassified")];
-        assert_eq!(get(&rollup(&[summary("A", &["2.2.6"], 2)], &unclassified), "2.2.6").status, RequirementStatus::Fail, "unclassified is not out of scope");
+        let unclassified = [finding("A", &["1.3.1"], Status::Fail, "legacy", "unclassified")];
+        assert_eq!(get(&rollup(&[summary("A", &["1.3.1"], 2)], &unclassified), "1.3.1").status, RequirementStatus::Fail, "unclassified is not out of scope");
     }
 
     #[test]

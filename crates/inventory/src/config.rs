@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use kubepci_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use kubepci_model::selector::{Selector, SelectorError};
 use serde::{Deserialize, Serialize};
 
 use crate::scope::Scope;
@@ -91,11 +92,16 @@ impl ScopeConfig {
     }
 }
 
-/// Namespaces (exact names) and workload selectors that belong to one scope class.
+/// Namespaces (exact names, or a selector over their labels) and workload selectors that
+/// belong to one scope class.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct ScopeRule {
     pub namespaces: Vec<String>,
+    /// Namespaces whose labels it selects (the labels teams already use, such as
+    /// `pci.scope=cde`); weaker than every class's `namespaces` list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace_selector: Option<LabelSelector>,
     pub workloads: Vec<WorkloadSelector>,
 }
 
@@ -182,6 +188,15 @@ impl Config {
             let at = e.location().map(|l| format!(":{}:{}", l.line(), l.column() + 1)).unwrap_or_default();
             ConfigError(format!("{name}{at}: {e}"))
         })?;
+        for (scope, rule) in config.scope.rules() {
+            let invalid = |what: &str, e: SelectorError| ConfigError(format!("{name}: scope.{scope}.{what}: {e}"));
+            if let Some(selector) = &rule.namespace_selector {
+                Selector::from_label_selector(selector).map_err(|e| invalid("namespaceSelector", e))?;
+            }
+            for w in &rule.workloads {
+                Selector::from_label_selector(&w.selector).map_err(|e| invalid("workloads selector", e))?;
+            }
+        }
         for ex in &config.exceptions {
             if let Some(date) = &ex.expires
                 && !is_iso_date(date)
@@ -272,6 +287,15 @@ exceptions:
         let e = Config::from_yaml("k.yaml", "scope:\n  cdee: {}\n").unwrap_err();
         assert!(e.0.starts_with("k.yaml:2:"), "{e}");
         assert!(Config::from_yaml("k.yaml", "exceptions: [{check: a, object: b, expires: tomorrow}]").is_err());
+    }
+
+    #[test]
+    fn the_documented_example_parses() {
+        let doc = include_str!("../../../docs/config.md");
+        let start = doc.find("```yaml\n").expect("a yaml block") + "```yaml\n".len();
+        let end = start + doc[start..].find("```").expect("its end");
+        let c = Config::from_yaml("docs/config.md", &doc[start..end]).expect("the documented example is valid");
+        assert!(c.scope.cde.namespace_selector.is_some() && c.scope.connected.namespace_selector.is_some());
     }
 
     #[test]

@@ -14,7 +14,7 @@ use kubepci_model::selector::Selector;
 use kubepci_model::{Object, PodTemplate, Resource};
 
 pub use config::Config;
-pub use scope::{SCOPE_LABEL, Scope, ScopeDecision};
+pub use scope::{NamespaceClassifier, SCOPE_LABEL, Scope, ScopeDecision};
 
 /// Kinds that live outside namespaces (typed ones, plus well-known generic ones).
 const CLUSTER_SCOPED: &[&str] = &[
@@ -200,25 +200,11 @@ impl Inventory {
         for (ns, first) in first_in {
             out.entry(ns.to_string()).or_insert_with(|| NamespaceInfo { name: ns.to_string(), object: None, reported_at: first, labels: BTreeMap::new(), scope: ScopeDecision::unclassified() });
         }
+        let classifier = NamespaceClassifier::new(&self.config.scope);
         for info in out.values_mut() {
-            info.scope = self.classify_namespace(&info.name, &info.labels);
+            info.scope = classifier.classify(&info.name, &info.labels);
         }
         out
-    }
-
-    fn classify_namespace(&self, name: &str, labels: &BTreeMap<String, String>) -> ScopeDecision {
-        if let Some(v) = labels.get(SCOPE_LABEL) {
-            return match Scope::parse(v) {
-                Some(scope) => ScopeDecision { scope, reason: format!("namespace label {SCOPE_LABEL}={v}") },
-                None => ScopeDecision { scope: Scope::Unclassified, reason: format!("namespace label {SCOPE_LABEL}={v} is not one of cde, connected, security, out") },
-            };
-        }
-        for (scope, rule) in self.config.scope.rules() {
-            if rule.namespaces.iter().any(|n| n == name) {
-                return ScopeDecision { scope, reason: format!("kubepci.yaml scope.{scope}.namespaces") };
-            }
-        }
-        ScopeDecision::unclassified()
     }
 
     fn classify_workload(&self, o: &Object, template_labels: &BTreeMap<String, String>) -> ScopeDecision {

@@ -129,3 +129,16 @@ fn namespaces_without_an_object_are_reported_at_their_first_object() {
     assert_eq!(at("default"), Some((None, 4)));
     assert_eq!(at(""), None);
 }
+
+#[test]
+fn namespace_selectors_classify_namespaces_and_their_workloads() {
+    let yaml = "apiVersion: v1\nkind: Namespace\nmetadata: {name: billing, labels: {compliance: pci-dss}}\n---\n\
+                apiVersion: v1\nkind: Pod\nmetadata: {name: api, namespace: billing}\nspec: {containers: [{name: c, image: i}]}\n";
+    let inv = inventory(yaml, "scope: {cde: {namespaceSelector: {matchLabels: {compliance: pci-dss}}}}");
+    assert_eq!(inv.namespace_scope("billing"), Scope::Cde);
+    let w = &inv.workloads()[0];
+    assert_eq!((w.scope.scope, w.scope.reason.as_str()), (Scope::Cde, "namespace billing: kubepci.yaml scope.cde.namespaceSelector (compliance=pci-dss)"));
+    // A namespace only referenced by objects has no labels: a selector on labels cannot pick it.
+    let referenced = inventory("apiVersion: v1\nkind: Pod\nmetadata: {name: api, namespace: billing}\nspec: {containers: [{name: c, image: i}]}\n", "scope: {cde: {namespaceSelector: {matchLabels: {compliance: pci-dss}}}}");
+    assert_eq!(referenced.namespace_scope("billing"), Scope::Unclassified);
+}

@@ -13,8 +13,10 @@ mod junit;
 mod policyreport;
 mod prometheus;
 mod oscal;
+mod unlock;
 
 pub use assemble::{AssembleOptions, InputFacts};
+pub use unlock::{UNLOCKS, Unlock, unlock};
 pub use model::{CheckInfo, ConfigSource, EffectiveConfig, InputError, InputSummary, NamespaceScope, Provenance, RegistryInfo, Report, RunInfo, ScopeSummary, SnapshotInfo, Summary, REPORT_SCHEMA_VERSION};
 
 /// Output formats of `kubepci scan`.

@@ -53,12 +53,22 @@ pub struct InputSummary {
     pub snapshot: Option<SnapshotInfo>,
 }
 
+/// A document, item or path that could not be read. `line` and `column` are 1-based; 0 means
+/// none exists (a file that cannot be opened, an item of a live cluster).
 #[derive(Clone, Debug, Serialize)]
 pub struct InputError {
     pub file: String,
     pub line: u32,
     pub column: u32,
     pub message: String,
+}
+
+impl std::fmt::Display for InputError {
+    /// `file:line:column: message`, with only the parts of the position that exist.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let loc = kubepci_model::SourceLoc::new(self.file.as_str(), self.line, self.column);
+        write!(f, "{loc}: {}", self.message)
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]

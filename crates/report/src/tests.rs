@@ -13,7 +13,7 @@ fn finding(check: &str, status: Status, severity: Severity, object: Option<(&str
         title: format!("Title of {check}"),
         status,
         severity,
-        requirements: vec!["2.2.6".into(), "1.3.1".into()],
+        requirements: vec!["2.2.6".into(), "2.2.1".into()],
         object: object.map(|(kind, ns, name)| ObjectRef { api_version: "v1".into(), kind: kind.into(), namespace: ns.map(Into::into), name: name.into() }),
         scope: object.and_then(|(_, ns, _)| ns.map(|_| "cde".to_string())),
         location: Some(Location { file: if line == 0 { "https://cluster.example:6443".into() } else { "manifests/app <1>.yaml".into() }, line, column: if line == 0 { 0 } else { 1 } }),
@@ -25,7 +25,7 @@ fn finding(check: &str, status: Status, severity: Severity, object: Option<(&str
 }
 
 fn check(id: &str, severity: Severity, passed: usize, failed: usize, excepted: usize, not_assessed: usize) -> CheckInfo {
-    check_for(id, &["2.2.6", "1.3.1"], severity, passed, failed, excepted, not_assessed)
+    check_for(id, &["2.2.6", "2.2.1"], severity, passed, failed, excepted, not_assessed)
 }
 
 fn check_for(id: &str, requirements: &[&str], severity: Severity, passed: usize, failed: usize, excepted: usize, not_assessed: usize) -> CheckInfo {
@@ -91,7 +91,7 @@ fn fixture() -> Report {
         check("POD-001", Severity::Critical, 7, 1, 0, 0),
         check("POD-004", Severity::High, 6, 0, 1, 0),
         check_for("POD-005", &["10.3.2"], Severity::High, 0, 0, 1, 0),
-        check_for("RBAC-001", &["7.3.3", "8.2.5"], Severity::High, 12, 0, 0, 0),
+        check_for("RBAC-001", &["1.3.1", "7.2.5"], Severity::High, 12, 0, 0, 0),
         CheckInfo { summary: CheckSummary { not_run: Some("disabled in kubepci.yaml (checks.disable)".into()), ..check_for("NET-012", &["7.3.1"], Severity::Medium, 0, 0, 0, 0).summary }, ..check("NET-012", Severity::Medium, 0, 0, 0, 0) },
         check("SCOPE-002", Severity::High, 0, 1, 0, 0),
     ];
@@ -203,8 +203,8 @@ fn the_roll_up_shows_every_status_in_every_format() {
     assert_eq!(status("2.2.6"), S::Fail);
     assert_eq!(status("10.3.2"), S::Excepted);
     assert_eq!(status("7.3.1"), S::NotAssessed, "a disabled check holds its requirement back");
-    assert_eq!(status("7.3.3"), S::Pass);
-    assert_eq!(status("8.2.5"), S::Partial);
+    assert_eq!(status("1.3.1"), S::Pass, "the one requirement cluster data decides");
+    assert_eq!(status("7.2.5"), S::Partial);
     assert_eq!(status("8.4.1"), S::Manual);
     let text = render(&r, Format::Text, PrintOptions::default());
     assert!(text.contains("EXCEPTED     10.3.2"), "{text}");
@@ -235,4 +235,39 @@ fn sarif_is_structurally_valid() {
 #[test]
 fn worst_failure_ignores_exceptions_and_not_assessed() {
     assert_eq!(fixture().worst_failure(), Some(Severity::Critical));
+}
+
+#[test]
+fn not_assessed_reasons_say_what_unlocks_them_most_checks_first() {
+    let mut report = fixture();
+    let cde = kubepci_findings::reasons::NO_CDE_DECLARED;
+    for id in ["NET-001", "NET-002"] {
+        report.findings.push(finding(id, Status::NotAssessed, Severity::High, None, 0, cde));
+        report.checks.push(check(id, Severity::High, 0, 0, 0, 1));
+    }
+    let report = Report::new(report.generated_at, report.provenance, report.input, report.scope, report.checks, report.findings);
+    let text = render(&report, Format::Text, PrintOptions::default());
+    let section = &text[text.find("Not assessed").expect("section")..];
+    let lines: Vec<&str> = section.lines().collect();
+    assert_eq!(lines[1], "  • no CDE declared", "{section}");
+    let action = crate::unlock(cde).expect("an action").action;
+    assert_eq!(lines[2], format!("      2 checks wait for a declared CDE: {action}"));
+    assert_eq!(lines[3], "      NET-001, NET-002; holds back 2.2.1, 2.2.6");
+    // A reason no single action lifts is listed without one.
+    let other = lines.iter().position(|l| l.contains("manifests carry no CNI daemonset")).expect("NET-009's reason");
+    assert!(lines[other + 1].starts_with("      NET-009"), "{section}");
+    // JSON keeps every item.
+    let json: serde_json::Value = serde_json::from_str(&render(&report, Format::Json, PrintOptions::default())).expect("json");
+    assert_eq!(json["findings"].as_array().expect("findings").iter().filter(|f| f["message"] == cde).count(), 2);
+}
+
+#[test]
+fn an_input_error_without_a_position_is_printed_without_one() {
+    let mut report = fixture();
+    report.input.errors.push(InputError { file: "/nonexistent".into(), line: 0, column: 0, message: "cannot read".into() });
+    let text = render(&report, Format::Text, PrintOptions::default());
+    assert!(text.contains("  error manifests/broken.yaml:4:7: mapping values"), "{text}");
+    assert!(text.contains("  error /nonexistent: cannot read\n"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&render(&report, Format::Json, PrintOptions::default())).expect("json");
+    assert_eq!(json["input"]["errors"][1]["line"], 0);
 }

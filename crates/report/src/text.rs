@@ -72,7 +72,7 @@ pub fn render(r: &Report, opts: PrintOptions) -> String {
         let _ = writeln!(w, "snapshot: sha256 {} collected {}", snap.sha256, snap.collected_at);
     }
     for e in &i.errors {
-        let _ = writeln!(w, "  {} {}:{}:{}: {}", st.paint("31", "error"), e.file, e.line, e.column, e.message);
+        let _ = writeln!(w, "  {} {e}", st.paint("31", "error"));
     }
     scope_lines(w, r);
 
@@ -220,8 +220,9 @@ fn requirement_detail(r: &crate::Report, req: &RequirementResult) -> String {
     if parts.is_empty() { String::new() } else { format!("  {}", parts.join(" ")) }
 }
 
-/// Not-assessed results, once per distinct reason, with the checks it holds back and the
-/// requirements those checks leave undecided (JSON keeps every item).
+/// Not-assessed results, once per distinct reason (those holding back the most checks first),
+/// with what unlocks it where one action does, the checks it holds back and the requirements
+/// those checks leave undecided (JSON keeps every item).
 fn not_assessed_section(w: &mut String, r: &crate::Report, st: &Style) {
     let mut by_reason: BTreeMap<&str, (std::collections::BTreeSet<&str>, usize)> = BTreeMap::new();
     for f in r.findings.iter().filter(|f| f.status == Status::NotAssessed) {
@@ -238,6 +239,9 @@ fn not_assessed_section(w: &mut String, r: &crate::Report, st: &Style) {
         return;
     }
     let _ = writeln!(w, "\n{}", st.paint("1", "Not assessed (the input cannot decide these; they are not passes)"));
+    // The reasons that hold back the most checks first: the first action unlocks the most.
+    let mut by_reason: Vec<_> = by_reason.into_iter().collect();
+    by_reason.sort_by_key(|(reason, (checks, _))| (std::cmp::Reverse(checks.len()), *reason));
     for (reason, (checks, n)) in by_reason {
         let mut held: Vec<&str> = r
             .requirements
@@ -250,6 +254,10 @@ fn not_assessed_section(w: &mut String, r: &crate::Report, st: &Style) {
         let reqs = if held.is_empty() { String::new() } else { format!("; holds back {}", held.join(", ")) };
         let checks: Vec<&str> = checks.into_iter().collect();
         let _ = writeln!(w, "  {} {reason}{times}", st.paint("33", "•"));
+        if let Some(u) = crate::unlock(reason) {
+            let waiting = format!("{} {} {}:", checks.len(), kubepci_findings::noun(checks.len(), "check waits for", "checks wait for"), u.waits_for);
+            let _ = writeln!(w, "      {} {}", st.paint("32", &waiting), u.action);
+        }
         let _ = writeln!(w, "      {}{}", checks.join(", "), st.paint("2", &reqs));
     }
 }

@@ -6,7 +6,7 @@
 //! Exit codes: 0 = scan complete (and no real PAN found, or `--fail-on-found` not given);
 //! 1 = `--fail-on-found` and at least one PAN that is not a public test number was found
 //! (this wins over 2); 2 = usage error, or some input could not be read (the other inputs
-//! are still scanned and reported).
+//! are still scanned and reported; when nothing could be read, only the errors are printed).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -79,6 +79,14 @@ fn scan(a: ScanArgs) -> anyhow::Result<ExitCode> {
         ..ScanOptions::default()
     };
     let report = scan_paths(&a.paths, &opts);
+    let s = &report.summary;
+    if !report.errors.is_empty() && s.files_scanned == 0 && s.bytes_scanned == 0 && s.findings == 0 {
+        // Nothing could be read: the errors alone, not a report of nothing.
+        for e in &report.errors {
+            eprintln!("error: {}: {}", e.file, e.message);
+        }
+        return Ok(ExitCode::from(2));
+    }
     let tool = ToolInfo {
         name: "kubepci",
         version: env!("CARGO_PKG_VERSION"),

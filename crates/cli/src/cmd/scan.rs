@@ -90,7 +90,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     kubepci::profile::mark("render");
     if !report.input.errors.is_empty() && format != ReportFormat::Text {
         for e in &report.input.errors {
-            eprintln!("{}:{}:{}: {}", e.file, e.line, e.column, e.message);
+            eprintln!("{e}");
         }
     }
     let code = if report.input.objects == 0 && !report.input.errors.is_empty() {

@@ -144,7 +144,7 @@ fn non_production_evidence(cx: &Context, ns: &NamespaceInfo) -> Vec<Evidence> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::support::testing::run;
+    use crate::testing::run;
 
     #[test]
     fn markers_are_whole_words() {

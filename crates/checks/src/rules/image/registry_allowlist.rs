@@ -70,7 +70,7 @@ declare_check! {
 
 fn run(cx: &Context, e: &mut Emitter) {
     if cx.inv.config.approved_registries.is_empty() {
-        e.not_assessed(None, "no approvedRegistries in kubepci.yaml");
+        e.not_assessed(None, kubepci_findings::reasons::NO_APPROVED_REGISTRIES);
         return;
     }
     each_container(e, |cx, c| {

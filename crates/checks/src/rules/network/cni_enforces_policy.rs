@@ -73,7 +73,7 @@ declare_check! {
 
 fn run(cx: &Context, e: &mut Emitter) {
     if !cx.input.is_cluster() {
-        e.not_assessed(None, "the network plugin is not part of manifests; assess on a live cluster or snapshot");
+        e.not_assessed(None, kubepci_findings::reasons::NETWORK_PLUGIN_NOT_IN_MANIFESTS);
         return;
     }
     let mut found = Vec::new();

@@ -149,7 +149,7 @@ fn run(cx: &Context, e: &mut Emitter) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::support::testing::run;
+    use crate::testing::run;
 
     const GAPPY: &str = "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: None\n  resources: [{group: \"\", resources: [secrets]}]\n- level: Metadata\n";
     const COMPLETE: &str = "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n";

@@ -199,7 +199,7 @@ pub fn absent_reason(cx: &Context, what: &str) -> String {
     if cx.input.is_cluster() && !control_plane_visible && !any_platform_input(cx) {
         "provider-managed: control plane not visible".to_string()
     } else if !any_platform_input(cx) {
-        "no kube-apiserver manifest or platform configuration in the input".to_string()
+        kubepci_findings::reasons::NO_PLATFORM_CONFIGURATION.to_string()
     } else {
         format!("no {what} in the input")
     }

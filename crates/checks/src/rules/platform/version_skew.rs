@@ -64,7 +64,7 @@ declare_check! {
 fn run(cx: &Context, e: &mut Emitter) {
     let nodes = nodes(cx);
     if nodes.is_empty() {
-        let reason = if cx.input.is_cluster() { "no Nodes in the input (listing Nodes may have been denied)" } else { "no Nodes in the input (manifests)" };
+        let reason = if cx.input.is_cluster() { "no Nodes in the input (listing Nodes may have been denied)" } else { kubepci_findings::reasons::NO_NODES_IN_MANIFESTS };
         e.not_assessed(None, reason);
         return;
     }

@@ -76,7 +76,7 @@ fn run(cx: &Context, e: &mut Emitter) {
     let nodes = nodes(cx);
     let apiservers = apiservers(cx);
     if nodes.is_empty() && apiservers.is_empty() {
-        let reason = if cx.input.is_cluster() { "no Nodes in the input (listing Nodes may have been denied)" } else { "no Nodes or kube-apiserver manifest in the input (manifests)" };
+        let reason = if cx.input.is_cluster() { "no Nodes in the input (listing Nodes may have been denied)" } else { kubepci_findings::reasons::NO_NODES_OR_APISERVER_IN_MANIFESTS };
         e.not_assessed(None, reason);
         return;
     }
