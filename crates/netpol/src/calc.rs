@@ -10,11 +10,12 @@
 //! the full matrix (built with the analysis' own interner), the focused rows and columns the
 //! checks need, and a later full matrix built on a copy of the interner.
 
-use crate::cells::SparseLine;
-use crate::engine::{EGRESS, INGRESS, PeerRef, Reachability};
+use crate::analysis::Analysis;
+use crate::cells::{FullCells, SparseLine};
 use crate::intern::{ALL, BitSet, ConnId, IdMap, Interner, NONE, bits_of};
-use crate::policy::{Action, Direction, PolicyKind};
+use crate::policy::{Action, PolicyKind};
 use crate::profiles::{DST, SRC, subject_space};
+use crate::sides::{EGRESS, INGRESS, PeerRef, direction};
 
 /// In a NetworkPolicy accumulator: no NetworkPolicy selects this subject.
 const FREE: ConnId = ConnId::MAX;
@@ -24,7 +25,7 @@ type PortKey = (u32, u8, u32, u32);
 const NO_PROFILE: u32 = u32::MAX;
 
 pub(crate) struct Calc<'r> {
-    pub r: &'r Reachability,
+    pub r: &'r Analysis,
     pub conns: &'r mut Interner,
     /// Rules with named ports, resolved and interned per destination profile.
     ports: IdMap<PortKey, ConnId>,
@@ -36,16 +37,12 @@ pub(crate) struct Calc<'r> {
     counts: Vec<u32>,
 }
 
-fn direction(dir: usize) -> Direction {
-    if dir == INGRESS { Direction::Ingress } else { Direction::Egress }
-}
-
 fn opt(np: ConnId) -> Option<ConnId> {
     (np != FREE).then_some(np)
 }
 
 impl<'r> Calc<'r> {
-    pub fn new(r: &'r Reachability, conns: &'r mut Interner) -> Calc<'r> {
+    pub fn new(r: &'r Analysis, conns: &'r mut Interner) -> Calc<'r> {
         Calc { r, conns, ports: IdMap::default(), np: Vec::new(), towards: Vec::new(), line: Vec::new(), counts: Vec::new() }
     }
 
@@ -258,16 +255,6 @@ impl<'r> Calc<'r> {
     }
 }
 
-/// The dense profile matrix and the profile/external-block rectangles.
-pub(crate) struct FullCells {
-    /// [source profile × destination profile].
-    pub pair: Vec<ConnId>,
-    /// [source profile × egress block].
-    pub to_block: Vec<ConnId>,
-    /// [ingress block × destination profile].
-    pub from_block: Vec<ConnId>,
-}
-
 /// What the focus lines need to know about the other end's NetworkPolicies: for each focus
 /// profile, the NetworkPolicy rules whose peers include it, so that "what do the other
 /// profiles' policies say about this one" walks those rules only.
@@ -282,7 +269,7 @@ pub(crate) struct FocusIndex {
 impl FocusIndex {
     /// `focus[space]`: the focus profiles of each space (rows are wanted for focus source
     /// profiles, columns for focus destination profiles).
-    pub(crate) fn new(r: &Reachability, focus: &[BitSet; 2]) -> FocusIndex {
+    pub(crate) fn new(r: &Analysis, focus: &[BitSet; 2]) -> FocusIndex {
         let mut towards: [Vec<Vec<(u32, u32)>>; 2] = [vec![Vec::new(); r.profiles[SRC].len()], vec![Vec::new(); r.profiles[DST].len()]];
         let mut subjects: [Vec<Vec<u32>>; 2] = [vec![Vec::new(); r.policies.len()], vec![Vec::new(); r.policies.len()]];
         for (pi, p) in r.policies.iter().enumerate() {

@@ -5,9 +5,10 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::engine::{EGRESS, Endpoint, INGRESS, PeerRef, Reachability};
+use crate::engine::{Endpoint, Reachability};
 use crate::policy::{Action, Direction, PolicyKind};
 use crate::ports::{ConnSet, PortSet, Protocol};
+use crate::sides::{EGRESS, INGRESS, PeerRef};
 
 /// One rule that matches the peer of a side.
 #[derive(Clone, Debug, Serialize)]
@@ -97,23 +98,23 @@ impl Reachability {
             side.note = Some("external endpoint: not subject to policies".into());
             return side;
         };
-        let class = self.workloads[w as usize].class;
+        let class = self.analysis.workloads[w as usize].class;
         let peer_class = match other {
-            Endpoint::Workload(o) => Some(self.workloads[o as usize].class),
+            Endpoint::Workload(o) => Some(self.analysis.workloads[o as usize].class),
             Endpoint::ExternalSource(_) | Endpoint::ExternalDestination(_) => None,
         };
         let peer = match other {
-            Endpoint::Workload(o) => self.peer_profile(dir, self.workloads[o as usize].class),
+            Endpoint::Workload(o) => self.analysis.peer_profile(dir, self.analysis.workloads[o as usize].class),
             Endpoint::ExternalSource(b) | Endpoint::ExternalDestination(b) => PeerRef::Block(b),
         };
         // Named ports resolve on the destination: the subject for ingress, the peer for egress.
         let destination = if dir == INGRESS { Some(class) } else { peer_class };
-        if self.classes[class as usize].host_network {
+        if self.analysis.classes[class as usize].host_network {
             side.note = Some("hostNetwork pod: not subject to policies".into());
             return side;
         }
-        let np_policies = &self.np_selecting[dir][class as usize];
-        let admin = &self.admin_selecting[dir][class as usize];
+        let np_policies = &self.analysis.np_selecting[dir][class as usize];
+        let admin = &self.analysis.admin_selecting[dir][class as usize];
         side.selecting = admin.iter().chain(np_policies).map(|&pi| self.policy_label(pi)).collect();
         let np_allowed = (!np_policies.is_empty()).then(|| {
             let mut acc = ConnSet::none();
@@ -140,7 +141,7 @@ impl Reachability {
         let mut admin_rules = Vec::new();
         for &pi in admin {
             let decisions = self.rule_decisions(dir, pi, destination, peer);
-            if self.policies[pi as usize].kind == PolicyKind::BaselineAdminNetworkPolicy {
+            if self.analysis.policies[pi as usize].kind == PolicyKind::BaselineAdminNetworkPolicy {
                 baseline_rules.extend(decisions);
                 continue;
             }
@@ -185,7 +186,7 @@ impl Reachability {
     }
 
     fn policy_label(&self, pi: u32) -> String {
-        let p = &self.policies[pi as usize];
+        let p = &self.analysis.policies[pi as usize];
         match p.kind {
             PolicyKind::AdminNetworkPolicy => format!("{} {} (priority {}) ({})", p.kind.as_str(), p.display_name(), p.priority, p.loc),
             _ => format!("{} {} ({})", p.kind.as_str(), p.display_name(), p.loc),
@@ -193,13 +194,13 @@ impl Reachability {
     }
 
     fn rule_decisions(&self, dir: usize, pi: u32, destination: Option<u32>, peer: PeerRef) -> Vec<RuleDecision> {
-        let p = &self.policies[pi as usize];
+        let p = &self.analysis.policies[pi as usize];
         let direction = if dir == INGRESS { Direction::Ingress } else { Direction::Egress };
         let rules = p.rules(direction).unwrap_or(&[]);
         rules
             .iter()
             .enumerate()
-            .filter(|(ri, _)| self.rule_matches[pi as usize][dir][*ri].contains(peer))
+            .filter(|(ri, _)| self.analysis.rule_matches[pi as usize][dir][*ri].contains(peer))
             .map(|(_, r)| RuleDecision {
                 policy: format!("{} {}", p.kind.as_str(), p.display_name()),
                 location: p.loc.to_string(),
@@ -208,7 +209,7 @@ impl Reachability {
                     None => format!("{direction} rule #{}", r.index + 1),
                 },
                 action: r.action,
-                conns: r.ports.resolve(destination.map(|c| self.classes[c as usize].named_ports.as_slice())),
+                conns: r.ports.resolve(destination.map(|c| self.analysis.classes[c as usize].named_ports.as_slice())),
             })
             .collect()
     }

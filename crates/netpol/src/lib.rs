@@ -11,6 +11,7 @@
 //! for c in r.connections() { println!("{} => {} : {}", r.endpoint_name(c.src), r.endpoint_name(c.dst), c.conns); }
 //! ```
 
+mod analysis;
 pub mod batch;
 mod calc;
 mod cells;
@@ -24,6 +25,7 @@ pub mod ipblocks;
 pub mod policy;
 pub mod ports;
 mod profiles;
+mod sides;
 
 pub use endpoints::{NAMESPACE_NAME_LABEL, NamespaceEntry, PodClass, WorkloadEndpoint};
 pub use engine::{Connection, Endpoint, Options, Reachability};

@@ -25,9 +25,9 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::endpoints::PodClass;
-use crate::engine::{EGRESS, INGRESS};
 use crate::intern::{BitSet, ClassSet, IdMap};
 use crate::policy::{NamedPort, Policy, PortSpec, Ports};
+use crate::sides::{EGRESS, INGRESS};
 
 /// Profiles of classes as sources: subjects of egress sides, peers of ingress rules.
 /// Equal to `INGRESS`, so that the peer space of a direction is indexed by the direction.

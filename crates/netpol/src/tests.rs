@@ -248,18 +248,18 @@ fn reference(r: &Reachability, src: Endpoint, dst: Endpoint) -> crate::ConnSet {
     use crate::ConnSet;
     // A side: the subject class, and the peer as a class or an external block index.
     let side = |dir: Direction, subject: u32, peer: Result<u32, u32>| -> ConnSet {
-        let class = &r.classes[subject as usize];
+        let class = &r.analysis.classes[subject as usize];
         if class.host_network {
             return ConnSet::all();
         }
-        let ns = &r.namespaces[class.namespace as usize];
+        let ns = &r.analysis.namespaces[class.namespace as usize];
         let blocks = if dir == Direction::Ingress { r.external_sources() } else { r.external_destinations() };
         let peer_matches = |peers: &Peers| match peers {
             Peers::Any => true,
             Peers::List(list) => list.iter().any(|p| match (p, peer) {
                 (Peer::Pods(m), Ok(c)) => {
-                    let pc = &r.classes[c as usize];
-                    let pns = &r.namespaces[pc.namespace as usize];
+                    let pc = &r.analysis.classes[c as usize];
+                    let pns = &r.analysis.namespaces[pc.namespace as usize];
                     m.matches(&pns.name, &pns.labels, &pc.labels)
                 }
                 (Peer::Ips(ips), Err(b)) => blocks[b as usize].is_subset_of(ips),
@@ -268,7 +268,7 @@ fn reference(r: &Reachability, src: Endpoint, dst: Endpoint) -> crate::ConnSet {
         };
         // Named ports resolve on the destination: the subject for ingress, the peer for egress.
         let dst_class = if dir == Direction::Ingress { Some(subject) } else { peer.ok() };
-        let named = dst_class.map(|c| r.classes[c as usize].named_ports.as_slice());
+        let named = dst_class.map(|c| r.analysis.classes[c as usize].named_ports.as_slice());
         let selecting: Vec<&crate::Policy> = r.policies().iter().filter(|p| p.rules(dir).is_some() && p.subject.matches(&ns.name, &ns.labels, &class.labels)).collect();
         let rules_of = |p: &crate::Policy| -> Vec<(Action, ConnSet)> {
             p.rules(dir).unwrap_or(&[]).iter().filter(|rule| peer_matches(&rule.peers)).map(|rule| (rule.action, rule.ports.resolve(named))).collect()
@@ -395,8 +395,8 @@ fn profiles_group_look_alike_classes_exactly() {
     for options in [Options::default(), Options { host_network_exempt: false }] {
         let full = Reachability::compute_with(&inv, options);
         assert!(full.warnings().is_empty(), "{:?}", full.warnings());
-        let classes = full.classes.len();
-        let (sources, destinations) = (full.profiles[crate::profiles::SRC].len(), full.profiles[crate::profiles::DST].len());
+        let classes = full.analysis.classes.len();
+        let (sources, destinations) = (full.analysis.profiles[crate::profiles::SRC].len(), full.analysis.profiles[crate::profiles::DST].len());
         // Look-alikes share profiles, but not all of them: named ports, host networking and the
         // singled-out workload keep some apart.
         assert!(sources < classes / 3 && destinations < classes / 2, "{classes} classes, {sources} source and {destinations} destination profiles");
