@@ -115,10 +115,8 @@ impl Analysis {
             fixed_ports,
         };
         r.match_policies(&classes_by_namespace);
-        for (i, w) in r.workloads.iter().enumerate() {
-            for space in &mut r.profiles {
-                space.workloads[space.of_class[w.class as usize] as usize].push(i as u32);
-            }
+        for space in &mut r.profiles {
+            space.place_workloads(r.workloads.iter().map(|w| w.classes.as_slice()));
         }
         (r, conns)
     }

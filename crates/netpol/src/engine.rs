@@ -56,6 +56,22 @@ pub struct Connection<'a> {
     pub conns: &'a ConnSet,
 }
 
+/// What some pods of a source workload may open to some pods of a destination workload (see
+/// [`Reachability::pod_connections`]). A list of pods is empty when that end is not split.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodConnection<'a> {
+    pub src_pods: Vec<&'a str>,
+    pub dst_pods: Vec<&'a str>,
+    pub conns: &'a ConnSet,
+}
+
+/// A position in the matrix: a slot of the side's profile space, or an external block.
+#[derive(Clone, Copy, Debug)]
+enum Pos {
+    Slot(usize),
+    Block(usize),
+}
+
 /// Lines computed by one parallel chunk, with the interner their ids refer to.
 type ChunkLines = (Interner, Vec<(usize, u32, SparseLine)>);
 
@@ -86,27 +102,39 @@ impl Reachability {
     pub fn compute_focused(inv: &Inventory, options: Options, focus: &[usize]) -> Reachability {
         let (r, mut conns) = Analysis::build(inv, options);
         let focus: std::collections::HashSet<usize> = focus.iter().copied().collect();
-        // Rows are wanted for the focus workloads' source profiles, columns for their
-        // destination profiles.
-        let mut wanted = [BitSet::new(r.profiles[SRC].len()), BitSet::new(r.profiles[DST].len())];
-        for w in &r.workloads {
-            if w.inventory_workloads.iter().any(|wi| focus.contains(wi)) {
+        // Rows are wanted for the focus workloads' source slots, columns for their destination
+        // slots; a combined slot's line is built from its profiles' lines, so those are wanted
+        // too (and kept: they are exact answers for their profiles).
+        let mut wanted: [Vec<u32>; 2] = [Vec::new(), Vec::new()];
+        let mut profiles = [BitSet::new(r.profiles[SRC].len()), BitSet::new(r.profiles[DST].len())];
+        for (wi, w) in r.workloads.iter().enumerate() {
+            if w.inventory_workloads.iter().any(|i| focus.contains(i)) {
                 for space in [SRC, DST] {
-                    wanted[space].insert(r.profiles[space].of_class[w.class as usize] as usize);
+                    let slot = r.profiles[space].of_workload[wi];
+                    r.profiles[space].members(slot).for_each(|p| profiles[space].insert(p as usize));
+                    wanted[space].push(slot);
                 }
             }
         }
-        let mut rows = vec![None; r.profiles[SRC].len()];
-        let mut columns = vec![None; r.profiles[DST].len()];
+        let mut rows = vec![None; r.profiles[SRC].slots()];
+        let mut columns = vec![None; r.profiles[DST].slots()];
         // Lines are computed in parallel chunks, each with its own copy of the interner; the
         // sets a chunk added are then interned into the shared one, in chunk order, so ids do
         // not depend on scheduling. Chunk sizes depend on the input only, which keeps it
         // deterministic; a few chunks are enough for two cores and few interner copies.
         // (Unit tests use tiny chunks so that the merge is exercised.)
-        let lines: Vec<(usize, u32)> = [SRC, DST].into_iter().flat_map(|space| wanted[space].iter().map(move |p| (space, p as u32))).collect();
+        let lines: Vec<(usize, u32)> = [SRC, DST]
+            .into_iter()
+            .flat_map(|space| {
+                let mut slots: Vec<u32> = profiles[space].iter().map(|p| p as u32).chain(wanted[space].iter().copied()).collect();
+                slots.sort_unstable();
+                slots.dedup();
+                slots.into_iter().map(move |slot| (space, slot))
+            })
+            .collect();
         let chunk = if cfg!(test) { 2 } else { lines.len().div_ceil(8).max(64) };
         let shared = conns.len();
-        let index = FocusIndex::new(&r, &wanted);
+        let index = FocusIndex::new(&r, &profiles);
         let chunks: Vec<ChunkLines> = lines
             .par_chunks(chunk)
             .map(|chunk| {
@@ -162,8 +190,10 @@ impl Reachability {
         (self.analysis.profiles[SRC].len(), self.analysis.profiles[DST].len())
     }
 
+    /// The class of the workload's first pods (by class index). Pods of one workload may fall
+    /// into several classes: see [`WorkloadEndpoint::classes`].
     pub fn class_of(&self, workload: usize) -> &PodClass {
-        &self.analysis.classes[self.analysis.workloads[workload].class as usize]
+        &self.analysis.classes[self.analysis.workloads[workload].classes[0] as usize]
     }
 
     /// `ns/name[Kind]` or `a.b.c.d-e.f.g.h[External]`.
@@ -182,24 +212,72 @@ impl Reachability {
         conns.get(id)
     }
 
+    /// Where the pods of the source or destination workload get different answers (pods of one
+    /// owner with different labels): one entry per pair of their pod groups, naming the pods,
+    /// in class order. Empty when neither end is split or every pair gets the same answer, so
+    /// that [`Self::allowed`] (the union) says it all.
+    pub fn pod_connections(&self, src: Endpoint, dst: Endpoint) -> Vec<PodConnection<'_>> {
+        let a = &self.analysis;
+        let split = |e: Endpoint| matches!(e, Endpoint::Workload(w) if a.workloads[w as usize].classes.len() > 1);
+        if !split(src) && !split(dst) {
+            return Vec::new();
+        }
+        let groups = |e: Endpoint, space: usize| -> Vec<(Vec<&str>, Option<Pos>)> {
+            match e {
+                Endpoint::Workload(w) => {
+                    let w = &a.workloads[w as usize];
+                    let split = w.classes.len() > 1;
+                    w.classes.iter().map(|&c| (if split { w.pods_of(c) } else { Vec::new() }, Some(Pos::Slot(a.profiles[space].of_class[c as usize] as usize)))).collect()
+                }
+                _ => vec![(Vec::new(), self.position(e, space))],
+            }
+        };
+        let (srcs, dsts) = (groups(src, SRC), groups(dst, DST));
+        let mut out = Vec::with_capacity(srcs.len() * dsts.len());
+        for (src_pods, s) in &srcs {
+            for (dst_pods, d) in &dsts {
+                let (conns, id) = self.lookup_at(*s, *d);
+                out.push(PodConnection { src_pods: src_pods.clone(), dst_pods: dst_pods.clone(), conns: conns.get(id) });
+            }
+        }
+        if out.iter().all(|p| p.conns == out[0].conns) {
+            out.clear();
+        }
+        out
+    }
+
     /// The interner holding the answer, and the answer.
     fn lookup(&self, src: Endpoint, dst: Endpoint) -> (&Interner, ConnId) {
+        self.lookup_at(self.position(src, SRC), self.position(dst, DST))
+    }
+
+    /// Where an endpoint sits as a source (`SRC`) or destination (`DST`): its workload's
+    /// slot, or an external block of that side; `None` when it cannot be on that side.
+    fn position(&self, e: Endpoint, space: usize) -> Option<Pos> {
+        match (e, space) {
+            (Endpoint::Workload(w), _) => Some(Pos::Slot(self.profile(space, w))),
+            (Endpoint::ExternalSource(b), SRC) | (Endpoint::ExternalDestination(b), DST) => Some(Pos::Block(b as usize)),
+            _ => None,
+        }
+    }
+
+    /// The cell between two positions; pairs of blocks (or impossible sides) are empty.
+    fn lookup_at(&self, src: Option<Pos>, dst: Option<Pos>) -> (&Interner, ConnId) {
+        let (Some(src), Some(dst)) = (src, dst) else { return (&self.conns, NONE) };
         let focused = match &self.cells {
             Cells::Full(full) => return (&self.conns, self.full_id(full, src, dst)),
             Cells::Focused(f) => f,
         };
-        let (sp, dp) = (|w: u32| self.profile(SRC, w), |w: u32| self.profile(DST, w));
-        let row = |s: u32| focused.rows[sp(s)].as_ref();
-        let column = |d: u32| focused.columns[dp(d)].as_ref();
+        let (slots_src, slots_dst) = (self.analysis.profiles[SRC].slots(), self.analysis.profiles[DST].slots());
         let found = match (src, dst) {
-            (Endpoint::Workload(s), Endpoint::Workload(d)) => match (row(s), column(d)) {
-                (Some(line), _) => Some(line.get(dp(d))),
-                (None, Some(line)) => Some(line.get(sp(s))),
+            (Pos::Slot(s), Pos::Slot(d)) => match (&focused.rows[s], &focused.columns[d]) {
+                (Some(line), _) => Some(line.get(d)),
+                (None, Some(line)) => Some(line.get(s)),
                 (None, None) => None,
             },
-            (Endpoint::Workload(s), Endpoint::ExternalDestination(b)) => row(s).map(|line| line.get(self.analysis.profiles[DST].len() + b as usize)),
-            (Endpoint::ExternalSource(b), Endpoint::Workload(d)) => column(d).map(|line| line.get(self.analysis.profiles[SRC].len() + b as usize)),
-            _ => Some(NONE),
+            (Pos::Slot(s), Pos::Block(b)) => focused.rows[s].as_ref().map(|line| line.get(slots_dst + b)),
+            (Pos::Block(b), Pos::Slot(d)) => focused.columns[d].as_ref().map(|line| line.get(slots_src + b)),
+            (Pos::Block(_), Pos::Block(_)) => Some(NONE),
         };
         match found {
             Some(id) => (&self.conns, id),
@@ -215,21 +293,20 @@ impl Reachability {
         }
     }
 
-    fn full_id(&self, full: &FullCells, src: Endpoint, dst: Endpoint) -> ConnId {
-        let nd = self.analysis.profiles[DST].len();
-        let (sp, dp) = (|w: u32| self.profile(SRC, w), |w: u32| self.profile(DST, w));
+    fn full_id(&self, full: &FullCells, src: Pos, dst: Pos) -> ConnId {
+        let nd = self.analysis.profiles[DST].slots();
         let cell = |v: &[ConnId], i: usize| v.get(i).copied().unwrap_or(NONE);
         match (src, dst) {
-            (Endpoint::Workload(s), Endpoint::Workload(d)) => cell(&full.pair, sp(s) * nd + dp(d)),
-            (Endpoint::Workload(s), Endpoint::ExternalDestination(b)) => cell(&full.to_block, sp(s) * self.analysis.blocks[EGRESS].len() + b as usize),
-            (Endpoint::ExternalSource(b), Endpoint::Workload(d)) => cell(&full.from_block, b as usize * nd + dp(d)),
-            _ => NONE,
+            (Pos::Slot(s), Pos::Slot(d)) => cell(&full.pair, s * nd + d),
+            (Pos::Slot(s), Pos::Block(b)) => cell(&full.to_block, s * self.analysis.blocks[EGRESS].len() + b),
+            (Pos::Block(b), Pos::Slot(d)) => cell(&full.from_block, b * nd + d),
+            (Pos::Block(_), Pos::Block(_)) => NONE,
         }
     }
 
-    /// The profile of workload `w` in `space`.
+    /// The slot of workload `w` in `space`.
     fn profile(&self, space: usize, w: u32) -> usize {
-        self.analysis.profiles[space].of_class[self.analysis.workloads[w as usize].class as usize] as usize
+        self.analysis.profiles[space].of_workload[w as usize] as usize
     }
 
     /// Every endpoint that may connect to workload `dst` (other workloads in workload order,
@@ -280,7 +357,7 @@ impl Reachability {
     /// are profiles of `space`, then blocks.
     fn line_where(&self, line: &SparseLine, space: usize, own: usize, blocks: impl Iterator<Item = Endpoint>, mut keep: impl FnMut(&ConnSet) -> bool) -> Vec<(Endpoint, &ConnSet)> {
         let profiles = &self.analysis.profiles[space];
-        let np = profiles.len();
+        let np = profiles.slots();
         let mut kept: FastMap<ConnId, bool> = FastMap::default();
         let mut keeps = |id: ConnId| id != NONE && *kept.entry(id).or_insert_with(|| keep(self.conns.get(id)));
         let mut workloads: Vec<(u32, ConnId)> = if keeps(line.default) {
@@ -355,16 +432,26 @@ impl Reachability {
         self.isolated(workload, EGRESS)
     }
 
+    /// Isolated only when every pod of the workload is: one open pod leaves the workload open.
     fn isolated(&self, workload: usize, dir: usize) -> bool {
-        let c = self.analysis.workloads[workload].class as usize;
-        !self.analysis.classes[c].host_network && !self.analysis.np_selecting[dir][c].is_empty()
+        let a = &self.analysis;
+        a.workloads[workload].classes.iter().all(|&c| !a.classes[c as usize].host_network && !a.np_selecting[dir][c as usize].is_empty())
     }
 
-    /// Policies (of every kind) whose subject includes the workload in this direction.
+    /// Policies (of every kind) whose subject includes some pod of the workload in this
+    /// direction.
     pub fn selecting_policies(&self, workload: usize, direction: Direction) -> Vec<&Policy> {
         let d = dir_index(direction);
-        let c = self.analysis.workloads[workload].class as usize;
-        let mut out: Vec<&Policy> = self.analysis.admin_selecting[d][c].iter().chain(&self.analysis.np_selecting[d][c]).map(|&p| &self.analysis.policies[p as usize]).collect();
+        let a = &self.analysis;
+        let mut seen: Vec<u32> = Vec::new();
+        for &c in &a.workloads[workload].classes {
+            for &p in a.admin_selecting[d][c as usize].iter().chain(&a.np_selecting[d][c as usize]) {
+                if !seen.contains(&p) {
+                    seen.push(p);
+                }
+            }
+        }
+        let mut out: Vec<&Policy> = seen.into_iter().map(|p| &a.policies[p as usize]).collect();
         out.sort_by_key(|p| (p.kind, p.priority));
         out
     }

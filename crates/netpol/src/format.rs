@@ -38,16 +38,36 @@ pub struct ConnLine {
     pub src: String,
     pub dst: String,
     pub conn: String,
+    /// Where the pods of the source or destination get different answers: per pair of pod
+    /// groups (JSON only; `conn` is their union).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pods: Vec<PodConnLine>,
+}
+
+/// What some pods of the source may open to some pods of the destination (an empty list: that
+/// end is not split).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct PodConnLine {
+    pub src_pods: Vec<String>,
+    pub dst_pods: Vec<String>,
+    pub conn: String,
 }
 
 /// All allowed connections as sorted lines (by source, then destination).
 pub fn conn_lines(r: &Reachability) -> Vec<ConnLine> {
     let mut lines: Vec<ConnLine> = r
         .connections()
-        .map(|c| ConnLine { src: r.endpoint_name(c.src), dst: r.endpoint_name(c.dst), conn: c.conns.to_string() })
+        .map(|c| {
+            let pods = r.pod_connections(c.src, c.dst).into_iter().map(|p| PodConnLine { src_pods: strings(&p.src_pods), dst_pods: strings(&p.dst_pods), conn: p.conns.to_string() }).collect();
+            ConnLine { src: r.endpoint_name(c.src), dst: r.endpoint_name(c.dst), conn: c.conns.to_string(), pods }
+        })
         .collect();
     lines.sort();
     lines
+}
+
+fn strings(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| n.to_string()).collect()
 }
 
 pub fn render(r: &Reachability, format: Format) -> String {

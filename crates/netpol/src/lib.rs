@@ -27,9 +27,9 @@ pub mod ports;
 mod profiles;
 mod sides;
 
-pub use endpoints::{NAMESPACE_NAME_LABEL, NamespaceEntry, PodClass, WorkloadEndpoint};
-pub use engine::{Connection, Endpoint, Options, Reachability};
-pub use explain::{Explanation, RuleDecision, SideExplanation};
+pub use endpoints::{NAMESPACE_NAME_LABEL, NamespaceEntry, PodClass, PodMember, WorkloadEndpoint};
+pub use engine::{Connection, Endpoint, Options, PodConnection, Reachability};
+pub use explain::{Explanation, PodPairExplanation, RuleDecision, SideExplanation};
 pub use policy::{Action, Direction, Policy, PolicyKind, PolicyWarning};
 pub use ports::{ConnSet, PortSet, Protocol};
 
