@@ -3,14 +3,15 @@
 //! each rule matches, and the profiles. Built once per input; the cells (`calc.rs`) and the
 //! public answers (`engine.rs`) read it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use kubepci_inventory::Inventory;
 use kubepci_model::Resource;
 use kubepci_model::hash::FastMap;
 
-use crate::endpoints::{NamespaceEntry, PodClass, Topology, WorkloadEndpoint, build_topology};
+use crate::endpoints::{NAMESPACE_NAME_LABEL, NamespaceEntry, PodClass, Topology, WorkloadEndpoint, build_topology};
+use crate::ingress::{self, ASSUMED_CONTROLLER_NAMESPACE, Forwarder, IngressModel};
 use crate::intern::{BitSet, ClassSet, ConnId, IdMap, Interner};
 use crate::ipblocks::{IpSet, disjoint_blocks};
 use crate::policy::{NamespaceMatch, Peer, Peers, PodMatch, Policy, PolicyKind, PolicyWarning, Rule, compile_admin_policy, compile_network_policy};
@@ -52,6 +53,9 @@ impl RuleMatch {
 /// The analysis of one input, everything but the cells.
 pub(crate) struct Analysis {
     pub options: Options,
+    /// The namespaces of the input: the first ones of `namespaces` (the assumed ingress
+    /// controller's may follow).
+    pub declared_namespaces: usize,
     pub namespaces: Vec<NamespaceEntry>,
     pub classes: Vec<PodClass>,
     pub workloads: Vec<WorkloadEndpoint>,
@@ -74,17 +78,39 @@ pub(crate) struct Analysis {
     /// Per policy, per direction, per rule: its ports interned, for rules without named ports
     /// (the same towards every destination).
     pub fixed_ports: Vec<[Vec<Option<ConnId>>; 2]>,
+    /// The ingress paths (Ingress, Route, Gateway API routes).
+    pub ingress: IngressModel,
+    /// The class of the assumed ingress controller, when some path needs it.
+    pub assumed_controller: Option<u32>,
 }
 
 impl Analysis {
     /// Topology, compiled policies, external blocks, which policies select which classes and
     /// which peers each rule matches; with the interner holding the rules' fixed ports.
     pub fn build(inv: &Inventory, options: Options) -> (Analysis, Interner) {
-        let Topology { namespaces, mut classes, workloads, classes_by_namespace } = build_topology(inv);
+        let Topology { mut namespaces, mut classes, workloads, mut classes_by_namespace } = build_topology(inv);
         if !options.host_network_exempt {
             classes.iter_mut().for_each(|c| c.host_network = false);
         }
-        let (policies, warnings) = compile_policies(inv);
+        let (policies, mut warnings) = compile_policies(inv);
+        let declared_namespaces = namespaces.len();
+        let ingress = ingress::build(inv, &ingress::Pods::new(&namespaces, &classes, &classes_by_namespace), &mut warnings);
+        // The assumed controller is a pod like any other to the policies (a class of its own,
+        // in no workload), so that every tier decides what it may open.
+        let assumed_controller = ingress.needs_assumed_controller().then(|| {
+            let ns = match namespaces.iter().position(|n| n.name == ASSUMED_CONTROLLER_NAMESPACE) {
+                Some(i) => i,
+                None => {
+                    let labels = BTreeMap::from([(NAMESPACE_NAME_LABEL.to_string(), ASSUMED_CONTROLLER_NAMESPACE.to_string())]);
+                    namespaces.push(NamespaceEntry { name: ASSUMED_CONTROLLER_NAMESPACE.to_string(), labels });
+                    classes_by_namespace.push(Vec::new());
+                    namespaces.len() - 1
+                }
+            };
+            classes.push(PodClass { namespace: ns as u32, labels: BTreeMap::new(), named_ports: Vec::new(), host_network: false });
+            classes_by_namespace[ns].push(classes.len() as u32 - 1);
+            classes.len() as u32 - 1
+        });
         let blocks = external_blocks(&policies);
         let mut conns = Interner::new();
         // Policies repeat the same port lists: resolve each distinct one once.
@@ -100,6 +126,9 @@ impl Analysis {
             .collect();
         let mut r = Analysis {
             options,
+            declared_namespaces,
+            ingress,
+            assumed_controller,
             namespaces,
             classes,
             workloads,
@@ -119,6 +148,15 @@ impl Analysis {
             space.place_workloads(r.workloads.iter().map(|w| w.classes.as_slice()));
         }
         (r, conns)
+    }
+
+    /// The classes that forward traffic for forwarder `f` (the assumed controller's, or the
+    /// controller pods').
+    pub fn forwarder_classes(&self, f: u32) -> Vec<u32> {
+        match &self.ingress.forwarders[f as usize] {
+            Forwarder::Pods(classes) => classes.clone(),
+            Forwarder::Assumed => self.assumed_controller.into_iter().collect(),
+        }
     }
 
     /// `class` seen as a peer of rules in direction `dir` (a profile of space `dir`).

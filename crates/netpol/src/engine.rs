@@ -17,6 +17,7 @@
 //! `analysis` (topology, compiled policies, profiles) → `profiles` → `endpoints`, `policy`,
 //! `intern`, `sides`; `cells` (storage) sits beside `analysis`, below `calc`.
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use kubepci_inventory::Inventory;
@@ -29,6 +30,7 @@ pub use crate::analysis::Options;
 use crate::calc::{Calc, FocusIndex};
 use crate::cells::{Cells, Focused, FullCells, SparseLine};
 use crate::endpoints::{NamespaceEntry, PodClass, WorkloadEndpoint};
+use crate::ingress::{Forwarder, IngressFlow, IngressObject, IngressVia};
 use crate::intern::{BitSet, ConnId, Interner, NONE};
 use crate::ipblocks::IpSet;
 use crate::policy::{Direction, Policy, PolicyWarning};
@@ -80,6 +82,7 @@ pub struct Reachability {
     pub(crate) analysis: Analysis,
     pub(crate) conns: Interner,
     cells: Cells,
+    ingress_flows: Vec<IngressFlow>,
 }
 
 impl Reachability {
@@ -92,7 +95,7 @@ impl Reachability {
         let (analysis, mut conns) = Analysis::build(inv, options);
         let full = Calc::new(&analysis, &mut conns).full();
         conns.shrink();
-        Reachability { analysis, conns, cells: Cells::Full(full) }
+        Reachability { analysis, conns, cells: Cells::Full(full), ingress_flows: Vec::new() }.with_ingress_flows()
     }
 
     /// Only what involves the focus workloads (indices into `inv.workloads()`) is computed up
@@ -114,6 +117,14 @@ impl Reachability {
                     r.profiles[space].members(slot).for_each(|p| profiles[space].insert(p as usize));
                     wanted[space].push(slot);
                 }
+            }
+        }
+        // The controllers' rows answer the ingress flows.
+        for f in 0..r.ingress.forwarders.len() as u32 {
+            for k in r.forwarder_classes(f) {
+                let p = r.profiles[SRC].of_class[k as usize];
+                profiles[SRC].insert(p as usize);
+                wanted[SRC].push(p);
             }
         }
         let mut rows = vec![None; r.profiles[SRC].slots()];
@@ -152,7 +163,79 @@ impl Reachability {
             }
         }
         conns.shrink();
-        Reachability { analysis: r, conns, cells: Cells::Focused(Box::new(Focused { rows, columns, rest: OnceLock::new() })) }
+        let cells = Cells::Focused(Box::new(Focused { rows, columns, rest: OnceLock::new() }));
+        Reachability { analysis: r, conns, cells, ingress_flows: Vec::new() }.with_ingress_flows()
+    }
+
+    /// The ingress flows, from the cells between the controllers' classes and their backends'.
+    fn with_ingress_flows(mut self) -> Reachability {
+        let a = &self.analysis;
+        if a.ingress.backends.is_empty() {
+            return self;
+        }
+        let mut workloads_of: FastMap<u32, Vec<u32>> = FastMap::default();
+        for (w, ep) in a.workloads.iter().enumerate() {
+            for &c in &ep.classes {
+                workloads_of.entry(c).or_default().push(w as u32);
+            }
+        }
+        let controllers: Vec<Vec<String>> = (0..a.ingress.forwarders.len() as u32)
+            .map(|f| match &a.ingress.forwarders[f as usize] {
+                Forwarder::Assumed => Vec::new(),
+                Forwarder::Pods(classes) => {
+                    let mut names: Vec<String> = classes.iter().flat_map(|c| workloads_of.get(c).into_iter().flatten()).map(|&w| a.workloads[w as usize].display()).collect();
+                    names.sort();
+                    names.dedup();
+                    names
+                }
+            })
+            .collect();
+        // (destination workload, object, forwarder) → what gets through.
+        let mut parts: BTreeMap<(u32, u32, u32), ConnSet> = BTreeMap::new();
+        for b in &a.ingress.backends {
+            let open = a.forwarder_classes(b.forwarder).into_iter().fold(ConnSet::none(), |acc, k| acc.union(self.class_cell(k, b.class)));
+            let conns = b.conns.intersect(&open);
+            if conns.is_empty() {
+                continue;
+            }
+            for &w in workloads_of.get(&b.class).into_iter().flatten() {
+                let part = parts.entry((w, b.object, b.forwarder)).or_default();
+                *part = part.union(&conns);
+            }
+        }
+        let mut flows: Vec<IngressFlow> = Vec::new();
+        for ((w, object, forwarder), conns) in parts {
+            let via = IngressVia { object: a.ingress.objects[object as usize].clone(), conns, controllers: controllers[forwarder as usize].clone() };
+            match flows.last_mut() {
+                Some(flow) if flow.dst == w => {
+                    flow.conns = flow.conns.union(&via.conns);
+                    flow.via.push(via);
+                }
+                _ => flows.push(IngressFlow { dst: w, conns: via.conns.clone(), via: vec![via] }),
+            }
+        }
+        self.ingress_flows = flows;
+        self
+    }
+
+    /// The cell between a source class and a destination class.
+    fn class_cell(&self, src: u32, dst: u32) -> &ConnSet {
+        let a = &self.analysis;
+        let at = |space: usize, c: u32| Some(Pos::Slot(a.profiles[space].of_class[c as usize] as usize));
+        let (conns, id) = self.lookup_at(at(SRC, src), at(DST, dst));
+        conns.get(id)
+    }
+
+    /// Traffic from outside reaching workloads through ingress controllers (Ingress, OpenShift
+    /// Route, Gateway API routes), in workload order: per destination what gets through and the
+    /// objects that give it. `netpol list` prints them as `{ingress-controller} => …` lines.
+    pub fn ingress_flows(&self) -> &[IngressFlow] {
+        &self.ingress_flows
+    }
+
+    /// The objects that let traffic in, whether or not the policies let any of it through.
+    pub fn ingress_objects(&self) -> &[IngressObject] {
+        &self.analysis.ingress.objects
     }
 
     pub fn options(&self) -> Options {
@@ -164,7 +247,7 @@ impl Reachability {
     }
 
     pub fn namespaces(&self) -> &[NamespaceEntry] {
-        &self.analysis.namespaces
+        &self.analysis.namespaces[..self.analysis.declared_namespaces]
     }
 
     pub fn policies(&self) -> &[Policy] {

@@ -7,7 +7,8 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::engine::Reachability;
+use crate::engine::{Endpoint, Reachability};
+use crate::ingress::INGRESS_CONTROLLER;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -42,6 +43,9 @@ pub struct ConnLine {
     /// groups (JSON only; `conn` is their union).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pods: Vec<PodConnLine>,
+    /// For `{ingress-controller}` lines: the objects that let the traffic in (`Kind ns/name`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub via: Vec<String>,
 }
 
 /// What some pods of the source may open to some pods of the destination (an empty list: that
@@ -59,9 +63,13 @@ pub fn conn_lines(r: &Reachability) -> Vec<ConnLine> {
         .connections()
         .map(|c| {
             let pods = r.pod_connections(c.src, c.dst).into_iter().map(|p| PodConnLine { src_pods: strings(&p.src_pods), dst_pods: strings(&p.dst_pods), conn: p.conns.to_string() }).collect();
-            ConnLine { src: r.endpoint_name(c.src), dst: r.endpoint_name(c.dst), conn: c.conns.to_string(), pods }
+            ConnLine { src: r.endpoint_name(c.src), dst: r.endpoint_name(c.dst), conn: c.conns.to_string(), pods, via: Vec::new() }
         })
         .collect();
+    for flow in r.ingress_flows() {
+        let via = flow.via.iter().map(|v| v.object.display()).collect();
+        lines.push(ConnLine { src: INGRESS_CONTROLLER.to_string(), dst: r.endpoint_name(Endpoint::Workload(flow.dst)), conn: flow.conns.to_string(), pods: Vec::new(), via });
+    }
     lines.sort();
     lines
 }
@@ -111,7 +119,7 @@ fn render_dot(r: &Reachability, lines: &[ConnLine]) -> String {
     let nodes = graph_nodes(r, lines);
     let mut s = String::from("digraph {\n");
     for (name, id) in &nodes {
-        let shape = if name.ends_with("[External]") { "box" } else { "ellipse" };
+        let shape = if name.ends_with("[External]") || name == INGRESS_CONTROLLER { "box" } else { "ellipse" };
         let _ = writeln!(s, "\tn{id} [label=\"{}\" shape={shape}]", name.replace('"', "\\\""));
     }
     for l in lines {

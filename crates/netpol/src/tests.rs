@@ -7,30 +7,30 @@ use serde_json::{Value, json};
 use crate::format::{Format, render};
 use crate::{Direction, Endpoint, Options, Protocol, Reachability};
 
-fn inventory(docs: Vec<Value>) -> Inventory {
+pub(crate) fn inventory(docs: Vec<Value>) -> Inventory {
     let objects = docs.into_iter().enumerate().map(|(i, v)| decode_value(v, SourceLoc::new("t.yaml", i as u32 * 10 + 1, 1)).unwrap()).collect();
     Inventory::build(objects, Config::default())
 }
 
-fn pod(ns: &str, name: &str, labels: Value) -> Value {
+pub(crate) fn pod(ns: &str, name: &str, labels: Value) -> Value {
     json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":name,"namespace":ns,"labels":labels},
         "spec":{"containers":[{"name":"c","image":"i","ports":[{"name":"http","containerPort":8080},{"name":"dns","containerPort":53,"protocol":"UDP"}]}]}})
 }
 
-fn ns(name: &str, labels: Value) -> Value {
+pub(crate) fn ns(name: &str, labels: Value) -> Value {
     json!({"apiVersion":"v1","kind":"Namespace","metadata":{"name":name,"labels":labels}})
 }
 
-fn netpol(ns: &str, name: &str, spec: Value) -> Value {
+pub(crate) fn netpol(ns: &str, name: &str, spec: Value) -> Value {
     json!({"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":name,"namespace":ns},"spec":spec})
 }
 
-fn lines(docs: Vec<Value>) -> Vec<String> {
+pub(crate) fn lines(docs: Vec<Value>) -> Vec<String> {
     let r = Reachability::compute(&inventory(docs));
     render(&r, Format::Txt).lines().map(str::to_string).collect()
 }
 
-fn conn(r: &Reachability, from: &str, to: &str) -> String {
+pub(crate) fn conn(r: &Reachability, from: &str, to: &str) -> String {
     let s = r.find_endpoint(from, true).unwrap();
     let d = r.find_endpoint(to, false).unwrap();
     r.allowed(s, d).to_string()
@@ -125,7 +125,7 @@ fn pods_of_an_absent_owner_are_one_workload() {
     assert!(!out.iter().any(|l| l.starts_with("a/rs[ReplicaSet] => a/rs[ReplicaSet]")));
 }
 
-fn anp(name: &str, priority: i32, spec: Value) -> Value {
+pub(crate) fn anp(name: &str, priority: i32, spec: Value) -> Value {
     let mut s = spec;
     s["priority"] = json!(priority);
     json!({"apiVersion":"policy.networking.k8s.io/v1alpha1","kind":"AdminNetworkPolicy","metadata":{"name":name},"spec":s})
@@ -317,7 +317,7 @@ fn reference(r: &Reachability, src: Endpoint, dst: Endpoint) -> crate::ConnSet {
     }
 }
 
-fn pod_with(ns: &str, name: &str, labels: Value, ports: Value, host: bool) -> Value {
+pub(crate) fn pod_with(ns: &str, name: &str, labels: Value, ports: Value, host: bool) -> Value {
     json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":name,"namespace":ns,"labels":labels},
         "spec":{"hostNetwork":host,"containers":[{"name":"c","image":"i","ports":ports}]}})
 }
@@ -372,7 +372,7 @@ fn profiled_cluster() -> Vec<Value> {
 
 /// Every endpoint pair of `r` (focused or full) against `full` and the pair-by-pair reference,
 /// and every per-workload listing against `full`.
-fn assert_same_everywhere(r: &Reachability, full: &Reachability) {
+pub(crate) fn assert_same_everywhere(r: &Reachability, full: &Reachability) {
     let n = full.workloads().len() as u32;
     let ends: Vec<Endpoint> = full.endpoints().collect();
     for &s in &ends {
@@ -431,7 +431,7 @@ fn full_matrix_matches_the_reference_on_the_larger_cluster() {
 /// A Deployment `ns/name` (template labelled `template`) and, for each entry of `pods`, a
 /// ReplicaSet of its own with one Pod carrying those labels and container ports: the pods of a
 /// rollout in progress.
-fn deployment_with_pods(ns: &str, name: &str, template: Value, pods: &[(Value, Value, bool)]) -> Vec<Value> {
+pub(crate) fn deployment_with_pods(ns: &str, name: &str, template: Value, pods: &[(Value, Value, bool)]) -> Vec<Value> {
     let owner = |kind: &str, owner: &str| json!([{"apiVersion":"apps/v1","kind":kind,"name":owner,"uid":"u","controller":true}]);
     let spec = json!({"containers":[{"name":"c","image":"i"}]});
     let mut docs = vec![json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":name,"namespace":ns},
