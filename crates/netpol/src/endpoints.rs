@@ -133,8 +133,11 @@ pub(crate) fn build_topology(inv: &Inventory) -> Topology {
         // Each Pod in the input by its own labels; a controller without Pods by its template.
         let mut pods: Vec<PodMember> = Vec::new();
         for &m in std::iter::once(&w.object).chain(&w.members) {
-            if let (Resource::Pod(_), Some(t)) = (&inv.objects[m].resource, inv.objects[m].pod_template()) {
-                pods.push(PodMember { name: inv.objects[m].name().to_string(), class: classes.of(ns, &t) });
+            let pod = &inv.objects[m];
+            if let Resource::Pod(_) = &pod.resource
+                && let Some(t) = pod.pod_template()
+            {
+                pods.push(PodMember { name: pod.name().to_string(), class: classes.of(ns, &t) });
             }
         }
         let mut own: Vec<u32> = if pods.is_empty() { vec![classes.of(ns, &template)] } else { pods.iter().map(|p| p.class).collect() };

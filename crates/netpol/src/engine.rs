@@ -70,8 +70,8 @@ pub struct PodConnection<'a> {
 /// A position in the matrix: a slot of the side's profile space, or an external block.
 #[derive(Clone, Copy, Debug)]
 enum Pos {
-    Slot(usize),
-    Block(usize),
+    Slot(u32),
+    Block(u32),
 }
 
 /// Lines computed by one parallel chunk, with the interner their ids refer to.
@@ -221,7 +221,7 @@ impl Reachability {
     /// The cell between a source class and a destination class.
     fn class_cell(&self, src: u32, dst: u32) -> &ConnSet {
         let a = &self.analysis;
-        let at = |space: usize, c: u32| Some(Pos::Slot(a.profiles[space].of_class[c as usize] as usize));
+        let at = |space: usize, c: u32| Some(Pos::Slot(a.profiles[space].of_class[c as usize]));
         let (conns, id) = self.lookup_at(at(SRC, src), at(DST, dst));
         conns.get(id)
     }
@@ -310,7 +310,7 @@ impl Reachability {
                 Endpoint::Workload(w) => {
                     let w = &a.workloads[w as usize];
                     let split = w.classes.len() > 1;
-                    w.classes.iter().map(|&c| (if split { w.pods_of(c) } else { Vec::new() }, Some(Pos::Slot(a.profiles[space].of_class[c as usize] as usize)))).collect()
+                    w.classes.iter().map(|&c| (if split { w.pods_of(c) } else { Vec::new() }, Some(Pos::Slot(a.profiles[space].of_class[c as usize])))).collect()
                 }
                 _ => vec![(Vec::new(), self.position(e, space))],
             }
@@ -330,21 +330,24 @@ impl Reachability {
     }
 
     /// The interner holding the answer, and the answer.
+    #[inline]
     fn lookup(&self, src: Endpoint, dst: Endpoint) -> (&Interner, ConnId) {
         self.lookup_at(self.position(src, SRC), self.position(dst, DST))
     }
 
     /// Where an endpoint sits as a source (`SRC`) or destination (`DST`): its workload's
     /// slot, or an external block of that side; `None` when it cannot be on that side.
+    #[inline]
     fn position(&self, e: Endpoint, space: usize) -> Option<Pos> {
         match (e, space) {
-            (Endpoint::Workload(w), _) => Some(Pos::Slot(self.profile(space, w))),
-            (Endpoint::ExternalSource(b), SRC) | (Endpoint::ExternalDestination(b), DST) => Some(Pos::Block(b as usize)),
+            (Endpoint::Workload(w), _) => Some(Pos::Slot(self.analysis.profiles[space].of_workload[w as usize])),
+            (Endpoint::ExternalSource(b), SRC) | (Endpoint::ExternalDestination(b), DST) => Some(Pos::Block(b)),
             _ => None,
         }
     }
 
     /// The cell between two positions; pairs of blocks (or impossible sides) are empty.
+    #[inline]
     fn lookup_at(&self, src: Option<Pos>, dst: Option<Pos>) -> (&Interner, ConnId) {
         let (Some(src), Some(dst)) = (src, dst) else { return (&self.conns, NONE) };
         let focused = match &self.cells {
@@ -353,13 +356,13 @@ impl Reachability {
         };
         let (slots_src, slots_dst) = (self.analysis.profiles[SRC].slots(), self.analysis.profiles[DST].slots());
         let found = match (src, dst) {
-            (Pos::Slot(s), Pos::Slot(d)) => match (&focused.rows[s], &focused.columns[d]) {
-                (Some(line), _) => Some(line.get(d)),
-                (None, Some(line)) => Some(line.get(s)),
+            (Pos::Slot(s), Pos::Slot(d)) => match (&focused.rows[s as usize], &focused.columns[d as usize]) {
+                (Some(line), _) => Some(line.get(d as usize)),
+                (None, Some(line)) => Some(line.get(s as usize)),
                 (None, None) => None,
             },
-            (Pos::Slot(s), Pos::Block(b)) => focused.rows[s].as_ref().map(|line| line.get(slots_dst + b)),
-            (Pos::Block(b), Pos::Slot(d)) => focused.columns[d].as_ref().map(|line| line.get(slots_src + b)),
+            (Pos::Slot(s), Pos::Block(b)) => focused.rows[s as usize].as_ref().map(|line| line.get(slots_dst + b as usize)),
+            (Pos::Block(b), Pos::Slot(d)) => focused.columns[d as usize].as_ref().map(|line| line.get(slots_src + b as usize)),
             (Pos::Block(_), Pos::Block(_)) => Some(NONE),
         };
         match found {
@@ -376,13 +379,14 @@ impl Reachability {
         }
     }
 
+    #[inline]
     fn full_id(&self, full: &FullCells, src: Pos, dst: Pos) -> ConnId {
         let nd = self.analysis.profiles[DST].slots();
         let cell = |v: &[ConnId], i: usize| v.get(i).copied().unwrap_or(NONE);
         match (src, dst) {
-            (Pos::Slot(s), Pos::Slot(d)) => cell(&full.pair, s * nd + d),
-            (Pos::Slot(s), Pos::Block(b)) => cell(&full.to_block, s * self.analysis.blocks[EGRESS].len() + b),
-            (Pos::Block(b), Pos::Slot(d)) => cell(&full.from_block, b * nd + d),
+            (Pos::Slot(s), Pos::Slot(d)) => cell(&full.pair, s as usize * nd + d as usize),
+            (Pos::Slot(s), Pos::Block(b)) => cell(&full.to_block, s as usize * self.analysis.blocks[EGRESS].len() + b as usize),
+            (Pos::Block(b), Pos::Slot(d)) => cell(&full.from_block, b as usize * nd + d as usize),
             (Pos::Block(_), Pos::Block(_)) => NONE,
         }
     }
@@ -499,8 +503,18 @@ impl Reachability {
             to_workloads.chain(to_ext)
         });
         let from_ext = (0..self.analysis.blocks[INGRESS].len() as u32).flat_map(move |b| (0..nw).map(move |d| (Endpoint::ExternalSource(b), Endpoint::Workload(d))));
+        // The full matrix is read directly for pairs of workloads (most of them): one load each.
+        let full = match &self.cells {
+            Cells::Full(f) => Some(f),
+            Cells::Focused(_) => None,
+        };
+        let (src_slots, dst_slots) = (&self.analysis.profiles[SRC].of_workload, &self.analysis.profiles[DST].of_workload);
+        let nd = self.analysis.profiles[DST].slots();
         pairs.chain(from_ext).filter_map(move |(src, dst)| {
-            let (conns, id) = self.lookup(src, dst);
+            let (conns, id) = match (full, src, dst) {
+                (Some(f), Endpoint::Workload(s), Endpoint::Workload(d)) => (&self.conns, f.pair.get(src_slots[s as usize] as usize * nd + dst_slots[d as usize] as usize).copied().unwrap_or(NONE)),
+                _ => self.lookup(src, dst),
+            };
             (id != NONE).then(|| Connection { src, dst, conns: conns.get(id) })
         })
     }

@@ -34,18 +34,42 @@ impl FromStr for Format {
 }
 
 /// One listed connection as strings.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ConnLine {
     pub src: String,
     pub dst: String,
     pub conn: String,
+    /// What only a few lines have (JSON only), boxed so that the many others stay small.
+    pub details: Option<Box<LineDetails>>,
+}
+
+/// The parts of a listed connection that only some lines have.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LineDetails {
     /// Where the pods of the source or destination get different answers: per pair of pod
-    /// groups (JSON only; `conn` is their union).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// groups (`conn` is their union).
     pub pods: Vec<PodConnLine>,
     /// For `{ingress-controller}` lines: the objects that let the traffic in (`Kind ns/name`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub via: Vec<String>,
+}
+
+/// `{"src", "dst", "conn"}`, then `pods` and `via` when not empty.
+impl Serialize for ConnLine {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let (pods, via) = self.details.as_deref().map_or((&[][..], &[][..]), |d| (d.pods.as_slice(), d.via.as_slice()));
+        let mut st = s.serialize_struct("ConnLine", 3 + usize::from(!pods.is_empty()) + usize::from(!via.is_empty()))?;
+        st.serialize_field("src", &self.src)?;
+        st.serialize_field("dst", &self.dst)?;
+        st.serialize_field("conn", &self.conn)?;
+        if !pods.is_empty() {
+            st.serialize_field("pods", pods)?;
+        }
+        if !via.is_empty() {
+            st.serialize_field("via", via)?;
+        }
+        st.end()
+    }
 }
 
 /// What some pods of the source may open to some pods of the destination (an empty list: that
@@ -62,15 +86,19 @@ pub fn conn_lines(r: &Reachability) -> Vec<ConnLine> {
     let mut lines: Vec<ConnLine> = r
         .connections()
         .map(|c| {
-            let pods = r.pod_connections(c.src, c.dst).into_iter().map(|p| PodConnLine { src_pods: strings(&p.src_pods), dst_pods: strings(&p.dst_pods), conn: p.conns.to_string() }).collect();
-            ConnLine { src: r.endpoint_name(c.src), dst: r.endpoint_name(c.dst), conn: c.conns.to_string(), pods, via: Vec::new() }
+            let pods: Vec<PodConnLine> = r.pod_connections(c.src, c.dst).into_iter().map(|p| PodConnLine { src_pods: strings(&p.src_pods), dst_pods: strings(&p.dst_pods), conn: p.conns.to_string() }).collect();
+            let details = (!pods.is_empty()).then(|| Box::new(LineDetails { pods, via: Vec::new() }));
+            ConnLine { src: r.endpoint_name(c.src), dst: r.endpoint_name(c.dst), conn: c.conns.to_string(), details }
         })
         .collect();
     for flow in r.ingress_flows() {
         let via = flow.via.iter().map(|v| v.object.display()).collect();
-        lines.push(ConnLine { src: INGRESS_CONTROLLER.to_string(), dst: r.endpoint_name(Endpoint::Workload(flow.dst)), conn: flow.conns.to_string(), pods: Vec::new(), via });
+        let details = Some(Box::new(LineDetails { pods: Vec::new(), via }));
+        lines.push(ConnLine { src: INGRESS_CONTROLLER.to_string(), dst: r.endpoint_name(Endpoint::Workload(flow.dst)), conn: flow.conns.to_string(), details });
     }
-    lines.sort();
+    // Every (src, dst) pair is listed once, so no two lines are equal: the unstable sort gives
+    // the one order, and moves less.
+    lines.sort_unstable();
     lines
 }
 

@@ -283,8 +283,9 @@ impl Builder<'_> {
         f
     }
 
-    /// Traffic from `forwarder` through Service `ns/service` (in the object's terms `wanted`).
-    fn service_backend(&mut self, o: &Object, object: u32, forwarder: u32, ns: &str, service: &str, wanted: &Wanted) {
+    /// Traffic from each of `forwarders` through Service `ns/service` (in the object's terms
+    /// `wanted`).
+    fn service_backend(&mut self, o: &Object, object: u32, forwarders: &[u32], ns: &str, service: &str, wanted: &Wanted) {
         let inv = self.inv;
         let Some(svc) = inv.indices_of_kind_in("Service", ns).iter().map(|&i| &inv.objects[i]).find(|s| s.name() == service) else {
             self.warn(o, format!("backend Service {ns}/{service} is not in the input"));
@@ -310,11 +311,13 @@ impl Builder<'_> {
                 continue;
             }
             let conns = ConnSet::of(Protocol::Tcp, set);
-            match self.seen.get(&(object, forwarder, c)) {
-                Some(&i) => self.model.backends[i].conns = self.model.backends[i].conns.union(&conns),
-                None => {
-                    self.seen.insert((object, forwarder, c), self.model.backends.len());
-                    self.model.backends.push(Backend { object, forwarder, class: c, conns });
+            for &forwarder in forwarders {
+                match self.seen.get(&(object, forwarder, c)) {
+                    Some(&i) => self.model.backends[i].conns = self.model.backends[i].conns.union(&conns),
+                    None => {
+                        self.seen.insert((object, forwarder, c), self.model.backends.len());
+                        self.model.backends.push(Backend { object, forwarder, class: c, conns: conns.clone() });
+                    }
                 }
             }
         }
@@ -405,7 +408,7 @@ fn ingresses(b: &mut Builder<'_>) {
         for backend in spec.default_backend.iter().chain(paths) {
             // A resource backend (a bucket, say) reaches no pods.
             if let Some(svc) = &backend.service {
-                b.service_backend(o, object, forwarder, ns, &svc.name, &ingress_wanted(svc));
+                b.service_backend(o, object, &[forwarder], ns, &svc.name, &ingress_wanted(svc));
             }
         }
     }
@@ -456,7 +459,7 @@ fn routes(b: &mut Builder<'_>) {
                 b.warn(o, format!("backend of kind {} ignored: only Services are resolved", target.kind));
             } else if target.weight != Some(0) {
                 // Weight 0: the router sends this backend nothing.
-                b.service_backend(o, object, forwarder, ns, &target.name, &wanted);
+                b.service_backend(o, object, &[forwarder], ns, &target.name, &wanted);
             }
         }
     }
@@ -626,6 +629,9 @@ fn gateway_routes(b: &mut Builder<'_>) {
             }
             let mut through: Vec<String> = parents.iter().map(|(n, _)| n.clone()).collect();
             through.dedup();
+            let mut forwarders: Vec<u32> = parents.iter().map(|&(_, f)| f).collect();
+            forwarders.sort_unstable();
+            forwarders.dedup();
             let object = b.object(o, through);
             for rule in &spec.rules {
                 for backend in &rule.backend_refs {
@@ -643,9 +649,7 @@ fn gateway_routes(b: &mut Builder<'_>) {
                     // Another namespace's Service needs a ReferenceGrant there; those are not
                     // collected, so the reference is taken as granted (the wider answer).
                     let ns = backend.namespace.as_deref().unwrap_or(route_ns);
-                    for &(_, forwarder) in &parents {
-                        b.service_backend(o, object, forwarder, ns, &backend.name, &Wanted::Number(port));
-                    }
+                    b.service_backend(o, object, &forwarders, ns, &backend.name, &Wanted::Number(port));
                 }
             }
         }
