@@ -70,6 +70,14 @@ async fn collects_exactly_what_the_server_serves_over_tls() {
     for k in ["AdminNetworkPolicy", "K8sRequiredLabels", "ConstraintTemplate", "Certificate"] {
         assert!(kinds.contains(k), "{k} missing");
     }
+    // Gateway API and OpenShift routes (ingress paths): each kind once, at the most preferred
+    // version serving it; kinds nobody reads (UDPRoute) are not listed.
+    for k in ["IngressClass", "Gateway", "HTTPRoute", "TCPRoute", "Route"] {
+        assert!(kinds.contains(k), "{k} missing");
+    }
+    assert_eq!(server.requests("/apis/gateway.networking.k8s.io/v1/grpcroutes"), 1);
+    assert_eq!(server.requests("/apis/gateway.networking.k8s.io/v1alpha2/grpcroutes"), 0);
+    assert_eq!(server.requests("/apis/gateway.networking.k8s.io/v1alpha2/udproutes"), 0);
     assert_eq!(server.requests("/apis/security.istio.io/v1"), 0);
     assert_eq!(server.requests("/apis/constraints.gatekeeper.sh/v1alpha1/k8srequiredlabels"), 0);
     assert_eq!(server.requests("/api/v1/secrets"), 0, "secrets are read only when asked");
@@ -78,6 +86,8 @@ async fn collects_exactly_what_the_server_serves_over_tls() {
     assert_eq!(meta.endpoint, server.url);
     assert!(meta.kinds_listed.contains(&"K8sRequiredLabels.constraints.gatekeeper.sh/v1beta1".to_string()));
     assert!(meta.kinds_listed.contains(&"Pod.v1".to_string()));
+    assert!(meta.kinds_listed.contains(&"TCPRoute.gateway.networking.k8s.io/v1alpha2".to_string()));
+    assert!(meta.kinds_listed.contains(&"Route.route.openshift.io/v1".to_string()));
     assert!(c.raw.is_empty() && meta.sha256.is_empty(), "raw kept only when asked");
 }
 

@@ -113,7 +113,7 @@ fn main() {
     let (sp, dp) = r.profile_counts();
     println!(
         "pods={pods} namespaces={namespaces} policies={policies} workloads={n} classes={} profiles={sp}x{dp} ext_src={} ext_dst={}",
-        r.workloads().iter().map(|w| w.class).max().map_or(0, |c| c + 1),
+        r.workloads().iter().flat_map(|w| w.classes.iter().copied()).max().map_or(0, |c| c + 1),
         r.external_sources().len(),
         r.external_destinations().len()
     );

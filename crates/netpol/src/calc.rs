@@ -10,11 +10,12 @@
 //! the full matrix (built with the analysis' own interner), the focused rows and columns the
 //! checks need, and a later full matrix built on a copy of the interner.
 
-use crate::cells::SparseLine;
-use crate::engine::{EGRESS, INGRESS, PeerRef, Reachability};
+use crate::analysis::Analysis;
+use crate::cells::{FullCells, SparseLine};
 use crate::intern::{ALL, BitSet, ConnId, IdMap, Interner, NONE, bits_of};
-use crate::policy::{Action, Direction, PolicyKind};
+use crate::policy::{Action, PolicyKind};
 use crate::profiles::{DST, SRC, subject_space};
+use crate::sides::{EGRESS, INGRESS, PeerRef, direction};
 
 /// In a NetworkPolicy accumulator: no NetworkPolicy selects this subject.
 const FREE: ConnId = ConnId::MAX;
@@ -24,20 +25,17 @@ type PortKey = (u32, u8, u32, u32);
 const NO_PROFILE: u32 = u32::MAX;
 
 pub(crate) struct Calc<'r> {
-    pub r: &'r Reachability,
+    pub r: &'r Analysis,
     pub conns: &'r mut Interner,
     /// Rules with named ports, resolved and interned per destination profile.
     ports: IdMap<PortKey, ConnId>,
-    /// Reused buffers: a NetworkPolicy row, a NetworkPolicy column, the line being built and
-    /// the counts of its values.
+    /// Reused buffers: a NetworkPolicy row, a NetworkPolicy column, the line being built, a
+    /// profile's line and the counts of the values of a line.
     np: Vec<ConnId>,
     towards: Vec<ConnId>,
+    acc: Vec<ConnId>,
     line: Vec<ConnId>,
     counts: Vec<u32>,
-}
-
-fn direction(dir: usize) -> Direction {
-    if dir == INGRESS { Direction::Ingress } else { Direction::Egress }
 }
 
 fn opt(np: ConnId) -> Option<ConnId> {
@@ -45,8 +43,8 @@ fn opt(np: ConnId) -> Option<ConnId> {
 }
 
 impl<'r> Calc<'r> {
-    pub fn new(r: &'r Reachability, conns: &'r mut Interner) -> Calc<'r> {
-        Calc { r, conns, ports: IdMap::default(), np: Vec::new(), towards: Vec::new(), line: Vec::new(), counts: Vec::new() }
+    pub fn new(r: &'r Analysis, conns: &'r mut Interner) -> Calc<'r> {
+        Calc { r, conns, ports: IdMap::default(), np: Vec::new(), towards: Vec::new(), acc: Vec::new(), line: Vec::new(), counts: Vec::new() }
     }
 
     /// The connections rule `ri` of policy `pi` covers towards the destination: ingress rules
@@ -186,18 +184,48 @@ impl<'r> Calc<'r> {
         self.conns.union(allowed, rest)
     }
 
-    /// A focus profile's line: for `dir` = EGRESS its row (everything source profile
-    /// `subject` may reach: every destination profile, then every external destination
-    /// block), for INGRESS its column (everything that may reach destination profile
-    /// `subject`: every source profile, then every external source block). A cell between
-    /// profiles is what the subject's side allows, cut down by the peer's opposite side.
-    pub fn line(&mut self, dir: usize, subject: u32, index: &FocusIndex) -> SparseLine {
+    /// A focus slot's line: for `dir` = EGRESS its row (everything source slot `slot` may
+    /// reach: every destination slot, then every external destination block), for INGRESS its
+    /// column (everything that may reach destination slot `slot`: every source slot, then every
+    /// external source block). A combined slot's line is the union of its profiles' lines, and
+    /// a combined peer's cell the union of its profiles' cells.
+    pub fn line(&mut self, dir: usize, slot: u32, index: &FocusIndex) -> SparseLine {
+        let r = self.r;
+        let (mut acc, mut line) = (std::mem::take(&mut self.acc), std::mem::take(&mut self.line));
+        acc.clear();
+        for (i, subject) in r.profiles[subject_space(dir)].members(slot).enumerate() {
+            self.profile_line_into(dir, subject, index, if i == 0 { &mut acc } else { &mut line });
+            if i > 0 {
+                for (a, &b) in acc.iter_mut().zip(&line) {
+                    *a = self.conns.union(*a, b);
+                }
+            }
+        }
+        // The peers of a `dir` side are slots of space `dir` (see `profiles::SRC`): profiles,
+        // then combined sets, then the blocks.
+        let peers = &r.profiles[dir];
+        if !peers.combined.is_empty() {
+            let blocks = acc.split_off(peers.len());
+            for set in &peers.combined {
+                let cell = set.iter().fold(NONE, |c, &p| self.conns.union(c, acc[p as usize]));
+                acc.push(cell);
+            }
+            acc.extend(blocks);
+        }
+        let sparse = SparseLine::from_dense(&acc, &mut self.counts);
+        (self.acc, self.line) = (acc, line);
+        sparse
+    }
+
+    /// The dense line of one profile (see [`Self::line`]) over profiles then blocks, into
+    /// `line`. A cell between profiles is what the subject's side allows, cut down by the
+    /// peer's opposite side.
+    fn profile_line_into(&mut self, dir: usize, subject: u32, index: &FocusIndex, line: &mut Vec<ConnId>) {
         let other = if dir == EGRESS { INGRESS } else { EGRESS };
-        let (mut np, mut towards, mut line) = (std::mem::take(&mut self.np), std::mem::take(&mut self.towards), std::mem::take(&mut self.line));
+        let (mut np, mut towards) = (std::mem::take(&mut self.np), std::mem::take(&mut self.towards));
         let selected = self.np_row_into(dir, subject, &mut np);
         let own_np = |p: usize| selected.then(|| np[p]);
         self.np_towards_into(other, subject, index, &mut towards);
-        // The peers of a `dir` side are profiles of space `dir` (see `profiles::SRC`).
         let n = self.r.profiles[dir].len();
         line.clear();
         for (p, &np_other) in towards.iter().enumerate().take(n) {
@@ -214,9 +242,7 @@ impl<'r> Calc<'r> {
         for b in 0..self.r.blocks[dir].len() {
             line.push(self.side(dir, subject, PeerRef::Block(b as u32), own_np(n + b)));
         }
-        let sparse = SparseLine::from_dense(&line, &mut self.counts);
-        (self.np, self.towards, self.line) = (np, towards, line);
-        sparse
+        (self.np, self.towards) = (np, towards);
     }
 
     /// The whole profile matrix. One NetworkPolicy row is held at a time: egress rows fill
@@ -254,18 +280,48 @@ impl<'r> Calc<'r> {
             }
         }
         self.np = np;
+        self.with_combined(FullCells { pair, to_block, from_block })
+    }
+
+    /// The profile matrix extended to slots: a column per combined destination set and a row
+    /// per combined source set, each the union of its profiles' columns or rows.
+    fn with_combined(&mut self, base: FullCells) -> FullCells {
+        let r = self.r;
+        let (src, dst) = (&r.profiles[SRC], &r.profiles[DST]);
+        if src.combined.is_empty() && dst.combined.is_empty() {
+            return base;
+        }
+        let (ns, nd, cs, cd) = (src.len(), dst.len(), src.slots(), dst.slots());
+        let (nb_in, nb_out) = (r.blocks[INGRESS].len(), r.blocks[EGRESS].len());
+        let conns = &mut *self.conns;
+        let union_of = |conns: &mut Interner, cells: &mut dyn Iterator<Item = ConnId>| cells.fold(NONE, |acc, c| conns.union(acc, c));
+        let mut pair = vec![NONE; cs * cd];
+        for s in 0..ns {
+            pair[s * cd..s * cd + nd].copy_from_slice(&base.pair[s * nd..(s + 1) * nd]);
+            for (j, set) in dst.combined.iter().enumerate() {
+                pair[s * cd + nd + j] = union_of(conns, &mut set.iter().map(|&q| base.pair[s * nd + q as usize]));
+            }
+        }
+        let mut to_block = base.to_block;
+        to_block.resize(cs * nb_out, NONE);
+        for (i, set) in src.combined.iter().enumerate() {
+            let s = ns + i;
+            for d in 0..cd {
+                pair[s * cd + d] = union_of(conns, &mut set.iter().map(|&p| pair[p as usize * cd + d]));
+            }
+            for b in 0..nb_out {
+                to_block[s * nb_out + b] = union_of(conns, &mut set.iter().map(|&p| to_block[p as usize * nb_out + b]));
+            }
+        }
+        let mut from_block = vec![NONE; nb_in * cd];
+        for b in 0..nb_in {
+            from_block[b * cd..b * cd + nd].copy_from_slice(&base.from_block[b * nd..(b + 1) * nd]);
+            for (j, set) in dst.combined.iter().enumerate() {
+                from_block[b * cd + nd + j] = union_of(conns, &mut set.iter().map(|&q| base.from_block[b * nd + q as usize]));
+            }
+        }
         FullCells { pair, to_block, from_block }
     }
-}
-
-/// The dense profile matrix and the profile/external-block rectangles.
-pub(crate) struct FullCells {
-    /// [source profile × destination profile].
-    pub pair: Vec<ConnId>,
-    /// [source profile × egress block].
-    pub to_block: Vec<ConnId>,
-    /// [ingress block × destination profile].
-    pub from_block: Vec<ConnId>,
 }
 
 /// What the focus lines need to know about the other end's NetworkPolicies: for each focus
@@ -282,7 +338,7 @@ pub(crate) struct FocusIndex {
 impl FocusIndex {
     /// `focus[space]`: the focus profiles of each space (rows are wanted for focus source
     /// profiles, columns for focus destination profiles).
-    pub(crate) fn new(r: &Reachability, focus: &[BitSet; 2]) -> FocusIndex {
+    pub(crate) fn new(r: &Analysis, focus: &[BitSet; 2]) -> FocusIndex {
         let mut towards: [Vec<Vec<(u32, u32)>>; 2] = [vec![Vec::new(); r.profiles[SRC].len()], vec![Vec::new(); r.profiles[DST].len()]];
         let mut subjects: [Vec<Vec<u32>>; 2] = [vec![Vec::new(); r.policies.len()], vec![Vec::new(); r.policies.len()]];
         for (pi, p) in r.policies.iter().enumerate() {

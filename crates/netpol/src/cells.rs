@@ -9,7 +9,6 @@
 
 use std::sync::OnceLock;
 
-use crate::calc::FullCells;
 use crate::intern::{ConnId, Interner};
 
 /// One row or column: the most common value, and the positions holding another one.
@@ -50,6 +49,16 @@ impl SparseLine {
             Err(_) => self.default,
         }
     }
+}
+
+/// The dense profile matrix and the profile/external-block rectangles.
+pub(crate) struct FullCells {
+    /// [source profile × destination profile].
+    pub pair: Vec<ConnId>,
+    /// [source profile × egress block].
+    pub to_block: Vec<ConnId>,
+    /// [ingress block × destination profile].
+    pub from_block: Vec<ConnId>,
 }
 
 pub(crate) enum Cells {

@@ -1,12 +1,15 @@
-//! Endpoints of the analysis: workloads (pods grouped by owner, as the inventory resolves them)
-//! and the equivalence classes of pods that policies cannot tell apart (same namespace, same
-//! labels, same named ports, same host networking). Reachability is computed per class; a
-//! workload is reported with its class's result.
+//! Endpoints of the analysis: workloads (pods grouped by their top owner, as the inventory
+//! resolves them) and the equivalence classes of pods that policies cannot tell apart (same
+//! namespace, same labels, same named ports, same host networking). Each pod is classed by its
+//! own labels, so the pods of one workload may fall into several classes (a rollout in
+//! progress, hand-made pods under one owner); a controller without pods in the input is
+//! classed by its pod template. Reachability is computed per class; a workload reports the
+//! union over its classes.
 
 use std::collections::BTreeMap;
 
 use kubepci_inventory::Inventory;
-use kubepci_model::Resource;
+use kubepci_model::{PodTemplate, Resource};
 use kubepci_model::hash::FastMap;
 
 use crate::policy::NamedPort;
@@ -42,10 +45,27 @@ pub struct WorkloadEndpoint {
     pub object: usize,
     /// Indices in `Inventory::workloads()` grouped here.
     pub inventory_workloads: Vec<usize>,
+    /// The classes of its pods, ascending and distinct (never empty). One unless its pods
+    /// differ in labels, named ports or host networking.
+    pub classes: Vec<u32>,
+    /// Its Pod objects in the input with their classes, in input order; empty when it is
+    /// classed by its pod template (a controller whose pods are not in the input).
+    pub pods: Vec<PodMember>,
+}
+
+/// One Pod of a workload.
+#[derive(Clone, Debug)]
+pub struct PodMember {
+    pub name: String,
     pub class: u32,
 }
 
 impl WorkloadEndpoint {
+    /// The names of its pods in class `class` (none when classed by its template).
+    pub fn pods_of(&self, class: u32) -> Vec<&str> {
+        self.pods.iter().filter(|p| p.class == class).map(|p| p.name.as_str()).collect()
+    }
+
     pub fn display(&self) -> String {
         // Built directly (not with `format!`): checks name thousands of endpoints per scan.
         let mut s = String::with_capacity(self.namespace.len() + self.name.len() + self.kind.len() + 3);
@@ -85,7 +105,6 @@ fn report_identity(inv: &Inventory, object: usize) -> (&str, &str) {
 type ClassKey<'a> = (u32, &'a BTreeMap<String, String>, Vec<(&'a str, Protocol, u16)>, bool);
 
 pub(crate) fn build_topology(inv: &Inventory) -> Topology {
-    static NO_LABELS: BTreeMap<String, String> = BTreeMap::new();
     let mut namespaces = Vec::new();
     let mut ns_index: FastMap<&str, u32> = FastMap::default();
     for ns in inv.namespaces() {
@@ -94,8 +113,7 @@ pub(crate) fn build_topology(inv: &Inventory) -> Topology {
         ns_index.insert(ns.name.as_str(), namespaces.len() as u32);
         namespaces.push(NamespaceEntry { name: ns.name.clone(), labels });
     }
-    let mut classes: Vec<PodClass> = Vec::new();
-    let mut class_index: FastMap<ClassKey<'_>, u32> = FastMap::with_capacity_and_hasher(inv.workloads().len(), Default::default());
+    let mut classes = Classes { classes: Vec::new(), index: FastMap::with_capacity_and_hasher(inv.workloads().len(), Default::default()) };
     let mut workloads: Vec<WorkloadEndpoint> = Vec::with_capacity(inv.workloads().len());
     let mut by_identity: FastMap<(&str, &str, &str), usize> = FastMap::with_capacity_and_hasher(inv.workloads().len(), Default::default());
     for (wi, w) in inv.workloads().iter().enumerate() {
@@ -112,15 +130,55 @@ pub(crate) fn build_topology(inv: &Inventory) -> Topology {
                 i
             }
         };
+        // Each Pod in the input by its own labels; a controller without Pods by its template.
+        let mut pods: Vec<PodMember> = Vec::new();
+        for &m in std::iter::once(&w.object).chain(&w.members) {
+            let pod = &inv.objects[m];
+            if let Resource::Pod(_) = &pod.resource
+                && let Some(t) = pod.pod_template()
+            {
+                pods.push(PodMember { name: pod.name().to_string(), class: classes.of(ns, &t) });
+            }
+        }
+        let mut own: Vec<u32> = if pods.is_empty() { vec![classes.of(ns, &template)] } else { pods.iter().map(|p| p.class).collect() };
         let (name, kind) = report_identity(inv, w.object);
         if let Some(&existing) = by_identity.get(&(ns_name, name, kind)) {
-            // Another pod of the same (absent) owner: the first one represents them.
+            // Another pod of the same (absent) owner: one workload with the pods of both.
             let existing: &mut WorkloadEndpoint = &mut workloads[existing];
             existing.inventory_workloads.push(wi);
+            existing.classes.append(&mut own);
+            existing.classes.sort_unstable();
+            existing.classes.dedup();
+            existing.pods.append(&mut pods);
             continue;
         }
-        let labels = template.metadata.labels.as_ref().unwrap_or(&NO_LABELS);
-        let mut named_ports: Vec<(&str, Protocol, u16)> = template
+        own.sort_unstable();
+        own.dedup();
+        by_identity.insert((ns_name, name, kind), workloads.len());
+        let endpoint = WorkloadEndpoint { namespace: ns_name.to_string(), name: name.to_string(), kind: kind.to_string(), object: w.object, inventory_workloads: vec![wi], classes: own, pods };
+        workloads.push(endpoint);
+    }
+    workloads.sort_by_cached_key(WorkloadEndpoint::display);
+    let classes = classes.classes;
+    let mut classes_by_namespace = vec![Vec::new(); namespaces.len()];
+    for (i, c) in classes.iter().enumerate() {
+        classes_by_namespace[c.namespace as usize].push(i as u32);
+    }
+    Topology { namespaces, classes, workloads, classes_by_namespace }
+}
+
+/// The classes met so far, found by what tells pods apart.
+struct Classes<'a> {
+    classes: Vec<PodClass>,
+    index: FastMap<ClassKey<'a>, u32>,
+}
+
+impl<'a> Classes<'a> {
+    /// The class of a pod (or pod template) in namespace `ns`.
+    fn of(&mut self, ns: u32, pod: &PodTemplate<'a>) -> u32 {
+        static NO_LABELS: BTreeMap<String, String> = BTreeMap::new();
+        let labels = pod.metadata.labels.as_ref().unwrap_or(&NO_LABELS);
+        let mut named_ports: Vec<(&str, Protocol, u16)> = pod
             .spec
             .containers
             .iter()
@@ -133,21 +191,13 @@ pub(crate) fn build_topology(inv: &Inventory) -> Topology {
             })
             .collect();
         named_ports.sort_unstable();
-        let host_network = template.spec.host_network == Some(true);
-        let next = classes.len() as u32;
-        let class = *class_index.entry((ns, labels, named_ports, host_network)).or_insert_with_key(|(_, labels, ports, _)| {
+        let host_network = pod.spec.host_network == Some(true);
+        let next = self.classes.len() as u32;
+        let classes = &mut self.classes;
+        *self.index.entry((ns, labels, named_ports, host_network)).or_insert_with_key(|(_, labels, ports, _)| {
             let named_ports = ports.iter().map(|&(name, protocol, port)| NamedPort { name: name.to_string(), protocol, port }).collect();
             classes.push(PodClass { namespace: ns, labels: (*labels).clone(), named_ports, host_network });
             next
-        });
-        by_identity.insert((ns_name, name, kind), workloads.len());
-        let endpoint = WorkloadEndpoint { namespace: ns_name.to_string(), name: name.to_string(), kind: kind.to_string(), object: w.object, inventory_workloads: vec![wi], class };
-        workloads.push(endpoint);
+        })
     }
-    workloads.sort_by_cached_key(WorkloadEndpoint::display);
-    let mut classes_by_namespace = vec![Vec::new(); namespaces.len()];
-    for (i, c) in classes.iter().enumerate() {
-        classes_by_namespace[c.namespace as usize].push(i as u32);
-    }
-    Topology { namespaces, classes, workloads, classes_by_namespace }
 }

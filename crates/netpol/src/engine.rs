@@ -12,38 +12,32 @@
 //! source profile × destination profile, and NetworkPolicy rules are accumulated from each
 //! rule's precomputed peer set, so the cost follows what the policies distinguish rather than
 //! the number of pods or workloads.
+//!
+//! Modules depend one way: `engine` (and `explain`, `format` on top of it) → `calc` (cells) →
+//! `analysis` (topology, compiled policies, profiles) → `profiles` → `endpoints`, `policy`,
+//! `intern`, `sides`; `cells` (storage) sits beside `analysis`, below `calc`.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use kubepci_inventory::Inventory;
-use kubepci_model::Resource;
 use kubepci_model::hash::FastMap;
-
-use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 
-use crate::calc::{Calc, FocusIndex, FullCells};
-use crate::cells::{Cells, Focused, SparseLine};
-use crate::endpoints::{NamespaceEntry, PodClass, Topology, WorkloadEndpoint, build_topology};
-use crate::intern::{BitSet, ClassSet, ConnId, IdMap, Interner, NONE};
-use crate::profiles::{DST, SRC, Space};
-use crate::ipblocks::{IpSet, disjoint_blocks};
-use crate::policy::{Direction, NamespaceMatch, Peer, Peers, PodMatch, Policy, PolicyKind, PolicyWarning, Rule, compile_admin_policy, compile_network_policy};
+use crate::analysis::Analysis;
+pub use crate::analysis::Options;
+use crate::calc::{Calc, FocusIndex};
+use crate::cells::{Cells, Focused, FullCells, SparseLine};
+use crate::endpoints::{NamespaceEntry, PodClass, WorkloadEndpoint};
+use crate::ingress::{Forwarder, IngressFlow, IngressObject, IngressVia};
+use crate::intern::{BitSet, ConnId, Interner, NONE};
+use crate::ipblocks::IpSet;
+use crate::policy::{Direction, Policy, PolicyWarning};
 use crate::ports::ConnSet;
+use crate::profiles::{DST, SRC};
+use crate::sides::{EGRESS, INGRESS, dir_index};
 
-/// Analysis options.
-#[derive(Clone, Copy, Debug)]
-pub struct Options {
-    /// Pods with `hostNetwork: true` are not subject to policies (the Kubernetes semantics).
-    /// netpol-analyzer treats them as ordinary pods; set `false` to compare with it.
-    pub host_network_exempt: bool,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options { host_network_exempt: true }
-    }
-}
 
 /// One end of a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -64,72 +58,31 @@ pub struct Connection<'a> {
     pub conns: &'a ConnSet,
 }
 
-/// Lines computed by one parallel chunk, with the interner their ids refer to.
-type ChunkLines = (Interner, Vec<(usize, u32, SparseLine)>);
-
-pub(crate) const INGRESS: usize = 0;
-pub(crate) const EGRESS: usize = 1;
-
-pub(crate) fn dir_index(d: Direction) -> usize {
-    match d {
-        Direction::Ingress => INGRESS,
-        Direction::Egress => EGRESS,
-    }
+/// What some pods of a source workload may open to some pods of a destination workload (see
+/// [`Reachability::pod_connections`]). A list of pods is empty when that end is not split.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodConnection<'a> {
+    pub src_pods: Vec<&'a str>,
+    pub dst_pods: Vec<&'a str>,
+    pub conns: &'a ConnSet,
 }
 
-/// A peer seen from a subject in direction `dir`: a profile of space `dir` (sources for
-/// ingress, destinations for egress) or an external block of the direction's split.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum PeerRef {
-    Profile(u32),
+/// A position in the matrix: a slot of the side's profile space, or an external block.
+#[derive(Clone, Copy, Debug)]
+enum Pos {
+    Slot(u32),
     Block(u32),
 }
 
-/// Which peers a rule matches, for its direction's peer space.
-#[derive(Clone, Debug)]
-pub(crate) struct RuleMatch {
-    /// Profiles of space `dir` (every class of a profile is in the same rules); rules with the
-    /// same peers share the set.
-    pub profiles: Arc<BitSet>,
-    pub blocks: BitSet,
-}
-
-impl RuleMatch {
-    pub fn contains(&self, p: PeerRef) -> bool {
-        match p {
-            PeerRef::Profile(c) => self.profiles.contains(c as usize),
-            PeerRef::Block(b) => self.blocks.contains(b as usize),
-        }
-    }
-}
+/// Lines computed by one parallel chunk, with the interner their ids refer to.
+type ChunkLines = (Interner, Vec<(usize, u32, SparseLine)>);
 
 /// The result of the analysis of one input.
 pub struct Reachability {
-    pub(crate) options: Options,
-    pub(crate) namespaces: Vec<NamespaceEntry>,
-    pub(crate) classes: Vec<PodClass>,
-    pub(crate) workloads: Vec<WorkloadEndpoint>,
-    pub(crate) policies: Vec<Policy>,
-    pub(crate) warnings: Vec<PolicyWarning>,
-    /// External blocks per direction: `[INGRESS]` are sources, `[EGRESS]` destinations.
-    pub(crate) blocks: [Vec<IpSet>; 2],
-    /// Distinct class sets that policies select (subjects and rule peers).
-    pub(crate) class_sets: Vec<ClassSet>,
-    /// Per policy: its subject classes (an index into `class_sets`).
-    pub(crate) subjects: Vec<u32>,
-    /// Per policy, per direction, per rule.
-    pub(crate) rule_matches: Vec<[Vec<RuleMatch>; 2]>,
-    /// Per direction, per class: NetworkPolicies selecting the class.
-    pub(crate) np_selecting: [Vec<Vec<u32>>; 2],
-    /// Per direction, per class: admin policies selecting it, ANPs by priority then the BANP.
-    pub(crate) admin_selecting: [Vec<Vec<u32>>; 2],
-    /// `[SRC]`: classes alike as sources; `[DST]`: alike as destinations.
-    pub(crate) profiles: [Space; 2],
-    /// Per policy, per direction, per rule: its ports interned, for rules without named ports
-    /// (the same towards every destination).
-    pub(crate) fixed_ports: Vec<[Vec<Option<ConnId>>; 2]>,
+    pub(crate) analysis: Analysis,
     pub(crate) conns: Interner,
     cells: Cells,
+    ingress_flows: Vec<IngressFlow>,
 }
 
 impl Reachability {
@@ -139,13 +92,10 @@ impl Reachability {
 
     /// Every pair of the input (what `netpol list` prints).
     pub fn compute_with(inv: &Inventory, options: Options) -> Reachability {
-        let mut r = Reachability::analyse(inv, options);
-        let mut conns = std::mem::replace(&mut r.conns, Interner::new());
-        let full = Calc::new(&r, &mut conns).full();
+        let (analysis, mut conns) = Analysis::build(inv, options);
+        let full = Calc::new(&analysis, &mut conns).full();
         conns.shrink();
-        r.conns = conns;
-        r.cells = Cells::Full(full);
-        r
+        Reachability { analysis, conns, cells: Cells::Full(full), ingress_flows: Vec::new() }.with_ingress_flows()
     }
 
     /// Only what involves the focus workloads (indices into `inv.workloads()`) is computed up
@@ -153,30 +103,49 @@ impl Reachability {
     /// external ranges. Time and memory grow with focus × classes rather than classes².
     /// Other pairs are still answered exactly: the first such question builds the full matrix.
     pub fn compute_focused(inv: &Inventory, options: Options, focus: &[usize]) -> Reachability {
-        let mut r = Reachability::analyse(inv, options);
+        let (r, mut conns) = Analysis::build(inv, options);
         let focus: std::collections::HashSet<usize> = focus.iter().copied().collect();
-        // Rows are wanted for the focus workloads' source profiles, columns for their
-        // destination profiles.
-        let mut wanted = [BitSet::new(r.profiles[SRC].len()), BitSet::new(r.profiles[DST].len())];
-        for w in &r.workloads {
-            if w.inventory_workloads.iter().any(|wi| focus.contains(wi)) {
+        // Rows are wanted for the focus workloads' source slots, columns for their destination
+        // slots; a combined slot's line is built from its profiles' lines, so those are wanted
+        // too (and kept: they are exact answers for their profiles).
+        let mut wanted: [Vec<u32>; 2] = [Vec::new(), Vec::new()];
+        let mut profiles = [BitSet::new(r.profiles[SRC].len()), BitSet::new(r.profiles[DST].len())];
+        for (wi, w) in r.workloads.iter().enumerate() {
+            if w.inventory_workloads.iter().any(|i| focus.contains(i)) {
                 for space in [SRC, DST] {
-                    wanted[space].insert(r.profiles[space].of_class[w.class as usize] as usize);
+                    let slot = r.profiles[space].of_workload[wi];
+                    r.profiles[space].members(slot).for_each(|p| profiles[space].insert(p as usize));
+                    wanted[space].push(slot);
                 }
             }
         }
-        let mut conns = std::mem::replace(&mut r.conns, Interner::new());
-        let mut rows = vec![None; r.profiles[SRC].len()];
-        let mut columns = vec![None; r.profiles[DST].len()];
+        // The controllers' rows answer the ingress flows.
+        for f in 0..r.ingress.forwarders.len() as u32 {
+            for k in r.forwarder_classes(f) {
+                let p = r.profiles[SRC].of_class[k as usize];
+                profiles[SRC].insert(p as usize);
+                wanted[SRC].push(p);
+            }
+        }
+        let mut rows = vec![None; r.profiles[SRC].slots()];
+        let mut columns = vec![None; r.profiles[DST].slots()];
         // Lines are computed in parallel chunks, each with its own copy of the interner; the
         // sets a chunk added are then interned into the shared one, in chunk order, so ids do
         // not depend on scheduling. Chunk sizes depend on the input only, which keeps it
         // deterministic; a few chunks are enough for two cores and few interner copies.
         // (Unit tests use tiny chunks so that the merge is exercised.)
-        let lines: Vec<(usize, u32)> = [SRC, DST].into_iter().flat_map(|space| wanted[space].iter().map(move |p| (space, p as u32))).collect();
+        let lines: Vec<(usize, u32)> = [SRC, DST]
+            .into_iter()
+            .flat_map(|space| {
+                let mut slots: Vec<u32> = profiles[space].iter().map(|p| p as u32).chain(wanted[space].iter().copied()).collect();
+                slots.sort_unstable();
+                slots.dedup();
+                slots.into_iter().map(move |slot| (space, slot))
+            })
+            .collect();
         let chunk = if cfg!(test) { 2 } else { lines.len().div_ceil(8).max(64) };
         let shared = conns.len();
-        let index = FocusIndex::new(&r, &wanted);
+        let index = FocusIndex::new(&r, &profiles);
         let chunks: Vec<ChunkLines> = lines
             .par_chunks(chunk)
             .map(|chunk| {
@@ -194,104 +163,128 @@ impl Reachability {
             }
         }
         conns.shrink();
-        r.conns = conns;
-        r.cells = Cells::Focused(Box::new(Focused { rows, columns, rest: OnceLock::new() }));
-        r
+        let cells = Cells::Focused(Box::new(Focused { rows, columns, rest: OnceLock::new() }));
+        Reachability { analysis: r, conns, cells, ingress_flows: Vec::new() }.with_ingress_flows()
     }
 
-    /// Everything but the matrix: topology, compiled policies, external blocks, which
-    /// policies select which classes and which peers each rule matches.
-    fn analyse(inv: &Inventory, options: Options) -> Reachability {
-        let Topology { namespaces, mut classes, workloads, classes_by_namespace } = build_topology(inv);
-        if !options.host_network_exempt {
-            classes.iter_mut().for_each(|c| c.host_network = false);
+    /// The ingress flows, from the cells between the controllers' classes and their backends'.
+    fn with_ingress_flows(mut self) -> Reachability {
+        let a = &self.analysis;
+        if a.ingress.backends.is_empty() {
+            return self;
         }
-        let (policies, warnings) = compile_policies(inv);
-        let blocks = external_blocks(&policies);
-        let mut conns = Interner::new();
-        // Policies repeat the same port lists: resolve each distinct one once.
-        let mut resolved: FastMap<&crate::policy::Ports, ConnId> = FastMap::default();
-        let fixed_ports = policies
-            .iter()
-            .map(|p| {
-                [p.ingress.as_deref(), p.egress.as_deref()].map(|rules| {
-                    let rules = rules.unwrap_or(&[]).iter().map(|rule| &rule.ports);
-                    rules.map(|ports| (!ports.has_named()).then(|| *resolved.entry(ports).or_insert_with(|| conns.intern(ports.resolve(None))))).collect()
-                })
-            })
-            .collect();
-        let mut r = Reachability {
-            options,
-            namespaces,
-            classes,
-            workloads,
-            policies,
-            warnings,
-            blocks,
-            class_sets: Vec::new(),
-            subjects: Vec::new(),
-            rule_matches: Vec::new(),
-            np_selecting: [Vec::new(), Vec::new()],
-            admin_selecting: [Vec::new(), Vec::new()],
-            profiles: [Space::default(), Space::default()],
-            fixed_ports,
-            conns,
-            cells: Cells::Full(FullCells { pair: Vec::new(), to_block: Vec::new(), from_block: Vec::new() }),
-        };
-        r.match_policies(&classes_by_namespace);
-        for (i, w) in r.workloads.iter().enumerate() {
-            for space in &mut r.profiles {
-                space.workloads[space.of_class[w.class as usize] as usize].push(i as u32);
+        let mut workloads_of: FastMap<u32, Vec<u32>> = FastMap::default();
+        for (w, ep) in a.workloads.iter().enumerate() {
+            for &c in &ep.classes {
+                workloads_of.entry(c).or_default().push(w as u32);
             }
         }
-        r
+        let controllers: Vec<Vec<String>> = (0..a.ingress.forwarders.len() as u32)
+            .map(|f| match &a.ingress.forwarders[f as usize] {
+                Forwarder::Assumed => Vec::new(),
+                Forwarder::Pods(classes) => {
+                    let mut names: Vec<String> = classes.iter().flat_map(|c| workloads_of.get(c).into_iter().flatten()).map(|&w| a.workloads[w as usize].display()).collect();
+                    names.sort();
+                    names.dedup();
+                    names
+                }
+            })
+            .collect();
+        // (destination workload, object, forwarder) → what gets through.
+        let mut parts: BTreeMap<(u32, u32, u32), ConnSet> = BTreeMap::new();
+        for b in &a.ingress.backends {
+            let open = a.forwarder_classes(b.forwarder).into_iter().fold(ConnSet::none(), |acc, k| acc.union(self.class_cell(k, b.class)));
+            let conns = b.conns.intersect(&open);
+            if conns.is_empty() {
+                continue;
+            }
+            for &w in workloads_of.get(&b.class).into_iter().flatten() {
+                let part = parts.entry((w, b.object, b.forwarder)).or_default();
+                *part = part.union(&conns);
+            }
+        }
+        let mut flows: Vec<IngressFlow> = Vec::new();
+        for ((w, object, forwarder), conns) in parts {
+            let via = IngressVia { object: a.ingress.objects[object as usize].clone(), conns, controllers: controllers[forwarder as usize].clone() };
+            match flows.last_mut() {
+                Some(flow) if flow.dst == w => {
+                    flow.conns = flow.conns.union(&via.conns);
+                    flow.via.push(via);
+                }
+                _ => flows.push(IngressFlow { dst: w, conns: via.conns.clone(), via: vec![via] }),
+            }
+        }
+        self.ingress_flows = flows;
+        self
+    }
+
+    /// The cell between a source class and a destination class.
+    fn class_cell(&self, src: u32, dst: u32) -> &ConnSet {
+        let a = &self.analysis;
+        let at = |space: usize, c: u32| Some(Pos::Slot(a.profiles[space].of_class[c as usize]));
+        let (conns, id) = self.lookup_at(at(SRC, src), at(DST, dst));
+        conns.get(id)
+    }
+
+    /// Traffic from outside reaching workloads through ingress controllers (Ingress, OpenShift
+    /// Route, Gateway API routes), in workload order: per destination what gets through and the
+    /// objects that give it. `netpol list` prints them as `{ingress-controller} => …` lines.
+    pub fn ingress_flows(&self) -> &[IngressFlow] {
+        &self.ingress_flows
+    }
+
+    /// The objects that let traffic in, whether or not the policies let any of it through.
+    pub fn ingress_objects(&self) -> &[IngressObject] {
+        &self.analysis.ingress.objects
     }
 
     pub fn options(&self) -> Options {
-        self.options
+        self.analysis.options
     }
 
     pub fn workloads(&self) -> &[WorkloadEndpoint] {
-        &self.workloads
+        &self.analysis.workloads
     }
 
     pub fn namespaces(&self) -> &[NamespaceEntry] {
-        &self.namespaces
+        &self.analysis.namespaces[..self.analysis.declared_namespaces]
     }
 
     pub fn policies(&self) -> &[Policy] {
-        &self.policies
+        &self.analysis.policies
     }
 
     /// Policies that could not be compiled, or parts of them that were left out.
     pub fn warnings(&self) -> &[PolicyWarning] {
-        &self.warnings
+        &self.analysis.warnings
     }
 
     pub fn external_sources(&self) -> &[IpSet] {
-        &self.blocks[INGRESS]
+        &self.analysis.blocks[INGRESS]
     }
 
     pub fn external_destinations(&self) -> &[IpSet] {
-        &self.blocks[EGRESS]
+        &self.analysis.blocks[EGRESS]
     }
 
     /// How many source and destination profiles the classes fall into (see the crate README):
     /// the size of the matrix actually computed.
     pub fn profile_counts(&self) -> (usize, usize) {
-        (self.profiles[SRC].len(), self.profiles[DST].len())
+        (self.analysis.profiles[SRC].len(), self.analysis.profiles[DST].len())
     }
 
+    /// The class of the workload's first pods (by class index). Pods of one workload may fall
+    /// into several classes: see [`WorkloadEndpoint::classes`].
     pub fn class_of(&self, workload: usize) -> &PodClass {
-        &self.classes[self.workloads[workload].class as usize]
+        &self.analysis.classes[self.analysis.workloads[workload].classes[0] as usize]
     }
 
     /// `ns/name[Kind]` or `a.b.c.d-e.f.g.h[External]`.
     pub fn endpoint_name(&self, e: Endpoint) -> String {
         match e {
-            Endpoint::Workload(w) => self.workloads[w as usize].display(),
-            Endpoint::ExternalSource(b) => format!("{}[External]", self.blocks[INGRESS][b as usize]),
-            Endpoint::ExternalDestination(b) => format!("{}[External]", self.blocks[EGRESS][b as usize]),
+            Endpoint::Workload(w) => self.analysis.workloads[w as usize].display(),
+            Endpoint::ExternalSource(b) => format!("{}[External]", self.analysis.blocks[INGRESS][b as usize]),
+            Endpoint::ExternalDestination(b) => format!("{}[External]", self.analysis.blocks[EGRESS][b as usize]),
         }
     }
 
@@ -302,31 +295,82 @@ impl Reachability {
         conns.get(id)
     }
 
+    /// Where the pods of the source or destination workload get different answers (pods of one
+    /// owner with different labels): one entry per pair of their pod groups, naming the pods,
+    /// in class order. Empty when neither end is split or every pair gets the same answer, so
+    /// that [`Self::allowed`] (the union) says it all.
+    pub fn pod_connections(&self, src: Endpoint, dst: Endpoint) -> Vec<PodConnection<'_>> {
+        let a = &self.analysis;
+        let split = |e: Endpoint| matches!(e, Endpoint::Workload(w) if a.workloads[w as usize].classes.len() > 1);
+        if !split(src) && !split(dst) {
+            return Vec::new();
+        }
+        let groups = |e: Endpoint, space: usize| -> Vec<(Vec<&str>, Option<Pos>)> {
+            match e {
+                Endpoint::Workload(w) => {
+                    let w = &a.workloads[w as usize];
+                    let split = w.classes.len() > 1;
+                    w.classes.iter().map(|&c| (if split { w.pods_of(c) } else { Vec::new() }, Some(Pos::Slot(a.profiles[space].of_class[c as usize])))).collect()
+                }
+                _ => vec![(Vec::new(), self.position(e, space))],
+            }
+        };
+        let (srcs, dsts) = (groups(src, SRC), groups(dst, DST));
+        let mut out = Vec::with_capacity(srcs.len() * dsts.len());
+        for (src_pods, s) in &srcs {
+            for (dst_pods, d) in &dsts {
+                let (conns, id) = self.lookup_at(*s, *d);
+                out.push(PodConnection { src_pods: src_pods.clone(), dst_pods: dst_pods.clone(), conns: conns.get(id) });
+            }
+        }
+        if out.iter().all(|p| p.conns == out[0].conns) {
+            out.clear();
+        }
+        out
+    }
+
     /// The interner holding the answer, and the answer.
+    #[inline]
     fn lookup(&self, src: Endpoint, dst: Endpoint) -> (&Interner, ConnId) {
+        self.lookup_at(self.position(src, SRC), self.position(dst, DST))
+    }
+
+    /// Where an endpoint sits as a source (`SRC`) or destination (`DST`): its workload's
+    /// slot, or an external block of that side; `None` when it cannot be on that side.
+    #[inline]
+    fn position(&self, e: Endpoint, space: usize) -> Option<Pos> {
+        match (e, space) {
+            (Endpoint::Workload(w), _) => Some(Pos::Slot(self.analysis.profiles[space].of_workload[w as usize])),
+            (Endpoint::ExternalSource(b), SRC) | (Endpoint::ExternalDestination(b), DST) => Some(Pos::Block(b)),
+            _ => None,
+        }
+    }
+
+    /// The cell between two positions; pairs of blocks (or impossible sides) are empty.
+    #[inline]
+    fn lookup_at(&self, src: Option<Pos>, dst: Option<Pos>) -> (&Interner, ConnId) {
+        let (Some(src), Some(dst)) = (src, dst) else { return (&self.conns, NONE) };
         let focused = match &self.cells {
             Cells::Full(full) => return (&self.conns, self.full_id(full, src, dst)),
             Cells::Focused(f) => f,
         };
-        let (sp, dp) = (|w: u32| self.profile(SRC, w), |w: u32| self.profile(DST, w));
-        let row = |s: u32| focused.rows[sp(s)].as_ref();
-        let column = |d: u32| focused.columns[dp(d)].as_ref();
+        let (slots_src, slots_dst) = (self.analysis.profiles[SRC].slots(), self.analysis.profiles[DST].slots());
         let found = match (src, dst) {
-            (Endpoint::Workload(s), Endpoint::Workload(d)) => match (row(s), column(d)) {
-                (Some(line), _) => Some(line.get(dp(d))),
-                (None, Some(line)) => Some(line.get(sp(s))),
+            (Pos::Slot(s), Pos::Slot(d)) => match (&focused.rows[s as usize], &focused.columns[d as usize]) {
+                (Some(line), _) => Some(line.get(d as usize)),
+                (None, Some(line)) => Some(line.get(s as usize)),
                 (None, None) => None,
             },
-            (Endpoint::Workload(s), Endpoint::ExternalDestination(b)) => row(s).map(|line| line.get(self.profiles[DST].len() + b as usize)),
-            (Endpoint::ExternalSource(b), Endpoint::Workload(d)) => column(d).map(|line| line.get(self.profiles[SRC].len() + b as usize)),
-            _ => Some(NONE),
+            (Pos::Slot(s), Pos::Block(b)) => focused.rows[s as usize].as_ref().map(|line| line.get(slots_dst + b as usize)),
+            (Pos::Block(b), Pos::Slot(d)) => focused.columns[d as usize].as_ref().map(|line| line.get(slots_src + b as usize)),
+            (Pos::Block(_), Pos::Block(_)) => Some(NONE),
         };
         match found {
             Some(id) => (&self.conns, id),
             None => {
                 let (conns, full) = focused.rest.get_or_init(|| {
                     let mut conns = self.conns.clone();
-                    let full = Calc::new(self, &mut conns).full();
+                    let full = Calc::new(&self.analysis, &mut conns).full();
                     conns.shrink();
                     (conns, full)
                 });
@@ -335,21 +379,21 @@ impl Reachability {
         }
     }
 
-    fn full_id(&self, full: &FullCells, src: Endpoint, dst: Endpoint) -> ConnId {
-        let nd = self.profiles[DST].len();
-        let (sp, dp) = (|w: u32| self.profile(SRC, w), |w: u32| self.profile(DST, w));
+    #[inline]
+    fn full_id(&self, full: &FullCells, src: Pos, dst: Pos) -> ConnId {
+        let nd = self.analysis.profiles[DST].slots();
         let cell = |v: &[ConnId], i: usize| v.get(i).copied().unwrap_or(NONE);
         match (src, dst) {
-            (Endpoint::Workload(s), Endpoint::Workload(d)) => cell(&full.pair, sp(s) * nd + dp(d)),
-            (Endpoint::Workload(s), Endpoint::ExternalDestination(b)) => cell(&full.to_block, sp(s) * self.blocks[EGRESS].len() + b as usize),
-            (Endpoint::ExternalSource(b), Endpoint::Workload(d)) => cell(&full.from_block, b as usize * nd + dp(d)),
-            _ => NONE,
+            (Pos::Slot(s), Pos::Slot(d)) => cell(&full.pair, s as usize * nd + d as usize),
+            (Pos::Slot(s), Pos::Block(b)) => cell(&full.to_block, s as usize * self.analysis.blocks[EGRESS].len() + b as usize),
+            (Pos::Block(b), Pos::Slot(d)) => cell(&full.from_block, b as usize * nd + d as usize),
+            (Pos::Block(_), Pos::Block(_)) => NONE,
         }
     }
 
-    /// The profile of workload `w` in `space`.
+    /// The slot of workload `w` in `space`.
     fn profile(&self, space: usize, w: u32) -> usize {
-        self.profiles[space].of_class[self.workloads[w as usize].class as usize] as usize
+        self.analysis.profiles[space].of_workload[w as usize] as usize
     }
 
     /// Every endpoint that may connect to workload `dst` (other workloads in workload order,
@@ -370,10 +414,10 @@ impl Reachability {
     pub fn sources_where(&self, dst: usize, keep: impl FnMut(&ConnSet) -> bool) -> Vec<(Endpoint, &ConnSet)> {
         let d = Endpoint::Workload(dst as u32);
         let line = match &self.cells {
-            Cells::Focused(f) => f.columns.get(if dst < self.workloads.len() { self.profile(DST, dst as u32) } else { usize::MAX }).and_then(Option::as_ref),
+            Cells::Focused(f) => f.columns.get(if dst < self.analysis.workloads.len() { self.profile(DST, dst as u32) } else { usize::MAX }).and_then(Option::as_ref),
             Cells::Full(_) => None,
         };
-        let blocks = (0..self.blocks[INGRESS].len() as u32).map(Endpoint::ExternalSource);
+        let blocks = (0..self.analysis.blocks[INGRESS].len() as u32).map(Endpoint::ExternalSource);
         match line {
             Some(line) => self.line_where(line, SRC, dst, blocks, keep),
             None => self.lookup_where(dst, blocks, |other| (other, d), keep),
@@ -385,10 +429,10 @@ impl Reachability {
     pub fn destinations_where(&self, src: usize, keep: impl FnMut(&ConnSet) -> bool) -> Vec<(Endpoint, &ConnSet)> {
         let s = Endpoint::Workload(src as u32);
         let line = match &self.cells {
-            Cells::Focused(f) => f.rows.get(if src < self.workloads.len() { self.profile(SRC, src as u32) } else { usize::MAX }).and_then(Option::as_ref),
+            Cells::Focused(f) => f.rows.get(if src < self.analysis.workloads.len() { self.profile(SRC, src as u32) } else { usize::MAX }).and_then(Option::as_ref),
             Cells::Full(_) => None,
         };
-        let blocks = (0..self.blocks[EGRESS].len() as u32).map(Endpoint::ExternalDestination);
+        let blocks = (0..self.analysis.blocks[EGRESS].len() as u32).map(Endpoint::ExternalDestination);
         match line {
             Some(line) => self.line_where(line, DST, src, blocks, keep),
             None => self.lookup_where(src, blocks, |other| (s, other), keep),
@@ -399,12 +443,12 @@ impl Reachability {
     /// than `own` in workload order, then the line's external blocks). The line's positions
     /// are profiles of `space`, then blocks.
     fn line_where(&self, line: &SparseLine, space: usize, own: usize, blocks: impl Iterator<Item = Endpoint>, mut keep: impl FnMut(&ConnSet) -> bool) -> Vec<(Endpoint, &ConnSet)> {
-        let profiles = &self.profiles[space];
-        let np = profiles.len();
+        let profiles = &self.analysis.profiles[space];
+        let np = profiles.slots();
         let mut kept: FastMap<ConnId, bool> = FastMap::default();
         let mut keeps = |id: ConnId| id != NONE && *kept.entry(id).or_insert_with(|| keep(self.conns.get(id)));
         let mut workloads: Vec<(u32, ConnId)> = if keeps(line.default) {
-            (0..self.workloads.len() as u32).map(|w| (w, line.get(self.profile(space, w)))).filter(|&(_, c)| keeps(c)).collect()
+            (0..self.analysis.workloads.len() as u32).map(|w| (w, line.get(self.profile(space, w)))).filter(|&(_, c)| keeps(c)).collect()
         } else {
             let except = line.except.iter().take_while(|&&(p, _)| (p as usize) < np).filter(|&&(_, c)| keeps(c));
             let mut ws: Vec<(u32, ConnId)> = except.flat_map(|&(p, c)| profiles.workloads[p as usize].iter().map(move |&w| (w, c))).collect();
@@ -429,7 +473,7 @@ impl Reachability {
         pair: impl Fn(Endpoint) -> (Endpoint, Endpoint),
         mut keep: impl FnMut(&ConnSet) -> bool,
     ) -> Vec<(Endpoint, &ConnSet)> {
-        let others = (0..self.workloads.len() as u32).filter(|&w| w as usize != own).map(Endpoint::Workload);
+        let others = (0..self.analysis.workloads.len() as u32).filter(|&w| w as usize != own).map(Endpoint::Workload);
         others
             .chain(blocks)
             .filter_map(|e| {
@@ -443,24 +487,34 @@ impl Reachability {
     /// Every endpoint: the workloads, then the external source ranges, then the external
     /// destination ranges.
     pub fn endpoints(&self) -> impl Iterator<Item = Endpoint> + '_ {
-        (0..self.workloads.len() as u32)
+        (0..self.analysis.workloads.len() as u32)
             .map(Endpoint::Workload)
-            .chain((0..self.blocks[INGRESS].len() as u32).map(Endpoint::ExternalSource))
-            .chain((0..self.blocks[EGRESS].len() as u32).map(Endpoint::ExternalDestination))
+            .chain((0..self.analysis.blocks[INGRESS].len() as u32).map(Endpoint::ExternalSource))
+            .chain((0..self.analysis.blocks[EGRESS].len() as u32).map(Endpoint::ExternalDestination))
     }
 
     /// Every allowed connection between distinct workloads and between workloads and external
     /// ranges, in workload order (the caller sorts text lines).
     pub fn connections(&self) -> impl Iterator<Item = Connection<'_>> + '_ {
-        let nw = self.workloads.len() as u32;
+        let nw = self.analysis.workloads.len() as u32;
         let pairs = (0..nw).flat_map(move |s| {
             let to_workloads = (0..nw).filter(move |&d| d != s).map(move |d| (Endpoint::Workload(s), Endpoint::Workload(d)));
-            let to_ext = (0..self.blocks[EGRESS].len() as u32).map(move |b| (Endpoint::Workload(s), Endpoint::ExternalDestination(b)));
+            let to_ext = (0..self.analysis.blocks[EGRESS].len() as u32).map(move |b| (Endpoint::Workload(s), Endpoint::ExternalDestination(b)));
             to_workloads.chain(to_ext)
         });
-        let from_ext = (0..self.blocks[INGRESS].len() as u32).flat_map(move |b| (0..nw).map(move |d| (Endpoint::ExternalSource(b), Endpoint::Workload(d))));
+        let from_ext = (0..self.analysis.blocks[INGRESS].len() as u32).flat_map(move |b| (0..nw).map(move |d| (Endpoint::ExternalSource(b), Endpoint::Workload(d))));
+        // The full matrix is read directly for pairs of workloads (most of them): one load each.
+        let full = match &self.cells {
+            Cells::Full(f) => Some(f),
+            Cells::Focused(_) => None,
+        };
+        let (src_slots, dst_slots) = (&self.analysis.profiles[SRC].of_workload, &self.analysis.profiles[DST].of_workload);
+        let nd = self.analysis.profiles[DST].slots();
         pairs.chain(from_ext).filter_map(move |(src, dst)| {
-            let (conns, id) = self.lookup(src, dst);
+            let (conns, id) = match (full, src, dst) {
+                (Some(f), Endpoint::Workload(s), Endpoint::Workload(d)) => (&self.conns, f.pair.get(src_slots[s as usize] as usize * nd + dst_slots[d as usize] as usize).copied().unwrap_or(NONE)),
+                _ => self.lookup(src, dst),
+            };
             (id != NONE).then(|| Connection { src, dst, conns: conns.get(id) })
         })
     }
@@ -475,16 +529,26 @@ impl Reachability {
         self.isolated(workload, EGRESS)
     }
 
+    /// Isolated only when every pod of the workload is: one open pod leaves the workload open.
     fn isolated(&self, workload: usize, dir: usize) -> bool {
-        let c = self.workloads[workload].class as usize;
-        !self.classes[c].host_network && !self.np_selecting[dir][c].is_empty()
+        let a = &self.analysis;
+        a.workloads[workload].classes.iter().all(|&c| !a.classes[c as usize].host_network && !a.np_selecting[dir][c as usize].is_empty())
     }
 
-    /// Policies (of every kind) whose subject includes the workload in this direction.
+    /// Policies (of every kind) whose subject includes some pod of the workload in this
+    /// direction.
     pub fn selecting_policies(&self, workload: usize, direction: Direction) -> Vec<&Policy> {
         let d = dir_index(direction);
-        let c = self.workloads[workload].class as usize;
-        let mut out: Vec<&Policy> = self.admin_selecting[d][c].iter().chain(&self.np_selecting[d][c]).map(|&p| &self.policies[p as usize]).collect();
+        let a = &self.analysis;
+        let mut seen: Vec<u32> = Vec::new();
+        for &c in &a.workloads[workload].classes {
+            for &p in a.admin_selecting[d][c as usize].iter().chain(&a.np_selecting[d][c as usize]) {
+                if !seen.contains(&p) {
+                    seen.push(p);
+                }
+            }
+        }
+        let mut out: Vec<&Policy> = seen.into_iter().map(|p| &a.policies[p as usize]).collect();
         out.sort_by_key(|p| (p.kind, p.priority));
         out
     }
@@ -495,261 +559,18 @@ impl Reachability {
         if let Ok(ip) = spec.parse::<std::net::Ipv4Addr>() {
             let point = IpSet::range(u32::from(ip), u32::from(ip));
             let dir = if as_source { INGRESS } else { EGRESS };
-            let b = self.blocks[dir].iter().position(|blk| point.is_subset_of(blk))? as u32;
+            let b = self.analysis.blocks[dir].iter().position(|blk| point.is_subset_of(blk))? as u32;
             return Some(if as_source { Endpoint::ExternalSource(b) } else { Endpoint::ExternalDestination(b) });
         }
-        let exact = self.workloads.iter().position(|w| w.display() == spec);
+        let exact = self.analysis.workloads.iter().position(|w| w.display() == spec);
         let by_ns_name = || {
-            let hits: Vec<usize> = self.workloads.iter().enumerate().filter(|(_, w)| format!("{}/{}", w.namespace, w.name) == spec).map(|(i, _)| i).collect();
+            let hits: Vec<usize> = self.analysis.workloads.iter().enumerate().filter(|(_, w)| format!("{}/{}", w.namespace, w.name) == spec).map(|(i, _)| i).collect();
             (hits.len() == 1).then(|| hits[0])
         };
         let by_name = || {
-            let hits: Vec<usize> = self.workloads.iter().enumerate().filter(|(_, w)| w.name == spec).map(|(i, _)| i).collect();
+            let hits: Vec<usize> = self.analysis.workloads.iter().enumerate().filter(|(_, w)| w.name == spec).map(|(i, _)| i).collect();
             (hits.len() == 1).then(|| hits[0])
         };
         exact.or_else(by_ns_name).or_else(by_name).map(|i| Endpoint::Workload(i as u32))
     }
-
-    /// `class` seen as a peer of rules in direction `dir` (a profile of space `dir`).
-    pub(crate) fn peer_profile(&self, dir: usize, class: u32) -> PeerRef {
-        PeerRef::Profile(self.profiles[dir].of_class[class as usize])
-    }
-
-    fn match_policies(&mut self, classes_by_namespace: &[Vec<u32>]) {
-        let nc = self.classes.len();
-        let mut subjects = Vec::with_capacity(self.policies.len());
-        // Per policy, per direction, per rule: its peer classes (an index into the selection's
-        // sets) and its external blocks.
-        let mut rule_sets: Vec<[Vec<(u32, BitSet)>; 2]> = Vec::with_capacity(self.policies.len());
-        let mut np_selecting = [vec![Vec::new(); nc], vec![Vec::new(); nc]];
-        let mut admin: [Vec<Vec<u32>>; 2] = [vec![Vec::new(); nc], vec![Vec::new(); nc]];
-        let mut select = Selection::new(self, classes_by_namespace);
-        for (pi, p) in self.policies.iter().enumerate() {
-            let subject = select.classes(&p.subject);
-            for c in select.sets[subject as usize].iter() {
-                for dir in [INGRESS, EGRESS] {
-                    let applies = if dir == INGRESS { p.ingress.is_some() } else { p.egress.is_some() };
-                    if !applies {
-                        continue;
-                    }
-                    match p.kind {
-                        PolicyKind::NetworkPolicy => np_selecting[dir][c].push(pi as u32),
-                        _ => admin[dir][c].push(pi as u32),
-                    }
-                }
-            }
-            let per_dir = [INGRESS, EGRESS].map(|dir| {
-                let rules = if dir == INGRESS { p.ingress.as_deref() } else { p.egress.as_deref() };
-                rules.unwrap_or(&[]).iter().map(|r| self.match_rule(r, dir, &mut select)).collect::<Vec<_>>()
-            });
-            subjects.push(subject);
-            rule_sets.push(per_dir);
-        }
-        let class_sets = std::mem::take(&mut select.sets);
-        drop(select);
-        // ANPs first by priority (then name for a stable order), the baseline last.
-        for list in admin.iter_mut().flat_map(|d| d.iter_mut()) {
-            list.sort_by_key(|&pi| {
-                let p = &self.policies[pi as usize];
-                (p.kind == PolicyKind::BaselineAdminNetworkPolicy, p.priority, p.name.clone())
-            });
-        }
-        // The distinct peer sets of each direction's rules, in order of first use.
-        let mut seen = [vec![false; class_sets.len()], vec![false; class_sets.len()]];
-        let mut distinct: [Vec<u32>; 2] = [Vec::new(), Vec::new()];
-        for per_dir in &rule_sets {
-            for dir in [INGRESS, EGRESS] {
-                for &(set, _) in &per_dir[dir] {
-                    if !std::mem::replace(&mut seen[dir][set as usize], true) {
-                        distinct[dir].push(set);
-                    }
-                }
-            }
-        }
-        let profiles = crate::profiles::build(&self.classes, &self.policies, &np_selecting, &admin, &class_sets, &distinct);
-        // Each distinct set projected once onto the profiles of its direction's peer space.
-        let projected: [HashMap<u32, Arc<BitSet>>; 2] = [INGRESS, EGRESS].map(|dir| distinct[dir].iter().map(|&set| (set, Arc::new(profiles[dir].project(&class_sets[set as usize])))).collect());
-        self.rule_matches = rule_sets
-            .into_iter()
-            .map(|per_dir| {
-                let [ingress, egress] = per_dir;
-                let matches = |dir: usize, rules: Vec<(u32, BitSet)>| rules.into_iter().map(|(set, blocks)| RuleMatch { profiles: projected[dir].get(&set).cloned().unwrap_or_default(), blocks }).collect();
-                [matches(INGRESS, ingress), matches(EGRESS, egress)]
-            })
-            .collect();
-        self.profiles = profiles;
-        self.class_sets = class_sets;
-        self.subjects = subjects;
-        self.np_selecting = np_selecting;
-        self.admin_selecting = admin;
-    }
-
-    /// The classes among a rule's peers (an index into the selection's sets) and its external
-    /// blocks.
-    fn match_rule<'p>(&self, rule: &'p Rule, dir: usize, select: &mut Selection<'_, 'p>) -> (u32, BitSet) {
-        let nb = self.blocks[dir].len();
-        match &rule.peers {
-            Peers::Any => (select.all(), BitSet::full(nb)),
-            Peers::List(peers) => {
-                let mut sets = Vec::new();
-                let mut blocks = BitSet::new(nb);
-                for peer in peers {
-                    match peer {
-                        Peer::Pods(m) => sets.push(select.classes(m)),
-                        Peer::Ips(ips) => {
-                            for (bi, b) in self.blocks[dir].iter().enumerate() {
-                                if b.is_subset_of(ips) {
-                                    blocks.insert(bi);
-                                }
-                            }
-                        }
-                        Peer::Nodes => {}
-                    }
-                }
-                (select.union(&sets), blocks)
-            }
-        }
-    }
-}
-
-/// The classes a pod match selects, computed once per distinct match (policies of one
-/// cluster repeat the same peers: "tier=web in team namespaces", "kube-system DNS"), kept as
-/// indices into a list of distinct sets so that rules share them.
-struct Selection<'r, 'p> {
-    r: &'r Reachability,
-    classes_by_namespace: &'r [Vec<u32>],
-    /// Namespace name → indices (names are unique in practice; all are kept regardless).
-    namespace_index: FastMap<&'r str, Vec<usize>>,
-    memo: FastMap<&'p PodMatch, u32>,
-    /// Unions of several matches, by their sorted indices.
-    unions: IdMap<Vec<u32>, u32>,
-    all: Option<u32>,
-    sets: Vec<ClassSet>,
-}
-
-impl<'r, 'p> Selection<'r, 'p> {
-    fn new(r: &'r Reachability, classes_by_namespace: &'r [Vec<u32>]) -> Self {
-        let mut namespace_index: FastMap<&str, Vec<usize>> = FastMap::default();
-        for (i, ns) in r.namespaces.iter().enumerate() {
-            namespace_index.entry(ns.name.as_str()).or_default().push(i);
-        }
-        Selection { r, classes_by_namespace, namespace_index, memo: FastMap::default(), unions: FastMap::default(), all: None, sets: Vec::new() }
-    }
-
-    fn classes(&mut self, m: &'p PodMatch) -> u32 {
-        if let Some(&i) = self.memo.get(m) {
-            return i;
-        }
-        let i = self.push(self.compute(m));
-        self.memo.insert(m, i);
-        i
-    }
-
-    /// Every class (rules without `from`/`to`).
-    fn all(&mut self) -> u32 {
-        if let Some(i) = self.all {
-            return i;
-        }
-        let n = self.r.classes.len();
-        let i = self.push(ClassSet::Many(BitSet::full(n)));
-        self.all = Some(i);
-        i
-    }
-
-    /// The union of some sets (of none: the empty set).
-    fn union(&mut self, parts: &[u32]) -> u32 {
-        let mut key: Vec<u32> = parts.to_vec();
-        key.sort_unstable();
-        key.dedup();
-        if let [one] = key[..] {
-            return one;
-        }
-        if let Some(&i) = self.unions.get(&key) {
-            return i;
-        }
-        let n = self.r.classes.len();
-        let mut members: Vec<u32> = key.iter().flat_map(|&i| self.sets[i as usize].iter()).map(|c| c as u32).collect();
-        members.sort_unstable();
-        members.dedup();
-        let i = self.push(ClassSet::from_sorted(members, n));
-        self.unions.insert(key, i);
-        i
-    }
-
-    fn push(&mut self, set: ClassSet) -> u32 {
-        self.sets.push(set);
-        self.sets.len() as u32 - 1
-    }
-
-    fn compute(&self, m: &PodMatch) -> ClassSet {
-        let r = self.r;
-        let mut out: Vec<u32> = Vec::new();
-        let mut add = |ni: usize| {
-            for &c in &self.classes_by_namespace[ni] {
-                if m.pods.matches(&r.classes[c as usize].labels) {
-                    out.push(c);
-                }
-            }
-        };
-        match &m.namespaces {
-            NamespaceMatch::Named(name) => self.namespace_index.get(name.as_str()).into_iter().flatten().for_each(|&ni| add(ni)),
-            NamespaceMatch::Selector(s) => (0..r.namespaces.len()).filter(|&i| s.matches(&r.namespaces[i].labels)).for_each(&mut add),
-        }
-        // Namespaces are visited in their own order, not in class order.
-        out.sort_unstable();
-        out.dedup();
-        ClassSet::from_sorted(out, r.classes.len())
-    }
-}
-
-fn compile_policies(inv: &Inventory) -> (Vec<Policy>, Vec<PolicyWarning>) {
-    let mut policies = Vec::new();
-    let mut warnings = Vec::new();
-    for o in inv.of_kind("NetworkPolicy") {
-        if let Resource::NetworkPolicy(np) = &o.resource {
-            match compile_network_policy(o, np) {
-                Ok(p) => policies.push(p),
-                Err(m) => warnings.push(PolicyWarning { loc: o.loc.clone(), message: format!("NetworkPolicy {}/{} ignored: {m}", o.namespace().unwrap_or(""), o.name()) }),
-            }
-        }
-    }
-    let mut baseline_seen = false;
-    for kind in ["AdminNetworkPolicy", "BaselineAdminNetworkPolicy"] {
-        for o in inv.of_kind(kind) {
-            if !o.api_version.starts_with("policy.networking.k8s.io/") {
-                continue;
-            }
-            match compile_admin_policy(o) {
-                Ok(p) if p.kind == PolicyKind::BaselineAdminNetworkPolicy && baseline_seen => {
-                    warnings.push(PolicyWarning { loc: o.loc.clone(), message: format!("{kind} {} ignored: only one baseline policy may exist", o.name()) });
-                }
-                Ok(p) => {
-                    baseline_seen |= p.kind == PolicyKind::BaselineAdminNetworkPolicy;
-                    policies.push(p);
-                }
-                Err(m) => warnings.push(PolicyWarning { loc: o.loc.clone(), message: format!("{kind} {} ignored: {m}", o.name()) }),
-            }
-        }
-    }
-    (policies, warnings)
-}
-
-/// The external blocks per direction: ingress rules' ipBlocks split the source space, egress
-/// rules' ipBlocks and admin networks the destination space.
-fn external_blocks(policies: &[Policy]) -> [Vec<IpSet>; 2] {
-    let mut mentioned: [Vec<IpSet>; 2] = [Vec::new(), Vec::new()];
-    for p in policies {
-        for (dir, rules) in [(INGRESS, p.ingress.as_deref()), (EGRESS, p.egress.as_deref())] {
-            for rule in rules.unwrap_or(&[]) {
-                if let Peers::List(peers) = &rule.peers {
-                    for peer in peers {
-                        if let Peer::Ips(ips) = peer {
-                            mentioned[dir].push(ips.clone());
-                        }
-                    }
-                }
-            }
-        }
-    }
-    mentioned.map(|m| disjoint_blocks(&m))
 }

@@ -5,9 +5,10 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::engine::{EGRESS, Endpoint, INGRESS, PeerRef, Reachability};
+use crate::engine::{Endpoint, Reachability};
 use crate::policy::{Action, Direction, PolicyKind};
 use crate::ports::{ConnSet, PortSet, Protocol};
+use crate::sides::{EGRESS, INGRESS, PeerRef};
 
 /// One rule that matches the peer of a side.
 #[derive(Clone, Debug, Serialize)]
@@ -52,6 +53,32 @@ pub struct Explanation {
     pub allowed_conns: ConnSet,
     pub egress: SideExplanation,
     pub ingress: SideExplanation,
+    /// When the pods of the source or destination workload get different answers (pods with
+    /// different labels under one owner): one entry per pair of pod groups, naming the pods.
+    /// `egress`/`ingress` above are then those of the first pair that allows something.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pods: Vec<PodPairExplanation>,
+}
+
+/// The answer for some pods of the source towards some pods of the destination.
+#[derive(Clone, Debug, Serialize)]
+pub struct PodPairExplanation {
+    /// The source pods of this group (empty: the source is not split, or is a range).
+    pub src_pods: Vec<String>,
+    /// The destination pods of this group (empty: the destination is not split).
+    pub dst_pods: Vec<String>,
+    pub allowed: bool,
+    #[serde(serialize_with = "display")]
+    pub allowed_conns: ConnSet,
+    pub egress: SideExplanation,
+    pub ingress: SideExplanation,
+}
+
+/// One end as the explanation sees it: a pod class or an external block.
+#[derive(Clone, Copy, Debug)]
+enum End {
+    Class(u32),
+    Block(u32),
 }
 
 fn display<T: fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
@@ -61,59 +88,81 @@ fn display<T: fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, 
 impl Reachability {
     /// Explain the connection from `src` to `dst`, optionally for one protocol/port.
     pub fn explain(&self, src: Endpoint, dst: Endpoint, port: Option<(Protocol, u16)>) -> Explanation {
-        let allowed_conns = self.allowed(src, dst).clone();
-        let allowed = match port {
-            Some((p, n)) => allowed_conns.contains(p, n),
-            None => !allowed_conns.is_empty(),
-        };
         let focus = |c: ConnSet| match port {
             Some((p, n)) => c.intersect(&ConnSet::of(p, PortSet::single(n))),
             None => c,
         };
-        let mut egress = self.explain_side(EGRESS, src, dst);
-        let mut ingress = self.explain_side(INGRESS, dst, src);
-        for side in [&mut egress, &mut ingress] {
-            side.allowed = focus(side.allowed.clone());
-            side.matching_rules.retain_mut(|r| {
-                r.conns = focus(r.conns.clone());
-                !r.conns.is_empty()
-            });
+        let verdict = |c: &ConnSet| match port {
+            Some((p, n)) => c.contains(p, n),
+            None => !c.is_empty(),
+        };
+        let allowed_conns = self.allowed(src, dst).clone();
+        let (src_name, dst_name) = (self.endpoint_name(src), self.endpoint_name(dst));
+        let (src_ends, dst_ends) = (self.ends(src), self.ends(dst));
+        let mut pairs = Vec::with_capacity(src_ends.len() * dst_ends.len());
+        for &s in &src_ends {
+            for &d in &dst_ends {
+                let mut egress = self.explain_side(EGRESS, &src_name, s, d);
+                let mut ingress = self.explain_side(INGRESS, &dst_name, d, s);
+                let conns = focus(egress.allowed.intersect(&ingress.allowed));
+                for side in [&mut egress, &mut ingress] {
+                    side.allowed = focus(side.allowed.clone());
+                    side.matching_rules.retain_mut(|r| {
+                        r.conns = focus(r.conns.clone());
+                        !r.conns.is_empty()
+                    });
+                }
+                let names = |e: Endpoint, end: End, split: bool| match (e, end) {
+                    (Endpoint::Workload(w), End::Class(c)) if split => self.analysis.workloads[w as usize].pods_of(c).into_iter().map(String::from).collect(),
+                    _ => Vec::new(),
+                };
+                let (src_pods, dst_pods) = (names(src, s, src_ends.len() > 1), names(dst, d, dst_ends.len() > 1));
+                pairs.push(PodPairExplanation { src_pods, dst_pods, allowed: verdict(&conns), allowed_conns: conns, egress, ingress });
+            }
         }
+        // The sides shown on their own: the first pair that allows something, else the first.
+        let shown = pairs.iter().position(|p| !p.allowed_conns.is_empty()).unwrap_or(0);
+        let first = pairs.get(shown).cloned().expect("every endpoint has at least one class or block");
+        let differ = pairs.iter().any(|p| p.allowed_conns != first.allowed_conns);
         Explanation {
-            src: self.endpoint_name(src),
-            dst: self.endpoint_name(dst),
+            src: src_name,
+            dst: dst_name,
             port: port.map(|(p, n)| format!("{p}/{n}")),
-            allowed,
+            allowed: verdict(&allowed_conns),
             allowed_conns: focus(allowed_conns),
-            egress,
-            ingress,
+            egress: first.egress,
+            ingress: first.ingress,
+            pods: if differ { pairs } else { Vec::new() },
         }
     }
 
-    fn explain_side(&self, dir: usize, subject: Endpoint, other: Endpoint) -> SideExplanation {
+    /// The classes of a workload, or the block of an external endpoint.
+    fn ends(&self, e: Endpoint) -> Vec<End> {
+        match e {
+            Endpoint::Workload(w) => self.analysis.workloads[w as usize].classes.iter().map(|&c| End::Class(c)).collect(),
+            Endpoint::ExternalSource(b) | Endpoint::ExternalDestination(b) => vec![End::Block(b)],
+        }
+    }
+
+    fn explain_side(&self, dir: usize, subject_name: &str, subject: End, other: End) -> SideExplanation {
         let direction = if dir == INGRESS { Direction::Ingress } else { Direction::Egress };
-        let mut side = SideExplanation { direction, subject: self.endpoint_name(subject), note: None, selecting: Vec::new(), matching_rules: Vec::new(), allowed: ConnSet::all() };
-        let Endpoint::Workload(w) = subject else {
+        let mut side = SideExplanation { direction, subject: subject_name.to_string(), note: None, selecting: Vec::new(), matching_rules: Vec::new(), allowed: ConnSet::all() };
+        let End::Class(class) = subject else {
             side.note = Some("external endpoint: not subject to policies".into());
             return side;
         };
-        let class = self.workloads[w as usize].class;
-        let peer_class = match other {
-            Endpoint::Workload(o) => Some(self.workloads[o as usize].class),
-            Endpoint::ExternalSource(_) | Endpoint::ExternalDestination(_) => None,
-        };
-        let peer = match other {
-            Endpoint::Workload(o) => self.peer_profile(dir, self.workloads[o as usize].class),
-            Endpoint::ExternalSource(b) | Endpoint::ExternalDestination(b) => PeerRef::Block(b),
+        let (peer_class, peer) = match other {
+            End::Class(o) => (Some(o), self.analysis.peer_profile(dir, o)),
+            End::Block(b) => (None, PeerRef::Block(b)),
         };
         // Named ports resolve on the destination: the subject for ingress, the peer for egress.
         let destination = if dir == INGRESS { Some(class) } else { peer_class };
-        if self.classes[class as usize].host_network {
+        if self.analysis.classes[class as usize].host_network {
             side.note = Some("hostNetwork pod: not subject to policies".into());
             return side;
         }
-        let np_policies = &self.np_selecting[dir][class as usize];
-        let admin = &self.admin_selecting[dir][class as usize];
+        let np_policies = &self.analysis.np_selecting[dir][class as usize];
+        let admin = &self.analysis.admin_selecting[dir][class as usize];
         side.selecting = admin.iter().chain(np_policies).map(|&pi| self.policy_label(pi)).collect();
         let np_allowed = (!np_policies.is_empty()).then(|| {
             let mut acc = ConnSet::none();
@@ -140,7 +189,7 @@ impl Reachability {
         let mut admin_rules = Vec::new();
         for &pi in admin {
             let decisions = self.rule_decisions(dir, pi, destination, peer);
-            if self.policies[pi as usize].kind == PolicyKind::BaselineAdminNetworkPolicy {
+            if self.analysis.policies[pi as usize].kind == PolicyKind::BaselineAdminNetworkPolicy {
                 baseline_rules.extend(decisions);
                 continue;
             }
@@ -185,7 +234,7 @@ impl Reachability {
     }
 
     fn policy_label(&self, pi: u32) -> String {
-        let p = &self.policies[pi as usize];
+        let p = &self.analysis.policies[pi as usize];
         match p.kind {
             PolicyKind::AdminNetworkPolicy => format!("{} {} (priority {}) ({})", p.kind.as_str(), p.display_name(), p.priority, p.loc),
             _ => format!("{} {} ({})", p.kind.as_str(), p.display_name(), p.loc),
@@ -193,13 +242,13 @@ impl Reachability {
     }
 
     fn rule_decisions(&self, dir: usize, pi: u32, destination: Option<u32>, peer: PeerRef) -> Vec<RuleDecision> {
-        let p = &self.policies[pi as usize];
+        let p = &self.analysis.policies[pi as usize];
         let direction = if dir == INGRESS { Direction::Ingress } else { Direction::Egress };
         let rules = p.rules(direction).unwrap_or(&[]);
         rules
             .iter()
             .enumerate()
-            .filter(|(ri, _)| self.rule_matches[pi as usize][dir][*ri].contains(peer))
+            .filter(|(ri, _)| self.analysis.rule_matches[pi as usize][dir][*ri].contains(peer))
             .map(|(_, r)| RuleDecision {
                 policy: format!("{} {}", p.kind.as_str(), p.display_name()),
                 location: p.loc.to_string(),
@@ -208,7 +257,7 @@ impl Reachability {
                     None => format!("{direction} rule #{}", r.index + 1),
                 },
                 action: r.action,
-                conns: r.ports.resolve(destination.map(|c| self.classes[c as usize].named_ports.as_slice())),
+                conns: r.ports.resolve(destination.map(|c| self.analysis.classes[c as usize].named_ports.as_slice())),
             })
             .collect()
     }
@@ -220,22 +269,41 @@ impl fmt::Display for Explanation {
         let verdict = if self.allowed { "ALLOWED" } else { "DENIED" };
         writeln!(f, "{} => {} ({what}): {verdict}", self.src, self.dst)?;
         writeln!(f, "  allowed connections: {}", self.allowed_conns)?;
-        for side in [&self.egress, &self.ingress] {
-            writeln!(f, "  {} at {}: {}", side.direction, side.subject, side.allowed)?;
-            if let Some(note) = &side.note {
-                writeln!(f, "    {note}")?;
+        if self.pods.is_empty() {
+            for side in [&self.egress, &self.ingress] {
+                write_side(f, side, &self.src, &self.dst, "  ")?;
             }
-            for s in &side.selecting {
-                writeln!(f, "    selected by {s}")?;
-            }
-            if side.note.is_none() && side.matching_rules.is_empty() {
-                let peer = if side.direction == Direction::Egress { &self.dst } else { &self.src };
-                writeln!(f, "    no rule allows this connection with {peer}: denied")?;
-            }
-            for r in &side.matching_rules {
-                writeln!(f, "    {:?} {} by {} {} ({})", r.action, r.conns, r.policy, r.rule, r.location)?;
+            return Ok(());
+        }
+        writeln!(f, "  the pods differ:")?;
+        let pods = |names: &[String]| if names.is_empty() { "every pod".to_string() } else { format!("pods {}", names.join(", ")) };
+        for pair in &self.pods {
+            let verdict = if pair.allowed { "ALLOWED" } else { "DENIED" };
+            writeln!(f, "  from {} to {}: {verdict}, {}", pods(&pair.src_pods), pods(&pair.dst_pods), pair.allowed_conns)?;
+            for side in [&pair.egress, &pair.ingress] {
+                write_side(f, side, &self.src, &self.dst, "    ")?;
             }
         }
         Ok(())
     }
+}
+
+/// One side's lines: its verdict, why it is open or which policies select it, and the rules
+/// that match the other end.
+fn write_side(f: &mut fmt::Formatter<'_>, side: &SideExplanation, src: &str, dst: &str, indent: &str) -> fmt::Result {
+    writeln!(f, "{indent}{} at {}: {}", side.direction, side.subject, side.allowed)?;
+    if let Some(note) = &side.note {
+        writeln!(f, "{indent}  {note}")?;
+    }
+    for s in &side.selecting {
+        writeln!(f, "{indent}  selected by {s}")?;
+    }
+    if side.note.is_none() && side.matching_rules.is_empty() {
+        let peer = if side.direction == Direction::Egress { dst } else { src };
+        writeln!(f, "{indent}  no rule allows this connection with {peer}: denied")?;
+    }
+    for r in &side.matching_rules {
+        writeln!(f, "{indent}  {:?} {} by {} {} ({})", r.action, r.conns, r.policy, r.rule, r.location)?;
+    }
+    Ok(())
 }

@@ -9,6 +9,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::engine::{Endpoint, Reachability};
+use crate::ingress::INGRESS_CONTROLLER;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -34,25 +35,66 @@ impl FromStr for Format {
 }
 
 /// One listed connection as strings.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ConnLine {
     pub src: String,
     pub dst: String,
     pub conn: String,
-    /// The source is a workload of the cardholder data environment (left out when false, so
-    /// unmarked output keeps netpol-analyzer's shape).
-    #[serde(skip_serializing_if = "is_false")]
+    /// The source is a workload of the cardholder data environment (left out of JSON when
+    /// false, so unmarked output keeps netpol-analyzer's shape).
     pub src_cde: bool,
-    #[serde(skip_serializing_if = "is_false")]
     pub dst_cde: bool,
+    /// What only a few lines have (JSON only), boxed so that the many others stay small.
+    pub details: Option<Box<LineDetails>>,
 }
 
-fn is_false(b: &bool) -> bool {
-    !*b
+/// The parts of a listed connection that only some lines have.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LineDetails {
+    /// Where the pods of the source or destination get different answers: per pair of pod
+    /// groups (`conn` is their union).
+    pub pods: Vec<PodConnLine>,
+    /// For `{ingress-controller}` lines: the objects that let the traffic in (`Kind ns/name`).
+    pub via: Vec<String>,
 }
 
-/// All allowed connections as sorted lines (by source, then destination), none marked.
+/// `{"src", "dst", "conn"}`, then `srcCde`/`dstCde` when true and `pods` and `via` when not
+/// empty.
+impl Serialize for ConnLine {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let (pods, via) = self.details.as_deref().map_or((&[][..], &[][..]), |d| (d.pods.as_slice(), d.via.as_slice()));
+        let fields = 3 + usize::from(self.src_cde) + usize::from(self.dst_cde) + usize::from(!pods.is_empty()) + usize::from(!via.is_empty());
+        let mut st = s.serialize_struct("ConnLine", fields)?;
+        st.serialize_field("src", &self.src)?;
+        st.serialize_field("dst", &self.dst)?;
+        st.serialize_field("conn", &self.conn)?;
+        if self.src_cde {
+            st.serialize_field("srcCde", &true)?;
+        }
+        if self.dst_cde {
+            st.serialize_field("dstCde", &true)?;
+        }
+        if !pods.is_empty() {
+            st.serialize_field("pods", pods)?;
+        }
+        if !via.is_empty() {
+            st.serialize_field("via", via)?;
+        }
+        st.end()
+    }
+}
+
+/// What some pods of the source may open to some pods of the destination (an empty list: that
+/// end is not split).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct PodConnLine {
+    pub src_pods: Vec<String>,
+    pub dst_pods: Vec<String>,
+    pub conn: String,
+}
+
+/// All allowed connections as sorted lines (by source, then destination).
 pub fn conn_lines(r: &Reachability) -> Vec<ConnLine> {
     marked_lines(r, &[])
 }
@@ -63,16 +105,26 @@ pub fn marked_lines(r: &Reachability, cde: &[bool]) -> Vec<ConnLine> {
     let is_cde = |e: Endpoint| matches!(e, Endpoint::Workload(w) if cde.get(w as usize).copied().unwrap_or(false));
     let mut lines: Vec<ConnLine> = r
         .connections()
-        .map(|c| ConnLine {
-            src: r.endpoint_name(c.src),
-            dst: r.endpoint_name(c.dst),
-            conn: c.conns.to_string(),
-            src_cde: is_cde(c.src),
-            dst_cde: is_cde(c.dst),
+        .map(|c| {
+            let pods: Vec<PodConnLine> = r.pod_connections(c.src, c.dst).into_iter().map(|p| PodConnLine { src_pods: strings(&p.src_pods), dst_pods: strings(&p.dst_pods), conn: p.conns.to_string() }).collect();
+            let details = (!pods.is_empty()).then(|| Box::new(LineDetails { pods, via: Vec::new() }));
+            ConnLine { src: r.endpoint_name(c.src), dst: r.endpoint_name(c.dst), conn: c.conns.to_string(), src_cde: is_cde(c.src), dst_cde: is_cde(c.dst), details }
         })
         .collect();
-    lines.sort();
+    for flow in r.ingress_flows() {
+        let via = flow.via.iter().map(|v| v.object.display()).collect();
+        let details = Some(Box::new(LineDetails { pods: Vec::new(), via }));
+        let dst = Endpoint::Workload(flow.dst);
+        lines.push(ConnLine { src: INGRESS_CONTROLLER.to_string(), dst: r.endpoint_name(dst), conn: flow.conns.to_string(), src_cde: false, dst_cde: is_cde(dst), details });
+    }
+    // Every (src, dst) pair is listed once, so no two lines are equal: the unstable sort gives
+    // the one order, and moves less.
+    lines.sort_unstable();
     lines
+}
+
+fn strings(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| n.to_string()).collect()
 }
 
 pub fn render(r: &Reachability, format: Format) -> String {
@@ -123,7 +175,7 @@ fn render_dot(r: &Reachability, lines: &[ConnLine]) -> String {
     let nodes = graph_nodes(r, lines);
     let mut s = String::from("digraph {\n");
     for (name, id) in &nodes {
-        let shape = if name.ends_with("[External]") { "box" } else { "ellipse" };
+        let shape = if name.ends_with("[External]") || name == INGRESS_CONTROLLER { "box" } else { "ellipse" };
         let _ = writeln!(s, "\tn{id} [label=\"{}\" shape={shape}]", name.replace('"', "\\\""));
     }
     for l in lines {

@@ -25,9 +25,9 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::endpoints::PodClass;
-use crate::engine::{EGRESS, INGRESS};
 use crate::intern::{BitSet, ClassSet, IdMap};
 use crate::policy::{NamedPort, Policy, PortSpec, Ports};
+use crate::sides::{EGRESS, INGRESS};
 
 /// Profiles of classes as sources: subjects of egress sides, peers of ingress rules.
 /// Equal to `INGRESS`, so that the peer space of a direction is indexed by the direction.
@@ -59,13 +59,57 @@ pub(crate) struct Space {
     pub isolated: Vec<bool>,
     /// Per profile: some admin policy selects it in that direction.
     pub admin: Vec<bool>,
-    /// Per profile: its workloads, ascending.
+    /// Workloads whose pods fall into several profiles: each distinct set of profiles
+    /// (ascending, at least two) is a *combined slot*, numbered after the profiles.
+    pub combined: Vec<Vec<u32>>,
+    /// Per workload: its slot (its profile, or `len() + i` for combined set `i`).
+    pub of_workload: Vec<u32>,
+    /// Per slot: its workloads, ascending.
     pub workloads: Vec<Vec<u32>>,
 }
 
 impl Space {
+    /// The number of profiles.
     pub fn len(&self) -> usize {
         self.rep.len()
+    }
+
+    /// The number of slots: profiles, then combined sets of profiles.
+    pub fn slots(&self) -> usize {
+        self.rep.len() + self.combined.len()
+    }
+
+    /// The profiles of a slot: itself, or the members of a combined set.
+    pub fn members(&self, slot: u32) -> impl Iterator<Item = u32> + '_ {
+        let combined = (slot as usize).checked_sub(self.len()).map(|i| self.combined[i].as_slice());
+        let single = combined.is_none().then_some(slot);
+        combined.into_iter().flatten().copied().chain(single)
+    }
+
+    /// Give every workload (its classes, by index) a slot.
+    pub fn place_workloads<'a>(&mut self, workloads: impl Iterator<Item = &'a [u32]>) {
+        let mut index: HashMap<Vec<u32>, u32> = HashMap::new();
+        for (w, classes) in workloads.enumerate() {
+            let mut profiles: Vec<u32> = classes.iter().map(|&c| self.of_class[c as usize]).collect();
+            profiles.sort_unstable();
+            profiles.dedup();
+            let slot = match profiles[..] {
+                [one] => one,
+                _ => {
+                    let next = (self.len() + self.combined.len()) as u32;
+                    *index.entry(profiles).or_insert_with_key(|set| {
+                        self.combined.push(set.clone());
+                        next
+                    })
+                }
+            };
+            self.of_workload.push(slot);
+            if self.workloads.len() <= slot as usize {
+                self.workloads.resize(slot as usize + 1, Vec::new());
+            }
+            self.workloads[slot as usize].push(w as u32);
+        }
+        self.workloads.resize(self.slots(), Vec::new());
     }
 
     /// The profiles a rule's peer classes cover. Every class of a profile is in the same rules,
@@ -145,8 +189,7 @@ pub(crate) fn build(
         let host = side(&|c| classes[c].host_network);
         let isolated = side(&|c| !np_selecting[dir][c].is_empty());
         let admin = side(&|c| !admin_selecting[dir][c].is_empty());
-        let workloads = vec![Vec::new(); rep.len()];
-        Space { of_class, rep, host, isolated, admin, workloads }
+        Space { of_class, rep, host, isolated, admin, ..Space::default() }
     })
 }
 

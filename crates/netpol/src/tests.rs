@@ -7,30 +7,30 @@ use serde_json::{Value, json};
 use crate::format::{Format, render};
 use crate::{Direction, Endpoint, Options, Protocol, Reachability};
 
-fn inventory(docs: Vec<Value>) -> Inventory {
+pub(crate) fn inventory(docs: Vec<Value>) -> Inventory {
     let objects = docs.into_iter().enumerate().map(|(i, v)| decode_value(v, SourceLoc::new("t.yaml", i as u32 * 10 + 1, 1)).unwrap()).collect();
     Inventory::build(objects, Config::default())
 }
 
-fn pod(ns: &str, name: &str, labels: Value) -> Value {
+pub(crate) fn pod(ns: &str, name: &str, labels: Value) -> Value {
     json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":name,"namespace":ns,"labels":labels},
         "spec":{"containers":[{"name":"c","image":"i","ports":[{"name":"http","containerPort":8080},{"name":"dns","containerPort":53,"protocol":"UDP"}]}]}})
 }
 
-fn ns(name: &str, labels: Value) -> Value {
+pub(crate) fn ns(name: &str, labels: Value) -> Value {
     json!({"apiVersion":"v1","kind":"Namespace","metadata":{"name":name,"labels":labels}})
 }
 
-fn netpol(ns: &str, name: &str, spec: Value) -> Value {
+pub(crate) fn netpol(ns: &str, name: &str, spec: Value) -> Value {
     json!({"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":name,"namespace":ns},"spec":spec})
 }
 
-fn lines(docs: Vec<Value>) -> Vec<String> {
+pub(crate) fn lines(docs: Vec<Value>) -> Vec<String> {
     let r = Reachability::compute(&inventory(docs));
     render(&r, Format::Txt).lines().map(str::to_string).collect()
 }
 
-fn conn(r: &Reachability, from: &str, to: &str) -> String {
+pub(crate) fn conn(r: &Reachability, from: &str, to: &str) -> String {
     let s = r.find_endpoint(from, true).unwrap();
     let d = r.find_endpoint(to, false).unwrap();
     r.allowed(s, d).to_string()
@@ -125,7 +125,7 @@ fn pods_of_an_absent_owner_are_one_workload() {
     assert!(!out.iter().any(|l| l.starts_with("a/rs[ReplicaSet] => a/rs[ReplicaSet]")));
 }
 
-fn anp(name: &str, priority: i32, spec: Value) -> Value {
+pub(crate) fn anp(name: &str, priority: i32, spec: Value) -> Value {
     let mut s = spec;
     s["priority"] = json!(priority);
     json!({"apiVersion":"policy.networking.k8s.io/v1alpha1","kind":"AdminNetworkPolicy","metadata":{"name":name},"spec":s})
@@ -248,18 +248,18 @@ fn reference(r: &Reachability, src: Endpoint, dst: Endpoint) -> crate::ConnSet {
     use crate::ConnSet;
     // A side: the subject class, and the peer as a class or an external block index.
     let side = |dir: Direction, subject: u32, peer: Result<u32, u32>| -> ConnSet {
-        let class = &r.classes[subject as usize];
+        let class = &r.analysis.classes[subject as usize];
         if class.host_network {
             return ConnSet::all();
         }
-        let ns = &r.namespaces[class.namespace as usize];
+        let ns = &r.analysis.namespaces[class.namespace as usize];
         let blocks = if dir == Direction::Ingress { r.external_sources() } else { r.external_destinations() };
         let peer_matches = |peers: &Peers| match peers {
             Peers::Any => true,
             Peers::List(list) => list.iter().any(|p| match (p, peer) {
                 (Peer::Pods(m), Ok(c)) => {
-                    let pc = &r.classes[c as usize];
-                    let pns = &r.namespaces[pc.namespace as usize];
+                    let pc = &r.analysis.classes[c as usize];
+                    let pns = &r.analysis.namespaces[pc.namespace as usize];
                     m.matches(&pns.name, &pns.labels, &pc.labels)
                 }
                 (Peer::Ips(ips), Err(b)) => blocks[b as usize].is_subset_of(ips),
@@ -268,7 +268,7 @@ fn reference(r: &Reachability, src: Endpoint, dst: Endpoint) -> crate::ConnSet {
         };
         // Named ports resolve on the destination: the subject for ingress, the peer for egress.
         let dst_class = if dir == Direction::Ingress { Some(subject) } else { peer.ok() };
-        let named = dst_class.map(|c| r.classes[c as usize].named_ports.as_slice());
+        let named = dst_class.map(|c| r.analysis.classes[c as usize].named_ports.as_slice());
         let selecting: Vec<&crate::Policy> = r.policies().iter().filter(|p| p.rules(dir).is_some() && p.subject.matches(&ns.name, &ns.labels, &class.labels)).collect();
         let rules_of = |p: &crate::Policy| -> Vec<(Action, ConnSet)> {
             p.rules(dir).unwrap_or(&[]).iter().filter(|rule| peer_matches(&rule.peers)).map(|rule| (rule.action, rule.ports.resolve(named))).collect()
@@ -304,16 +304,20 @@ fn reference(r: &Reachability, src: Endpoint, dst: Endpoint) -> crate::ConnSet {
         }
         allowed.union(&rest)
     };
-    let class = |w: u32| r.workloads()[w as usize].class;
+    // A workload is the union over its pods' classes.
+    let classes = |w: u32| r.workloads()[w as usize].classes.clone();
+    let union = |cells: Vec<ConnSet>| cells.iter().fold(ConnSet::none(), |acc, c| acc.union(c));
     match (src, dst) {
-        (Endpoint::Workload(s), Endpoint::Workload(d)) => side(Direction::Egress, class(s), Ok(class(d))).intersect(&side(Direction::Ingress, class(d), Ok(class(s)))),
-        (Endpoint::Workload(s), Endpoint::ExternalDestination(b)) => side(Direction::Egress, class(s), Err(b)),
-        (Endpoint::ExternalSource(b), Endpoint::Workload(d)) => side(Direction::Ingress, class(d), Err(b)),
-        _ => crate::ConnSet::none(),
+        (Endpoint::Workload(s), Endpoint::Workload(d)) => {
+            union(classes(s).into_iter().flat_map(|a| classes(d).into_iter().map(move |b| (a, b))).map(|(a, b)| side(Direction::Egress, a, Ok(b)).intersect(&side(Direction::Ingress, b, Ok(a)))).collect())
+        }
+        (Endpoint::Workload(s), Endpoint::ExternalDestination(b)) => union(classes(s).into_iter().map(|a| side(Direction::Egress, a, Err(b))).collect()),
+        (Endpoint::ExternalSource(b), Endpoint::Workload(d)) => union(classes(d).into_iter().map(|c| side(Direction::Ingress, c, Err(b))).collect()),
+        _ => ConnSet::none(),
     }
 }
 
-fn pod_with(ns: &str, name: &str, labels: Value, ports: Value, host: bool) -> Value {
+pub(crate) fn pod_with(ns: &str, name: &str, labels: Value, ports: Value, host: bool) -> Value {
     json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":name,"namespace":ns,"labels":labels},
         "spec":{"hostNetwork":host,"containers":[{"name":"c","image":"i","ports":ports}]}})
 }
@@ -368,7 +372,7 @@ fn profiled_cluster() -> Vec<Value> {
 
 /// Every endpoint pair of `r` (focused or full) against `full` and the pair-by-pair reference,
 /// and every per-workload listing against `full`.
-fn assert_same_everywhere(r: &Reachability, full: &Reachability) {
+pub(crate) fn assert_same_everywhere(r: &Reachability, full: &Reachability) {
     let n = full.workloads().len() as u32;
     let ends: Vec<Endpoint> = full.endpoints().collect();
     for &s in &ends {
@@ -376,6 +380,11 @@ fn assert_same_everywhere(r: &Reachability, full: &Reachability) {
             let want = reference(full, s, d);
             assert_eq!(full.allowed(s, d), &want, "full {} -> {}", full.endpoint_name(s), full.endpoint_name(d));
             assert_eq!(r.allowed(s, d), &want, "{} -> {}", full.endpoint_name(s), full.endpoint_name(d));
+            let pods = r.pod_connections(s, d);
+            assert_eq!(pods, full.pod_connections(s, d));
+            if !pods.is_empty() {
+                assert_eq!(pods.iter().fold(crate::ConnSet::none(), |acc, p| acc.union(p.conns)), want);
+            }
         }
     }
     let tcp = |c: &crate::ConnSet| c.contains(Protocol::Tcp, 8080);
@@ -395,8 +404,8 @@ fn profiles_group_look_alike_classes_exactly() {
     for options in [Options::default(), Options { host_network_exempt: false }] {
         let full = Reachability::compute_with(&inv, options);
         assert!(full.warnings().is_empty(), "{:?}", full.warnings());
-        let classes = full.classes.len();
-        let (sources, destinations) = (full.profiles[crate::profiles::SRC].len(), full.profiles[crate::profiles::DST].len());
+        let classes = full.analysis.classes.len();
+        let (sources, destinations) = (full.analysis.profiles[crate::profiles::SRC].len(), full.analysis.profiles[crate::profiles::DST].len());
         // Look-alikes share profiles, but not all of them: named ports, host networking and the
         // singled-out workload keep some apart.
         assert!(sources < classes / 3 && destinations < classes / 2, "{classes} classes, {sources} source and {destinations} destination profiles");
@@ -417,4 +426,116 @@ fn full_matrix_matches_the_reference_on_the_larger_cluster() {
     let full = Reachability::compute(&inv);
     let focused = Reachability::compute_focused(&inv, Options::default(), &[0, 1, 2, 40, 91]);
     assert_same_everywhere(&focused, &full);
+}
+
+/// A Deployment `ns/name` (template labelled `template`) and, for each entry of `pods`, a
+/// ReplicaSet of its own with one Pod carrying those labels and container ports: the pods of a
+/// rollout in progress.
+pub(crate) fn deployment_with_pods(ns: &str, name: &str, template: Value, pods: &[(Value, Value, bool)]) -> Vec<Value> {
+    let owner = |kind: &str, owner: &str| json!([{"apiVersion":"apps/v1","kind":kind,"name":owner,"uid":"u","controller":true}]);
+    let spec = json!({"containers":[{"name":"c","image":"i"}]});
+    let mut docs = vec![json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":name,"namespace":ns},
+        "spec":{"selector":{"matchLabels":{}},"template":{"metadata":{"labels":template},"spec":spec}}})];
+    for (i, (labels, ports, host)) in pods.iter().enumerate() {
+        let rs = format!("{name}-rs{i}");
+        docs.push(json!({"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":rs,"namespace":ns,"ownerReferences":owner("Deployment", name)},
+            "spec":{"selector":{"matchLabels":{}},"template":{"metadata":{"labels":labels},"spec":spec}}}));
+        let mut pod = pod_with(ns, &format!("{rs}-p"), labels.clone(), ports.clone(), *host);
+        pod["metadata"]["ownerReferences"] = owner("ReplicaSet", &rs);
+        docs.push(pod);
+    }
+    docs
+}
+
+#[test]
+fn pods_of_one_workload_are_matched_by_their_own_labels() {
+    let v = |version: &str| (json!({"app":"api","version":version}), json!([]), false);
+    let mut docs = deployment_with_pods("a", "api", json!({"app":"api","version":"v2"}), &[v("v1"), v("v2")]);
+    docs.push(pod("a", "client", json!({"app":"client"})));
+    // Deny all ingress to the old pods only.
+    docs.push(netpol("a", "deny-v1", json!({"podSelector":{"matchLabels":{"version":"v1"}},"policyTypes":["Ingress"]})));
+    let r = Reachability::compute(&inventory(docs.clone()));
+    let api = r.workloads().iter().position(|w| w.name == "api").unwrap();
+    assert_eq!(r.workloads()[api].classes.len(), 2);
+    assert_eq!(r.workloads()[api].pods.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["api-rs0-p", "api-rs1-p"]);
+    // One pod is open: the workload is reachable and not isolated.
+    assert_eq!(conn(&r, "a/client", "a/api"), "All Connections");
+    assert!(!r.ingress_isolated(api));
+    assert_eq!(r.selecting_policies(api, Direction::Ingress).len(), 1);
+    let (client, dst) = (r.find_endpoint("a/client", true).unwrap(), r.find_endpoint("a/api", false).unwrap());
+    let pods = r.pod_connections(client, dst);
+    assert_eq!(pods.len(), 2, "{pods:?}");
+    assert_eq!((pods[0].dst_pods.as_slice(), pods[0].conns.to_string().as_str()), (&["api-rs0-p"][..], "No Connections"));
+    assert_eq!((pods[1].dst_pods.as_slice(), pods[1].conns.to_string().as_str()), (&["api-rs1-p"][..], "All Connections"));
+    assert!(pods[0].src_pods.is_empty());
+    // The explanation names the pods that differ, and the side shown is the open pod's.
+    let e = r.explain(client, dst, Some((Protocol::Tcp, 8080)));
+    assert!(e.allowed && e.pods.len() == 2, "{e}");
+    assert!(e.ingress.selecting.is_empty(), "{e}");
+    let text = e.to_string();
+    assert!(text.contains("to pods api-rs0-p: DENIED") && text.contains("to pods api-rs1-p: ALLOWED") && text.contains("NetworkPolicy a/deny-v1"), "{text}");
+    let json = serde_json::to_value(&e).unwrap();
+    assert_eq!(json["pods"][0]["dst_pods"], json!(["api-rs0-p"]));
+    // `netpol list`: the union in every format, the pods in JSON.
+    let listed = render(&r, Format::Json);
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    let line = listed.as_array().unwrap().iter().find(|l| l["src"] == "a/client[Pod]" && l["dst"] == "a/api[Deployment]").unwrap();
+    assert_eq!(line["conn"], "All Connections");
+    assert_eq!(line["pods"], json!([{"src_pods":[],"dst_pods":["api-rs0-p"],"conn":"No Connections"},{"src_pods":[],"dst_pods":["api-rs1-p"],"conn":"All Connections"}]));
+    assert!(!listed.as_array().unwrap().iter().any(|l| l["src"] == "a/client[Pod]" && l["dst"] != "a/api[Deployment]" && l.get("pods").is_some()));
+    // Deny both: isolated, and the pods agree (nothing to name).
+    docs.push(netpol("a", "deny-v2", json!({"podSelector":{"matchLabels":{"version":"v2"}},"policyTypes":["Ingress"]})));
+    let r = Reachability::compute(&inventory(docs));
+    assert_eq!(conn(&r, "a/client", "a/api"), "No Connections");
+    assert!(r.ingress_isolated(api));
+    assert!(r.pod_connections(r.find_endpoint("a/client", true).unwrap(), r.find_endpoint("a/api", false).unwrap()).is_empty());
+}
+
+#[test]
+fn a_controller_with_pods_is_classed_by_its_pods_not_its_template() {
+    // The template says v2 (not denied), the only pods in the input are v1 (denied).
+    let mut docs = deployment_with_pods("a", "api", json!({"app":"api","version":"v2"}), &[(json!({"app":"api","version":"v1"}), json!([]), false)]);
+    docs.extend(deployment_with_pods("a", "idle", json!({"app":"idle","version":"v1"}), &[]));
+    docs.push(pod("a", "client", json!({"app":"client"})));
+    docs.push(netpol("a", "deny-v1", json!({"podSelector":{"matchLabels":{"version":"v1"}},"policyTypes":["Ingress"]})));
+    let r = Reachability::compute(&inventory(docs));
+    assert_eq!(conn(&r, "a/client", "a/api"), "No Connections");
+    // Without pods, the template decides.
+    assert_eq!(conn(&r, "a/client", "a/idle"), "No Connections");
+    let idle = r.workloads().iter().position(|w| w.name == "idle").unwrap();
+    assert!(r.workloads()[idle].pods.is_empty() && r.class_of(idle).labels["version"] == "v1");
+}
+
+/// Workloads split over several profiles on both ends (labels, named ports and host
+/// networking differing between pods) on top of the profiled cluster.
+fn split_cluster() -> Vec<Value> {
+    let mut docs = profiled_cluster();
+    let pod = |app: &str, tier: &str, ports: Value, host: bool| (json!({"app": app, "tier": tier}), ports, host);
+    let http = |port: u16| json!([{"name":"http","containerPort":port}]);
+    for n in ["a", "c"] {
+        docs.extend(deployment_with_pods(n, "mixed", json!({"app":"mixed"}), &[pod("mixed", "web", http(8080), false), pod("mixed", "db", http(9090), false), pod("mixed", "db", json!([]), false)]));
+        docs.extend(deployment_with_pods(n, "host", json!({"app":"host"}), &[pod("host", "api", json!([]), true), pod("host", "api", json!([]), false)]));
+        // Two workloads with the same mix share a combined slot.
+        for name in ["twin1", "twin2"] {
+            docs.extend(deployment_with_pods(n, name, json!({}), &[pod("p1", "web", http(8080), false), pod("p2", "api", http(8080), false)]));
+        }
+    }
+    docs
+}
+
+#[test]
+fn split_workloads_equal_the_reference_full_and_focused() {
+    let inv = inventory(split_cluster());
+    for options in [Options::default(), Options { host_network_exempt: false }] {
+        let full = Reachability::compute_with(&inv, options);
+        assert!(full.warnings().is_empty(), "{:?}", full.warnings());
+        let split = |space: usize| full.analysis.profiles[space].combined.len();
+        assert!(split(crate::profiles::SRC) >= 2 && split(crate::profiles::DST) >= 2, "{} {}", split(0), split(1));
+        let n = inv.workloads().len();
+        let mixed: Vec<usize> = (0..n).filter(|&i| inv.objects[inv.workloads()[i].object].name() == "mixed").collect();
+        for focus in [vec![], mixed.clone(), (0..n).filter(|i| i % 3 == 0).collect::<Vec<_>>(), (0..n).collect()] {
+            let focused = Reachability::compute_focused(&inv, options, &focus);
+            assert_same_everywhere(&focused, &full);
+        }
+    }
 }
