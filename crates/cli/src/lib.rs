@@ -3,4 +3,3 @@
 
 pub mod pipeline;
 pub mod profile;
-pub mod time;

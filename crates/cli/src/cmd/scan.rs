@@ -104,11 +104,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.cluster_dump {
         input.kind = kubepci_checks::InputKind::Snapshot;
     }
-    let epoch = kubepci::time::now_epoch();
+    let epoch = kubepci_base::time::now_epoch();
     let opts = ScanOptions {
-        run: kubepci_checks::RunOptions { today: Some(kubepci::time::date(epoch)), only: args.only.clone() },
+        run: kubepci_checks::RunOptions { today: Some(kubepci_base::time::date(epoch)), only: args.only.clone() },
         include_passed: args.include_passed,
-        generated_at: kubepci::time::rfc3339(epoch),
+        generated_at: kubepci_base::time::rfc3339(epoch),
     };
     let (report, inventory) = assess(input, config, &opts);
     kubepci::profile::mark("assess");
