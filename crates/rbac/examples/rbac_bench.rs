@@ -1,6 +1,6 @@
 //! Benchmark (not a test): build the model over 10k roles and 50k bindings generated
 //! deterministically, then time who-can queries. Run with
-//! `cargo run --release -p kubepci-rbac --example bench`.
+//! `cargo run --release -p kubepci-rbac --example rbac_bench`.
 
 use std::time::Instant;
 
@@ -84,7 +84,7 @@ fn main() {
 }
 
 /// The RBAC checks of `kubepci scan` (crates/checks/src/rules/rbac) on the same input, with
-/// namespaces ns-0..ns-9 declared CDE: `cargo run --release -p kubepci-rbac --example bench -- checks`.
+/// namespaces ns-0..ns-9 declared CDE: `cargo run --release -p kubepci-rbac --example rbac_bench -- checks`.
 fn bench_checks(objects: Vec<Object>) {
     use kubepci_checks::{Context, InputKind, RunOptions, registry, run_checks};
     let mut config = kubepci_rbac::inventory::Config::default();
