@@ -1,18 +1,44 @@
 #!/usr/bin/env bash
-# Benchmark kubepci scan on the project's deterministic corpora, against the parse-only floor,
-# and (optionally) against Checkov and Trivy on the same M corpus.
-#   bench/run.sh [S|M|L ...]        default: S M L
-#   PEERS=1 bench/run.sh M          also run ../shared/bench/run_peers.sh on M (minutes)
-# Prints one line per measurement: corpus, form, what, wall (min, median), median user CPU, peak MB.
-#   RUNS=N bench/run.sh L            N timed runs per measurement after one warm-up (default 5)
+# The one entry point for kubepci's benchmarks (release builds; nothing here is a test).
+#
+#   bench/run.sh [WHAT ...]        default: S M L
+#     S | M | L   scan: parse-only floor and `kubepci scan -f json` on the generated corpus of
+#                 that size (S ≈ 500, M ≈ 10k, L ≈ 100k objects), as YAML files and as one JSON List
+#     scan        S M L
+#     netpol      reachability engine: netpol_bench (full matrix and focused) and focused_paths on L
+#     rbac        RBAC model build, who-can queries, and the RBAC checks (rbac_bench)
+#     pan         card-number detector: generated logs with ground truth, accuracy and throughput
+#     live        live collection and snapshots against the in-process fake apiserver (bench_collect)
+#     all         scan netpol rbac pan live (tens of minutes on 2 cores; the data takes ~1.5 GB in $OUT)
+#
+#   RUNS=N bench/run.sh L          N timed runs per scan measurement after one warm-up (default 5)
+#   PEERS=1 bench/run.sh M         also run ../shared/bench/run_peers.sh (Checkov, Trivy) on M (minutes)
+#   BENCH_OUT=DIR                  where corpora, logs and reports go (default /tmp/kubepci-bench)
+#   NETPOL_SIZES, PAN_SIZE, LIVE_OBJECTS   override the sizes below for a quicker run
+#
+# Scan lines: corpus, form, what, wall (min, median), median user CPU, peak MB. The other
+# benchmarks print their own lines, each followed by `time:` (wall, user, sys, peak RSS of the
+# whole process). docs/performance.md has the latest numbers and how they were measured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build -q --release -p kubepci -p kubepci-bench --bins
-cargo build -q --release -p kubepci-source --example loadtime
 BIN=target/release
 OUT=${BENCH_OUT:-/tmp/kubepci-bench}
-sizes=${*:-S M L}
 RUNS=${RUNS:-5}
+# pods namespaces policies [focus %] per netpol_bench run
+NETPOL_SIZES=${NETPOL_SIZES:-"10000 200 2000;50000 1000 10000;50000 1000 10000 10"}
+PAN_SIZE=${PAN_SIZE:-200MB}
+LIVE_OBJECTS=${LIVE_OBJECTS:-100000}
+mkdir -p "$OUT"
+
+build() { # package, then --bins or example names
+  local package=$1; shift
+  if [ "$1" = --bins ]; then
+    cargo build -q --release -p "$package" --bins
+  else
+    cargo build -q --release -p "$package" $(printf -- '--example %s ' "$@")
+  fi
+}
+
 # Each command runs once to warm up (on a VM the first touch of fresh memory can cost seconds of
 # system time), then RUNS times; printed: min and median wall, median user CPU, max peak RSS.
 measure() { # label, command...
@@ -29,16 +55,91 @@ measure() { # label, command...
   rss=$(cut -d' ' -f3 "$OUT/times" | sort -n | tail -1)
   printf '%-28s %6ss min %6ss median wall %6ss median user %6d MB\n' "$label" "$wall_min" "$wall_median" "$user_median" "$((rss / 1024))"
 }
-mkdir -p "$OUT"
-for size in $sizes; do
-  dir="$OUT/corpus-$size"
-  [ -f "$dir/cluster.json" ] || "$BIN/kubepci-gen" "$size" "$dir"
-  for form in yaml cluster.json; do
-    measure "$size $form parse-only" "$BIN/examples/loadtime" "$dir/$form"
-    measure "$size $form scan" "$BIN/kubepci" scan -f json -o "$OUT/report-$size.json" "$dir/$form"
+
+# One run of a benchmark that prints its own results, with the whole process's time and RSS.
+timed() { # label, command...
+  local label=$1; shift
+  echo "== $label"
+  /usr/bin/time -f "time: wall %e s, user %U s, sys %S s, peak %M KB" "$@"
+}
+
+corpus() { # size → prints the corpus directory, generating it once
+  local dir="$OUT/corpus-$1"
+  [ -x "$BIN/kubepci-gen" ] || build kubepci-bench --bins
+  [ -f "$dir/cluster.json" ] || "$BIN/kubepci-gen" "$1" "$dir" >&2
+  echo "$dir"
+}
+
+bench_scan() { # sizes...
+  build kubepci --bins
+  build kubepci-bench --bins
+  build kubepci-source loadtime
+  for size in "$@"; do
+    local dir
+    dir=$(corpus "$size")
+    for form in yaml cluster.json; do
+      measure "$size $form parse-only" "$BIN/examples/loadtime" "$dir/$form"
+      measure "$size $form scan" "$BIN/kubepci" scan -f json -o "$OUT/report-$size.json" "$dir/$form"
+    done
   done
+}
+
+bench_netpol() {
+  build kubepci-netpol netpol_bench focused_paths
+  local sizes
+  IFS=';' read -ra sizes <<< "$NETPOL_SIZES"
+  for args in "${sizes[@]}"; do
+    # shellcheck disable=SC2086 # the sizes are separate arguments
+    timed "netpol_bench $args" "$BIN/examples/netpol_bench" $args
+  done
+  timed "focused_paths on the L corpus" "$BIN/examples/focused_paths" "$(corpus L)/yaml"
+}
+
+bench_rbac() {
+  build kubepci-rbac rbac_bench
+  timed "rbac_bench (model build, who-can)" "$BIN/examples/rbac_bench"
+  timed "rbac_bench checks" "$BIN/examples/rbac_bench" checks
+}
+
+bench_pan() {
+  build kubepci-pan gen pan_bench
+  for seed in 1 2; do
+    local log="$OUT/pan-$PAN_SIZE-$seed.log"
+    [ -f "$log.tsv" ] || "$BIN/examples/gen" --size "$PAN_SIZE" --seed "$seed" --out "$log" --truth "$log.tsv"
+  done
+  local a="$OUT/pan-$PAN_SIZE-1.log" b="$OUT/pan-$PAN_SIZE-2.log"
+  timed "pan_bench $PAN_SIZE" "$BIN/examples/pan_bench" "$a" --truth "$a.tsv" --second "$b" --runs 5
+}
+
+bench_live() {
+  build kubepci-live bench_collect
+  timed "bench_collect $LIVE_OBJECTS (collect + scan)" "$BIN/examples/bench_collect" "$LIVE_OBJECTS"
+  timed "bench_collect $LIVE_OBJECTS --snapshot (collect raw, write, read back)" \
+    env BENCH_CANONICAL=1 "$BIN/examples/bench_collect" "$LIVE_OBJECTS" --snapshot
+}
+
+[ $# -gt 0 ] || set -- S M L
+for what in "$@"; do
+  case $what in
+    S | M | L | scan | netpol | rbac | pan | live | all) ;;
+    *) echo "bench/run.sh: unknown benchmark '$what' (S, M, L, scan, netpol, rbac, pan, live, all)" >&2; exit 2 ;;
+  esac
 done
+sizes=()
+run() { # flush the scan sizes gathered so far, then run one named benchmark
+  if [ ${#sizes[@]} -gt 0 ]; then bench_scan "${sizes[@]}"; sizes=(); fi
+  [ $# -eq 0 ] || "bench_$1"
+}
+for what in "$@"; do
+  case $what in
+    S | M | L) sizes+=("$what") ;;
+    scan) sizes+=(S M L) ;;
+    netpol | rbac | pan | live) run "$what" ;;
+    all) sizes+=(S M L); run; run netpol; run rbac; run pan; run live ;;
+  esac
+done
+run
 if [ "${PEERS:-0}" = 1 ]; then
   bash ../shared/bench/setup-peers.sh
-  bash ../shared/bench/run_peers.sh "$OUT/corpus-M/yaml" "$OUT/peers-M"
+  bash ../shared/bench/run_peers.sh "$(corpus M)/yaml" "$OUT/peers-M"
 fi

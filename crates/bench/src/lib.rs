@@ -5,25 +5,44 @@
 
 use serde_json::{Value, json};
 
-/// A small, fast, deterministic PRNG (SplitMix64).
+/// A small, fast, deterministic PRNG (SplitMix64): every generator of benchmark input
+/// (these corpora, the RBAC benchmark's roles, the card-number logs) draws from it, so a seed
+/// names one input.
 pub struct Rng(u64);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
         Rng(seed)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
+    /// Below `n` (0 when `n` is 0).
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.next_u64() % n.max(1)
+    }
+    /// From `lo` to `hi`, both included.
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.below(hi - lo + 1)
     }
     pub fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
+    }
+    /// One of `items` (which must not be empty).
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+    /// `n` random decimal digits.
+    pub fn digits(&mut self, n: usize) -> String {
+        (0..n).map(|_| char::from(b'0' + self.below(10) as u8)).collect()
+    }
+    /// `n` random lower-case hex digits.
+    pub fn hex(&mut self, n: usize) -> String {
+        (0..n).map(|_| char::from(b"0123456789abcdef"[self.below(16) as usize])).collect()
     }
 }
 
@@ -40,7 +59,7 @@ fn container(rng: &mut Rng, app: &str, hardened: bool) -> Value {
     let image = match rng.below(4) {
         0 => format!("registry.pay.example/{app}:1.{}.{}", rng.below(20), rng.below(10)),
         1 => format!("docker.io/library/{app}:latest"),
-        2 => format!("ghcr.io/acme/{app}@sha256:{:064x}", rng.next() as u128 * 7919),
+        2 => format!("ghcr.io/acme/{app}@sha256:{:064x}", rng.next_u64() as u128 * 7919),
         _ => format!("quay.io/acme/{app}:{}.{}", rng.below(5), rng.below(30)),
     };
     let mut c = json!({
@@ -60,7 +79,7 @@ fn container(rng: &mut Rng, app: &str, hardened: bool) -> Value {
         c["securityContext"] = json!({"privileged": rng.chance(30), "capabilities": {"add": ["NET_ADMIN"]}});
     }
     if rng.chance(10) {
-        c["env"].as_array_mut().expect("array").push(json!({"name": "API_TOKEN", "value": format!("tok-{:x}", rng.next())}));
+        c["env"].as_array_mut().expect("array").push(json!({"name": "API_TOKEN", "value": format!("tok-{:x}", rng.next_u64())}));
     }
     c
 }
@@ -124,7 +143,7 @@ pub fn generate(objects: usize, seed: u64, mut emit: impl FnMut(&str, Value)) {
             spec["nodeName"] = json!(format!("node-{:03}", rng.below(200)));
             emit(&ns, json!({"apiVersion": "v1", "kind": "Pod", "metadata": meta(&pod, Some(("ReplicaSet", &rs))), "spec": spec,
                 "status": {"phase": "Running", "podIP": format!("10.{}.{}.{}", rng.below(250), rng.below(250), rng.below(250)),
-                    "containerStatuses": [{"name": app, "ready": true, "restartCount": 0, "image": "x", "imageID": format!("sha256:{:016x}", rng.next())}]}}));
+                    "containerStatuses": [{"name": app, "ready": true, "restartCount": 0, "image": "x", "imageID": format!("sha256:{:016x}", rng.next_u64())}]}}));
         }
         emit(&ns, json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": app, "namespace": ns},
             "spec": {"type": if rng.chance(5) { "LoadBalancer" } else { "ClusterIP" }, "selector": {"app": app}, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}));
@@ -145,5 +164,44 @@ pub fn generate(objects: usize, seed: u64, mut emit: impl FnMut(&str, Value)) {
         emit(&ns, json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": format!("{app}-reader"), "namespace": ns},
             "subjects": [{"kind": "ServiceAccount", "name": app, "namespace": ns}, {"kind": "Group", "name": format!("team-{}", u % 40), "apiGroup": "rbac.authorization.k8s.io"}],
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": format!("{app}-reader")}}));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rng_is_splitmix64() {
+        // The published SplitMix64 sequence for seed 0.
+        let mut rng = Rng::new(0);
+        assert_eq!(rng.next_u64(), 0xE220_A839_7B1D_CDAF);
+        assert_eq!(rng.next_u64(), 0x6E78_9E6A_A1B9_65F4);
+    }
+
+    #[test]
+    fn draws_stay_in_their_bounds() {
+        let mut rng = Rng::new(7);
+        for _ in 0..1000 {
+            assert!(rng.below(10) < 10);
+            assert!((3..=5).contains(&rng.range(3, 5)));
+            assert!(["a", "b"].contains(rng.pick(&["a", "b"])));
+        }
+        assert_eq!(rng.below(0), 0);
+        let digits = rng.digits(40);
+        assert!(digits.len() == 40 && digits.bytes().all(|b| b.is_ascii_digit()));
+        let hex = rng.hex(40);
+        assert!(hex.len() == 40 && hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_corpus() {
+        let corpus = |seed| {
+            let mut out = Vec::new();
+            generate(300, seed, |ns, v| out.push((ns.to_string(), v)));
+            out
+        };
+        assert_eq!(corpus(42), corpus(42));
+        assert_ne!(corpus(42), corpus(43));
     }
 }

@@ -6,4 +6,3 @@ pub mod input;
 pub mod output;
 pub mod pipeline;
 pub mod profile;
-pub mod time;

@@ -74,6 +74,8 @@ fn live_scan_and_snapshot_scan_agree_over_https_and_http() {
         assert_eq!(snapshot["input"]["kind"], "snapshot");
         assert_eq!(live["input"]["objects"], snapshot["input"]["objects"]);
         assert_eq!(snapshot["input"]["snapshot"]["sha256"].as_str().map(str::len), Some(64));
+        // `collect` stamps the snapshot with the run's clock, which SOURCE_DATE_EPOCH pins.
+        assert_eq!(snapshot["input"]["snapshot"]["collectedAt"], "2026-11-18T11:06:40Z");
         assert!(String::from_utf8_lossy(&collected.stderr).contains("not collected: Secret: Secrets not read"));
         assert_eq!(conclusions(&live), conclusions(&snapshot), "tls={tls}");
         // The fixture cluster has real failures to agree on: its API server runs 1.33 (VER-001)

@@ -91,6 +91,17 @@ fn review_csv_is_stamped_and_diff_shows_changes() {
 }
 
 #[test]
+fn source_date_epoch_pins_the_review_time() {
+    let out = Command::new(env!("CARGO_BIN_EXE_kubepci"))
+        .args(["rbac", "review", &fixture("demo"), "--format", "csv"])
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .output()
+        .expect("kubepci runs");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).lines().any(|l| l == "# generated-at: 2023-11-14T22:13:20Z"), "{}", stdout(&out));
+}
+
+#[test]
 fn load_errors_go_to_stderr_with_position_and_the_rest_is_analysed() {
     let out = kubepci(&["rbac", "who-can", "delete", "nodes", &fixture("broken")]);
     assert_eq!(out.status.code(), Some(2));

@@ -1,5 +1,6 @@
 //! End-to-end tests of `kubepci scan` and `kubepci checks` on the bundled demo cluster.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -143,16 +144,17 @@ fn generated_check_docs_are_up_to_date() {
     let out = kubepci(&["checks", "docs", dir.path().to_str().unwrap()]);
     assert!(out.status.success());
     let committed = repo().join("docs/checks");
-    let mut stale = Vec::new();
-    for entry in std::fs::read_dir(dir.path()).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        let fresh = std::fs::read_to_string(entry.path()).unwrap();
-        if std::fs::read_to_string(committed.join(&name)).ok().as_deref() != Some(fresh.as_str()) {
-            stale.push(name.to_string_lossy().to_string());
-        }
-    }
+    let names = |dir: &Path| -> BTreeSet<String> { std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect() };
+    let generated = names(dir.path());
+    assert!(generated.len() > 50 && generated.contains("README.md"), "checks docs wrote {generated:?}");
+    let stale: Vec<&String> = generated
+        .iter()
+        .filter(|name| std::fs::read_to_string(committed.join(name)).ok() != Some(std::fs::read_to_string(dir.path().join(name)).unwrap()))
+        .collect();
     assert!(stale.is_empty(), "docs/checks is stale for {stale:?}: run `cargo run -q -- checks docs`");
+    // A page whose check was removed or renamed is not regenerated: it must go too.
+    let orphaned: Vec<String> = names(&committed).difference(&generated).cloned().collect();
+    assert!(orphaned.is_empty(), "docs/checks has pages for checks that no longer exist: {orphaned:?}; delete them");
 }
 
 #[cfg(unix)]

@@ -13,11 +13,8 @@ use serde::{Deserialize, Serialize};
 
 pub use rollup::{Coverage, MissingEvidence, OUT_OF_SCOPE, RequirementException, RequirementResult, RequirementStatus, RocFinding, rollup};
 
-/// `singular` for one, `plural` otherwise: the word a message puts after a count or before a
-/// list (`1 step`, `3 steps`; `namespace a`, `namespaces a, b`).
-pub fn noun(count: usize, singular: &'static str, plural: &'static str) -> &'static str {
-    if count == 1 { singular } else { plural }
-}
+/// The singular/plural choice of messages, re-exported where the checks and printers write them.
+pub use kubepci_base::text::noun;
 
 /// How bad a failure is. Ordered, so `--fail-on high` means high or critical.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

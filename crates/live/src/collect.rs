@@ -17,14 +17,14 @@ use crate::kinds::{GATED_KINDS, TYPED_KINDS, Target};
 use crate::list::{Failure, Limits, PageEvent, get_json, list_all};
 use crate::progress::Progress;
 use crate::snapshot::{CanonicalItem, items_sha256};
-use crate::{COLLECTOR, CollectOptions, Collected, Error, KindProblem, ListFailure, SnapshotMeta, client, time};
+use crate::{COLLECTOR, CollectOptions, Collected, Error, KindProblem, ListFailure, SnapshotMeta, client};
 
 /// Collect every kind the checks need from the cluster `opts` points at.
 ///
 /// Fails only when the cluster cannot be reached or the configuration cannot be read; a kind
 /// that cannot be listed is recorded in [`Collected::unlistable`] and the rest is collected.
 pub async fn collect(opts: &CollectOptions) -> Result<Collected, Error> {
-    let started = time::now_rfc3339();
+    let started = kubepci_base::time::rfc3339(kubepci_base::time::now_epoch());
     let config = client::config(opts).await?;
     let endpoint = config.cluster_url.to_string().trim_end_matches('/').to_string();
     let client = client::client(config)?;

@@ -18,7 +18,6 @@ mod kinds;
 mod list;
 mod progress;
 mod snapshot;
-mod time;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -133,7 +132,8 @@ impl KindProblem {
 pub struct SnapshotMeta {
     /// `kubepci <version>`.
     pub collector_version: String,
-    /// When collection started, RFC 3339 UTC (`2026-11-28T11:18:09Z`).
+    /// When collection started, RFC 3339 UTC (`2026-11-28T11:18:09Z`); `SOURCE_DATE_EPOCH`
+    /// pins it.
     pub time: String,
     /// The apiserver's `/version` `gitVersion`, when it answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -127,11 +127,7 @@ pub async fn list_all(client: &Client, path: &str, limits: &Limits, on_page: &mu
     let mut restarts = 0;
     let mut next: Option<String> = None;
     loop {
-        let mut url = format!("{path}?limit={}", limits.page_size);
-        if let Some(token) = &next {
-            url.push_str("&continue=");
-            url.push_str(&percent_encode(token));
-        }
+        let url = page_url(path, limits.page_size, next.as_deref());
         match get_text(client, &url, limits).await {
             Ok(text) => {
                 let page: Page = serde_json::from_str(&text).map_err(|e| Failure::Failed(format!("{path}: unexpected list response: {e}")))?;
@@ -152,17 +148,14 @@ pub async fn list_all(client: &Client, path: &str, limits: &Limits, on_page: &mu
     }
 }
 
-/// Percent-encode a query value (continue tokens are base64: `+`, `/`, `=` must be escaped).
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
+/// The URL of one list page. Continue tokens are base64: `+`, `/` and `=` must be escaped.
+fn page_url(path: &str, page_size: u32, continue_token: Option<&str>) -> String {
+    let mut url = format!("{path}?limit={page_size}");
+    if let Some(token) = continue_token {
+        url.push_str("&continue=");
+        url.push_str(&kubepci_base::text::percent_encode(token, b""));
     }
-    out
+    url
 }
 
 #[cfg(test)]
@@ -171,7 +164,8 @@ mod tests {
 
     #[test]
     fn continue_tokens_are_escaped() {
-        assert_eq!(percent_encode("eyJ2Ijoi+/="), "eyJ2Ijoi%2B%2F%3D");
-        assert_eq!(percent_encode("plain-token_1.2~"), "plain-token_1.2~");
+        assert_eq!(page_url("/api/v1/pods", 500, None), "/api/v1/pods?limit=500");
+        assert_eq!(page_url("/api/v1/pods", 2, Some("eyJ2Ijoi+/=")), "/api/v1/pods?limit=2&continue=eyJ2Ijoi%2B%2F%3D");
+        assert_eq!(page_url("/api/v1/pods", 2, Some("plain-token_1.2~")), "/api/v1/pods?limit=2&continue=plain-token_1.2~");
     }
 }

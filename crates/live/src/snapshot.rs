@@ -111,7 +111,7 @@ impl ItemsHasher {
 
     fn finish(mut self) -> String {
         self.hash.update(b"]");
-        self.hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        kubepci_base::text::hex(&self.hash.finalize())
     }
 }
 

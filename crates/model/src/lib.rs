@@ -8,7 +8,6 @@ mod object;
 mod pod_template;
 pub mod prune;
 pub mod selector;
-pub mod time;
 
 pub use k8s_openapi;
 pub use location::SourceLoc;

@@ -23,44 +23,12 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 
-/// SplitMix64: small, fast, deterministic.
-struct Rng(u64);
+use kubepci_bench::Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.below(hi - lo + 1)
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-    fn digits(&mut self, n: usize) -> String {
-        (0..n)
-            .map(|_| char::from(b'0' + self.below(10) as u8))
-            .collect()
-    }
-    /// Between `lo` and `hi` random digits.
-    fn digits_len(&mut self, lo: u64, hi: u64) -> String {
-        let n = self.range(lo, hi) as usize;
-        self.digits(n)
-    }
-    fn hex(&mut self, n: usize) -> String {
-        (0..n)
-            .map(|_| char::from(b"0123456789abcdef"[self.below(16) as usize]))
-            .collect()
-    }
+/// Between `lo` and `hi` random digits.
+fn digits_len(rng: &mut Rng, lo: u64, hi: u64) -> String {
+    let n = rng.range(lo, hi) as usize;
+    rng.digits(n)
 }
 
 // ---- independent card rules (the generator's oracle) ----
@@ -350,7 +318,7 @@ fn json_line(rng: &mut Rng) -> String {
         rng.below(100),
         rng.below(10_000_000),
         uuid(rng),
-        rng.digits_len(3, 17),
+        digits_len(rng, 3, 17),
     )
 }
 
@@ -394,7 +362,7 @@ fn decoy(rng: &mut Rng) -> String {
             rng.below(60),
             rng.below(1000)
         ),
-        3 => format!("phone=+{}{}", rng.range(1, 99), rng.digits_len(9, 13)),
+        3 => format!("phone=+{}{}", rng.range(1, 99), digits_len(rng, 9, 13)),
         4 => format!(
             "tel +{} {} {} {}",
             rng.range(1, 49),
@@ -441,7 +409,7 @@ fn decoy(rng: &mut Rng) -> String {
                 0 => with_check_digit(&format!(
                     "{}{}",
                     rng.pick(&["1", "7", "8", "9"]),
-                    rng.digits_len(12, 18)
+                    digits_len(rng, 12, 18)
                 )),
                 1 => with_check_digit(&format!("4{}", rng.digits(13))), // 15-digit Visa
                 _ => with_check_digit(&format!("37{}", rng.digits(13))), // 16-digit Amex
@@ -624,7 +592,7 @@ fn main() -> std::io::Result<()> {
     let truth = truth.unwrap_or_else(|| format!("{out}.truth.tsv"));
     let mut w = BufWriter::with_capacity(1 << 20, File::create(&out)?);
     let mut t = BufWriter::new(File::create(&truth)?);
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let (mut written, mut line_no, mut n_pans) = (0u64, 0u64, 0u64);
     while written < size {
         line_no += 1;

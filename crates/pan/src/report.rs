@@ -126,19 +126,9 @@ pub fn render_sarif(report: &ScanReport, tool: ToolInfo<'_>) -> Value {
 /// A URI for a path: a relative reference for relative paths, `file://` for absolute
 /// ones; bytes outside the URI unreserved set (and `/`) percent-encoded.
 fn file_uri(path: &str) -> String {
-    let mut out = String::with_capacity(path.len() + 7);
-    if path.starts_with('/') {
-        out.push_str("file://");
-    }
-    for &b in path.as_bytes() {
-        let b = if b == b'\\' && cfg!(windows) { b'/' } else { b };
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
+    let path = if cfg!(windows) { path.replace('\\', "/") } else { path.to_string() };
+    let encoded = kubepci_base::text::percent_encode(&path, b"/");
+    if path.starts_with('/') { format!("file://{encoded}") } else { encoded }
 }
 
 #[cfg(test)]

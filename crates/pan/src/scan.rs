@@ -13,6 +13,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
+use kubepci_base::walk::{WalkStep, files_under};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -289,50 +290,15 @@ fn collect_inputs(paths: &[PathBuf], errors: &mut Vec<FileError>) -> Vec<PathBuf
 }
 
 fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<FileError>) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(rd) => rd,
-        Err(e) => {
-            errors.push(FileError {
-                file: display_path(dir),
-                message: redact(&e.to_string()),
-            });
-            return;
-        }
-    };
-    let mut paths: Vec<PathBuf> = Vec::new();
-    for entry in entries {
-        match entry {
-            Ok(e) => paths.push(e.path()),
-            Err(e) => errors.push(FileError {
-                file: display_path(dir),
-                message: redact(&e.to_string()),
-            }),
-        }
-    }
-    paths.sort();
-    for p in paths {
-        let Ok(ft) = std::fs::symlink_metadata(&p).map(|m| m.file_type()) else {
-            errors.push(FileError {
-                file: display_path(&p),
-                message: "cannot read file type".into(),
-            });
-            continue;
-        };
-        if ft.is_dir() {
-            walk_dir(&p, out, errors);
-        } else if ft.is_symlink() {
-            match std::fs::metadata(&p) {
-                Ok(md) if md.is_file() => out.push(p),
-                Ok(_) => {} // a symlinked directory or special file: skipped
-                Err(e) => errors.push(FileError {
-                    file: display_path(&p),
-                    message: redact(&e.to_string()),
-                }),
-            }
-        } else if ft.is_file() {
-            out.push(p);
-        }
-    }
+    let walk = files_under(dir, |_| true);
+    out.extend(walk.files);
+    errors.extend(walk.problems.into_iter().map(|p| FileError {
+        file: display_path(&p.path),
+        message: match p.step {
+            WalkStep::FileType => "cannot read file type".into(),
+            WalkStep::ReadDir | WalkStep::Entry | WalkStep::LinkTarget => redact(&p.error.to_string()),
+        },
+    }));
 }
 
 /// Scans files, directories (recursively) and `-` (stdin), in parallel across files.

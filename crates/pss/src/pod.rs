@@ -5,6 +5,7 @@ use k8s_openapi::api::core::v1::{
     ContainerPort, Lifecycle, PodSecurityContext, PodSpec, Probe, SecurityContext,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kubepci_base::text::noun;
 use kubepci_model::{PodTemplate, k8s_openapi};
 
 /// The pod under evaluation plus where its parts live in the enclosing object.
@@ -130,14 +131,9 @@ pub(crate) fn join_quote<S: AsRef<str>>(items: &[S]) -> String {
     items.iter().map(|s| format!("{:?}", s.as_ref())).collect::<Vec<_>>().join(", ")
 }
 
-/// `singular` when `count == 1`, else `plural`.
-pub(crate) fn pluralize(singular: &'static str, plural: &'static str, count: usize) -> &'static str {
-    if count == 1 { singular } else { plural }
-}
-
 /// `container "a"` / `containers "a", "b"`.
 pub(crate) fn containers_phrase<S: AsRef<str>>(names: &[S]) -> String {
-    format!("{} {}", pluralize("container", "containers", names.len()), join_quote(names))
+    format!("{} {}", noun(names.len(), "container", "containers"), join_quote(names))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::model::{BindingId, BindingKind, GrantScope, Model, RoleId};
 use crate::resources::is_cluster_scoped;
-use crate::rule::{ExpandedRule, Request, Target};
+use crate::rule::{ExpandedRule, Request, Rule, Target};
 use crate::subject::{MASTERS, Subject};
 
 /// Which namespaces a who-can question is about.
@@ -213,26 +213,18 @@ impl Model {
     /// restricted to `resourceNames` count). `cluster` means every namespace, and cluster-scoped
     /// objects.
     pub fn scopes_allowing(&self, principal: &Subject, request: &Request) -> ScopeSet {
-        let mut set = ScopeSet::default();
-        if self.is_superuser(principal) {
-            set.cluster = true;
-            return set;
-        }
-        for pb in self.bindings_for(principal) {
-            let b = &self.bindings[pb.binding];
-            if !self.binding_reaches(pb.binding, request, &NamespaceFilter::Any) {
-                continue;
-            }
-            if b.role.is_some_and(|r| self.roles[r].rules.iter().any(|rule| rule.allows_some(request))) {
-                set.add(&b.scope());
-            }
-        }
-        set
+        self.scopes_where(principal, request, |rule| rule.allows_some(request))
     }
 
     /// Like [`Model::scopes_allowing`], but only grants without a `resourceNames` restriction
     /// ("every object of that kind").
     pub fn scopes_allowing_all(&self, principal: &Subject, request: &Request) -> ScopeSet {
+        self.scopes_where(principal, request, |rule| rule.resource_names.is_empty() && rule.allows_some(request))
+    }
+
+    /// The scopes of the principal's bindings that reach the request and whose role has a rule
+    /// `grants` accepts.
+    fn scopes_where(&self, principal: &Subject, request: &Request, grants: impl Fn(&Rule) -> bool) -> ScopeSet {
         let mut set = ScopeSet::default();
         if self.is_superuser(principal) {
             set.cluster = true;
@@ -243,7 +235,7 @@ impl Model {
             if !self.binding_reaches(pb.binding, request, &NamespaceFilter::Any) {
                 continue;
             }
-            if b.role.is_some_and(|r| self.roles[r].rules.iter().any(|rule| rule.resource_names.is_empty() && rule.allows_some(request))) {
+            if b.role.is_some_and(|r| self.roles[r].rules.iter().any(&grants)) {
                 set.add(&b.scope());
             }
         }

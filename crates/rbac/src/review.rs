@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use kubepci_base::text::hex;
 use kubepci_inventory::{Inventory, Scope};
 use kubepci_model::{Object, Resource};
 use serde::{Deserialize, Serialize};
@@ -82,7 +83,8 @@ pub fn summarize_rules(rules: &[crate::rule::Rule]) -> Vec<String> {
         .collect()
 }
 
-/// Build the review: grants that are cluster-wide or in a CDE namespace.
+/// Build the review: grants that are cluster-wide or in a CDE namespace, stamped with
+/// `generated_at` (RFC 3339; the caller reads the clock, see `kubepci_base::time::now_epoch`).
 pub fn build(model: &Model, inv: &Inventory, input_sha256: &str, generated_at: &str) -> Review {
     let graph = EscalationGraph::new(model, inv);
     let cde: BTreeSet<String> = graph.cde_namespaces().iter().cloned().collect();
@@ -219,32 +221,6 @@ fn object_json(r: &Resource) -> String {
         .unwrap_or_default()
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// RFC 3339 UTC time for a Unix timestamp (seconds).
-pub fn rfc3339(unix_secs: u64) -> String {
-    let days = (unix_secs / 86_400) as i64;
-    let secs = unix_secs % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
-}
-
-/// The current time, RFC 3339 UTC.
-pub fn now_rfc3339() -> String {
-    rfc3339(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()))
-}
-
 /// Scope classes a review covers.
 pub fn covered(scope: Scope) -> bool {
     scope == Scope::Cde
@@ -253,13 +229,6 @@ pub fn covered(scope: Scope) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn formats_time() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339(1_764_331_200), "2025-11-28T12:00:00Z");
-    }
 
     #[test]
     fn csv_quotes_and_defuses() {

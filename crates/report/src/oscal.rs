@@ -18,7 +18,7 @@ fn uuid(parts: &[&str]) -> String {
     let mut b: [u8; 16] = h.finalize()[..16].try_into().expect("16 bytes");
     b[6] = (b[6] & 0x0f) | 0x50;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let hex = kubepci_base::text::hex(&b);
     format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
 }
 

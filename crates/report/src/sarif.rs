@@ -27,15 +27,7 @@ fn security_severity(s: Severity) -> &'static str {
 
 /// A file path as a relative URI reference (SARIF artifactLocation.uri).
 fn uri(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' | b':' => out.push(b as char),
-            b'\\' => out.push('/'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    kubepci_base::text::percent_encode(&path.replace('\\', "/"), b"/:")
 }
 
 fn result(f: &Finding, rule_index: usize) -> Value {
@@ -132,4 +124,16 @@ pub fn render(report: &Report) -> String {
     let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uri;
+
+    #[test]
+    fn paths_become_relative_uri_references() {
+        assert_eq!(uri("examples/demo cluster/10-pay.yaml"), "examples/demo%20cluster/10-pay.yaml");
+        assert_eq!(uri(r"C:\manifests\a#b.yaml"), "C:/manifests/a%23b.yaml");
+        assert_eq!(uri("-"), "-");
+    }
 }

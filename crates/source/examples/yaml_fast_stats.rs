@@ -3,14 +3,11 @@
 //! declined, and whether any result differs from yaml_serde's (it must not).
 use std::path::{Path, PathBuf};
 
-fn walk(path: &Path, files: &mut Vec<PathBuf>) {
+fn yaml_files(path: &Path, files: &mut Vec<PathBuf>) {
+    let is_yaml = |p: &Path| p.extension().is_some_and(|e| e == "yaml" || e == "yml");
     if path.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path).into_iter().flatten().filter_map(|e| e.ok().map(|e| e.path())).collect();
-        entries.sort();
-        for entry in entries {
-            walk(&entry, files);
-        }
-    } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+        files.extend(kubepci_base::walk::files_under(path, is_yaml).files);
+    } else if is_yaml(path) {
         files.push(path.to_path_buf());
     }
 }
@@ -18,7 +15,7 @@ fn walk(path: &Path, files: &mut Vec<PathBuf>) {
 fn main() {
     let mut files = Vec::new();
     for arg in std::env::args().skip(1) {
-        walk(Path::new(&arg), &mut files);
+        yaml_files(Path::new(&arg), &mut files);
     }
     let mut total = kubepci_source::FastPathReport::default();
     for file in &files {

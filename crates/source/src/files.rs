@@ -1,6 +1,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use kubepci_base::walk::{WalkStep, files_under};
 use kubepci_model::SourceLoc;
 
 use crate::LoadError;
@@ -65,23 +66,13 @@ pub fn collect_pending(paths: &[PathBuf]) -> (Vec<Pending>, Vec<LoadError>) {
     (pending, errors)
 }
 
+/// Manifest files under `dir`. Only an unreadable directory is reported: a vanished entry or
+/// a dangling link is skipped, as a manifest tree's leftovers are no input.
 fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<LoadError>) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => {
-            errors.push(file_error(&dir.display().to_string(), format!("cannot read directory: {e}")));
-            return;
-        }
-    };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for path in paths {
-        let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
-        if meta.is_dir() {
-            walk(&path, files, errors);
-        } else if is_manifest_file(&path) && (meta.is_file() || std::fs::metadata(&path).is_ok_and(|m| m.is_file())) {
-            files.push(path);
-        }
+    let walk = files_under(dir, is_manifest_file);
+    files.extend(walk.files);
+    for problem in walk.problems.into_iter().filter(|p| p.step == WalkStep::ReadDir) {
+        errors.push(file_error(&problem.path.display().to_string(), format!("cannot read directory: {}", problem.error)));
     }
 }
 

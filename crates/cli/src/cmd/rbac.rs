@@ -205,7 +205,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Review { format, diff, common } => {
             let l = load(&common.input, "rbac review")?;
             let digest = review::input_digest(&l.inv.objects);
-            let sheet = review::build(&l.model, &l.inv, &digest, &review::now_rfc3339());
+            let sheet = review::build(&l.model, &l.inv, &digest, &kubepci_base::time::rfc3339(kubepci_base::time::now_epoch()));
             if let Some(old_path) = diff {
                 let text = std::fs::read_to_string(&old_path).with_context(|| format!("reading {}", old_path.display()))?;
                 let old: Review = serde_json::from_str(&text).with_context(|| format!("{}: not a kubepci review in JSON", old_path.display()))?;

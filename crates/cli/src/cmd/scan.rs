@@ -70,11 +70,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     kubepci::profile::enabled();
     let (input, config) = args.input.load("scan")?;
     kubepci::profile::mark(&format!("load ({} objects)", input.objects.len()));
-    let epoch = kubepci::time::now_epoch();
+    let epoch = kubepci_base::time::now_epoch();
     let opts = ScanOptions {
-        run: kubepci_checks::RunOptions { today: Some(kubepci::time::date(epoch)), only: args.only.clone() },
+        run: kubepci_checks::RunOptions { today: Some(kubepci_base::time::date(epoch)), only: args.only.clone() },
         include_passed: args.include_passed,
-        generated_at: kubepci::time::rfc3339(epoch),
+        generated_at: kubepci_base::time::rfc3339(epoch),
         config_source: input.config_source.clone(),
     };
     let (report, inventory) = assess(input, config, &opts);

@@ -3,8 +3,10 @@
 
 use std::collections::BTreeSet;
 
+use kubepci_base::text::noun;
+
 use super::Finding;
-use crate::pod::{Pod, containers_phrase, join_quote, pluralize};
+use crate::pod::{Pod, containers_phrase, join_quote};
 
 /// `hostNamespaces` (baseline, v1.0+): `hostNetwork`, `hostPID` and `hostIPC` must be unset or
 /// false.
@@ -33,7 +35,7 @@ pub(crate) fn host_path_volumes(pod: &Pod<'_>) -> Option<Finding> {
     }
     (!names.is_empty()).then(|| Finding {
         summary: "hostPath volumes".into(),
-        detail: format!("{} {}", pluralize("volume", "volumes", names.len()), join_quote(&names)),
+        detail: format!("{} {}", noun(names.len(), "volume", "volumes"), join_quote(&names)),
         fields,
     })
 }
@@ -61,8 +63,8 @@ pub(crate) fn host_ports(pod: &Pod<'_>) -> Option<Finding> {
         detail: format!(
             "{} {} {} {}",
             containers_phrase(&containers),
-            pluralize("uses", "use", containers.len()),
-            pluralize("hostPort", "hostPorts", ports.len()),
+            noun(containers.len(), "uses", "use"),
+            noun(ports.len(), "hostPort", "hostPorts"),
             ports.join(", ")
         ),
         fields,
@@ -115,8 +117,8 @@ pub(crate) fn probe_and_lifecycle_hosts(pod: &Pod<'_>) -> Option<Finding> {
         detail: format!(
             "{} {} {} {}",
             containers_phrase(&containers),
-            pluralize("uses", "use", containers.len()),
-            pluralize("probe or lifecycle host", "probe or lifecycle hosts", hosts.len()),
+            noun(containers.len(), "uses", "use"),
+            noun(hosts.len(), "probe or lifecycle host", "probe or lifecycle hosts"),
             join_quote(&hosts)
         ),
         fields,

@@ -3,10 +3,11 @@
 use std::collections::BTreeSet;
 
 use k8s_openapi::api::core::v1::SELinuxOptions;
+use kubepci_base::text::noun;
 use kubepci_model::k8s_openapi;
 
 use super::Finding;
-use crate::pod::{Pod, containers_phrase, join_quote, pluralize};
+use crate::pod::{Pod, containers_phrase, join_quote};
 
 pub(crate) const APPARMOR_ANNOTATION_PREFIX: &str = "container.apparmor.security.beta.kubernetes.io/";
 pub(crate) const SECCOMP_POD_ANNOTATION: &str = "seccomp.security.alpha.kubernetes.io/pod";
@@ -48,14 +49,14 @@ pub(crate) fn app_armor_profile(pod: &Pod<'_>) -> Option<Finding> {
         }
     }
     if !annotations.is_empty() {
-        setters.push(format!("{} {}", pluralize("annotation", "annotations", annotations.len()), join_quote(&annotations)));
+        setters.push(format!("{} {}", noun(annotations.len(), "annotation", "annotations"), join_quote(&annotations)));
     }
     if setters.is_empty() {
         return None;
     }
     let values: Vec<String> = values.into_iter().collect();
     Some(Finding {
-        summary: pluralize("forbidden AppArmor profile", "forbidden AppArmor profiles", values.len()).into(),
+        summary: noun(values.len(), "forbidden AppArmor profile", "forbidden AppArmor profiles").into(),
         detail: format!("{} must not set AppArmor profile type to {}", setters.join(" and "), join_quote(&values)),
         fields,
     })
@@ -123,7 +124,7 @@ fn se_linux_options(pod: &Pod<'_>, allowed_types: &[&str]) -> Option<Finding> {
     let mut problems = Vec::new();
     if !bad_types.is_empty() {
         let types: Vec<String> = bad_types.into_iter().collect();
-        problems.push(format!("{} {}", pluralize("type", "types", types.len()), join_quote(&types)));
+        problems.push(format!("{} {}", noun(types.len(), "type", "types"), join_quote(&types)));
     }
     if set_user {
         problems.push("user may not be set".to_string());
@@ -164,7 +165,7 @@ pub(crate) fn seccomp_annotations_baseline(pod: &Pod<'_>) -> Option<Finding> {
     let bad: Vec<String> = bad.into_iter().collect();
     (!bad.is_empty()).then(|| Finding {
         summary: "seccompProfile".into(),
-        detail: format!("forbidden {} {}", pluralize("annotation", "annotations", bad.len()), bad.join(", ")),
+        detail: format!("forbidden {} {}", noun(bad.len(), "annotation", "annotations"), bad.join(", ")),
         fields,
     })
 }

@@ -2,7 +2,8 @@
 //! node or external storage directly.
 
 use super::Finding;
-use crate::pod::{Pod, join_quote, pluralize};
+use kubepci_base::text::noun;
+use crate::pod::{Pod, join_quote};
 use k8s_openapi::api::core::v1::Volume;
 use kubepci_model::k8s_openapi;
 
@@ -75,10 +76,10 @@ pub(crate) fn restricted_volumes(pod: &Pod<'_>) -> Option<Finding> {
         summary: "restricted volume types".into(),
         detail: format!(
             "{} {} {} {} {}",
-            pluralize("volume", "volumes", names.len()),
+            noun(names.len(), "volume", "volumes"),
             join_quote(&names),
-            pluralize("uses", "use", names.len()),
-            pluralize("restricted volume type", "restricted volume types", types.len()),
+            noun(names.len(), "uses", "use"),
+            noun(types.len(), "restricted volume type", "restricted volume types"),
             join_quote(&types)
         ),
         fields,

@@ -17,6 +17,31 @@ const UNSEEN: u32 = u32::MAX;
 const NO_ACCESS: u32 = u32::MAX;
 
 impl EscalationGraph<'_> {
+    /// Subjects worth starting from: every bound subject and every ServiceAccount pods run as.
+    pub fn start_subjects(&self) -> Vec<Subject> {
+        // Bound subjects are distinct, and pods' accounts are added only when no binding
+        // names them: one sort of distinct subjects instead of a sorted set built one by one.
+        let mut out: Vec<Subject> = self.model.bound_subjects().cloned().collect();
+        let table = self.table.borrow();
+        for ns in self.pod_accounts.keys() {
+            let Some(members) = self.pod_account_group.get(ns).and_then(|&g| self.groups.get(g as usize)) else { continue };
+            for node in members.iter().filter_map(|&m| table.nodes.get(m as usize)) {
+                if let Node::Principal(s) = node.as_ref()
+                    && self.model.bindings_naming(s).is_empty()
+                {
+                    out.push(s.clone());
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    /// Every path into the CDE, from every start subject.
+    pub fn all_paths(&self) -> Vec<Path> {
+        self.start_subjects().iter().flat_map(|s| self.paths_from(s)).collect()
+    }
+
     /// Shortest paths (breadth-first) from `start` to access in each CDE namespace.
     pub fn paths_from(&self, start: &Subject) -> Vec<Path> {
         let start_id = self.intern(&Node::Principal(start.clone()));

@@ -301,7 +301,7 @@ fn start_subjects_are_the_bound_subjects_and_pod_accounts_in_order() {
 
 #[test]
 fn account_names_are_deduplicated_and_sorted() {
-    let mut names = super::AccountNames::default();
+    let mut names = super::graph::AccountNames::default();
     for (ns, name) in [("b", "x"), ("b", "x"), ("a", "z"), ("b", "w"), ("a", "z"), ("b", "x"), ("a", "y"), ("c", "default")] {
         names.add(ns, name);
     }
@@ -315,11 +315,11 @@ fn account_names_are_deduplicated_and_sorted() {
 #[test]
 fn memberships_list_each_nodes_groups_in_order() {
     let groups = vec![vec![0, 2], vec![2, 1], vec![], vec![2, 4]];
-    let (start, flat) = super::memberships(&groups, 5);
+    let (start, flat) = super::nodes::memberships(&groups, 5);
     let of = |n: usize| flat[start[n] as usize..start[n + 1] as usize].to_vec();
     assert_eq!((0..5).map(of).collect::<Vec<_>>(), vec![vec![0], vec![1], vec![0, 1, 3], vec![], vec![3]]);
     // Ids beyond the node count are ignored rather than indexed.
-    let (start, flat) = super::memberships(&[vec![7]], 2);
+    let (start, flat) = super::nodes::memberships(&[vec![7]], 2);
     assert_eq!((start, flat), (vec![0, 0, 0], vec![]));
 }
 

@@ -1,9 +1,10 @@
 //! Benchmark (not a test): build the model over 10k roles and 50k bindings generated
 //! deterministically, then time who-can queries. Run with
-//! `cargo run --release -p kubepci-rbac --example bench`.
+//! `cargo run --release -p kubepci-rbac --example rbac_bench`.
 
 use std::time::Instant;
 
+use kubepci_bench::Rng;
 use kubepci_model::{Object, SourceLoc, decode_value};
 use kubepci_rbac::{Model, NamespaceFilter, Request};
 use serde_json::json;
@@ -15,30 +16,16 @@ const NAMESPACES: usize = 200;
 const RESOURCES: &[&str] = &["pods", "secrets", "configmaps", "services", "deployments", "jobs", "pods/exec", "pods/log", "events", "leases"];
 const VERBS: &[&str] = &["get", "list", "watch", "create", "update", "patch", "delete"];
 
-/// Small deterministic generator (xorshift).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 as usize
-    }
-    fn pick<'a>(&mut self, l: &'a [&'a str]) -> &'a str {
-        l[self.next() % l.len()]
-    }
-}
-
 fn generate() -> Vec<Object> {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
     let mut out = Vec::with_capacity(ROLES + BINDINGS);
     let loc = SourceLoc::new("bench", 0, 0);
     for i in 0..ROLES {
         let rules: Vec<_> = (0..4)
             .map(|_| {
-                let res = rng.pick(RESOURCES);
+                let res = *rng.pick(RESOURCES);
                 let group = if res == "deployments" { "apps" } else if res == "jobs" { "batch" } else { "" };
-                json!({"apiGroups":[group],"resources":[res, rng.pick(RESOURCES)],"verbs":[rng.pick(VERBS), rng.pick(VERBS)]})
+                json!({"apiGroups":[group],"resources":[res, *rng.pick(RESOURCES)],"verbs":[*rng.pick(VERBS), *rng.pick(VERBS)]})
             })
             .collect();
         let v = if i.is_multiple_of(5) {
@@ -49,16 +36,16 @@ fn generate() -> Vec<Object> {
         out.push(decode_value(v, loc.clone()).expect("generated role"));
     }
     for i in 0..BINDINGS {
-        let role = rng.next() % ROLES;
+        let role = rng.below(ROLES as u64) as usize;
         let subjects = json!([
-            {"kind":"User","name":format!("user-{}", rng.next() % 5000)},
-            {"kind":"ServiceAccount","name":format!("sa-{}", rng.next() % 100),"namespace":format!("ns-{}", rng.next() % NAMESPACES)}
+            {"kind":"User","name":format!("user-{}", rng.below(5000))},
+            {"kind":"ServiceAccount","name":format!("sa-{}", rng.below(100)),"namespace":format!("ns-{}", rng.below(NAMESPACES as u64) as usize)}
         ]);
         let v = if role.is_multiple_of(5) && i.is_multiple_of(10) {
             json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"name":format!("crb-{i}")},
                 "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":format!("cr-{role}")},"subjects":subjects})
         } else {
-            let (kind, name, ns) = if role.is_multiple_of(5) { ("ClusterRole", format!("cr-{role}"), rng.next() % NAMESPACES) } else { ("Role", format!("r-{role}"), role % NAMESPACES) };
+            let (kind, name, ns) = if role.is_multiple_of(5) { ("ClusterRole", format!("cr-{role}"), rng.below(NAMESPACES as u64) as usize) } else { ("Role", format!("r-{role}"), role % NAMESPACES) };
             json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":format!("rb-{i}"),"namespace":format!("ns-{ns}")},
                 "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":kind,"name":name},"subjects":subjects})
         };
@@ -97,7 +84,7 @@ fn main() {
 }
 
 /// The RBAC checks of `kubepci scan` (crates/checks/src/rules/rbac) on the same input, with
-/// namespaces ns-0..ns-9 declared CDE: `cargo run --release -p kubepci-rbac --example bench -- checks`.
+/// namespaces ns-0..ns-9 declared CDE: `cargo run --release -p kubepci-rbac --example rbac_bench -- checks`.
 fn bench_checks(objects: Vec<Object>) {
     use kubepci_checks::{Context, InputKind, RunOptions, registry, run_checks};
     let mut config = kubepci_rbac::inventory::Config::default();

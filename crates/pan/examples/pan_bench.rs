@@ -1,7 +1,7 @@
 //! Throughput and accuracy of the PAN detector on a generated corpus (see `gen`).
 //!
 //! ```text
-//! cargo run --release -p kubepci-pan --example bench -- FILE [--truth FILE.tsv] [--second FILE2] [--runs 3]
+//! cargo run --release -p kubepci-pan --example pan_bench -- FILE [--truth FILE.tsv] [--second FILE2] [--runs 3]
 //! ```
 //!
 //! Prints `key=value` lines:

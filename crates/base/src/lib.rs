@@ -1,0 +1,15 @@
+//! The few helpers several kubepci crates need, kept once and without dependencies so that
+//! any crate may use them (kubepci-pan included, which depends on no other kubepci crate).
+//!
+//! * [`time`]: the run's clock (`SOURCE_DATE_EPOCH` pins it) and RFC 3339 / date formats.
+//! * [`walk`]: the sorted, symlink-safe directory walk of every input reader.
+//! * [`text`]: hex and percent encoding, and the singular/plural choice of messages.
+//!
+//! Everything is pure except [`time::now_epoch`] and [`walk::files_under`], which read the
+//! clock and the file system; callers read them at the edge and pass the results on.
+
+#![forbid(unsafe_code)]
+
+pub mod text;
+pub mod time;
+pub mod walk;

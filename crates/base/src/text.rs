@@ -1,0 +1,59 @@
+//! Small text encodings and the singular/plural choice of messages.
+
+use std::fmt::Write as _;
+
+/// `singular` for one, `plural` otherwise: the word a message puts after a count or before a
+/// list (`1 step`, `3 steps`; `namespace a`, `namespaces a, b`).
+pub fn noun(count: usize, singular: &'static str, plural: &'static str) -> &'static str {
+    if count == 1 { singular } else { plural }
+}
+
+/// Lower-case hex of the bytes (digests, name-based UUIDs).
+pub fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// `text` with every byte outside the URI unreserved set (`A-Z a-z 0-9 - . _ ~`) and
+/// `also_keep` written as `%XX` (upper-case hex, RFC 3986).
+pub fn percent_encode(text: &str, also_keep: &[u8]) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || also_keep.contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn noun_follows_the_count() {
+        assert_eq!(noun(1, "step", "steps"), "step");
+        assert_eq!(noun(0, "step", "steps"), "steps");
+        assert_eq!(noun(2, "uses", "use"), "use");
+    }
+
+    #[test]
+    fn hex_is_two_lower_case_digits_a_byte() {
+        assert_eq!(hex(&[]), "");
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+    }
+
+    #[test]
+    fn percent_encoding_keeps_unreserved_and_the_named_bytes() {
+        assert_eq!(percent_encode("eyJ2Ijoi+/=", b""), "eyJ2Ijoi%2B%2F%3D");
+        assert_eq!(percent_encode("plain-token_1.2~", b""), "plain-token_1.2~");
+        assert_eq!(percent_encode("a b/c:d", b"/"), "a%20b/c%3Ad");
+        assert_eq!(percent_encode("a b/c:d", b"/:"), "a%20b/c:d");
+        assert_eq!(percent_encode("é", b""), "%C3%A9");
+    }
+}
