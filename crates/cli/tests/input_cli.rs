@@ -5,34 +5,13 @@
 //! writes the file.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use kubepci_fake_apiserver::{Behaviour, FakeApiserver, Served, fixtures};
 use serde_json::{Value, json};
 
-/// The fake apiserver with the tokio runtime it runs on (dropped together).
-struct Cluster {
-    server: FakeApiserver,
-    _runtime: tokio::runtime::Runtime,
-}
-
-fn cluster() -> Cluster {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
-    let server = runtime.block_on(FakeApiserver::start(Served::from_dir(&fixtures()), Behaviour::default(), false));
-    Cluster { server, _runtime: runtime }
-}
-
-/// Run `kubepci` in `dir`, with no kubeconfig from the environment.
-fn kubepci(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kubepci"))
-        .args(args)
-        .current_dir(dir)
-        .env("SOURCE_DATE_EPOCH", "1795000000")
-        .env_remove("KUBEPCI_PROFILE")
-        .env_remove("KUBECONFIG")
-        .output()
-        .expect("run kubepci")
-}
+mod common;
+use common::{cluster, kubepci};
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -96,7 +75,7 @@ fn pss_verdicts(out: &Output) -> Vec<Value> {
 
 #[test]
 fn netpol_rbac_and_pss_read_a_snapshot_and_a_live_cluster_like_files() {
-    let c = cluster();
+    let c = cluster(Behaviour::default(), false);
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     let kubeconfig = c.server.kubeconfig.to_str().expect("utf-8 path");

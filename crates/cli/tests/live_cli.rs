@@ -4,34 +4,13 @@
 //! list makes exactly the checks that read it "not assessed", in both.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use kubepci_fake_apiserver::{Behaviour, FakeApiserver, Served, fixtures};
+use kubepci_fake_apiserver::Behaviour;
 use serde_json::Value;
 
-/// The fake apiserver with the tokio runtime it runs on (dropped together).
-struct Cluster {
-    server: FakeApiserver,
-    _runtime: tokio::runtime::Runtime,
-}
-
-fn cluster(behaviour: Behaviour, tls: bool) -> Cluster {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
-    let server = runtime.block_on(FakeApiserver::start(Served::from_dir(&fixtures()), behaviour, tls));
-    Cluster { server, _runtime: runtime }
-}
-
-/// Run `kubepci` in `dir` (no kubepci.yaml there), with no kubeconfig from the environment.
-fn kubepci(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kubepci"))
-        .args(args)
-        .current_dir(dir)
-        .env("SOURCE_DATE_EPOCH", "1795000000")
-        .env_remove("KUBEPCI_PROFILE")
-        .env_remove("KUBECONFIG")
-        .output()
-        .expect("run kubepci")
-}
+mod common;
+use common::{Cluster, cluster, kubepci};
 
 fn json_report(out: &Output) -> Value {
     assert!(matches!(out.status.code(), Some(0 | 1)), "exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr));

@@ -14,13 +14,24 @@ fn scenario(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios").join(name)
 }
 
-/// The JSON report of a scenario's cluster with its kubepci.yaml (or `config`, when given).
-fn report(name: &str, config: Option<&Path>) -> Value {
+/// The JSON report of a scenario's cluster with its own kubepci.yaml.
+fn report(name: &str) -> Value {
+    report_with_config(name, &scenario(name).join("kubepci.yaml"))
+}
+
+/// The JSON report of a scenario's cluster with `config_text` as its kubepci.yaml.
+fn report_with(name: &str, config_text: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("kubepci.yaml");
+    std::fs::write(&config, config_text).unwrap();
+    report_with_config(name, &config)
+}
+
+fn report_with_config(name: &str, config: &Path) -> Value {
     let dir = scenario(name);
-    let config = config.map_or_else(|| dir.join("kubepci.yaml"), Path::to_path_buf);
     let out = Command::new(env!("CARGO_BIN_EXE_kubepci"))
         .args(["scan", "-f", "json", "-c"])
-        .arg(&config)
+        .arg(config)
         .arg(dir.join("cluster"))
         .current_dir(repo())
         .env("SOURCE_DATE_EPOCH", "1795000000")
@@ -41,7 +52,7 @@ fn missing_checks(req: &Value) -> Vec<&str> {
 
 #[test]
 fn a_perfect_cde_in_manifests_does_not_prove_enforcement() {
-    let r = report("perfect-cde", None);
+    let r = report("perfect-cde");
     for id in ["1.3.1", "1.3.2"] {
         let req = requirement(&r, id);
         assert_eq!(req["failed"], 0, "{id}: the scenario has no failure: {req}");
@@ -56,7 +67,7 @@ fn a_perfect_cde_in_manifests_does_not_prove_enforcement() {
 
 #[test]
 fn a_fully_excepted_workload_is_excepted_never_pass() {
-    let r = report("excepted-workload", None);
+    let r = report("excepted-workload");
     for id in ["2.2.3", "2.2.6", "7.2.5"] {
         let req = requirement(&r, id);
         assert_eq!(req["status"], "excepted", "{id}: {req}");
@@ -72,11 +83,8 @@ fn a_fully_excepted_workload_is_excepted_never_pass() {
 
 #[test]
 fn a_compensating_control_is_named_and_never_turns_partial_evidence_into_in_place() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("kubepci.yaml");
     let original = std::fs::read_to_string(scenario("excepted-workload").join("kubepci.yaml")).unwrap();
-    std::fs::write(&config, format!("{original}    compensatingControl: CCW-12 dedicated node pool with host firewall\n")).unwrap();
-    let r = report("excepted-workload", Some(&config));
+    let r = report_with("excepted-workload", &format!("{original}    compensatingControl: CCW-12 dedicated node pool with host firewall\n"));
     let req = requirement(&r, "2.2.3");
     assert_eq!(req["status"], "excepted", "{req}");
     // 2.2.3 covers every system component, not only what the cluster shows: the control is
@@ -88,10 +96,7 @@ fn a_compensating_control_is_named_and_never_turns_partial_evidence_into_in_plac
 
 #[test]
 fn a_disabled_check_holds_its_requirements_back_and_the_report_says_so() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("kubepci.yaml");
-    std::fs::write(&config, "approvedRegistries: [registry.pay.example/]\nchecks:\n  disable: [EXP-001]\n").unwrap();
-    let r = report("perfect-cde", Some(&config));
+    let r = report_with("perfect-cde", "approvedRegistries: [registry.pay.example/]\nchecks:\n  disable: [EXP-001]\n");
     let req = requirement(&r, "1.4.4");
     assert_eq!(req["status"], "not-assessed", "{req}");
     let missing = &req["missingEvidence"].as_array().unwrap().iter().find(|m| m["check"] == "EXP-001").expect("EXP-001 listed")["reason"];
@@ -113,7 +118,7 @@ fn failing_objects<'a>(report: &'a Value, check: &str) -> Vec<(&'a str, &'a str)
 
 #[test]
 fn connected_workloads_are_hardened_like_the_cde_and_out_of_scope_failures_stand_apart() {
-    let r = report("scope-classes", None);
+    let r = report("scope-classes");
     assert_eq!(failing_objects(&r, "POD-009"), [("checkout", "connected")], "a connected workload may not run as root");
     assert_eq!(failing_objects(&r, "POD-008"), [("checkout", "connected")]);
     let req = requirement(&r, "2.2.6");
@@ -129,10 +134,7 @@ fn connected_workloads_are_hardened_like_the_cde_and_out_of_scope_failures_stand
 
 #[test]
 fn the_hardening_level_of_each_class_is_configurable() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("kubepci.yaml");
-    std::fs::write(&config, "approvedRegistries: [registry.pay.example/]\nhardening: {connected: baseline}\n").unwrap();
-    let r = report("scope-classes", Some(&config));
+    let r = report_with("scope-classes", "approvedRegistries: [registry.pay.example/]\nhardening: {connected: baseline}\n");
     assert!(failing_objects(&r, "POD-009").is_empty(), "connected held to baseline: root is not a restricted-level check there");
     assert_eq!(r["provenance"]["config"]["hardening"]["connected"], "baseline");
     assert_eq!(r["provenance"]["config"]["hardening"]["cde"], "restricted");
