@@ -1,27 +1,31 @@
 //! The CDE boundary section of the report: every allowed flow that crosses into or out of the
-//! cardholder data environment, computed from the NetworkPolicies, with the flows approved in
-//! `kubepci.yaml` marked as such. NET-013 fails on the unapproved ones; this lists them all,
-//! as the connection inventory 1.2.3 and the segmentation test of 11.4.5 ask for.
+//! cardholder data environment, computed from the NetworkPolicies, and the traffic from outside
+//! that reaches CDE workloads through Ingresses, Routes and Gateway API routes (`from:
+//! {ingress-controller}`, with the objects), with the flows approved in `kubepci.yaml` marked as
+//! such. NET-013 fails on the unapproved ones; this lists them all, as the connection inventory
+//! 1.2.3 and the segmentation test of 11.4.5 ask for.
 //!
 //! Both ends are grouped where the group is exact: the peers of one CDE workload as
 //! [`NetView::boundary_peers`] groups them, and on the CDE side, a flow that reaches every
 //! CDE workload of a namespace (or of the cluster) with the same connections is one entry
-//! `namespace/* (N CDE workloads)` (or `*/* (all N CDE workloads)`), not N entries.
+//! `namespace/* (N CDE workloads)` (or `*/* (all N CDE workloads)`), not N entries. Paths from
+//! outside are one entry per CDE workload, naming the objects that give them.
 
 use kubepci_findings::BoundaryFlow;
 use kubepci_model::hash::FastMap;
-use kubepci_netpol::{ConnSet, Direction, Endpoint, Reachability};
+use kubepci_netpol::{ConnSet, Direction, Endpoint, INGRESS_CONTROLLER, Reachability};
 use rayon::prelude::*;
 
 use crate::Context;
-use crate::analyses::network::{NetView, PeerGroup, PeerName, REACHABILITY_READS};
+use crate::analyses::network::{INGRESS_PATH_READS, NetView, PeerGroup, PeerName, REACHABILITY_READS};
 
 /// Every allowed flow between a CDE workload and anything outside the CDE, grouped on both
 /// ends, sorted.
 pub fn cde_boundary(cx: &Context) -> Vec<BoundaryFlow> {
     // Without every object the reachability reads, the flows would be guesses (the network
     // checks reading the same kinds are then reported "not assessed" with the reason).
-    if !cx.has_cde() || cx.unlisted.iter().any(|u| crate::reads_unlisted(REACHABILITY_READS, u)) {
+    let unlisted = |u| crate::reads_unlisted(REACHABILITY_READS, u) || crate::reads_unlisted(INGRESS_PATH_READS, u);
+    if !cx.has_cde() || cx.unlisted.iter().any(unlisted) {
         return Vec::new();
     }
     let view = NetView::new(cx);
@@ -71,9 +75,28 @@ pub fn cde_boundary(cx: &Context) -> Vec<BoundaryFlow> {
         }
     }
     let mut out: Vec<BoundaryFlow> = entries.par_iter().map(|(flow, end)| flow.report(r, end)).collect();
+    out.extend(cde.iter().filter_map(|&ep| ingress_flow(cx, &view, ep)));
     out.par_sort_unstable();
     out.dedup();
     out
+}
+
+/// The traffic from outside into CDE endpoint `ep` through the ingress controllers, if any.
+fn ingress_flow(cx: &Context, view: &NetView, ep: usize) -> Option<BoundaryFlow> {
+    let ingress = view.ingress_into(cx, ep)?;
+    let mut via: Vec<String> = ingress.flow.via.iter().map(|v| v.object.display()).collect();
+    via.dedup();
+    Some(BoundaryFlow {
+        direction: "into-cde".to_string(),
+        from: INGRESS_CONTROLLER.to_string(),
+        to: view.r.endpoint_name(Endpoint::Workload(ep as u32)),
+        connections: ingress.flow.conns.to_string(),
+        approved: ingress.unapproved.is_empty(),
+        unapproved: if ingress.unapproved.is_empty() { String::new() } else { ingress.unapproved.to_string() },
+        workloads: 0,
+        cde_workloads: 1,
+        via,
+    })
 }
 
 /// One flow across the boundary, without its CDE end.
@@ -115,6 +138,7 @@ impl Flow<'_> {
             unapproved: if self.unapproved.is_empty() { String::new() } else { self.unapproved.to_string() },
             workloads: self.workloads,
             cde_workloads,
+            via: Vec::new(),
         }
     }
 }
@@ -195,5 +219,29 @@ mod tests {
         let flows = boundary_with(&yaml, &approve("TCP/80"));
         assert_eq!(flows.len(), 1, "{flows:#?}");
         assert_eq!((flows[0].to.as_str(), flows[0].unapproved.as_str()), ("payments/* (2 CDE workloads)", "TCP 443"));
+    }
+
+    #[test]
+    fn ingress_paths_into_the_cde_are_listed_with_their_objects() {
+        // payments/api only from shop (so not from the controller), payments/pay open: the
+        // Ingress to api is denied by its policy, the HTTPRoute to pay gets through.
+        let mut yaml = cluster(&["api"], &["api"]) + &pod("payments", "pay");
+        for name in ["api", "pay"] {
+            yaml += &format!("apiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: payments}}\nspec:\n  selector: {{app: {name}}}\n  ports: [{{port: 443}}]\n---\n");
+        }
+        yaml += "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: api, namespace: payments}\nspec:\n  defaultBackend: {service: {name: api, port: {number: 443}}}\n---\n";
+        yaml += "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: pay, namespace: payments}\nspec:\n  parentRefs: [{name: public, namespace: infra}]\n  rules: [{backendRefs: [{name: pay, port: 443}]}]\n";
+        let ingress = |flows: &[BoundaryFlow]| -> Vec<(String, String, bool, Vec<String>)> {
+            flows.iter().filter(|f| f.from == INGRESS_CONTROLLER).map(|f| (f.to.clone(), f.connections.clone(), f.approved, f.via.clone())).collect()
+        };
+        let flows = boundary(&yaml);
+        assert_eq!(ingress(&flows), [("payments/pay[Pod]".to_string(), "TCP 443".to_string(), false, vec!["HTTPRoute payments/pay".to_string()])]);
+        let f = flows.iter().find(|f| f.from == INGRESS_CONTROLLER).unwrap();
+        assert_eq!((f.direction.as_str(), f.unapproved.as_str(), f.workloads, f.cde_workloads), ("into-cde", "TCP 443", 0, 1));
+        let approved = boundary_with(&yaml, "approvedFlows:\n- {from: \"{ingress-controller}\", to: payments/pay, ports: [TCP/443], reason: the payment page}\n");
+        assert!(ingress(&approved)[0].2);
+        // Other flows serialise as before: no `via`.
+        let json = serde_json::to_string(&flows).unwrap();
+        assert_eq!(json.matches("\"via\"").count(), 1, "{json}");
     }
 }

@@ -600,7 +600,8 @@ fn flows_section(w: &mut String, p: &Proposal) {
     for f in &p.flows {
         let b = &f.boundary;
         let into = if b.direction == "into-cde" { "into the CDE" } else { "out of the CDE" };
-        let _ = writeln!(w, "#  # {into}: {} => {} : {}", b.from, b.to, b.connections);
+        let via = if b.via.is_empty() { String::new() } else { format!(" (via {})", b.via.join(", ")) };
+        let _ = writeln!(w, "#  # {into}: {} => {} : {}{via}", b.from, b.to, b.connections);
         for note in &f.notes {
             let _ = writeln!(w, "#  # approves more: {note}");
         }
@@ -718,7 +719,16 @@ mod tests {
 
     #[test]
     fn uncommented_flows_approve_every_boundary_flow_and_the_example_exception_parses() {
-        for yaml in [TEAM_LABELS.to_string(), include_str!("../../../examples/demo-cluster/40-network-policies.yaml").to_string() + "\n---\n" + include_str!("../../../examples/demo-cluster/00-namespaces.yaml") + "\n---\n" + include_str!("../../../examples/demo-cluster/20-card-vault.yaml") + "\n---\n" + include_str!("../../../examples/demo-cluster/30-checkout.yaml")] {
+        // A CDE workload published through an Ingress and an HTTPRoute: `{ingress-controller}`.
+        let published = namespace("payments", "pci.kubepci.io/scope: cde")
+            + "apiVersion: v1\nkind: Pod\nmetadata: {name: api, namespace: payments, labels: {app: api}}\nspec:\n  containers: [{name: c, image: registry.example.com/api:1}]\n---\n"
+            + "apiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: payments}\nspec:\n  selector: {app: api}\n  ports: [{port: 443}]\n---\n"
+            + "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: api, namespace: payments}\nspec:\n  defaultBackend: {service: {name: api, port: {number: 443}}}\n---\n"
+            + "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: api, namespace: payments}\nspec:\n  parentRefs: [{name: public}]\n  rules: [{backendRefs: [{name: api, port: 443}]}]\n";
+        let p = proposal(&published);
+        let text = render(&p, "x", &[]);
+        assert!(text.contains("#  # into the CDE: {ingress-controller} => payments/api[Pod] : TCP 443 (via Ingress payments/api, HTTPRoute payments/api)\n#  - from: \"{ingress-controller}\"\n#    to: payments/api\n"), "{text}");
+        for yaml in [published, TEAM_LABELS.to_string(), include_str!("../../../examples/demo-cluster/40-network-policies.yaml").to_string() + "\n---\n" + include_str!("../../../examples/demo-cluster/00-namespaces.yaml") + "\n---\n" + include_str!("../../../examples/demo-cluster/20-card-vault.yaml") + "\n---\n" + include_str!("../../../examples/demo-cluster/30-checkout.yaml")] {
             let p = proposal(&yaml);
             assert!(!p.flows.is_empty());
             let confirmed = Config::from_yaml("kubepci.yaml", &uncommented(&render(&p, "x", &[]))).expect("uncommented file is valid");

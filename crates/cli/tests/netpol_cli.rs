@@ -108,3 +108,31 @@ fn explain_names_the_deciding_rule() {
     let unknown = kubepci(&["netpol", "explain", "--from", "nope/x", "--to", "shop/db", "-"], good);
     assert_eq!(unknown.status.code(), Some(2));
 }
+
+#[test]
+fn explain_from_the_ingress_controller_names_the_objects_and_the_rules() {
+    let scenario = |name: &str| std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios").join(name).join("cluster/cluster.yaml")).unwrap();
+    let ingress = scenario("ingress-into-cde");
+    let ok = kubepci(&["netpol", "explain", "--from", "{ingress-controller}", "--to", "payments/api", "--port", "TCP/8443", "-"], &ingress);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    let t = text(&ok.stdout);
+    assert!(t.starts_with("{ingress-controller} => payments/api[Deployment] (TCP/8443): ALLOWED\n"), "{t}");
+    assert!(t.contains("  via Ingress payments/pay (-:56:1) through IngressClass nginx: routes TCP 8443; ALLOWED, TCP 8443\n"), "{t}");
+    assert!(t.contains("    forwarded by ingress-nginx/ingress-nginx-controller[Deployment]\n"), "{t}");
+    assert!(t.contains("Allow TCP 8443 by NetworkPolicy payments/api-from-ingress ingress rule #1 (-:"), "{t}");
+    // Another port: denied, with the path still named.
+    let denied = kubepci(&["netpol", "explain", "--from", "{ingress-controller}", "--to", "payments/api", "--port", "TCP/9090", "-"], &ingress);
+    assert_eq!(denied.status.code(), Some(1));
+    assert!(text(&denied.stdout).contains("via Ingress payments/pay"));
+    // JSON, for the Gateway API variant.
+    let json = kubepci(&["netpol", "explain", "--from", "{ingress-controller}", "--to", "payments/api", "-f", "json", "-"], &scenario("gateway-into-cde"));
+    assert_eq!(json.status.code(), Some(0), "{}", text(&json.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!((v["allowed"].as_bool(), v["allowed_conns"].as_str()), (Some(true), Some("TCP 8443")), "{v}");
+    assert_eq!(v["paths"][0]["object"]["kind"], "HTTPRoute");
+    assert_eq!(v["paths"][0]["controller"], "infra/public-gateway[Deployment]");
+    // An address as the destination: a clear error, no panic.
+    let bad = kubepci(&["netpol", "explain", "--from", "{ingress-controller}", "--to", "10.0.0.1", "-"], &ingress);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("the destination is a workload"), "{}", text(&bad.stderr));
+}

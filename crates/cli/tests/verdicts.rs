@@ -139,3 +139,43 @@ fn the_hardening_level_of_each_class_is_configurable() {
     assert_eq!(r["provenance"]["config"]["hardening"]["connected"], "baseline");
     assert_eq!(r["provenance"]["config"]["hardening"]["cde"], "restricted");
 }
+
+/// The NET-013 results of a report: (status, message, evidence).
+fn boundary_check_results(report: &Value) -> Vec<&Value> {
+    report["findings"].as_array().unwrap().iter().filter(|f| f["check"] == "NET-013").collect()
+}
+
+/// The internet reaches a CDE workload through an Ingress (`ingress-into-cde`) or a Gateway API
+/// HTTPRoute (`gateway-into-cde`): a finding naming the object and its place in the input
+/// until kubepci.yaml approves `{ingress-controller}` → the workload; then the boundary lists
+/// the path as approved, with the object.
+#[test]
+fn the_internet_reaching_the_cde_through_an_ingress_needs_an_approved_flow() {
+    for (name, via, line) in [("ingress-into-cde", "Ingress payments/pay", 56), ("gateway-into-cde", "HTTPRoute payments/pay", 60)] {
+        let approved = report(name, None);
+        assert!(boundary_check_results(&approved).is_empty(), "{name}: {:?}", boundary_check_results(&approved));
+        let flows: Vec<&Value> = approved["boundary"].as_array().unwrap().iter().filter(|f| f["from"] == "{ingress-controller}").collect();
+        assert_eq!(flows.len(), 1, "{name}: {}", approved["boundary"]);
+        let f = flows[0];
+        assert_eq!((f["direction"].as_str(), f["to"].as_str(), f["connections"].as_str(), f["approved"].as_bool()), (Some("into-cde"), Some("payments/api[Deployment]"), Some("TCP 8443"), Some(true)), "{name}: {f}");
+        assert_eq!(f["via"], serde_json::json!([via]), "{name}");
+
+        // Without the `{ingress-controller}` entry (the controller's own hop stays approved).
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("kubepci.yaml");
+        let original = std::fs::read_to_string(scenario(name).join("kubepci.yaml")).unwrap();
+        std::fs::write(&config, original.split("  - from: \"{ingress-controller}\"").next().unwrap()).unwrap();
+        let unapproved = report(name, Some(&config));
+        let results = boundary_check_results(&unapproved);
+        assert_eq!(results.len(), 1, "{name}: {results:?}");
+        let finding = results[0];
+        assert_eq!(finding["status"], "fail");
+        assert_eq!(finding["message"], format!("unapproved flows into the CDE from {{ingress-controller}} via {via} (TCP 8443)"));
+        let evidence = &finding["evidence"][0];
+        let path = evidence["path"].as_str().unwrap();
+        assert!(path.starts_with(&format!("ingress from {{ingress-controller}} via {via} (")) && path.ends_with(&format!("cluster.yaml:{line}:1)")), "{name}: {path}");
+        assert_eq!(evidence["value"], "TCP 8443");
+        let flow = unapproved["boundary"].as_array().unwrap().iter().find(|f| f["from"] == "{ingress-controller}").unwrap();
+        assert_eq!((flow["approved"].as_bool(), flow["unapproved"].as_str()), (Some(false), Some("TCP 8443")));
+    }
+}

@@ -204,7 +204,7 @@ pub struct CheckSummary {
 pub struct BoundaryFlow {
     /// `into-cde` or `out-of-cde`.
     pub direction: String,
-    /// `namespace/name[Kind]` or an address range.
+    /// `namespace/name[Kind]`, an address range, or `{ingress-controller}`.
     pub from: String,
     pub to: String,
     /// What is allowed (`TCP 8443`, `All Connections`).
@@ -213,9 +213,15 @@ pub struct BoundaryFlow {
     pub unapproved: String,
     pub approved: bool,
     /// How many workloads `from` (into the CDE) or `to` (out of it) stands for: 1 for one
-    /// workload, more for a `namespace/*` or `*/*` group, 0 for an address range.
+    /// workload, more for a `namespace/*` or `*/*` group, 0 for an address range or
+    /// `{ingress-controller}`.
     pub workloads: usize,
     /// How many CDE workloads the CDE end stands for: 1 for one workload, more for a
     /// `namespace/*` or `*/*` group of CDE workloads.
     pub cde_workloads: usize,
+    /// For a flow from `{ingress-controller}` (traffic from outside through an ingress
+    /// controller): the objects that give it, `Kind namespace/name` (`Ingress payments/pay`,
+    /// `HTTPRoute payments/pay`). Empty, and not serialised, for every other flow.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub via: Vec<String>,
 }

@@ -6,6 +6,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::engine::{Endpoint, Reachability};
+use crate::ingress::{Forwarder, INGRESS_CONTROLLER, IngressObject};
 use crate::policy::{Action, Direction, PolicyKind};
 use crate::ports::{ConnSet, PortSet, Protocol};
 use crate::sides::{EGRESS, INGRESS, PeerRef};
@@ -306,4 +307,120 @@ fn write_side(f: &mut fmt::Formatter<'_>, side: &SideExplanation, src: &str, dst
         writeln!(f, "{indent}  {:?} {} by {} {} ({})", r.action, r.conns, r.policy, r.rule, r.location)?;
     }
     Ok(())
+}
+
+/// Why traffic from outside may or may not reach a workload through the ingress controllers
+/// (`netpol explain --from '{ingress-controller}'`): each object that routes to it, the
+/// controller forwarding it, and the policy rules at both ends of that hop.
+#[derive(Clone, Debug, Serialize)]
+pub struct IngressExplanation {
+    /// [`INGRESS_CONTROLLER`](crate::INGRESS_CONTROLLER).
+    pub src: String,
+    pub dst: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<String>,
+    pub allowed: bool,
+    #[serde(serialize_with = "display")]
+    pub allowed_conns: ConnSet,
+    /// One entry per object, controller pod group and destination pod group; empty when no
+    /// Ingress, Route or Gateway API route sends traffic to the workload.
+    pub paths: Vec<IngressPathExplanation>,
+}
+
+/// One object's path to the destination, through one group of controller pods.
+#[derive(Clone, Debug, Serialize)]
+pub struct IngressPathExplanation {
+    pub object: IngressObject,
+    /// `ns/name[Kind]` of the controller pods, or the assumed controller outside the input.
+    pub controller: String,
+    /// The destination pods of this path (empty: the destination is not split).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dst_pods: Vec<String>,
+    /// What the object routes to these pods (TCP ports on the pods).
+    #[serde(serialize_with = "display")]
+    pub routed: ConnSet,
+    pub allowed: bool,
+    /// `routed` as far as the controller's egress and the destination's ingress allow it.
+    #[serde(serialize_with = "display")]
+    pub allowed_conns: ConnSet,
+    pub egress: SideExplanation,
+    pub ingress: SideExplanation,
+}
+
+/// How an explanation names the controller no pods of the input stand for.
+const ASSUMED_CONTROLLER: &str = "{ingress-controller} (assumed: a pod without labels in namespace ingress-controller-ns)";
+
+impl Reachability {
+    /// Explain the traffic from outside, through the ingress controllers, to workload `dst`
+    /// (an index into [`Reachability::workloads`]), optionally for one protocol/port.
+    pub fn explain_ingress(&self, dst: u32, port: Option<(Protocol, u16)>) -> IngressExplanation {
+        let focus = |c: &ConnSet| match port {
+            Some((p, n)) => c.intersect(&ConnSet::of(p, PortSet::single(n))),
+            None => c.clone(),
+        };
+        let a = &self.analysis;
+        let target = &a.workloads[dst as usize];
+        let dst_name = target.display();
+        let split = target.classes.len() > 1;
+        let mut paths = Vec::new();
+        let mut allowed_conns = ConnSet::none();
+        for b in a.ingress.backends.iter().filter(|b| target.classes.contains(&b.class)) {
+            for k in a.forwarder_classes(b.forwarder) {
+                let controller = match &a.ingress.forwarders[b.forwarder as usize] {
+                    Forwarder::Assumed => ASSUMED_CONTROLLER.to_string(),
+                    Forwarder::Pods(_) => {
+                        let names: Vec<String> = a.workloads.iter().filter(|w| w.classes.contains(&k)).map(|w| w.display()).collect();
+                        names.join(", ")
+                    }
+                };
+                let mut egress = self.explain_side(EGRESS, &controller, End::Class(k), End::Class(b.class));
+                let mut ingress = self.explain_side(INGRESS, &dst_name, End::Class(b.class), End::Class(k));
+                let routed = focus(&b.conns);
+                let conns = routed.intersect(&egress.allowed).intersect(&ingress.allowed);
+                for side in [&mut egress, &mut ingress] {
+                    side.allowed = focus(&side.allowed);
+                    side.matching_rules.retain_mut(|r| {
+                        r.conns = focus(&r.conns);
+                        !r.conns.is_empty()
+                    });
+                }
+                allowed_conns = allowed_conns.union(&conns);
+                let dst_pods = if split { target.pods_of(b.class).into_iter().map(String::from).collect() } else { Vec::new() };
+                let object = a.ingress.objects[b.object as usize].clone();
+                paths.push(IngressPathExplanation { object, controller, dst_pods, routed, allowed: !conns.is_empty(), allowed_conns: conns, egress, ingress });
+            }
+        }
+        IngressExplanation {
+            src: INGRESS_CONTROLLER.to_string(),
+            dst: dst_name,
+            port: port.map(|(p, n)| format!("{p}/{n}")),
+            allowed: !allowed_conns.is_empty(),
+            allowed_conns,
+            paths,
+        }
+    }
+}
+
+impl fmt::Display for IngressExplanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = self.port.as_deref().unwrap_or("any connection");
+        let verdict = |allowed: bool| if allowed { "ALLOWED" } else { "DENIED" };
+        writeln!(f, "{} => {} ({what}): {}", self.src, self.dst, verdict(self.allowed))?;
+        writeln!(f, "  allowed connections: {}", self.allowed_conns)?;
+        if self.paths.is_empty() {
+            writeln!(f, "  no Ingress, Route or Gateway API route in the input sends traffic to it")?;
+        }
+        for p in &self.paths {
+            let through = if p.object.through.is_empty() { String::new() } else { format!(" through {}", p.object.through.join(", ")) };
+            writeln!(f, "  via {} ({}){through}: routes {}; {}, {}", p.object.display(), p.object.location, p.routed, verdict(p.allowed), p.allowed_conns)?;
+            writeln!(f, "    forwarded by {}", p.controller)?;
+            if !p.dst_pods.is_empty() {
+                writeln!(f, "    to pods {}", p.dst_pods.join(", "))?;
+            }
+            for side in [&p.egress, &p.ingress] {
+                write_side(f, side, &p.controller, &self.dst, "    ")?;
+            }
+        }
+        Ok(())
+    }
 }

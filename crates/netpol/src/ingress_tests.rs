@@ -307,3 +307,36 @@ fn ingress_flows_in_every_format_and_focused_equal_full() {
     assert_eq!(flow["via"][0]["object"]["kind"], "Ingress");
     assert_eq!(flow["conns"], "TCP 8080");
 }
+
+#[test]
+fn explain_ingress_names_the_objects_the_controller_and_the_deciding_rules() {
+    use crate::ports::Protocol;
+    let from_nginx = netpol("app", "api", json!({"podSelector":{},"ingress":[{"from":[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"ingress-nginx"}}}],"ports":[{"port":8080}]}]}));
+    let mut docs = app(vec![from_nginx]);
+    docs.extend(nginx_controller(None));
+    let r = Reachability::compute(&inventory(docs));
+    let api = r.workloads().iter().position(|w| w.name == "api").unwrap() as u32;
+    let e = r.explain_ingress(api, Some((Protocol::Tcp, 8080)));
+    assert!(e.allowed, "{e}");
+    assert_eq!(e.paths.len(), 1);
+    let p = &e.paths[0];
+    assert_eq!((p.object.display(), p.controller.as_str(), p.routed.to_string()), ("Ingress app/api".to_string(), "ingress-nginx/ingress-nginx-controller[Deployment]", "TCP 8080".to_string()));
+    assert_eq!(p.ingress.matching_rules[0].policy, "NetworkPolicy app/api");
+    let text = e.to_string();
+    assert!(text.starts_with("{ingress-controller} => app/api[Deployment] (TCP/8080): ALLOWED\n"), "{text}");
+    assert!(text.contains("via Ingress app/api (t.yaml:"), "{text}");
+    // A port the Ingress does not route is denied, with the path still shown.
+    let e = r.explain_ingress(api, Some((Protocol::Tcp, 9090)));
+    assert!(!e.allowed && e.paths.len() == 1 && e.paths[0].routed.is_empty(), "{e}");
+    // Default deny at the backend: the assumed controller is not let in, and the text says so.
+    let r = Reachability::compute(&inventory(app(vec![netpol("app", "deny", json!({"podSelector":{}}))])));
+    let e = r.explain_ingress(0, None);
+    assert!(!e.allowed, "{e}");
+    assert!(e.paths[0].controller.starts_with("{ingress-controller} (assumed"), "{e}");
+    assert!(e.to_string().contains("selected by NetworkPolicy app/deny"), "{e}");
+    // A workload no object routes to.
+    let r = Reachability::compute(&inventory(vec![deployment("a", "b", json!({"app":"b"}), json!([]))]));
+    let e = r.explain_ingress(0, None);
+    assert!(!e.allowed && e.paths.is_empty());
+    assert!(e.to_string().contains("no Ingress, Route or Gateway API route"), "{e}");
+}

@@ -31,7 +31,7 @@ mod sides;
 
 pub use endpoints::{NAMESPACE_NAME_LABEL, NamespaceEntry, PodClass, PodMember, WorkloadEndpoint};
 pub use engine::{Connection, Endpoint, Options, PodConnection, Reachability};
-pub use explain::{Explanation, PodPairExplanation, RuleDecision, SideExplanation};
+pub use explain::{Explanation, IngressExplanation, IngressPathExplanation, PodPairExplanation, RuleDecision, SideExplanation};
 pub use ingress::{INGRESS_CONTROLLER, IngressFlow, IngressObject, IngressVia};
 pub use policy::{Action, Direction, Policy, PolicyKind, PolicyWarning};
 pub use ports::{ConnSet, PortSet, Protocol};

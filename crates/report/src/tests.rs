@@ -59,6 +59,7 @@ pub(crate) fn demo_report() -> Report {
         approved: false,
         workloads: 4,
         cde_workloads: 2,
+        via: Vec::new(),
     }];
     report
 }

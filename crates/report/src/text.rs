@@ -144,7 +144,8 @@ pub fn render(r: &Report, opts: PrintOptions) -> String {
         let _ = writeln!(w, "\n{}", st.paint("1", &format!("CDE boundary: {} allowed {} into or out of the CDE, {unapproved} not approved", r.boundary.len(), kubepci_findings::noun(r.boundary.len(), "flow crosses", "flows cross"))));
         for b in r.boundary.iter().take(if opts.verbose { usize::MAX } else { 20 }) {
             let mark = if b.approved { st.paint("32", "approved  ") } else { st.paint("31", "unapproved") };
-            let _ = writeln!(w, "  {mark} {} => {} : {}", b.from, b.to, b.connections);
+            let via = if b.via.is_empty() { String::new() } else { format!(" (via {})", b.via.join(", ")) };
+            let _ = writeln!(w, "  {mark} {} => {} : {}{via}", b.from, b.to, b.connections);
         }
         if r.boundary.len() > 20 && !opts.verbose {
             let _ = writeln!(w, "  … {} more (--verbose or -f json lists all)", r.boundary.len() - 20);

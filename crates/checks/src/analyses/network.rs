@@ -1,6 +1,7 @@
 //! What the network checks and the boundary section share: the reachability of the input
-//! (from `kubepci-netpol`), the mapping from inventory workloads to its endpoints, CDE
-//! policies, and approved flows.
+//! (from `kubepci-netpol`), the mapping from inventory workloads to its endpoints, the paths
+//! from outside into CDE workloads through ingress controllers, CDE policies, and approved
+//! flows.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -12,7 +13,7 @@ use kubepci_netpol::ipblocks::IpSet;
 use kubepci_netpol::policy::{Action, NamespaceMatch, Peer, Peers, Policy, PolicyKind, Ports, compile_network_policy};
 use kubepci_netpol::Direction;
 use kubepci_netpol::ports::parse_port_spec;
-use kubepci_netpol::{ConnSet, Endpoint, PortSet, Reachability};
+use kubepci_netpol::{ConnSet, Endpoint, INGRESS_CONTROLLER, IngressFlow, IngressVia, PortSet, Reachability};
 
 use crate::{Context, WORKLOADS};
 
@@ -20,6 +21,10 @@ use crate::{Context, WORKLOADS};
 /// what a check or report section built on [`NetView`] reads. The boundary section is left
 /// empty when one of them could not be listed.
 pub const REACHABILITY_READS: &[&str] = &["NetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "Namespace", WORKLOADS];
+/// Kinds the ingress paths are resolved from (`kubepci_netpol`'s ingress model: the objects
+/// that let traffic in, their classes and Gateways, the Services they name): what a check or
+/// report section reading [`NetView::ingress_into`] reads besides [`REACHABILITY_READS`].
+pub const INGRESS_PATH_READS: &[&str] = &["Ingress", "IngressClass", "Route", "Gateway", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "Service"];
 /// Kinds the CDE NetworkPolicies are chosen by ([`compile_cde_network_policies`]).
 pub const CDE_POLICY_READS: &[&str] = &["NetworkPolicy", "Namespace", WORKLOADS];
 
@@ -226,6 +231,17 @@ impl<'a> NetView<'a> {
         out
     }
 
+    /// Traffic from outside that reaches CDE endpoint `ep` through the ingress controllers
+    /// (Ingress, OpenShift Route, Gateway API routes), with the part no `approvedFlows` entry
+    /// from `{ingress-controller}` to it covers; `None` when nothing gets through.
+    pub fn ingress_into(&self, cx: &Context, ep: usize) -> Option<IngressPeer<'a>> {
+        cx.record_reads(INGRESS_PATH_READS);
+        let flows = self.r.ingress_flows();
+        let flow = &flows[flows.binary_search_by_key(&(ep as u32), |f| f.dst).ok()?];
+        let cde_end = self.flow_end(Endpoint::Workload(ep as u32));
+        Some(IngressPeer { flow, unapproved: unapproved(&cx.inv.config.approved_flows, &FlowEnd::IngressController, &cde_end, &flow.conns) })
+    }
+
     pub fn endpoint(&self, object: usize) -> Option<usize> {
         self.index.endpoint_of_object.get(object).filter(|&&e| e != u32::MAX).map(|&e| e as usize)
     }
@@ -254,6 +270,21 @@ impl<'a> NetView<'a> {
     }
 }
 
+/// The ingress paths into one CDE workload ([`NetView::ingress_into`]).
+pub struct IngressPeer<'a> {
+    /// What gets through, and each object that gives it.
+    pub flow: &'a IngressFlow,
+    /// The part of `flow.conns` that `approvedFlows` do not cover.
+    pub unapproved: Cow<'a, ConnSet>,
+}
+
+impl IngressPeer<'_> {
+    /// The objects whose traffic is not all approved, each with its unapproved part.
+    pub fn unapproved_via(&self) -> impl Iterator<Item = (&IngressVia, ConnSet)> + '_ {
+        self.flow.via.iter().map(|v| (v, v.conns.intersect(&self.unapproved))).filter(|(_, c)| !c.is_empty())
+    }
+}
+
 fn scope_of(cx: &Context, r: &Reachability, endpoint: usize) -> Scope {
     let ep = &r.workloads()[endpoint];
     ep.inventory_workloads.first().and_then(|&wi| cx.inv.workloads().get(wi)).map_or(Scope::Unclassified, |w| w.scope.scope)
@@ -263,6 +294,9 @@ fn scope_of(cx: &Context, r: &Reachability, endpoint: usize) -> Scope {
 pub enum FlowEnd<'a> {
     Workload { namespace: &'a str, name: &'a str },
     Range(&'a IpSet),
+    /// Traffic from outside through the ingress controllers: matched only by the pattern
+    /// `{ingress-controller}` (not by `*/*`, nor by a CIDR).
+    IngressController,
 }
 
 fn end_matches(pattern: &str, end: &FlowEnd) -> bool {
@@ -272,6 +306,7 @@ fn end_matches(pattern: &str, end: &FlowEnd) -> bool {
             None => false,
         },
         FlowEnd::Range(range) => IpSet::from_cidr(pattern).is_ok_and(|approved| range.is_subset_of(&approved)),
+        FlowEnd::IngressController => pattern == INGRESS_CONTROLLER,
     }
 }
 
@@ -353,5 +388,17 @@ mod tests {
         assert!(unapproved(&flows, &FlowEnd::Range(&inside), &dst, &ConnSet::all()).is_empty());
         let outside = IpSet::from_cidr("11.0.0.0/8").unwrap();
         assert!(!unapproved(&flows, &FlowEnd::Range(&outside), &dst, &c443).is_empty());
+    }
+
+    #[test]
+    fn only_the_ingress_controller_pattern_approves_traffic_from_outside() {
+        let dst = FlowEnd::Workload { namespace: "payments", name: "api" };
+        let c8443 = ConnSet::of(Protocol::Tcp, PortSet::single(8443));
+        let approves = |from: &str| unapproved(&[flow(from, "payments/api", &["TCP/8443"])], &FlowEnd::IngressController, &dst, &c8443).is_empty();
+        assert!(approves("{ingress-controller}"));
+        assert!(!approves("*/*") && !approves("0.0.0.0/0") && !approves("internet"));
+        // The pattern names no workload and no range.
+        let web = FlowEnd::Workload { namespace: "shop", name: "web" };
+        assert!(!unapproved(&[flow("{ingress-controller}", "payments/api", &[])], &web, &dst, &c8443).is_empty());
     }
 }

@@ -4,7 +4,10 @@
 //!   (`ns/name[Kind]`, ` [CDE]` after those of the cardholder data environment) and external
 //!   IPv4 ranges (`a.b.c.d-e.f.g.h[External]`), one sorted line per pair: `src => dst : conns`.
 //! - `explain --from ns/name --to ns/name [--port TCP/8080]`: allowed or denied, and the
-//!   policy rules (file:line) that decide it at each end.
+//!   policy rules (file:line) that decide it at each end. `--from '{ingress-controller}'`
+//!   explains the traffic from outside through the ingress controllers: each Ingress, Route or
+//!   Gateway API route (file:line) that routes to the workload, the controller forwarding it and
+//!   the rules at both ends of that hop.
 //!
 //! Both read their input like every command (`kubepci::input`: paths, `--snapshot`, a live
 //! cluster, `-c kubepci.yaml`).
@@ -22,7 +25,7 @@ use kubepci::output::{self, Format, TEXT_JSON};
 use kubepci_inventory::{Inventory, Scope};
 use kubepci_netpol::format::{Format as ListFormat, render_marked};
 use kubepci_netpol::ports::parse_port_spec;
-use kubepci_netpol::{Options, Protocol, Reachability};
+use kubepci_netpol::{Endpoint, INGRESS_CONTROLLER, Options, Protocol, Reachability};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -64,7 +67,9 @@ const LIST_FORMATS: &[Format] = &[Format::Text, Format::Json, Format::Csv, Forma
 
 #[derive(clap::Args, Debug)]
 pub struct ExplainArgs {
-    /// Source: `ns/name`, `ns/name[Kind]`, a unique workload name, or an IPv4 address.
+    /// Source: `ns/name`, `ns/name[Kind]`, a unique workload name, an IPv4 address, or
+    /// `{ingress-controller}` (traffic from outside through Ingresses, Routes and Gateway API
+    /// routes; --to is then a workload).
     #[arg(long)]
     pub from: String,
     /// Destination, in the same forms as --from.
@@ -132,13 +137,35 @@ fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
 
 fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     let (r, _, incomplete) = analyse(&args.common, "netpol explain")?;
+    if args.from == INGRESS_CONTROLLER {
+        return explain_ingress(&r, &args, incomplete);
+    }
     let Some(src) = r.find_endpoint(&args.from, true) else {
-        anyhow::bail!("--from {:?}: no such workload (use ns/name or ns/name[Kind]) or IPv4 address", args.from);
+        anyhow::bail!("--from {:?}: no such workload (use ns/name or ns/name[Kind]), IPv4 address or {INGRESS_CONTROLLER}", args.from);
     };
     let Some(dst) = r.find_endpoint(&args.to, false) else {
         anyhow::bail!("--to {:?}: no such workload (use ns/name or ns/name[Kind]) or IPv4 address", args.to);
     };
     let e = r.explain(src, dst, args.port);
+    output::emit(args.common.output.as_deref(), |out| match args.format {
+        Format::Json => output::write_json(out, &e),
+        _ => write!(out, "{e}"),
+    })?;
+    Ok(if incomplete {
+        ExitCode::from(2)
+    } else if e.allowed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `--from '{ingress-controller}'`: the paths into a workload through the ingress controllers.
+fn explain_ingress(r: &Reachability, args: &ExplainArgs, incomplete: bool) -> anyhow::Result<ExitCode> {
+    let Some(Endpoint::Workload(dst)) = r.find_endpoint(&args.to, false) else {
+        anyhow::bail!("--to {:?}: no such workload (use ns/name or ns/name[Kind]); with --from {INGRESS_CONTROLLER} the destination is a workload", args.to);
+    };
+    let e = r.explain_ingress(dst, args.port);
     output::emit(args.common.output.as_deref(), |out| match args.format {
         Format::Json => output::write_json(out, &e),
         _ => write!(out, "{e}"),

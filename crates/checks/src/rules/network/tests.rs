@@ -60,8 +60,9 @@ fn long_offender_lists_are_capped_with_a_count() {
     assert!(more.value.as_deref().is_some_and(|v| v.starts_with("5 more not listed here; ")), "{more:?}");
 }
 
-/// The boundary section decides "unlisted input" from the reachability's kinds; NET-013, the
-/// check over the same flows, must read exactly those, so that both go "not assessed" together.
+/// The boundary section decides "unlisted input" from the reachability's and the ingress
+/// paths' kinds; NET-013, the check over the same flows, must read exactly those, so that both
+/// go "not assessed" together.
 #[test]
 fn boundary_check_reads_what_the_reachability_reads() {
     let expand = |reads: &[&'static str]| {
@@ -70,5 +71,29 @@ fn boundary_check_reads_what_the_reachability_reads() {
         kinds
     };
     let check = &super::cde_boundary_flows::CDE_BOUNDARY_FLOWS;
-    assert_eq!(check.meta.kinds_read(), expand(crate::analyses::network::REACHABILITY_READS));
+    let mut reads = expand(crate::analyses::network::REACHABILITY_READS);
+    reads.extend(crate::analyses::network::INGRESS_PATH_READS);
+    reads.sort_unstable();
+    assert_eq!(check.meta.kinds_read(), reads);
+}
+
+/// NET-013's documented examples: the failing one publishes the admin port through an
+/// Ingress, which the finding names with its location; the approval covers only TCP 8443.
+#[test]
+fn ingress_paths_into_the_cde_need_an_approved_flow() {
+    let check = &super::cde_boundary_flows::CDE_BOUNDARY_FLOWS;
+    let (failing, passing, config) = crate::example_blocks(check);
+    let (failing, passing, config) = (failing.unwrap(), passing.unwrap(), config.unwrap());
+    let out = run(check, &failing, &config);
+    assert_eq!(out.fails.len(), 1);
+    let f = &out.fails[0];
+    assert!(f.message.starts_with("unapproved flows into the CDE from {ingress-controller} via Ingress payments/api-admin (TCP 9090), "), "{}", f.message);
+    assert!(f.evidence[0].path.starts_with("ingress from {ingress-controller} via Ingress payments/api-admin (test.yaml:"), "{:?}", f.evidence);
+    assert_eq!(f.evidence[0].value.as_deref(), Some("TCP 9090"));
+    assert!(run(check, &passing, &config).fails.is_empty());
+    // Without the approval from outside, the passing example's Ingress is a finding.
+    let without = config.split("- from: \"{ingress-controller}\"").next().unwrap();
+    let out = run(check, &passing, without);
+    assert_eq!(out.fails.len(), 1);
+    assert_eq!(out.fails[0].message, "unapproved flows into the CDE from {ingress-controller} via Ingress payments/api (TCP 8443)");
 }
