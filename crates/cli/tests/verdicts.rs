@@ -152,7 +152,7 @@ fn boundary_check_results(report: &Value) -> Vec<&Value> {
 #[test]
 fn the_internet_reaching_the_cde_through_an_ingress_needs_an_approved_flow() {
     for (name, via, line) in [("ingress-into-cde", "Ingress payments/pay", 56), ("gateway-into-cde", "HTTPRoute payments/pay", 60)] {
-        let approved = report(name, None);
+        let approved = report(name);
         assert!(boundary_check_results(&approved).is_empty(), "{name}: {:?}", boundary_check_results(&approved));
         let flows: Vec<&Value> = approved["boundary"].as_array().unwrap().iter().filter(|f| f["from"] == "{ingress-controller}").collect();
         assert_eq!(flows.len(), 1, "{name}: {}", approved["boundary"]);
@@ -161,11 +161,8 @@ fn the_internet_reaching_the_cde_through_an_ingress_needs_an_approved_flow() {
         assert_eq!(f["via"], serde_json::json!([via]), "{name}");
 
         // Without the `{ingress-controller}` entry (the controller's own hop stays approved).
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("kubepci.yaml");
         let original = std::fs::read_to_string(scenario(name).join("kubepci.yaml")).unwrap();
-        std::fs::write(&config, original.split("  - from: \"{ingress-controller}\"").next().unwrap()).unwrap();
-        let unapproved = report(name, Some(&config));
+        let unapproved = report_with(name, original.split("  - from: \"{ingress-controller}\"").next().unwrap());
         let results = boundary_check_results(&unapproved);
         assert_eq!(results.len(), 1, "{name}: {results:?}");
         let finding = results[0];
