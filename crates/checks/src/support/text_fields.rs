@@ -71,7 +71,7 @@ fn visit_container(c: &Container, path: &dyn Fn() -> String, visit: &mut Visit) 
     }
 }
 
-fn visit_json(v: &Value, visit: &mut dyn FnMut(&[u8], &dyn Fn() -> String), path: &dyn Fn() -> String) {
+fn visit_json(v: &Value, visit: &mut Visit, path: &dyn Fn() -> String) {
     match v {
         Value::String(s) => visit(s.as_bytes(), path),
         Value::Array(items) => {
