@@ -176,3 +176,13 @@ fn the_internet_reaching_the_cde_through_an_ingress_needs_an_approved_flow() {
         assert_eq!((flow["approved"].as_bool(), flow["unapproved"].as_str()), (Some(false), Some("TCP 8443")));
     }
 }
+
+#[test]
+fn a_workload_is_never_isolated_while_one_of_its_pods_is_open() {
+    let r = report("pods-of-one-owner");
+    assert_eq!(failing_objects(&r, "NET-001"), [("api", "cde")], "the canary pod is selected by no ingress policy");
+    assert_eq!(failing_objects(&r, "NET-013"), [("api", "cde")], "the open pod lets the storefront in");
+    let into_api = r["boundary"].as_array().unwrap().iter().any(|f| f["from"] == "shop/web[Deployment]" && f["to"] == "payments/api[Deployment]");
+    assert!(into_api, "{}", r["boundary"]);
+    assert_eq!(requirement(&r, "1.3.1")["status"], "fail");
+}
