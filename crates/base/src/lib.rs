@@ -4,12 +4,14 @@
 //! * [`time`]: the run's clock (`SOURCE_DATE_EPOCH` pins it) and RFC 3339 / date formats.
 //! * [`walk`]: the sorted, symlink-safe directory walk of every input reader.
 //! * [`text`]: hex and percent encoding, and the singular/plural choice of messages.
+//! * [`fs`]: files created readable by their owner only (they hold cluster data).
 //!
-//! Everything is pure except [`time::now_epoch`] and [`walk::files_under`], which read the
-//! clock and the file system; callers read them at the edge and pass the results on.
+//! Everything is pure except [`time::now_epoch`], [`walk::files_under`] and
+//! [`fs::create_private`], which touch the clock and the file system; callers read them at the edge and pass the results on.
 
 #![forbid(unsafe_code)]
 
+pub mod fs;
 pub mod text;
 pub mod time;
 pub mod walk;

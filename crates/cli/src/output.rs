@@ -42,7 +42,7 @@ pub fn accepting(formats: &'static [Format]) -> impl TypedValueParser<Value = Fo
 pub fn emit(path: Option<&Path>, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> anyhow::Result<()> {
     match path {
         Some(path) => {
-            let file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+            let file = kubepci_base::fs::create_private(path, true).with_context(|| format!("cannot write {}", path.display()))?;
             let mut out = BufWriter::with_capacity(1 << 20, file);
             write(&mut out).and_then(|()| out.flush()).with_context(|| format!("cannot write {}", path.display()))?;
         }

@@ -132,7 +132,7 @@ pub fn write_snapshot(path: &Path, meta: &SnapshotMeta, items: &[CanonicalItem])
     meta.item_count = items.len();
     let io_err = |source| Error::Io { path: path.display().to_string(), source };
     let tmp = path.with_file_name(format!(".{}.partial", path.file_name().and_then(|n| n.to_str()).unwrap_or("snapshot")));
-    let file = File::create(&tmp).map_err(io_err)?;
+    let file = kubepci_base::fs::create_private(&tmp, true).map_err(io_err)?;
     let result = if path.to_string_lossy().ends_with(".gz") {
         // Buffer in front of the compressor: it is slow on many small writes.
         let mut w = BufWriter::with_capacity(1 << 20, GzEncoder::new(file, Compression::fast()));

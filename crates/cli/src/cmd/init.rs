@@ -65,14 +65,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// Write `text` to `path`; without `force`, only if no file is there (checked when opening,
 /// so that a file created meanwhile is not overwritten either).
 fn write_new(path: &Path, text: &str, force: bool) -> anyhow::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if force {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
-    }
-    let mut file = options.open(path).map_err(|e| match e.kind() {
+    let mut file = kubepci_base::fs::create_private(path, force).map_err(|e| match e.kind() {
         std::io::ErrorKind::AlreadyExists => anyhow::anyhow!("{} exists: give --force to overwrite it, or -o FILE to write another file", path.display()),
         _ => anyhow::anyhow!("cannot write {}: {e}", path.display()),
     })?;

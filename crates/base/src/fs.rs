@@ -1,0 +1,47 @@
+//! Files kubepci writes hold cluster data (reports, snapshots, starter configurations): they
+//! are created readable by their owner only.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::path::Path;
+
+/// Open `path` for writing, created with owner-only permissions (0600 on Unix). With `replace`
+/// an existing file is truncated (and keeps its permissions); without it, an existing file is
+/// an `AlreadyExists` error, checked as the file is opened.
+pub fn create_private(path: &Path, replace: bool) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true);
+    if replace {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_files_are_private_and_existing_ones_are_kept_unless_replaced() {
+        let dir = std::env::temp_dir().join(format!("kubepci-base-fs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("report.json");
+        let _ = std::fs::remove_file(&path);
+        create_private(&path, false).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        assert_eq!(create_private(&path, false).unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+        assert!(create_private(&path, true).is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
