@@ -85,11 +85,18 @@ pub fn render(r: &Report, opts: PrintOptions) -> String {
             "PASS all mapped checks passed everywhere (ROC: In Place) · FAIL a check failed (Not in Place) · EXCEPTED only accepted exceptions · NOT ASSESSED evidence missing · PARTIAL no failure, partial evidence · MANUAL no automated check (Not Tested)"
         )
     );
+    // Which checks fail a requirement, found once: a large cluster has tens of thousands of findings.
+    let failing: std::collections::BTreeSet<&str> = r
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Fail && f.scope.as_deref() != Some(kubepci_findings::OUT_OF_SCOPE))
+        .map(|f| f.check.as_str())
+        .collect();
     for req in &r.requirements {
         if req.status == RequirementStatus::Manual && !opts.verbose {
             continue;
         }
-        let _ = writeln!(w, "  {} {:<9} {}{}", st.status(req.status), req.id, req.title, st.paint("2", &requirement_detail(r, req)));
+        let _ = writeln!(w, "  {} {:<9} {}{}", st.status(req.status), req.id, req.title, st.paint("2", &requirement_detail(&failing, req)));
         for ex in &req.exceptions {
             let object = ex.object.as_deref().unwrap_or("cluster");
             let e = &ex.exception;
@@ -200,10 +207,10 @@ fn short_digest(digest: &str) -> String {
 
 /// What follows a requirement's title: the checks that failed it, the checks holding it back,
 /// the coverage when partial.
-fn requirement_detail(r: &crate::Report, req: &RequirementResult) -> String {
-    let ids = |pred: &dyn Fn(&str) -> bool| -> Vec<&str> { req.checks.iter().map(String::as_str).filter(|c| pred(c)).collect() };
+/// `failing`: the checks with an open failure on an in-scope object.
+fn requirement_detail(failing: &std::collections::BTreeSet<&str>, req: &RequirementResult) -> String {
     let listed = match req.status {
-        RequirementStatus::Fail => ids(&|c| r.findings.iter().any(|f| f.check == c && f.status == Status::Fail && f.scope.as_deref() != Some(kubepci_findings::OUT_OF_SCOPE))),
+        RequirementStatus::Fail => req.checks.iter().map(String::as_str).filter(|c| failing.contains(c)).collect(),
         RequirementStatus::NotAssessed => {
             let mut held: Vec<&str> = req.missing_evidence.iter().map(|m| m.check.as_str()).collect();
             held.dedup();
