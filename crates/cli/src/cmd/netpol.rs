@@ -147,17 +147,7 @@ fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("--to {:?}: no such workload (use ns/name or ns/name[Kind]) or IPv4 address", args.to);
     };
     let e = r.explain(src, dst, args.port);
-    output::emit(args.common.output.as_deref(), |out| match args.format {
-        Format::Json => output::write_json(out, &e),
-        _ => write!(out, "{e}"),
-    })?;
-    Ok(if incomplete {
-        ExitCode::from(2)
-    } else if e.allowed {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    print_verdict(&args, &e, e.allowed, incomplete)
 }
 
 /// `--from '{ingress-controller}'`: the paths into a workload through the ingress controllers.
@@ -166,13 +156,19 @@ fn explain_ingress(r: &Reachability, args: &ExplainArgs, incomplete: bool) -> an
         anyhow::bail!("--to {:?}: no such workload (use ns/name or ns/name[Kind]); with --from {INGRESS_CONTROLLER} the destination is a workload", args.to);
     };
     let e = r.explain_ingress(dst, args.port);
+    print_verdict(args, &e, e.allowed, incomplete)
+}
+
+/// Write an explanation in the asked format; exit 0 when allowed, 1 when denied, 2 when the
+/// input was incomplete (whatever the answer).
+fn print_verdict<E: serde::Serialize + std::fmt::Display>(args: &ExplainArgs, e: &E, allowed: bool, incomplete: bool) -> anyhow::Result<ExitCode> {
     output::emit(args.common.output.as_deref(), |out| match args.format {
-        Format::Json => output::write_json(out, &e),
+        Format::Json => output::write_json(out, e),
         _ => write!(out, "{e}"),
     })?;
     Ok(if incomplete {
         ExitCode::from(2)
-    } else if e.allowed {
+    } else if allowed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
