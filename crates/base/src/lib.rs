@@ -5,6 +5,7 @@
 //! * [`walk`]: the sorted, symlink-safe directory walk of every input reader.
 //! * [`text`]: hex and percent encoding, and the singular/plural choice of messages.
 //! * [`fs`]: files created readable by their owner only (they hold cluster data).
+//! * [`real_part`]: the real programs (browser, database) tests drive, skipped or required.
 //!
 //! Everything is pure except [`time::now_epoch`], [`walk::files_under`] and
 //! [`fs::create_private`], which touch the clock and the file system; callers read them at the edge and pass the results on.
@@ -12,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod fs;
+pub mod real_part;
 pub mod text;
 pub mod time;
 pub mod walk;

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace, with the real parts some tests drive: Chromium (the HTML
+# report is loaded in a real browser) and PostgreSQL (the fleet history). Missing ones are
+# installed from Debian's packages first; with KUBEPCI_REQUIRE_REAL_PARTS=1 a test that cannot
+# find its real part fails instead of skipping, so nothing is silently left out.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  missing+=(postgresql)
+fi
+if ((${#missing[@]})); then
+  echo "scripts/test.sh: installing ${missing[*]}" >&2
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+export KUBEPCI_REQUIRE_REAL_PARTS=1
+exec cargo test --workspace "$@"
