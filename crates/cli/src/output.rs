@@ -23,6 +23,7 @@ pub enum Format {
     PolicyReport,
     Oscal,
     Prometheus,
+    Html,
     Csv,
     Dot,
     Mermaid,

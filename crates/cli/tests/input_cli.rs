@@ -254,7 +254,7 @@ fn a_format_a_command_cannot_write_is_a_usage_error() {
         (&["pss", "--level", "baseline", "-f", "csv", "manifests"][..], "[possible values: text, json]"),
         (&["rbac", "who-can", "get", "pods", "-f", "csv", "manifests"][..], "[possible values: text, json]"),
         (&["rbac", "review", "-f", "sarif", "manifests"][..], "[possible values: csv, json, text]"),
-        (&["scan", "-f", "csv", "manifests"][..], "[possible values: text, json, sarif, junit, policyreport, oscal, prometheus]"),
+        (&["scan", "-f", "csv", "manifests"][..], "[possible values: text, json, sarif, junit, policyreport, oscal, prometheus, html]"),
         (&["checks", "list", "-f", "yaml"][..], "[possible values: text, json]"),
         (&["pan", "scan", "-f", "csv", "manifests"][..], "[possible values: text, json, sarif]"),
     ] {

@@ -61,7 +61,7 @@ const SECRETS: &[&str] = &[
 
 #[test]
 fn no_format_prints_a_secret_or_a_card_number() {
-    for format in ["text", "json", "sarif", "junit", "policyreport", "oscal", "prometheus"] {
+    for format in ["text", "json", "sarif", "junit", "policyreport", "oscal", "prometheus", "html"] {
         let out = scan(&["-f", format, "--include-passed", "--verbose"]);
         assert!(out.status.success(), "{format}: {}", String::from_utf8_lossy(&out.stderr));
         let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
@@ -71,6 +71,8 @@ fn no_format_prints_a_secret_or_a_card_number() {
     }
     let json = String::from_utf8_lossy(&scan(&["-f", "json"]).stdout).to_string();
     assert!(json.contains("455673******9855"), "the PAN is reported masked");
+    let html = String::from_utf8_lossy(&scan(&["-f", "html"]).stdout).to_string();
+    assert!(html.contains("455673******9855"), "the HTML report shows the PAN masked");
 }
 
 #[test]

@@ -8,7 +8,7 @@ use kubepci_checks::{Assessment, Context, InputKind, RunOptions, check_markdown}
 use kubepci_findings::Finding;
 use kubepci_model::SourceLoc;
 
-use crate::model::{CheckInfo, ConfigSource, EffectiveConfig, InputError, InputSummary, NamespaceScope, Provenance, RegistryInfo, Report, RunInfo, ScopeSummary, SnapshotInfo};
+use crate::model::{CheckInfo, ConfigSource, EffectiveConfig, InputError, InputSummary, NamespaceScope, Provenance, RegistryInfo, Report, RunInfo, ScopeSummary, SnapshotInfo, WorkloadScope};
 
 /// What the report says about the input beyond its objects (which it counts from the
 /// inventory): plain values, filled by whatever read the input.
@@ -67,20 +67,34 @@ impl Report {
                 Some(CheckInfo { summary: s.clone(), name: check.meta.name.to_string(), remediation: check.meta.remediation(), help: check_markdown(check) })
             })
             .collect();
-        let mut workloads: BTreeMap<String, usize> = BTreeMap::new();
-        for w in inv.workloads() {
-            *workloads.entry(w.scope.scope.to_string()).or_default() += 1;
-        }
-        let scope = ScopeSummary {
-            namespaces: inv.namespaces().map(|n| NamespaceScope { name: n.name.clone(), scope: n.scope.scope.to_string(), reason: n.scope.reason.clone() }).collect(),
-            workloads,
-        };
+        let scope = scope_summary(inv);
         let provenance = Provenance {
             registry: RegistryInfo { checks: registry.len(), sha256: kubepci_checks::registry_sha256(&registry) },
             config: EffectiveConfig::new(&inv.config, opts.config_source.clone()),
             run: RunInfo { only: opts.run.only.clone(), date: opts.run.today.clone() },
         };
         Report { boundary: std::mem::take(&mut assessment.boundary), ..Report::new(opts.generated_at.clone(), provenance, input, scope, checks, findings) }
+    }
+}
+
+fn scope_summary(inv: &kubepci_inventory::Inventory) -> ScopeSummary {
+    use kubepci_inventory::Scope;
+    let mut workloads: BTreeMap<String, usize> = BTreeMap::new();
+    let mut workload_scopes = Vec::new();
+    for w in inv.workloads() {
+        *workloads.entry(w.scope.scope.to_string()).or_default() += 1;
+        let o = &inv.objects[w.object];
+        let namespace = o.namespace().unwrap_or_default();
+        let inherited = inv.namespace(namespace).is_some_and(|n| n.scope.scope == w.scope.scope);
+        if matches!(w.scope.scope, Scope::Cde | Scope::Connected) || !inherited {
+            workload_scopes.push(WorkloadScope { kind: o.kind().to_string(), namespace: namespace.to_string(), name: o.name().to_string(), scope: w.scope.scope.to_string(), reason: w.scope.reason.clone() });
+        }
+    }
+    workload_scopes.sort_by(|a, b| (&a.namespace, &a.name, &a.kind).cmp(&(&b.namespace, &b.name, &b.kind)));
+    ScopeSummary {
+        namespaces: inv.namespaces().map(|n| NamespaceScope { name: n.name.clone(), scope: n.scope.scope.to_string(), reason: n.scope.reason.clone() }).collect(),
+        workloads,
+        workload_scopes,
     }
 }
 

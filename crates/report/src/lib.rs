@@ -14,10 +14,11 @@ mod policyreport;
 mod prometheus;
 mod oscal;
 mod unlock;
+mod html;
 
 pub use assemble::{AssembleOptions, InputFacts};
 pub use unlock::{UNLOCKS, Unlock, unlock};
-pub use model::{CheckInfo, ConfigSource, EffectiveConfig, InputError, InputSummary, NamespaceScope, Provenance, RegistryInfo, Report, RunInfo, ScopeSummary, SnapshotInfo, Summary, REPORT_SCHEMA_VERSION};
+pub use model::{CheckInfo, ConfigSource, EffectiveConfig, InputError, InputSummary, NamespaceScope, Provenance, RegistryInfo, Report, RunInfo, ScopeSummary, SnapshotInfo, Summary, WorkloadScope, REPORT_SCHEMA_VERSION};
 
 /// Output formats of `kubepci scan`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,10 +30,11 @@ pub enum Format {
     PolicyReport,
     Oscal,
     Prometheus,
+    Html,
 }
 
 impl Format {
-    pub const NAMES: &'static [&'static str] = &["text", "json", "sarif", "junit", "policyreport", "oscal", "prometheus"];
+    pub const NAMES: &'static [&'static str] = &["text", "json", "sarif", "junit", "policyreport", "oscal", "prometheus", "html"];
 
     pub fn parse(s: &str) -> Option<Format> {
         Some(match s {
@@ -43,6 +45,7 @@ impl Format {
             "policyreport" => Format::PolicyReport,
             "oscal" => Format::Oscal,
             "prometheus" => Format::Prometheus,
+            "html" => Format::Html,
             _ => return None,
         })
     }
@@ -76,6 +79,7 @@ pub fn render(report: &Report, format: Format, opts: PrintOptions) -> String {
         Format::PolicyReport => policyreport::render(report),
         Format::Oscal => oscal::render(report),
         Format::Prometheus => prometheus::render(report),
+        Format::Html => html::render(report),
     }
 }
 

@@ -84,6 +84,22 @@ pub struct ScopeSummary {
     pub namespaces: Vec<NamespaceScope>,
     /// Workload counts per scope class.
     pub workloads: std::collections::BTreeMap<String, usize>,
+    /// The workloads an assessor reviews one by one, with the reason for their class: every
+    /// `cde` and `connected` workload, and any other whose class differs from its namespace's
+    /// (set by a workload label or a `kubepci.yaml` workload selector). The rest take their
+    /// namespace's class and reason and are only counted in `workloads`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub workload_scopes: Vec<WorkloadScope>,
+}
+
+/// One workload's scope class and why.
+#[derive(Clone, Debug, Serialize)]
+pub struct WorkloadScope {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub scope: String,
+    pub reason: String,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -109,6 +109,7 @@ fn fixture() -> Report {
     let scope = ScopeSummary {
         namespaces: vec![NamespaceScope { name: "payments".into(), scope: "cde".into(), reason: "namespace label".into() }],
         workloads: [("cde".to_string(), 3)].into_iter().collect(),
+        workload_scopes: vec![WorkloadScope { kind: "Deployment".into(), namespace: "payments".into(), name: "api".into(), scope: "cde".into(), reason: "namespace payments: namespace label".into() }],
     };
     let config = kubepci_inventory::Config::from_yaml(
         "kubepci.yaml",

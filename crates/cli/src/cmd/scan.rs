@@ -46,7 +46,7 @@ pub struct Args {
 }
 
 /// Every report format.
-const FORMATS: &[Format] = &[Format::Text, Format::Json, Format::Sarif, Format::Junit, Format::PolicyReport, Format::Oscal, Format::Prometheus];
+const FORMATS: &[Format] = &[Format::Text, Format::Json, Format::Sarif, Format::Junit, Format::PolicyReport, Format::Oscal, Format::Prometheus, Format::Html];
 
 /// The report printer of a format (none for formats a report is not written in).
 fn report_format(format: Format) -> Option<ReportFormat> {
@@ -58,6 +58,7 @@ fn report_format(format: Format) -> Option<ReportFormat> {
         Format::PolicyReport => ReportFormat::PolicyReport,
         Format::Oscal => ReportFormat::Oscal,
         Format::Prometheus => ReportFormat::Prometheus,
+        Format::Html => ReportFormat::Html,
         Format::Csv | Format::Dot | Format::Mermaid => return None,
     })
 }
