@@ -2,7 +2,7 @@
 //! the test reads the DOM after the page's script ran and checks it against the JSON report of
 //! the same scan, checks that the browser logged nothing (no script error, no load blocked by
 //! the page's Content-Security-Policy, which forbids every fetch), and keeps a screenshot as a
-//! test artefact (target/test-artifacts/report.png).
+//! test artefact (target/test-artifacts/report.png), and prints it to PDF (report.pdf beside it).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -132,4 +132,12 @@ fn the_demo_report_opens_in_chromium_with_every_requirement_and_failure() {
     let (width, height) = (u32::from_be_bytes(png[16..20].try_into().unwrap()), u32::from_be_bytes(png[20..24].try_into().unwrap()));
     assert_eq!((width, height), (1280, 2000));
     assert!(png.len() > 50_000, "a rendered page, not a blank one ({} bytes)", png.len());
+
+    // Printed to PDF as a reader would (the script opens every drill-down before printing).
+    let pdf = artefacts.join("report.pdf");
+    let _ = std::fs::remove_file(&pdf);
+    let (_, log) = chromium(&browser, work.path(), &page, &["--no-pdf-header-footer", &format!("--print-to-pdf={}", pdf.display())]);
+    assert!(console_lines(&log).is_empty(), "{log}");
+    let pdf = std::fs::read(&pdf).expect("PDF written");
+    assert!(pdf.starts_with(b"%PDF-") && pdf.len() > 200_000, "a PDF of the whole report ({} bytes)", pdf.len());
 }

@@ -38,7 +38,11 @@ pub fn write(o: &mut String, r: &Report) {
 }
 
 fn review(o: &mut String, r: &Report, check: &str, question: &str, last: &str) {
-    w!(o, "<h3>{question} <span class=\"muted small\"><a href=\"#{}\">{check}</a></span></h3>\n", super::escape::anchor("c-", check));
+    if r.findings.iter().any(|f| f.check == check) {
+        w!(o, "<h3>{question} <span class=\"muted small\"><a href=\"#{}\">{check}</a></span></h3>\n", super::escape::anchor("c-", check));
+    } else {
+        w!(o, "<h3>{question} <span class=\"muted small\">{check}</span></h3>\n");
+    }
     let Some(info) = r.check(check) else {
         w!(o, "<p class=\"muted\">This kubepci has no check {check}.</p>\n");
         return;

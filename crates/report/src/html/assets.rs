@@ -53,7 +53,9 @@ pub const JS: &str = r#"
     n.textContent=(text||status)?shown+' of '+items.length+' requirements and findings shown':'';
   }
   function openAll(open){var d=document.querySelectorAll('details');for(var i=0;i<d.length;i++){d[i].open=open;}}
-  q.addEventListener('input',apply);st.addEventListener('change',apply);
+  var timer;
+  // Typing filters once it pauses: a large report has tens of thousands of findings.
+  q.addEventListener('input',function(){clearTimeout(timer);timer=setTimeout(apply,200);});st.addEventListener('change',apply);
   document.getElementById('expand').addEventListener('click',function(){openAll(true);});
   document.getElementById('collapse').addEventListener('click',function(){openAll(false);});
   window.addEventListener('beforeprint',function(){openAll(true);});

@@ -25,7 +25,7 @@ const WIDTH: usize = 1200;
 /// Edge labels are written only up to this many arrows (more would overlap).
 const LABELLED_EDGES: usize = 14;
 /// Longest node label drawn; the full text is in the node's tooltip.
-const LABEL_CHARS: usize = 36;
+const LABEL_CHARS: usize = 40;
 
 pub fn write(o: &mut String, r: &Report) {
     section(o, "boundary");
@@ -89,12 +89,15 @@ struct Column {
     nodes: Vec<Node>,
     node_of: HashMap<String, usize>,
     grouped: bool,
+    /// Outside the CDE, namespaces were too many and the endpoints are grouped by class.
+    by_class: bool,
     merged: usize,
 }
 
 fn column(endpoints: &[(&str, usize)], cde_side: bool, r: &Report) -> Column {
     let mut nodes: Vec<Node> = endpoints.iter().map(|(l, n)| Node { label: l.to_string(), members: vec![l.to_string()], class: node_class(l, cde_side, r), flows: *n }).collect();
     let mut grouped = false;
+    let mut by_class = false;
     let mut merged = 0;
     if nodes.len() > CAP {
         grouped = true;
@@ -113,6 +116,21 @@ fn column(endpoints: &[(&str, usize)], cde_side: bool, r: &Report) -> Column {
                 n.label = n.members[0].clone();
             }
         }
+        if nodes.len() > CAP && !cde_side {
+            // Too many namespaces outside the CDE: one node per scope class says more than
+            // the largest few namespaces would (at most seven classes).
+            let mut classes: BTreeMap<&'static str, Node> = BTreeMap::new();
+            for n in nodes {
+                let c = classes.entry(n.class).or_insert_with(|| Node { label: String::new(), members: Vec::new(), class: n.class, flows: 0 });
+                c.flows += n.flows;
+                c.members.extend(n.members);
+            }
+            nodes = classes.into_values().collect();
+            for n in &mut nodes {
+                n.label = format!("{} ({} endpoints)", class_name(n.class), n.members.len());
+            }
+            by_class = true;
+        }
         if nodes.len() > CAP {
             nodes.sort_by(|a, b| b.flows.cmp(&a.flows).then_with(|| a.label.cmp(&b.label)));
             let rest = nodes.split_off(CAP - 1);
@@ -122,7 +140,20 @@ fn column(endpoints: &[(&str, usize)], cde_side: bool, r: &Report) -> Column {
         }
     }
     let node_of = nodes.iter().enumerate().flat_map(|(i, n)| n.members.iter().map(move |m| (m.clone(), i))).collect();
-    Column { nodes, node_of, grouped, merged }
+    Column { nodes, node_of, grouped, by_class, merged }
+}
+
+/// How a class of endpoints outside the CDE is named on its node.
+fn class_name(class: &str) -> &'static str {
+    match class {
+        "internet" => "address ranges",
+        "ingress" => "ingress controllers",
+        "connected" => "connected workloads",
+        "security" => "security workloads",
+        "out" => "out-of-scope workloads",
+        "unclassified" => "unclassified workloads",
+        _ => "groups across namespaces",
+    }
 }
 
 /// Distinct labels in first-seen order, with how many flows each has.
@@ -168,7 +199,7 @@ fn diagram(o: &mut String, r: &Report) {
     let y = |i: usize| TOP + i * (NODE_H + GAP);
     w!(o, "<figure><svg viewBox=\"0 0 {WIDTH} {height}\" width=\"{WIDTH}\" height=\"{height}\" role=\"img\" aria-labelledby=\"boundary-title\" font-family=\"system-ui,sans-serif\" font-size=\"12\">\n");
     w!(o, "<title id=\"boundary-title\">CDE boundary: {} flows</title>\n", r.boundary.len());
-    w!(o, "<defs><marker id=\"arrow-ok\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0L10,5L0,10z\" fill=\"#1e7a34\"/></marker><marker id=\"arrow-bad\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0L10,5L0,10z\" fill=\"#b3261e\"/></marker></defs>\n");
+    w!(o, "<defs><marker id=\"arrow-ok\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"9\" markerHeight=\"9\" markerUnits=\"userSpaceOnUse\" orient=\"auto-start-reverse\"><path d=\"M0,0L10,5L0,10z\" fill=\"#1e7a34\"/></marker><marker id=\"arrow-bad\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"9\" markerHeight=\"9\" markerUnits=\"userSpaceOnUse\" orient=\"auto-start-reverse\"><path d=\"M0,0L10,5L0,10z\" fill=\"#b3261e\"/></marker></defs>\n");
     for (x, head) in COLUMN_X.iter().zip(["Into the CDE from", "CDE", "Out of the CDE to"]) {
         w!(o, "<text x=\"{}\" y=\"22\" font-weight=\"600\" font-size=\"13\">{head}</text>\n", x);
     }
@@ -181,11 +212,14 @@ fn diagram(o: &mut String, r: &Report) {
         let (x2, y2) = (COLUMN_X[col + 1], y(head) + NODE_H / 2);
         let bad = e.unapproved > 0;
         let (stroke, dash, marker, class) = if bad { ("#b3261e", " stroke-dasharray=\"7 4\"", "arrow-bad", "unapproved") } else { ("#1e7a34", "", "arrow-ok", "approved") };
-        let width = if e.flows > 1 { 3 } else { 2 };
+        // Wider for more flows (1 flow: 1.5, 10: 3, 100: 4.5, at most 6), so the main routes
+        // stand out when every group reaches every other.
+        let width = (1.5 + 1.5 * (e.flows as f64).log10()).min(6.0);
+        let opacity = if labelled { 1.0 } else { 0.7 };
         let mx = (x1 + x2) / 2;
         let what = if e.flows == 1 { e.connections[0].clone() } else { format!("{} flows, {} unapproved", e.flows, e.unapproved) };
         let tip = if e.flows == 1 { format!("{} ({})", e.connections[0], if bad { "unapproved" } else { "approved" }) } else { format!("{what}: {}", e.connections.join("; ")) };
-        w!(o, "<path class=\"edge {class}\" d=\"M{x1},{y1} C{mx},{y1} {mx},{y2} {},{y2}\" fill=\"none\" stroke=\"{stroke}\" stroke-width=\"{width}\"{dash} marker-end=\"url(#{marker})\"><title>{}</title></path>\n", x2 - 2, escape(&tip));
+        w!(o, "<path class=\"edge {class}\" d=\"M{x1},{y1} C{mx},{y1} {mx},{y2} {},{y2}\" fill=\"none\" stroke=\"{stroke}\" stroke-width=\"{width:.1}\" stroke-opacity=\"{opacity}\"{dash} marker-end=\"url(#{marker})\"><title>{}</title></path>\n", x2 - 2, escape(&tip));
         if labelled {
             let ly = (y1 + y2) / 2 - 4;
             w!(o, "<text x=\"{mx}\" y=\"{ly}\" text-anchor=\"middle\" font-size=\"11\" fill=\"{stroke}\" stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\">{}</text>\n", escape(&truncate(&what, 30)));
@@ -211,9 +245,12 @@ fn diagram(o: &mut String, r: &Report) {
     w!(o, "{} {} drawn as {arrows} {}.", r.boundary.len(), kubepci_findings::noun(r.boundary.len(), "flow", "flows"), kubepci_findings::noun(arrows, "arrow", "arrows"));
     if left.grouped || middle.grouped || right.grouped {
         w!(o, " More than {CAP} endpoints in a column: endpoints are grouped by namespace");
+        if left.by_class || right.by_class {
+            w!(o, "; outside the CDE, more than {CAP} namespaces are grouped by scope class");
+        }
         let merged = left.merged + middle.merged + right.merged;
         if merged > 0 {
-            w!(o, ", and the {merged} smallest groups are merged into one node");
+            w!(o, "; the {merged} smallest CDE namespaces are merged into one node");
         }
         w!(o, ".");
     }
@@ -302,16 +339,25 @@ mod tests {
 
     #[test]
     fn many_flows_are_grouped_and_capped_and_the_caption_says_so() {
-        // 40 namespaces of 3 workloads each into one CDE workload: 120 flows.
-        let flows: Vec<BoundaryFlow> = (0..120).map(|i| flow("into-cde", &format!("team{}/app{}[Deployment]", i / 3, i), "payments/api[Deployment]", i % 2 == 0)).collect();
+        // 40 namespaces of 3 workloads each (unknown to the scope section) into 30 CDE
+        // namespaces of one workload each: 120 flows.
+        let flows: Vec<BoundaryFlow> = (0..120).map(|i| flow("into-cde", &format!("team{}/app{}[Deployment]", i / 3, i), &format!("cde{}/api[Deployment]", i % 30), i % 2 == 0)).collect();
         let mut o = String::new();
         diagram(&mut o, &report(flows));
         let nodes = o.matches("<g class=\"node").count();
-        assert_eq!(nodes, CAP + 1, "10 nodes on the left (9 groups and the rest merged), 1 CDE node");
+        assert_eq!(nodes, 1 + CAP, "outside: one node for the one class; CDE: 9 namespaces and the rest merged");
+        assert!(o.contains("data-node=\"groups across namespaces (120 endpoints)\""), "{o}");
+        assert!(o.contains("data-node=\"21 more groups (21 endpoints)\""), "{o}");
         assert_eq!(o.matches("<path class=\"edge").count(), CAP);
-        assert!(o.contains("grouped by namespace, and the 31 smallest groups are merged into one node"), "{o}");
-        assert!(o.contains("Arrow labels are left out") || o.matches("<path class=\"edge").count() <= LABELLED_EDGES);
+        assert!(o.contains("grouped by namespace; outside the CDE, more than 10 namespaces are grouped by scope class; the 21 smallest CDE namespaces are merged into one node."), "{o}");
         assert!(o.contains("class=\"edge unapproved\""), "a group holding an unapproved flow is drawn unapproved");
+
+        // 24 workloads in 8 namespaces outside the CDE: grouped by namespace, which suffices.
+        let flows: Vec<BoundaryFlow> = (0..24).map(|i| flow("into-cde", &format!("team{}/app{}[Deployment]", i / 3, i), "payments/api[Deployment]", true)).collect();
+        let mut o = String::new();
+        diagram(&mut o, &report(flows));
+        assert_eq!(o.matches("<g class=\"node").count(), 8 + 1);
+        assert!(o.contains("data-node=\"team0/* (3 endpoints)\"") && !o.contains("scope class"), "{o}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The per-requirement table: ROC-style status, coverage, and a drill-down per requirement to
 //! the checks behind it, their fix and each of their findings (linked to its full entry).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use kubepci_findings::{RequirementResult, RequirementStatus, Status};
 
@@ -24,15 +24,17 @@ pub fn write(o: &mut String, r: &Report) {
             by_requirement.entry(q.as_str()).or_default().push(i);
         }
     }
+    // Checks with an entry in the Findings section (the others have nothing to link to).
+    let listed: HashSet<&str> = r.findings.iter().map(|f| f.check.as_str()).collect();
     w!(o, "<table class=\"requirements\">\n<thead><tr><th>Requirement</th><th>Status</th><th>ROC</th><th>Coverage</th><th>Results</th></tr></thead>\n");
     for q in &r.requirements {
         let findings = by_requirement.get(q.id.as_str()).map_or(&[][..], Vec::as_slice);
-        row(o, r, q, findings);
+        row(o, r, q, findings, &listed);
     }
     w!(o, "</table>\n</section>\n");
 }
 
-fn row(o: &mut String, r: &Report, q: &RequirementResult, findings: &[usize]) {
+fn row(o: &mut String, r: &Report, q: &RequirementResult, findings: &[usize], listed: &HashSet<&str>) {
     let status = q.status.as_str();
     w!(o, "<tbody data-filter data-status=\"{status}\">\n<tr data-requirement=\"{}\" id=\"{}\">", escape(&q.id), anchor("r-", &q.id));
     w!(o, "<td><b>{}</b> {}</td>", escape(&q.id), escape(&q.title));
@@ -62,7 +64,7 @@ fn row(o: &mut String, r: &Report, q: &RequirementResult, findings: &[usize]) {
         w!(o, "<p class=\"small muted\">Cluster data can only support this requirement; the assessor completes it.</p>\n");
     }
     for check in &q.checks {
-        check_block(o, r, check, findings);
+        check_block(o, r, check, findings, listed.contains(check.as_str()));
     }
     if !q.exceptions.is_empty() {
         w!(o, "<p><b>Accepted exceptions</b></p><ul>\n");
@@ -97,10 +99,14 @@ fn row(o: &mut String, r: &Report, q: &RequirementResult, findings: &[usize]) {
 }
 
 /// One mapped check under a requirement: its counts, its fix and its findings here.
-fn check_block(o: &mut String, r: &Report, check: &str, findings: &[usize]) {
+fn check_block(o: &mut String, r: &Report, check: &str, findings: &[usize], listed: bool) {
     let info = r.check(check);
     let title = info.map_or("", |c| c.summary.title.as_str());
-    w!(o, "<div class=\"check\"><p><a href=\"#{}\"><code>{}</code></a> {}", anchor("c-", check), escape(check), escape(title));
+    if listed {
+        w!(o, "<div class=\"check\"><p><a href=\"#{}\"><code>{}</code></a> {}", anchor("c-", check), escape(check), escape(title));
+    } else {
+        w!(o, "<div class=\"check\"><p><code>{}</code> {}", escape(check), escape(title));
+    }
     if let Some(c) = info {
         let s = &c.summary;
         match &s.not_run {

@@ -93,3 +93,22 @@ fn the_exceptions_register_tells_applied_expired_and_unused_apart() {
     assert!(html.contains("<tr data-exception=\"expired\">") && html.contains("expired on 2020-01-01"));
     assert!(r.findings.iter().any(|f| f.status == Status::Excepted));
 }
+
+#[test]
+fn every_link_in_the_page_has_its_target() {
+    let html = render(&demo_report());
+    let values = |attr: &str| -> Vec<String> {
+        let needle = format!(" {attr}=\"");
+        html.match_indices(&needle).map(|(i, _)| html[i + needle.len()..].split('"').next().unwrap_or("").to_string()).collect()
+    };
+    let ids = values("id");
+    let links = values("href");
+    assert!(links.len() > 10);
+    for link in links {
+        if link == "data:," {
+            continue; // the empty favicon, so the browser asks for none
+        }
+        let target = link.strip_prefix('#').unwrap_or_else(|| panic!("{link} leaves the page"));
+        assert!(ids.iter().any(|id| id == target), "#{target} has no target");
+    }
+}
