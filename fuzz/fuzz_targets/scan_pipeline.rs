@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
             let assessment = kubepci_checks::assess(&cx, &kubepci_checks::RunOptions::default());
             let facts = kubepci_report::InputFacts { kind: input, sources: vec!["fuzz.yaml".into()], files: 1, documents: 1, errors: Vec::new(), snapshot: None };
             let report = kubepci_report::Report::assemble(&cx, facts, assessment, &kubepci_report::AssembleOptions::default());
-            for format in [kubepci_report::Format::Text, kubepci_report::Format::Json, kubepci_report::Format::Sarif, kubepci_report::Format::Oscal] {
+            for format in [kubepci_report::Format::Text, kubepci_report::Format::Json, kubepci_report::Format::Sarif, kubepci_report::Format::Oscal, kubepci_report::Format::Html] {
                 let _ = kubepci_report::render(&report, format, kubepci_report::PrintOptions::default());
             }
         }
