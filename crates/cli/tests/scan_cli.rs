@@ -91,6 +91,18 @@ fn json_report_is_deterministic_and_documented() {
 }
 
 #[test]
+fn html_report_is_deterministic_and_self_contained() {
+    let a = scan(&["-f", "html"]);
+    assert_eq!(a.status.code(), Some(0));
+    assert_eq!(a.stdout, scan(&["-f", "html"]).stdout, "same input and SOURCE_DATE_EPOCH, same bytes");
+    let html = String::from_utf8(a.stdout).expect("utf-8");
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("Generated 2026-11-18T11:06:40Z"));
+    let json: serde_json::Value = serde_json::from_slice(&scan(&["-f", "json"]).stdout).expect("json");
+    assert_eq!(html.matches("<tr data-requirement=").count(), json["requirements"].as_array().expect("requirements").len(), "every requirement of the demo");
+    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"));
+}
+
+#[test]
 fn stdin_input_matches_file_input() {
     let file = repo().join("examples/demo-cluster/10-payments.yaml");
     let from_file = kubepci(&["scan", "-f", "json", file.to_str().unwrap()]);
