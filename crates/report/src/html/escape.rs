@@ -31,6 +31,24 @@ impl fmt::Display for Escaped<'_> {
     }
 }
 
+/// Text with Markdown code spans (`` `privileged: true` ``, as the checks' fixes write them):
+/// each span becomes `<code>`, everything escaped. Unpaired backticks are left as text.
+pub fn with_code_spans(s: &str) -> String {
+    let parts: Vec<&str> = s.split('`').collect();
+    if parts.len().is_multiple_of(2) {
+        return escape(s).to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for (i, part) in parts.iter().enumerate() {
+        if i % 2 == 1 {
+            out.push_str(&format!("<code>{}</code>", escape(part)));
+        } else {
+            out.push_str(&escape(part).to_string());
+        }
+    }
+    out
+}
+
 /// `s` as an HTML id or anchor fragment: letters, digits, `-` and `_` kept, the rest `-`.
 pub fn anchor(prefix: &str, s: &str) -> String {
     let mut out = String::with_capacity(prefix.len() + s.len());
@@ -57,6 +75,13 @@ mod tests {
     fn plain_and_non_ascii_text_is_unchanged() {
         assert_eq!(escape("payments/payment-api · TCP 8443 ✓").to_string(), "payments/payment-api · TCP 8443 ✓");
         assert_eq!(escape("").to_string(), "");
+    }
+
+    #[test]
+    fn code_spans_become_code_and_stay_escaped() {
+        assert_eq!(with_code_spans("Set `readOnlyPort: 0` (and `<x>`)."), "Set <code>readOnlyPort: 0</code> (and <code>&lt;x&gt;</code>).");
+        assert_eq!(with_code_spans("a ` b"), "a &#96; b");
+        assert_eq!(with_code_spans("`</code><script>`"), "<code>&lt;/code&gt;&lt;script&gt;</code>");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use kubepci_findings::{Finding, Status};
 
-use super::escape::anchor;
+use super::escape::{anchor, with_code_spans};
 use super::{escape, finding_anchor, finding_status_label, location_label, object_label, section, w};
 use crate::Report;
 
@@ -34,18 +34,19 @@ fn group(o: &mut String, r: &Report, offset: usize, findings: &[Finding]) {
     let id = if first_group { format!(" id=\"{}\"", anchor("c-", &first.check)) } else { String::new() };
     w!(
         o,
-        "<h3{id}><code>{}</code> {} <span class=\"badge s-{}\">{}</span> <span class=\"muted small\">{} · {} · requirements {}</span></h3>\n",
+        "<h3{id}><code>{}</code> {} <span class=\"badge s-{}\">{}</span> <span class=\"muted small\">{} {} · {} · requirements {}</span></h3>\n",
         escape(&first.check),
         escape(&first.title),
         first.status.as_str(),
         finding_status_label(first.status),
         findings.len(),
+        kubepci_findings::noun(findings.len(), "finding", "findings"),
         first.severity.as_str(),
         escape(&first.requirements.join(", "))
     );
     let fix = info.map_or(first.remediation.as_str(), |c| c.remediation.as_str());
     if first.status != Status::Pass {
-        w!(o, "<p class=\"fix small\"><b>Fix:</b> {}</p>\n", escape(fix));
+        w!(o, "<p class=\"fix small\"><b>Fix:</b> {}</p>\n", with_code_spans(fix));
     }
     for (k, f) in findings.iter().enumerate() {
         finding(o, offset + k, f, fix);
@@ -101,7 +102,7 @@ fn finding(o: &mut String, index: usize, f: &Finding, check_fix: &str) {
         w!(o, "</dd>");
     }
     if f.status != Status::Pass && f.remediation != check_fix {
-        w!(o, "<dt>Fix</dt><dd>{}</dd>", escape(&f.remediation));
+        w!(o, "<dt>Fix</dt><dd>{}</dd>", with_code_spans(&f.remediation));
     }
     w!(o, "</dl></details>\n");
 }

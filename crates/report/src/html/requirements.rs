@@ -126,7 +126,7 @@ fn check_block(o: &mut String, r: &Report, check: &str, findings: &[usize], list
         }
         w!(o, "</ul>\n");
         if let Some(c) = info {
-            w!(o, "<p class=\"fix small\"><b>Fix:</b> {}</p>\n", escape(&c.remediation));
+            w!(o, "<p class=\"fix small\"><b>Fix:</b> {}</p>\n", super::escape::with_code_spans(&c.remediation));
         }
     }
     w!(o, "</div>\n");
