@@ -306,7 +306,14 @@ fn truncate(s: &str, max: usize) -> String {
     t
 }
 
+/// A longer table is folded (its rows stay in the page, for search and for printing).
+const TABLE_OPEN_UP_TO: usize = 100;
+
 fn table(o: &mut String, flows: &[BoundaryFlow]) {
+    let folded = flows.len() > TABLE_OPEN_UP_TO;
+    if folded {
+        w!(o, "<details><summary>All {} flows</summary>\n", flows.len());
+    }
     w!(o, "<table class=\"boundary\"><thead><tr><th>Direction</th><th>From</th><th>To</th><th>Allowed</th><th>Approved</th></tr></thead><tbody>\n");
     for f in flows {
         let approved = if f.approved {
@@ -321,6 +328,9 @@ fn table(o: &mut String, flows: &[BoundaryFlow]) {
         w!(o, "</td><td><code>{}</code></td><td>{}</td><td>{approved}</td></tr>\n", escape(&f.to), escape(&f.connections));
     }
     w!(o, "</tbody></table>\n");
+    if folded {
+        w!(o, "</details>\n");
+    }
 }
 
 #[cfg(test)]
@@ -351,6 +361,11 @@ mod tests {
         assert_eq!(o.matches("<path class=\"edge").count(), CAP);
         assert!(o.contains("grouped by namespace; outside the CDE, more than 10 namespaces are grouped by scope class; the 21 smallest CDE namespaces are merged into one node."), "{o}");
         assert!(o.contains("class=\"edge unapproved\""), "a group holding an unapproved flow is drawn unapproved");
+        let mut t = String::new();
+        table(&mut t, &report(Vec::new()).boundary);
+        let flows: Vec<BoundaryFlow> = (0..120).map(|i| flow("into-cde", &format!("a/w{i}[Pod]"), "payments/api[Deployment]", true)).collect();
+        table(&mut t, &flows);
+        assert!(t.contains("<details><summary>All 120 flows</summary>") && t.matches("<tr data-flow=").count() == 120);
 
         // 24 workloads in 8 namespaces outside the CDE: grouped by namespace, which suffices.
         let flows: Vec<BoundaryFlow> = (0..24).map(|i| flow("into-cde", &format!("team{}/app{}[Deployment]", i / 3, i), "payments/api[Deployment]", true)).collect();
