@@ -8,7 +8,7 @@ use kubepci_checks::{Assessment, Context, InputKind, RunOptions, check_markdown}
 use kubepci_findings::Finding;
 use kubepci_model::SourceLoc;
 
-use crate::model::{CheckInfo, ConfigSource, EffectiveConfig, InputError, InputSummary, NamespaceScope, Provenance, RegistryInfo, Report, RunInfo, ScopeSummary, SnapshotInfo, WorkloadScope};
+use crate::model::{AccessGrant, CheckInfo, ConfigSource, EffectiveConfig, InputError, InputSummary, NamespaceScope, Provenance, RegistryInfo, Report, RunInfo, ScopeSummary, SnapshotInfo, WorkloadScope};
 
 /// What the report says about the input beyond its objects (which it counts from the
 /// inventory): plain values, filled by whatever read the input.
@@ -73,8 +73,21 @@ impl Report {
             config: EffectiveConfig::new(&inv.config, opts.config_source.clone()),
             run: RunInfo { only: opts.run.only.clone(), date: opts.run.today.clone() },
         };
-        Report { boundary: std::mem::take(&mut assessment.boundary), ..Report::new(opts.generated_at.clone(), provenance, input, scope, checks, findings) }
+        let access = access_review(cx);
+        Report { boundary: std::mem::take(&mut assessment.boundary), access, ..Report::new(opts.generated_at.clone(), provenance, input, scope, checks, findings) }
     }
+}
+
+/// The grants of `kubepci rbac review` that give a sensitive capability (read Secrets, exec,
+/// run workloads, escalate…): the rows an access review must look at.
+fn access_review(cx: &Context) -> Vec<AccessGrant> {
+    let review = kubepci_rbac::review::build(cx.rbac_model(), cx.inventory(), "", "");
+    review
+        .entries
+        .into_iter()
+        .filter(|e| !e.capabilities.is_empty())
+        .map(|e| AccessGrant { subject: e.subject.to_string(), scope: e.scope, binding: e.binding, role: e.role, capabilities: e.capabilities, approved: e.approved_in_config })
+        .collect()
 }
 
 fn scope_summary(inv: &kubepci_inventory::Inventory) -> ScopeSummary {
@@ -167,6 +180,18 @@ mod tests {
         let listed: Vec<&Finding> = with_passes.findings.iter().filter(|f| f.status == Status::Pass).collect();
         assert!(!listed.is_empty() && listed.iter().all(|f| f.object.is_some()));
         assert_eq!(listed.len(), object_passes);
+    }
+
+    #[test]
+    fn the_access_review_lists_sensitive_grants_on_the_cde_approved_or_not() {
+        let rbac = "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: debug, namespace: payments}\nrules: [{apiGroups: [''], resources: [secrets, pods/exec], verbs: [get, create]}, {apiGroups: [''], resources: [configmaps], verbs: [get]}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: debug, namespace: payments}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: debug}\nsubjects: [{kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}, {kind: Group, name: sre, apiGroup: rbac.authorization.k8s.io}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: view, namespace: payments}\nrules: [{apiGroups: [''], resources: [configmaps], verbs: [get]}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: view, namespace: payments}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: view}\nsubjects: [{kind: User, name: bob, apiGroup: rbac.authorization.k8s.io}]\n";
+        let inv = load("t.yaml", &format!("{INPUT}{rbac}"), "approvedSubjects: [{kind: Group, name: sre}]\n");
+        let cx = Context::new(&inv, InputKind::Manifests);
+        let report = Report::assemble(&cx, facts(), assess(&cx, &RunOptions::default()), &AssembleOptions::default());
+        let rows: Vec<(&str, &str, bool)> = report.access.iter().map(|g| (g.subject.as_str(), g.scope.as_str(), g.approved)).collect();
+        assert_eq!(rows, [("User:alice", "payments", false), ("Group:sre", "payments", true)], "bob only reads ConfigMaps");
+        let caps = &report.access[0].capabilities;
+        assert!(caps.iter().any(|c| c == "get-secrets") && caps.iter().any(|c| c == "exec-pods"), "{caps:?}");
     }
 
     #[test]

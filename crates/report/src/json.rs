@@ -62,6 +62,11 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     write_array(&report.findings, out)?;
     out.write_all(b",\n  \"boundary\": ")?;
     write_array(&report.boundary, out)?;
+    // Omitted when empty, as the pretty printer omits it.
+    if !report.access.is_empty() {
+        out.write_all(b",\n  \"access\": ")?;
+        write_array(&report.access, out)?;
+    }
     out.write_all(b"\n}\n")
 }
 

@@ -18,7 +18,7 @@ mod html;
 
 pub use assemble::{AssembleOptions, InputFacts};
 pub use unlock::{UNLOCKS, Unlock, unlock};
-pub use model::{CheckInfo, ConfigSource, EffectiveConfig, InputError, InputSummary, NamespaceScope, Provenance, RegistryInfo, Report, RunInfo, ScopeSummary, SnapshotInfo, Summary, WorkloadScope, REPORT_SCHEMA_VERSION};
+pub use model::{AccessGrant, CheckInfo, ConfigSource, EffectiveConfig, InputError, InputSummary, NamespaceScope, Provenance, RegistryInfo, Report, RunInfo, ScopeSummary, SnapshotInfo, Summary, WorkloadScope, REPORT_SCHEMA_VERSION};
 
 /// Output formats of `kubepci scan`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -23,6 +23,28 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Every allowed flow into or out of the CDE (empty when no CDE is declared).
     pub boundary: Vec<BoundaryFlow>,
+    /// The access review: every grant of a sensitive capability in a CDE namespace or
+    /// cluster-wide, approved or not (absent when there is none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub access: Vec<AccessGrant>,
+}
+
+/// One subject's sensitive capabilities through one binding, in a CDE namespace or
+/// cluster-wide: a row of the access review (PCI DSS 7.2.4, 7.2.5.1).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessGrant {
+    /// `Kind:name`, `ServiceAccount:name:namespace` (as `kubepci rbac` takes subjects).
+    pub subject: String,
+    /// The namespace, or `cluster-wide`.
+    pub scope: String,
+    pub binding: String,
+    pub role: String,
+    /// What the grant allows that matters for the CDE (`get-secrets`, `exec-pods`,
+    /// `run-workloads`, `everything`, …), as `kubepci rbac review` names them.
+    pub capabilities: Vec<String>,
+    /// The subject is listed in `approvedSubjects`.
+    pub approved: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -176,6 +198,7 @@ impl Report {
             checks,
             findings,
             boundary: Vec::new(),
+            access: Vec::new(),
         }
     }
 

@@ -61,6 +61,24 @@ pub(crate) fn demo_report() -> Report {
         cde_workloads: 2,
         via: Vec::new(),
     }];
+    report.access = vec![
+        AccessGrant {
+            subject: "Group:platform-admins".into(),
+            scope: "cluster-wide".into(),
+            binding: "ClusterRoleBinding/admins".into(),
+            role: "ClusterRole/cluster-admin".into(),
+            capabilities: vec!["everything".into(), "exec-pods".into(), "get-secrets".into()],
+            approved: true,
+        },
+        AccessGrant {
+            subject: "User:alice@example".into(),
+            scope: "payments".into(),
+            binding: "RoleBinding/payments/debug".into(),
+            role: "Role/payments/debug".into(),
+            capabilities: vec!["exec-pods".into(), "list-secrets".into()],
+            approved: false,
+        },
+    ];
     report
 }
 

@@ -11,7 +11,7 @@ code,.mono{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;fo
 .muted{color:#5f6368}.small{font-size:12.5px}
 nav.toc{margin:8px 0 0;font-size:13px}nav.toc a{margin-right:12px}
 table{border-collapse:collapse;width:100%;margin:6px 0 12px}th,td{border-bottom:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top}
-th{background:var(--soft);font-weight:600}td,li,summary,dd{overflow-wrap:anywhere}thead{display:table-header-group}
+th{background:var(--soft);font-weight:600}td,li,summary{overflow-wrap:break-word}dd{overflow-wrap:anywhere}thead{display:table-header-group}
 .badge{display:inline-block;min-width:70px;padding:1px 7px;border-radius:10px;font-size:12px;font-weight:600;color:#fff;text-align:center;white-space:nowrap}
 .s-fail{background:var(--fail)}.s-excepted{background:var(--excepted)}.s-not-assessed{background:var(--na)}.s-partial{background:var(--partial)}.s-pass{background:var(--pass)}.s-manual{background:var(--manual)}
 .sev{font-weight:600;text-transform:uppercase;font-size:11.5px}.sev-critical{color:#8e0b5a}.sev-high{color:var(--fail)}.sev-medium{color:var(--na)}.sev-low{color:var(--partial)}.sev-info{color:var(--manual)}

@@ -113,3 +113,12 @@ fn every_link_in_the_page_has_its_target() {
         assert!(ids.iter().any(|id| id == target), "#{target} has no target");
     }
 }
+
+#[test]
+fn the_access_review_lists_every_sensitive_grant_approved_or_not() {
+    let html = render(&demo_report());
+    assert_eq!(html.matches("<tr data-access=\"approved\">").count(), 1);
+    assert_eq!(html.matches("<tr data-access=\"unapproved\">").count(), 1);
+    assert!(html.contains("<code>User:alice@example</code></td><td>payments</td>"));
+    assert!(html.contains("2 grants of a sensitive capability in a CDE namespace or cluster-wide; 1 to approved subjects."));
+}
