@@ -23,7 +23,7 @@ tr.drill td{background:#fbfbfc;border-bottom:1px solid var(--line);padding-top:0
 .finding.st-fail{border-left:4px solid var(--fail)}.finding.st-excepted{border-left:4px solid var(--excepted)}.finding.st-not-assessed{border-left:4px solid var(--na)}.finding.st-pass{border-left:4px solid var(--pass)}
 .finding dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:6px 0}.finding dt{font-weight:600}.finding dd{margin:0;overflow-wrap:anywhere}
 .fix{background:#eef7ee;border-radius:4px;padding:4px 8px}
-.bar{display:inline-block;width:70px;height:8px;background:var(--line);border-radius:4px;vertical-align:middle;margin-right:6px;overflow:hidden}.bar i{display:block;height:100%;background:var(--pass)}
+.cov{white-space:nowrap}.bar{display:inline-block;width:70px;height:8px;background:var(--line);border-radius:4px;vertical-align:middle;margin-right:6px;overflow:hidden}.bar i{display:block;height:100%;background:var(--pass)}
 figure{margin:8px 0}figure svg{max-width:100%;height:auto;border:1px solid var(--line);border-radius:6px;background:#fff}
 figcaption{font-size:12.5px;color:#5f6368}
 .flow-unapproved{color:var(--fail);font-weight:600}.flow-approved{color:var(--pass)}

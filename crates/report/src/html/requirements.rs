@@ -47,7 +47,7 @@ fn row(o: &mut String, r: &Report, q: &RequirementResult, findings: &[usize], li
     let c = q.coverage;
     match (c.assessed * 100).checked_div(c.in_scope) {
         None => w!(o, "<td class=\"muted\">–</td>"),
-        Some(pct) => w!(o, "<td><span class=\"bar\"><i style=\"width:{pct}%\"></i></span>{}/{}</td>", c.assessed, c.in_scope),
+        Some(pct) => w!(o, "<td class=\"cov\"><span class=\"bar\"><i style=\"width:{pct}%\"></i></span>{}/{}</td>", c.assessed, c.in_scope),
     }
     if q.status == RequirementStatus::Manual {
         w!(o, "<td class=\"muted\">no automated check</td></tr>\n</tbody>\n");
