@@ -12,6 +12,7 @@
 
 pub mod cluster;
 pub mod evidence;
+pub mod permissions;
 pub mod plan;
 pub mod release;
 pub mod render;

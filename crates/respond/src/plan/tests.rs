@@ -1,4 +1,6 @@
 use kubepci_inventory::{Config, Inventory};
+use std::collections::BTreeSet;
+
 use kubepci_rbac::Model;
 
 use super::*;
@@ -268,4 +270,38 @@ fn release_undoes_exactly_what_the_record_on_the_policy_says() {
     let none = plan_release(&"pay/StatefulSet/db".parse().unwrap(), &policies, None).unwrap_err();
     assert!(none.starts_with("no quarantine of pay/StatefulSet/db"), "{none}");
     assert!(none.contains("NetworkPolicy other has no"), "{none}");
+}
+
+#[test]
+fn the_responder_role_grants_exactly_what_the_plans_send() {
+    use crate::permissions::{PERMISSIONS, needed};
+    let mut used = BTreeSet::new();
+    let plans = [plan("pay/Deployment/api", true), plan("pay/CronJob/nightly", true), plan("pay/StatefulSet/db", true)];
+    for p in &plans {
+        let release = plan_release(&p.target, std::slice::from_ref(&p.network_policy), None).unwrap();
+        for r in p.requests.iter().chain(&release.requests) {
+            used.insert(needed(r.method, &r.path).unwrap_or_else(|| panic!("{}", r.path)));
+        }
+    }
+    // The evidence reads beyond the reader role.
+    used.insert(("".into(), "pods/log".into(), "get"));
+    used.insert(("".into(), "events".into(), "list"));
+    let listed: BTreeSet<(String, String, &str)> = PERMISSIONS.iter().map(|p| (p.group.to_string(), p.resource.to_string(), p.verb)).collect();
+    assert_eq!(used, listed, "permissions.rs lists exactly what the plans use");
+
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/respond-clusterrole.yaml")).expect("deploy/respond-clusterrole.yaml");
+    let role: Value = yaml_serde::from_str(text.split("\n---\n").next().unwrap()).expect("role YAML");
+    assert_eq!(role["metadata"]["name"], "kubepci-responder");
+    let mut granted = BTreeSet::new();
+    for rule in role["rules"].as_array().unwrap() {
+        for g in rule["apiGroups"].as_array().unwrap() {
+            for r in rule["resources"].as_array().unwrap() {
+                for v in rule["verbs"].as_array().unwrap() {
+                    granted.insert((g.as_str().unwrap().to_string(), r.as_str().unwrap().to_string(), v.as_str().unwrap().to_string()));
+                }
+            }
+        }
+    }
+    let listed: BTreeSet<(String, String, String)> = PERMISSIONS.iter().map(|p| (p.group.to_string(), p.resource.to_string(), p.verb.to_string())).collect();
+    assert_eq!(granted, listed, "deploy/respond-clusterrole.yaml grants exactly permissions.rs");
 }
