@@ -218,6 +218,12 @@ pub fn capture_live(bundle: &mut Bundle, reader: &Reader, plan: &QuarantinePlan)
     let mut images = Vec::new();
     let mut involved: Vec<String> = Vec::new();
     for p in &plan.pods {
+        // Names become file names: a name that could leave the bundle's directory (possible
+        // only in doctored input; the apiserver validates names) is not captured.
+        if !is_safe_component(&p.name) || p.containers.iter().any(|c| !is_safe_component(c)) {
+            bundle.notes.push(format!("pod {:?}: a pod or container name unusable as a file name; not captured", p.name));
+            continue;
+        }
         involved.push(p.name.clone());
         let pod = match reader.get_json(&format!("/api/v1/namespaces/{ns}/pods/{}", p.name)) {
             Ok(v) => v,
@@ -282,6 +288,11 @@ pub fn capture_live(bundle: &mut Bundle, reader: &Reader, plan: &QuarantinePlan)
     }
     bundle.add_json("events.json", Value::Array(events));
     bundle.add_json("images.json", Value::Array(images));
+}
+
+/// A name usable as one path component: no separator, not `.` or `..`, not empty.
+fn is_safe_component(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
 }
 
 /// Where a bundle goes.
@@ -461,6 +472,14 @@ mod tests {
         let mut header = raw[..512].to_vec();
         header[148..156].copy_from_slice(b"        ");
         assert_eq!(stored, header.iter().map(|&b| u32::from(b)).sum::<u32>());
+    }
+
+    #[test]
+    fn names_that_could_leave_the_bundle_are_refused() {
+        assert!(is_safe_component("api-7d9c5b6f4-0"));
+        for bad in ["", ".", "..", "a/b", "..\\x", "a\0"] {
+            assert!(!is_safe_component(bad), "{bad:?}");
+        }
     }
 
     #[test]
