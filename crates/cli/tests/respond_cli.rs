@@ -256,3 +256,22 @@ fn unknown_targets_and_bad_arguments_are_usage_errors() {
     assert!(text(&out.stderr).contains("expected namespace/Kind/name"), "{}", text(&out.stderr));
     assert!(c.server.writes().is_empty());
 }
+
+#[test]
+fn a_snapshot_plans_offline_the_same_requests_and_its_evidence_says_what_it_lacks() {
+    let c = cluster(Behaviour::default(), false);
+    let dir = tempfile::tempdir().unwrap();
+    let collected = run(dir.path(), &c, &["collect", "-o", "snap.json.gz"]);
+    assert_eq!(collected.status.code(), Some(0), "{}", text(&collected.stderr));
+    let live = run(dir.path(), &c, &["respond", "quarantine", "payments/Deployment/api", "--incident", "ir-45", "-f", "json"]);
+    let offline = kubepci(dir.path(), &["respond", "quarantine", "payments/Deployment/api", "--incident", "ir-45", "-f", "json", "--snapshot", "snap.json.gz", "--evidence", "ev"]);
+    assert_eq!(offline.status.code(), Some(0), "{}", text(&offline.stderr));
+    assert_eq!(text(&offline.stdout), text(&live.stdout), "the same plan from the snapshot as from the cluster");
+    let manifest: Value = serde_json::from_slice(&std::fs::read(dir.path().join("ev/manifest.json")).unwrap()).unwrap();
+    assert!(manifest["notes"][0].as_str().unwrap().contains("events and logs were not read"), "{manifest}");
+    assert!(!dir.path().join("ev/logs").exists());
+    // A snapshot cannot be applied to.
+    let apply = kubepci(dir.path(), &["respond", "quarantine", "payments/Deployment/api", "--snapshot", "snap.json.gz", "--apply", "--yes"]);
+    assert_eq!(apply.status.code(), Some(2));
+    assert!(c.server.writes().is_empty());
+}
