@@ -287,6 +287,18 @@ pub fn plan_quarantine(inv: &Inventory, rbac: &Model, target: &Target, opts: &Qu
     pods.sort_by(|a, b| a.0.name().cmp(b.0.name()));
 
     let mut warnings = Vec::new();
+    // A pod already quarantined stays under its incident: relabelling it would move it out of
+    // that incident's policy, and releasing that incident would then strip this one's label.
+    pods.retain(|(pod, _)| match pod.labels().get(QUARANTINE_LABEL) {
+        Some(other) => {
+            warnings.push(format!("pod {} is already quarantined (incident {other}); left as it is", pod.name()));
+            false
+        }
+        None => true,
+    });
+    if ns == "kube-system" {
+        warnings.push("the target is in kube-system: isolating a cluster component (DNS, the network plugin, a controller) can take the cluster or its security controls down with it".to_string());
+    }
     let mut affected = Vec::new();
     for (pod, chain) in &pods {
         let detach_labels = detach_labels(inv, pod, chain, &mut warnings);

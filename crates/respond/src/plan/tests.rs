@@ -305,3 +305,16 @@ fn the_responder_role_grants_exactly_what_the_plans_send() {
     let listed: BTreeSet<(String, String, String)> = PERMISSIONS.iter().map(|p| (p.group.to_string(), p.resource.to_string(), p.verb.to_string())).collect();
     assert_eq!(granted, listed, "deploy/respond-clusterrole.yaml grants exactly permissions.rs");
 }
+
+#[test]
+fn pods_already_quarantined_are_left_under_their_incident() {
+    let quarantined = CLUSTER.replace("labels: {app: api, pod-template-hash: abc, tier: web}\n  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: api-abc, uid: u2, controller: true}]\nspec: {nodeName: n2", "labels: {pci.kubepci.io/quarantine: ir-1, tier: web}\n  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: api-abc, uid: u2, controller: true}]\nspec: {nodeName: n2");
+    assert_ne!(quarantined, CLUSTER);
+    let loaded = kubepci_source::load_bytes("cluster.yaml", quarantined.as_bytes());
+    let inv = Inventory::build(loaded.objects, Config::default());
+    let model = Model::build(&inv.objects);
+    let opts = QuarantineOptions { incident: "ir-7".into(), ..Default::default() };
+    let p = plan_quarantine(&inv, &model, &"pay/Deployment/api".parse().unwrap(), &opts).unwrap();
+    assert_eq!(p.pods.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["api-abc-1"]);
+    assert!(p.warnings.contains(&"pod api-abc-2 is already quarantined (incident ir-1); left as it is".to_string()), "{:#?}", p.warnings);
+}
