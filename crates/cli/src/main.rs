@@ -38,6 +38,9 @@ enum Command {
     Netpol(cmd::netpol::Args),
     /// Effective RBAC: who-can, subject rights, escalation paths, access review.
     Rbac(cmd::rbac::Args),
+    /// Incident response: quarantine a workload (evidence first) and release it. The only
+    /// command that writes to the cluster.
+    Respond(cmd::respond::Args),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         Command::Pan(a) => cmd::pan::run(a),
         Command::Netpol(a) => cmd::netpol::run(a),
         Command::Rbac(a) => cmd::rbac::run(a),
+        Command::Respond(a) => cmd::respond::run(a),
     };
     match result {
         Ok(code) => code,

@@ -3,6 +3,9 @@
 //! in a generated kubeconfig) or plain HTTP, with bearer-token auth, list pagination
 //! (`limit`/`continue`, `remainingItemCount`), and configurable misbehaviour: 403 on some
 //! paths, 410 on a continued list, slow answers. Fixtures: `fixtures/README.md`.
+//! Single objects, namespaced lists, logs and writes (for `kubepci respond`): `store.rs`.
+
+mod store;
 
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
@@ -22,6 +25,8 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
+
+pub use store::{RecordedRequest, merge_patch};
 
 pub const TOKEN: &str = "fake-t0k3n";
 
@@ -94,6 +99,7 @@ struct State {
     behaviour: Behaviour,
     requests: Mutex<HashMap<String, usize>>,
     expired: Mutex<HashSet<String>>,
+    store: store::Store,
 }
 
 pub struct FakeApiserver {
@@ -108,7 +114,8 @@ impl FakeApiserver {
     pub async fn start(served: Served, behaviour: Behaviour, tls: bool) -> FakeApiserver {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
-        let state = Arc::new(State { served, behaviour, requests: Mutex::default(), expired: Mutex::default() });
+        let store = store::Store::seed(&served);
+        let state = Arc::new(State { served, behaviour, requests: Mutex::default(), expired: Mutex::default(), store });
         let dir = tempfile::tempdir().expect("tempdir");
         let (acceptor, ca_pem) = if tls {
             let (a, pem) = tls_acceptor();
@@ -153,6 +160,26 @@ impl FakeApiserver {
 
     pub fn served(&self) -> &Served {
         &self.state.served
+    }
+
+    /// The requests received that were not GETs, in order.
+    pub fn writes(&self) -> Vec<RecordedRequest> {
+        self.state.store.writes()
+    }
+
+    /// One object as the fake holds it now (after writes), by URL path.
+    pub fn object(&self, path: &str) -> Option<Value> {
+        self.state.store.object(path)
+    }
+
+    /// Add or replace one object (an Event, say), by URL path.
+    pub fn insert_object(&self, path: &str, object: Value) {
+        self.state.store.insert(path, object);
+    }
+
+    /// What `GET …/pods/POD/log?container=CONTAINER` answers.
+    pub fn set_log(&self, namespace: &str, pod: &str, container: &str, text: &str) {
+        self.state.store.set_log(namespace, pod, container, text);
     }
 }
 
@@ -259,6 +286,9 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
     if state.behaviour.forbidden.contains(&path) {
         let resource = path.rsplit('/').next().unwrap_or("");
         return status(StatusCode::FORBIDDEN, "Forbidden", &format!("{resource} is forbidden: User \"system:serviceaccount:kubepci:kubepci\" cannot list resource \"{resource}\" at the cluster scope"));
+    }
+    if let Ok(response) = state.store.route(req, &path, &query).await {
+        return response;
     }
     if let Some(doc) = state.served.docs.get(&path) {
         return json_response(StatusCode::OK, doc.clone());

@@ -22,6 +22,10 @@ pub const NO_NODES_OR_APISERVER_IN_MANIFESTS: &str = "no Nodes or kube-apiserver
 /// Whether the network plugin enforces NetworkPolicies, asked of manifests.
 pub const NETWORK_PLUGIN_NOT_IN_MANIFESTS: &str = "the network plugin is not part of manifests; assess on a live cluster or snapshot";
 
+/// Incident-response readiness (runtime detection, audit shipping, responders' access) asked of
+/// manifests: the platform team installs that tooling, rarely with the applications.
+pub const SECURITY_TOOLING_NOT_IN_MANIFESTS: &str = "security tooling and responders' access are usually not part of application manifests; assess on a live cluster or snapshot";
+
 /// A check left out by `checks.disable` in kubepci.yaml: it holds back the requirements it maps to.
 pub const DISABLED_IN_CONFIG: &str = "disabled in kubepci.yaml (checks.disable)";
 

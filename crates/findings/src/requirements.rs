@@ -151,6 +151,7 @@ pub const REQUIREMENTS: &[(&str, &str, Decidable)] = &[
     ("12.3.4", "Hardware and software technologies are reviewed for continued vendor support", No),
     ("12.5.1", "An inventory of in-scope system components is kept current", No),
     ("12.5.2", "PCI DSS scope is documented and confirmed at least yearly and after change", No),
+    ("12.10.1", "An incident response plan exists and is ready to be activated", No),
     ("12.10.5", "The incident response plan covers alerts from security monitoring systems", No),
     ("12.10.7", "Incident response procedures cover PAN found where it is not expected", No),
     ("A3.2.5", "A data-discovery methodology confirms PAN locations and scope (DESV)", No),

@@ -29,6 +29,15 @@ pub use collect::{collect, collect_blocking};
 pub use kinds::{GATED_KINDS, TYPED_KINDS, GatedKind, TypedKind};
 pub use snapshot::{CanonicalItem, SNAPSHOT_API_VERSION, SNAPSHOT_KIND, Snapshot, items_sha256, load_snapshot, read_snapshot, write_snapshot};
 
+/// A kube client for the cluster of `opts` (kubeconfig and context resolved as for
+/// [`collect`]), and the apiserver URL. For `kubepci respond`, the one command that writes (its
+/// requests are its own, in `kubepci-respond`); nothing in this crate writes with it.
+pub async fn connect(opts: &CollectOptions) -> Result<(kube::Client, String), Error> {
+    let config = client::config(opts).await?;
+    let endpoint = config.cluster_url.to_string().trim_end_matches('/').to_string();
+    Ok((client::client(config)?, endpoint))
+}
+
 /// The collector's name and version, as recorded in snapshots.
 pub const COLLECTOR: &str = concat!("kubepci ", env!("CARGO_PKG_VERSION"));
 

@@ -4,6 +4,7 @@
 
 use kubepci_findings::reasons::{
     DISABLED_IN_CONFIG, NOT_SELECTED, NETWORK_PLUGIN_NOT_IN_MANIFESTS, NO_APPROVED_REGISTRIES, NO_CDE_DECLARED, NO_NODES_IN_MANIFESTS, NO_NODES_OR_APISERVER_IN_MANIFESTS, NO_PLATFORM_CONFIGURATION,
+    SECURITY_TOOLING_NOT_IN_MANIFESTS,
 };
 
 /// One reason and what unlocks the checks it holds back.
@@ -41,6 +42,7 @@ pub const UNLOCKS: &[Unlock] = &[
         action: "give the kube-apiserver manifest with `--platform-config DIR`, or scan a live cluster or a snapshot (`kubepci collect`)",
     },
     Unlock { reason: NETWORK_PLUGIN_NOT_IN_MANIFESTS, waits_for: "the network plugin", action: SNAPSHOT },
+    Unlock { reason: SECURITY_TOOLING_NOT_IN_MANIFESTS, waits_for: "the cluster's security tooling and access", action: SNAPSHOT },
     Unlock {
         reason: DISABLED_IN_CONFIG,
         waits_for: "being enabled",

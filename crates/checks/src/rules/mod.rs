@@ -5,6 +5,7 @@ pub mod change;
 pub mod data;
 pub mod exposure;
 pub mod image;
+pub mod incident;
 pub mod namespace;
 pub mod network;
 pub mod platform;
@@ -31,4 +32,5 @@ pub const ALL: &[&[&Check]] = &[
     network::CHECKS,
     platform::CHECKS,
     rbac::CHECKS,
+    incident::CHECKS,
 ];

@@ -7,4 +7,5 @@ pub mod netpol;
 pub mod pan;
 pub mod pss;
 pub mod rbac;
+pub mod respond;
 pub mod scan;
