@@ -12,6 +12,7 @@ mod context;
 mod docs;
 mod fingerprint;
 pub mod profile;
+pub mod redaction;
 mod runner;
 pub mod rules;
 pub mod support;

@@ -124,14 +124,18 @@ struct Header<'a> {
 }
 
 /// Write a snapshot of `items` to `path` (gzip when it ends in `.gz`). The recorded
-/// `sha256` and `itemCount` are computed here from `items`, whatever `meta` says. The file
-/// is written beside `path` and renamed into place, so a failed write leaves no partial file.
+/// `sha256` and `itemCount` are computed here from `items`, whatever `meta` says.
+///
+/// A new file is created 0600 beside `path` and renamed into place, so a failed write leaves
+/// no partial file. An existing path (a file, `/dev/null`, a pipe) is written as it is: never
+/// renamed over, and its permissions are left alone.
 pub fn write_snapshot(path: &Path, meta: &SnapshotMeta, items: &[CanonicalItem]) -> Result<SnapshotMeta, Error> {
     let mut meta = meta.clone();
     meta.sha256 = items_sha256(items);
     meta.item_count = items.len();
     let io_err = |source| Error::Io { path: path.display().to_string(), source };
-    let tmp = path.with_file_name(format!(".{}.partial", path.file_name().and_then(|n| n.to_str()).unwrap_or("snapshot")));
+    let in_place = path.exists();
+    let tmp = if in_place { path.to_path_buf() } else { path.with_file_name(format!(".{}.partial", path.file_name().and_then(|n| n.to_str()).unwrap_or("snapshot"))) };
     let file = kubepci_base::fs::create_private(&tmp, true).map_err(io_err)?;
     let result = if path.to_string_lossy().ends_with(".gz") {
         // Buffer in front of the compressor: it is slow on many small writes.
@@ -141,7 +145,9 @@ pub fn write_snapshot(path: &Path, meta: &SnapshotMeta, items: &[CanonicalItem])
         let mut w = BufWriter::new(file);
         write_body(&mut w, &meta, items).and_then(|()| w.flush())
     };
-    if let Err(e) = result.and_then(|()| std::fs::rename(&tmp, path)) {
+    if in_place {
+        result.map_err(io_err)?;
+    } else if let Err(e) = result.and_then(|()| std::fs::rename(&tmp, path)) {
         let _ = std::fs::remove_file(&tmp);
         return Err(io_err(e));
     }
@@ -358,6 +364,35 @@ mod tests {
             Err(Error::Tampered { recorded, computed, .. }) => assert!(recorded == meta.sha256 && computed != recorded),
             other => panic!("expected a hash mismatch, got {other:?}"),
         }
+    }
+
+    /// A new snapshot is private; an existing file keeps its inode and permissions, and a
+    /// non-regular path such as /dev/null is written to, never replaced.
+    #[cfg(unix)]
+    #[test]
+    fn new_files_are_private_and_existing_paths_are_written_in_place() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let items = vec![CanonicalItem::from_value(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "payments"}}))];
+        let fresh = dir.path().join("new.json.gz");
+        write_snapshot(&fresh, &SnapshotMeta::default(), &items).unwrap();
+        assert_eq!(std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777, 0o600);
+        let existing = dir.path().join("kept.json");
+        std::fs::write(&existing, "old").unwrap();
+        std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let inode = std::fs::metadata(&existing).unwrap().ino();
+        write_snapshot(&existing, &SnapshotMeta::default(), &items).unwrap();
+        let after = std::fs::metadata(&existing).unwrap();
+        assert_eq!((after.ino(), after.permissions().mode() & 0o777), (inode, 0o640));
+        assert_eq!(read_snapshot(&existing).unwrap().1.len(), 1);
+        let null = Path::new("/dev/null");
+        if null.exists() {
+            let before = std::fs::metadata(null).unwrap();
+            write_snapshot(null, &SnapshotMeta::default(), &items).unwrap();
+            let after = std::fs::metadata(null).unwrap();
+            assert_eq!((after.ino(), after.mode(), after.rdev()), (before.ino(), before.mode(), before.rdev()));
+        }
+        assert!(std::fs::read_dir(dir.path()).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().ends_with(".partial")));
     }
 
     #[test]
