@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 pub use collect::{collect, collect_blocking};
 pub use kinds::{GATED_KINDS, TYPED_KINDS, GatedKind, TypedKind};
-pub use snapshot::{CanonicalItem, SNAPSHOT_API_VERSION, SNAPSHOT_KIND, Snapshot, items_sha256, load_snapshot, read_snapshot, write_snapshot};
+pub use snapshot::{CanonicalItem, SNAPSHOT_API_VERSION, SNAPSHOT_KIND, Snapshot, encode_snapshot, items_sha256, load_snapshot, load_snapshot_bytes, read_redacted_items, read_snapshot, write_snapshot};
 
 /// The collector's name and version, as recorded in snapshots.
 pub const COLLECTOR: &str = concat!("kubepci ", env!("CARGO_PKG_VERSION"));

@@ -2,6 +2,7 @@
 
 pub mod checks;
 pub mod collect;
+pub mod evidence;
 pub mod init;
 pub mod netpol;
 pub mod pan;
