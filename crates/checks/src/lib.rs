@@ -10,6 +10,7 @@ pub mod analyses;
 mod boundary;
 mod context;
 mod docs;
+pub mod exceptions;
 mod fingerprint;
 pub mod profile;
 pub mod redaction;
