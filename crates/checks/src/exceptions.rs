@@ -45,8 +45,10 @@ pub struct ExceptionStatus {
     /// Days until `expires` (negative: days since); absent without `expires` or a date.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub days_left: Option<i64>,
-    /// Failing or excepted findings the exception matches (expired exceptions match failures).
-    pub matched: usize,
+    /// Failing or excepted findings the exception matches (expired exceptions match failures);
+    /// absent when no scan was given to match against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched: Option<usize>,
 }
 
 /// Whether an exception's `check` and `object` select a finding (whatever its expiry).
@@ -66,19 +68,20 @@ pub fn expired(ex: &Exception, today: Option<&str>) -> bool {
     matches!((&ex.expires, today), (Some(exp), Some(today)) if exp.as_str() < today)
 }
 
-/// The register of `exceptions` on `today`, judged against the `findings` of a scan.
-pub fn register(exceptions: &[Exception], findings: &[Finding], today: Option<&str>) -> Vec<ExceptionStatus> {
+/// The register of `exceptions` on `today`, judged against the `findings` of a scan (without
+/// them, no exception is `unused`: its use is unknown).
+pub fn register(exceptions: &[Exception], findings: Option<&[Finding]>, today: Option<&str>) -> Vec<ExceptionStatus> {
     let registry = crate::registry();
     let name_of = |id: &str| registry.iter().find(|c| c.meta.id == id).map(|c| c.meta.name);
     exceptions
         .iter()
         .enumerate()
         .map(|(index, ex)| {
-            let matched = findings.iter().filter(|f| matches!(f.status, Status::Fail | Status::Excepted) && selects(ex, f, &name_of)).count();
+            let matched = findings.map(|all| all.iter().filter(|f| matches!(f.status, Status::Fail | Status::Excepted) && selects(ex, f, &name_of)).count());
             let days_left = ex.expires.as_deref().zip(today).and_then(|(exp, today)| Some(day_number(exp)? - day_number(today)?));
             let status = if expired(ex, today) {
                 Lifecycle::Expired
-            } else if matched == 0 {
+            } else if matched == Some(0) {
                 Lifecycle::Unused
             } else if days_left.is_some_and(|d| d <= EXPIRING_WITHIN_DAYS) {
                 Lifecycle::Expiring
@@ -155,14 +158,16 @@ mod tests {
             finding("POD-001", Status::Fail, "StatefulSet", "card-vault", "card-db"),
             finding("POD-009", Status::Pass, "Deployment", "gone", "x"),
         ];
-        let register = register(&exceptions, &findings, Some("2026-12-07"));
-        let statuses: Vec<(Lifecycle, usize, Option<i64>)> = register.iter().map(|s| (s.status, s.matched, s.days_left)).collect();
+        let register = register(&exceptions, Some(&findings), Some("2026-12-07"));
+        let statuses: Vec<(Lifecycle, Option<usize>, Option<i64>)> = register.iter().map(|s| (s.status, s.matched, s.days_left)).collect();
         assert_eq!(statuses, [
-            (Lifecycle::Active, 1, Some(205)),
-            (Lifecycle::Expiring, 1, Some(24)),
-            (Lifecycle::Expired, 1, Some(-310)),
-            (Lifecycle::Unused, 0, None),
+            (Lifecycle::Active, Some(1), Some(205)),
+            (Lifecycle::Expiring, Some(1), Some(24)),
+            (Lifecycle::Expired, Some(1), Some(-310)),
+            (Lifecycle::Unused, Some(0), None),
         ]);
+        let without_scan: Vec<Lifecycle> = super::register(&exceptions, None, Some("2026-12-07")).iter().map(|s| s.status).collect();
+        assert_eq!(without_scan, [Lifecycle::Active, Lifecycle::Expiring, Lifecycle::Expired, Lifecycle::Active]);
         assert!(!expired(&exceptions[0], None), "without a date nothing expires");
         assert!(!expired(&exception("a", "b", Some("2026-12-07")), Some("2026-12-07")), "it applies through its last day");
     }
