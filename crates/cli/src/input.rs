@@ -72,7 +72,8 @@ pub struct ClusterArgs {
     /// Kubeconfig context (default: the current context).
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
-    /// Also read Secrets (needed only for card-data discovery in Secret values).
+    /// Also read Secrets (their values are checked for card numbers and default passwords;
+    /// snapshots and bundles keep only what the checks need, never a value).
     #[arg(long)]
     pub include_secrets: bool,
     /// Items per list request.

@@ -11,7 +11,8 @@ declare_check! {
     /// exceptions naming it are all current. An expired exception no longer applies, so the
     /// findings it covered fail again; this finding says why and whose approval lapsed. An
     /// expired exception that names no object of the input is listed by
-    /// `kubepci exceptions list` (status `expired`) and in the report's register, not here.
+    /// `kubepci exceptions list` (status `expired`), the scan's text report and the OSCAL
+    /// risks, not here.
     ///
     /// ## Why PCI DSS cares
     /// An exception is a risk the organisation analysed and accepted, or a compensating control
@@ -22,13 +23,13 @@ declare_check! {
     /// ## Example configuration
     /// ```yaml
     /// exceptions:
-    /// - check: POD-004
+    /// - check: POD-003
     ///   object: Deployment/shop/legacy-agent
-    ///   reason: reads node logs; replaced by the log pipeline in Q3
+    ///   reason: node agent on the host network; replaced by the log pipeline in Q3
     ///   approvedBy: security-officer@pay.example
     ///   ticket: RISK-12
     ///   expires: "2024-09-30"
-    /// - check: POD-004
+    /// - check: POD-003
     ///   object: Deployment/shop/web
     ///   reason: metrics sidecar needs the host network until the CNI upgrade
     ///   approvedBy: security-officer@pay.example
