@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# OpenSSL verifies evidence-bundle signatures as a third party would (crates/cli/tests/evidence_cli.rs).
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   missing+=(postgresql)
 fi

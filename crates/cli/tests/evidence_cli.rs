@@ -141,3 +141,37 @@ fn another_key_fails() {
     let out = kubepci(dir.path(), &["evidence", "verify", "bundle.tar.gz", "--pub", "signer.key"]);
     assert_eq!(out.status.code(), Some(2), "a private key is no public key");
 }
+
+/// Standard tooling reads the bundle: the envelope's signature verifies with OpenSSL over the
+/// DSSE pre-authentication encoding (built here from the specification, not kubepci's code),
+/// and the payload is an in-toto statement whose subjects are the members.
+#[test]
+fn openssl_verifies_the_envelope_signature() {
+    use base64::Engine as _;
+    let Some(openssl) = kubepci_base::real_part::require("openssl", &["openssl"]) else { return };
+    let dir = demo_bundle();
+    let members = read_tar_gz(&std::fs::read(dir.path().join("bundle.tar.gz")).unwrap()).unwrap();
+    let envelope: serde_json::Value = serde_json::from_slice(&members.iter().find(|m| m.name == "envelope.dsse.json").unwrap().bytes).unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let payload = b64.decode(envelope["payload"].as_str().unwrap()).unwrap();
+    let payload_type = envelope["payloadType"].as_str().unwrap();
+    assert_eq!(payload_type, "application/vnd.in-toto+json");
+    let mut pae = format!("DSSEv1 {} {payload_type} {} ", payload_type.len(), payload.len()).into_bytes();
+    pae.extend_from_slice(&payload);
+    std::fs::write(dir.path().join("pae.bin"), &pae).unwrap();
+    std::fs::write(dir.path().join("sig.bin"), b64.decode(envelope["signatures"][0]["sig"].as_str().unwrap()).unwrap()).unwrap();
+    let out = Command::new(&openssl).args(["pkeyutl", "-verify", "-pubin", "-inkey", "signer.pub", "-rawin", "-in", "pae.bin", "-sigfile", "sig.bin"]).current_dir(dir.path()).output().expect("run openssl");
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    // And the public key is the one OpenSSL derives from the private key.
+    let derived = Command::new(&openssl).args(["pkey", "-in", "signer.key", "-pubout"]).current_dir(dir.path()).output().expect("run openssl");
+    assert_eq!(String::from_utf8_lossy(&derived.stdout), std::fs::read_to_string(dir.path().join("signer.pub")).unwrap());
+
+    let statement: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(statement["_type"], "https://in-toto.io/Statement/v1");
+    assert_eq!(statement["predicateType"], "https://kubepci.io/evidence-bundle/v1");
+    for subject in statement["subject"].as_array().unwrap() {
+        let member = members.iter().find(|m| m.name == subject["name"].as_str().unwrap()).expect("a member");
+        assert_eq!(subject["digest"]["sha256"].as_str().unwrap(), kubepci_evidence::sha256_hex(&member.bytes));
+    }
+    assert_eq!(statement["subject"].as_array().unwrap().len(), members.len() - 1, "every member but the envelope");
+}
