@@ -72,5 +72,6 @@ fn an_expired_exception_is_an_exc_001_failure_and_its_finding_fails_again() {
     assert_eq!(of("POD-003", "web")["status"], "excepted", "an exception may name the check by its name");
     assert!(!findings.iter().any(|f| f["check"] == "EXC-001" && f["object"]["name"] == "web"));
     let text = String::from_utf8(kubepci(dir.path(), &["scan", "-c", "kubepci.yaml", "app.yaml", "--color", "never"]).stdout).unwrap();
+    assert!(text.contains("compensating control: CCW-3 node firewall (for 1.3.1, 2.2.6)"), "{text}");
     assert!(text.contains("\n       exceptions needing their owner: 1 expired, 1 expiring within 30 days, 1 unused; `kubepci exceptions list` shows them\n"), "{text}");
 }

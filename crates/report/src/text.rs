@@ -104,6 +104,7 @@ pub fn render(r: &Report, opts: PrintOptions) -> String {
             let object = ex.object.as_deref().unwrap_or("cluster");
             let e = &ex.exception;
             let control = match &e.compensating_control {
+                Some(c) if !e.compensates.is_empty() => format!("compensating control: {c} (for {})", e.compensates.join(", ")),
                 Some(c) => format!("compensating control: {c}"),
                 None => "risk accepted, no compensating control".to_string(),
             };
