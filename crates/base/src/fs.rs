@@ -42,6 +42,15 @@ mod tests {
         }
         assert_eq!(create_private(&path, false).unwrap_err().kind(), io::ErrorKind::AlreadyExists);
         assert!(create_private(&path, true).is_ok());
+        #[cfg(unix)]
+        {
+            // An existing file is written as it is: its permissions are the owner's choice.
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            create_private(&path, true).unwrap();
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o644);
+            assert!(create_private(Path::new("/dev/null"), true).is_ok());
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

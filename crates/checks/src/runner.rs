@@ -58,6 +58,7 @@ pub struct Emitter<'c> {
     cluster_passes: usize,
     /// The check's "Fix" section, read from its doc comment on the first finding.
     remediation: Option<String>,
+    today: Option<String>,
 }
 
 impl<'c> Emitter<'c> {
@@ -66,7 +67,12 @@ impl<'c> Emitter<'c> {
         let over = overrides.get(check.meta.id).or_else(|| overrides.get(check.meta.name));
         let severity = over.and_then(|o| o.severity.as_deref()).and_then(|s| s.parse().ok()).unwrap_or(check.meta.severity);
         let requirements = over.and_then(|o| o.requirements.clone()).unwrap_or_else(|| check.meta.requirement_ids());
-        Emitter { cx, check, severity, requirements, findings: Vec::new(), passes: Vec::new(), cluster_passes: 0, remediation: None }
+        Emitter { cx, check, severity, requirements, findings: Vec::new(), passes: Vec::new(), cluster_passes: 0, remediation: None, today: None }
+    }
+
+    /// Today's date (`YYYY-MM-DD`) as the run was given it, for checks that judge dates.
+    pub fn today(&self) -> Option<&str> {
+        self.today.as_deref()
     }
 
     pub fn context(&self) -> &'c Context<'c> {
@@ -214,6 +220,7 @@ pub fn run_checks(cx: &Context, checks: &[&'static Check], opts: &RunOptions) ->
         .par_iter()
         .map(|check| {
             let mut e = Emitter::new(cx, check);
+            e.today = opts.today.clone();
             profile::timed(check.meta.id, || match unlisted_reason(cx, check) {
                 None => run_declared(cx, check, &mut e),
                 Some(reason) if check.meta.on_partial_input == PartialInput::FailuresStand => {
@@ -285,10 +292,7 @@ fn apply_exception(f: &mut Finding, check: &Check, exceptions: &[Exception], tod
     let hit = exceptions.iter().find(|ex| {
         (ex.check == check.meta.id || ex.check == check.meta.name || ex.check == "*")
             && glob_match(&ex.object, &name)
-            && match (&ex.expires, today) {
-                (Some(exp), Some(today)) => exp.as_str() >= today,
-                _ => true,
-            }
+            && !crate::exceptions::expired(ex, today)
     });
     if let Some(ex) = hit {
         f.status = Status::Excepted;
@@ -298,6 +302,7 @@ fn apply_exception(f: &mut Finding, check: &Check, exceptions: &[Exception], tod
             ticket: ex.ticket.clone(),
             expires: ex.expires.clone(),
             compensating_control: ex.compensating_control.clone(),
+            compensates: ex.compensates.clone(),
         });
     }
 }

@@ -41,6 +41,9 @@ pub fn input_kind(yaml: &str) -> InputKind {
     }
 }
 
+/// The date checks are run on in tests (exception expiry, EXC-001).
+pub const TODAY: &str = "2026-12-07";
+
 /// Run `check` on `yaml` with the `kubepci.yaml` text `config`, as [`input_kind`] says.
 pub fn run(check: &'static Check, yaml: &str, config: &str) -> Outcome {
     let inv = load("test.yaml", yaml, config);
@@ -49,7 +52,7 @@ pub fn run(check: &'static Check, yaml: &str, config: &str) -> Outcome {
 
 /// Run `check` on `cx` through the runner, as a scan does.
 pub fn run_on(check: &'static Check, cx: &Context) -> Outcome {
-    let result = run_checks(cx, &[check], &RunOptions::default());
+    let result = run_checks(cx, &[check], &RunOptions { today: Some(TODAY.into()), ..RunOptions::default() });
     let inv = cx.inventory();
     for f in &result.findings {
         assert_eq!(f.check, check.meta.id, "a result of another check");

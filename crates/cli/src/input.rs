@@ -55,6 +55,12 @@ pub struct InputArgs {
     /// step reads when the step producing its manifests failed.
     #[arg(long)]
     pub allow_empty: bool,
+
+    /// A snapshot already in memory, as (name, bytes), read instead of `snapshot` (`kubepci
+    /// evidence create` scans the redacted snapshot it puts in the bundle, under the member's
+    /// name). Not a flag.
+    #[arg(skip)]
+    pub snapshot_bytes: Option<(String, Vec<u8>)>,
 }
 
 /// How to reach a cluster; part of [`InputArgs`], and what `kubepci collect` reads.
@@ -66,7 +72,8 @@ pub struct ClusterArgs {
     /// Kubeconfig context (default: the current context).
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
-    /// Also read Secrets (needed only for card-data discovery in Secret values).
+    /// Also read Secrets (their values are checked for card numbers and default passwords;
+    /// snapshots and bundles keep only what the checks need, never a value).
     #[arg(long)]
     pub include_secrets: bool,
     /// Items per list request.
@@ -138,7 +145,7 @@ impl InputArgs {
     }
 
     fn check_given(&self, command: &str) -> anyhow::Result<()> {
-        if self.paths.is_empty() && self.snapshot.is_none() && !self.is_live() {
+        if self.paths.is_empty() && self.snapshot.is_none() && self.snapshot_bytes.is_none() && !self.is_live() {
             anyhow::bail!("nothing to scan: give manifest paths, `-` for stdin, --snapshot FILE or --live (see `kubepci {command} --help`)");
         }
         Ok(())
@@ -149,7 +156,9 @@ impl InputArgs {
     pub fn load_objects(&self, command: &str) -> anyhow::Result<Input> {
         self.check_given(command)?;
         let live = self.is_live();
-        let mut input = if let Some(path) = &self.snapshot {
+        let mut input = if let Some((name, bytes)) = &self.snapshot_bytes {
+            Input::from_snapshot_bytes(name, bytes.clone())?
+        } else if let Some(path) = &self.snapshot {
             Input::from_snapshot(path)?
         } else if live {
             Input::from_cluster(&self.cluster)?
@@ -194,12 +203,21 @@ impl Input {
     /// A snapshot written by `kubepci collect`: hash verified, items decoded like any input.
     pub fn from_snapshot(path: &Path) -> anyhow::Result<Input> {
         let snap = kubepci_live::load_snapshot(path).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let name = path.display().to_string();
+        Ok(Input::of_snapshot(snap, path.display().to_string()))
+    }
+
+    /// A snapshot's bytes, named `name` in locations.
+    pub fn from_snapshot_bytes(name: &str, bytes: Vec<u8>) -> anyhow::Result<Input> {
+        let snap = kubepci_live::load_snapshot_bytes(bytes, name).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(Input::of_snapshot(snap, name.to_string()))
+    }
+
+    fn of_snapshot(snap: kubepci_live::Snapshot, name: String) -> Input {
         let documents = snap.objects.len() + snap.errors.len();
         let mut errors: Vec<LoadError> = snap.errors.into_iter().map(|message| cluster_error(&name, message)).collect();
         let not_collected = snap.meta.kinds_not_listable.len();
         errors.extend(snap.meta.kinds_not_listable.iter().map(|k| cluster_error(&name, format!("not collected: {}: {}", k.kind, k.reason))));
-        Ok(Input {
+        Input {
             kind: InputKind::Snapshot,
             sources: vec![name],
             objects: snap.objects,
@@ -210,7 +228,7 @@ impl Input {
             unlisted: unlisted_kinds(&snap.meta),
             config_source: ConfigSource::default(),
             snapshot: Some(SnapshotInfo { sha256: snap.meta.sha256, collected_at: snap.meta.time }),
-        })
+        }
     }
 
     /// The live cluster, through the same object decoding as files.

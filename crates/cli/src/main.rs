@@ -30,6 +30,10 @@ enum Command {
     Checks(cmd::checks::Args),
     /// Write a read-only snapshot of a live cluster (evidence for the assessor).
     Collect(cmd::collect::Args),
+    /// Signed evidence bundles: keygen, create (reports, snapshot, config, digests), verify.
+    Evidence(cmd::evidence::Args),
+    /// The exceptions of kubepci.yaml with their status: active, expiring, expired, unused.
+    Exceptions(cmd::exceptions::Args),
     /// Evaluate pod templates against the Kubernetes Pod Security Standards.
     Pss(cmd::pss::Args),
     /// Find card numbers (PANs) in files, directories or stdin.
@@ -51,6 +55,8 @@ fn main() -> ExitCode {
         Command::Init(a) => cmd::init::run(a),
         Command::Checks(a) => cmd::checks::run(a),
         Command::Collect(a) => cmd::collect::run(a),
+        Command::Evidence(a) => cmd::evidence::run(a),
+        Command::Exceptions(a) => cmd::exceptions::run(a),
         Command::Pss(a) => cmd::pss::run(a),
         Command::Pan(a) => cmd::pan::run(a),
         Command::Netpol(a) => cmd::netpol::run(a),

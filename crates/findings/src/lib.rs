@@ -118,6 +118,9 @@ pub struct AppliedException {
     /// worksheet, by name or reference). Without one, the exception is an accepted risk.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compensating_control: Option<String>,
+    /// The requirement numbers the compensating control stands in for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compensates: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

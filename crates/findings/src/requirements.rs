@@ -146,6 +146,7 @@ pub const REQUIREMENTS: &[(&str, &str, Decidable)] = &[
     ("11.5.1", "Intrusion detection or prevention monitors traffic at the CDE perimeter and critical points", No),
     ("11.5.1.1", "Intrusion detection detects covert malware communication channels (service providers)", No),
     ("11.5.2", "A change-detection mechanism alerts on unauthorized changes to critical files", No),
+    ("12.3.1", "Targeted risk analyses are documented and reviewed at least every 12 months", No),
     ("12.3.3", "Cryptographic cipher suites and protocols in use are documented and reviewed yearly", No),
     // Not decidable: a yearly review is a process, not cluster data.
     ("12.3.4", "Hardware and software technologies are reviewed for continued vendor support", No),

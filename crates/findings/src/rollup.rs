@@ -343,6 +343,7 @@ mod tests {
             ticket: Some("SEC-1".into()),
             expires: Some("2027-01-01".into()),
             compensating_control: compensating.map(Into::into),
+            compensates: Vec::new(),
         });
         f
     }

@@ -166,6 +166,9 @@ pub struct Exception {
     /// The compensating control that makes up for the failure (a compensating-control
     /// worksheet's name or reference). Without one, the exception is a known, accepted risk.
     pub compensating_control: Option<String>,
+    /// The PCI DSS requirement numbers the compensating control stands in for (`["2.2.6"]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub compensates: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -203,6 +206,12 @@ impl Config {
             {
                 return Err(ConfigError(format!("{name}: exception for {} on {}: expires must be YYYY-MM-DD, got {date:?}", ex.check, ex.object)));
             }
+            if let Some(bad) = ex.compensates.iter().find(|r| !is_requirement_number(r)) {
+                return Err(ConfigError(format!("{name}: exception for {} on {}: compensates takes PCI DSS requirement numbers (\"2.2.6\"), got {bad:?}", ex.check, ex.object)));
+            }
+            if !ex.compensates.is_empty() && ex.compensating_control.is_none() {
+                return Err(ConfigError(format!("{name}: exception for {} on {}: compensates needs the compensatingControl that does it", ex.check, ex.object)));
+            }
         }
         Ok(config)
     }
@@ -225,6 +234,12 @@ impl Config {
 pub(crate) fn is_iso_date(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 10 && b[4] == b'-' && b[7] == b'-' && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+/// `2.2.6`, `10.2.1.1`, `A3.2.5`: digits (or an appendix letter) and dots.
+fn is_requirement_number(s: &str) -> bool {
+    let body = s.strip_prefix(|c: char| c.is_ascii_uppercase()).unwrap_or(s);
+    !body.is_empty() && body.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Glob match with `*` only, as exceptions use.
@@ -287,6 +302,10 @@ exceptions:
         let e = Config::from_yaml("k.yaml", "scope:\n  cdee: {}\n").unwrap_err();
         assert!(e.0.starts_with("k.yaml:2:"), "{e}");
         assert!(Config::from_yaml("k.yaml", "exceptions: [{check: a, object: b, expires: tomorrow}]").is_err());
+        let compensated = Config::from_yaml("k.yaml", "exceptions: [{check: a, object: b, compensatingControl: CCW-3, compensates: ['2.2.6', A3.2.5]}]").unwrap();
+        assert_eq!(compensated.exceptions[0].compensates, ["2.2.6", "A3.2.5"]);
+        assert!(Config::from_yaml("k.yaml", "exceptions: [{check: a, object: b, compensatingControl: CCW-3, compensates: [req 2]}]").is_err());
+        assert!(Config::from_yaml("k.yaml", "exceptions: [{check: a, object: b, compensates: ['2.2.6']}]").is_err(), "compensates without a control");
     }
 
     #[test]

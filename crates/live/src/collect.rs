@@ -185,7 +185,9 @@ fn process_item(target: &Target, raw: &RawValue, loc: &SourceLoc, keep_raw: bool
         return ItemOutcome { raw: None, object: build_objects.then(|| decode_item(target, raw, loc)) };
     }
     match item_value(target, raw) {
-        Ok(value) => {
+        Ok(mut value) => {
+            // What is kept is stored: no Secret value, no full card number (docs/snapshot.md).
+            kubepci_checks::redaction::redact_item(&mut value);
             let canonical = CanonicalItem::from_value(&value);
             let object = build_objects.then(|| {
                 let name = item_name(&value);

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 pub use collect::{collect, collect_blocking};
 pub use kinds::{GATED_KINDS, TYPED_KINDS, GatedKind, TypedKind};
-pub use snapshot::{CanonicalItem, SNAPSHOT_API_VERSION, SNAPSHOT_KIND, Snapshot, items_sha256, load_snapshot, read_snapshot, write_snapshot};
+pub use snapshot::{CanonicalItem, SNAPSHOT_API_VERSION, SNAPSHOT_KIND, Snapshot, encode_snapshot, items_sha256, load_snapshot, load_snapshot_bytes, read_redacted_items, read_snapshot, write_snapshot};
 
 /// A kube client for the cluster of `opts` (kubeconfig and context resolved as for
 /// [`collect`]), and the apiserver URL. For `kubepci respond`, the one command that writes (its
@@ -51,8 +51,9 @@ pub struct CollectOptions {
     pub context: Option<String>,
     /// List Secrets too (only card-data discovery needs their data).
     pub include_secrets: bool,
-    /// Keep every item as received (with `kind`/`apiVersion` set, in canonical JSON) in
-    /// [`Collected::raw`] and compute the items hash, as a snapshot needs. A scan does not.
+    /// Keep every item, redacted for storage (`kubepci_checks::redaction`: no Secret value, card
+    /// numbers masked; with `kind`/`apiVersion` set, in canonical JSON) in [`Collected::raw`]
+    /// and compute the items hash, as a snapshot needs. A scan does not.
     pub keep_raw: bool,
     /// Decode items into [`Collected::objects`]. `kubepci collect` only writes the raw items
     /// and turns this off to keep memory to the items' text.
@@ -171,8 +172,9 @@ pub struct SnapshotMeta {
 pub struct Collected {
     /// Every item that decoded, in kind-table order, then as the apiserver listed them.
     pub objects: Vec<Object>,
-    /// The items as received, with `kind`/`apiVersion` set, in canonical JSON (only with
-    /// `keep_raw`), in the same order as `objects` plus any that failed to decode.
+    /// The items as received but redacted for storage, with `kind`/`apiVersion` set, in
+    /// canonical JSON (only with `keep_raw`), in the same order as `objects` plus any that
+    /// failed to decode.
     pub raw: Vec<CanonicalItem>,
     pub metadata: SnapshotMeta,
     /// Problems that did not stop the collection (an item that did not decode, a kind whose

@@ -124,14 +124,18 @@ struct Header<'a> {
 }
 
 /// Write a snapshot of `items` to `path` (gzip when it ends in `.gz`). The recorded
-/// `sha256` and `itemCount` are computed here from `items`, whatever `meta` says. The file
-/// is written beside `path` and renamed into place, so a failed write leaves no partial file.
+/// `sha256` and `itemCount` are computed here from `items`, whatever `meta` says.
+///
+/// A new file is created 0600 beside `path` and renamed into place, so a failed write leaves
+/// no partial file. An existing path (a file, `/dev/null`, a pipe) is written as it is: never
+/// renamed over, and its permissions are left alone.
 pub fn write_snapshot(path: &Path, meta: &SnapshotMeta, items: &[CanonicalItem]) -> Result<SnapshotMeta, Error> {
     let mut meta = meta.clone();
     meta.sha256 = items_sha256(items);
     meta.item_count = items.len();
     let io_err = |source| Error::Io { path: path.display().to_string(), source };
-    let tmp = path.with_file_name(format!(".{}.partial", path.file_name().and_then(|n| n.to_str()).unwrap_or("snapshot")));
+    let in_place = path.exists();
+    let tmp = if in_place { path.to_path_buf() } else { path.with_file_name(format!(".{}.partial", path.file_name().and_then(|n| n.to_str()).unwrap_or("snapshot"))) };
     let file = kubepci_base::fs::create_private(&tmp, true).map_err(io_err)?;
     let result = if path.to_string_lossy().ends_with(".gz") {
         // Buffer in front of the compressor: it is slow on many small writes.
@@ -141,11 +145,25 @@ pub fn write_snapshot(path: &Path, meta: &SnapshotMeta, items: &[CanonicalItem])
         let mut w = BufWriter::new(file);
         write_body(&mut w, &meta, items).and_then(|()| w.flush())
     };
-    if let Err(e) = result.and_then(|()| std::fs::rename(&tmp, path)) {
+    if in_place {
+        result.map_err(io_err)?;
+    } else if let Err(e) = result.and_then(|()| std::fs::rename(&tmp, path)) {
         let _ = std::fs::remove_file(&tmp);
         return Err(io_err(e));
     }
     Ok(meta)
+}
+
+/// A snapshot of `items` as gzip bytes, as [`write_snapshot`] writes a `.gz` file, with the
+/// metadata it records.
+pub fn encode_snapshot(meta: &SnapshotMeta, items: &[CanonicalItem]) -> std::io::Result<(SnapshotMeta, Vec<u8>)> {
+    let mut meta = meta.clone();
+    meta.sha256 = items_sha256(items);
+    meta.item_count = items.len();
+    let mut w = BufWriter::with_capacity(1 << 20, GzEncoder::new(Vec::new(), Compression::fast()));
+    write_body(&mut w, &meta, items)?;
+    let bytes = w.into_inner().map_err(|e| e.into_error())?.finish()?;
+    Ok((meta, bytes))
 }
 
 /// `{"apiVersion":…,"kind":"Snapshot","metadata":{…},"items":[` one canonical item per line `]}`.
@@ -192,9 +210,16 @@ pub struct Snapshot {
 /// or changed) is each item parsed and canonicalised to decide.
 pub fn load_snapshot(path: &Path) -> Result<Snapshot, Error> {
     let shown = path.display().to_string();
-    let format_err = |message: String| Error::Format { path: shown.clone(), message };
     let mut bytes = Vec::new();
     File::open(path).and_then(|f| BufReader::new(f).read_to_end(&mut bytes)).map_err(|source| Error::Io { path: shown.clone(), source })?;
+    load_snapshot_bytes(bytes, &shown)
+}
+
+/// [`load_snapshot`] of a snapshot's bytes (gzip or plain), named `shown` in locations and
+/// errors.
+pub fn load_snapshot_bytes(mut bytes: Vec<u8>, shown: &str) -> Result<Snapshot, Error> {
+    let shown = shown.to_string();
+    let format_err = |message: String| Error::Format { path: shown.clone(), message };
     if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut plain = Vec::with_capacity(bytes.len().saturating_mul(8));
         GzDecoder::new(bytes.as_slice()).read_to_end(&mut plain).map_err(|e| format_err(format!("gzip: {e}")))?;
@@ -225,6 +250,34 @@ pub fn load_snapshot(path: &Path) -> Result<Snapshot, Error> {
         }
     }
     Ok(Snapshot { meta: file.metadata, objects, errors })
+}
+
+/// A snapshot file's metadata and items, verified as [`load_snapshot`] verifies them, with every
+/// item redacted for storage again (`kubepci_checks::redaction`): a snapshot written before
+/// redaction existed, or by hand, holds no Secret value or full card number once written back
+/// with [`write_snapshot`] (which records the new items hash). Redacting a redacted item
+/// changes nothing, so a current snapshot comes back with the same hash.
+pub fn read_redacted_items(path: &Path) -> Result<(SnapshotMeta, Vec<CanonicalItem>), Error> {
+    let meta = load_snapshot(path)?.meta;
+    let shown = path.display().to_string();
+    let mut bytes = Vec::new();
+    File::open(path).and_then(|f| BufReader::new(f).read_to_end(&mut bytes)).map_err(|source| Error::Io { path: shown.clone(), source })?;
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut plain = Vec::new();
+        GzDecoder::new(bytes.as_slice()).read_to_end(&mut plain).map_err(|e| Error::Format { path: shown.clone(), message: format!("gzip: {e}") })?;
+        bytes = plain;
+    }
+    let file: SnapshotFile = serde_json::from_slice(&bytes).map_err(|e| Error::Format { path: shown.clone(), message: e.to_string() })?;
+    let items = file
+        .items
+        .par_iter()
+        .map(|raw| {
+            let mut value: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+            kubepci_checks::redaction::redact_item(&mut value);
+            CanonicalItem::from_value(&value)
+        })
+        .collect();
+    Ok((meta, items))
 }
 
 /// [`items_sha256`] of items stored in canonical form, from their bytes as stored.
@@ -358,6 +411,53 @@ mod tests {
             Err(Error::Tampered { recorded, computed, .. }) => assert!(recorded == meta.sha256 && computed != recorded),
             other => panic!("expected a hash mismatch, got {other:?}"),
         }
+    }
+
+    /// A new snapshot is private; an existing file keeps its inode and permissions, and a
+    /// non-regular path such as /dev/null is written to, never replaced.
+    #[cfg(unix)]
+    #[test]
+    fn new_files_are_private_and_existing_paths_are_written_in_place() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let items = vec![CanonicalItem::from_value(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "payments"}}))];
+        let fresh = dir.path().join("new.json.gz");
+        write_snapshot(&fresh, &SnapshotMeta::default(), &items).unwrap();
+        assert_eq!(std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777, 0o600);
+        let existing = dir.path().join("kept.json");
+        std::fs::write(&existing, "old").unwrap();
+        std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let inode = std::fs::metadata(&existing).unwrap().ino();
+        write_snapshot(&existing, &SnapshotMeta::default(), &items).unwrap();
+        let after = std::fs::metadata(&existing).unwrap();
+        assert_eq!((after.ino(), after.permissions().mode() & 0o777), (inode, 0o640));
+        assert_eq!(read_snapshot(&existing).unwrap().1.len(), 1);
+        let null = Path::new("/dev/null");
+        if null.exists() {
+            let before = std::fs::metadata(null).unwrap();
+            write_snapshot(null, &SnapshotMeta::default(), &items).unwrap();
+            let after = std::fs::metadata(null).unwrap();
+            assert_eq!((after.ino(), after.mode(), after.rdev()), (before.ino(), before.mode(), before.rdev()));
+        }
+        assert!(std::fs::read_dir(dir.path()).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().ends_with(".partial")));
+    }
+
+    #[test]
+    fn an_old_snapshot_with_secret_values_is_redacted_when_read_back_for_storage() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.json");
+        let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "shop"}, "data": {"password": "aHVudGVyMi1zZWNyZXQ="}});
+        write_snapshot(&path, &SnapshotMeta::default(), &[CanonicalItem::from_value(&secret)]).unwrap();
+        assert!(std::fs::read_to_string(&path).unwrap().contains("aHVudGVyMi1zZWNyZXQ="), "written as given");
+        let (_, items) = read_redacted_items(&path).unwrap();
+        assert!(!items[0].as_str().contains("aHVudGVyMi1zZWNyZXQ="), "{}", items[0].as_str());
+        let again = dir.path().join("again.json");
+        let first = write_snapshot(&again, &SnapshotMeta::default(), &items).unwrap();
+        assert_eq!(read_redacted_items(&again).unwrap().1, items, "redaction is idempotent");
+        assert_eq!(load_snapshot_bytes(std::fs::read(&again).unwrap(), "in-memory").unwrap().meta.sha256, first.sha256);
+        let (meta, bytes) = encode_snapshot(&SnapshotMeta::default(), &items).unwrap();
+        assert_eq!(meta.sha256, first.sha256);
+        assert_eq!(load_snapshot_bytes(bytes, "in-memory").unwrap().objects.len(), 1);
     }
 
     #[test]

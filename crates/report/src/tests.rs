@@ -84,7 +84,7 @@ pub(crate) fn demo_report() -> Report {
 
 fn fixture() -> Report {
     let mut excepted = finding("POD-004", Status::Excepted, Severity::High, Some(("DaemonSet", Some("monitoring"), "agent")), 3, "hostPath volume /var/log");
-    excepted.exception = Some(AppliedException { reason: "log shipper".into(), approved_by: "ciso@example".into(), ticket: Some("RISK-1".into()), expires: Some("2027-01-31".into()), compensating_control: None });
+    excepted.exception = Some(AppliedException { reason: "log shipper".into(), approved_by: "ciso@example".into(), ticket: Some("RISK-1".into()), expires: Some("2027-01-31".into()), compensating_control: None, compensates: Vec::new() });
     // The only result of a check mapped to 10.3.2 alone: an exception naming a compensating
     // control (excepted, ROC "In Place" with the control named).
     let mut compensated = finding("POD-005", Status::Excepted, Severity::High, Some(("DaemonSet", Some("monitoring"), "agent")), 3, "hostNetwork");
@@ -95,6 +95,7 @@ fn fixture() -> Report {
         ticket: None,
         expires: None,
         compensating_control: Some("CCW-3 node firewall".into()),
+        compensates: Vec::new(),
     });
     let findings = vec![
         finding("DATA-001", Status::Fail, Severity::Critical, Some(("ConfigMap", Some("payments"), "replay")), 12, "1 card number (PAN) in plain text at data[card]"),

@@ -68,6 +68,9 @@ pub fn render(r: &Report, opts: PrintOptions) -> String {
     if !changes.is_empty() {
         let _ = writeln!(w, "       {}", st.paint("33", &format!("results shaped by: {}", changes.join(" · "))));
     }
+    if let Some(line) = exception_lifecycle(r) {
+        let _ = writeln!(w, "       {}", st.paint("33", &line));
+    }
     if let Some(snap) = &i.snapshot {
         let _ = writeln!(w, "snapshot: sha256 {} collected {}", snap.sha256, snap.collected_at);
     }
@@ -101,6 +104,7 @@ pub fn render(r: &Report, opts: PrintOptions) -> String {
             let object = ex.object.as_deref().unwrap_or("cluster");
             let e = &ex.exception;
             let control = match &e.compensating_control {
+                Some(c) if !e.compensates.is_empty() => format!("compensating control: {c} (for {})", e.compensates.join(", ")),
                 Some(c) => format!("compensating control: {c}"),
                 None => "risk accepted, no compensating control".to_string(),
             };
@@ -287,4 +291,18 @@ fn scope_lines(w: &mut String, r: &Report) {
     if !wl.is_empty() {
         let _ = writeln!(w, "       workloads {}", wl.join(", "));
     }
+}
+
+/// `exceptions: 1 expired, 2 unused, …` when any exception needs its owner (expired, expiring
+/// within 30 days, or matching no finding); nothing when all are active.
+fn exception_lifecycle(r: &Report) -> Option<String> {
+    use kubepci_checks::exceptions::{EXPIRING_WITHIN_DAYS, Lifecycle, register};
+    let today = r.provenance.run.date.as_deref().or_else(|| r.generated_at.get(..10));
+    let statuses = register(&r.provenance.config.exceptions, Some(&r.findings), today);
+    let count = |l: Lifecycle| statuses.iter().filter(|s| s.status == l).count();
+    let parts: Vec<String> = [(Lifecycle::Expired, "expired".to_string()), (Lifecycle::Expiring, format!("expiring within {EXPIRING_WITHIN_DAYS} days")), (Lifecycle::Unused, "unused".to_string())]
+        .into_iter()
+        .filter_map(|(l, what)| (count(l) > 0).then(|| format!("{} {what}", count(l))))
+        .collect();
+    (!parts.is_empty()).then(|| format!("exceptions needing their owner: {}; `kubepci exceptions list` shows them", parts.join(", ")))
 }

@@ -125,16 +125,28 @@ impl<'a> Context<'a> {
                 .par_iter()
                 .enumerate()
                 .filter_map(|(object, o)| {
-                    let mut found = Vec::new();
-                    crate::support::text_fields::visit_text_fields(o, &mut |bytes, path| {
-                        for m in kubepci_pan::find_pans(bytes) {
-                            let masked = format!("{} {}", m.brand.name(), m.masked(kubepci_pan::MaskMode::First6Last4));
-                            found.push((m.is_test, kubepci_findings::Evidence::field(path(), masked)));
-                        }
-                    });
+                    // A stored (redacted) object's masked card numbers are in its redaction
+                    // record; the fields themselves no longer hold them.
+                    let mut found: Vec<_> = crate::redaction::recorded(o)
+                        .map(|r| r.card_numbers.into_iter().map(|c| (c.test, kubepci_findings::Evidence::field(c.path, c.value))).collect())
+                        .unwrap_or_default();
+                    found.extend(object_card_numbers(o));
                     (!found.is_empty()).then_some(CardNumbers { object, found })
                 })
                 .collect()
         })
     }
+}
+
+/// The card numbers in one object's text fields (`support::text_fields`), masked (first six,
+/// last four at most), with their public-test-card flag, in field order.
+pub(crate) fn object_card_numbers(o: &kubepci_model::Object) -> Vec<(bool, kubepci_findings::Evidence)> {
+    let mut found = Vec::new();
+    crate::support::text_fields::visit_text_fields(o, &mut |bytes, path| {
+        for m in kubepci_pan::find_pans(bytes) {
+            let masked = format!("{} {}", m.brand.name(), m.masked(kubepci_pan::MaskMode::First6Last4));
+            found.push((m.is_test, kubepci_findings::Evidence::field(path(), masked)));
+        }
+    });
+    found
 }

@@ -3,6 +3,7 @@
 pub mod admission;
 pub mod change;
 pub mod data;
+pub mod exceptions;
 pub mod exposure;
 pub mod image;
 pub mod incident;
@@ -29,6 +30,7 @@ pub const ALL: &[&[&Check]] = &[
     change::CHECKS,
     admission::CHECKS,
     data::CHECKS,
+    exceptions::CHECKS,
     network::CHECKS,
     platform::CHECKS,
     rbac::CHECKS,

@@ -21,6 +21,13 @@ pub fn cluster(behaviour: Behaviour, tls: bool) -> Cluster {
     Cluster { server, _runtime: runtime }
 }
 
+/// The fake apiserver serving `served` (the fixtures with changes), over HTTPS when `tls`.
+pub fn cluster_serving(served: Served, behaviour: Behaviour, tls: bool) -> Cluster {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+    let server = runtime.block_on(FakeApiserver::start(served, behaviour, tls));
+    Cluster { server, _runtime: runtime }
+}
+
 /// Run `kubepci` in `dir`, with a pinned clock and no kubeconfig from the environment.
 pub fn kubepci(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kubepci"))

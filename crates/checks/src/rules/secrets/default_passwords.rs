@@ -1,5 +1,6 @@
 use kubepci_findings::Evidence;
 use kubepci_model::Resource;
+use kubepci_model::k8s_openapi::api::core::v1::Secret;
 
 use crate::support::each::{Problem, Verdict, container_label, each_container, each_of_kind};
 use crate::support::leaks::{Literal, entry_literals, env_literals, is_default_credential};
@@ -95,9 +96,17 @@ fn run(_cx: &Context, e: &mut Emitter) {
     });
     each_of_kind(e, "Secret", |_, _, o| {
         let Resource::Secret(s) = &o.resource else { return Verdict::Skip };
-        // Borrowed when the value is UTF-8 already: no copy per entry.
-        let decoded: Vec<(&String, std::borrow::Cow<str>)> = s.data.iter().flatten().map(|(k, v)| (k, String::from_utf8_lossy(&v.0))).collect();
-        let string_data = s.string_data.iter().flatten().flat_map(|(k, v)| entry_literals("stringData", k, v));
-        verdict(string_data.chain(decoded.iter().flat_map(|(k, v)| entry_literals("data", k, v))))
+        // A stored (redacted) Secret has no values; what they gave is in its redaction record.
+        let recorded = crate::redaction::recorded(o).map(|r| r.default_passwords).unwrap_or_default();
+        let recorded = recorded.into_iter().map(|p| Problem { message: p.message, evidence: p.evidence });
+        Verdict::from_problems(recorded.chain(default_password_problems(s)))
     });
+}
+
+/// The default passwords in a Secret's `stringData` and decoded `data`.
+pub(crate) fn default_password_problems(s: &Secret) -> Vec<Problem> {
+    // Borrowed when the value is UTF-8 already: no copy per entry.
+    let decoded: Vec<(&String, std::borrow::Cow<str>)> = s.data.iter().flatten().map(|(k, v)| (k, String::from_utf8_lossy(&v.0))).collect();
+    let string_data = s.string_data.iter().flatten().flat_map(|(k, v)| entry_literals("stringData", k, v));
+    string_data.chain(decoded.iter().flat_map(|(k, v)| entry_literals("data", k, v))).filter(is_default_credential).map(|l| default_problem("", &l)).collect()
 }

@@ -9,6 +9,8 @@ mod secret_env;
 
 use crate::Check;
 
+pub(crate) use default_passwords::default_password_problems;
+
 pub const CHECKS: &[&Check] = &[
     &secret_env::SECRET_ENV,
     &env_literal_credentials::ENV_LITERAL_CREDENTIALS,
