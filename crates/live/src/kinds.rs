@@ -85,6 +85,8 @@ pub const GATED_KINDS: &[GatedKind] = &[
     gated("route.openshift.io", "routes", "Route", "ingress paths (OpenShift)"),
     gated("security.istio.io", "peerauthentications", "PeerAuthentication", "mesh mutual TLS"),
     gated("cert-manager.io", "certificates", "Certificate", "certificate inventory"),
+    gated("cert-manager.io", "issuers", "Issuer", "certificate trust: self-signed and private-CA issuers"),
+    gated("cert-manager.io", "clusterissuers", "ClusterIssuer", "certificate trust: self-signed and private-CA issuers"),
     gated("kyverno.io", "clusterpolicies", "ClusterPolicy", "policy engine"),
     gated("kyverno.io", "policies", "Policy", "policy engine"),
     gated("templates.gatekeeper.sh", "constrainttemplates", "ConstraintTemplate", "policy engine"),
