@@ -38,6 +38,9 @@ enum Command {
     Netpol(cmd::netpol::Args),
     /// Effective RBAC: who-can, subject rights, escalation paths, access review.
     Rbac(cmd::rbac::Args),
+    /// Certificate and key inventory (PCI DSS 4.2.1.1): certificates, issuers and where keys
+    /// are kept, never key material.
+    Certs(cmd::certs::Args),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         Command::Pan(a) => cmd::pan::run(a),
         Command::Netpol(a) => cmd::netpol::run(a),
         Command::Rbac(a) => cmd::rbac::run(a),
+        Command::Certs(a) => cmd::certs::run(a),
     };
     match result {
         Ok(code) => code,

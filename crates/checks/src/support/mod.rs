@@ -1,5 +1,6 @@
 //! Helpers shared by many checks, so each check file holds only its own rule.
 
+pub mod cert_inventory;
 pub mod certificates;
 pub mod containers;
 pub mod credentials;
