@@ -29,6 +29,16 @@ pub struct Config {
     pub hardening: HardeningConfig,
     /// How the certificate checks judge validity.
     pub certificates: CertificatesConfig,
+    /// How old credentials may get before they must be rotated.
+    pub credentials: CredentialsConfig,
+}
+
+/// Credential rotation settings (IAM-003).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct CredentialsConfig {
+    /// Credential Secrets older than this many days fail IAM-003; unset, it is not assessed.
+    pub rotation_days: Option<u32>,
 }
 
 /// Certificate validity settings (TLS-001).
