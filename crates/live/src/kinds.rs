@@ -87,6 +87,7 @@ pub const GATED_KINDS: &[GatedKind] = &[
     gated("cert-manager.io", "certificates", "Certificate", "certificate inventory"),
     gated("cert-manager.io", "issuers", "Issuer", "certificate trust: self-signed and private-CA issuers"),
     gated("cert-manager.io", "clusterissuers", "ClusterIssuer", "certificate trust: self-signed and private-CA issuers"),
+    gated("storage.k8s.io", "storageclasses", "StorageClass", "encryption at rest of volumes"),
     gated("kyverno.io", "clusterpolicies", "ClusterPolicy", "policy engine"),
     gated("kyverno.io", "policies", "Policy", "policy engine"),
     gated("templates.gatekeeper.sh", "constrainttemplates", "ConstraintTemplate", "policy engine"),

@@ -12,6 +12,7 @@ pub mod rbac;
 pub mod scope;
 pub mod secrets;
 pub mod serviceaccount;
+pub mod storage;
 pub mod tls;
 pub mod workload;
 
@@ -33,4 +34,5 @@ pub const ALL: &[&[&Check]] = &[
     platform::CHECKS,
     rbac::CHECKS,
     tls::CHECKS,
+    storage::CHECKS,
 ];
