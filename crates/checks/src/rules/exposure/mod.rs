@@ -4,6 +4,7 @@ mod admin_ui_exposed;
 mod cde_service_exposed;
 mod cleartext_ports;
 mod external_ips;
+mod ingress_snippets;
 mod ingress_tls;
 mod lb_source_ranges;
 
@@ -16,4 +17,5 @@ pub const CHECKS: &[&Check] = &[
     &ingress_tls::INGRESS_TLS,
     &cleartext_ports::CLEARTEXT_PORTS,
     &admin_ui_exposed::ADMIN_UI_EXPOSED,
+    &ingress_snippets::INGRESS_SNIPPETS,
 ];
