@@ -91,6 +91,8 @@ pub const GATED_KINDS: &[GatedKind] = &[
     gated("argoproj.io", "applications", "Application", "change control: GitOps (Argo CD)"),
     gated("kustomize.toolkit.fluxcd.io", "kustomizations", "Kustomization", "change control: GitOps (Flux)"),
     gated("helm.toolkit.fluxcd.io", "helmreleases", "HelmRelease", "change control: GitOps (Flux)"),
+    gated("velero.io", "schedules", "Schedule", "backups of the CDE and their encryption"),
+    gated("velero.io", "backupstoragelocations", "BackupStorageLocation", "backups of the CDE and their encryption"),
     gated("kyverno.io", "clusterpolicies", "ClusterPolicy", "policy engine"),
     gated("kyverno.io", "policies", "Policy", "policy engine"),
     gated("templates.gatekeeper.sh", "constrainttemplates", "ConstraintTemplate", "policy engine"),
