@@ -96,7 +96,7 @@ fn velero<'a>(o: &'a Object, kind: &str) -> Option<&'a Map<String, Value>> {
     }
 }
 
-fn strings<'a>(v: Option<&'a Value>) -> Vec<&'a str> {
+fn strings(v: Option<&Value>) -> Vec<&str> {
     v.and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default()
 }
 
