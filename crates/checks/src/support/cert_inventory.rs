@@ -1,22 +1,24 @@
 //! The certificate and key inventory PCI DSS 4.2.1.1 asks for, built from the input: every
 //! certificate in `kubernetes.io/tls` Secrets (parsed public facts, leaf and chain), every
 //! cert-manager `Certificate` (spec and status) and every cert-manager `Issuer` and
-//! `ClusterIssuer` (what kind of CA, and which Secret holds its key). Keys are listed by where
+//! `ClusterIssuer` (what kind of CA, and which Secret holds its key), and the CA bundles the API
+//! server trusts for admission webhooks (`clientConfig.caBundle`). Keys are listed by where
 //! they are kept, never by content: nothing but a TLS Secret's `tls.crt` is read.
 
 use kubepci_base::time::rfc3339;
 use kubepci_inventory::Inventory;
-use kubepci_model::{Object, ObjectRef};
+use kubepci_model::{Object, ObjectRef, Resource};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::support::certificates::{SecretChain, cert_manager_body, cert_manager_cert, chain_not_assessed, object_chain};
+use crate::support::x509;
 
 /// One certificate, certificate request or issuer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CertEntry {
-    /// `tls-secret`, `cert-manager-certificate` or `cert-manager-issuer`.
+    /// `tls-secret`, `cert-manager-certificate`, `cert-manager-issuer` or `webhook-ca-bundle`.
     pub source: &'static str,
     pub object: Option<ObjectRef>,
     /// PCI scope class of the object's namespace (`cde`, `connected` …; cluster-scoped: none).
@@ -147,6 +149,33 @@ pub fn cert_inventory(inv: &Inventory, now: i64) -> Vec<CertEntry> {
             ..CertEntry::default()
         });
     }
+    // CA bundles the API server trusts to call admission webhooks.
+    for kind in ["ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"] {
+        for o in inv.of_kind(kind) {
+            for (name, bundle) in webhook_ca_bundles(o) {
+                for (i, parsed) in x509::parse_pem(bundle).into_iter().enumerate() {
+                    let base = CertEntry { source: "webhook-ca-bundle", object: Some(o.object_ref()), chain_index: Some(i), note: format!("webhook {name}"), ..CertEntry::default() };
+                    out.push(match parsed {
+                        Ok(c) => CertEntry {
+                            subject: Some(c.subject().to_string()),
+                            issuer: c.issuer_cn.clone(),
+                            not_before: Some(rfc3339(c.not_before)),
+                            not_after: Some(rfc3339(c.not_after)),
+                            days_left: Some((c.not_after - now).div_euclid(86_400)),
+                            key: Some(c.key.describe()),
+                            signature: Some(c.signature.clone()),
+                            self_signed: Some(c.self_signed),
+                            ca: Some(c.is_ca),
+                            sha256: Some(c.sha256.clone()),
+                            status: validity_status(now, c.not_after, warn).into(),
+                            ..base
+                        },
+                        Err(e) => CertEntry { status: "unreadable".into(), note: format!("webhook {name}: caBundle could not be read: {e}"), ..base },
+                    });
+                }
+            }
+        }
+    }
     for kind in ["Issuer", "ClusterIssuer"] {
         for o in inv.of_kind(kind) {
             let Some(body) = cert_manager_body(o, kind) else { continue };
@@ -170,6 +199,16 @@ pub fn cert_inventory(inv: &Inventory, now: i64) -> Vec<CertEntry> {
         }
     }
     out
+}
+
+/// (webhook name, PEM caBundle) of an admission webhook configuration.
+fn webhook_ca_bundles<'a>(o: &'a Object) -> Vec<(&'a str, &'a [u8])> {
+    let bundle = |name: &'a str, cc: &'a kubepci_model::k8s_openapi::api::admissionregistration::v1::WebhookClientConfig| cc.ca_bundle.as_ref().map(|b| (name, b.0.as_slice()));
+    match &o.resource {
+        Resource::ValidatingWebhookConfiguration(v) => v.webhooks.iter().flatten().filter_map(|w| bundle(&w.name, &w.client_config)).collect(),
+        Resource::MutatingWebhookConfiguration(m) => m.webhooks.iter().flatten().filter_map(|w| bundle(&w.name, &w.client_config)).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// The columns of [`to_csv`].
@@ -256,6 +295,18 @@ mod tests {
         }
         assert_eq!(csv.lines().count(), 5);
         assert!(csv.lines().all(|l| !l.is_empty()));
+    }
+
+    #[test]
+    fn webhook_ca_bundles_are_listed() {
+        use base64::Engine;
+        let ca = base64::engine::general_purpose::STANDARD.encode(include_str!("testdata/ec-p256-ca.pem"));
+        let yaml = format!("apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata: {{name: policy}}\nwebhooks:\n- name: validate.policy.example.com\n  admissionReviewVersions: [v1]\n  sideEffects: None\n  clientConfig: {{service: {{name: p, namespace: policy}}, caBundle: {ca}}}\n");
+        let inv = crate::testing::load("webhooks.yaml", &yaml, "");
+        let entries = cert_inventory(&inv, 0);
+        assert_eq!(entries.len(), 1);
+        assert_eq!((entries[0].source, entries[0].subject.as_deref(), entries[0].ca), ("webhook-ca-bundle", Some("Example CA"), Some(true)));
+        assert_eq!(entries[0].note, "webhook validate.policy.example.com");
     }
 
     #[test]

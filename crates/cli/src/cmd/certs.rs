@@ -2,7 +2,8 @@
 //! (manifests, a snapshot or a live cluster): every certificate in `kubernetes.io/tls` Secrets
 //! with its public facts (subject, issuer, DNS names, validity, key algorithm and size,
 //! signature algorithm, fingerprint), every cert-manager `Certificate`, `Issuer` and
-//! `ClusterIssuer`, and where each private key is kept. Key material is never read or printed:
+//! `ClusterIssuer`, the CA bundles admission webhooks are called with, and where each private
+//! key is kept. Key material is never read or printed:
 //! of a Secret only the public certificate in `tls.crt` is parsed.
 //!
 //! TLS Secrets' certificates are only in the input when Secret values are: manifests that hold
