@@ -43,6 +43,58 @@ pub fn date(epoch: i64) -> String {
     rfc3339(epoch)[..10].to_string()
 }
 
+/// Days since 1970-01-01 of a proleptic Gregorian date (the inverse of `civil_from_days`).
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Seconds since the epoch of a UTC calendar instant; `None` when a field is out of range.
+pub fn epoch_of(year: i64, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> Option<i64> {
+    let valid = (1..=12).contains(&month) && (1..=31).contains(&day) && hour < 24 && minute < 60 && second <= 60;
+    valid.then(|| days_from_civil(year, month, day) * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second))
+}
+
+/// An RFC 3339 timestamp as Kubernetes writes them (`2026-12-07T11:25:02Z`, optionally with
+/// fractional seconds or a numeric offset), or a plain `YYYY-MM-DD`; `None` when malformed.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let num = |r: std::ops::Range<usize>| -> Option<u32> { s.get(r).filter(|t| t.bytes().all(|b| b.is_ascii_digit())).and_then(|t| t.parse().ok()) };
+    if s.len() < 10 || s.as_bytes().get(4) != Some(&b'-') || s.as_bytes().get(7) != Some(&b'-') {
+        return None;
+    }
+    let (year, month, day) = (i64::from(num(0..4)?), num(5..7)?, num(8..10)?);
+    if s.len() == 10 {
+        return epoch_of(year, month, day, 0, 0, 0);
+    }
+    if !matches!(s.as_bytes().get(10), Some(b'T' | b't' | b' ')) || s.as_bytes().get(13) != Some(&b':') || s.as_bytes().get(16) != Some(&b':') {
+        return None;
+    }
+    let base = epoch_of(year, month, day, num(11..13)?, num(14..16)?, num(17..19)?)?;
+    let mut rest = s.get(19..)?;
+    if let Some(frac) = rest.strip_prefix('.') {
+        rest = frac.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    match rest {
+        "Z" | "z" => Some(base),
+        _ => {
+            let sign = match rest.as_bytes().first()? {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let (h, m) = rest[1..].split_once(':')?;
+            let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+            Some(base - sign * (h * 3600 + m * 60))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -57,6 +109,18 @@ mod tests {
         assert_eq!(rfc3339(1_798_502_399), "2026-12-28T23:59:59Z");
         assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
         assert_eq!(date(1_709_164_800), "2024-02-29");
+    }
+
+    #[test]
+    fn rfc3339_round_trips() {
+        for epoch in [0, 951_782_400, 1_764_331_200, 1_798_502_399, -1, 4_102_444_800] {
+            assert_eq!(parse_rfc3339(&rfc3339(epoch)), Some(epoch));
+        }
+        assert_eq!(parse_rfc3339("2025-11-28T13:00:00.123+01:00"), Some(1_764_331_200));
+        assert_eq!(parse_rfc3339("2024-02-29"), Some(1_709_164_800));
+        for bad in ["", "2024", "2024-13-01", "2024-02-29T25:00:00Z", "2024-02-29T10:00:00", "2024-02-29T10:00:00+x", "\u{e9}\u{e9}\u{e9}-02-29T10:00:00Z"] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -45,6 +45,9 @@ enum Command {
     /// Incident response: quarantine a workload (evidence first) and release it. The only
     /// command that writes to the cluster.
     Respond(cmd::respond::Args),
+    /// Certificate and key inventory (PCI DSS 4.2.1.1): certificates, issuers and where keys
+    /// are kept, never key material.
+    Certs(cmd::certs::Args),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Netpol(a) => cmd::netpol::run(a),
         Command::Rbac(a) => cmd::rbac::run(a),
         Command::Respond(a) => cmd::respond::run(a),
+        Command::Certs(a) => cmd::certs::run(a),
     };
     match result {
         Ok(code) => code,

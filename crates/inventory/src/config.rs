@@ -27,6 +27,32 @@ pub struct Config {
     pub exceptions: Vec<Exception>,
     /// The Pod Security level the hardening checks hold each scope class to.
     pub hardening: HardeningConfig,
+    /// How the certificate checks judge validity.
+    pub certificates: CertificatesConfig,
+    /// How old credentials may get before they must be rotated.
+    pub credentials: CredentialsConfig,
+}
+
+/// Credential rotation settings (IAM-003).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct CredentialsConfig {
+    /// Credential Secrets older than this many days fail IAM-003; unset, it is not assessed.
+    pub rotation_days: Option<u32>,
+}
+
+/// Certificate validity settings (TLS-001).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct CertificatesConfig {
+    /// A certificate that expires within this many days fails, unless cert-manager renews it.
+    pub expiry_warning_days: u32,
+}
+
+impl Default for CertificatesConfig {
+    fn default() -> Self {
+        CertificatesConfig { expiry_warning_days: 30 }
+    }
 }
 
 /// A Pod Security Standards level, as the hardening checks apply it.

@@ -14,6 +14,8 @@ pub mod rbac;
 pub mod scope;
 pub mod secrets;
 pub mod serviceaccount;
+pub mod storage;
+pub mod tls;
 pub mod workload;
 
 use crate::Check;
@@ -35,4 +37,6 @@ pub const ALL: &[&[&Check]] = &[
     platform::CHECKS,
     rbac::CHECKS,
     incident::CHECKS,
+    tls::CHECKS,
+    storage::CHECKS,
 ];

@@ -1,5 +1,7 @@
 //! Helpers shared by many checks, so each check file holds only its own rule.
 
+pub mod cert_inventory;
+pub mod certificates;
 pub mod containers;
 pub mod credentials;
 pub mod each;
@@ -11,3 +13,4 @@ pub mod pss;
 pub mod text_fields;
 pub mod webhooks;
 pub mod k8s_versions;
+pub mod x509;

@@ -1,8 +1,10 @@
-//! Change control: debug artefacts in the CDE, and pre-production beside production.
+//! Change control: debug artefacts in the CDE, pre-production beside production, GitOps
+//! management of CDE workloads.
 
 mod debug_artifacts;
+mod gitops_managed;
 mod nonprod_colocated;
 
 use crate::Check;
 
-pub const CHECKS: &[&Check] = &[&debug_artifacts::DEBUG_ARTIFACTS, &nonprod_colocated::NONPROD_COLOCATED];
+pub const CHECKS: &[&Check] = &[&debug_artifacts::DEBUG_ARTIFACTS, &nonprod_colocated::NONPROD_COLOCATED, &gitops_managed::GITOPS_MANAGED];

@@ -4,6 +4,8 @@ mod admin_ui_exposed;
 mod cde_service_exposed;
 mod cleartext_ports;
 mod external_ips;
+mod external_traffic_policy;
+mod ingress_snippets;
 mod ingress_tls;
 mod lb_source_ranges;
 
@@ -16,4 +18,6 @@ pub const CHECKS: &[&Check] = &[
     &ingress_tls::INGRESS_TLS,
     &cleartext_ports::CLEARTEXT_PORTS,
     &admin_ui_exposed::ADMIN_UI_EXPOSED,
+    &ingress_snippets::INGRESS_SNIPPETS,
+    &external_traffic_policy::EXTERNAL_TRAFFIC_POLICY,
 ];

@@ -9,6 +9,7 @@ mod default_deny_egress;
 mod default_deny_ingress;
 mod dns_egress_scoped;
 mod hostnetwork_in_cde;
+mod metadata_endpoint;
 mod no_allow_all_rules;
 mod no_broad_egress;
 mod ports_explicit;
@@ -28,4 +29,5 @@ pub const CHECKS: &[&Check] = &[
     &cni_enforces_policy::CNI_ENFORCES_POLICY,
     &hostnetwork_in_cde::HOSTNETWORK_IN_CDE,
     &cde_boundary_flows::CDE_BOUNDARY_FLOWS,
+    &metadata_endpoint::METADATA_ENDPOINT,
 ];

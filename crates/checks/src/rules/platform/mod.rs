@@ -10,8 +10,10 @@ mod api_anonymous_auth;
 mod api_audit_log;
 mod api_authorization_mode;
 mod api_encryption_provider;
+mod api_identity_provider;
 mod api_static_token_file;
 mod api_tls;
+mod api_token_lifetime;
 mod audit_coverage;
 mod audit_policy;
 mod audit_secret_payloads;
@@ -30,6 +32,8 @@ mod versions;
 use crate::Check;
 
 pub const CHECKS: &[&Check] = &[
+    &api_identity_provider::API_IDENTITY_PROVIDER,
+    &api_token_lifetime::API_TOKEN_LIFETIME,
     &api_anonymous_auth::API_ANONYMOUS_AUTH,
     &api_authorization_mode::API_AUTHORIZATION_MODE,
     &api_static_token_file::API_STATIC_TOKEN_FILE,

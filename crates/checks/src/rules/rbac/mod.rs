@@ -11,6 +11,8 @@ mod default_sa_cde;
 mod escalation_verbs;
 mod everyone_bindings;
 mod node_csr_token;
+mod privileged_non_idp_users;
+mod services_status_write;
 mod stale_bindings;
 #[cfg(test)]
 mod tests;
@@ -26,6 +28,8 @@ pub const CHECKS: &[&Check] = &[
     &escalation_verbs::ESCALATION_VERBS,
     &cde_workload_exec::CDE_WORKLOAD_EXEC,
     &node_csr_token::NODE_CSR_TOKEN,
+    &services_status_write::SERVICES_STATUS_WRITE,
+    &privileged_non_idp_users::PRIVILEGED_NON_IDP_USERS,
     &control_tampering::CONTROL_TAMPERING,
     &everyone_bindings::EVERYONE_BINDINGS,
     &default_sa_cde::DEFAULT_SA_CDE_GRANTS,

@@ -2,6 +2,7 @@
 
 mod basic_auth_secret;
 mod configmap_credentials;
+mod credential_age;
 mod default_passwords;
 mod env_literal_credentials;
 mod last_applied_secret;
@@ -18,4 +19,5 @@ pub const CHECKS: &[&Check] = &[
     &last_applied_secret::LAST_APPLIED_SECRET,
     &basic_auth_secret::BASIC_AUTH_SECRET,
     &default_passwords::DEFAULT_PASSWORDS,
+    &credential_age::CREDENTIAL_AGE,
 ];

@@ -3,6 +3,7 @@
 mod apparmor;
 mod capabilities_added;
 mod capabilities_drop_all;
+mod dashboard_session;
 mod default_namespace;
 mod host_network;
 mod host_path;
@@ -48,4 +49,5 @@ pub const CHECKS: &[&Check] = &[
     &default_namespace::DEFAULT_NAMESPACE,
     &pss_baseline::PSS_BASELINE,
     &pss_restricted::PSS_RESTRICTED,
+    &dashboard_session::DASHBOARD_SESSION,
 ];
