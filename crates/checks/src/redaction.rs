@@ -10,7 +10,8 @@
 //!   a ConfigMap's `binaryData` too;
 //! * what the checks read from the values removed is recorded in the annotation
 //!   [`REDACTION_ANNOTATION`] ([`Redaction`]): the card-data detectors' masked results (DATA-001,
-//!   DATA-002), the default-password results (SEC-006) and each removed value's size.
+//!   DATA-002), the default-password results (SEC-006), each removed value's size, and a TLS
+//!   Secret's certificate facts (TLS-001..003, `kubepci certs`).
 //!
 //! The checks read that record back ([`recorded`]) and add it to what they find in the object
 //! itself, so a scan of the stored object and of the original agree. No check compares Secret
@@ -44,6 +45,11 @@ pub struct Redaction {
     /// Each removed Secret value by field path (`data[password]`): its size in bytes.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub secret_values: BTreeMap<String, ValueFacts>,
+    /// A TLS Secret's certificate chain as the TLS checks and `kubepci certs` read it from
+    /// `tls.crt` (public facts only: names, validity, key type and size, signature algorithm,
+    /// fingerprint), or why it could not be read. The certificate itself is not kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_certificates: Option<Result<Vec<crate::support::x509::CertFacts>, String>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +99,13 @@ pub fn redact_item(item: &mut Value) {
                 .into_iter()
                 .map(|(test, ev)| RecordedCard { test, path: kubepci_pan::redact(&ev.path), value: ev.value.unwrap_or_default() }),
         );
+        if let Some(chain) = crate::support::certificates::object_chain(&object) {
+            record.tls_certificates = match chain {
+                crate::support::certificates::SecretChain::Parsed(c) => Some(Ok(c)),
+                crate::support::certificates::SecretChain::Unreadable(why) => Some(Err(why)),
+                crate::support::certificates::SecretChain::Missing => record.tls_certificates,
+            };
+        }
         if let Resource::Secret(secret) = &object.resource {
             record.default_passwords.extend(
                 crate::rules::secrets::default_password_problems(secret)
@@ -225,6 +238,35 @@ mod tests {
         let prefix = "484719000001362";
         let check = kubepci_pan::luhn_check_digit(prefix.as_bytes()).expect("digits");
         format!("{prefix}{}", char::from(check))
+    }
+
+    #[test]
+    fn a_tls_secrets_certificate_facts_survive_redaction_and_its_values_do_not() {
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let pem = include_str!("support/testdata/rsa1024-sha1-selfsigned.pem");
+        let mut item = json!({
+            "apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+            "metadata": {"name": "legacy-tls", "namespace": "shop"},
+            "data": {"tls.crt": b64(pem), "tls.key": b64("-----BEGIN PRIVATE KEY-----\nnot-a-real-key\n-----END PRIVATE KEY-----\n")},
+        });
+        let before = decode_value(item.clone(), SourceLoc::whole("t")).expect("object");
+        let live = crate::support::certificates::object_chain(&before).expect("tls secret");
+        redact_item(&mut item);
+        let text = item.to_string();
+        assert!(!text.contains(&b64(pem)[..40]) && !text.contains("not-a-real-key") && !text.contains("BEGIN"), "{text}");
+        let after = decode_value(item.clone(), SourceLoc::whole("t")).expect("object");
+        let stored = crate::support::certificates::object_chain(&after).expect("tls secret");
+        match (live, stored) {
+            (crate::support::certificates::SecretChain::Parsed(a), crate::support::certificates::SecretChain::Parsed(b)) => {
+                assert_eq!(a, b);
+                assert!(b[0].weak_signature);
+            }
+            other => panic!("both chains must parse: {other:?}"),
+        }
+        // Redacting again keeps the record (the value is gone, the facts are not).
+        redact_item(&mut item);
+        let again = decode_value(item, SourceLoc::whole("t")).expect("object");
+        assert!(matches!(crate::support::certificates::object_chain(&again), Some(crate::support::certificates::SecretChain::Parsed(_))));
     }
 
     #[test]

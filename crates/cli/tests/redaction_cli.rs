@@ -27,6 +27,9 @@ const CARDS: &[(&str, &str)] = &[
 /// Secret values that must not reach the snapshot, neither as text nor base64-encoded.
 const SECRET_VALUES: &[&str] = &["Zq8-unguessable-db-password", "admin", "tok-7f3e9a1c55d2b8e0"];
 
+/// A public test certificate (RSA 1024, SHA-1, self-signed) from the checks' test data.
+const LEGACY_CERT: &str = include_str!("../../checks/src/support/testdata/rsa1024-sha1-selfsigned.pem");
+
 fn b64(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)
 }
@@ -42,6 +45,9 @@ fn served() -> Served {
         json!({"metadata": {"name": "gateway", "namespace": "payments", "uid": "u-2",
                             "annotations": {"kubectl.kubernetes.io/last-applied-configuration": last_applied}},
                "type": "kubernetes.io/basic-auth", "data": {"username": b64("api"), "password": b64(SECRET_VALUES[2])}}),
+        // A weak self-signed certificate (TLS-002 fails on it): its facts must survive redaction.
+        json!({"metadata": {"name": "legacy-tls", "namespace": "payments", "uid": "u-4"}, "type": "kubernetes.io/tls",
+               "data": {"tls.crt": b64(LEGACY_CERT), "tls.key": b64(SECRET_VALUES[0])}}),
     ];
     let configmap = json!({"metadata": {"name": "replay", "namespace": "payments", "uid": "u-3",
                                         "annotations": {"note": format!("customer {}", CARDS[2].1)}},
@@ -94,7 +100,7 @@ fn a_snapshot_holds_no_secret_value_or_card_number_and_scans_like_the_cluster() 
     let from_snapshot = json_report(&kubepci(dir.path(), &["scan", "--snapshot", "snap.json.gz", "-f", "json"]));
 
     // The cluster gives the checks something to find in Secret values and card data.
-    for (check, object) in [("SEC-006", "db"), ("SEC-004", "gateway"), ("SEC-005", "gateway"), ("DATA-001", "db"), ("DATA-002", "db"), ("DATA-001", "replay"), ("DATA-001", "gateway")] {
+    for (check, object) in [("SEC-006", "db"), ("SEC-004", "gateway"), ("SEC-005", "gateway"), ("DATA-001", "db"), ("DATA-002", "db"), ("DATA-001", "replay"), ("DATA-001", "gateway"), ("TLS-002", "legacy-tls")] {
         assert!(failed_on(&live, check).iter().any(|f| f["object"]["name"] == object), "{check} on {object}");
     }
     assert_eq!(conclusions(&live), conclusions(&from_snapshot));

@@ -26,7 +26,7 @@ pub enum SecretChain {
     /// `tls.crt` is absent from the input (Secret values not collected, or redacted).
     Missing,
     /// `tls.crt` is present but not a readable PEM certificate.
-    Unreadable(X509Error),
+    Unreadable(String),
 }
 
 /// Whether an object is a TLS Secret.
@@ -47,18 +47,27 @@ pub fn secret_chain(secret: &Secret) -> SecretChain {
     let Some(bytes) = bytes else { return SecretChain::Missing };
     let parsed = x509::parse_pem(bytes);
     if parsed.is_empty() {
-        return SecretChain::Unreadable(X509Error("tls.crt holds no PEM certificate"));
+        return SecretChain::Unreadable(X509Error("tls.crt holds no PEM certificate").to_string());
     }
     match parsed.into_iter().collect::<Result<Vec<_>, _>>() {
         Ok(chain) => SecretChain::Parsed(chain),
-        Err(e) => SecretChain::Unreadable(e),
+        Err(e) => SecretChain::Unreadable(e.to_string()),
     }
 }
 
-/// The chain of a TLS Secret object, `None` for any other object.
+/// The chain of a TLS Secret object, `None` for any other object. A stored (redacted) Secret
+/// has no `tls.crt` value left; its chain is then the one recorded when it was redacted, so a
+/// snapshot scan judges the certificate as the live scan did.
 pub fn object_chain(o: &Object) -> Option<SecretChain> {
     match &o.resource {
-        Resource::Secret(s) if s.type_.as_deref() == Some(TLS_SECRET_TYPE) => Some(secret_chain(s)),
+        Resource::Secret(s) if s.type_.as_deref() == Some(TLS_SECRET_TYPE) => Some(match secret_chain(s) {
+            SecretChain::Missing => match crate::redaction::recorded(o).and_then(|r| r.tls_certificates) {
+                Some(Ok(chain)) => SecretChain::Parsed(chain),
+                Some(Err(why)) => SecretChain::Unreadable(why),
+                None => SecretChain::Missing,
+            },
+            chain => chain,
+        }),
         _ => None,
     }
 }

@@ -7,10 +7,12 @@
 //! not verified: "self-signed" means the issuer name equals the subject name.
 
 use base64::Engine;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// The public key of a certificate.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum PublicKey {
     Rsa { bits: u32 },
     /// Elliptic curve, by its common name (`P-256`) or OID when unknown.
@@ -44,8 +46,10 @@ impl PublicKey {
     }
 }
 
-/// The facts a certificate states publicly.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The facts a certificate states publicly (what a snapshot keeps of a TLS Secret's
+/// certificate once its value is redacted: see [`crate::redaction`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CertFacts {
     pub subject_cn: Option<String>,
     pub issuer_cn: Option<String>,
