@@ -210,6 +210,11 @@ pub struct Context<'a> {
     /// Not lazy, so that the context stays covariant in `'a`.
     templates: Vec<Option<PodTemplate<'a>>>,
     pub(crate) analyses: SharedAnalyses,
+    /// Scanner reports and VEX statements given beside the objects (`--vulns`).
+    pub(crate) vuln_files: Option<std::sync::Arc<kubepci_vulns::Evidence>>,
+    /// "Today" for every age a check computes (report age, patch age, end of life): the run's
+    /// clock (`SOURCE_DATE_EPOCH`-aware), fixed once per assessment.
+    pub now: i64,
 }
 
 impl<'a> Context<'a> {
@@ -226,7 +231,19 @@ impl<'a> Context<'a> {
         use rayon::prelude::*;
         // Read without recording: a check reads workloads only when it asks for them.
         let templates = inv.inventory.workloads().par_iter().map(|w| inv.inventory.objects[w.object].pod_template()).collect();
-        Context { inv, input, unlisted: Vec::new(), templates, analyses: SharedAnalyses::default() }
+        Context { inv, input, unlisted: Vec::new(), templates, analyses: SharedAnalyses::default(), vuln_files: None, now: kubepci_base::time::now_epoch() }
+    }
+
+    /// Scanner reports and VEX statements read from files (`--vulns`).
+    pub fn with_vulns(mut self, evidence: Option<std::sync::Arc<kubepci_vulns::Evidence>>) -> Self {
+        self.vuln_files = evidence;
+        self
+    }
+
+    /// Judge ages as of `epoch` instead of the run's clock (tests, examples with `# now:`).
+    pub fn at(mut self, epoch: i64) -> Self {
+        self.now = epoch;
+        self
     }
 
     /// The kinds the collector could not list (from a live collection or a snapshot's

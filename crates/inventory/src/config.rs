@@ -27,6 +27,35 @@ pub struct Config {
     pub exceptions: Vec<Exception>,
     /// The Pod Security level the hardening checks hold each scope class to.
     pub hardening: HardeningConfig,
+    /// How vulnerability evidence is judged (report age, patch deadlines).
+    #[serde(skip_serializing_if = "VulnerabilityConfig::is_default")]
+    pub vulnerabilities: VulnerabilityConfig,
+}
+
+/// `vulnerabilities:` in kubepci.yaml: what the vulnerability checks (VUL-0xx) hold images to.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct VulnerabilityConfig {
+    /// A running image's newest scan report may be at most this many days old (6.3.1, 11.3.1).
+    pub max_report_age_days: u32,
+    /// A vulnerability whose fix has been available longer than this many days fails (6.3.3
+    /// asks for one month).
+    pub patch_within_days: u32,
+    /// Severities held to `patchWithinDays`: `critical` by default; add `high` where the
+    /// entity's risk ranking (6.3.1) calls high vulnerabilities critical too.
+    pub patch_severities: Vec<String>,
+}
+
+impl Default for VulnerabilityConfig {
+    fn default() -> Self {
+        VulnerabilityConfig { max_report_age_days: 30, patch_within_days: 30, patch_severities: vec!["critical".into()] }
+    }
+}
+
+impl VulnerabilityConfig {
+    pub fn is_default(&self) -> bool {
+        *self == VulnerabilityConfig::default()
+    }
 }
 
 /// A Pod Security Standards level, as the hardening checks apply it.

@@ -12,6 +12,7 @@ pub mod rbac;
 pub mod scope;
 pub mod secrets;
 pub mod serviceaccount;
+pub mod vulns;
 pub mod workload;
 
 use crate::Check;
@@ -31,4 +32,5 @@ pub const ALL: &[&[&Check]] = &[
     network::CHECKS,
     platform::CHECKS,
     rbac::CHECKS,
+    vulns::CHECKS,
 ];

@@ -1,0 +1,238 @@
+//! Vulnerability evidence matched to what runs: the scanner reports given with `--vulns` and
+//! the trivy-operator reports in the input, matched to every container of every workload
+//! (its Pods when the input has them, else its pod template) by image digest first, then by
+//! repository and tag, then (trivy-operator only) by the report's workload labels. Computed
+//! once per assessment; the VUL checks and `kubepci vulns` read it.
+
+use std::collections::HashMap;
+
+use kubepci_model::{Object, Resource};
+use kubepci_vulns::{Evidence, ImageRef, ScanReport};
+use rayon::prelude::*;
+
+use crate::Context;
+use crate::support::containers::containers;
+
+/// The trivy-operator kinds read from the input.
+pub const REPORT_KINDS: &[&str] = &["VulnerabilityReport", "ClusterVulnerabilityReport"];
+
+/// How a container was matched to its report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MatchBy {
+    /// The running image's digest (Pod `imageID`, or `@sha256:` in the image) is the report's.
+    Digest,
+    /// Same repository and tag: the report may describe another build of the tag.
+    RepositoryTag,
+    /// trivy-operator's `trivy-operator.resource.*` / `container.name` labels name it.
+    WorkloadLabels,
+}
+
+impl MatchBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchBy::Digest => "digest",
+            MatchBy::RepositoryTag => "repository and tag",
+            MatchBy::WorkloadLabels => "trivy-operator workload labels",
+        }
+    }
+}
+
+/// One container of one workload, as it runs (or as its template declares it).
+#[derive(Clone, Debug)]
+pub struct RunningContainer {
+    /// Index into `inv.workloads()`.
+    pub workload: usize,
+    pub container: String,
+    pub init: bool,
+    /// The image as the spec writes it.
+    pub image: String,
+    /// Parsed image with the running digest, when a Pod status (or the spec) gives one.
+    pub image_ref: ImageRef,
+    /// Whether it was seen in a Pod (running) rather than only in a template.
+    pub from_pod: bool,
+    /// The newest matching report, and how it matched.
+    pub report: Option<(usize, MatchBy)>,
+}
+
+/// The evidence and what it matched.
+#[derive(Debug, Default)]
+pub struct VulnView {
+    /// Every report: the files' first, then the input's trivy-operator reports.
+    pub reports: Vec<ScanReport>,
+    /// Per report: the inventory index of the trivy-operator object it came from.
+    pub report_objects: Vec<Option<usize>>,
+    /// trivy-operator objects that could not be read, with why.
+    pub unreadable: Vec<(usize, String)>,
+    /// Every distinct container of every workload, in workload order.
+    pub containers: Vec<RunningContainer>,
+}
+
+impl VulnView {
+    /// Whether any vulnerability evidence was given at all.
+    pub fn has_evidence(&self) -> bool {
+        !self.reports.is_empty()
+    }
+
+    /// The containers of one workload (an index into `inv.workloads()`).
+    pub fn containers_of(&self, workload: usize) -> impl Iterator<Item = &RunningContainer> {
+        let start = self.containers.partition_point(|c| c.workload < workload);
+        self.containers[start..].iter().take_while(move |c| c.workload == workload)
+    }
+
+    pub fn report_of(&self, c: &RunningContainer) -> Option<(&ScanReport, MatchBy)> {
+        c.report.map(|(i, by)| (&self.reports[i], by))
+    }
+}
+
+/// An object as the JSON document trivy-operator wrote (for the report parser).
+fn as_document(o: &Object) -> Option<serde_json::Value> {
+    let Resource::Generic(g) = &o.resource else { return None };
+    let mut map = g.body.clone();
+    map.insert("apiVersion".into(), g.api_version.clone().into());
+    map.insert("kind".into(), g.kind.clone().into());
+    map.insert("metadata".into(), serde_json::to_value(&g.metadata).ok()?);
+    Some(serde_json::Value::Object(map))
+}
+
+/// Build the view: reports from `files` (already read, VEX applied) and the input's
+/// trivy-operator objects (the files' VEX statements applied to them too).
+pub fn build(cx: &Context, files: Option<&Evidence>) -> VulnView {
+    let inv = cx.inventory();
+    let mut view = VulnView::default();
+    let mut evidence = Evidence::default();
+    if let Some(f) = files {
+        evidence.reports.extend(f.reports.iter().cloned());
+        evidence.vex.extend(f.vex.iter().cloned());
+    }
+    let from_files = evidence.reports.len();
+    view.report_objects = vec![None; from_files];
+    for kind in REPORT_KINDS {
+        for &i in inv.indices_of_kind(kind) {
+            let o = &inv.objects[i];
+            let Some(doc) = as_document(o) else { continue };
+            match kubepci_vulns::parse_value("", doc) {
+                Ok(parsed) => {
+                    view.report_objects.extend(parsed.reports.iter().map(|_| Some(i)));
+                    evidence.reports.extend(parsed.reports);
+                }
+                Err(e) => view.unreadable.push((i, e.message)),
+            }
+        }
+    }
+    if evidence.reports.len() > from_files {
+        evidence.apply_vex();
+    }
+    view.reports = evidence.reports;
+    view.containers = running_containers(cx);
+    match_reports(cx, &mut view);
+    view
+}
+
+/// Every distinct (container, image, digest) of every workload.
+fn running_containers(cx: &Context) -> Vec<RunningContainer> {
+    let inv = cx.inventory();
+    let templates = cx.templates();
+    inv.workloads()
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(wi, w)| {
+            let mut out: Vec<RunningContainer> = Vec::new();
+            let mut push = |c: RunningContainer| {
+                if !out.iter().any(|o| o.container == c.container && o.image == c.image && o.image_ref.digest == c.image_ref.digest) {
+                    out.push(c);
+                }
+            };
+            let pods: Vec<&Object> = std::iter::once(w.object).chain(w.members.iter().copied()).map(|m| &inv.objects[m]).filter(|o| o.kind() == "Pod").collect();
+            for pod in &pods {
+                let Resource::Pod(p) = &pod.resource else { continue };
+                let Some(spec) = &p.spec else { continue };
+                let statuses = p.status.as_ref();
+                let status_of = |name: &str, init: bool| {
+                    let list = statuses.and_then(|s| if init { s.init_container_statuses.as_ref() } else { s.container_statuses.as_ref() });
+                    list.and_then(|l| l.iter().find(|s| s.name == name))
+                };
+                let all = spec.init_containers.iter().flatten().map(|c| (c, true)).chain(spec.containers.iter().map(|c| (c, false)));
+                for (c, init) in all {
+                    let image = c.image.clone().unwrap_or_default();
+                    let mut image_ref = ImageRef::parse(&image);
+                    if let Some(digest) = status_of(&c.name, init).and_then(|s| ImageRef::parse(&s.image_id).digest) {
+                        image_ref.digest = Some(digest);
+                    }
+                    push(RunningContainer { workload: wi, container: c.name.clone(), init, image, image_ref, from_pod: true, report: None });
+                }
+            }
+            if pods.is_empty()
+                && let Some(t) = &templates[wi]
+            {
+                for c in containers(t) {
+                    let image = c.container.image.clone().unwrap_or_default();
+                    push(RunningContainer { workload: wi, container: c.container.name.clone(), init: c.init, image_ref: ImageRef::parse(&image), image, from_pod: false, report: None });
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+fn newer(reports: &[ScanReport], a: usize, b: usize) -> usize {
+    if reports[b].scanned_at > reports[a].scanned_at { b } else { a }
+}
+
+fn match_reports(cx: &Context, view: &mut VulnView) {
+    let inv = cx.inventory();
+    let reports = &view.reports;
+    let mut by_digest: HashMap<&str, usize> = HashMap::new();
+    let mut by_tag: HashMap<(&str, &str), usize> = HashMap::new();
+    // (workload index, container name) → report, from trivy-operator's labels.
+    let mut by_label: HashMap<(usize, &str), usize> = HashMap::new();
+    // (kind, namespace, name) of every workload's owner and members → workload index.
+    let mut workload_by_name: HashMap<(&str, &str, &str), usize> = HashMap::new();
+    if reports.iter().any(|r| r.workload.is_some()) {
+        for (wi, w) in inv.workloads().iter().enumerate() {
+            for m in std::iter::once(w.object).chain(w.members.iter().copied()) {
+                let o = &inv.objects[m];
+                workload_by_name.insert((o.kind(), o.namespace().unwrap_or(""), o.name()), wi);
+            }
+        }
+    }
+    for (i, r) in reports.iter().enumerate() {
+        for d in r.digests() {
+            by_digest.entry(d).and_modify(|e| *e = newer(reports, *e, i)).or_insert(i);
+        }
+        if let Some(tag) = r.image.tag.as_deref() {
+            by_tag.entry((r.image.repository.as_str(), tag)).and_modify(|e| *e = newer(reports, *e, i)).or_insert(i);
+        }
+        if let Some(link) = &r.workload
+            && let Some(index) = linked_workload(&workload_by_name, link)
+        {
+            by_label.entry((index, link.container.as_deref().unwrap_or(""))).and_modify(|e| *e = newer(reports, *e, i)).or_insert(i);
+        }
+    }
+    for c in &mut view.containers {
+        let image = &c.image_ref;
+        c.report = image
+            .digest
+            .as_deref()
+            .and_then(|d| by_digest.get(d))
+            .map(|&i| (i, MatchBy::Digest))
+            .or_else(|| image.tag.as_deref().and_then(|t| by_tag.get(&(image.repository.as_str(), t))).map(|&i| (i, MatchBy::RepositoryTag)))
+            .or_else(|| by_label.get(&(c.workload, c.container.as_str())).map(|&i| (i, MatchBy::WorkloadLabels)));
+    }
+}
+
+/// The workload a trivy-operator report's labels name: the object itself, or, when the input
+/// lacks the ReplicaSet or Job it names (manifests), the Deployment or CronJob whose name it
+/// extends with a generated suffix.
+fn linked_workload(by_name: &HashMap<(&str, &str, &str), usize>, link: &kubepci_vulns::WorkloadLink) -> Option<usize> {
+    let ns = link.namespace.as_deref().unwrap_or("");
+    by_name.get(&(link.kind.as_str(), ns, link.name.as_str())).copied().or_else(|| {
+        let owner_kind = match link.kind.as_str() {
+            "ReplicaSet" => "Deployment",
+            "Job" => "CronJob",
+            _ => return None,
+        };
+        let (owner, _) = link.name.rsplit_once('-')?;
+        by_name.get(&(owner_kind, ns, owner)).copied()
+    })
+}
