@@ -38,6 +38,9 @@ enum Command {
     Netpol(cmd::netpol::Args),
     /// Effective RBAC: who-can, subject rights, escalation paths, access review.
     Rbac(cmd::rbac::Args),
+    /// Image vulnerabilities per workload or image, sorted by PCI urgency (CDE first, oldest
+    /// overdue fix): scan coverage, report age, overdue critical fixes, end-of-life OS.
+    Vulns(cmd::vulns::Args),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         Command::Pan(a) => cmd::pan::run(a),
         Command::Netpol(a) => cmd::netpol::run(a),
         Command::Rbac(a) => cmd::rbac::run(a),
+        Command::Vulns(a) => cmd::vulns::run(a),
     };
     match result {
         Ok(code) => code,

@@ -312,8 +312,16 @@ impl VexStatement {
                 Some(d) => image.digest.as_ref() == Some(d) || other_digests.contains(d),
                 None => p.repository == image.repository && (p.tag.is_none() || p.tag == image.tag),
             });
-        product_ok && (self.packages.is_empty() || self.packages.iter().any(|p| p.eq_ignore_ascii_case(&vuln.package)))
+        product_ok && (self.packages.is_empty() || self.packages.iter().any(|p| package_matches(p, &vuln.package)))
     }
+}
+
+/// Whether a VEX statement's package (a package URL's `namespace/name`, or a name) is a
+/// scanner's package name: equal, or one is the other with a namespace before it
+/// (`debian/openssl` and `openssl`).
+pub fn package_matches(statement: &str, scanner: &str) -> bool {
+    let (a, b) = (statement.to_ascii_lowercase(), scanner.to_ascii_lowercase());
+    a == b || a.ends_with(&format!("/{b}")) || b.ends_with(&format!("/{a}"))
 }
 
 #[cfg(test)]
@@ -342,5 +350,7 @@ mod tests {
         assert_eq!(Severity::parse("whatever"), Severity::Unknown);
         assert!(is_suppressing("not_affected") && is_suppressing("false_positive") && is_suppressing("not-affected"));
         assert!(!is_suppressing("exploitable") && !is_suppressing("affected"));
+        assert!(package_matches("debian/openssl", "openssl") && package_matches("golang.org/x/crypto", "golang.org/x/crypto"));
+        assert!(!package_matches("debian/openssl", "libssl3") && !package_matches("ssl", "openssl"));
     }
 }

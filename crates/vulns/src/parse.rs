@@ -539,12 +539,15 @@ fn image_of_product(id: &str) -> Option<ImageRef> {
     (!id.starts_with("pkg:") && !id.is_empty()).then(|| ImageRef::parse(id))
 }
 
-/// A package URL's package name (`pkg:deb/debian/openssl@3.0.11?arch=amd64` → `openssl`).
+/// A package URL's namespace and name (`pkg:deb/debian/openssl@3.0.11?arch=amd64` →
+/// `debian/openssl`, `pkg:golang/golang.org/x/crypto@v0.24.0` → `golang.org/x/crypto`), matched
+/// against scanners' package names by [`crate::model::package_matches`].
 fn package_of_purl(purl: &str) -> Option<String> {
     let rest = purl.strip_prefix("pkg:")?;
     let path = rest.split(['?', '#']).next()?;
     let path = path.split('@').next()?;
-    path.rsplit('/').next().map(percent_decode).filter(|s| !s.is_empty())
+    let (_, name) = path.split_once('/')?;
+    Some(percent_decode(name)).filter(|s| !s.is_empty())
 }
 
 fn percent_decode(s: &str) -> String {
@@ -592,7 +595,7 @@ fn cyclonedx_report(source: &str, spec: Option<&str>, meta: SharedMetadata, comp
         let targets: Vec<&CdxAffects> = v.affects.iter().collect();
         for a in targets {
             let component = by_ref.get(a.reference.as_str());
-            let package = component.map(|c| c.name.clone()).or_else(|| package_of_purl(&a.reference)).unwrap_or_else(|| a.reference.clone());
+            let package = component.map(|c| c.name.clone()).or_else(|| package_of_purl(&a.reference).map(|p| p.rsplit('/').next().unwrap_or(&p).to_string())).unwrap_or_else(|| a.reference.clone());
             let installed = component.and_then(|c| c.version.clone()).or_else(|| a.versions.iter().find(|x| x.status.as_deref() == Some("affected")).and_then(|x| x.version.clone())).unwrap_or_default();
             let fixed = a.versions.iter().find(|x| x.status.as_deref() == Some("unaffected")).and_then(|x| x.version.clone());
             out.push(Vulnerability {
@@ -700,8 +703,9 @@ mod tests {
 
     #[test]
     fn package_urls() {
-        assert_eq!(package_of_purl("pkg:deb/debian/openssl@3.0.11?arch=amd64").as_deref(), Some("openssl"));
-        assert_eq!(package_of_purl("pkg:npm/%40acme/left-pad@1.0").as_deref(), Some("left-pad"));
+        assert_eq!(package_of_purl("pkg:deb/debian/openssl@3.0.11?arch=amd64").as_deref(), Some("debian/openssl"));
+        assert_eq!(package_of_purl("pkg:npm/%40acme/left-pad@1.0").as_deref(), Some("@acme/left-pad"));
+        assert_eq!(package_of_purl("pkg:golang/golang.org/x/crypto@v0.24.0").as_deref(), Some("golang.org/x/crypto"));
         let i = image_of_product("pkg:oci/api@sha256%3Aabc?repository_url=ghcr.io/acme/api&tag=1.2").unwrap();
         assert_eq!((i.repository.as_str(), i.tag.as_deref(), i.digest.as_deref()), ("ghcr.io/acme/api", Some("1.2"), Some("sha256:abc")));
         assert_eq!(image_of_product("ghcr.io/acme/api:1.2").unwrap().tag.as_deref(), Some("1.2"));

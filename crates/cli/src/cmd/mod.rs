@@ -8,3 +8,4 @@ pub mod pan;
 pub mod pss;
 pub mod rbac;
 pub mod scan;
+pub mod vulns;
