@@ -62,24 +62,30 @@ impl Evidence {
     /// analysis was applied while reading). Statements are few; findings many: they are
     /// grouped by vulnerability id first.
     pub fn apply_vex(&mut self) {
-        if self.vex.is_empty() {
+        apply_vex(&self.vex, &mut self.reports);
+    }
+}
+
+/// [`Evidence::apply_vex`] for reports held elsewhere (a cluster's trivy-operator reports and
+/// the statements of files).
+pub fn apply_vex(vex: &[VexStatement], reports: &mut [ScanReport]) {
+        if vex.is_empty() {
             return;
         }
         let mut by_id: std::collections::HashMap<String, Vec<&VexStatement>> = std::collections::HashMap::new();
-        for s in &self.vex {
+        for s in vex {
             by_id.entry(s.vulnerability.to_ascii_uppercase()).or_default().push(s);
         }
-        self.reports.par_iter_mut().for_each(|r| {
+        reports.par_iter_mut().for_each(|r| {
             let (image, digests) = (&r.image, &r.other_digests);
             for v in r.vulnerabilities.iter_mut().filter(|v| v.suppressed.is_none()) {
                 if let Some(statements) = by_id.get(&v.id.to_ascii_uppercase())
                     && let Some(s) = statements.iter().find(|s| s.applies(image, digests, v))
                 {
-                    v.suppressed = Some(s.suppression.clone());
+                    v.suppressed = Some(Box::new(s.suppression.clone()));
                 }
             }
         });
-    }
 }
 
 /// Decompressed inputs larger than this are refused (gzip bombs).

@@ -237,9 +237,10 @@ pub struct Vulnerability {
     /// When the fix became available (epoch seconds), when the scanner says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix_date: Option<i64>,
-    /// Set when a VEX statement (or the report's own analysis) marks it not applicable.
+    /// Set when a VEX statement (or the report's own analysis) marks it not applicable (boxed:
+    /// rare, and a million findings should not each carry its room).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub suppressed: Option<Suppression>,
+    pub suppressed: Option<Box<Suppression>>,
 }
 
 impl Vulnerability {

@@ -573,10 +573,10 @@ fn cdx_severity(v: &CdxVulnerability) -> Severity {
     v.ratings.iter().filter_map(|r| r.severity.as_deref()).map(Severity::parse).max().unwrap_or_default()
 }
 
-fn cdx_suppression(source: &str, a: &Option<CdxAnalysis>) -> Option<Suppression> {
+fn cdx_suppression(source: &str, a: &Option<CdxAnalysis>) -> Option<Box<Suppression>> {
     let a = a.as_ref()?;
     let state = a.state.as_deref().filter(|s| is_suppressing(s))?;
-    Some(Suppression { state: state.to_string(), justification: a.justification.clone(), detail: a.detail.clone(), source: source.to_string() })
+    Some(Box::new(Suppression { state: state.to_string(), justification: a.justification.clone(), detail: a.detail.clone(), source: source.to_string() }))
 }
 
 fn cyclonedx_report(source: &str, spec: Option<&str>, meta: SharedMetadata, components: Vec<CdxComponent>, vulns: Vec<CdxVulnerability>) -> ScanReport {
@@ -647,7 +647,7 @@ fn cyclonedx_vex(source: &str, vulns: Vec<CdxVulnerability>) -> Vec<VexStatement
     vulns
         .into_iter()
         .filter_map(|v| {
-            let suppression = cdx_suppression(source, &v.analysis)?;
+            let suppression = *cdx_suppression(source, &v.analysis)?;
             let mut products = Vec::new();
             let mut packages = Vec::new();
             for a in &v.affects {

@@ -64,7 +64,7 @@ impl<'a> Context<'a> {
     pub fn vulns(&self) -> &vulns::VulnView {
         self.record_reads(vulns::REPORT_KINDS);
         self.record_reads(&[crate::WORKLOADS]);
-        self.analyses.vulns.get_or_init(|| timed("analysis vulnerabilities", || vulns::build(self, self.vuln_files.as_deref())))
+        self.analyses.vulns.get_or_init(|| timed("analysis vulnerabilities", || vulns::build(self, self.vuln_files.clone())))
     }
 
     /// The Pod Security Standards `restricted` evaluation (latest version) of every workload,

@@ -5,6 +5,7 @@
 //! once per assessment; the VUL checks and `kubepci vulns` read it.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use kubepci_model::{Object, Resource};
 use kubepci_vulns::{Evidence, ImageRef, ScanReport};
@@ -58,10 +59,13 @@ pub struct RunningContainer {
 /// The evidence and what it matched.
 #[derive(Debug, Default)]
 pub struct VulnView {
-    /// Every report: the files' first, then the input's trivy-operator reports.
-    pub reports: Vec<ScanReport>,
-    /// Per report: the inventory index of the trivy-operator object it came from.
-    pub report_objects: Vec<Option<usize>>,
+    /// The reports read from files (`--vulns`), shared with the context, not copied.
+    files: Option<Arc<Evidence>>,
+    /// The input's trivy-operator reports (the files' VEX statements applied), after the files'
+    /// reports in [`Self::report`] numbering.
+    cluster: Vec<ScanReport>,
+    /// Per cluster report: the inventory index of the object it came from.
+    pub cluster_objects: Vec<usize>,
     /// trivy-operator objects that could not be read, with why.
     pub unreadable: Vec<(usize, String)>,
     /// Every distinct container of every workload, in workload order.
@@ -69,9 +73,29 @@ pub struct VulnView {
 }
 
 impl VulnView {
+    fn file_reports(&self) -> &[ScanReport] {
+        self.files.as_deref().map_or(&[], |f| &f.reports)
+    }
+
+    /// How many reports there are (files' and cluster's).
+    pub fn report_count(&self) -> usize {
+        self.file_reports().len() + self.cluster.len()
+    }
+
+    /// Report `i`: the files' first, then the cluster's.
+    pub fn report(&self, i: usize) -> &ScanReport {
+        let files = self.file_reports();
+        if i < files.len() { &files[i] } else { &self.cluster[i - files.len()] }
+    }
+
+    /// Every report, in [`Self::report`] order.
+    pub fn reports(&self) -> impl Iterator<Item = &ScanReport> {
+        self.file_reports().iter().chain(&self.cluster)
+    }
+
     /// Whether any vulnerability evidence was given at all.
     pub fn has_evidence(&self) -> bool {
-        !self.reports.is_empty()
+        self.report_count() > 0
     }
 
     /// The containers of one workload (an index into `inv.workloads()`).
@@ -81,7 +105,7 @@ impl VulnView {
     }
 
     pub fn report_of(&self, c: &RunningContainer) -> Option<(&ScanReport, MatchBy)> {
-        c.report.map(|(i, by)| (&self.reports[i], by))
+        c.report.map(|(i, by)| (self.report(i), by))
     }
 }
 
@@ -97,35 +121,27 @@ fn as_document(o: &Object) -> Option<serde_json::Value> {
 
 /// Build the view: reports from `files` (already read, VEX applied) and the input's
 /// trivy-operator objects (the files' VEX statements applied to them too).
-pub fn build(cx: &Context, files: Option<&Evidence>) -> VulnView {
+pub fn build(cx: &Context, files: Option<Arc<Evidence>>) -> VulnView {
     let inv = cx.inventory();
-    let mut view = VulnView::default();
-    let mut evidence = Evidence::default();
-    if let Some(f) = files {
-        evidence.reports.extend(f.reports.iter().cloned());
-        evidence.vex.extend(f.vex.iter().cloned());
-    }
-    let from_files = evidence.reports.len();
-    view.report_objects = vec![None; from_files];
+    let mut view = VulnView { files, ..VulnView::default() };
     for kind in REPORT_KINDS {
         for &i in inv.indices_of_kind(kind) {
-            let o = &inv.objects[i];
-            let Some(doc) = as_document(o) else { continue };
+            let Some(doc) = as_document(&inv.objects[i]) else { continue };
             match kubepci_vulns::parse_value("", doc) {
                 Ok(parsed) => {
-                    view.report_objects.extend(parsed.reports.iter().map(|_| Some(i)));
-                    evidence.reports.extend(parsed.reports);
+                    view.cluster_objects.extend(parsed.reports.iter().map(|_| i));
+                    view.cluster.extend(parsed.reports);
                 }
                 Err(e) => view.unreadable.push((i, e.message)),
             }
         }
     }
-    if evidence.reports.len() > from_files {
-        evidence.apply_vex();
+    if let Some(f) = &view.files {
+        kubepci_vulns::apply_vex(&f.vex, &mut view.cluster);
     }
-    view.reports = evidence.reports;
-    view.containers = running_containers(cx);
-    match_reports(cx, &mut view);
+    let mut containers = running_containers(cx);
+    match_reports(cx, &view, &mut containers);
+    view.containers = containers;
     view
 }
 
@@ -175,20 +191,19 @@ fn running_containers(cx: &Context) -> Vec<RunningContainer> {
         .collect()
 }
 
-fn newer(reports: &[ScanReport], a: usize, b: usize) -> usize {
-    if reports[b].scanned_at > reports[a].scanned_at { b } else { a }
+fn newer(view: &VulnView, a: usize, b: usize) -> usize {
+    if view.report(b).scanned_at > view.report(a).scanned_at { b } else { a }
 }
 
-fn match_reports(cx: &Context, view: &mut VulnView) {
+fn match_reports(cx: &Context, reports: &VulnView, containers: &mut [RunningContainer]) {
     let inv = cx.inventory();
-    let reports = &view.reports;
     let mut by_digest: HashMap<&str, usize> = HashMap::new();
     let mut by_tag: HashMap<(&str, &str), usize> = HashMap::new();
     // (workload index, container name) → report, from trivy-operator's labels.
     let mut by_label: HashMap<(usize, &str), usize> = HashMap::new();
     // (kind, namespace, name) of every workload's owner and members → workload index.
     let mut workload_by_name: HashMap<(&str, &str, &str), usize> = HashMap::new();
-    if reports.iter().any(|r| r.workload.is_some()) {
+    if reports.reports().any(|r| r.workload.is_some()) {
         for (wi, w) in inv.workloads().iter().enumerate() {
             for m in std::iter::once(w.object).chain(w.members.iter().copied()) {
                 let o = &inv.objects[m];
@@ -196,7 +211,7 @@ fn match_reports(cx: &Context, view: &mut VulnView) {
             }
         }
     }
-    for (i, r) in reports.iter().enumerate() {
+    for (i, r) in reports.reports().enumerate() {
         for d in r.digests() {
             by_digest.entry(d).and_modify(|e| *e = newer(reports, *e, i)).or_insert(i);
         }
@@ -209,7 +224,7 @@ fn match_reports(cx: &Context, view: &mut VulnView) {
             by_label.entry((index, link.container.as_deref().unwrap_or(""))).and_modify(|e| *e = newer(reports, *e, i)).or_insert(i);
         }
     }
-    for c in &mut view.containers {
+    containers.par_iter_mut().for_each(|c| {
         let image = &c.image_ref;
         c.report = image
             .digest
@@ -218,7 +233,7 @@ fn match_reports(cx: &Context, view: &mut VulnView) {
             .map(|&i| (i, MatchBy::Digest))
             .or_else(|| image.tag.as_deref().and_then(|t| by_tag.get(&(image.repository.as_str(), t))).map(|&i| (i, MatchBy::RepositoryTag)))
             .or_else(|| by_label.get(&(c.workload, c.container.as_str())).map(|&i| (i, MatchBy::WorkloadLabels)));
-    }
+    });
 }
 
 /// The workload a trivy-operator report's labels name: the object itself, or, when the input

@@ -235,7 +235,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.by == By::Image {
         table = by_image(table);
     }
-    let reports = view.reports.len();
+    let reports = view.report_count();
     output::emit(args.output.as_deref(), |out| match args.format {
         Format::Json => output::write_json(out, &table),
         Format::Csv => write_csv(out, &table),

@@ -226,7 +226,7 @@ mod tests {
         let cx = crate::testing::context_for(&inv, INPUT).with_vulns(Some(std::sync::Arc::new(files)));
         let out = crate::testing::run_on(&PATCH_AGE, &cx);
         assert_eq!((out.passed, out.fails.len()), (1, 0), "{:?}", out.findings);
-        let suppressed = &cx.vulns().reports[0].vulnerabilities[0].suppressed;
+        let suppressed = &cx.vulns().report(0).vulnerabilities[0].suppressed;
         assert_eq!(suppressed.as_ref().and_then(|s| s.justification.as_deref()), Some("component_not_present"));
         // An undated fixable critical (Grype without fix dates) cannot be aged.
         let undated = INPUT.replace("publishedDate: \"2026-09-01T00:00:00Z\", severity: HIGH", "severity: CRITICAL");
