@@ -30,6 +30,25 @@ pub struct Config {
     /// How vulnerability evidence is judged (report age, patch deadlines).
     #[serde(skip_serializing_if = "VulnerabilityConfig::is_default")]
     pub vulnerabilities: VulnerabilityConfig,
+    /// Node agents that detect intrusions, file changes or malware, in addition to the ones
+    /// kubepci knows (Falco, Tetragon, KubeArmor, Sysdig, Aqua, Prisma Cloud, Defender,
+    /// CrowdStrike, Wazuh): the DET checks look for their DaemonSets.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub security_agents: Vec<SecurityAgent>,
+}
+
+/// A node agent declared in `securityAgents:`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct SecurityAgent {
+    /// The product, as findings name it.
+    pub name: String,
+    /// Image references (or parts of them: `registry.example.com/secops/sensor`) of the
+    /// DaemonSet containers that are this agent.
+    pub images: Vec<String>,
+    /// What it provides: `detection` (runtime intrusion detection), `fim` (file-integrity
+    /// monitoring), `anti-malware`.
+    pub capabilities: Vec<String>,
 }
 
 /// `vulnerabilities:` in kubepci.yaml: what the vulnerability checks (VUL-0xx) hold images to.

@@ -3,6 +3,7 @@
 pub mod admission;
 pub mod change;
 pub mod data;
+pub mod detection;
 pub mod exposure;
 pub mod image;
 pub mod namespace;
@@ -33,4 +34,5 @@ pub const ALL: &[&[&Check]] = &[
     platform::CHECKS,
     rbac::CHECKS,
     vulns::CHECKS,
+    detection::CHECKS,
 ];
