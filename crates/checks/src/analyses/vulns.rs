@@ -251,3 +251,33 @@ fn linked_workload(by_name: &HashMap<(&str, &str, &str), usize>, link: &kubepci_
         by_name.get(&(owner_kind, ns, owner)).copied()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INPUT: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: pay, labels: {pci.kubepci.io/scope: cde}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: pay}\nspec:\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n    spec: {containers: [{name: api, image: \"mirror.example/api:1\"}]}\n---\napiVersion: aquasecurity.github.io/v1alpha1\nkind: VulnerabilityReport\nmetadata:\n  name: replicaset-api-5d8f7c9b6-api\n  namespace: pay\n  labels: {trivy-operator.resource.kind: ReplicaSet, trivy-operator.resource.name: api-5d8f7c9b6, trivy-operator.resource.namespace: pay, trivy-operator.container.name: api}\nreport:\n  updateTimestamp: \"2026-12-01T00:00:00Z\"\n  artifact: {repository: other/api, tag: \"1\"}\n  vulnerabilities: []\n";
+
+    #[test]
+    fn trivy_operator_labels_link_a_replicaset_report_to_its_deployment_template() {
+        let inv = crate::testing::load("t.yaml", INPUT, "");
+        let cx = Context::new(&inv, crate::InputKind::Manifests);
+        let view = cx.vulns();
+        assert_eq!((view.report_count(), view.containers.len()), (1, 1));
+        let c = &view.containers[0];
+        assert!(!c.from_pod, "no Pods in the input: the template is used");
+        let (report, by) = view.report_of(c).expect("matched");
+        assert_eq!(by, MatchBy::WorkloadLabels);
+        assert_eq!(view.cluster_objects, [2]);
+        assert!(report.source.starts_with("VulnerabilityReport/pay/"), "{}", report.source);
+    }
+
+    #[test]
+    fn an_unreadable_report_object_is_listed_not_fatal() {
+        let broken = INPUT.replace("report:\n  updateTimestamp", "status:\n  updateTimestamp");
+        let inv = crate::testing::load("t.yaml", &broken, "");
+        let cx = Context::new(&inv, crate::InputKind::Manifests);
+        assert!(!cx.vulns().has_evidence());
+        assert!(cx.vulns().unreadable[0].1.contains("without a `report`"), "{:?}", cx.vulns().unreadable);
+    }
+}
