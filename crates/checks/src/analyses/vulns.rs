@@ -109,6 +109,15 @@ impl VulnView {
     }
 }
 
+/// The position of `w` in `workloads` (a reference handed out by the same slice), found by
+/// address: checks loop over workloads and need it for [`VulnView::containers_of`] without a
+/// search per workload.
+pub fn workload_index(workloads: &[kubepci_inventory::Workload], w: &kubepci_inventory::Workload) -> Option<usize> {
+    let size = std::mem::size_of::<kubepci_inventory::Workload>();
+    let offset = (w as *const kubepci_inventory::Workload as usize).checked_sub(workloads.as_ptr() as usize)?;
+    (offset % size == 0 && offset / size < workloads.len()).then_some(offset / size)
+}
+
 /// An object as the JSON document trivy-operator wrote (for the report parser).
 fn as_document(o: &Object) -> Option<serde_json::Value> {
     let Resource::Generic(g) = &o.resource else { return None };

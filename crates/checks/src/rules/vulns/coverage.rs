@@ -2,6 +2,7 @@ use kubepci_findings::Evidence;
 use kubepci_findings::reasons::NO_VULNERABILITY_EVIDENCE;
 
 use super::{image_path, label, report_evidence};
+use crate::analyses::vulns::workload_index;
 use crate::support::each::{Verdict, each_workload};
 use crate::{Context, Emitter, declare_check};
 
@@ -118,7 +119,7 @@ fn run(cx: &Context, e: &mut Emitter) {
     let now = cx.now;
     let workloads = cx.inv.workloads();
     each_workload(e, |_, w, _, _| {
-        let Some(wi) = workloads.iter().position(|x| std::ptr::eq(x, w)) else { return Verdict::Skip };
+        let Some(wi) = workload_index(workloads, w) else { return Verdict::Skip };
         let (mut messages, mut evidence) = (Vec::new(), Vec::new());
         for c in view.containers_of(wi) {
             match view.report_of(c) {

@@ -4,6 +4,7 @@ use kubepci_vulns::eol::days_between;
 use kubepci_vulns::{Severity, Vulnerability};
 
 use super::{image_path, label, report_evidence};
+use crate::analyses::vulns::workload_index;
 use crate::support::each::{Verdict, each_workload};
 use crate::{Context, Emitter, declare_check};
 
@@ -127,7 +128,7 @@ fn run(cx: &Context, e: &mut Emitter) {
     let now = cx.now;
     let workloads = cx.inv.workloads();
     each_workload(e, |_, w, _, _| {
-        let Some(wi) = workloads.iter().position(|x| std::ptr::eq(x, w)) else { return Verdict::Skip };
+        let Some(wi) = workload_index(workloads, w) else { return Verdict::Skip };
         let (mut problems, mut evidence, mut unknown) = (Vec::new(), Vec::new(), Vec::new());
         let mut suppressed = Vec::new();
         for c in view.containers_of(wi) {
