@@ -111,6 +111,13 @@ declare_check! {
 
 fn run(cx: &Context, e: &mut Emitter) {
     let view = cx.vulns();
+    // A trivy-operator report that cannot be read is named, so its image is not silently
+    // counted as unscanned.
+    for (index, why) in &view.unreadable {
+        if e.sees(*index) {
+            e.not_assessed(Some(*index), format!("this vulnerability report cannot be read: {why}"));
+        }
+    }
     if !view.has_evidence() {
         e.not_assessed(None, NO_VULNERABILITY_EVIDENCE);
         return;
@@ -165,6 +172,10 @@ mod tests {
         let out = run(&COVERAGE, &format!("{CDE}{}", pod("nginx:1.27", "")), "");
         assert_eq!((out.fails.len(), out.passed), (0, 0));
         assert_eq!(out.not_assessed[0].message, NO_VULNERABILITY_EVIDENCE);
+        // A report object without a `report` is named on its own.
+        let broken = format!("{CDE}{}---\napiVersion: aquasecurity.github.io/v1alpha1\nkind: VulnerabilityReport\nmetadata: {{name: r, namespace: payments}}\nstatus: {{}}\n", pod("nginx:1.27", ""));
+        let out = run(&COVERAGE, &broken, "");
+        assert!(out.not_assessed.iter().any(|n| n.message.starts_with("this vulnerability report cannot be read: VulnerabilityReport without a `report`")), "{:?}", out.not_assessed);
     }
 
     #[test]
