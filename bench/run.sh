@@ -9,11 +9,14 @@
 #     rbac        RBAC model build, who-can queries, and the RBAC checks (rbac_bench)
 #     pan         card-number detector: generated logs with ground truth, accuracy and throughput
 #     live        live collection and snapshots against the in-process fake apiserver (bench_collect)
+#     vulns       `kubepci vulns` reading and matching 10,000 scanner reports with 1,000,000
+#                 vulnerability entries (kubepci-vulns-gen) against one running Pod per image
 #     all         scan netpol rbac pan live (tens of minutes on 2 cores; the data takes ~1.5 GB in $OUT)
 #
 #   RUNS=N bench/run.sh L          N timed runs per scan measurement after one warm-up (default 5)
 #   PEERS=1 bench/run.sh M         also run ../shared/bench/run_peers.sh (Checkov, Trivy) on M (minutes)
 #   BENCH_OUT=DIR                  where corpora, logs and reports go (default /tmp/kubepci-bench)
+#   VULN_REPORTS, VULN_ENTRIES     size of the vulns corpus (default 10000 1000000)
 #   NETPOL_SIZES, PAN_SIZE, LIVE_OBJECTS   override the sizes below for a quicker run
 #
 # Scan lines: corpus, form, what, wall (min, median), median user CPU, peak MB. The other
@@ -28,6 +31,8 @@ RUNS=${RUNS:-5}
 NETPOL_SIZES=${NETPOL_SIZES:-"10000 200 2000;50000 1000 10000;50000 1000 10000 10"}
 PAN_SIZE=${PAN_SIZE:-200MB}
 LIVE_OBJECTS=${LIVE_OBJECTS:-100000}
+VULN_REPORTS=${VULN_REPORTS:-10000}
+VULN_ENTRIES=${VULN_ENTRIES:-1000000}
 mkdir -p "$OUT"
 
 build() { # package, then --bins or example names
@@ -118,11 +123,21 @@ bench_live() {
     env BENCH_CANONICAL=1 "$BIN/examples/bench_collect" "$LIVE_OBJECTS" --snapshot
 }
 
+bench_vulns() {
+  build kubepci --bins
+  build kubepci-bench --bins
+  local dir="$OUT/vulns-$VULN_REPORTS-$VULN_ENTRIES"
+  [ -f "$dir/cluster.json" ] || "$BIN/kubepci-vulns-gen" "$VULN_REPORTS" "$VULN_ENTRIES" "$dir"
+  for _ in $(seq "$RUNS"); do
+    timed "kubepci vulns: $VULN_REPORTS reports, $VULN_ENTRIES entries" "$BIN/kubepci" vulns --cluster-dump "$dir/cluster.json" --vulns "$dir/reports" -f csv -o "$OUT/vulns.csv"
+  done
+}
+
 [ $# -gt 0 ] || set -- S M L
 for what in "$@"; do
   case $what in
-    S | M | L | scan | netpol | rbac | pan | live | all) ;;
-    *) echo "bench/run.sh: unknown benchmark '$what' (S, M, L, scan, netpol, rbac, pan, live, all)" >&2; exit 2 ;;
+    S | M | L | scan | netpol | rbac | pan | live | vulns | all) ;;
+    *) echo "bench/run.sh: unknown benchmark '$what' (S, M, L, scan, netpol, rbac, pan, live, vulns, all)" >&2; exit 2 ;;
   esac
 done
 sizes=()
@@ -134,7 +149,7 @@ for what in "$@"; do
   case $what in
     S | M | L) sizes+=("$what") ;;
     scan) sizes+=(S M L) ;;
-    netpol | rbac | pan | live) run "$what" ;;
+    netpol | rbac | pan | live | vulns) run "$what" ;;
     all) sizes+=(S M L); run; run netpol; run rbac; run pan; run live ;;
   esac
 done

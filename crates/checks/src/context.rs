@@ -206,13 +206,16 @@ pub struct Context<'a> {
     pub input: InputKind,
     /// Kinds the collector could not list: checks reading one are not run (see `run_checks`).
     pub unlisted: Vec<UnlistedKind>,
-    /// The run's clock, seconds since the epoch (`SOURCE_DATE_EPOCH` pins it): certificate
-    /// expiry and credential age are judged against it.
+    /// "Today" for every age or date a check judges (certificate expiry, credential age, scan
+    /// report and patch age, end of life), seconds since the epoch: the run's clock
+    /// (`SOURCE_DATE_EPOCH` pins it), fixed once per assessment.
     pub now: i64,
     /// Per workload: its pod template, found once (every check over workloads reads them).
     /// Not lazy, so that the context stays covariant in `'a`.
     templates: Vec<Option<PodTemplate<'a>>>,
     pub(crate) analyses: SharedAnalyses,
+    /// Scanner reports and VEX statements given beside the objects (`--vulns`).
+    pub(crate) vuln_files: Option<std::sync::Arc<kubepci_vulns::Evidence>>,
 }
 
 impl<'a> Context<'a> {
@@ -229,19 +232,25 @@ impl<'a> Context<'a> {
         use rayon::prelude::*;
         // Read without recording: a check reads workloads only when it asks for them.
         let templates = inv.inventory.workloads().par_iter().map(|w| inv.inventory.objects[w.object].pod_template()).collect();
-        Context { inv, input, unlisted: Vec::new(), now: kubepci_base::time::now_epoch(), templates, analyses: SharedAnalyses::default() }
+        Context { inv, input, unlisted: Vec::new(), templates, analyses: SharedAnalyses::default(), vuln_files: None, now: kubepci_base::time::now_epoch() }
+    }
+
+    /// Scanner reports and VEX statements read from files (`--vulns`).
+    pub fn with_vulns(mut self, evidence: Option<std::sync::Arc<kubepci_vulns::Evidence>>) -> Self {
+        self.vuln_files = evidence;
+        self
+    }
+
+    /// The same context judged at another instant (tests, examples with `# now:`).
+    pub fn at(mut self, epoch: i64) -> Self {
+        self.now = epoch;
+        self
     }
 
     /// The kinds the collector could not list (from a live collection or a snapshot's
     /// `kindsNotListable`).
     pub fn with_unlisted(mut self, unlisted: Vec<UnlistedKind>) -> Self {
         self.unlisted = unlisted;
-        self
-    }
-
-    /// The same context judged at another instant (tests, and reports for a given date).
-    pub fn at(mut self, now: i64) -> Self {
-        self.now = now;
         self
     }
 

@@ -44,10 +44,26 @@ pub fn input_kind(yaml: &str) -> InputKind {
 /// The date checks are run on in tests (exception expiry, EXC-001).
 pub const TODAY: &str = "2026-12-07";
 
-/// Run `check` on `yaml` with the `kubepci.yaml` text `config`, as [`input_kind`] says.
+/// The day a manifest stream is judged on: a `# now: YYYY-MM-DD` comment line (examples of
+/// checks that compute ages), else the run's clock.
+pub fn clock(yaml: &str) -> Option<i64> {
+    yaml.lines().find_map(|l| l.trim().strip_prefix("# now:")).and_then(|d| kubepci_vulns::date::parse_timestamp(d.trim()))
+}
+
+/// The context a manifest stream asks for: its input kind and, with `# now:`, its day.
+pub fn context_for<'a>(inv: &'a Inventory, yaml: &str) -> Context<'a> {
+    let cx = Context::new(inv, input_kind(yaml));
+    match clock(yaml) {
+        Some(now) => cx.at(now),
+        None => cx,
+    }
+}
+
+/// Run `check` on `yaml` with the `kubepci.yaml` text `config`, as [`input_kind`] and
+/// [`clock`] say.
 pub fn run(check: &'static Check, yaml: &str, config: &str) -> Outcome {
     let inv = load("test.yaml", yaml, config);
-    run_on(check, &Context::new(&inv, input_kind(yaml)))
+    run_on(check, &context_for(&inv, yaml))
 }
 
 /// Run `check` on `cx` through the runner, as a scan does.

@@ -1,8 +1,8 @@
 //! Every check's documented failing and passing examples are its fixtures: the failing one
 //! must fail the check and the passing one must pass it. Docs and behaviour cannot drift apart.
 
-use kubepci_checks::testing::{input_kind, load, run_on};
-use kubepci_checks::{Context, example_blocks, registry};
+use kubepci_checks::testing::{context_for, load, run_on};
+use kubepci_checks::{example_blocks, registry};
 
 fn run_one(check: &'static kubepci_checks::Check, yaml: &str, config: &str, which: &str) -> (usize, usize) {
     // `# file: NAME (comment)` loads the example as that file (checks that link files by name,
@@ -11,7 +11,7 @@ fn run_one(check: &'static kubepci_checks::Check, yaml: &str, config: &str, whic
     let file = named.map_or_else(|| format!("{}-{which}.yaml", check.meta.id), str::to_string);
     let inv = load(&file, yaml, config);
     assert!(!inv.objects.is_empty(), "{} {which} example has no objects", check.meta.id);
-    let out = run_on(check, &Context::new(&inv, input_kind(yaml)));
+    let out = run_on(check, &context_for(&inv, yaml));
     (out.fails.len(), out.passed)
 }
 

@@ -40,6 +40,12 @@ pub struct InputArgs {
     #[arg(long, value_name = "DIR")]
     pub platform_config: Vec<PathBuf>,
 
+    /// Vulnerability scanner reports and VEX statements: files or directories (recursive:
+    /// .json, .yaml, .yml, optionally .gz) of Trivy JSON, Grype JSON, CycloneDX, trivy-operator
+    /// VulnerabilityReports, CycloneDX VEX or OpenVEX. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub vulns: Vec<PathBuf>,
+
     /// The kubepci.yaml configuration (scope, approvals, exceptions). Defaults to ./kubepci.yaml
     /// when it exists.
     #[arg(short, long, value_name = "FILE")]
@@ -122,6 +128,8 @@ pub struct Input {
     pub unlisted: Vec<UnlistedKind>,
     /// The kubepci.yaml read with the objects (path and digest), for the report's provenance.
     pub config_source: ConfigSource,
+    /// Scanner reports and VEX statements read from `--vulns` (their problems are in `errors`).
+    pub vulns: Option<std::sync::Arc<kubepci_vulns::Evidence>>,
 }
 
 impl InputArgs {
@@ -178,6 +186,9 @@ impl InputArgs {
         if self.cluster_dump {
             input.kind = InputKind::Snapshot;
         }
+        if !self.vulns.is_empty() {
+            input.add_vulns(&self.vulns);
+        }
         Ok(input)
     }
 }
@@ -197,6 +208,7 @@ impl Input {
             snapshot: None,
             unlisted: Vec::new(),
             config_source: ConfigSource::default(),
+            vulns: None,
         }
     }
 
@@ -227,6 +239,7 @@ impl Input {
             documents,
             unlisted: unlisted_kinds(&snap.meta),
             config_source: ConfigSource::default(),
+            vulns: None,
             snapshot: Some(SnapshotInfo { sha256: snap.meta.sha256, collected_at: snap.meta.time }),
         }
     }
@@ -251,7 +264,20 @@ impl Input {
             snapshot: None,
             unlisted,
             config_source: ConfigSource::default(),
+            vulns: None,
         })
+    }
+
+    /// Read scanner reports and VEX statements (`--vulns`): each file that cannot be read is
+    /// an input error with its position, the rest is read.
+    pub fn add_vulns(&mut self, paths: &[PathBuf]) {
+        let mut evidence = kubepci_vulns::read_paths(paths);
+        for e in std::mem::take(&mut evidence.errors) {
+            let loc = SourceLoc::new(e.file.as_str(), e.line.unwrap_or(0) as u32, e.column.unwrap_or(0) as u32);
+            self.errors.push(LoadError { loc, message: format!("vulnerability report: {}", e.message) });
+        }
+        self.sources.extend(paths.iter().map(|p| format!("--vulns {}", p.display())));
+        self.vulns = Some(std::sync::Arc::new(evidence));
     }
 
     /// Append the objects and problems of more input (platform configuration files).
@@ -451,6 +477,7 @@ mod tests {
             snapshot: None,
             unlisted: vec![unlisted("Secret")],
             config_source: ConfigSource::default(),
+            vulns: None,
         };
         assert_eq!(input.unreadable(), 0);
         assert!(input.lacks_any(&["Pod", "Secret"]));

@@ -48,6 +48,9 @@ enum Command {
     /// Certificate and key inventory (PCI DSS 4.2.1.1): certificates, issuers and where keys
     /// are kept, never key material.
     Certs(cmd::certs::Args),
+    /// Image vulnerabilities per workload or image, sorted by PCI urgency (CDE first, oldest
+    /// overdue fix): scan coverage, report age, overdue critical fixes, end-of-life OS.
+    Vulns(cmd::vulns::Args),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::Rbac(a) => cmd::rbac::run(a),
         Command::Respond(a) => cmd::respond::run(a),
         Command::Certs(a) => cmd::certs::run(a),
+        Command::Vulns(a) => cmd::vulns::run(a),
     };
     match result {
         Ok(code) => code,

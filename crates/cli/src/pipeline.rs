@@ -35,7 +35,7 @@ pub fn assess(input: Input, config: Config, opts: &ScanOptions) -> (Report, Left
     };
     let inventory = Inventory::build(input.objects, config);
     crate::profile::mark("inventory");
-    let cx = Context::new(&inventory, input.kind).with_unlisted(input.unlisted);
+    let cx = Context::new(&inventory, input.kind).with_unlisted(input.unlisted).with_vulns(input.vulns);
     let assessment = kubepci_checks::assess(&cx, &opts.run);
     let report = Report::assemble(&cx, facts, assessment, &AssembleOptions {
             generated_at: opts.generated_at.clone(),

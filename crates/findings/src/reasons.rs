@@ -31,3 +31,6 @@ pub const DISABLED_IN_CONFIG: &str = "disabled in kubepci.yaml (checks.disable)"
 
 /// A check left out of a run by `--only`.
 pub const NOT_SELECTED: &str = "not selected (--only)";
+
+/// The vulnerability checks when no scanner report is in the input (files or trivy-operator).
+pub const NO_VULNERABILITY_EVIDENCE: &str = "no vulnerability scan reports in the input";

@@ -31,6 +31,14 @@ pub struct Config {
     pub certificates: CertificatesConfig,
     /// How old credentials may get before they must be rotated.
     pub credentials: CredentialsConfig,
+    /// How vulnerability evidence is judged (report age, patch deadlines).
+    #[serde(skip_serializing_if = "VulnerabilityConfig::is_default")]
+    pub vulnerabilities: VulnerabilityConfig,
+    /// Node agents that detect intrusions, file changes or malware, in addition to the ones
+    /// kubepci knows (Falco, Tetragon, KubeArmor, Sysdig, Aqua, Prisma Cloud, Defender,
+    /// CrowdStrike, Wazuh): the DET checks look for their DaemonSets.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub security_agents: Vec<SecurityAgent>,
 }
 
 /// Credential rotation settings (IAM-003).
@@ -52,6 +60,46 @@ pub struct CertificatesConfig {
 impl Default for CertificatesConfig {
     fn default() -> Self {
         CertificatesConfig { expiry_warning_days: 30 }
+    }
+}
+
+/// A node agent declared in `securityAgents:`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct SecurityAgent {
+    /// The product, as findings name it.
+    pub name: String,
+    /// Image references (or parts of them: `registry.example.com/secops/sensor`) of the
+    /// DaemonSet containers that are this agent.
+    pub images: Vec<String>,
+    /// What it provides: `detection` (runtime intrusion detection), `fim` (file-integrity
+    /// monitoring), `anti-malware`.
+    pub capabilities: Vec<String>,
+}
+
+/// `vulnerabilities:` in kubepci.yaml: what the vulnerability checks (VUL-0xx) hold images to.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct VulnerabilityConfig {
+    /// A running image's newest scan report may be at most this many days old (6.3.1, 11.3.1).
+    pub max_report_age_days: u32,
+    /// A vulnerability whose fix has been available longer than this many days fails (6.3.3
+    /// asks for one month).
+    pub patch_within_days: u32,
+    /// Severities held to `patchWithinDays`: `critical` by default; add `high` where the
+    /// entity's risk ranking (6.3.1) calls high vulnerabilities critical too.
+    pub patch_severities: Vec<String>,
+}
+
+impl Default for VulnerabilityConfig {
+    fn default() -> Self {
+        VulnerabilityConfig { max_report_age_days: 30, patch_within_days: 30, patch_severities: vec!["critical".into()] }
+    }
+}
+
+impl VulnerabilityConfig {
+    pub fn is_default(&self) -> bool {
+        *self == VulnerabilityConfig::default()
     }
 }
 

@@ -23,7 +23,7 @@ const CLUSTER_SCOPED: &[&str] = &[
     "PriorityClass", "IngressClass", "RuntimeClass", "CSIDriver", "APIService",
     "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "AdminNetworkPolicy",
     "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy", "CertificateSigningRequest",
-    "PodSecurityPolicy", "ClusterIssuer", "ClusterPolicy",
+    "PodSecurityPolicy", "ClusterIssuer", "ClusterPolicy", "ClusterVulnerabilityReport", "ClusterImagePolicy",
 ];
 
 /// A namespace seen in the input, declared or only referenced.

@@ -97,6 +97,9 @@ pub const GATED_KINDS: &[GatedKind] = &[
     gated("kyverno.io", "policies", "Policy", "policy engine"),
     gated("templates.gatekeeper.sh", "constrainttemplates", "ConstraintTemplate", "policy engine"),
     gated("constraints.gatekeeper.sh", "*", "", "policy engine"),
+    gated("policy.sigstore.dev", "clusterimagepolicies", "ClusterImagePolicy", "image signature verification (sigstore policy-controller)"),
+    gated("aquasecurity.github.io", "vulnerabilityreports", "VulnerabilityReport", "image vulnerability scans (trivy-operator)"),
+    gated("aquasecurity.github.io", "clustervulnerabilityreports", "ClusterVulnerabilityReport", "image vulnerability scans (trivy-operator)"),
 ];
 
 /// `apiVersion` for a group and version (`v1` for the core group).

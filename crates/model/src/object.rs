@@ -226,6 +226,7 @@ pub fn split_api_version(api_version: &str) -> (&str, &str) {
 fn prune_for(kind: &str) -> &'static crate::prune::Prune {
     match kind {
         "Node" => &crate::prune::OBJECT_WITH_STATUS,
+        "Pod" => &crate::prune::POD,
         _ => &crate::prune::OBJECT,
     }
 }

@@ -28,6 +28,16 @@ pub static OBJECT: Prune = Prune { drop: &["status"], inside: &[("metadata", &ME
 /// Objects whose `status` some check reads (Node: kubelet, OS and runtime versions).
 pub static OBJECT_WITH_STATUS: Prune = Prune { drop: &[], inside: &[("metadata", &METADATA)] };
 
+/// What a Pod's status keeps: the phase and the container statuses, whose `imageID` is the
+/// digest of the image actually running (vulnerability reports are matched by it).
+const POD_STATUS: Prune = Prune {
+    drop: &["conditions", "hostIP", "hostIPs", "podIP", "podIPs", "qosClass", "startTime", "message", "reason", "nominatedNodeName", "resourceClaimStatuses", "resize", "extendedResourceClaimStatus"],
+    inside: &[],
+};
+
+/// Pods: `status` pruned to what [`POD_STATUS`] keeps.
+pub static POD: Prune = Prune { drop: &[], inside: &[("metadata", &METADATA), ("status", &POD_STATUS)] };
+
 /// A deserializer that skips the fields `prune` names in the mapping it produces.
 pub struct Pruned<'p, D> {
     pub inner: D,
@@ -236,6 +246,18 @@ mod tests {
         assert!(pod.metadata.managed_fields.is_none());
         assert_eq!(pod.metadata.labels.unwrap()["app"], "a");
         assert_eq!(pod.spec.unwrap().containers[0].image.as_deref(), Some("i"));
+    }
+
+    #[test]
+    fn pods_keep_container_statuses_only() {
+        let text = r#"{"metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"i:1"}]},
+            "status":{"phase":"Running","podIP":"10.0.0.1","conditions":[{"type":"Ready","status":"True"}],
+              "containerStatuses":[{"name":"c","image":"i:1","imageID":"docker-pullable://i@sha256:ab","ready":true,"restartCount":0}]}}"#;
+        let pod = Pod::deserialize(Pruned { inner: &mut serde_json::Deserializer::from_str(text), prune: &super::POD }).unwrap();
+        let status = pod.status.unwrap();
+        assert_eq!(status.container_statuses.unwrap()[0].image_id, "docker-pullable://i@sha256:ab");
+        assert_eq!(status.phase.as_deref(), Some("Running"));
+        assert!(status.conditions.is_none() && status.pod_ip.is_none());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use kubepci_findings::reasons::{
     DISABLED_IN_CONFIG, NOT_SELECTED, NETWORK_PLUGIN_NOT_IN_MANIFESTS, NO_APPROVED_REGISTRIES, NO_CDE_DECLARED, NO_NODES_IN_MANIFESTS, NO_NODES_OR_APISERVER_IN_MANIFESTS, NO_PLATFORM_CONFIGURATION,
     SECURITY_TOOLING_NOT_IN_MANIFESTS,
+    NO_VULNERABILITY_EVIDENCE,
 };
 
 /// One reason and what unlocks the checks it holds back.
@@ -47,6 +48,11 @@ pub const UNLOCKS: &[Unlock] = &[
         reason: DISABLED_IN_CONFIG,
         waits_for: "being enabled",
         action: "remove them from `checks.disable` in kubepci.yaml, or accept the requirements they map to as not assessed",
+    },
+    Unlock {
+        reason: NO_VULNERABILITY_EVIDENCE,
+        waits_for: "image vulnerability scans",
+        action: "give scanner reports with `--vulns PATH` (Trivy or Grype JSON, CycloneDX, VEX), or scan a cluster running trivy-operator (its VulnerabilityReports are collected)",
     },
     Unlock { reason: NOT_SELECTED, waits_for: "a run of every check", action: "scan without `--only` for a report an assessor can use" },
 ];

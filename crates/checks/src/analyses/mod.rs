@@ -5,6 +5,7 @@
 //! so the `reads` test sees them. The boundary section of the report reads them too.
 
 pub mod network;
+pub mod vulns;
 
 use std::sync::OnceLock;
 
@@ -31,6 +32,7 @@ pub struct SharedAnalyses {
     rbac_model: OnceLock<kubepci_rbac::Model>,
     card_numbers: OnceLock<Vec<CardNumbers>>,
     cde_network_policies: OnceLock<Vec<(usize, kubepci_netpol::policy::Policy)>>,
+    vulns: OnceLock<vulns::VulnView>,
 }
 
 /// The card numbers found in one object's text fields, masked (first six, last four at most).
@@ -55,6 +57,14 @@ impl<'a> Context<'a> {
                 );
             },
         );
+    }
+
+    /// Vulnerability evidence (`--vulns` files and trivy-operator reports in the input)
+    /// matched to every workload's containers.
+    pub fn vulns(&self) -> &vulns::VulnView {
+        self.record_reads(vulns::REPORT_KINDS);
+        self.record_reads(&[crate::WORKLOADS]);
+        self.analyses.vulns.get_or_init(|| timed("analysis vulnerabilities", || vulns::build(self, self.vuln_files.clone())))
     }
 
     /// The Pod Security Standards `restricted` evaluation (latest version) of every workload,

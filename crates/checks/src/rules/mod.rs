@@ -4,6 +4,7 @@ pub mod admission;
 pub mod change;
 pub mod data;
 pub mod exceptions;
+pub mod detection;
 pub mod exposure;
 pub mod image;
 pub mod incident;
@@ -16,6 +17,7 @@ pub mod secrets;
 pub mod serviceaccount;
 pub mod storage;
 pub mod tls;
+pub mod vulns;
 pub mod workload;
 
 use crate::Check;
@@ -39,4 +41,6 @@ pub const ALL: &[&[&Check]] = &[
     incident::CHECKS,
     tls::CHECKS,
     storage::CHECKS,
+    vulns::CHECKS,
+    detection::CHECKS,
 ];

@@ -9,6 +9,7 @@ pub mod exposure;
 pub mod hardening;
 pub mod image;
 pub mod leaks;
+pub mod placement;
 pub mod pss;
 pub mod text_fields;
 pub mod webhooks;

@@ -12,3 +12,4 @@ pub mod pss;
 pub mod rbac;
 pub mod respond;
 pub mod scan;
+pub mod vulns;

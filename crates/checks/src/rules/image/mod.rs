@@ -4,7 +4,8 @@ mod digest_pinned;
 mod latest_tag;
 mod pull_policy;
 mod registry_allowlist;
+mod signature_policy;
 
 use crate::Check;
 
-pub const CHECKS: &[&Check] = &[&latest_tag::LATEST_TAG, &digest_pinned::DIGEST_PINNED, &registry_allowlist::REGISTRY_ALLOWLIST, &pull_policy::PULL_POLICY];
+pub const CHECKS: &[&Check] = &[&latest_tag::LATEST_TAG, &digest_pinned::DIGEST_PINNED, &registry_allowlist::REGISTRY_ALLOWLIST, &pull_policy::PULL_POLICY, &signature_policy::SIGNATURE_POLICY];

@@ -10,6 +10,7 @@ mod host_path;
 mod host_pid_ipc;
 mod host_port;
 mod host_probes;
+mod mac_profile;
 mod privilege_escalation;
 mod privileged;
 mod proc_mount;
@@ -40,6 +41,7 @@ pub const CHECKS: &[&Check] = &[
     &seccomp_required::SECCOMP_REQUIRED,
     &apparmor::APPARMOR,
     &selinux::SELINUX,
+    &mac_profile::MAC_PROFILE,
     &sysctls::SYSCTLS,
     &proc_mount::PROC_MOUNT,
     &volume_types::VOLUME_TYPES,
