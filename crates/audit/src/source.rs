@@ -217,6 +217,31 @@ fn process_lines(engine: &Engine, name: &Arc<str>, block: &[u8], first_line: u64
     }
 }
 
+/// Hand every event of an input to `f` in order, on one thread (for passes that follow one
+/// identity, such as `audit rbac`). Lines that are not events are returned as diagnostics; a
+/// file with lines but no event is an error.
+pub fn for_each_event(input: &Input, f: &mut dyn FnMut(&crate::event::Event<'_>)) -> Result<Vec<Diagnostic>, AnalyzeError> {
+    let name: Arc<str> = Arc::from(input.name());
+    let reader = open(input)?;
+    let mut diagnostics = Vec::new();
+    let mut events = 0u64;
+    for (i, line) in reader.split(b'\n').enumerate() {
+        let line = line.map_err(|e| io_error(&name, e))?;
+        let trimmed = line.trim_ascii();
+        if trimmed.is_empty() {
+            continue;
+        }
+        match parse_document(trimmed, &mut |e| f(e)) {
+            Ok(n) => events += n as u64,
+            Err(message) => diagnostics.push(Diagnostic { file: name.clone(), line: i as u64 + 1, message }),
+        }
+    }
+    if events == 0 && let Some(d) = diagnostics.first() {
+        return Err(AnalyzeError::NotAudit(format!("{name}: not Kubernetes audit events (line {}: {})", d.line, d.message)));
+    }
+    Ok(diagnostics)
+}
+
 /// Put a rotated set (`audit.log`, `audit.log.1`, `audit-2026-12-06T10-00-00.log.gz`, …) in
 /// time order: by each file's first event time; files without a readable time go by their
 /// rotation number (higher is older), then name.

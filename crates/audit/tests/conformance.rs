@@ -175,3 +175,33 @@ fn wrap(test: &Value) -> String {
         _ => event.to_string(),
     }
 }
+
+/// audit2rbac's published output for `--user alice` on its demo log: the same Role rules in the
+/// same namespace, and a binding to alice (names and labels are kubepci's own).
+#[test]
+fn audit2rbac_demo_alice() {
+    use kubepci_audit::least_privilege::{SubjectSel, generate, observe};
+    use serde::Deserialize;
+    let Some(dir) = corpus("audit2rbac-demo") else { return };
+    let subject = SubjectSel::parse("User:alice").unwrap();
+    let mut observed = std::collections::BTreeSet::new();
+    let diagnostics = kubepci_audit::source::for_each_event(&Input::Path(dir.join("testdata/demo.log")), &mut |e| {
+        if let Some(o) = observe(e, &subject) {
+            observed.insert(o);
+        }
+    })
+    .unwrap();
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let ours = generate(&subject, &observed);
+    let text = std::fs::read_to_string(dir.join("expected/alice-roles.yaml")).unwrap();
+    let theirs: Vec<Value> = yaml_serde::Deserializer::from_str(&text).map(|d| Value::deserialize(d).unwrap()).collect();
+    let shape = |docs: &[Value]| -> Vec<(String, String, Value, Value)> {
+        docs.iter()
+            .map(|d| (d["kind"].as_str().unwrap_or("").to_string(), d["metadata"]["namespace"].as_str().unwrap_or("").to_string(), d["rules"].clone(), d["subjects"].clone()))
+            .collect()
+    };
+    let (a, b) = (shape(&ours), shape(&theirs));
+    let same = a == b;
+    println!("audit2rbac-demo: {} passed, {} failed", u8::from(same), u8::from(!same));
+    assert_eq!(a, b);
+}
