@@ -207,6 +207,9 @@ impl std::fmt::Display for Diagnostic {
     }
 }
 
+/// The earliest and latest event times: (microseconds since the epoch, the time as written).
+pub type Window = ((i64, String), (i64, String));
+
 /// Which request an event belongs to: its auditID, or (without one) its own place in the log.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum RequestKey {
@@ -226,7 +229,7 @@ pub struct State {
     fresh: Vec<(u16, RequestKey)>,
     pub track_fresh: bool,
     /// The earliest and latest event times seen (microseconds since the epoch, and as written).
-    pub window: Option<((i64, String), (i64, String))>,
+    pub window: Option<Window>,
 }
 
 /// The rules and the context, shared by every chunk.
@@ -345,7 +348,7 @@ fn safe(text: &str) -> String {
     if text.bytes().filter(u8::is_ascii_digit).count() >= 12 { kubepci_pan::redact(text) } else { text.to_string() }
 }
 
-fn widen(window: &mut Option<((i64, String), (i64, String))>, t: i64, text: &str) {
+fn widen(window: &mut Option<Window>, t: i64, text: &str) {
     match window {
         None => *window = Some(((t, text.to_string()), (t, text.to_string()))),
         Some((first, last)) => {
@@ -500,7 +503,7 @@ pub struct Parts {
     pub completeness: Completeness,
     pub diagnostics: Vec<Diagnostic>,
     pub diagnostics_total: u64,
-    pub window: Option<((i64, String), (i64, String))>,
+    pub window: Option<Window>,
 }
 
 /// An accepted risk from kubepci.yaml `exceptions`, as it applies to audit alerts: `check` is

@@ -182,6 +182,11 @@ pub fn generate(subject: &SubjectSel, observed: &BTreeSet<Observed>) -> Vec<Valu
     out
 }
 
+/// One manifest as YAML (for `---`-separated output).
+pub fn to_yaml(doc: &Value) -> String {
+    yaml_serde::to_string(doc).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -74,7 +74,7 @@ pub struct Report {
     pub diagnostics_total: u64,
     pub files: Vec<FileSummary>,
     /// First and last event time (microseconds, text).
-    pub window: Option<((i64, String), (i64, String))>,
+    pub window: Option<crate::analyze::Window>,
 }
 
 /// Analyse the inputs in order (rotated sets should be put in order with [`order_by_time`]).
@@ -205,15 +205,13 @@ pub fn process_block(engine: &Engine, name: &Arc<str>, block: &[u8], first_line:
 }
 
 fn process_lines(engine: &Engine, name: &Arc<str>, block: &[u8], first_line: u64, state: &mut State) {
-    let mut line_no = first_line;
-    for line in block.split(|b| *b == b'\n') {
+    for (line_no, line) in (first_line..).zip(block.split(|b| *b == b'\n')) {
         let trimmed = line.trim_ascii();
         if !trimmed.is_empty()
             && let Err(message) = parse_document(trimmed, &mut |e| engine.event(state, e, name, line_no))
         {
             engine.diagnostic(state, name, line_no, message);
         }
-        line_no += 1;
     }
 }
 

@@ -38,6 +38,8 @@ enum Command {
     Netpol(cmd::netpol::Args),
     /// Effective RBAC: who-can, subject rights, escalation paths, access review.
     Rbac(cmd::rbac::Args),
+    /// Kubernetes API audit logs: PCI DSS requirement 10 alerts, activity, least privilege.
+    Audit(cmd::audit::Args),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         Command::Pan(a) => cmd::pan::run(a),
         Command::Netpol(a) => cmd::netpol::run(a),
         Command::Rbac(a) => cmd::rbac::run(a),
+        Command::Audit(a) => cmd::audit::run(a),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,6 @@
 //! One module per subcommand. Each owns its clap `Args` and a `run` that returns the exit code.
 
+pub mod audit;
 pub mod checks;
 pub mod collect;
 pub mod init;
