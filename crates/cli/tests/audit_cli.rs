@@ -144,3 +144,28 @@ fn rbac_writes_the_role_used_and_compares_with_grants() {
     let rules = kubepci(&["audit", "rules"], None);
     assert!(text(&rules).contains("falco: Attach/Exec Pod"));
 }
+
+#[test]
+fn rbac_review_with_audit_logs_adds_last_active_and_unused_grants() {
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path());
+    let d = |f: &str| dir.path().join(f).display().to_string();
+    std::fs::write(
+        dir.path().join("roles.yaml"),
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: reader, namespace: payments}\nrules: [{apiGroups: [\"\"], resources: [pods], verbs: [get, list]}, {apiGroups: [\"\"], resources: [secrets], verbs: [get]}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: readers, namespace: payments}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}\nsubjects: [{kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}, {kind: User, name: erin, apiGroup: rbac.authorization.k8s.io}, {kind: Group, name: ops, apiGroup: rbac.authorization.k8s.io}]\n",
+    )
+    .unwrap();
+    let out = kubepci(&["rbac", "review", &d("roles.yaml"), "-c", &d("kubepci.yaml"), "--audit", &d("audit.log")], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(csv.contains("last_active,granted_never_used,approver"), "{csv}");
+    let row = |who: &str| csv.lines().find(|l| l.starts_with(&format!("\"{who}"))).map(str::to_string).unwrap_or_default();
+    let alice = csv.lines().find(|l| l.contains("\"alice\"")).unwrap();
+    assert!(alice.contains("\"2026-11-20T10:00:02Z\",\"get,list pods\""), "alice read a Secret, never pods: {alice}");
+    let erin = csv.lines().find(|l| l.contains("\"erin\"")).unwrap();
+    assert!(erin.contains("\"never in the logs\""), "{erin}");
+    assert!(row("Group").contains("not assessed"), "{csv}");
+    // Without --audit the sheet is unchanged.
+    let plain = kubepci(&["rbac", "review", &d("roles.yaml"), "-c", &d("kubepci.yaml")], None);
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("last_active"));
+}

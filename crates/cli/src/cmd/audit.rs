@@ -297,6 +297,27 @@ fn follow(a: &AnalyzeArgs, engine: &Engine, exceptions: &[AlertException], today
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
+/// Per-identity activity from audit logs (for `rbac review --audit` and `scan --audit-log`).
+pub struct LogActivity {
+    pub by_user: BTreeMap<String, kubepci_audit::Activity>,
+    /// `first .. last` event time.
+    pub window: Option<String>,
+}
+
+pub fn activity_from_logs(logs: &[PathBuf]) -> anyhow::Result<LogActivity> {
+    let inputs: Vec<Input> = source::order_by_time(logs).into_iter().map(Input::Path).collect();
+    // Activity only: no rule needs to run.
+    let engine = Engine::new(RuleSet { rules: Vec::new() }, Context::default());
+    let report = source::analyze_inputs(&inputs, &engine).map_err(|e| anyhow::anyhow!("{e}"))?;
+    for d in &report.diagnostics {
+        eprintln!("warning: {d}");
+    }
+    Ok(LogActivity {
+        window: report.window.as_ref().map(|((_, a), (_, b))| format!("{a} .. {b}")),
+        by_user: report.activity.into_iter().map(|a| (a.user.clone(), a)).collect(),
+    })
+}
+
 fn rule_summaries(engine: &Engine) -> Vec<Value> {
     engine
         .rules()
