@@ -9,12 +9,14 @@
 #     rbac        RBAC model build, who-can queries, and the RBAC checks (rbac_bench)
 #     pan         card-number detector: generated logs with ground truth, accuracy and throughput
 #     live        live collection and snapshots against the in-process fake apiserver (bench_collect)
+#     audit       audit-log analysis (audit_bench: the `audit analyze -f json` path) on a generated
+#                 log of AUDIT_SIZE (default 1GB), against jq running one select() on the same file
 #     all         scan netpol rbac pan live (tens of minutes on 2 cores; the data takes ~1.5 GB in $OUT)
 #
 #   RUNS=N bench/run.sh L          N timed runs per scan measurement after one warm-up (default 5)
 #   PEERS=1 bench/run.sh M         also run ../shared/bench/run_peers.sh (Checkov, Trivy) on M (minutes)
 #   BENCH_OUT=DIR                  where corpora, logs and reports go (default /tmp/kubepci-bench)
-#   NETPOL_SIZES, PAN_SIZE, LIVE_OBJECTS   override the sizes below for a quicker run
+#   NETPOL_SIZES, PAN_SIZE, LIVE_OBJECTS, AUDIT_SIZE   override the sizes below for a quicker run
 #
 # Scan lines: corpus, form, what, wall (min, median), median user CPU, peak MB. The other
 # benchmarks print their own lines, each followed by `time:` (wall, user, sys, peak RSS of the
@@ -28,6 +30,7 @@ RUNS=${RUNS:-5}
 NETPOL_SIZES=${NETPOL_SIZES:-"10000 200 2000;50000 1000 10000;50000 1000 10000 10"}
 PAN_SIZE=${PAN_SIZE:-200MB}
 LIVE_OBJECTS=${LIVE_OBJECTS:-100000}
+AUDIT_SIZE=${AUDIT_SIZE:-1GB}
 mkdir -p "$OUT"
 
 build() { # package, then --bins or example names
@@ -118,11 +121,20 @@ bench_live() {
     env BENCH_CANONICAL=1 "$BIN/examples/bench_collect" "$LIVE_OBJECTS" --snapshot
 }
 
+bench_audit() {
+  build kubepci-audit audit_bench
+  build kubepci-bench --bins
+  local log="$OUT/audit-$AUDIT_SIZE.log"
+  [ -f "$log" ] || "$BIN/kubepci-gen-audit" "$AUDIT_SIZE" "$log"
+  timed "audit_bench $AUDIT_SIZE (rules, activity, completeness, JSON)" "$BIN/examples/audit_bench" "$log" --cde payments
+  timed "jq select(.responseStatus.code == 403) on the same file" sh -c 'jq -c "select(.responseStatus.code == 403)" "$1" > /dev/null' jq "$log"
+}
+
 [ $# -gt 0 ] || set -- S M L
 for what in "$@"; do
   case $what in
-    S | M | L | scan | netpol | rbac | pan | live | all) ;;
-    *) echo "bench/run.sh: unknown benchmark '$what' (S, M, L, scan, netpol, rbac, pan, live, all)" >&2; exit 2 ;;
+    S | M | L | scan | netpol | rbac | pan | live | audit | all) ;;
+    *) echo "bench/run.sh: unknown benchmark '$what' (S, M, L, scan, netpol, rbac, pan, live, audit, all)" >&2; exit 2 ;;
   esac
 done
 sizes=()
@@ -134,7 +146,7 @@ for what in "$@"; do
   case $what in
     S | M | L) sizes+=("$what") ;;
     scan) sizes+=(S M L) ;;
-    netpol | rbac | pan | live) run "$what" ;;
+    netpol | rbac | pan | live | audit) run "$what" ;;
     all) sizes+=(S M L); run; run netpol; run rbac; run pan; run live ;;
   esac
 done
