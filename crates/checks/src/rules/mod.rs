@@ -5,6 +5,7 @@ pub mod change;
 pub mod data;
 pub mod exposure;
 pub mod image;
+pub mod logging;
 pub mod namespace;
 pub mod network;
 pub mod platform;
@@ -30,5 +31,6 @@ pub const ALL: &[&[&Check]] = &[
     data::CHECKS,
     network::CHECKS,
     platform::CHECKS,
+    logging::CHECKS,
     rbac::CHECKS,
 ];
