@@ -32,7 +32,13 @@ fn main() {
     });
     let analysed = start.elapsed();
     let mut sink = std::io::sink();
-    serde_json::to_writer(&mut sink, &serde_json::json!({"alerts": report.alerts, "activity": report.activity, "completeness": report.completeness})).expect("json");
+    #[derive(serde::Serialize)]
+    struct Out<'r> {
+        alerts: &'r [kubepci_audit::Alert],
+        activity: &'r [kubepci_audit::Activity],
+        completeness: &'r kubepci_audit::Completeness,
+    }
+    serde_json::to_writer(std::io::BufWriter::new(&mut sink), &Out { alerts: &report.alerts, activity: &report.activity, completeness: &report.completeness }).expect("json");
     let total = start.elapsed();
     let bytes: u64 = report.files.iter().map(|f| f.bytes).sum();
     println!(

@@ -105,6 +105,9 @@ pub struct Activity {
     pub verbs: BTreeMap<String, u64>,
     /// `verb apiGroup/resource[/subresource] namespace` actually requested (allowed or not).
     pub uses: BTreeSet<Use>,
+    /// Hashes of the uses already recorded, so that a repeated request allocates nothing.
+    #[serde(skip)]
+    seen: std::collections::HashSet<u64>,
     #[serde(skip)]
     first_micros: Option<i64>,
     #[serde(skip)]
@@ -236,11 +239,31 @@ pub struct State {
 pub struct Engine {
     rules: Vec<Rule>,
     ctx: Context,
+    /// Rules by the verbs they name exactly: an event is held only against the rules that can
+    /// match its verb (most of a log is list/watch/get noise that no create/delete rule sees).
+    by_verb: HashMap<String, Vec<u16>>,
+    /// Rules without a verb condition, or with a wildcard in it.
+    any_verb: Vec<u16>,
 }
 
 impl Engine {
     pub fn new(rules: RuleSet, ctx: Context) -> Engine {
-        Engine { rules: rules.rules, ctx }
+        let rules = rules.rules;
+        let mut by_verb: HashMap<String, Vec<u16>> = HashMap::new();
+        let mut any_verb = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            if !r.enabled {
+                continue;
+            }
+            if r.when.verbs.is_empty() || r.when.verbs.iter().any(|v| v.contains('*')) {
+                any_verb.push(i as u16);
+            } else {
+                for v in &r.when.verbs {
+                    by_verb.entry(v.clone()).or_default().push(i as u16);
+                }
+            }
+        }
+        Engine { rules, ctx, by_verb, any_verb }
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -261,8 +284,10 @@ impl Engine {
         let facts = Facts::new(e, &self.ctx);
         let mut object: Option<Option<Value>> = None;
         let mut command: Option<Vec<String>> = None;
-        for (i, rule) in self.rules.iter().enumerate() {
-            if !rule.enabled || !rule.when.matches_fields(&facts, &self.ctx) {
+        let by_verb = self.by_verb.get(e.verb()).map(Vec::as_slice).unwrap_or(&[]);
+        for &i in self.any_verb.iter().chain(by_verb) {
+            let rule = &self.rules[usize::from(i)];
+            if !rule.when.matches_fields(&facts, &self.ctx) {
                 continue;
             }
             let mut object_holds = |cond: &crate::rules::Cond| {
@@ -279,7 +304,7 @@ impl Engine {
             if rule.unless.iter().any(|c| c.matches_fields(&facts, &self.ctx) && object_holds(c)) {
                 continue;
             }
-            self.alert(state, i as u16, rule, e, file, line);
+            self.alert(state, i, rule, e, file, line);
         }
     }
 
@@ -397,6 +422,16 @@ fn record_activity(state: &mut State, e: &Event<'_>) {
         }
     }
     if e.object_ref.is_some() {
+        let allowed = e.decision() != crate::event::Decision::Forbid && !code.is_some_and(|c| c == 401 || c == 403);
+        let hash = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (e.verb(), e.api_group(), e.resource(), e.subresource(), e.namespace(), allowed).hash(&mut h);
+            h.finish()
+        };
+        if !a.seen.insert(hash) {
+            return;
+        }
         let used = Use {
             verb: e.verb().to_string(),
             api_group: e.api_group().to_string(),
@@ -404,11 +439,9 @@ fn record_activity(state: &mut State, e: &Event<'_>) {
             subresource: e.subresource().to_string(),
             namespace: e.namespace().to_string(),
             name: String::new(),
-            allowed: e.decision() != crate::event::Decision::Forbid && !code.is_some_and(|c| c == 401 || c == 403),
+            allowed,
         };
-        if !a.uses.contains(&used) {
-            a.uses.insert(used);
-        }
+        a.uses.insert(used);
     }
 }
 
@@ -454,6 +487,7 @@ impl State {
                         *mine.verbs.entry(v).or_default() += n;
                     }
                     mine.uses.extend(a.uses);
+                    mine.seen.extend(a.seen);
                 }
             }
         }

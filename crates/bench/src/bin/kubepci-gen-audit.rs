@@ -104,7 +104,7 @@ impl Gen {
         let kind = self.rng.below(1000);
         let sys_groups = r#""system:serviceaccounts","system:serviceaccounts:kube-system","system:authenticated""#;
         let people_groups = r#""developers","system:authenticated""#;
-        if kind < 750 {
+        if kind < 780 {
             // Controllers, scheduler, kubelets: list/watch/get/update/patch, leases.
             counts[0] += 1;
             let (user, groups) = if self.rng.chance(30) {
@@ -124,7 +124,7 @@ impl Gen {
                 let sub = if verb == "patch" && resource == "pods" { "status" } else { "" };
                 self.request(out, &user, &groups, &ip, verb, group, resource, sub, ns, &name, 200, true, None);
             }
-        } else if kind < 870 {
+        } else if kind < 890 {
             // People and CI at work.
             counts[1] += 1;
             let user = *self.rng.pick(PEOPLE);
@@ -134,14 +134,14 @@ impl Gen {
             let name = if verb == "list" { String::new() } else { format!("{resource}-{}", self.rng.hex(4)) };
             let ip = format!("192.168.{}.{}", self.rng.below(3), self.rng.range(2, 250));
             self.request(out, user, people_groups, &ip, verb, group, resource, "", ns, &name, 200, true, None);
-        } else if kind < 930 {
+        } else if kind < 905 {
             // Workloads reading their own Secrets.
             counts[2] += 1;
             let ns = *self.rng.pick(&["payments", "checkout", "cart"]);
             let user = format!("system:serviceaccount:{ns}:api");
             let ip = format!("10.1.{}.{}", self.rng.below(4), self.rng.range(2, 250));
             self.request(out, &user, r#""system:serviceaccounts","system:authenticated""#, &ip, "get", "", "secrets", "", ns, "db-credentials", 200, true, None);
-        } else if kind < 940 {
+        } else if kind < 915 {
             // A burst of 403s from a public address (someone probing with a stolen token).
             counts[3] += 1;
             let ip = format!("203.0.113.{}", self.rng.range(2, 250));
@@ -150,14 +150,14 @@ impl Gen {
                 let ns = if resource == "secrets" || resource == "pods" { *self.rng.pick(NAMESPACES) } else { "" };
                 self.request(out, "mallory", r#""system:authenticated""#, &ip, "list", group, resource, "", ns, "", 403, false, None);
             }
-        } else if kind < 970 {
+        } else if kind < 945 {
             // People reading Secrets.
             counts[4] += 1;
             let user = *self.rng.pick(PEOPLE);
             let ns = *self.rng.pick(NAMESPACES);
             let name = format!("secret-{}", self.rng.hex(4));
             self.request(out, user, people_groups, "192.168.1.20", "get", "", "secrets", "", ns, &name, 200, true, None);
-        } else if kind < 985 {
+        } else if kind < 965 {
             // Exec into a CDE pod: stages ResponseStarted and ResponseComplete.
             counts[5] += 1;
             let user = *self.rng.pick(PEOPLE);

@@ -329,7 +329,27 @@ fn rule_summaries(engine: &Engine) -> Vec<Value> {
         .collect()
 }
 
-fn to_json(report: &Report, engine: &Engine, rbac_model: bool, generated_at: &str) -> Value {
+/// The JSON report (docs/audit.md): written field by field, without building a document in
+/// memory first (a long log can have hundreds of thousands of alerts).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonReport<'r> {
+    api_version: &'static str,
+    tool: Value,
+    generated_at: &'r str,
+    inputs: &'r [source::FileSummary],
+    window: Value,
+    context: Value,
+    summary: Value,
+    alerts: &'r [Alert],
+    completeness: &'r kubepci_audit::Completeness,
+    activity: &'r [kubepci_audit::Activity],
+    diagnostics: &'r [kubepci_audit::Diagnostic],
+    diagnostics_total: u64,
+    rules_not_evaluated: Vec<Value>,
+}
+
+fn to_json<'r>(report: &'r Report, engine: &Engine, rbac_model: bool, generated_at: &'r str) -> JsonReport<'r> {
     let mut by_severity: BTreeMap<&str, u64> = BTreeMap::new();
     let mut by_rule: BTreeMap<&str, u64> = BTreeMap::new();
     let mut by_requirement: BTreeMap<&str, u64> = BTreeMap::new();
@@ -346,21 +366,21 @@ fn to_json(report: &Report, engine: &Engine, rbac_model: bool, generated_at: &st
         }
     }
     let ctx = engine.context();
-    json!({
-        "apiVersion": "kubepci.io/audit-analysis/v1",
-        "tool": {"name": "kubepci", "version": env!("CARGO_PKG_VERSION")},
-        "generatedAt": generated_at,
-        "inputs": report.files,
-        "window": report.window.as_ref().map(|((_, first), (_, last))| json!({"first": first, "last": last})),
-        "context": {"cdeNamespaces": ctx.cde_namespaces, "breakGlassUsers": ctx.break_glass_users, "adminUsers": ctx.admin_users, "adminGroups": ctx.admin_groups, "rbacModel": rbac_model},
-        "summary": {"events": report.completeness.events, "alerts": report.alerts.len(), "excepted": excepted, "bySeverity": by_severity, "byRule": by_rule, "byRequirement": by_requirement},
-        "alerts": report.alerts,
-        "completeness": report.completeness,
-        "activity": report.activity,
-        "diagnostics": report.diagnostics,
-        "diagnosticsTotal": report.diagnostics_total,
-        "rulesNotEvaluated": engine.rules().iter().filter(|r| !r.enabled).map(|r| json!({"id": r.id, "falco": r.falco, "panther": r.panther, "needs": r.needs})).collect::<Vec<_>>(),
-    })
+    JsonReport {
+        api_version: "kubepci.io/audit-analysis/v1",
+        tool: json!({"name": "kubepci", "version": env!("CARGO_PKG_VERSION")}),
+        generated_at,
+        inputs: &report.files,
+        window: report.window.as_ref().map(|((_, first), (_, last))| json!({"first": first, "last": last})).unwrap_or(Value::Null),
+        context: json!({"cdeNamespaces": ctx.cde_namespaces, "breakGlassUsers": ctx.break_glass_users, "adminUsers": ctx.admin_users, "adminGroups": ctx.admin_groups, "rbacModel": rbac_model}),
+        summary: json!({"events": report.completeness.events, "alerts": report.alerts.len(), "excepted": excepted, "bySeverity": by_severity, "byRule": by_rule, "byRequirement": by_requirement}),
+        alerts: &report.alerts,
+        completeness: &report.completeness,
+        activity: &report.activity,
+        diagnostics: &report.diagnostics,
+        diagnostics_total: report.diagnostics_total,
+        rules_not_evaluated: engine.rules().iter().filter(|r| !r.enabled).map(|r| json!({"id": r.id, "falco": r.falco, "panther": r.panther, "needs": r.needs})).collect(),
+    }
 }
 
 fn sarif_level(s: Severity) -> &'static str {
