@@ -24,7 +24,8 @@ fn main() {
         std::process::exit(2);
     }
     let start = Instant::now();
-    let engine = Engine::new(RuleSet::builtin(), Context { cde_namespaces: cde, ..Context::default() });
+    // The limit `kubepci audit analyze` keeps by default (--max-alerts).
+    let engine = Engine::new(RuleSet::builtin(), Context { cde_namespaces: cde, ..Context::default() }).with_max_alerts(50_000);
     let inputs: Vec<Input> = order_by_time(&logs).into_iter().map(Input::Path).collect();
     let report = analyze_inputs(&inputs, &engine).unwrap_or_else(|e| {
         eprintln!("{e}");
@@ -41,8 +42,9 @@ fn main() {
     serde_json::to_writer(std::io::BufWriter::new(&mut sink), &Out { alerts: &report.alerts, activity: &report.activity, completeness: &report.completeness }).expect("json");
     let total = start.elapsed();
     let bytes: u64 = report.files.iter().map(|f| f.bytes).sum();
+    let unlisted: u64 = report.unlisted.values().map(|(_, n)| n).sum();
     println!(
-        "{} events, {} alerts, {:.1} MB: analysed in {:.2} s, with JSON output {:.2} s ({:.0} MB/s) on {} threads",
+        "{} events, {} alerts listed + {unlisted} counted, {:.1} MB: analysed in {:.2} s, with JSON output {:.2} s ({:.0} MB/s) on {} threads",
         report.completeness.events,
         report.alerts.len(),
         bytes as f64 / 1e6,

@@ -233,6 +233,13 @@ pub struct State {
     pub track_fresh: bool,
     /// The earliest and latest event times seen (microseconds since the epoch, and as written).
     pub window: Option<Window>,
+    /// At most this many alerts are kept (0: no limit); memory stays bounded whatever the
+    /// log's size. Further requests that alert are counted per rule in `unlisted`.
+    pub max_alerts: usize,
+    /// Alerts beyond `max_alerts`, per rule index.
+    pub unlisted: BTreeMap<u16, u64>,
+    /// Hashes of the requests counted in `unlisted` (a later stage must not count twice).
+    unlisted_keys: std::collections::HashSet<u64>,
 }
 
 /// The rules and the context, shared by every chunk.
@@ -244,6 +251,7 @@ pub struct Engine {
     by_verb: HashMap<String, Vec<u16>>,
     /// Rules without a verb condition, or with a wildcard in it.
     any_verb: Vec<u16>,
+    max_alerts: usize,
 }
 
 impl Engine {
@@ -263,7 +271,17 @@ impl Engine {
                 }
             }
         }
-        Engine { rules, ctx, by_verb, any_verb }
+        Engine { rules, ctx, by_verb, any_verb, max_alerts: 0 }
+    }
+
+    /// Keep at most `n` alerts (0: no limit); the rest are counted per rule.
+    pub fn with_max_alerts(mut self, n: usize) -> Engine {
+        self.max_alerts = n;
+        self
+    }
+
+    pub fn max_alerts(&self) -> usize {
+        self.max_alerts
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -315,6 +333,9 @@ impl Engine {
             Some(id) => (index, RequestKey::Audit(Box::from(id))),
             None => (index, RequestKey::Line(file.clone(), line)),
         };
+        if !state.alerts.contains_key(&key) && !state.admit(&key) {
+            return;
+        }
         if let Some(existing) = state.alerts.get_mut(&key) {
             // A later stage completes what an earlier one lacked (the response code, mostly).
             if existing.code.is_none() && e.code().is_some() {
@@ -446,9 +467,32 @@ fn record_activity(state: &mut State, e: &Event<'_>) {
 }
 
 impl State {
+    /// Whether a new alert for `key` may be kept; when the state is full, count it instead.
+    fn admit(&mut self, key: &(u16, RequestKey)) -> bool {
+        if self.max_alerts == 0 || self.alerts.len() < self.max_alerts {
+            return true;
+        }
+        let hash = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            key.hash(&mut h);
+            h.finish()
+        };
+        if self.unlisted_keys.insert(hash) {
+            *self.unlisted.entry(key.0).or_default() += 1;
+        }
+        false
+    }
+
     /// Fold another chunk's state into this one (chunks may come in any order).
     pub fn merge(&mut self, other: State) {
+        for (rule, n) in other.unlisted {
+            *self.unlisted.entry(rule).or_default() += n;
+        }
         for (key, alert) in other.alerts {
+            if !self.alerts.contains_key(&key) && !self.admit(&key) {
+                continue;
+            }
             match self.alerts.get_mut(&key) {
                 Some(existing) => {
                     if existing.code.is_none() && alert.code.is_some() {
@@ -515,7 +559,7 @@ impl State {
     }
 
     /// Alerts in time order (then file and line), activity by user.
-    pub fn into_parts(self) -> Parts {
+    pub fn into_parts(self, rules: &[Rule]) -> Parts {
         let mut alerts: Vec<Alert> = self.alerts.into_values().collect();
         alerts.sort_by(|a, b| {
             let ta = a.time.as_deref().and_then(parse_micros);
@@ -526,7 +570,8 @@ impl State {
         activity.sort_by(|a, b| a.user.cmp(&b.user));
         let mut diagnostics = self.diagnostics;
         diagnostics.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
-        Parts { alerts, activity, completeness: self.completeness, diagnostics, diagnostics_total: self.diagnostics_total, window: self.window }
+        let unlisted = self.unlisted.iter().filter_map(|(i, n)| rules.get(usize::from(*i)).map(|r| (r.id.clone(), (r.severity, *n)))).collect();
+        Parts { alerts, activity, completeness: self.completeness, diagnostics, diagnostics_total: self.diagnostics_total, window: self.window, unlisted }
     }
 }
 
@@ -538,6 +583,8 @@ pub struct Parts {
     pub diagnostics: Vec<Diagnostic>,
     pub diagnostics_total: u64,
     pub window: Option<Window>,
+    /// Alerts not kept (beyond the limit), by rule id: severity and count.
+    pub unlisted: BTreeMap<String, (Severity, u64)>,
 }
 
 /// An accepted risk from kubepci.yaml `exceptions`, as it applies to audit alerts: `check` is

@@ -75,17 +75,20 @@ pub struct Report {
     pub files: Vec<FileSummary>,
     /// First and last event time (microseconds, text).
     pub window: Option<crate::analyze::Window>,
+    /// Alerts beyond the engine's limit, not listed: rule id → (severity, count).
+    pub unlisted: std::collections::BTreeMap<String, (crate::rules::Severity, u64)>,
 }
 
 /// Analyse the inputs in order (rotated sets should be put in order with [`order_by_time`]).
 pub fn analyze_inputs(inputs: &[Input], engine: &Engine) -> Result<Report, AnalyzeError> {
     let mut state = State::default();
+    state.max_alerts = engine.max_alerts();
     let mut files = Vec::new();
     for input in inputs {
         let summary = analyze_input(input, engine, &mut state)?;
         files.push(summary);
     }
-    let parts = state.into_parts();
+    let parts = state.into_parts(engine.rules());
     Ok(Report {
         alerts: parts.alerts,
         activity: parts.activity,
@@ -94,6 +97,7 @@ pub fn analyze_inputs(inputs: &[Input], engine: &Engine) -> Result<Report, Analy
         diagnostics_total: parts.diagnostics_total,
         files,
         window: parts.window,
+        unlisted: parts.unlisted,
     })
 }
 
@@ -285,6 +289,7 @@ pub fn follow(path: &Path, engine: &Engine, poll: Duration, on_new: &mut dyn FnM
     let name: Arc<str> = Arc::from(path.display().to_string());
     let mut state = State::default();
     state.track_fresh = true;
+    state.max_alerts = engine.max_alerts();
     let mut offset = 0u64;
     let mut next_line = 1u64;
     let mut pending: Vec<u8> = Vec::new();
@@ -413,6 +418,25 @@ mod tests {
         let mut lines: Vec<u64> = exec.iter().map(|a| a.line).collect();
         lines.sort();
         assert_eq!(lines, (1..=n as u64).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn alerts_beyond_the_limit_are_counted_not_kept() {
+        let mut text = String::new();
+        for i in 0..10 {
+            // Two stages of each request: still one alert (listed or counted) per request.
+            for stage in ["ResponseStarted", "ResponseComplete"] {
+                text.push_str(&EXEC.replace("\"a1\"", &format!("\"id{i}\"")).replace("ResponseStarted", stage));
+                text.push('\n');
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.log");
+        std::fs::write(&path, text).unwrap();
+        let report = analyze_inputs(&[Input::Path(path)], &Engine::new(RuleSet::builtin(), Context::default()).with_max_alerts(3)).unwrap();
+        assert_eq!(report.alerts.len(), 3);
+        let unlisted: u64 = report.unlisted.values().map(|(_, n)| n).sum();
+        assert_eq!(report.alerts.len() as u64 + unlisted, 10, "10 exec requests, each once");
     }
 
     #[test]

@@ -141,7 +141,7 @@ fn panther_kubernetes_rule_tests() {
             let mut state = State::default();
             let file: Arc<str> = Arc::from("test");
             let parsed = kubepci_audit::parse::parse_document(line.as_bytes(), &mut |e| engine.event(&mut state, e, &file, 1));
-            let got = parsed.is_ok() && state.into_parts().alerts.iter().any(|a| a.rule == rule.id);
+            let got = parsed.is_ok() && state.into_parts(&rules.rules).alerts.iter().any(|a| a.rule == rule.id);
             if got == want {
                 passed += 1;
             } else if let Some((_, why)) = PANTHER_KNOWN.iter().find(|(n, _)| *n == name) {

@@ -143,7 +143,14 @@ struct AnalyzeArgs {
     /// Alerts listed per requirement in the text output (0 = all).
     #[arg(long, value_name = "N", default_value_t = 50)]
     limit: usize,
+    /// Alerts kept in full (0 = no limit). Beyond it, alerts are counted per rule
+    /// (`summary.notListed`) but not listed, so that memory stays bounded on any log size.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_ALERTS)]
+    max_alerts: usize,
 }
+
+/// About 100 MB of alerts.
+pub const DEFAULT_MAX_ALERTS: usize = 50_000;
 
 const FORMATS: &[Format] = &[Format::Text, Format::Json, Format::Sarif];
 
@@ -241,7 +248,7 @@ fn analyze(a: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let inventory = a.cluster.load(&config, "audit analyze")?;
     let ctx = context(&config, inventory.as_ref());
     let rbac_model = inventory.is_some();
-    let engine = Engine::new(rules, ctx);
+    let engine = Engine::new(rules, ctx).with_max_alerts(a.max_alerts);
     let today = kubepci_base::time::date(kubepci_base::time::now_epoch());
     let exceptions = exceptions(&config);
     if a.follow {
@@ -262,7 +269,13 @@ fn analyze(a: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         Format::Sarif => output::write_json(out, &to_sarif(&report, &engine)),
         _ => write_text(out, &report, &engine, rbac_model, a.limit),
     })?;
-    Ok(if fails(&report.alerts, fail_on) { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    if !report.unlisted.is_empty() {
+        let n: u64 = report.unlisted.values().map(|(_, n)| n).sum();
+        eprintln!("note: {n} more alerts are counted but not listed (--max-alerts {}); see summary.notListed", a.max_alerts);
+    }
+    // Alerts not listed could not be matched against exceptions: they count against --fail-on.
+    let unlisted_fail = fail_on.is_some_and(|t| report.unlisted.values().any(|(sev, _)| *sev >= t));
+    Ok(if fails(&report.alerts, fail_on) || unlisted_fail { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 fn fails(alerts: &[Alert], fail_on: Option<Severity>) -> bool {
@@ -373,7 +386,8 @@ fn to_json<'r>(report: &'r Report, engine: &Engine, rbac_model: bool, generated_
         inputs: &report.files,
         window: report.window.as_ref().map(|((_, first), (_, last))| json!({"first": first, "last": last})).unwrap_or(Value::Null),
         context: json!({"cdeNamespaces": ctx.cde_namespaces, "breakGlassUsers": ctx.break_glass_users, "adminUsers": ctx.admin_users, "adminGroups": ctx.admin_groups, "rbacModel": rbac_model}),
-        summary: json!({"events": report.completeness.events, "alerts": report.alerts.len(), "excepted": excepted, "bySeverity": by_severity, "byRule": by_rule, "byRequirement": by_requirement}),
+        summary: json!({"events": report.completeness.events, "alerts": report.alerts.len(), "excepted": excepted, "bySeverity": by_severity, "byRule": by_rule, "byRequirement": by_requirement,
+                        "notListed": report.unlisted.iter().map(|(rule, (_, n))| (rule.clone(), *n)).collect::<BTreeMap<String, u64>>()}),
         alerts: &report.alerts,
         completeness: &report.completeness,
         activity: &report.activity,
@@ -492,6 +506,10 @@ fn write_text(out: &mut dyn Write, report: &Report, engine: &Engine, rbac_model:
     let live: Vec<&Alert> = report.alerts.iter().filter(|a| a.excepted.is_none()).collect();
     let excepted = report.alerts.len() - live.len();
     writeln!(out, "{} alerts{}", live.len(), if excepted > 0 { format!(" ({excepted} more excepted)") } else { String::new() })?;
+    if !report.unlisted.is_empty() {
+        let list: Vec<String> = report.unlisted.iter().map(|(rule, (_, n))| format!("{rule} {n}")).collect();
+        writeln!(out, "not listed (beyond --max-alerts, counted only): {}", list.join(", "))?;
+    }
     let mut by_req: BTreeMap<&str, Vec<&Alert>> = BTreeMap::new();
     for a in &live {
         for r in &a.requirements {
