@@ -169,3 +169,27 @@ fn rbac_review_with_audit_logs_adds_last_active_and_unused_grants() {
     let plain = kubepci(&["rbac", "review", &d("roles.yaml"), "-c", &d("kubepci.yaml")], None);
     assert!(!String::from_utf8_lossy(&plain.stdout).contains("last_active"));
 }
+
+#[test]
+fn scan_with_audit_logs_flags_inactive_cde_subjects() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |f: &str| dir.path().join(f).display().to_string();
+    std::fs::write(
+        dir.path().join("cluster.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: payments, labels: {pci.kubepci.io/scope: cde}}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: ops-view, namespace: payments}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\nsubjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}, {apiGroup: rbac.authorization.k8s.io, kind: User, name: erin}]\n",
+    )
+    .unwrap();
+    let at = |user: &str, t: &str| format!(r#"{{"verb":"get","user":{{"username":"{user}"}},"objectRef":{{"resource":"pods","namespace":"payments"}},"responseStatus":{{"code":200}},"requestReceivedTimestamp":"{t}"}}"#);
+    let long = [at("bob", "2026-07-01T00:00:00Z"), at("erin", "2026-07-02T00:00:00Z"), at("alice", "2026-11-30T00:00:00Z")].join("\n");
+    std::fs::write(dir.path().join("audit.log"), long).unwrap();
+    let out = kubepci(&["scan", &d("cluster.yaml"), "--audit-log", &d("audit.log"), "--only", "RBAC-012", "-f", "json"], None);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(report.contains("RBAC-012") && report.contains("User:erin (last request 2026-07-02T00:00:00Z"), "{}", text(&out));
+    assert!(!report.contains("User:alice ("), "alice was active: {report}");
+    // A log covering a few days cannot tell 90 days of inactivity.
+    std::fs::write(dir.path().join("short.log"), at("alice", "2026-11-30T00:00:00Z")).unwrap();
+    let short = kubepci(&["scan", &d("cluster.yaml"), "--audit-log", &d("short.log"), "--only", "RBAC-012", "-f", "json"], None);
+    assert!(String::from_utf8_lossy(&short.stdout).contains("90 are needed to tell inactivity"), "{}", text(&short));
+    let none = kubepci(&["scan", &d("cluster.yaml"), "--only", "RBAC-012", "-f", "json"], None);
+    assert!(String::from_utf8_lossy(&none.stdout).contains("no API audit logs given"), "{}", text(&none));
+}
