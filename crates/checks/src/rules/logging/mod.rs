@@ -2,9 +2,10 @@
 //! and someone is told when the pipeline fails. The API server's audit flags and policy are
 //! `platform/` checks (API-008, AUD-001, AUD-002).
 
+mod pipeline_alerting;
 mod shipper_coverage;
 pub(crate) mod shippers;
 
 use crate::Check;
 
-pub const CHECKS: &[&Check] = &[&shipper_coverage::LOG_SHIPPER_COVERAGE];
+pub const CHECKS: &[&Check] = &[&shipper_coverage::LOG_SHIPPER_COVERAGE, &pipeline_alerting::LOG_PIPELINE_ALERTING];
