@@ -11,13 +11,15 @@
 #     live        live collection and snapshots against the in-process fake apiserver (bench_collect)
 #     vulns       `kubepci vulns` reading and matching 10,000 scanner reports with 1,000,000
 #                 vulnerability entries (kubepci-vulns-gen) against one running Pod per image
+#     audit       audit-log analysis (audit_bench: the `audit analyze -f json` path) on a generated
+#                 log of AUDIT_SIZE (default 1GB), against jq running one select() on the same file
 #     all         scan netpol rbac pan live (tens of minutes on 2 cores; the data takes ~1.5 GB in $OUT)
 #
 #   RUNS=N bench/run.sh L          N timed runs per scan measurement after one warm-up (default 5)
 #   PEERS=1 bench/run.sh M         also run ../shared/bench/run_peers.sh (Checkov, Trivy) on M (minutes)
 #   BENCH_OUT=DIR                  where corpora, logs and reports go (default /tmp/kubepci-bench)
 #   VULN_REPORTS, VULN_ENTRIES     size of the vulns corpus (default 10000 1000000)
-#   NETPOL_SIZES, PAN_SIZE, LIVE_OBJECTS   override the sizes below for a quicker run
+#   NETPOL_SIZES, PAN_SIZE, LIVE_OBJECTS, AUDIT_SIZE   override the sizes below for a quicker run
 #
 # Scan lines: corpus, form, what, wall (min, median), median user CPU, peak MB. The other
 # benchmarks print their own lines, each followed by `time:` (wall, user, sys, peak RSS of the
@@ -33,6 +35,7 @@ PAN_SIZE=${PAN_SIZE:-200MB}
 LIVE_OBJECTS=${LIVE_OBJECTS:-100000}
 VULN_REPORTS=${VULN_REPORTS:-10000}
 VULN_ENTRIES=${VULN_ENTRIES:-1000000}
+AUDIT_SIZE=${AUDIT_SIZE:-1GB}
 mkdir -p "$OUT"
 
 build() { # package, then --bins or example names
@@ -133,11 +136,20 @@ bench_vulns() {
   done
 }
 
+bench_audit() {
+  build kubepci-audit audit_bench
+  build kubepci-bench --bins
+  local log="$OUT/audit-$AUDIT_SIZE.log"
+  [ -f "$log" ] || "$BIN/kubepci-gen-audit" "$AUDIT_SIZE" "$log"
+  timed "audit_bench $AUDIT_SIZE (rules, activity, completeness, JSON)" "$BIN/examples/audit_bench" "$log" --cde payments
+  timed "jq select(.responseStatus.code == 403) on the same file" sh -c 'jq -c "select(.responseStatus.code == 403)" "$1" > /dev/null' jq "$log"
+}
+
 [ $# -gt 0 ] || set -- S M L
 for what in "$@"; do
   case $what in
-    S | M | L | scan | netpol | rbac | pan | live | vulns | all) ;;
-    *) echo "bench/run.sh: unknown benchmark '$what' (S, M, L, scan, netpol, rbac, pan, live, vulns, all)" >&2; exit 2 ;;
+    S | M | L | scan | netpol | rbac | pan | live | vulns | audit | all) ;;
+    *) echo "bench/run.sh: unknown benchmark '$what' (S, M, L, scan, netpol, rbac, pan, live, vulns, audit, all)" >&2; exit 2 ;;
   esac
 done
 sizes=()
@@ -149,7 +161,7 @@ for what in "$@"; do
   case $what in
     S | M | L) sizes+=("$what") ;;
     scan) sizes+=(S M L) ;;
-    netpol | rbac | pan | live | vulns) run "$what" ;;
+    netpol | rbac | pan | live | vulns | audit) run "$what" ;;
     all) sizes+=(S M L); run; run netpol; run rbac; run pan; run live ;;
   esac
 done

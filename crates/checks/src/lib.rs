@@ -133,6 +133,10 @@ pub const ANY_KIND: &str = "any";
 pub const WORKLOAD_KINDS: &[&str] = &["Pod", "ReplicationController", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"];
 /// Platform configuration files kubepci reads, by (API group, kind): they come from files
 /// (`--platform-config`), never from the API.
+/// Kinds kubepci itself writes into the input from other evidence (never listed from the API):
+/// `AuditActivity`, the summary of audit logs that `scan --audit-log` adds.
+pub const SUMMARY_KINDS: &[(&str, &str)] = &[("kubepci.io", "AuditActivity")];
+
 pub const PLATFORM_KINDS: &[(&str, &str)] = &[
     ("apiserver.config.k8s.io", "EncryptionConfiguration"),
     ("audit.k8s.io", "Policy"),

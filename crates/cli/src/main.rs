@@ -51,6 +51,8 @@ enum Command {
     /// Image vulnerabilities per workload or image, sorted by PCI urgency (CDE first, oldest
     /// overdue fix): scan coverage, report age, overdue critical fixes, end-of-life OS.
     Vulns(cmd::vulns::Args),
+    /// Kubernetes API audit logs: PCI DSS requirement 10 alerts, activity, least privilege.
+    Audit(cmd::audit::Args),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
         Command::Respond(a) => cmd::respond::run(a),
         Command::Certs(a) => cmd::certs::run(a),
         Command::Vulns(a) => cmd::vulns::run(a),
+        Command::Audit(a) => cmd::audit::run(a),
     };
     match result {
         Ok(code) => code,

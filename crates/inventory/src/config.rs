@@ -23,6 +23,10 @@ pub struct Config {
     pub approved_subjects: Vec<SubjectRef>,
     /// Network flows across the CDE boundary that have a documented business need.
     pub approved_flows: Vec<ApprovedFlow>,
+    /// Emergency (break-glass) user names (`*` globs): every request they make is an audit
+    /// alert, and they count as administrators (`kubepci audit analyze`, PCI DSS 10.2.1.2).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub break_glass_users: Vec<String>,
     pub checks: ChecksConfig,
     pub exceptions: Vec<Exception>,
     /// The Pod Security level the hardening checks hold each scope class to.

@@ -32,6 +32,13 @@ pub struct ReviewEntry {
     pub capabilities: Vec<String>,
     /// Listed in `approvedSubjects` of kubepci.yaml.
     pub approved_in_config: bool,
+    /// With audit logs (`rbac review --audit`): when the subject last made a request, or
+    /// `never in the logs`, or why it cannot be told (groups).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_active: Option<String>,
+    /// With audit logs: the rules of this grant that no request in the logs needed (7.2.4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub granted_never_used: Option<Vec<String>>,
 }
 
 impl ReviewEntry {
@@ -47,6 +54,66 @@ pub struct Review {
     pub input_sha256: String,
     pub cde_namespaces: Vec<String>,
     pub entries: Vec<ReviewEntry>,
+    /// With audit logs: the time window they cover (`first .. last`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_window: Option<String>,
+}
+
+/// One kind of request a subject made, allowed, as an audit log shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsedRequest {
+    pub verb: String,
+    pub api_group: String,
+    /// `resource` or `resource/subresource`.
+    pub resource: String,
+    /// Empty for cluster-scoped or all-namespace requests.
+    pub namespace: String,
+}
+
+/// What the audit logs say about one subject: `None` when they cannot tell (a group: logs
+/// name users); else the last request's time (or `None` if it never appears) and its requests.
+pub type SubjectUse = Option<(Option<String>, Vec<UsedRequest>)>;
+
+/// Add the "last active" and "granted but never used" columns (PCI DSS 7.2.4) from audit logs
+/// covering `window`.
+pub fn add_activity(review: &mut Review, model: &Model, window: &str, activity: impl Fn(&Subject) -> SubjectUse) {
+    review.audit_window = Some(window.to_string());
+    for e in &mut review.entries {
+        match activity(&e.subject) {
+            None => {
+                e.last_active = Some("not assessed: audit logs name users, not groups".into());
+                e.granted_never_used = None;
+            }
+            Some((last, uses)) => {
+                e.last_active = Some(last.unwrap_or_else(|| "never in the logs".into()));
+                let Some(b) = model.bindings.iter().find(|b| b.display() == e.binding) else { continue };
+                let Some(role) = b.role else { continue };
+                let scope = b.scope();
+                let unused: Vec<crate::rule::Rule> = model.roles[role]
+                    .rules
+                    .iter()
+                    .filter(|rule| !uses.iter().any(|u| scope_covers(&scope, &u.namespace) && rule_covers(rule, u)))
+                    .cloned()
+                    .collect();
+                e.granted_never_used = Some(summarize_rules(&unused));
+            }
+        }
+    }
+}
+
+fn scope_covers(scope: &GrantScope, namespace: &str) -> bool {
+    match scope {
+        GrantScope::Cluster => true,
+        GrantScope::Namespace(ns) => ns == namespace,
+    }
+}
+
+fn rule_covers(rule: &crate::rule::Rule, u: &UsedRequest) -> bool {
+    let any = |list: &[String], v: &str| list.iter().any(|x| x == "*" || x == v);
+    let resource_ok = rule.resources.iter().any(|r| {
+        r == "*" || r == &u.resource || (r.starts_with("*/") && u.resource.split_once('/').is_some_and(|(_, sub)| Some(sub) == r.strip_prefix("*/")))
+    });
+    rule.non_resource_urls.is_empty() && any(&rule.verbs, &u.verb) && any(&rule.api_groups, &u.api_group) && resource_ok
 }
 
 /// What changed since an earlier review.
@@ -120,12 +187,14 @@ pub fn build(model: &Model, inv: &Inventory, input_sha256: &str, generated_at: &
                 rights: rights.clone(),
                 capabilities: capabilities.clone(),
                 approved_in_config: inv.config.subject_approved(s.kind.as_str(), &s.name, s.namespace.as_deref()),
+                last_active: None,
+                granted_never_used: None,
             });
         }
     }
     entries.sort();
     entries.dedup();
-    Review { generated_at: generated_at.into(), input_sha256: input_sha256.into(), cde_namespaces: cde.into_iter().collect(), entries }
+    Review { generated_at: generated_at.into(), input_sha256: input_sha256.into(), cde_namespaces: cde.into_iter().collect(), entries, audit_window: None }
 }
 
 /// Compare two reviews by (subject, scope, binding, role).
@@ -161,10 +230,16 @@ pub fn to_csv(r: &Review) -> String {
     let mut out = String::new();
     out.push_str("# kubepci RBAC access review (PCI DSS 7.2.4, 7.2.5.1)\n");
     out.push_str(&format!("# generated-at: {}\n# input-sha256: {}\n# cde-namespaces: {}\n", r.generated_at, r.input_sha256, r.cde_namespaces.join(" ")));
-    out.push_str(CSV_HEADER);
+    let with_audit = r.audit_window.is_some();
+    if let Some(w) = &r.audit_window {
+        out.push_str(&format!("# audit-window: {w}\n"));
+        out.push_str(&CSV_HEADER.replace(",approver,", ",last_active,granted_never_used,approver,"));
+    } else {
+        out.push_str(CSV_HEADER);
+    }
     out.push('\n');
     for e in &r.entries {
-        let fields = [
+        let mut fields = vec![
             e.subject.kind.as_str().to_string(),
             e.subject.name.clone(),
             e.subject.namespace.clone().unwrap_or_default(),
@@ -175,10 +250,12 @@ pub fn to_csv(r: &Review) -> String {
             e.rights.join("; "),
             e.capabilities.join(" "),
             e.approved_in_config.to_string(),
-            String::new(),
-            String::new(),
-            String::new(),
         ];
+        if with_audit {
+            fields.push(e.last_active.clone().unwrap_or_default());
+            fields.push(e.granted_never_used.as_ref().map(|u| u.join("; ")).unwrap_or_else(|| "not assessed".into()));
+        }
+        fields.extend([String::new(), String::new(), String::new()]);
         out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
         out.push('\n');
     }

@@ -8,6 +8,7 @@ pub mod detection;
 pub mod exposure;
 pub mod image;
 pub mod incident;
+pub mod logging;
 pub mod namespace;
 pub mod network;
 pub mod platform;
@@ -37,6 +38,7 @@ pub const ALL: &[&[&Check]] = &[
     exceptions::CHECKS,
     network::CHECKS,
     platform::CHECKS,
+    logging::CHECKS,
     rbac::CHECKS,
     incident::CHECKS,
     tls::CHECKS,

@@ -1,6 +1,7 @@
 //! One module per subcommand. Each owns its clap `Args` and a `run` that returns the exit code.
 
 pub mod certs;
+pub mod audit;
 pub mod checks;
 pub mod collect;
 pub mod evidence;

@@ -91,6 +91,10 @@ pub enum Command {
         /// An earlier review (JSON) to compare with: prints what was added, removed or changed.
         #[arg(long, value_name = "OLD")]
         diff: Option<PathBuf>,
+        /// API audit logs (files, .gz, rotated sets): adds "last active" and "granted but never
+        /// used" to every grant (PCI DSS 7.2.4). Repeatable.
+        #[arg(long, value_name = "LOG")]
+        audit: Vec<PathBuf>,
         #[command(flatten)]
         common: Common,
     },
@@ -202,10 +206,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             })?;
             Ok(done(l.incomplete, !paths.is_empty()))
         }
-        Command::Review { format, diff, common } => {
+        Command::Review { format, diff, audit, common } => {
             let l = load(&common.input, "rbac review")?;
             let digest = review::input_digest(&l.inv.objects);
-            let sheet = review::build(&l.model, &l.inv, &digest, &kubepci_base::time::rfc3339(kubepci_base::time::now_epoch()));
+            let mut sheet = review::build(&l.model, &l.inv, &digest, &kubepci_base::time::rfc3339(kubepci_base::time::now_epoch()));
+            if !audit.is_empty() {
+                add_audit_activity(&mut sheet, &l.model, &audit)?;
+            }
             if let Some(old_path) = diff {
                 let text = std::fs::read_to_string(&old_path).with_context(|| format!("reading {}", old_path.display()))?;
                 let old: Review = serde_json::from_str(&text).with_context(|| format!("{}: not a kubepci review in JSON", old_path.display()))?;
@@ -225,6 +232,36 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(done(l.incomplete, false))
         }
     }
+}
+
+/// Read the audit logs and add each grant's last activity and unused rules to the sheet.
+fn add_audit_activity(sheet: &mut Review, model: &Model, logs: &[PathBuf]) -> anyhow::Result<()> {
+    let activity = super::audit::activity_from_logs(logs)?;
+    let window = activity.window.clone().unwrap_or_else(|| "no timestamps in the logs".into());
+    review::add_activity(sheet, model, &window, |subject| {
+        let user = match subject.kind {
+            kubepci_rbac::SubjectKind::Group => return None,
+            kubepci_rbac::SubjectKind::User => subject.name.clone(),
+            kubepci_rbac::SubjectKind::ServiceAccount => format!("system:serviceaccount:{}:{}", subject.namespace.as_deref().unwrap_or("default"), subject.name),
+        };
+        Some(match activity.by_user.get(&user) {
+            None => (None, Vec::new()),
+            Some(a) => (
+                a.last_seen.clone(),
+                a.uses
+                    .iter()
+                    .filter(|u| u.allowed)
+                    .map(|u| review::UsedRequest {
+                        verb: u.verb.clone(),
+                        api_group: u.api_group.clone(),
+                        resource: if u.subresource.is_empty() { u.resource.clone() } else { format!("{}/{}", u.resource, u.subresource) },
+                        namespace: u.namespace.clone(),
+                    })
+                    .collect(),
+            ),
+        })
+    });
+    Ok(())
 }
 
 /// The diff as CSV: the sheet's columns after a `change` column.
@@ -251,6 +288,12 @@ fn write_entry_text(out: &mut dyn Write, mark: &str, e: &ReviewEntry) -> io::Res
     let scope = if e.scope == "cluster-wide" { e.scope.clone() } else { format!("in {} ({})", e.scope, e.scope_class) };
     writeln!(out, "{mark}{} {scope}: {} → {}{approved}", e.subject, e.binding, e.role)?;
     writeln!(out, "    rights: {}", e.rights.join("; "))?;
+    if let Some(last) = &e.last_active {
+        writeln!(out, "    last active: {last}")?;
+    }
+    if let Some(unused) = &e.granted_never_used {
+        writeln!(out, "    granted, never used: {}", if unused.is_empty() { "nothing".to_string() } else { unused.join("; ") })?;
+    }
     if !e.capabilities.is_empty() {
         writeln!(out, "    capabilities: {}", e.capabilities.join(" "))?;
     }

@@ -43,6 +43,12 @@ pub struct Args {
     /// List requirements without automated checks in the terminal report.
     #[arg(short, long)]
     pub verbose: bool,
+
+    /// API audit logs (files, .gz, rotated sets): their per-identity activity is added to the
+    /// input as an `AuditActivity` summary, which RBAC-012 (inactive CDE subjects, 8.2.6)
+    /// reads. Repeatable.
+    #[arg(long, value_name = "LOG")]
+    pub audit_log: Vec<PathBuf>,
 }
 
 /// Every report format.
@@ -69,7 +75,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let fail_on: Option<Severity> = args.fail_on.as_deref().map(str::parse).transpose().map_err(|e: String| anyhow::anyhow!(e))?;
     kubepci::profile::enabled();
-    let (input, config) = args.input.load("scan")?;
+    let (mut input, config) = args.input.load("scan")?;
+    if !args.audit_log.is_empty() {
+        let summary = super::audit::activity_summary(&args.audit_log)?;
+        let loaded = kubepci_source::load_bytes("audit-logs (kubepci scan --audit-log)", summary.as_bytes());
+        input.objects.extend(loaded.objects);
+        input.sources.extend(args.audit_log.iter().map(|p| p.display().to_string()));
+    }
     kubepci::profile::mark(&format!("load ({} objects)", input.objects.len()));
     let epoch = kubepci_base::time::now_epoch();
     let opts = ScanOptions {

@@ -10,6 +10,7 @@ mod control_tampering;
 mod default_sa_cde;
 mod escalation_verbs;
 mod everyone_bindings;
+mod inactive_cde_subjects;
 mod node_csr_token;
 mod privileged_non_idp_users;
 mod services_status_write;
@@ -35,4 +36,5 @@ pub const CHECKS: &[&Check] = &[
     &default_sa_cde::DEFAULT_SA_CDE_GRANTS,
     &stale_bindings::STALE_BINDINGS,
     &cde_escalation_paths::CDE_ESCALATION_PATHS,
+    &inactive_cde_subjects::INACTIVE_CDE_SUBJECTS,
 ];

@@ -1,0 +1,617 @@
+//! The analysis of a stream of events: rules applied to each, one alert per request and rule
+//! (stages of the same `auditID` merged), per-identity activity, and the completeness of the
+//! log's fields (10.2.2). Pure: events in, a [`Report`] out. States of separate chunks merge,
+//! so that files and chunks can be analysed in parallel.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::event::Event;
+use crate::predicates::{Subject, exec_command};
+use crate::rules::{Context, Facts, Rule, RuleSet, Severity};
+use crate::time::parse_micros;
+
+/// How many bad-line diagnostics a report keeps (all are counted).
+const MAX_DIAGNOSTICS: usize = 200;
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectOut {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub resource: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub subresource: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub namespace: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub api_group: String,
+    /// The request path without its query string (which may carry exec commands).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub path: String,
+}
+
+impl ObjectOut {
+    /// `resource[/subresource]/namespace/name` (parts that exist), as exceptions match it.
+    pub fn key(&self) -> String {
+        let mut out = self.resource.clone();
+        if !self.subresource.is_empty() {
+            out.push('/');
+            out.push_str(&self.subresource);
+        }
+        for part in [&self.namespace, &self.name] {
+            if !part.is_empty() {
+                out.push('/');
+                out.push_str(part);
+            }
+        }
+        if out.is_empty() { self.path.clone() } else { out }
+    }
+}
+
+/// An accepted alert: the exception that covers it.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Excepted {
+    pub reason: String,
+    pub approved_by: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Alert {
+    pub rule: String,
+    pub title: String,
+    pub requirements: Vec<String>,
+    pub severity: Severity,
+    #[serde(rename = "auditID")]
+    pub audit_id: Option<String>,
+    pub time: Option<String>,
+    /// The identity the request acted as (the impersonated one, when impersonating).
+    pub user: String,
+    /// The authenticated user who impersonated `user`, if any.
+    pub impersonator: Option<String>,
+    #[serde(rename = "sourceIPs")]
+    pub source_ips: Vec<String>,
+    pub verb: String,
+    pub object: ObjectOut,
+    pub code: Option<i64>,
+    pub decision: String,
+    pub stage: Option<String>,
+    pub falco: Option<String>,
+    pub panther: Option<String>,
+    pub file: Arc<str>,
+    pub line: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub excepted: Option<Excepted>,
+}
+
+/// What one identity did.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Activity {
+    pub user: String,
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+    pub requests: u64,
+    /// Requests answered 4xx/5xx.
+    pub failures: u64,
+    /// Requests refused with 401/403.
+    pub denied: u64,
+    pub verbs: BTreeMap<String, u64>,
+    /// `verb apiGroup/resource[/subresource] namespace` actually requested (allowed or not).
+    pub uses: BTreeSet<Use>,
+    /// Hashes of the uses already recorded, so that a repeated request allocates nothing.
+    #[serde(skip)]
+    seen: std::collections::HashSet<u64>,
+    #[serde(skip)]
+    first_micros: Option<i64>,
+    #[serde(skip)]
+    last_micros: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "camelCase")]
+pub struct Use {
+    pub verb: String,
+    pub api_group: String,
+    pub resource: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub subresource: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub namespace: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    pub allowed: bool,
+}
+
+impl Activity {
+    pub fn last_seen_micros(&self) -> Option<i64> {
+        self.last_micros
+    }
+}
+
+/// 10.2.2: how many events lack each field the requirement asks an audit record to carry.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Completeness {
+    pub events: u64,
+    /// User identification (10.2.2: user identification).
+    pub missing_user: u64,
+    /// Type of event (verb).
+    pub missing_verb: u64,
+    /// Date and time.
+    pub missing_time: u64,
+    /// Success or failure indication, on completed requests.
+    pub missing_outcome: u64,
+    /// Origination of the event (source IPs).
+    pub missing_source: u64,
+    /// Identity or name of the affected resource (objectRef or requestURI).
+    pub missing_object: u64,
+    /// Not required by 10.2.2, but without it stages of one request cannot be joined.
+    #[serde(rename = "missingAuditID")]
+    pub missing_audit_id: u64,
+}
+
+impl Completeness {
+    fn count(&mut self, e: &Event<'_>) {
+        self.events += 1;
+        self.missing_user += u64::from(e.username().is_empty());
+        self.missing_verb += u64::from(e.verb().is_empty());
+        self.missing_time += u64::from(e.time().is_empty());
+        let completed = matches!(e.stage(), "" | "ResponseComplete" | "Panic");
+        self.missing_outcome += u64::from(completed && e.code().is_none());
+        self.missing_source += u64::from(e.source_ips().is_empty());
+        self.missing_object += u64::from(e.object_ref.is_none() && e.uri().is_empty());
+        self.missing_audit_id += u64::from(e.audit_id.as_deref().is_none_or(str::is_empty));
+    }
+
+    fn merge(&mut self, o: &Completeness) {
+        self.events += o.events;
+        self.missing_user += o.missing_user;
+        self.missing_verb += o.missing_verb;
+        self.missing_time += o.missing_time;
+        self.missing_outcome += o.missing_outcome;
+        self.missing_source += o.missing_source;
+        self.missing_object += o.missing_object;
+        self.missing_audit_id += o.missing_audit_id;
+    }
+
+    /// The 10.2.2 fields some events lack, with counts.
+    pub fn gaps(&self) -> Vec<(&'static str, u64)> {
+        [
+            ("user identification", self.missing_user),
+            ("type of event (verb)", self.missing_verb),
+            ("date and time", self.missing_time),
+            ("success or failure", self.missing_outcome),
+            ("origination (source IP)", self.missing_source),
+            ("affected resource", self.missing_object),
+        ]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect()
+    }
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub file: Arc<str>,
+    pub line: u64,
+    pub message: String,
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.message)
+    }
+}
+
+/// The earliest and latest event times: (microseconds since the epoch, the time as written).
+pub type Window = ((i64, String), (i64, String));
+
+/// Which request an event belongs to: its auditID, or (without one) its own place in the log.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum RequestKey {
+    Audit(Box<str>),
+    Line(Arc<str>, u64),
+}
+
+/// The analysis state of one chunk of events; states merge.
+#[derive(Debug, Default)]
+pub struct State {
+    alerts: HashMap<(u16, RequestKey), Alert>,
+    pub activity: HashMap<String, Activity>,
+    pub completeness: Completeness,
+    pub diagnostics: Vec<Diagnostic>,
+    pub diagnostics_total: u64,
+    /// Alerts created since the last [`State::take_fresh`] (for `--follow`).
+    fresh: Vec<(u16, RequestKey)>,
+    pub track_fresh: bool,
+    /// The earliest and latest event times seen (microseconds since the epoch, and as written).
+    pub window: Option<Window>,
+    /// At most this many alerts are kept (0: no limit); memory stays bounded whatever the
+    /// log's size. Further requests that alert are counted per rule in `unlisted`.
+    pub max_alerts: usize,
+    /// Alerts beyond `max_alerts`, per rule index.
+    pub unlisted: BTreeMap<u16, u64>,
+    /// Hashes of the requests counted in `unlisted` (a later stage must not count twice).
+    unlisted_keys: std::collections::HashSet<u64>,
+}
+
+/// The rules and the context, shared by every chunk.
+pub struct Engine {
+    rules: Vec<Rule>,
+    ctx: Context,
+    /// Rules by the verbs they name exactly: an event is held only against the rules that can
+    /// match its verb (most of a log is list/watch/get noise that no create/delete rule sees).
+    by_verb: HashMap<String, Vec<u16>>,
+    /// Rules without a verb condition, or with a wildcard in it.
+    any_verb: Vec<u16>,
+    max_alerts: usize,
+}
+
+impl Engine {
+    pub fn new(rules: RuleSet, ctx: Context) -> Engine {
+        let rules = rules.rules;
+        let mut by_verb: HashMap<String, Vec<u16>> = HashMap::new();
+        let mut any_verb = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            if !r.enabled {
+                continue;
+            }
+            if r.when.verbs.is_empty() || r.when.verbs.iter().any(|v| v.contains('*')) {
+                any_verb.push(i as u16);
+            } else {
+                for v in &r.when.verbs {
+                    by_verb.entry(v.clone()).or_default().push(i as u16);
+                }
+            }
+        }
+        Engine { rules, ctx, by_verb, any_verb, max_alerts: 0 }
+    }
+
+    /// Keep at most `n` alerts (0: no limit); the rest are counted per rule.
+    pub fn with_max_alerts(mut self, n: usize) -> Engine {
+        self.max_alerts = n;
+        self
+    }
+
+    pub fn max_alerts(&self) -> usize {
+        self.max_alerts
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn context(&self) -> &Context {
+        &self.ctx
+    }
+
+    /// Apply the rules to one event read at `file:line`.
+    pub fn event(&self, state: &mut State, e: &Event<'_>, file: &Arc<str>, line: u64) {
+        state.completeness.count(e);
+        if let Some(t) = parse_micros(e.time()) {
+            widen(&mut state.window, t, e.time());
+        }
+        record_activity(state, e);
+        let facts = Facts::new(e, &self.ctx);
+        let mut object: Option<Option<Value>> = None;
+        let mut command: Option<Vec<String>> = None;
+        let by_verb = self.by_verb.get(e.verb()).map(Vec::as_slice).unwrap_or(&[]);
+        for &i in self.any_verb.iter().chain(by_verb) {
+            let rule = &self.rules[usize::from(i)];
+            if !rule.when.matches_fields(&facts, &self.ctx) {
+                continue;
+            }
+            let mut object_holds = |cond: &crate::rules::Cond| {
+                if !cond.has_object_predicates() {
+                    return true;
+                }
+                let obj = object.get_or_insert_with(|| e.request_object.and_then(|raw| serde_json::from_str(raw.get()).ok()));
+                let cmd = command.get_or_insert_with(|| if e.subresource() == "exec" { exec_command(obj.as_ref(), e.uri()) } else { Vec::new() });
+                cond.matches_object(&Subject { object: obj.as_ref(), command: cmd })
+            };
+            if !object_holds(&rule.when) {
+                continue;
+            }
+            if rule.unless.iter().any(|c| c.matches_fields(&facts, &self.ctx) && object_holds(c)) {
+                continue;
+            }
+            self.alert(state, i, rule, e, file, line);
+        }
+    }
+
+    fn alert(&self, state: &mut State, index: u16, rule: &Rule, e: &Event<'_>, file: &Arc<str>, line: u64) {
+        let audit_id = e.audit_id.as_deref().filter(|a| !a.is_empty());
+        // One request, one alert: stages of an auditID join; an event without one is its own request.
+        let key = match audit_id {
+            Some(id) => (index, RequestKey::Audit(Box::from(id))),
+            None => (index, RequestKey::Line(file.clone(), line)),
+        };
+        if !state.alerts.contains_key(&key) && !state.admit(&key) {
+            return;
+        }
+        if let Some(existing) = state.alerts.get_mut(&key) {
+            // A later stage completes what an earlier one lacked (the response code, mostly).
+            if existing.code.is_none() && e.code().is_some() {
+                existing.code = e.code();
+                existing.decision = e.decision().as_str().into();
+                existing.stage = e.stage.as_deref().map(str::to_string);
+            }
+            return;
+        }
+        let impersonated = e.impersonated_user.as_ref().is_some_and(|u| u.username.is_some());
+        let alert = Alert {
+            rule: rule.id.clone(),
+            title: rule.title.clone(),
+            requirements: rule.requirements.clone(),
+            severity: rule.severity,
+            audit_id: audit_id.map(str::to_string),
+            time: Some(e.time().to_string()).filter(|t| !t.is_empty()),
+            user: safe(e.effective_username()),
+            impersonator: impersonated.then(|| safe(e.username())),
+            source_ips: e.source_ips().iter().map(|ip| safe(ip)).collect(),
+            verb: safe(e.verb()),
+            object: ObjectOut {
+                resource: safe(e.resource()),
+                subresource: safe(e.subresource()),
+                namespace: safe(e.namespace()),
+                name: safe(e.name()),
+                api_group: safe(e.api_group()),
+                path: safe(e.uri().split('?').next().unwrap_or("")),
+            },
+            code: e.code(),
+            decision: e.decision().as_str().into(),
+            stage: e.stage.as_deref().map(str::to_string),
+            falco: rule.falco.clone(),
+            panther: rule.panther.clone(),
+            file: file.clone(),
+            line,
+            excepted: None,
+        };
+        if state.track_fresh {
+            state.fresh.push(key.clone());
+        }
+        state.alerts.insert(key, alert);
+    }
+
+    /// Record a line that could not be read.
+    pub fn diagnostic(&self, state: &mut State, file: &Arc<str>, line: u64, message: String) {
+        state.diagnostics_total += 1;
+        if state.diagnostics.len() < MAX_DIAGNOSTICS {
+            state.diagnostics.push(Diagnostic { file: file.clone(), line, message });
+        }
+    }
+}
+
+/// Text from a log shown to people: card numbers masked (a name or path may hold one).
+fn safe(text: &str) -> String {
+    if text.bytes().filter(u8::is_ascii_digit).count() >= 12 { kubepci_pan::redact(text) } else { text.to_string() }
+}
+
+fn widen(window: &mut Option<Window>, t: i64, text: &str) {
+    match window {
+        None => *window = Some(((t, text.to_string()), (t, text.to_string()))),
+        Some((first, last)) => {
+            if t < first.0 {
+                *first = (t, text.to_string());
+            }
+            if t > last.0 {
+                *last = (t, text.to_string());
+            }
+        }
+    }
+}
+
+fn record_activity(state: &mut State, e: &Event<'_>) {
+    let user = e.effective_username();
+    if user.is_empty() {
+        return;
+    }
+    let micros = parse_micros(e.time());
+    let a = match state.activity.get_mut(user) {
+        Some(a) => a,
+        None => state.activity.entry(user.to_string()).or_insert_with(|| Activity { user: safe(user), ..Activity::default() }),
+    };
+    if let Some(t) = micros {
+        if a.first_micros.is_none_or(|f| t < f) {
+            a.first_micros = Some(t);
+            a.first_seen = Some(e.time().to_string());
+        }
+        if a.last_micros.is_none_or(|l| t > l) {
+            a.last_micros = Some(t);
+            a.last_seen = Some(e.time().to_string());
+        }
+    }
+    // Count each request once: at its completion (or when the log has no stage).
+    if !matches!(e.stage(), "" | "ResponseComplete" | "Panic") {
+        return;
+    }
+    a.requests += 1;
+    let code = e.code();
+    a.failures += u64::from(code.is_some_and(|c| c >= 400));
+    a.denied += u64::from(matches!(code, Some(401 | 403)));
+    match a.verbs.get_mut(e.verb()) {
+        Some(n) => *n += 1,
+        None => {
+            a.verbs.insert(e.verb().to_string(), 1);
+        }
+    }
+    if e.object_ref.is_some() {
+        let allowed = e.decision() != crate::event::Decision::Forbid && !code.is_some_and(|c| c == 401 || c == 403);
+        let hash = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (e.verb(), e.api_group(), e.resource(), e.subresource(), e.namespace(), allowed).hash(&mut h);
+            h.finish()
+        };
+        if !a.seen.insert(hash) {
+            return;
+        }
+        let used = Use {
+            verb: e.verb().to_string(),
+            api_group: e.api_group().to_string(),
+            resource: e.resource().to_string(),
+            subresource: e.subresource().to_string(),
+            namespace: e.namespace().to_string(),
+            name: String::new(),
+            allowed,
+        };
+        a.uses.insert(used);
+    }
+}
+
+impl State {
+    /// Whether a new alert for `key` may be kept; when the state is full, count it instead.
+    fn admit(&mut self, key: &(u16, RequestKey)) -> bool {
+        if self.max_alerts == 0 || self.alerts.len() < self.max_alerts {
+            return true;
+        }
+        let hash = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            key.hash(&mut h);
+            h.finish()
+        };
+        if self.unlisted_keys.insert(hash) {
+            *self.unlisted.entry(key.0).or_default() += 1;
+        }
+        false
+    }
+
+    /// Fold another chunk's state into this one (chunks may come in any order).
+    pub fn merge(&mut self, other: State) {
+        for (rule, n) in other.unlisted {
+            *self.unlisted.entry(rule).or_default() += n;
+        }
+        for (key, alert) in other.alerts {
+            if !self.alerts.contains_key(&key) && !self.admit(&key) {
+                continue;
+            }
+            match self.alerts.get_mut(&key) {
+                Some(existing) => {
+                    if existing.code.is_none() && alert.code.is_some() {
+                        existing.code = alert.code;
+                        existing.decision = alert.decision;
+                        existing.stage = alert.stage;
+                    }
+                    if (alert.file.as_ref(), alert.line) < (existing.file.as_ref(), existing.line) {
+                        existing.file = alert.file;
+                        existing.line = alert.line;
+                    }
+                }
+                None => {
+                    self.alerts.insert(key, alert);
+                }
+            }
+        }
+        for (user, a) in other.activity {
+            match self.activity.get_mut(&user) {
+                None => {
+                    self.activity.insert(user, a);
+                }
+                Some(mine) => {
+                    if a.first_micros.is_some() && (mine.first_micros.is_none() || a.first_micros < mine.first_micros) {
+                        mine.first_micros = a.first_micros;
+                        mine.first_seen = a.first_seen;
+                    }
+                    if a.last_micros > mine.last_micros {
+                        mine.last_micros = a.last_micros;
+                        mine.last_seen = a.last_seen;
+                    }
+                    mine.requests += a.requests;
+                    mine.failures += a.failures;
+                    mine.denied += a.denied;
+                    for (v, n) in a.verbs {
+                        *mine.verbs.entry(v).or_default() += n;
+                    }
+                    mine.uses.extend(a.uses);
+                    mine.seen.extend(a.seen);
+                }
+            }
+        }
+        if let Some(((t0, s0), (t1, s1))) = other.window {
+            widen(&mut self.window, t0, &s0);
+            widen(&mut self.window, t1, &s1);
+        }
+        self.completeness.merge(&other.completeness);
+        self.diagnostics_total += other.diagnostics_total;
+        for d in other.diagnostics {
+            if self.diagnostics.len() < MAX_DIAGNOSTICS {
+                self.diagnostics.push(d);
+            }
+        }
+    }
+
+    /// Alerts first seen since the last call, in the order they were seen.
+    pub fn take_fresh(&mut self) -> Vec<Alert> {
+        let keys = std::mem::take(&mut self.fresh);
+        keys.iter().filter_map(|k| self.alerts.get(k).cloned()).collect()
+    }
+
+    pub fn alert_count(&self) -> usize {
+        self.alerts.len()
+    }
+
+    /// Alerts in time order (then file and line), activity by user.
+    pub fn into_parts(self, rules: &[Rule]) -> Parts {
+        let mut alerts: Vec<Alert> = self.alerts.into_values().collect();
+        alerts.sort_by(|a, b| {
+            let ta = a.time.as_deref().and_then(parse_micros);
+            let tb = b.time.as_deref().and_then(parse_micros);
+            (ta, &a.file, a.line, &a.rule).cmp(&(tb, &b.file, b.line, &b.rule))
+        });
+        let mut activity: Vec<Activity> = self.activity.into_values().collect();
+        activity.sort_by(|a, b| a.user.cmp(&b.user));
+        let mut diagnostics = self.diagnostics;
+        diagnostics.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        let unlisted = self.unlisted.iter().filter_map(|(i, n)| rules.get(usize::from(*i)).map(|r| (r.id.clone(), (r.severity, *n)))).collect();
+        Parts { alerts, activity, completeness: self.completeness, diagnostics, diagnostics_total: self.diagnostics_total, window: self.window, unlisted }
+    }
+}
+
+/// A finished analysis's contents.
+pub struct Parts {
+    pub alerts: Vec<Alert>,
+    pub activity: Vec<Activity>,
+    pub completeness: Completeness,
+    pub diagnostics: Vec<Diagnostic>,
+    pub diagnostics_total: u64,
+    pub window: Option<Window>,
+    /// Alerts not kept (beyond the limit), by rule id: severity and count.
+    pub unlisted: BTreeMap<String, (Severity, u64)>,
+}
+
+/// An accepted risk from kubepci.yaml `exceptions`, as it applies to audit alerts: `check` is
+/// the rule id (`*` wildcards), `object` matches the alert's object key
+/// (`resource[/subresource]/namespace/name`) or `user:NAME`.
+#[derive(Clone, Debug, Default)]
+pub struct AlertException {
+    pub rule: String,
+    pub object: String,
+    pub reason: String,
+    pub approved_by: String,
+    /// `YYYY-MM-DD`; the exception no longer applies after it.
+    pub expires: Option<String>,
+}
+
+/// Mark the alerts that an exception in force on `today` (`YYYY-MM-DD`) covers.
+pub fn apply_exceptions(alerts: &mut [Alert], exceptions: &[AlertException], today: &str) {
+    for alert in alerts {
+        let key = alert.object.key();
+        let user = format!("user:{}", alert.user);
+        let hit = exceptions.iter().find(|x| {
+            x.expires.as_deref().is_none_or(|d| d >= today)
+                && crate::rules::glob(&x.rule, &alert.rule)
+                && (crate::rules::glob(&x.object, &key) || crate::rules::glob(&x.object, &user))
+        });
+        if let Some(x) = hit {
+            alert.excepted = Some(Excepted { reason: x.reason.clone(), approved_by: x.approved_by.clone() });
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! RFC 3339 timestamps as audit events write them, to microseconds since the epoch.
+
+/// `2026-12-07T11:25:02.123456Z` (or with an offset) as microseconds since 1970; `None` when
+/// the text is not such a timestamp.
+pub fn parse_micros(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> { std::str::from_utf8(&b[r]).ok()?.parse().ok() };
+    let (y, mo, d, h, mi, sec) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut micros = 0i64;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let mut scale = 100_000i64;
+        while let Some(c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+            micros += i64::from(c - b'0') * scale;
+            scale /= 10;
+            i += 1;
+        }
+    }
+    let offset_secs = match b.get(i) {
+        Some(b'Z' | b'z') | None => 0,
+        Some(sign @ (b'+' | b'-')) if b.len() >= i + 6 => {
+            let off = num(i + 1..i + 3)? * 3600 + num(i + 4..i + 6)? * 60;
+            if *sign == b'+' { off } else { -off }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(y, mo, d);
+    Some(((days * 86_400 + h * 3600 + mi * 60 + sec - offset_secs) * 1_000_000) + micros)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_audit_timestamps() {
+        assert_eq!(parse_micros("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_micros("2018-10-26T13:38:34.867116Z"), Some(1_540_561_114_867_116));
+        assert_eq!(parse_micros("2018-10-26T15:38:34+02:00"), Some(1_540_561_114_000_000));
+        assert_eq!(parse_micros("2026-12-07"), None);
+        assert_eq!(parse_micros("garbage-but-long-enough"), None);
+    }
+}
