@@ -26,6 +26,10 @@ fi
 if ! command -v trestle >/dev/null 2>&1; then
   echo "scripts/test.sh: installing compliance-trestle 5.2.0" >&2
   python3 -m pip install -q "compliance-trestle==5.2.0"
+  # pip puts the command in the interpreter's scripts directory, which a version manager's
+  # shims (pyenv) may not cover until they are rehashed.
+  PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
+  export PATH
   hash -r
 fi
 
