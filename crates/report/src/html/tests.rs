@@ -89,7 +89,7 @@ fn the_exceptions_register_tells_applied_expired_and_unused_apart() {
     expired.expires = Some("2020-01-01".into());
     r.provenance.config.exceptions.extend([stale, expired]);
     let html = render(&r);
-    assert!(html.contains("<tr data-exception=\"applied\"><td><code>POD-004</code>"), "the demo exception applied to a finding");
+    assert!(html.contains("<tr data-exception=\"active\"><td><code>POD-004</code>"), "the demo exception applied to a finding");
     assert!(html.contains("<tr data-exception=\"unused\">"));
     assert!(html.contains("<tr data-exception=\"expired\">") && html.contains("expired on 2020-01-01"));
     assert!(r.findings.iter().any(|f| f.status == Status::Excepted));
