@@ -38,6 +38,13 @@ enum Command {
     Netpol(cmd::netpol::Args),
     /// Effective RBAC: who-can, subject rights, escalation paths, access review.
     Rbac(cmd::rbac::Args),
+    /// Compare two assessments (two `scan -f json` reports or two history runs): new
+    /// failures, fixed findings, scope and requirement status changes.
+    Diff(cmd::diff::Args),
+    /// List the runs `kubepci serve` recorded.
+    History(cmd::history::HistoryArgs),
+    /// One row per cluster of the history: requirements failing, critical findings, last seen.
+    Fleet(cmd::history::FleetArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +59,9 @@ fn main() -> ExitCode {
         Command::Pan(a) => cmd::pan::run(a),
         Command::Netpol(a) => cmd::netpol::run(a),
         Command::Rbac(a) => cmd::rbac::run(a),
+        Command::Diff(a) => cmd::diff::run(a),
+        Command::History(a) => cmd::history::history(a),
+        Command::Fleet(a) => cmd::history::fleet(a),
     };
     match result {
         Ok(code) => code,

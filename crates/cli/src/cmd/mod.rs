@@ -2,6 +2,8 @@
 
 pub mod checks;
 pub mod collect;
+pub mod diff;
+pub mod history;
 pub mod init;
 pub mod netpol;
 pub mod pan;
