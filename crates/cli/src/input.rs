@@ -216,13 +216,18 @@ impl Input {
     /// The live cluster, through the same object decoding as files.
     pub fn from_cluster(cluster: &ClusterArgs) -> anyhow::Result<Input> {
         let collected = kubepci_live::collect_blocking(&cluster.options()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(Input::from_collected(collected))
+    }
+
+    /// The input of a live collection (what `serve` re-evaluates as its watches change it).
+    pub fn from_collected(collected: kubepci_live::Collected) -> Input {
         let endpoint = collected.metadata.endpoint.clone();
         let unlisted = unlisted_kinds(&collected.metadata);
         let documents = collected.objects.len();
         let mut errors: Vec<LoadError> = collected.errors.into_iter().map(|m| cluster_error(&endpoint, m)).collect();
         let not_collected = collected.unlistable.len();
         errors.extend(collected.unlistable.into_iter().map(|(kind, why)| cluster_error(&endpoint, format!("not collected: {kind}: {why}"))));
-        Ok(Input {
+        Input {
             kind: InputKind::Live,
             sources: vec![endpoint],
             objects: collected.objects,
@@ -233,7 +238,7 @@ impl Input {
             snapshot: None,
             unlisted,
             config_source: ConfigSource::default(),
-        })
+        }
     }
 
     /// Append the objects and problems of more input (platform configuration files).

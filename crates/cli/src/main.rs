@@ -41,6 +41,9 @@ enum Command {
     /// Compare two assessments (two `scan -f json` reports or two history runs): new
     /// failures, fixed findings, scope and requirement status changes.
     Diff(cmd::diff::Args),
+    /// Watch a live cluster and keep its assessment current: metrics, the report and the run
+    /// history over HTTP.
+    Serve(cmd::serve::Args),
     /// List the runs `kubepci serve` recorded.
     History(cmd::history::HistoryArgs),
     /// One row per cluster of the history: requirements failing, critical findings, last seen.
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         Command::Netpol(a) => cmd::netpol::run(a),
         Command::Rbac(a) => cmd::rbac::run(a),
         Command::Diff(a) => cmd::diff::run(a),
+        Command::Serve(a) => cmd::serve::run(a),
         Command::History(a) => cmd::history::history(a),
         Command::Fleet(a) => cmd::history::fleet(a),
     };

@@ -59,6 +59,7 @@ pub async fn collect(opts: &CollectOptions) -> Result<Collected, Error> {
         match outcome.failure {
             None => {
                 kinds_listed.push(target.label());
+                out.listed.push(target.clone());
                 out.objects.extend(outcome.objects);
                 out.raw.extend(outcome.raw);
                 errors.extend(outcome.errors);

@@ -26,8 +26,14 @@ use kubepci_model::Object;
 use serde::{Deserialize, Serialize};
 
 pub use collect::{collect, collect_blocking};
-pub use kinds::{GATED_KINDS, TYPED_KINDS, GatedKind, TypedKind};
+pub use kinds::{GATED_KINDS, TYPED_KINDS, GatedKind, Target, TypedKind};
 pub use snapshot::{CanonicalItem, SNAPSHOT_API_VERSION, SNAPSHOT_KIND, Snapshot, items_sha256, load_snapshot, read_snapshot, write_snapshot};
+
+/// A client for the cluster `opts` points at, configured as [`collect`]'s (what `serve`
+/// watches with).
+pub async fn client(opts: &CollectOptions) -> Result<kube::Client, Error> {
+    client::client(client::config(opts).await?)
+}
 
 /// The collector's name and version, as recorded in snapshots.
 pub const COLLECTOR: &str = concat!("kubepci ", env!("CARGO_PKG_VERSION"));
@@ -172,6 +178,8 @@ pub struct Collected {
     /// Kinds that could not be listed: (kind, reason), including kinds the cluster does not
     /// serve. [`SnapshotMeta::kinds_missing`] tells which of them leave objects out.
     pub unlistable: Vec<(String, String)>,
+    /// The kinds listed completely, as list targets (what `serve` watches).
+    pub listed: Vec<Target>,
 }
 
 /// Why collection or a snapshot failed as a whole.

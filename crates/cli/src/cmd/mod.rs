@@ -10,3 +10,4 @@ pub mod pan;
 pub mod pss;
 pub mod rbac;
 pub mod scan;
+pub mod serve;
