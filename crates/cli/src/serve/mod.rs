@@ -178,22 +178,13 @@ fn evaluate(shared: &Shared, base: &Base) {
         unlisted: base.template.unlisted.clone(),
         config_source: base.config_source.clone(),
     };
-    let opts = ScanOptions {
-        run: kubepci_checks::RunOptions { today: Some(kubepci_base::time::date(epoch)), only: Vec::new() },
-        include_passed: false,
-        generated_at: kubepci_base::time::rfc3339(epoch),
-        config_source: base.config_source.clone(),
-    };
-    let (report, _leftovers) = assess(input, base.config.clone(), &opts);
-    let mut json = Vec::new();
-    let _ = kubepci_report::write(&report, kubepci_report::Format::Json, kubepci_report::PrintOptions::default(), &mut json);
-    let content = RunContent::of(&report);
+    let evaluation = evaluate_input(input, &base.config, epoch);
     let duration = started.elapsed();
 
-    let recorded = shared.history.lock().expect("history").record(&shared.options.cluster_name, &opts.generated_at, &content);
+    let recorded = shared.history.lock().expect("history").record(&shared.options.cluster_name, &evaluation.generated_at, &evaluation.content);
     let previous = {
         let mut m = shared.metrics.lock().expect("metrics");
-        let previous = m.replace_report(&report, epoch, duration);
+        let previous = m.replace_report(&evaluation.report, epoch, duration);
         match &recorded {
             Ok(r) => m.history_ok(*r),
             Err(e) => {
@@ -204,12 +195,38 @@ fn evaluate(shared: &Shared, base: &Base) {
         previous
     };
     if let Some(previous) = previous {
-        for (id, was, now) in drift(&previous, &content) {
+        for (id, was, now) in drift(&previous, &evaluation.content) {
             eprintln!("kubepci serve: drift: requirement {id} went from {was} to {now}");
         }
     }
-    *shared.report_json.write().expect("report") = Some(Arc::new(json));
+    *shared.report_json.write().expect("report") = Some(Arc::new(evaluation.json));
     shared.ready.store(true, Ordering::SeqCst);
+}
+
+/// One evaluation's products.
+pub struct Evaluation {
+    pub report: kubepci_report::Report,
+    /// The report as `scan -f json` writes it.
+    pub json: Vec<u8>,
+    /// What the history records.
+    pub content: RunContent,
+    pub generated_at: String,
+}
+
+/// Assess an input as `serve` does on every change: the whole pipeline, the JSON report, the
+/// history content. (Public for the cost measurement in `tests/serve_cost.rs`.)
+pub fn evaluate_input(input: Input, config: &Config, epoch: i64) -> Evaluation {
+    let opts = ScanOptions {
+        run: kubepci_checks::RunOptions { today: Some(kubepci_base::time::date(epoch)), only: Vec::new() },
+        include_passed: false,
+        generated_at: kubepci_base::time::rfc3339(epoch),
+        config_source: input.config_source.clone(),
+    };
+    let (report, _leftovers) = assess(input, config.clone(), &opts);
+    let mut json = Vec::new();
+    let _ = kubepci_report::write(&report, kubepci_report::Format::Json, kubepci_report::PrintOptions::default(), &mut json);
+    let content = RunContent::of(&report);
+    Evaluation { report, json, content, generated_at: opts.generated_at }
 }
 
 /// Requirements that went from `pass`/`partial` to `fail` between two runs.
