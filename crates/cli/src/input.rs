@@ -75,6 +75,10 @@ pub struct ClusterArgs {
     /// Seconds allowed for each API request (retried up to 3 times).
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub request_timeout: u64,
+    /// The most objects one kind's list may return; a longer list (or one whose continue
+    /// token repeats) is stopped and reported, and the checks reading that kind are not assessed.
+    #[arg(long, value_name = "N", default_value_t = kubepci_live::DEFAULT_MAX_OBJECTS)]
+    pub max_objects: usize,
 }
 
 impl ClusterArgs {
@@ -87,6 +91,7 @@ impl ClusterArgs {
             include_secrets: self.include_secrets,
             page_size: self.page_size.max(1),
             request_timeout: Duration::from_secs(self.request_timeout.max(1)),
+            max_objects: if self.max_objects == 0 { kubepci_live::DEFAULT_MAX_OBJECTS } else { self.max_objects },
             progress: true,
             ..CollectOptions::default()
         }

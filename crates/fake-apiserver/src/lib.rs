@@ -87,6 +87,11 @@ pub struct Behaviour {
     pub expire_once: HashSet<String>,
     /// Paths whose first `n` requests are delayed.
     pub slow: HashMap<String, (Duration, usize)>,
+    /// Paths whose every page carries the same continue token (a list that never ends).
+    pub repeat_continue: HashSet<String>,
+    /// Paths whose list never ends: every page carries a new continue token, and the items
+    /// start over after the last one.
+    pub endless: HashSet<String>,
 }
 
 struct State {
@@ -280,11 +285,19 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
             }
         }
     };
+    let endless = state.behaviour.endless.contains(&path) && !list.items.is_empty();
+    let repeat = state.behaviour.repeat_continue.contains(&path);
+    // An endless list serves its items round and round; the token counts on.
+    let (offset, start) = if endless { (start, start % list.items.len()) } else { (start, start) };
     let end = start.saturating_add(limit).min(list.items.len());
     let start = start.min(end);
     let mut body = String::with_capacity(list.items[start..end].iter().map(|i| i.len() + 1).sum::<usize>() + 256);
     body.push_str(&format!("{{\"kind\":\"{}\",\"apiVersion\":\"{}\",\"metadata\":{{\"resourceVersion\":\"90210\"", list.kind, list.api_version));
-    if end < list.items.len() {
+    if endless || repeat {
+        let next = if repeat { end.min(limit) } else { offset + (end - start) };
+        let token = STANDARD.encode(format!("{path}\n{next}"));
+        body.push_str(&format!(",\"continue\":\"{token}\""));
+    } else if end < list.items.len() {
         let token = STANDARD.encode(format!("{path}\n{end}"));
         body.push_str(&format!(",\"continue\":\"{token}\",\"remainingItemCount\":{}", list.items.len() - end));
     }

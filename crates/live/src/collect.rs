@@ -28,7 +28,7 @@ pub async fn collect(opts: &CollectOptions) -> Result<Collected, Error> {
     let config = client::config(opts).await?;
     let endpoint = config.cluster_url.to_string().trim_end_matches('/').to_string();
     let client = client::client(config)?;
-    let limits = Limits { page_size: opts.page_size.max(1), timeout: opts.request_timeout, retries: opts.retries };
+    let limits = Limits { page_size: opts.page_size.max(1), timeout: opts.request_timeout, retries: opts.retries, max_objects: opts.max_objects.max(1) };
     let mut errors = Vec::new();
     let mut unlistable: Vec<KindProblem> = Vec::new();
 
