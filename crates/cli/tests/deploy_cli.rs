@@ -1,0 +1,63 @@
+//! kubepci's own deployment passes its own checks, held to the CDE's level, and the Dockerfile
+//! builds what the manifests run (lint-level: no Docker daemon here).
+
+use std::path::Path;
+
+use serde_json::Value;
+
+mod common;
+use common::kubepci;
+
+fn root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+/// `deploy/serve.yaml` and `deploy/clusterrole.yaml` scanned with the namespace `kubepci`
+/// declared CDE: no failure. The two accepted risks are exceptions with their reason: serve
+/// needs its API token, and Gatekeeper constraint kinds can only be named by a wildcard.
+#[test]
+fn kubepci_serve_passes_its_own_cde_grade_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("kubepci.yaml");
+    std::fs::write(
+        &config,
+        "scope:\n  cde:\n    namespaces: [kubepci]\napprovedRegistries: [registry.example.com/]\nexceptions:\n\
+         - {check: SA-001, object: Deployment/kubepci/kubepci-serve, reason: serve reads the API with its token (get list watch), approvedBy: kubepci}\n\
+         - {check: RBAC-002, object: ClusterRole/kubepci-watcher, reason: Gatekeeper constraint kinds are per installation, approvedBy: kubepci}\n\
+         - {check: RBAC-002, object: ClusterRole/kubepci-reader, reason: Gatekeeper constraint kinds are per installation, approvedBy: kubepci}\n",
+    )
+    .unwrap();
+    let out = kubepci(root(), &["scan", "-c", config.to_str().unwrap(), "deploy/serve.yaml", "deploy/clusterrole.yaml", "-f", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let failures: Vec<String> = report["findings"].as_array().unwrap().iter().filter(|f| f["status"] == "fail").map(|f| format!("{} {} {}", f["check"], f["object"], f["message"])).collect();
+    assert!(failures.is_empty(), "kubepci's own deployment fails its checks: {failures:#?}");
+    assert_eq!(report["summary"]["excepted"], 3);
+    // The workload really was judged as CDE.
+    assert!(report["scope"]["namespaces"].as_array().unwrap().iter().any(|n| n["name"] == "kubepci" && n["scope"] == "cde"));
+    assert!(report["summary"]["passed"].as_u64().unwrap() > 50);
+}
+
+/// Multi-stage; the final stage is distroless, non-root, and holds only the binary the
+/// manifests run (`args` start with a kubepci command).
+#[test]
+fn dockerfile_builds_a_minimal_non_root_image() {
+    let text = std::fs::read_to_string(root().join("Dockerfile")).unwrap();
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+    let stages: Vec<usize> = lines.iter().enumerate().filter(|(_, l)| l.starts_with("FROM ")).map(|(i, _)| i).collect();
+    assert!(stages.len() >= 2, "multi-stage");
+    let last = &lines[*stages.last().unwrap()..];
+    assert!(last[0].contains("distroless") && last[0].ends_with(":nonroot"), "{}", last[0]);
+    let copies: Vec<&&str> = last.iter().filter(|l| l.starts_with("COPY")).collect();
+    assert_eq!(copies.len(), 1, "only the binary: {copies:?}");
+    assert!(copies[0].ends_with("target/release/kubepci /usr/local/bin/kubepci"));
+    assert!(last.contains(&"USER 65532:65532"));
+    assert!(last.iter().any(|l| *l == r#"ENTRYPOINT ["/usr/local/bin/kubepci"]"#));
+    assert!(!last.iter().any(|l| l.starts_with("RUN")), "nothing runs in the final image");
+    assert!(lines.iter().any(|l| l.contains("cargo build --release --locked -p kubepci")));
+    // The manifests' pods run as the image's user.
+    for file in ["deploy/serve.yaml", "deploy/cronjob.yaml"] {
+        let manifest = std::fs::read_to_string(root().join(file)).unwrap();
+        assert!(manifest.contains("runAsUser: 65532") && manifest.contains("registry.example.com/kubepci"), "{file}");
+    }
+}
