@@ -61,3 +61,33 @@ fn dockerfile_builds_a_minimal_non_root_image() {
         assert!(manifest.contains("runAsUser: 65532") && manifest.contains("registry.example.com/kubepci"), "{file}");
     }
 }
+
+fn yaml(file: &str) -> Value {
+    let text = std::fs::read_to_string(root().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    yaml_serde::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+/// The CI examples parse, write SARIF with the flags kubepci has, and upload it; the krew
+/// manifest names the plugin binary kubepci answers to.
+#[test]
+fn ci_examples_and_krew_manifest() {
+    let gha = yaml("deploy/ci/github-actions.yml");
+    let steps = gha["jobs"]["scan"]["steps"].as_array().expect("steps");
+    let runs: String = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+    assert!(runs.contains("-f sarif -o kubepci.sarif") && runs.contains("kubepci diff ") && runs.contains("--fail-on high"), "{runs}");
+    assert!(steps.iter().any(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif")) && s["with"]["sarif_file"] == "kubepci.sarif"));
+    let gitlab = yaml("deploy/ci/gitlab-ci.yml");
+    let script: Vec<&str> = gitlab["kubepci"]["script"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(script.iter().any(|l| l.contains("-f sarif -o kubepci.sarif")));
+    assert!(gitlab["kubepci"]["artifacts"]["paths"].as_array().unwrap().iter().any(|p| p == "kubepci.sarif"));
+    let krew = yaml("deploy/krew/pci.yaml");
+    assert_eq!(krew["kind"], "Plugin");
+    assert_eq!(krew["metadata"]["name"], "pci");
+    assert!(krew["spec"]["platforms"].as_array().unwrap().iter().all(|p| p["bin"] == "kubectl-pci"));
+    // Every flag the examples use exists: the scan commands parse (the input is missing, so
+    // the run stops at reading it, not at the arguments).
+    let dir = tempfile::tempdir().unwrap();
+    let out = kubepci(dir.path(), &["scan", "rendered.yaml", "-f", "sarif", "-o", "kubepci.sarif", "--fail-on", "high"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("unexpected argument"), "{}", String::from_utf8_lossy(&out.stderr));
+}
