@@ -48,10 +48,6 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    if args.webhook_listen.is_some() {
-        // Said plainly rather than accepted and ignored.
-        anyhow::bail!("--webhook-listen: the admission webhook is not implemented in this version; run without it (monitoring only)");
-    }
     kubepci::serve::run(ServeOptions {
         cluster: args.cluster,
         config: args.config,
@@ -59,6 +55,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         database: args.database,
         cluster_name: args.cluster_name,
         debounce: Duration::from_millis(args.debounce_ms),
+        webhook: args.webhook_listen.zip(args.tls_cert).zip(args.tls_key).map(|((a, c), k)| (a, c, k)),
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -78,7 +78,10 @@ async fn route(shared: &Arc<Shared>, req: &Request<Incoming>) -> Reply {
         }
         "/metrics" => {
             let watches = shared.watches.lock().expect("watches").clone();
-            let text = shared.metrics.lock().expect("metrics").render(&watches);
+            let mut text = shared.metrics.lock().expect("metrics").render(&watches);
+            if shared.options.webhook.is_some() {
+                shared.webhook.lock().expect("webhook").render(&mut text);
+            }
             reply(StatusCode::OK, "text/plain; version=0.0.4", text)
         }
         "/api/v1/report" => match shared.report_json.read().expect("report").clone() {
@@ -113,4 +116,62 @@ async fn route(shared: &Arc<Shared>, req: &Request<Incoming>) -> Reply {
             None => error(StatusCode::NOT_FOUND, "not found"),
         },
     }
+}
+
+/// The admission webhook: HTTPS (the certificate checked for changes on each new connection),
+/// `POST /validate` only.
+pub async fn serve_webhook(listener: TcpListener, tls: Arc<super::admission::ReloadingTls>, shared: Arc<Shared>, base: Arc<super::Base>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { continue };
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls.current());
+        let (shared, base) = (shared.clone(), base.clone());
+        tokio::spawn(async move {
+            let Ok(stream) = acceptor.accept(stream).await else { return };
+            let service = service_fn(move |req| {
+                let (shared, base) = (shared.clone(), base.clone());
+                async move { Ok::<_, Infallible>(validate(shared, base, req).await) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+        });
+    }
+}
+
+/// Bodies larger than this are refused (the apiserver's own request limit is 3 MiB).
+const MAX_REVIEW_BYTES: usize = 3 << 20;
+
+async fn validate(shared: Arc<Shared>, base: Arc<super::Base>, req: Request<Incoming>) -> Reply {
+    use http_body_util::BodyExt;
+    let started = std::time::Instant::now();
+    if req.uri().path() != "/validate" {
+        return error(StatusCode::NOT_FOUND, "only /validate");
+    }
+    if req.method() != Method::POST {
+        return error(StatusCode::METHOD_NOT_ALLOWED, "POST an AdmissionReview");
+    }
+    let body = match http_body_util::Limited::new(req.into_body(), MAX_REVIEW_BYTES).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) => return invalid(&shared, started, &format!("cannot read the body: {e}")),
+    };
+    let request = match super::admission::decode(&body) {
+        Ok(r) => r,
+        Err(e) => return invalid(&shared, started, &e),
+    };
+    let reviewer = shared.clone();
+    let reviewed = tokio::task::spawn_blocking(move || {
+        let reviewed = super::admission::review(&reviewer, &base, &request);
+        (reviewed.decision, reviewed.response.into_review())
+    })
+    .await;
+    match reviewed {
+        Ok((decision, review)) => {
+            shared.webhook.lock().expect("webhook").observe(decision, started);
+            json(StatusCode::OK, &review)
+        }
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+fn invalid(shared: &Shared, started: std::time::Instant, message: &str) -> Reply {
+    shared.webhook.lock().expect("webhook").observe("invalid", started);
+    error(StatusCode::BAD_REQUEST, message)
 }

@@ -12,6 +12,7 @@
 //!
 //! Nothing is written to the cluster.
 
+pub mod admission;
 mod http;
 mod metrics;
 mod watch;
@@ -45,6 +46,8 @@ pub struct ServeOptions {
     pub cluster_name: String,
     /// Quiet time after a change before re-evaluating (a burst of changes costs one evaluation).
     pub debounce: Duration,
+    /// The admission webhook: HTTPS address, certificate and key files.
+    pub webhook: Option<(SocketAddr, PathBuf, PathBuf)>,
 }
 
 /// The state the HTTP endpoints read and the evaluation loop writes.
@@ -60,10 +63,11 @@ pub struct Shared {
     pub stores: Mutex<BTreeMap<String, BTreeMap<String, Object>>>,
     /// Signals a change to the evaluation loop.
     pub changed: tokio::sync::Notify,
+    pub webhook: Mutex<admission::WebhookMetrics>,
 }
 
 /// What every evaluation shares: the configuration, and what the collection could not list.
-struct Base {
+pub struct Base {
     config: Config,
     config_source: ConfigSource,
     endpoint: String,
@@ -92,7 +96,18 @@ async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         watches: Mutex::new(Vec::new()),
         stores: Mutex::new(BTreeMap::new()),
         changed: tokio::sync::Notify::new(),
+        webhook: Mutex::new(admission::WebhookMetrics::default()),
     });
+    // The webhook's certificate is read now, so a wrong file fails at start.
+    let webhook = match &options.webhook {
+        Some((addr, cert, key)) => {
+            let tls = admission::ReloadingTls::new(cert.clone(), key.clone()).map_err(|e| anyhow::anyhow!("--tls-cert/--tls-key: {e}"))?;
+            let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+            eprintln!("kubepci serve: admission webhook on https://{}/validate", listener.local_addr()?);
+            Some((listener, Arc::new(tls)))
+        }
+        None => None,
+    };
     let server = tokio::spawn(http::serve(listener, shared.clone()));
 
     let mut collect_options = options.cluster.options();
@@ -118,6 +133,9 @@ async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     }
     let base = Arc::new(Base { config, config_source, endpoint, template });
     evaluate_now(&shared, &base).await;
+    if let Some((listener, tls)) = webhook {
+        tokio::spawn(http::serve_webhook(listener, tls, shared.clone(), base.clone()));
+    }
 
     let client = kubepci_live::client(&collect_options).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     for (slot, target) in targets.into_iter().enumerate() {
