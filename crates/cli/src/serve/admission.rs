@@ -144,11 +144,14 @@ fn incoming(request: &AdmissionRequest<DynamicObject>, object: &DynamicObject) -
     decode_value(value, SourceLoc::whole("admission")).ok()
 }
 
+/// Modification times of the certificate and key files when they were last loaded.
+type FileStamps = Option<(SystemTime, SystemTime)>;
+
 /// The webhook's TLS configuration, rebuilt when the certificate or key file changes.
 pub struct ReloadingTls {
     cert: PathBuf,
     key: PathBuf,
-    state: Mutex<(Option<(SystemTime, SystemTime)>, Arc<rustls::ServerConfig>)>,
+    state: Mutex<(FileStamps, Arc<rustls::ServerConfig>)>,
     /// Reloads done after the first load (for metrics and tests).
     pub reloads: std::sync::atomic::AtomicU64,
 }
