@@ -81,7 +81,9 @@ pub fn review(shared: &Shared, base: &Base, request: &AdmissionRequest<DynamicOb
     };
     let epoch = kubepci_base::time::now_epoch();
     let opts = ScanOptions {
-        run: kubepci_checks::RunOptions { today: Some(kubepci_base::time::date(epoch)), only: Vec::new() },
+        // Only the checks that read the object's kind can fail it: the others (and the shared
+        // analyses only they need) are not run.
+        run: kubepci_checks::RunOptions { today: Some(kubepci_base::time::date(epoch)), only: checks_reading(&kind) },
         include_passed: false,
         generated_at: kubepci_base::time::rfc3339(epoch),
         config_source: base.config_source.clone(),
@@ -118,6 +120,18 @@ pub fn review(shared: &Shared, base: &Base, request: &AdmissionRequest<DynamicOb
     }
     let message = format!("kubepci: {kind} {} fails PCI DSS checks: {}", name_of(namespace.as_deref(), &name), denied.join(" | "));
     Reviewed { response: response.deny(message), decision: "denied" }
+}
+
+/// The ids of the checks whose declared reads include `kind`.
+fn checks_reading(kind: &str) -> Vec<String> {
+    let workload = kubepci_checks::WORKLOAD_KINDS.contains(&kind);
+    let ids: Vec<String> = kubepci_checks::registry()
+        .into_iter()
+        .filter(|c| c.meta.reads.iter().any(|r| *r == kind || *r == kubepci_checks::ANY_KIND || (workload && *r == kubepci_checks::WORKLOADS)))
+        .map(|c| c.meta.id.to_string())
+        .collect();
+    // `only` empty means every check: a kind no check reads gets a check that cannot fail it.
+    if ids.is_empty() { vec!["none".into()] } else { ids }
 }
 
 fn name_of(namespace: Option<&str>, name: &str) -> String {
