@@ -17,7 +17,15 @@ impl TestPostgres {
     /// Start a server, or `None` when PostgreSQL is not installed (the test then skips, or
     /// fails under `KUBEPCI_REQUIRE_REAL_PARTS=1`).
     pub fn start() -> Option<TestPostgres> {
-        let initdb = kubepci_base::real_part::require("initdb", &["initdb", "/usr/lib/postgresql/15/bin/initdb"])?;
+        // Debian installs the server outside PATH, under its major version.
+        let mut candidates = vec!["initdb".to_string(), "/usr/lib/postgresql/15/bin/initdb".to_string()];
+        if let Ok(versions) = std::fs::read_dir("/usr/lib/postgresql") {
+            let mut found: Vec<String> = versions.flatten().map(|v| v.path().join("bin/initdb").display().to_string()).collect();
+            found.sort();
+            candidates.extend(found.into_iter().rev());
+        }
+        let candidates: Vec<&str> = candidates.iter().map(String::as_str).collect();
+        let initdb = kubepci_base::real_part::require("initdb", &candidates)?;
         let bin = initdb.parent().map(Path::to_path_buf).unwrap_or_default();
         let dir = tempfile::tempdir().expect("tempdir");
         let as_postgres = is_root();
