@@ -88,6 +88,10 @@ pub struct ClusterArgs {
     /// Seconds allowed for each API request (retried up to 3 times).
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub request_timeout: u64,
+    /// The most objects one kind's list may return; a longer list (or one whose continue
+    /// token repeats) is stopped and reported, and the checks reading that kind are not assessed.
+    #[arg(long, value_name = "N", default_value_t = kubepci_live::DEFAULT_MAX_OBJECTS)]
+    pub max_objects: usize,
 }
 
 impl ClusterArgs {
@@ -100,6 +104,7 @@ impl ClusterArgs {
             include_secrets: self.include_secrets,
             page_size: self.page_size.max(1),
             request_timeout: Duration::from_secs(self.request_timeout.max(1)),
+            max_objects: if self.max_objects == 0 { kubepci_live::DEFAULT_MAX_OBJECTS } else { self.max_objects },
             progress: true,
             ..CollectOptions::default()
         }
@@ -247,13 +252,18 @@ impl Input {
     /// The live cluster, through the same object decoding as files.
     pub fn from_cluster(cluster: &ClusterArgs) -> anyhow::Result<Input> {
         let collected = kubepci_live::collect_blocking(&cluster.options()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(Input::from_collected(collected))
+    }
+
+    /// The input of a live collection (what `serve` re-evaluates as its watches change it).
+    pub fn from_collected(collected: kubepci_live::Collected) -> Input {
         let endpoint = collected.metadata.endpoint.clone();
         let unlisted = unlisted_kinds(&collected.metadata);
         let documents = collected.objects.len();
         let mut errors: Vec<LoadError> = collected.errors.into_iter().map(|m| cluster_error(&endpoint, m)).collect();
         let not_collected = collected.unlistable.len();
         errors.extend(collected.unlistable.into_iter().map(|(kind, why)| cluster_error(&endpoint, format!("not collected: {kind}: {why}"))));
-        Ok(Input {
+        Input {
             kind: InputKind::Live,
             sources: vec![endpoint],
             objects: collected.objects,
@@ -265,7 +275,7 @@ impl Input {
             unlisted,
             config_source: ConfigSource::default(),
             vulns: None,
-        })
+        }
     }
 
     /// Read scanner reports and VEX statements (`--vulns`): each file that cannot be read is

@@ -6,3 +6,4 @@ pub mod input;
 pub mod output;
 pub mod pipeline;
 pub mod profile;
+pub mod serve;

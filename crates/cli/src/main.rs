@@ -53,6 +53,16 @@ enum Command {
     Vulns(cmd::vulns::Args),
     /// Kubernetes API audit logs: PCI DSS requirement 10 alerts, activity, least privilege.
     Audit(cmd::audit::Args),
+    /// Compare two assessments (two `scan -f json` reports or two history runs): new
+    /// failures, fixed findings, scope and requirement status changes.
+    Diff(cmd::diff::Args),
+    /// Watch a live cluster and keep its assessment current: metrics, the report and the run
+    /// history over HTTP.
+    Serve(cmd::serve::Args),
+    /// List the runs `kubepci serve` recorded.
+    History(cmd::history::HistoryArgs),
+    /// One row per cluster of the history: requirements failing, critical findings, last seen.
+    Fleet(cmd::history::FleetArgs),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +83,10 @@ fn main() -> ExitCode {
         Command::Certs(a) => cmd::certs::run(a),
         Command::Vulns(a) => cmd::vulns::run(a),
         Command::Audit(a) => cmd::audit::run(a),
+        Command::Diff(a) => cmd::diff::run(a),
+        Command::Serve(a) => cmd::serve::run(a),
+        Command::History(a) => cmd::history::history(a),
+        Command::Fleet(a) => cmd::history::fleet(a),
     };
     match result {
         Ok(code) => code,

@@ -112,3 +112,21 @@ fn an_unreachable_cluster_is_a_usage_error_not_a_report() {
     }
     assert!(!dir.path().join("snapshot.json.gz").exists(), "no partial snapshot");
 }
+
+/// A list that never ends (a repeated continue token, or more items than `--max-objects`) is
+/// stopped with an error naming it, in `scan --kubeconfig` and in `collect` alike.
+#[test]
+fn runaway_lists_are_stopped_in_scan_and_collect() {
+    let behaviour = Behaviour { repeat_continue: ["/api/v1/pods".to_string()].into(), endless: ["/api/v1/configmaps".to_string()].into(), ..Behaviour::default() };
+    let c = cluster(behaviour, true);
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = c.server.kubeconfig.to_str().expect("utf-8 path");
+    let scan = kubepci(dir.path(), &["scan", "--kubeconfig", kubeconfig, "--page-size", "2", "--max-objects", "40", "-f", "json"]);
+    let report = json_report(&scan);
+    let errors = report["input"]["errors"].to_string();
+    assert!(errors.contains("/api/v1/pods: the apiserver sent the same continue token again"), "{errors}");
+    assert!(errors.contains("/api/v1/configmaps: the list returned more than 40 items (--max-objects)"), "{errors}");
+    let collected = kubepci(dir.path(), &["collect", "--kubeconfig", kubeconfig, "--page-size", "2", "--max-objects", "40", "-o", "snap.json.gz"]);
+    let stderr = String::from_utf8_lossy(&collected.stderr);
+    assert!(stderr.contains("same continue token") && stderr.contains("--max-objects"), "{stderr}");
+}

@@ -92,6 +92,11 @@ pub struct Behaviour {
     pub expire_once: HashSet<String>,
     /// Paths whose first `n` requests are delayed.
     pub slow: HashMap<String, (Duration, usize)>,
+    /// Paths whose every page carries the same continue token (a list that never ends).
+    pub repeat_continue: HashSet<String>,
+    /// Paths whose list never ends: every page carries a new continue token, and the items
+    /// start over after the last one.
+    pub endless: HashSet<String>,
 }
 
 struct State {
@@ -310,11 +315,19 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
             }
         }
     };
+    let endless = state.behaviour.endless.contains(&path) && !list.items.is_empty();
+    let repeat = state.behaviour.repeat_continue.contains(&path);
+    // An endless list serves its items round and round; the token counts on.
+    let (offset, start) = if endless { (start, start % list.items.len()) } else { (start, start) };
     let end = start.saturating_add(limit).min(list.items.len());
     let start = start.min(end);
     let mut body = String::with_capacity(list.items[start..end].iter().map(|i| i.len() + 1).sum::<usize>() + 256);
     body.push_str(&format!("{{\"kind\":\"{}\",\"apiVersion\":\"{}\",\"metadata\":{{\"resourceVersion\":\"90210\"", list.kind, list.api_version));
-    if end < list.items.len() {
+    if endless || repeat {
+        let next = if repeat { end.min(limit) } else { offset + (end - start) };
+        let token = STANDARD.encode(format!("{path}\n{next}"));
+        body.push_str(&format!(",\"continue\":\"{token}\""));
+    } else if end < list.items.len() {
         let token = STANDARD.encode(format!("{path}\n{end}"));
         body.push_str(&format!(",\"continue\":\"{token}\",\"remainingItemCount\":{}", list.items.len() - end));
     }
@@ -332,4 +345,195 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
 /// The fixture directory.
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/cluster")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Watch support: `?watch=1` on a list path streams the events pushed with
+// `FakeApiserver::push_event` as newline-delimited JSON (`{"type":"ADDED","object":…}`), the
+// apiserver's watch protocol. Pushed events also change what later lists of that path return,
+// so a client that relists sees the same state. Misbehaviour for watches: `drop_watches` cuts
+// every open watch, `WatchBehaviour` answers a path's first watches with 410 Gone (as an ERROR
+// event, the way the apiserver reports an expired resourceVersion) or an HTTP status (429, 500).
+// ---------------------------------------------------------------------------------------------
+
+/// Misbehaviour of watch requests, per list path.
+#[derive(Default, Clone)]
+pub struct WatchBehaviour {
+    /// Paths whose next `n` watches get an ERROR event `410 Expired` and end.
+    pub gone: HashMap<String, usize>,
+    /// Paths whose next `n` watches answer this HTTP status (429 carries `Retry-After: 1`),
+    /// after the `gone` ones.
+    pub status: HashMap<String, (u16, usize)>,
+}
+
+/// The watch side of the fake: open watches, changed lists, injected failures.
+#[derive(Default)]
+pub struct Watches {
+    /// Current items of lists changed by pushed events (path → item JSON texts).
+    lists: Mutex<HashMap<String, Vec<String>>>,
+    /// Senders of the open watches, per path.
+    open: Mutex<HashMap<String, Vec<tokio::sync::mpsc::UnboundedSender<Bytes>>>>,
+    behaviour: Mutex<WatchBehaviour>,
+    /// Watch requests received per path.
+    requests: Mutex<HashMap<String, usize>>,
+    /// Monotonic resourceVersion of pushed events.
+    version: std::sync::atomic::AtomicU64,
+}
+
+/// A response body fed by a channel: each message is one chunk; the body ends when every
+/// sender is dropped.
+pub struct ChannelBody(tokio::sync::mpsc::UnboundedReceiver<Bytes>);
+
+impl hyper::body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
+        self.0.poll_recv(cx).map(|chunk| chunk.map(|b| Ok(hyper::body::Frame::data(b))))
+    }
+}
+
+/// Either a whole response or a watch stream.
+pub type AnyBody = http_body_util::Either<Full<Bytes>, ChannelBody>;
+
+static WATCHES: std::sync::OnceLock<Mutex<HashMap<String, Arc<Watches>>>> = std::sync::OnceLock::new();
+
+impl FakeApiserver {
+    /// The watch state of this server (created on first use).
+    pub fn watches(&self) -> Arc<Watches> {
+        watches_of(&self.url)
+    }
+
+    /// Start like [`FakeApiserver::start`], also answering watches.
+    pub async fn start_watchable(served: Served, behaviour: Behaviour, tls: bool) -> FakeApiserver {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let state = Arc::new(State { served, behaviour, requests: Mutex::default(), expired: Mutex::default() });
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (acceptor, ca_pem) = if tls {
+            let (a, pem) = tls_acceptor();
+            (Some(a), Some(pem))
+        } else {
+            (None, None)
+        };
+        let url = format!("{}://127.0.0.1:{port}", if tls { "https" } else { "http" });
+        let kubeconfig = dir.path().join("kubeconfig");
+        std::fs::write(&kubeconfig, kubeconfig_yaml(&url, ca_pem.as_deref())).expect("kubeconfig");
+        let watches = watches_of(&url);
+        let serve_state = state.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                let (state, acceptor, watches) = (serve_state.clone(), acceptor.clone(), watches.clone());
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| {
+                        let (state, watches) = (state.clone(), watches.clone());
+                        async move { Ok::<_, Infallible>(handle_with_watch(&state, &watches, req).await) }
+                    });
+                    let http = hyper::server::conn::http1::Builder::new();
+                    match acceptor {
+                        Some(acceptor) => {
+                            if let Ok(tls) = acceptor.accept(stream).await {
+                                let _ = http.serve_connection(TokioIo::new(tls), service).await;
+                            }
+                        }
+                        None => {
+                            let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                        }
+                    }
+                });
+            }
+        });
+        FakeApiserver { url, kubeconfig, _dir: dir, state }
+    }
+
+    /// Push a watch event (`ADDED`, `MODIFIED`, `DELETED`) for `object` on list `path`: sent to
+    /// every open watch of the path and applied to what its lists return from now on.
+    pub fn push_event(&self, path: &str, kind: &str, object: &Value) {
+        let watches = self.watches();
+        let version = watches.version.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 100_000;
+        let mut object = object.clone();
+        object["metadata"]["resourceVersion"] = Value::String(version.to_string());
+        let key = |v: &Value| (v["metadata"]["namespace"].as_str().unwrap_or("").to_string(), v["metadata"]["name"].as_str().unwrap_or("").to_string());
+        {
+            let mut lists = watches.lists.lock().expect("lock");
+            let items = lists.entry(path.to_string()).or_insert_with(|| self.state.served.lists.get(path).map(|l| l.items.clone()).unwrap_or_default());
+            let wanted = key(&object);
+            items.retain(|i| serde_json::from_str::<Value>(i).map(|v| key(&v) != wanted).unwrap_or(true));
+            if kind != "DELETED" {
+                items.push(serde_json::to_string(&object).expect("item"));
+            }
+        }
+        let line = Bytes::from(format!("{}\n", serde_json::json!({"type": kind, "object": object})));
+        if let Some(senders) = watches.open.lock().expect("lock").get_mut(path) {
+            senders.retain(|s| s.send(line.clone()).is_ok());
+        }
+    }
+
+    /// End every open watch (the client sees its stream close and must watch again).
+    pub fn drop_watches(&self) {
+        self.watches().open.lock().expect("lock").clear();
+    }
+
+    /// Set how watches misbehave from now on.
+    pub fn set_watch_behaviour(&self, behaviour: WatchBehaviour) {
+        *self.watches().behaviour.lock().expect("lock") = behaviour;
+    }
+
+    /// Watch requests received for `path`.
+    pub fn watch_requests(&self, path: &str) -> usize {
+        self.watches().requests.lock().expect("lock").get(path).copied().unwrap_or(0)
+    }
+
+    /// Watches open on `path` now.
+    pub fn open_watches(&self, path: &str) -> usize {
+        self.watches().open.lock().expect("lock").get(path).map_or(0, |s| s.iter().filter(|s| !s.is_closed()).count())
+    }
+}
+
+fn watches_of(url: &str) -> Arc<Watches> {
+    WATCHES.get_or_init(Mutex::default).lock().expect("lock").entry(url.to_string()).or_default().clone()
+}
+
+async fn handle_with_watch(state: &State, watches: &Watches, req: Request<Incoming>) -> Response<AnyBody> {
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or("").to_string();
+    let authorised = req.headers().get(hyper::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {TOKEN}"));
+    let is_watch = matches!(query_param(&query, "watch").as_deref(), Some("1" | "true"));
+    if !authorised || !is_watch || !state.served.lists.contains_key(&path) || state.behaviour.forbidden.contains(&path) {
+        // A changed list is answered from its current items; everything else as before.
+        let changed = watches.lists.lock().expect("lock").get(&path).cloned();
+        if let (true, Some(items), Some(list)) = (authorised && !is_watch, changed, state.served.lists.get(&path)) {
+            let body = serde_json::json!({"kind": list.kind, "apiVersion": list.api_version, "metadata": {"resourceVersion": watches.version.load(std::sync::atomic::Ordering::SeqCst).to_string()}, "items": items.iter().map(|i| serde_json::from_str::<Value>(i).unwrap_or(Value::Null)).collect::<Vec<_>>()});
+            return json_response(StatusCode::OK, body.to_string()).map(http_body_util::Either::Left);
+        }
+        return handle(state, req).await.map(http_body_util::Either::Left);
+    }
+    *watches.requests.lock().expect("lock").entry(path.clone()).or_default() += 1;
+    // Take one use of the injected misbehaviour, if any is left.
+    let (gone, failure) = {
+        let mut b = watches.behaviour.lock().expect("lock");
+        let gone = b.gone.get_mut(&path).filter(|n| **n > 0).map(|n| *n -= 1).is_some();
+        let failure = if gone { None } else { b.status.get_mut(&path).filter(|(_, n)| *n > 0).map(|(code, n)| { *n -= 1; *code }) };
+        (gone, failure)
+    };
+    if let Some(code) = failure {
+        let code = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut r = status(code, if code.as_u16() == 429 { "TooManyRequests" } else { "InternalError" }, "injected failure");
+        if code.as_u16() == 429 {
+            r.headers_mut().insert(hyper::header::RETRY_AFTER, hyper::header::HeaderValue::from_static("1"));
+        }
+        return r.map(http_body_util::Either::Left);
+    }
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    if gone {
+        let gone = serde_json::json!({"type": "ERROR", "object": {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": "too old resource version", "reason": "Expired", "code": 410}});
+        let _ = tx.send(Bytes::from(format!("{gone}\n")));
+        drop(tx);
+    } else {
+        watches.open.lock().expect("lock").entry(path).or_default().push(tx);
+    }
+    let mut r = Response::new(http_body_util::Either::Right(ChannelBody(rx)));
+    r.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+    r
 }

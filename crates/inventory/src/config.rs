@@ -43,6 +43,9 @@ pub struct Config {
     /// CrowdStrike, Wazuh): the DET checks look for their DaemonSets.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub security_agents: Vec<SecurityAgent>,
+    /// What the admission webhook of `kubepci serve` does with a failure (docs/serve.md).
+    #[serde(skip_serializing_if = "AdmissionConfig::is_default")]
+    pub admission: AdmissionConfig,
 }
 
 /// Credential rotation settings (IAM-003).
@@ -104,6 +107,69 @@ impl Default for VulnerabilityConfig {
 impl VulnerabilityConfig {
     pub fn is_default(&self) -> bool {
         *self == VulnerabilityConfig::default()
+    }
+}
+
+/// `admission`: the action per check and scope class for objects `kubepci serve`'s webhook
+/// reviews. The first rule matching a failure decides; without a match, a critical failure in
+/// a CDE namespace is denied and every other failure warned about.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct AdmissionConfig {
+    pub rules: Vec<AdmissionRule>,
+}
+
+impl AdmissionConfig {
+    pub fn is_default(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// The action for a failure of `check` (of `severity`) on an object of scope class `scope`.
+    pub fn action(&self, check: &str, scope: &str, critical: bool) -> AdmissionAction {
+        let matches = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == "*" || w.eq_ignore_ascii_case(have));
+        match self.rules.iter().find(|r| matches(&r.check, check) && matches(&r.scope, scope)) {
+            Some(rule) => rule.action,
+            None if critical && scope == "cde" => AdmissionAction::Deny,
+            None => AdmissionAction::Warn,
+        }
+    }
+}
+
+/// One `admission.rules` entry: `check` and `scope` (absent or `*`: any) and the action.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AdmissionRule {
+    #[serde(default)]
+    pub check: Option<String>,
+    #[serde(default)]
+    pub scope: Option<String>,
+    pub action: AdmissionAction,
+}
+
+/// `deny` rejects the object, `warn` admits it with an AdmissionReview warning, `audit` admits
+/// it and records the failure in an audit annotation only.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AdmissionAction {
+    Deny,
+    Warn,
+    Audit,
+}
+
+#[cfg(test)]
+mod admission_tests {
+    use super::*;
+
+    #[test]
+    fn first_matching_rule_then_the_default() {
+        let config: Config = yaml_serde::from_str("admission:\n  rules:\n  - {check: POD-001, scope: cde, action: warn}\n  - {check: IMG-003, action: deny}\n  - {scope: out, action: audit}\n").expect("config");
+        let a = &config.admission;
+        assert_eq!(a.action("POD-001", "cde", true), AdmissionAction::Warn);
+        assert_eq!(a.action("IMG-003", "connected", false), AdmissionAction::Deny);
+        assert_eq!(a.action("POD-002", "out", true), AdmissionAction::Audit);
+        assert_eq!(a.action("DATA-001", "cde", true), AdmissionAction::Deny, "default: critical in the CDE");
+        assert_eq!(a.action("POD-019", "cde", false), AdmissionAction::Warn);
+        assert!(yaml_serde::from_str::<Config>("admission:\n  rules:\n  - {check: X, action: block}\n").is_err());
     }
 }
 

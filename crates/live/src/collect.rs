@@ -28,7 +28,7 @@ pub async fn collect(opts: &CollectOptions) -> Result<Collected, Error> {
     let config = client::config(opts).await?;
     let endpoint = config.cluster_url.to_string().trim_end_matches('/').to_string();
     let client = client::client(config)?;
-    let limits = Limits { page_size: opts.page_size.max(1), timeout: opts.request_timeout, retries: opts.retries };
+    let limits = Limits { page_size: opts.page_size.max(1), timeout: opts.request_timeout, retries: opts.retries, max_objects: opts.max_objects.max(1) };
     let mut errors = Vec::new();
     let mut unlistable: Vec<KindProblem> = Vec::new();
 
@@ -59,6 +59,7 @@ pub async fn collect(opts: &CollectOptions) -> Result<Collected, Error> {
         match outcome.failure {
             None => {
                 kinds_listed.push(target.label());
+                out.listed.push(target.clone());
                 out.objects.extend(outcome.objects);
                 out.raw.extend(outcome.raw);
                 errors.extend(outcome.errors);

@@ -26,7 +26,7 @@ use kubepci_model::Object;
 use serde::{Deserialize, Serialize};
 
 pub use collect::{collect, collect_blocking};
-pub use kinds::{GATED_KINDS, TYPED_KINDS, GatedKind, TypedKind};
+pub use kinds::{GATED_KINDS, TYPED_KINDS, GatedKind, Target, TypedKind};
 pub use snapshot::{CanonicalItem, SNAPSHOT_API_VERSION, SNAPSHOT_KIND, Snapshot, encode_snapshot, items_sha256, load_snapshot, load_snapshot_bytes, read_redacted_items, read_snapshot, write_snapshot};
 
 /// A kube client for the cluster of `opts` (kubeconfig and context resolved as for
@@ -37,6 +37,16 @@ pub async fn connect(opts: &CollectOptions) -> Result<(kube::Client, String), Er
     let endpoint = config.cluster_url.to_string().trim_end_matches('/').to_string();
     Ok((client::client(config)?, endpoint))
 }
+
+/// A client for the cluster `opts` points at, configured as [`collect`]'s (what `serve`
+/// watches with).
+pub async fn client(opts: &CollectOptions) -> Result<kube::Client, Error> {
+    Ok(connect(opts).await?.0)
+}
+
+/// The default `--max-objects`: items one kind's list may return. Ten times the 100,000-object
+/// clusters kubepci is benchmarked on, all in one kind; a list past it is runaway.
+pub const DEFAULT_MAX_OBJECTS: usize = 1_000_000;
 
 /// The collector's name and version, as recorded in snapshots.
 pub const COLLECTOR: &str = concat!("kubepci ", env!("CARGO_PKG_VERSION"));
@@ -69,6 +79,9 @@ pub struct CollectOptions {
     pub concurrency: usize,
     /// Show a one-line progress counter on stderr when stderr is a terminal.
     pub progress: bool,
+    /// The most items one kind's list may return; a list past it (or one repeating a continue
+    /// token) is stopped and the kind reported as not listed.
+    pub max_objects: usize,
 }
 
 impl SnapshotMeta {
@@ -91,6 +104,7 @@ impl Default for CollectOptions {
             retries: 3,
             concurrency: 8,
             progress: false,
+            max_objects: DEFAULT_MAX_OBJECTS,
         }
     }
 }
@@ -183,6 +197,8 @@ pub struct Collected {
     /// Kinds that could not be listed: (kind, reason), including kinds the cluster does not
     /// serve. [`SnapshotMeta::kinds_missing`] tells which of them leave objects out.
     pub unlistable: Vec<(String, String)>,
+    /// The kinds listed completely, as list targets (what `serve` watches).
+    pub listed: Vec<Target>,
 }
 
 /// Why collection or a snapshot failed as a whole.

@@ -13,6 +13,8 @@ pub struct Limits {
     pub page_size: u32,
     pub timeout: Duration,
     pub retries: u32,
+    /// The most items one kind's list may return before it is stopped as runaway.
+    pub max_objects: usize,
 }
 
 /// Why a GET did not give a body.
@@ -122,25 +124,46 @@ pub enum PageEvent {
 }
 
 /// List every item at `path` page by page (`limit`/`continue`). A 410 on a continue token
-/// restarts the list from the beginning, at most `limits.retries` times.
+/// restarts the list from the beginning, at most `limits.retries` times. A list that does not
+/// end is stopped: a continue token the apiserver already sent (it would page forever) and more
+/// than `limits.max_objects` items are failures naming the list.
 pub async fn list_all(client: &Client, path: &str, limits: &Limits, on_page: &mut (dyn FnMut(PageEvent) + Send)) -> Result<(), Failure> {
     let mut restarts = 0;
     let mut next: Option<String> = None;
+    let mut seen_tokens: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut items = 0usize;
     loop {
         let url = page_url(path, limits.page_size, next.as_deref());
         match get_text(client, &url, limits).await {
             Ok(text) => {
                 let page: Page = serde_json::from_str(&text).map_err(|e| Failure::Failed(format!("{path}: unexpected list response: {e}")))?;
                 drop(text);
-                on_page(PageEvent::Items(page.items.unwrap_or_default()));
+                let page_items = page.items.unwrap_or_default();
+                items += page_items.len();
+                if items > limits.max_objects {
+                    return Err(Failure::Failed(format!(
+                        "{path}: the list returned more than {} items (--max-objects); stopped as a runaway list",
+                        limits.max_objects
+                    )));
+                }
+                on_page(PageEvent::Items(page_items));
                 match page.metadata.next.filter(|t| !t.is_empty()) {
-                    Some(token) => next = Some(token),
+                    Some(token) => {
+                        if !seen_tokens.insert(token.clone()) {
+                            return Err(Failure::Failed(format!(
+                                "{path}: the apiserver sent the same continue token again after {items} items; the list would never end"
+                            )));
+                        }
+                        next = Some(token);
+                    }
                     None => return Ok(()),
                 }
             }
             Err(Failure::Expired) if next.is_some() && restarts < limits.retries => {
                 restarts += 1;
                 next = None;
+                seen_tokens.clear();
+                items = 0;
                 on_page(PageEvent::Restart);
             }
             Err(e) => return Err(e),

@@ -107,3 +107,15 @@ fn cluster_role_covers_every_kind_a_check_reads() {
     // The opt-in role is needed by some checks: Secrets stay opt-in on purpose, not by accident.
     assert!(seen.contains("Secret") && seen.contains("AdminNetworkPolicy") && seen.contains("EncryptionConfiguration"), "{seen:?}");
 }
+
+/// `serve.yaml`'s ClusterRole adds `watch`, and only `watch`, on exactly the kinds the reader
+/// may list (serve watches what it collected).
+#[test]
+fn serve_watches_exactly_what_is_collected() {
+    let reader = deploy("clusterrole.yaml").into_iter().find(|d| d["kind"] == "ClusterRole" && d["metadata"]["name"] == "kubepci-reader").expect("reader");
+    let watcher = deploy("serve.yaml").into_iter().find(|d| d["kind"] == "ClusterRole" && d["metadata"]["name"] == "kubepci-watcher").expect("watcher");
+    let (read, _) = grants(&reader);
+    let (watched, verbs) = grants(&watcher);
+    assert_eq!(watched, read);
+    assert_eq!(verbs, ["watch"].iter().map(|s| s.to_string()).collect());
+}

@@ -298,3 +298,33 @@ async fn tampered_snapshot_is_rejected() {
     std::fs::write(&pretty, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
     assert_eq!(read_snapshot(&pretty).expect("valid").1.len(), live.raw.len());
 }
+
+/// A list whose continue token never changes would page forever (and grow without bound): it
+/// is stopped at the repeated token, named, and the kind reported as not listed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_continue_token_stops_the_list_and_names_it() {
+    let behaviour = Behaviour { repeat_continue: ["/api/v1/pods".to_string()].into(), ..Behaviour::default() };
+    let server = fixture_server(behaviour, true).await;
+    let c = collect(&options(&server)).await.expect("collect");
+    let error = c.errors.iter().find(|e| e.contains("pods")).expect("an error about pods");
+    assert!(error.contains("/api/v1/pods") && error.contains("same continue token"), "{error}");
+    assert!(c.unlistable.iter().any(|(k, _)| k == "Pod"), "{:?}", c.unlistable);
+    assert!(!c.objects.iter().any(|o| o.kind() == "Pod"), "no partial list kept");
+    assert!(server.requests("/api/v1/pods") <= 3, "stopped at the first repeat: {}", server.requests("/api/v1/pods"));
+    // Everything else is collected.
+    assert!(c.objects.iter().any(|o| o.kind() == "Namespace"));
+}
+
+/// A list that never ends with fresh tokens is stopped by the object guard.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_objects_stops_a_runaway_list() {
+    let behaviour = Behaviour { endless: ["/api/v1/configmaps".to_string()].into(), ..Behaviour::default() };
+    let server = fixture_server(behaviour, true).await;
+    let c = collect(&CollectOptions { max_objects: 50, ..options(&server) }).await.expect("collect");
+    let error = c.errors.iter().find(|e| e.contains("configmaps")).expect("an error about configmaps");
+    assert!(error.contains("more than 50 items (--max-objects)"), "{error}");
+    assert!(c.unlistable.iter().any(|(k, _)| k == "ConfigMap"));
+    assert!(server.requests("/api/v1/configmaps") <= 27, "stopped near the guard: {}", server.requests("/api/v1/configmaps"));
+    // The guard is per kind: the other kinds are whole.
+    assert_eq!(c.objects.iter().filter(|o| o.kind() == "Pod").count(), 7);
+}

@@ -5,6 +5,7 @@
 //! numbers), so no printer can leak what the analyses never put there.
 
 mod assemble;
+pub mod compare;
 mod json;
 mod model;
 mod sarif;

@@ -1,0 +1,61 @@
+//! `kubepci serve`: watch a live cluster, keep its assessment current, serve metrics, the
+//! report and the run history over HTTP.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use kubepci::input::ClusterArgs;
+use kubepci::serve::ServeOptions;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    /// HTTP address of /metrics, /healthz, /readyz and /api/v1/… .
+    #[arg(long, value_name = "ADDR:PORT", default_value = "0.0.0.0:8080")]
+    pub listen: SocketAddr,
+
+    /// HTTPS address of the admission webhook (/validate). Without it, monitoring only.
+    #[arg(long, value_name = "ADDR:PORT", requires_all = ["tls_cert", "tls_key"])]
+    pub webhook_listen: Option<SocketAddr>,
+
+    /// The webhook's certificate chain (PEM); reloaded when the file changes.
+    #[arg(long, value_name = "FILE", requires = "webhook_listen")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The webhook's private key (PEM); reloaded when the file changes.
+    #[arg(long, value_name = "FILE", requires = "webhook_listen")]
+    pub tls_key: Option<PathBuf>,
+
+    /// The history database: `sqlite:PATH` or `postgres://user@host:port/db`.
+    #[arg(long, value_name = "URL", default_value = kubepci_history::DEFAULT_DATABASE)]
+    pub database: String,
+
+    /// The name this cluster's runs are recorded under (the fleet key).
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    pub cluster_name: String,
+
+    /// The kubepci.yaml configuration (default: ./kubepci.yaml when it exists).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Milliseconds of quiet after a change before re-evaluating.
+    #[arg(long, value_name = "MS", default_value_t = 200)]
+    pub debounce_ms: u64,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    kubepci::serve::run(ServeOptions {
+        cluster: args.cluster,
+        config: args.config,
+        listen: args.listen,
+        database: args.database,
+        cluster_name: args.cluster_name,
+        debounce: Duration::from_millis(args.debounce_ms),
+        webhook: args.webhook_listen.zip(args.tls_cert).zip(args.tls_key).map(|((a, c), k)| (a, c, k)),
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,258 @@
+//! `kubepci serve`: keep a live cluster's assessment current.
+//!
+//! 1. Collect once, exactly as `kubepci collect`/`scan --kubeconfig` do (same kinds, same
+//!    "not listable" handling), and evaluate: `/readyz` answers 200 from then on.
+//! 2. Watch every kind that was listed (kube-runtime watchers: relist on 410, backoff on
+//!    errors), one in-memory store per kind, seeded from the collection; a watcher restart
+//!    (`Init` … `InitDone`) replaces its kind's store as a whole.
+//! 3. A change marks the state dirty; after a quiet `debounce` the whole input is evaluated
+//!    again (full re-evaluation: measured and documented in docs/serve.md), the report
+//!    replaced, the run recorded in the history (a heartbeat when nothing changed) and the
+//!    metrics updated. A requirement going from pass to fail is logged (drift).
+//!
+//! Nothing is written to the cluster.
+
+pub mod admission;
+mod http;
+mod metrics;
+mod watch;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use kubepci_history::History;
+use kubepci_inventory::Config;
+use kubepci_model::Object;
+use kubepci_report::ConfigSource;
+use kubepci_report::compare::RunContent;
+
+use crate::input::{ClusterArgs, Input};
+use crate::pipeline::{ScanOptions, assess};
+
+pub use metrics::Metrics;
+pub use watch::KindHealth;
+
+/// What `serve` was asked to do.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    pub cluster: ClusterArgs,
+    pub config: Option<PathBuf>,
+    pub listen: SocketAddr,
+    pub database: String,
+    pub cluster_name: String,
+    /// Quiet time after a change before re-evaluating (a burst of changes costs one evaluation).
+    pub debounce: Duration,
+    /// The admission webhook: HTTPS address, certificate and key files.
+    pub webhook: Option<(SocketAddr, PathBuf, PathBuf)>,
+}
+
+/// The state the HTTP endpoints read and the evaluation loop writes.
+pub struct Shared {
+    pub options: ServeOptions,
+    pub ready: AtomicBool,
+    /// The current report as `scan -f json` writes it.
+    pub report_json: RwLock<Option<Arc<Vec<u8>>>>,
+    pub metrics: Mutex<Metrics>,
+    pub history: Mutex<History>,
+    pub watches: Mutex<Vec<KindHealth>>,
+    /// The objects of each watched kind (`Kind.apiVersion` → `namespace/name` → object).
+    pub stores: Mutex<BTreeMap<String, BTreeMap<String, Object>>>,
+    /// Signals a change to the evaluation loop.
+    pub changed: tokio::sync::Notify,
+    pub webhook: Mutex<admission::WebhookMetrics>,
+}
+
+/// What every evaluation shares: the configuration, and what the collection could not list.
+pub struct Base {
+    config: Config,
+    config_source: ConfigSource,
+    endpoint: String,
+    template: Input,
+}
+
+/// Run until SIGINT/SIGTERM.
+pub fn run(options: ServeOptions) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(serve(options))
+}
+
+async fn serve(options: ServeOptions) -> anyhow::Result<()> {
+    let (config, config_source) = crate::input::load_config(options.config.as_deref())?;
+    let database = options.database.clone();
+    let history = tokio::task::spawn_blocking(move || kubepci_history::open(&database)).await??;
+    let listener = tokio::net::TcpListener::bind(options.listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", options.listen))?;
+    eprintln!("kubepci serve: listening on http://{} (cluster {:?}, history {})", listener.local_addr()?, options.cluster_name, history.backend_name());
+
+    let shared = Arc::new(Shared {
+        options: options.clone(),
+        ready: AtomicBool::new(false),
+        report_json: RwLock::new(None),
+        metrics: Mutex::new(Metrics::default()),
+        history: Mutex::new(history),
+        watches: Mutex::new(Vec::new()),
+        stores: Mutex::new(BTreeMap::new()),
+        changed: tokio::sync::Notify::new(),
+        webhook: Mutex::new(admission::WebhookMetrics::default()),
+    });
+    // The webhook's certificate is read now, so a wrong file fails at start.
+    let webhook = match &options.webhook {
+        Some((addr, cert, key)) => {
+            let tls = admission::ReloadingTls::new(cert.clone(), key.clone()).map_err(|e| anyhow::anyhow!("--tls-cert/--tls-key: {e}"))?;
+            let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+            eprintln!("kubepci serve: admission webhook on https://{}/validate", listener.local_addr()?);
+            Some((listener, Arc::new(tls)))
+        }
+        None => None,
+    };
+    let server = tokio::spawn(http::serve(listener, shared.clone()));
+
+    let mut collect_options = options.cluster.options();
+    collect_options.progress = false;
+    let collected = kubepci_live::collect(&collect_options).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let targets = collected.listed.clone();
+    let endpoint = collected.metadata.endpoint.clone();
+    let mut template = Input::from_collected(collected);
+    let objects = std::mem::take(&mut template.objects);
+    {
+        let mut stores = shared.stores.lock().expect("stores");
+        let mut health = shared.watches.lock().expect("watches");
+        for target in &targets {
+            stores.insert(target.label(), BTreeMap::new());
+            health.push(KindHealth::new(target));
+        }
+        for object in objects {
+            let label = format!("{}.{}", object.kind(), object.api_version);
+            if let Some(store) = stores.get_mut(&label) {
+                store.insert(watch::object_key(object.namespace(), object.name()), object);
+            }
+        }
+    }
+    let base = Arc::new(Base { config, config_source, endpoint, template });
+    evaluate_now(&shared, &base).await;
+    if let Some((listener, tls)) = webhook {
+        tokio::spawn(http::serve_webhook(listener, tls, shared.clone(), base.clone()));
+    }
+
+    let client = kubepci_live::client(&collect_options).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    for (slot, target) in targets.into_iter().enumerate() {
+        tokio::spawn(watch::watch_kind(client.clone(), target, slot, base.endpoint.clone(), shared.clone()));
+    }
+    let evaluator = tokio::spawn(evaluation_loop(shared.clone(), base));
+
+    shutdown_signal().await;
+    eprintln!("kubepci serve: stopping");
+    evaluator.abort();
+    server.abort();
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+}
+
+async fn evaluation_loop(shared: Arc<Shared>, base: Arc<Base>) {
+    loop {
+        shared.changed.notified().await;
+        // Let a burst of changes settle: one evaluation for all of them.
+        tokio::time::sleep(shared.options.debounce).await;
+        evaluate_now(&shared, &base).await;
+    }
+}
+
+/// Evaluate the current stores on a blocking thread and publish the result.
+async fn evaluate_now(shared: &Arc<Shared>, base: &Arc<Base>) {
+    let (shared, base) = (shared.clone(), base.clone());
+    let _ = tokio::task::spawn_blocking(move || evaluate(&shared, &base)).await;
+}
+
+fn evaluate(shared: &Shared, base: &Base) {
+    let started = Instant::now();
+    let objects: Vec<Object> = shared.stores.lock().expect("stores").values().flat_map(|s| s.values().cloned()).collect();
+    let epoch = kubepci_base::time::now_epoch();
+    let input = Input {
+        kind: base.template.kind,
+        sources: vec![base.endpoint.clone()],
+        documents: objects.len(),
+        objects,
+        errors: base.template.errors.clone(),
+        not_collected: base.template.not_collected,
+        files: 0,
+        snapshot: None,
+        unlisted: base.template.unlisted.clone(),
+        config_source: base.config_source.clone(),
+    };
+    let evaluation = evaluate_input(input, &base.config, epoch);
+    let duration = started.elapsed();
+
+    let recorded = shared.history.lock().expect("history").record(&shared.options.cluster_name, &evaluation.generated_at, &evaluation.content);
+    let previous = {
+        let mut m = shared.metrics.lock().expect("metrics");
+        let previous = m.replace_report(&evaluation.report, epoch, duration);
+        match &recorded {
+            Ok(r) => m.history_ok(*r),
+            Err(e) => {
+                eprintln!("kubepci serve: history: {e}");
+                m.history_failed();
+            }
+        }
+        previous
+    };
+    if let Some(previous) = previous {
+        for (id, was, now) in drift(&previous, &evaluation.content) {
+            eprintln!("kubepci serve: drift: requirement {id} went from {was} to {now}");
+        }
+    }
+    *shared.report_json.write().expect("report") = Some(Arc::new(evaluation.json));
+    shared.ready.store(true, Ordering::SeqCst);
+}
+
+/// One evaluation's products.
+pub struct Evaluation {
+    pub report: kubepci_report::Report,
+    /// The report as `scan -f json` writes it.
+    pub json: Vec<u8>,
+    /// What the history records.
+    pub content: RunContent,
+    pub generated_at: String,
+}
+
+/// Assess an input as `serve` does on every change: the whole pipeline, the JSON report, the
+/// history content. (Public for the cost measurement in `tests/serve_cost.rs`.)
+pub fn evaluate_input(input: Input, config: &Config, epoch: i64) -> Evaluation {
+    let opts = ScanOptions {
+        run: kubepci_checks::RunOptions { today: Some(kubepci_base::time::date(epoch)), only: Vec::new() },
+        include_passed: false,
+        generated_at: kubepci_base::time::rfc3339(epoch),
+        config_source: input.config_source.clone(),
+    };
+    let (report, _leftovers) = assess(input, config.clone(), &opts);
+    let mut json = Vec::new();
+    let _ = kubepci_report::write(&report, kubepci_report::Format::Json, kubepci_report::PrintOptions::default(), &mut json);
+    let content = RunContent::of(&report);
+    Evaluation { report, json, content, generated_at: opts.generated_at }
+}
+
+/// Requirements that went from `pass`/`partial` to `fail` between two runs.
+pub fn drift(previous: &RunContent, now: &RunContent) -> Vec<(String, String, String)> {
+    let before: BTreeMap<&str, &str> = previous.requirements.iter().map(|r| (r.id.as_str(), r.status.as_str())).collect();
+    now.requirements
+        .iter()
+        .filter(|r| r.status == "fail")
+        .filter_map(|r| before.get(r.id.as_str()).filter(|s| matches!(**s, "pass" | "partial")).map(|s| (r.id.clone(), s.to_string(), r.status.clone())))
+        .collect()
+}

@@ -1,0 +1,304 @@
+//! Recording runs and reading them back, written once over the [`Tx`] seam.
+
+use kubepci_findings::{Severity, Status};
+use kubepci_report::compare::{FindingRecord, NamespaceClass, RequirementStatus, RunContent, RunSummary, ScopeRecord};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::{Backend, Error, Tx, Value, schema};
+
+/// Findings inserted per statement (9 parameters each; SQLite allows 32766 per statement).
+const ROWS_PER_INSERT: usize = 200;
+
+/// The history of one database.
+pub struct History {
+    backend: Box<dyn Backend>,
+    /// The schema version found when opening (0: a new database).
+    pub migrated_from: i64,
+}
+
+/// What [`History::record`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    /// A new run with this id.
+    Run(i64),
+    /// The content equals the cluster's last run (this id): only its `last_seen` moved.
+    Heartbeat(i64),
+}
+
+impl Recorded {
+    pub fn id(self) -> i64 {
+        match self {
+            Recorded::Run(id) | Recorded::Heartbeat(id) => id,
+        }
+    }
+}
+
+/// One run as `history` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunRow {
+    pub id: i64,
+    pub cluster: String,
+    /// When this content was first seen (RFC 3339 UTC).
+    pub started_at: String,
+    /// When it was last confirmed unchanged.
+    pub last_seen: String,
+    /// Evaluations after the first that found the same content.
+    pub heartbeats: i64,
+    pub failed: i64,
+    pub excepted: i64,
+    pub not_assessed: i64,
+    pub passed: i64,
+    pub requirements_failing: i64,
+    pub critical_failures: i64,
+    /// `sha256:…` over the run's content.
+    pub sha256: String,
+}
+
+/// One cluster as `fleet` lists it: its latest run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FleetRow {
+    pub cluster: String,
+    pub requirements_failing: i64,
+    pub critical_failures: i64,
+    pub failed: i64,
+    pub last_seen: String,
+    pub last_run: i64,
+    pub runs: i64,
+}
+
+const RUN_COLUMNS: &str = "r.id, c.name, r.started_at, r.last_seen, r.heartbeats, r.failed, r.excepted, r.not_assessed, r.passed, r.requirements_failing, r.critical_failures, r.sha256";
+
+fn run_row(v: &[Value]) -> RunRow {
+    let text = |i: usize| v.get(i).and_then(Value::text).unwrap_or_default().to_string();
+    let int = |i: usize| v.get(i).map_or(0, Value::int);
+    RunRow {
+        id: int(0),
+        cluster: text(1),
+        started_at: text(2),
+        last_seen: text(3),
+        heartbeats: int(4),
+        failed: int(5),
+        excepted: int(6),
+        not_assessed: int(7),
+        passed: int(8),
+        requirements_failing: int(9),
+        critical_failures: int(10),
+        sha256: text(11),
+    }
+}
+
+/// `sha256:…` over a run's content, the deduplication key.
+pub fn content_sha256(content: &RunContent) -> String {
+    let bytes = serde_json::to_vec(content).unwrap_or_default();
+    format!("sha256:{}", kubepci_base::text::hex(&Sha256::digest(&bytes)))
+}
+
+impl History {
+    /// Migrate the database and wrap it.
+    pub fn new(mut backend: Box<dyn Backend>) -> Result<History, Error> {
+        let migrated_from = schema::migrate(backend.as_mut())?;
+        Ok(History { backend, migrated_from })
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend_name(&self) -> &'static str {
+        self.backend.name()
+    }
+
+    /// Record an evaluation of `cluster` at `at` (RFC 3339 UTC): a new run, or a heartbeat on
+    /// the cluster's last run when nothing changed.
+    pub fn record(&mut self, cluster: &str, at: &str, content: &RunContent) -> Result<Recorded, Error> {
+        let sha = content_sha256(content);
+        let summary = serde_json::to_string(&content.summary).unwrap_or_default();
+        let mut outcome = Recorded::Run(0);
+        self.backend.transaction(&mut |tx: &mut dyn Tx| {
+            let rows = tx.query(
+                "INSERT INTO clusters (name, first_seen, last_seen) VALUES ($1, $2, $2) \
+                 ON CONFLICT (name) DO UPDATE SET last_seen = EXCLUDED.last_seen RETURNING id",
+                &[cluster.into(), at.into()],
+            )?;
+            let cluster_id = rows.first().and_then(|r| r.first()).map_or(0, Value::int);
+            let last = tx.query("SELECT id, sha256 FROM runs WHERE cluster_id = $1 ORDER BY id DESC LIMIT 1", &[cluster_id.into()])?;
+            if let Some(row) = last.first()
+                && row.get(1).and_then(Value::text) == Some(sha.as_str())
+            {
+                let id = row[0].int();
+                tx.execute("UPDATE runs SET last_seen = $1, heartbeats = heartbeats + 1 WHERE id = $2", &[at.into(), id.into()])?;
+                outcome = Recorded::Heartbeat(id);
+                return Ok(());
+            }
+            let rows = tx.query(
+                "INSERT INTO runs (cluster_id, started_at, last_seen, heartbeats, sha256, failed, excepted, not_assessed, passed, requirements_failing, critical_failures, summary) \
+                 VALUES ($1, $2, $2, 0, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                &[
+                    cluster_id.into(),
+                    at.into(),
+                    sha.as_str().into(),
+                    content.summary.failed.into(),
+                    content.summary.excepted.into(),
+                    content.summary.not_assessed.into(),
+                    content.summary.passed.into(),
+                    content.requirements_failing().into(),
+                    content.critical_failures().into(),
+                    summary.as_str().into(),
+                ],
+            )?;
+            let run_id = rows.first().and_then(|r| r.first()).map_or(0, Value::int);
+            insert_rows(tx, "run_requirements (run_id, requirement, status)", 3, content.requirements.iter().map(|r| vec![run_id.into(), r.id.as_str().into(), r.status.as_str().into()]))?;
+            insert_rows(tx, "run_scope (run_id, namespace, scope)", 3, content.scope.namespaces.iter().map(|n| vec![run_id.into(), n.name.as_str().into(), n.scope.as_str().into()]))?;
+            insert_rows(
+                tx,
+                "run_findings (run_id, seq, check_id, status, severity, object, scope, requirements, message)",
+                9,
+                content.findings.iter().enumerate().map(|(seq, f)| {
+                    vec![
+                        run_id.into(),
+                        seq.into(),
+                        f.check.as_str().into(),
+                        f.status.as_str().into(),
+                        f.severity.as_str().into(),
+                        f.object.as_deref().into(),
+                        f.scope.as_deref().into(),
+                        f.requirements.join(",").into(),
+                        f.message.as_str().into(),
+                    ]
+                }),
+            )?;
+            outcome = Recorded::Run(run_id);
+            Ok(())
+        })?;
+        Ok(outcome)
+    }
+
+    /// Runs, newest first; of one cluster when given.
+    pub fn runs(&mut self, cluster: Option<&str>, limit: Option<usize>) -> Result<Vec<RunRow>, Error> {
+        let mut out = Vec::new();
+        let limit = limit.map_or(i64::MAX, |l| i64::try_from(l).unwrap_or(i64::MAX));
+        self.backend.transaction(&mut |tx: &mut dyn Tx| {
+            let rows = match cluster {
+                Some(name) => tx.query(&format!("SELECT {RUN_COLUMNS} FROM runs r JOIN clusters c ON c.id = r.cluster_id WHERE c.name = $1 ORDER BY r.id DESC LIMIT $2"), &[name.into(), limit.into()])?,
+                None => tx.query(&format!("SELECT {RUN_COLUMNS} FROM runs r JOIN clusters c ON c.id = r.cluster_id ORDER BY r.id DESC LIMIT $1"), &[limit.into()])?,
+            };
+            out = rows.iter().map(|r| run_row(r)).collect();
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// One run's row.
+    pub fn run(&mut self, id: i64) -> Result<Option<RunRow>, Error> {
+        let mut out = None;
+        self.backend.transaction(&mut |tx: &mut dyn Tx| {
+            let rows = tx.query(&format!("SELECT {RUN_COLUMNS} FROM runs r JOIN clusters c ON c.id = r.cluster_id WHERE r.id = $1"), &[id.into()])?;
+            out = rows.first().map(|r| run_row(r));
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// One run's content (for `diff` and `/api/v1/runs/ID`).
+    pub fn run_content(&mut self, id: i64) -> Result<Option<RunContent>, Error> {
+        let mut out = None;
+        self.backend.transaction(&mut |tx: &mut dyn Tx| {
+            let Some(head) = tx.query("SELECT summary FROM runs WHERE id = $1", &[id.into()])?.into_iter().next() else {
+                return Ok(());
+            };
+            let summary: RunSummary = serde_json::from_str(head.first().and_then(Value::text).unwrap_or("{}")).map_err(|e| Error::Corrupt(id, e.to_string()))?;
+            let requirements = tx
+                .query("SELECT requirement, status FROM run_requirements WHERE run_id = $1", &[id.into()])?
+                .iter()
+                .map(|r| RequirementStatus { id: text(r, 0), status: text(r, 1) })
+                .collect::<Vec<_>>();
+            let mut requirements = requirements;
+            requirements.sort_by_key(|r| order(&r.id));
+            let namespaces = tx
+                .query("SELECT namespace, scope FROM run_scope WHERE run_id = $1 ORDER BY namespace", &[id.into()])?
+                .iter()
+                .map(|r| NamespaceClass { name: text(r, 0), scope: text(r, 1) })
+                .collect();
+            let mut findings = Vec::new();
+            for r in tx.query("SELECT check_id, status, severity, object, scope, requirements, message FROM run_findings WHERE run_id = $1 ORDER BY seq", &[id.into()])? {
+                let status: Status = serde_json::from_value(serde_json::Value::String(text(&r, 1))).map_err(|e| Error::Corrupt(id, e.to_string()))?;
+                let severity: Severity = text(&r, 2).parse().map_err(|e: String| Error::Corrupt(id, e))?;
+                let reqs = text(&r, 5);
+                findings.push(FindingRecord {
+                    check: text(&r, 0),
+                    status,
+                    severity,
+                    requirements: if reqs.is_empty() { Vec::new() } else { reqs.split(',').map(str::to_string).collect() },
+                    object: r.get(3).and_then(Value::text).map(str::to_string),
+                    scope: r.get(4).and_then(Value::text).map(str::to_string),
+                    message: text(&r, 6),
+                });
+            }
+            out = Some(RunContent { summary, requirements, findings, scope: ScopeRecord { namespaces } });
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// One row per cluster: its latest run.
+    pub fn fleet(&mut self) -> Result<Vec<FleetRow>, Error> {
+        let mut out = Vec::new();
+        self.backend.transaction(&mut |tx: &mut dyn Tx| {
+            let rows = tx.query(
+                "SELECT c.name, r.requirements_failing, r.critical_failures, r.failed, c.last_seen, r.id, \
+                        (SELECT COUNT(*) FROM runs x WHERE x.cluster_id = c.id) \
+                 FROM clusters c JOIN runs r ON r.id = (SELECT MAX(id) FROM runs y WHERE y.cluster_id = c.id) \
+                 ORDER BY c.name",
+                &[],
+            )?;
+            out = rows
+                .iter()
+                .map(|v| FleetRow {
+                    cluster: text(v, 0),
+                    requirements_failing: v[1].int(),
+                    critical_failures: v[2].int(),
+                    failed: v[3].int(),
+                    last_seen: text(v, 4),
+                    last_run: v[5].int(),
+                    runs: v[6].int(),
+                })
+                .collect();
+            Ok(())
+        })?;
+        Ok(out)
+    }
+}
+
+fn text(row: &[Value], i: usize) -> String {
+    row.get(i).and_then(Value::text).unwrap_or_default().to_string()
+}
+
+/// `1.2.10` after `1.2.9`.
+fn order(id: &str) -> Vec<u64> {
+    id.split('.').map(|p| p.parse().unwrap_or(u64::MAX)).collect()
+}
+
+/// Multi-row inserts: one statement per [`ROWS_PER_INSERT`] rows.
+fn insert_rows(tx: &mut dyn Tx, table: &str, width: usize, rows: impl Iterator<Item = Vec<Value>>) -> Result<(), Error> {
+    let rows: Vec<Vec<Value>> = rows.collect();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut sql = format!("INSERT INTO {table} VALUES ");
+        let mut params = Vec::with_capacity(chunk.len() * width);
+        for (i, row) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push('(');
+            for j in 0..width {
+                if j > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!("${}", i * width + j + 1));
+            }
+            sql.push(')');
+            params.extend(row.iter().cloned());
+        }
+        tx.execute(&sql, &params)?;
+    }
+    Ok(())
+}
