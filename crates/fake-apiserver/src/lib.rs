@@ -408,7 +408,8 @@ impl FakeApiserver {
     pub async fn start_watchable(served: Served, behaviour: Behaviour, tls: bool) -> FakeApiserver {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
-        let state = Arc::new(State { served, behaviour, requests: Mutex::default(), expired: Mutex::default() });
+        let store = store::Store::seed(&served);
+        let state = Arc::new(State { served, behaviour, requests: Mutex::default(), expired: Mutex::default(), store });
         let dir = tempfile::tempdir().expect("tempdir");
         let (acceptor, ca_pem) = if tls {
             let (a, pem) = tls_acceptor();

@@ -223,7 +223,7 @@ fn release(args: ReleaseArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn cluster_args(c: &Connection) -> ClusterArgs {
-    ClusterArgs { kubeconfig: c.kubeconfig.clone(), context: c.context.clone(), include_secrets: false, page_size: 500, request_timeout: c.request_timeout }
+    ClusterArgs { kubeconfig: c.kubeconfig.clone(), context: c.context.clone(), include_secrets: false, page_size: 500, request_timeout: c.request_timeout, max_objects: kubepci_live::DEFAULT_MAX_OBJECTS }
 }
 
 fn connect(c: &Connection) -> anyhow::Result<Session> {

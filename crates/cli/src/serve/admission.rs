@@ -78,6 +78,7 @@ pub fn review(shared: &Shared, base: &Base, request: &AdmissionRequest<DynamicOb
         snapshot: None,
         unlisted: base.template.unlisted.clone(),
         config_source: base.config_source.clone(),
+        vulns: base.template.vulns.clone(),
     };
     let epoch = kubepci_base::time::now_epoch();
     let opts = ScanOptions {

@@ -195,6 +195,7 @@ fn evaluate(shared: &Shared, base: &Base) {
         snapshot: None,
         unlisted: base.template.unlisted.clone(),
         config_source: base.config_source.clone(),
+        vulns: base.template.vulns.clone(),
     };
     let evaluation = evaluate_input(input, &base.config, epoch);
     let duration = started.elapsed();
