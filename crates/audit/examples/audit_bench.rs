@@ -5,6 +5,10 @@
 
 use std::time::Instant;
 
+/// The allocator of the `kubepci` binary, so the numbers are those of `kubepci audit analyze`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use kubepci_audit::source::{Input, analyze_inputs, order_by_time};
 use kubepci_audit::{Context, Engine, RuleSet};
 

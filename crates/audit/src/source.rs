@@ -209,7 +209,11 @@ pub fn process_block(engine: &Engine, name: &Arc<str>, block: &[u8], first_line:
 }
 
 fn process_lines(engine: &Engine, name: &Arc<str>, block: &[u8], first_line: u64, state: &mut State) {
-    for (line_no, line) in (first_line..).zip(block.split(|b| *b == b'\n')) {
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', block).chain((!block.ends_with(b"\n")).then_some(block.len()));
+    for (line_no, end) in (first_line..).zip(ends) {
+        let line = &block[start..end];
+        start = end + 1;
         let trimmed = line.trim_ascii();
         if !trimmed.is_empty()
             && let Err(message) = parse_document(trimmed, &mut |e| engine.event(state, e, name, line_no))
