@@ -214,17 +214,7 @@ pub fn is_anonymous(user: &str, groups: &[std::borrow::Cow<'_, str>]) -> bool {
 }
 
 /// `*` matches any run of characters.
-pub fn glob(pattern: &str, text: &str) -> bool {
-    // Called for every condition of every rule on every event: byte search, and the common
-    // shapes (exact, `*`, `prefix*`, `*suffix`) answered without recursion.
-    let Some(star) = memchr::memchr(b'*', pattern.as_bytes()) else { return pattern == text };
-    let (head, rest) = (&pattern[..star], &pattern[star + 1..]);
-    let Some(tail) = text.strip_prefix(head) else { return false };
-    if memchr::memchr(b'*', rest.as_bytes()).is_none() {
-        return tail.ends_with(rest);
-    }
-    (0..=tail.len()).filter(|i| tail.is_char_boundary(*i)).any(|i| glob(rest, &tail[i..]))
-}
+pub use kubepci_base::text::glob;
 
 fn any_glob(list: &[String], value: &str) -> bool {
     list.iter().any(|p| glob(p, value))

@@ -3,7 +3,7 @@
 //!
 //! * [`time`]: the run's clock (`SOURCE_DATE_EPOCH` pins it) and RFC 3339 / date formats.
 //! * [`walk`]: the sorted, symlink-safe directory walk of every input reader.
-//! * [`text`]: hex and percent encoding, and the singular/plural choice of messages.
+//! * [`text`]: hex and percent encoding, the singular/plural choice of messages, and the `*` glob.
 //! * [`fs`]: files created readable by their owner only (they hold cluster data).
 //! * [`real_part`]: the real programs (browser, database) tests drive, skipped or required.
 //!

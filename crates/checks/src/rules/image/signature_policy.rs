@@ -116,26 +116,7 @@ declare_check! {
 }
 
 /// `*` matches any run of characters (Kyverno and sigstore globs; `**` the same here).
-fn glob(pattern: &str, text: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == text;
-    }
-    let mut rest = text;
-    for (i, part) in parts.iter().enumerate() {
-        if i == 0 {
-            let Some(r) = rest.strip_prefix(part) else { return false };
-            rest = r;
-        } else if i == parts.len() - 1 {
-            return rest.ends_with(part);
-        } else if let Some(at) = rest.find(part) {
-            rest = &rest[at + part.len()..];
-        } else {
-            return false;
-        }
-    }
-    true
-}
+use kubepci_base::text::glob;
 
 /// An image as written and with Docker Hub's implicit parts, so patterns of either form match.
 fn image_forms(image: &str) -> [String; 2] {
