@@ -117,6 +117,11 @@ pub struct FakeApiserver {
 impl FakeApiserver {
     /// Start on 127.0.0.1 (a random port) on the current tokio runtime.
     pub async fn start(served: Served, behaviour: Behaviour, tls: bool) -> FakeApiserver {
+        FakeApiserver::launch(served, behaviour, tls, false).await
+    }
+
+    /// Serve `served` on a random loopback port, answering watches too when `watchable`.
+    async fn launch(served: Served, behaviour: Behaviour, tls: bool, watchable: bool) -> FakeApiserver {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let store = store::Store::seed(&served);
@@ -131,15 +136,21 @@ impl FakeApiserver {
         let url = format!("{}://127.0.0.1:{port}", if tls { "https" } else { "http" });
         let kubeconfig = dir.path().join("kubeconfig");
         std::fs::write(&kubeconfig, kubeconfig_yaml(&url, ca_pem.as_deref())).expect("kubeconfig");
+        let watches = watchable.then(|| watches_of(&url));
         let serve_state = state.clone();
         tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else { continue };
-                let (state, acceptor) = (serve_state.clone(), acceptor.clone());
+                let (state, acceptor, watches) = (serve_state.clone(), acceptor.clone(), watches.clone());
                 tokio::spawn(async move {
                     let service = service_fn(move |req| {
-                        let state = state.clone();
-                        async move { Ok::<_, Infallible>(handle(&state, req).await) }
+                        let (state, watches) = (state.clone(), watches.clone());
+                        async move {
+                            Ok::<_, Infallible>(match &watches {
+                                Some(watches) => handle_with_watch(&state, watches, req).await,
+                                None => handle(&state, req).await.map(http_body_util::Either::Left),
+                            })
+                        }
                     });
                     let http = hyper::server::conn::http1::Builder::new();
                     match acceptor {
@@ -406,46 +417,7 @@ impl FakeApiserver {
 
     /// Start like [`FakeApiserver::start`], also answering watches.
     pub async fn start_watchable(served: Served, behaviour: Behaviour, tls: bool) -> FakeApiserver {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        let store = store::Store::seed(&served);
-        let state = Arc::new(State { served, behaviour, requests: Mutex::default(), expired: Mutex::default(), store });
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (acceptor, ca_pem) = if tls {
-            let (a, pem) = tls_acceptor();
-            (Some(a), Some(pem))
-        } else {
-            (None, None)
-        };
-        let url = format!("{}://127.0.0.1:{port}", if tls { "https" } else { "http" });
-        let kubeconfig = dir.path().join("kubeconfig");
-        std::fs::write(&kubeconfig, kubeconfig_yaml(&url, ca_pem.as_deref())).expect("kubeconfig");
-        let watches = watches_of(&url);
-        let serve_state = state.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
-                let (state, acceptor, watches) = (serve_state.clone(), acceptor.clone(), watches.clone());
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| {
-                        let (state, watches) = (state.clone(), watches.clone());
-                        async move { Ok::<_, Infallible>(handle_with_watch(&state, &watches, req).await) }
-                    });
-                    let http = hyper::server::conn::http1::Builder::new();
-                    match acceptor {
-                        Some(acceptor) => {
-                            if let Ok(tls) = acceptor.accept(stream).await {
-                                let _ = http.serve_connection(TokioIo::new(tls), service).await;
-                            }
-                        }
-                        None => {
-                            let _ = http.serve_connection(TokioIo::new(stream), service).await;
-                        }
-                    }
-                });
-            }
-        });
-        FakeApiserver { url, kubeconfig, _dir: dir, state }
+        FakeApiserver::launch(served, behaviour, tls, true).await
     }
 
     /// Push a watch event (`ADDED`, `MODIFIED`, `DELETED`) for `object` on list `path`: sent to
