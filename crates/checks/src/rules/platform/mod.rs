@@ -16,6 +16,7 @@ mod api_tls;
 mod api_token_lifetime;
 mod audit_coverage;
 mod audit_failures_log_access;
+mod audit_log_writable;
 mod audit_policy;
 mod audit_secret_payloads;
 pub mod control_plane;
@@ -48,6 +49,7 @@ pub const CHECKS: &[&Check] = &[
     &encryption_strength::ENCRYPTION_STRENGTH,
     &audit_coverage::AUDIT_POLICY_COVERAGE,
     &audit_failures_log_access::AUDIT_FAILURES_LOG_ACCESS,
+    &audit_log_writable::AUDIT_LOG_WRITABLE,
     &audit_secret_payloads::AUDIT_SECRET_PAYLOADS,
     &kubelet_auth::KUBELET_AUTH,
     &kubelet_read_only_port::KUBELET_READ_ONLY_PORT,
