@@ -5,7 +5,7 @@ mod admission_change_control;
 mod debug_artifacts;
 mod gitops_managed;
 mod netpol_gitops_managed;
-mod nonprod_colocated;
+pub(crate) mod nonprod_colocated;
 
 use crate::Check;
 
