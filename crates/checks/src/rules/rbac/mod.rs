@@ -13,6 +13,7 @@ mod everyone_bindings;
 mod inactive_cde_subjects;
 mod node_csr_token;
 mod privileged_non_idp_users;
+mod prod_preprod_separation;
 mod services_status_write;
 mod stale_bindings;
 #[cfg(test)]
@@ -37,4 +38,5 @@ pub const CHECKS: &[&Check] = &[
     &stale_bindings::STALE_BINDINGS,
     &cde_escalation_paths::CDE_ESCALATION_PATHS,
     &inactive_cde_subjects::INACTIVE_CDE_SUBJECTS,
+    &prod_preprod_separation::PROD_PREPROD_SEPARATION,
 ];
