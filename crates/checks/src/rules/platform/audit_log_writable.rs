@@ -103,20 +103,26 @@ fn trim(path: &str) -> &str {
 }
 
 /// Whether a host path mount exposes `log` (the audit log file): the file itself or a directory above it.
-fn exposes(host: &str, log: &str) -> bool {
+pub(super) fn exposes(host: &str, log: &str) -> bool {
     let (host, log) = (trim(host), trim(log));
     host == "/" || host == log || log.strip_prefix(host).is_some_and(|rest| rest.starts_with('/'))
 }
 
-fn run(cx: &Context, e: &mut Emitter) {
+/// The audit log files the API servers write, and the API server pods; `Err` with the reason when none is known.
+pub(super) fn audit_log_files<'a>(cx: &Context<'a>) -> Result<(Vec<&'a str>, Vec<usize>), &'static str> {
     let servers = component_pods(cx, Component::ApiServer);
     let logs: Vec<&str> = servers.iter().filter_map(|s| s.flag("audit-log-path")).filter(|p| p.starts_with('/')).collect();
     if logs.is_empty() {
-        let why = if servers.is_empty() { "no kube-apiserver manifest in the input: its --audit-log-path is unknown (give it with --platform-config)" } else { "the kube-apiserver writes no audit log file (--audit-log-path unset or `-`)" };
-        e.not_assessed(None, why);
-        return;
+        return Err(if servers.is_empty() { "no kube-apiserver manifest in the input: its --audit-log-path is unknown (give it with --platform-config)" } else { "the kube-apiserver writes no audit log file (--audit-log-path unset or `-`)" });
     }
-    let server_objects: Vec<usize> = servers.iter().map(|s| s.index).collect();
+    Ok((logs, servers.iter().map(|s| s.index).collect()))
+}
+
+fn run(cx: &Context, e: &mut Emitter) {
+    let (logs, server_objects) = match audit_log_files(cx) {
+        Ok(found) => found,
+        Err(why) => return e.not_assessed(None, why),
+    };
     each_workload(e, |_, w, _, t| {
         if server_objects.contains(&w.object) {
             return Verdict::Skip;

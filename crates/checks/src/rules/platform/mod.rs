@@ -16,6 +16,7 @@ mod api_tls;
 mod api_token_lifetime;
 mod audit_coverage;
 mod audit_failures_log_access;
+mod audit_log_readers;
 mod audit_log_writable;
 mod audit_policy;
 mod audit_secret_payloads;
@@ -50,6 +51,7 @@ pub const CHECKS: &[&Check] = &[
     &audit_coverage::AUDIT_POLICY_COVERAGE,
     &audit_failures_log_access::AUDIT_FAILURES_LOG_ACCESS,
     &audit_log_writable::AUDIT_LOG_WRITABLE,
+    &audit_log_readers::AUDIT_LOG_READERS,
     &audit_secret_payloads::AUDIT_SECRET_PAYLOADS,
     &kubelet_auth::KUBELET_AUTH,
     &kubelet_read_only_port::KUBELET_READ_ONLY_PORT,
