@@ -64,15 +64,15 @@ pub const KNOWN_AGENTS: &[(&str, &[&str], &[Capability])] = &[
 ];
 
 /// An agent DaemonSet found in the input.
-struct Agent {
-    product: String,
+pub(crate) struct Agent {
+    pub(crate) product: String,
     /// Index of the DaemonSet in the inventory.
-    index: usize,
+    pub(crate) index: usize,
     /// Nodes its Pods run on, when the input has its Pods.
     running_on: Option<Vec<String>>,
 }
 
-fn find_agents(cx: &Context, capability: Capability) -> Vec<Agent> {
+pub(crate) fn find_agents(cx: &Context, capability: Capability) -> Vec<Agent> {
     let config = &cx.inv.config.security_agents;
     let mut agents = Vec::new();
     for (w, o, t) in cx.workloads() {

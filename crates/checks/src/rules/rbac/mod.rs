@@ -2,6 +2,7 @@
 //! `kubepci-rbac` (upstream authorizer semantics, aggregation, groups, escalation), not on
 //! the text of single roles. `view.rs` holds what they share.
 
+mod anti_malware_tampering;
 mod cde_escalation_paths;
 mod cde_secret_readers;
 mod cde_workload_exec;
@@ -39,4 +40,5 @@ pub const CHECKS: &[&Check] = &[
     &cde_escalation_paths::CDE_ESCALATION_PATHS,
     &inactive_cde_subjects::INACTIVE_CDE_SUBJECTS,
     &prod_preprod_separation::PROD_PREPROD_SEPARATION,
+    &anti_malware_tampering::ANTI_MALWARE_TAMPERING,
 ];
