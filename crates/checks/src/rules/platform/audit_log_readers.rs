@@ -87,7 +87,7 @@ declare_check! {
         name: "audit-log-readable-by-non-shippers",
         severity: Medium,
         applies: All,
-        reads: [workloads],
+        reads: [workloads, EncryptionConfiguration, KubeletConfiguration, Policy],
         requirements: [("10.3.1", "10.3.1", "a workload other than the log shipper that mounts the directory of the API server's audit log can read it without a job-related need")],
         run: run,
     }

@@ -1,6 +1,6 @@
 use kubepci_findings::Evidence;
 
-use super::control_plane::{Component, component_pods};
+use super::control_plane::{Component, absent_reason, component_pods};
 use crate::support::containers::containers;
 use crate::support::each::{Verdict, each_workload};
 use crate::{Context, Emitter, declare_check};
@@ -91,7 +91,7 @@ declare_check! {
         name: "audit-log-writable-by-pods",
         severity: High,
         applies: All,
-        reads: [workloads],
+        reads: [workloads, EncryptionConfiguration, KubeletConfiguration, Policy],
         requirements: [("10.3.2", "10.3.2", "a workload that mounts the directory of the API server's audit log writable can modify or delete the log files")],
         run: run,
     }
@@ -109,11 +109,14 @@ pub(super) fn exposes(host: &str, log: &str) -> bool {
 }
 
 /// The audit log files the API servers write, and the API server pods; `Err` with the reason when none is known.
-pub(super) fn audit_log_files<'a>(cx: &Context<'a>) -> Result<(Vec<&'a str>, Vec<usize>), &'static str> {
+pub(super) fn audit_log_files<'a>(cx: &Context<'a>) -> Result<(Vec<&'a str>, Vec<usize>), String> {
     let servers = component_pods(cx, Component::ApiServer);
     let logs: Vec<&str> = servers.iter().filter_map(|s| s.flag("audit-log-path")).filter(|p| p.starts_with('/')).collect();
+    if servers.is_empty() {
+        return Err(absent_reason(cx, "kube-apiserver manifest (its --audit-log-path names the audit log file)"));
+    }
     if logs.is_empty() {
-        return Err(if servers.is_empty() { "no kube-apiserver manifest in the input: its --audit-log-path is unknown (give it with --platform-config)" } else { "the kube-apiserver writes no audit log file (--audit-log-path unset or `-`)" });
+        return Err("the kube-apiserver writes no audit log file (--audit-log-path unset or `-`)".into());
     }
     Ok((logs, servers.iter().map(|s| s.index).collect()))
 }
