@@ -135,14 +135,14 @@ fn api_server_addresses(cx: &Context) -> (BTreeSet<(u32, u16)>, Vec<String>) {
             if kind == "Endpoints" {
                 for subset in g.body.get("subsets").and_then(Value::as_array).into_iter().flatten() {
                     let ports = ports_of(subset.get("ports"));
-                    for a in subset.get("addresses").and_then(Value::as_array).into_iter().flatten().filter_map(|a| a.get("ip").and_then(|v| ip(v))) {
+                    for a in subset.get("addresses").and_then(Value::as_array).into_iter().flatten().filter_map(|a| a.get("ip").and_then(&ip)) {
                         found.extend(ports.iter().map(|&p| (a, p)));
                     }
                 }
             } else {
                 let ports = ports_of(g.body.get("ports"));
                 for ep in g.body.get("endpoints").and_then(Value::as_array).into_iter().flatten() {
-                    for a in ep.get("addresses").and_then(Value::as_array).into_iter().flatten().filter_map(|v| ip(v)) {
+                    for a in ep.get("addresses").and_then(Value::as_array).into_iter().flatten().filter_map(&ip) {
                         found.extend(ports.iter().map(|&p| (a, p)));
                     }
                 }
