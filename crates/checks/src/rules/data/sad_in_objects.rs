@@ -29,6 +29,8 @@ declare_check! {
     /// even encrypted: the full contents of a track (3.3.1.1), the card verification code
     /// (3.3.1.2) and the PIN or PIN block (3.3.1.3). An object holding them keeps them in etcd,
     /// its backups and every copy of the manifest, which is storage the entity cannot purge.
+    /// Where an issuer keeps such data before authorization, 3.3.2 requires it encrypted; in an
+    /// object's text it is not.
     ///
     /// ## Failing example
     /// ```yaml
@@ -69,6 +71,7 @@ declare_check! {
             ("3.3.1.1", "3.3.1.1", "track data (PAN, separator, expiry and service code) found in an object is full track contents kept in storage"),
             ("3.3.1.2", "3.3.1.2", "a card verification code next to a PAN in an object is the code kept in storage"),
             ("3.3.1.3", "3.3.1.3", "a PIN block in an object is a PIN block kept in storage"),
+            ("3.3.2", "3.3.2", "sensitive authentication data in an object is stored in readable form; kept before authorization it would have to be encrypted with strong cryptography"),
         ],
         run: run,
     }
