@@ -60,12 +60,15 @@ declare_check! {
 
 const CONDITION: &str = "NTPProblem";
 
+/// A Node's `NTPProblem` condition: its status and reason.
+type NtpCondition = Option<(String, Option<String>)>;
+
 fn run(cx: &Context, e: &mut Emitter) {
     if !cx.input.is_cluster() {
         e.not_assessed(None, "manifests hold no Nodes; scan a live cluster or a snapshot (`kubepci collect`)");
         return;
     }
-    let nodes: Vec<(usize, Option<(String, Option<String>)>)> = cx
+    let nodes: Vec<(usize, NtpCondition)> = cx
         .inv
         .indices_of_kind("Node")
         .iter()
