@@ -8,7 +8,8 @@ declare_check! {
     ///
     /// ## What it checks
     /// Every workload in CDE, connected or security-impacting scope (controllers, and pods
-    /// no controller owns) must carry, on itself or its pod template:
+    /// no controller owns; control-plane static pods in `kube-system` labelled
+    /// `tier: control-plane` are the platform's) must carry, on itself or its pod template:
     /// - a function label: `app.kubernetes.io/name`, `app.kubernetes.io/component`, `app` or
     ///   `k8s-app`;
     /// - an owner label, on itself, its pod template or its namespace: `owner`, `team`,
@@ -84,7 +85,10 @@ const OWNER_KEYS: &[&str] = &["owner", "team", "app.kubernetes.io/owner", "app.k
 
 fn run(_cx: &Context, e: &mut Emitter) {
     each_workload(e, |cx, _, o, t| {
-        if o.metadata().owner_references.iter().flatten().next().is_some() {
+        // Owned objects are judged through their owner; control-plane static pods belong to
+        // the platform, which kubeadm labels `tier: control-plane`.
+        let control_plane = o.kind() == "Pod" && o.namespace() == Some("kube-system") && o.labels().get("tier").is_some_and(|t| t == "control-plane");
+        if control_plane || o.metadata().owner_references.iter().flatten().next().is_some() {
             return Verdict::Skip;
         }
         let template = t.metadata.labels.as_ref();
@@ -105,7 +109,7 @@ fn run(_cx: &Context, e: &mut Emitter) {
         if missing.is_empty() {
             return Verdict::Pass;
         }
-        Verdict::Fail(format!("{} {} has no {}", o.kind(), o.name(), missing.join(" and no ")), vec![Evidence::path("metadata.labels")])
+        Verdict::Fail(format!("{} {} lacks {}", o.kind(), o.name(), missing.join(" and ")), vec![Evidence::path("metadata.labels")])
     });
 }
 
