@@ -19,7 +19,7 @@ declare_check! {
     /// For every CDE workload, the computed reachability (NetworkPolicies, AdminNetworkPolicies,
     /// as for NET-005) must not allow a connection to an address and port of the API server
     /// unless an `approvedFlows` entry allows it. The API server is found from the `kubernetes`
-    /// Endpoints or EndpointSlice in `default` (what the `kubernetes` Service forwards to), or
+    /// EndpointSlice in `default` (what the `kubernetes` Service forwards to), or
     /// from the kube-apiserver pod's `--advertise-address` and `--secure-port` (6443 when
     /// unset); IPv4 addresses only. Policies reach the API server only through `ipBlock`
     /// rules (it runs on the host network), and the engine judges traffic after the Service
@@ -43,12 +43,15 @@ declare_check! {
     ///   name: payments
     ///   labels: {pci.kubepci.io/scope: cde}
     /// ---
-    /// apiVersion: v1
-    /// kind: Endpoints
-    /// metadata: {name: kubernetes, namespace: default}
-    /// subsets:
-    /// - addresses: [{ip: 10.0.0.10}]
-    ///   ports: [{name: https, port: 6443, protocol: TCP}]
+    /// apiVersion: discovery.k8s.io/v1
+    /// kind: EndpointSlice
+    /// metadata:
+    ///   name: kubernetes
+    ///   namespace: default
+    ///   labels: {kubernetes.io/service-name: kubernetes}
+    /// addressType: IPv4
+    /// endpoints: [{addresses: [10.0.0.10]}]
+    /// ports: [{name: https, port: 6443, protocol: TCP}]
     /// ---
     /// apiVersion: v1
     /// kind: Pod
@@ -76,12 +79,15 @@ declare_check! {
     ///   name: payments
     ///   labels: {pci.kubepci.io/scope: cde}
     /// ---
-    /// apiVersion: v1
-    /// kind: Endpoints
-    /// metadata: {name: kubernetes, namespace: default}
-    /// subsets:
-    /// - addresses: [{ip: 10.0.0.10}]
-    ///   ports: [{name: https, port: 6443, protocol: TCP}]
+    /// apiVersion: discovery.k8s.io/v1
+    /// kind: EndpointSlice
+    /// metadata:
+    ///   name: kubernetes
+    ///   namespace: default
+    ///   labels: {kubernetes.io/service-name: kubernetes}
+    /// addressType: IPv4
+    /// endpoints: [{addresses: [10.0.0.10]}]
+    /// ports: [{name: https, port: 6443, protocol: TCP}]
     /// ---
     /// apiVersion: v1
     /// kind: Pod
@@ -111,7 +117,7 @@ declare_check! {
         name: "cde-reaches-api-server",
         severity: High,
         applies: Cde,
-        reads: [workloads, AdminNetworkPolicy, BaselineAdminNetworkPolicy, EndpointSlice, Endpoints, Namespace, NetworkPolicy],
+        reads: [workloads, AdminNetworkPolicy, BaselineAdminNetworkPolicy, EndpointSlice, Namespace, NetworkPolicy],
         requirements: [("1.3.2", "1.3.2.b", "the cluster's control plane is outbound access from the CDE that payment applications do not need; the computed egress shows whether it is restricted")],
         run: run,
     }
@@ -124,32 +130,21 @@ fn api_server_addresses(cx: &Context) -> (BTreeSet<(u32, u16)>, Vec<String>) {
     let ip = |v: &Value| v.as_str().and_then(|s| s.parse::<Ipv4Addr>().ok()).map(u32::from);
     let port = |v: &Value| v.get("port").and_then(Value::as_u64).and_then(|p| u16::try_from(p).ok());
     let ports_of = |v: Option<&Value>| v.and_then(Value::as_array).map(|a| a.iter().filter_map(port).collect::<Vec<_>>()).unwrap_or_default();
-    for kind in ["Endpoints", "EndpointSlice"] {
-        for o in cx.inv.of_kind(kind).filter(|o| o.namespace() == Some("default")) {
-            let Resource::Generic(g) = &o.resource else { continue };
-            let named = o.name() == "kubernetes" || o.labels().get("kubernetes.io/service-name").is_some_and(|v| v == "kubernetes");
-            if !named {
-                continue;
+    for o in cx.inv.of_kind("EndpointSlice").filter(|o| o.namespace() == Some("default")) {
+        let Resource::Generic(g) = &o.resource else { continue };
+        let named = o.name() == "kubernetes" || o.labels().get("kubernetes.io/service-name").is_some_and(|v| v == "kubernetes");
+        if !named {
+            continue;
+        }
+        let before = found.len();
+        let ports = ports_of(g.body.get("ports"));
+        for ep in g.body.get("endpoints").and_then(Value::as_array).into_iter().flatten() {
+            for a in ep.get("addresses").and_then(Value::as_array).into_iter().flatten().filter_map(&ip) {
+                found.extend(ports.iter().map(|&p| (a, p)));
             }
-            let before = found.len();
-            if kind == "Endpoints" {
-                for subset in g.body.get("subsets").and_then(Value::as_array).into_iter().flatten() {
-                    let ports = ports_of(subset.get("ports"));
-                    for a in subset.get("addresses").and_then(Value::as_array).into_iter().flatten().filter_map(|a| a.get("ip").and_then(&ip)) {
-                        found.extend(ports.iter().map(|&p| (a, p)));
-                    }
-                }
-            } else {
-                let ports = ports_of(g.body.get("ports"));
-                for ep in g.body.get("endpoints").and_then(Value::as_array).into_iter().flatten() {
-                    for a in ep.get("addresses").and_then(Value::as_array).into_iter().flatten().filter_map(&ip) {
-                        found.extend(ports.iter().map(|&p| (a, p)));
-                    }
-                }
-            }
-            if found.len() > before {
-                sources.push(format!("{kind} default/{}", o.name()));
-            }
+        }
+        if found.len() > before {
+            sources.push(format!("EndpointSlice default/{}", o.name()));
         }
     }
     for pod in component_pods(cx, Component::ApiServer) {
@@ -164,7 +159,7 @@ fn api_server_addresses(cx: &Context) -> (BTreeSet<(u32, u16)>, Vec<String>) {
 fn run(cx: &Context, e: &mut Emitter) {
     let (addresses, _) = api_server_addresses(cx);
     if addresses.is_empty() {
-        e.not_assessed(None, "the API server's address is not in the input (no `kubernetes` Endpoints or EndpointSlice in `default`, no kube-apiserver pod with --advertise-address): give the platform files with --platform-config or a snapshot that holds them");
+        e.not_assessed(None, "the API server's address is not in the input (no `kubernetes` EndpointSlice in `default`, no kube-apiserver pod with --advertise-address): give the platform files with --platform-config or a snapshot that holds them");
         return;
     }
     let view = NetView::new(cx);
