@@ -74,6 +74,7 @@ impl GatedKind {
 pub const GATED_KINDS: &[GatedKind] = &[
     gated("admissionregistration.k8s.io", "validatingadmissionpolicies", "ValidatingAdmissionPolicy", "in-tree admission policies"),
     gated("admissionregistration.k8s.io", "validatingadmissionpolicybindings", "ValidatingAdmissionPolicyBinding", "in-tree admission policies"),
+    gated("discovery.k8s.io", "endpointslices", "EndpointSlice", "the API server's addresses (the `kubernetes` EndpointSlice in `default`)"),
     gated("policy.networking.k8s.io", "adminnetworkpolicies", "AdminNetworkPolicy", "cluster-wide network policy"),
     gated("policy.networking.k8s.io", "baselineadminnetworkpolicies", "BaselineAdminNetworkPolicy", "cluster-wide network policy"),
     gated("networking.k8s.io", "ingressclasses", "IngressClass", "ingress paths: the controller of each Ingress"),

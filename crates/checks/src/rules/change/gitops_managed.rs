@@ -92,14 +92,14 @@ declare_check! {
 }
 
 /// (API group prefix, kind) of the GitOps objects that apply workloads.
-const CONTROLLERS: &[(&str, &str)] = &[("argoproj.io/", "Application"), ("kustomize.toolkit.fluxcd.io/", "Kustomization"), ("helm.toolkit.fluxcd.io/", "HelmRelease")];
+pub(super) const CONTROLLERS: &[(&str, &str)] = &[("argoproj.io/", "Application"), ("kustomize.toolkit.fluxcd.io/", "Kustomization"), ("helm.toolkit.fluxcd.io/", "HelmRelease")];
 
-fn is_controller_object(o: &Object) -> bool {
+pub(super) fn is_controller_object(o: &Object) -> bool {
     matches!(&o.resource, Resource::Generic(g) if CONTROLLERS.iter().any(|(group, kind)| g.kind == *kind && g.api_version.starts_with(group)))
 }
 
 /// The GitOps mark on an object, as evidence; `None` when it has none.
-fn mark(cx: &Context, o: &Object) -> Option<(String, String)> {
+pub(super) fn mark(cx: &Context, o: &Object) -> Option<(String, String)> {
     let a = o.annotations();
     if let Some(v) = a.get("argocd.argoproj.io/tracking-id") {
         return Some(("metadata.annotations.argocd.argoproj.io/tracking-id".into(), v.clone()));

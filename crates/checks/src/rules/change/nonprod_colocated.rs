@@ -123,7 +123,7 @@ fn run(cx: &Context, e: &mut Emitter) {
 }
 
 /// What marks `ns` as pre-production: its environment labels and annotations, then its name.
-fn non_production_evidence(cx: &Context, ns: &NamespaceInfo) -> Vec<Evidence> {
+pub(crate) fn non_production_evidence(cx: &Context, ns: &NamespaceInfo) -> Vec<Evidence> {
     let annotations = ns.object.map(|i| cx.inv.objects[i].annotations());
     let mut out = Vec::new();
     for (field, values) in [("labels", Some(&ns.labels)), ("annotations", annotations)] {

@@ -1,11 +1,13 @@
 //! Card data discovery in cluster objects (PCI DSS 3.2–3.5, 12.10.7, A3.2.5).
 
 mod pan_in_objects;
+mod pan_in_preproduction;
+mod sad_in_objects;
 mod test_pan_in_objects;
 
 use crate::Check;
 
-pub const CHECKS: &[&Check] = &[&pan_in_objects::PAN_IN_OBJECTS, &test_pan_in_objects::TEST_PAN_IN_OBJECTS];
+pub const CHECKS: &[&Check] = &[&pan_in_objects::PAN_IN_OBJECTS, &test_pan_in_objects::TEST_PAN_IN_OBJECTS, &sad_in_objects::SAD_IN_OBJECTS, &pan_in_preproduction::PAN_IN_PREPRODUCTION];
 
 use crate::Emitter;
 

@@ -1,8 +1,10 @@
 //! Runtime security on the nodes that run the CDE: intrusion-detection agents, file-integrity
-//! monitoring and anti-malware, found by their DaemonSets and judged by where they run.
+//! monitoring and anti-malware, found by their DaemonSets and judged by where they run; and
+//! the nodes' time synchronization as node-problem-detector reports it.
 
 mod anti_malware;
 mod fim;
+mod node_time_sync;
 mod runtime_detection;
 
 use std::collections::BTreeMap;
@@ -14,7 +16,7 @@ use kubepci_model::Resource;
 use crate::support::placement::admits;
 use crate::{Check, Context, Emitter};
 
-pub const CHECKS: &[&Check] = &[&runtime_detection::RUNTIME_DETECTION, &fim::FILE_INTEGRITY, &anti_malware::ANTI_MALWARE];
+pub const CHECKS: &[&Check] = &[&runtime_detection::RUNTIME_DETECTION, &fim::FILE_INTEGRITY, &anti_malware::ANTI_MALWARE, &node_time_sync::NODE_TIME_SYNC];
 
 /// What a node agent provides.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,15 +66,15 @@ pub const KNOWN_AGENTS: &[(&str, &[&str], &[Capability])] = &[
 ];
 
 /// An agent DaemonSet found in the input.
-struct Agent {
-    product: String,
+pub(crate) struct Agent {
+    pub(crate) product: String,
     /// Index of the DaemonSet in the inventory.
-    index: usize,
+    pub(crate) index: usize,
     /// Nodes its Pods run on, when the input has its Pods.
     running_on: Option<Vec<String>>,
 }
 
-fn find_agents(cx: &Context, capability: Capability) -> Vec<Agent> {
+pub(crate) fn find_agents(cx: &Context, capability: Capability) -> Vec<Agent> {
     let config = &cx.inv.config.security_agents;
     let mut agents = Vec::new();
     for (w, o, t) in cx.workloads() {

@@ -1,6 +1,7 @@
 //! External exposure: Services, load balancers and Ingresses in front of in-scope workloads.
 
 mod admin_ui_exposed;
+mod cde_route_waf;
 mod cde_service_exposed;
 mod cleartext_ports;
 mod external_ips;
@@ -20,4 +21,5 @@ pub const CHECKS: &[&Check] = &[
     &admin_ui_exposed::ADMIN_UI_EXPOSED,
     &ingress_snippets::INGRESS_SNIPPETS,
     &external_traffic_policy::EXTERNAL_TRAFFIC_POLICY,
+    &cde_route_waf::CDE_ROUTE_WAF,
 ];

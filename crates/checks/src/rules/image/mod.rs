@@ -4,7 +4,7 @@ mod digest_pinned;
 mod latest_tag;
 mod pull_policy;
 mod registry_allowlist;
-mod signature_policy;
+pub(crate) mod signature_policy;
 
 use crate::Check;
 

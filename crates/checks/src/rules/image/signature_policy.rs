@@ -116,7 +116,7 @@ declare_check! {
 }
 
 /// `*` matches any run of characters (Kyverno and sigstore globs; `**` the same here).
-use kubepci_base::text::glob;
+pub(crate) use kubepci_base::text::glob;
 
 /// An image as written and with Docker Hub's implicit parts, so patterns of either form match.
 fn image_forms(image: &str) -> [String; 2] {
@@ -127,11 +127,11 @@ fn covered_by(patterns: &[String], image: &str) -> bool {
     image_forms(image).iter().any(|i| patterns.iter().any(|p| glob(p, i) || glob(&format!("{p}*"), i) && p.ends_with('/')))
 }
 
-fn strings(v: Option<&Value>) -> Vec<String> {
+pub(crate) fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array).map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default()
 }
 
-fn body(o: &Object) -> Option<&serde_json::Map<String, Value>> {
+pub(crate) fn body(o: &Object) -> Option<&serde_json::Map<String, Value>> {
     match &o.resource {
         Resource::Generic(g) => Some(&g.body),
         _ => None,
@@ -139,7 +139,7 @@ fn body(o: &Object) -> Option<&serde_json::Map<String, Value>> {
 }
 
 /// Whether a Kyverno `resources` block selects Pods of namespace `ns` (labels `labels`).
-fn kyverno_resources_select(r: &Value, ns: &str, labels: &BTreeMap<String, String>) -> bool {
+pub(crate) fn kyverno_resources_select(r: &Value, ns: &str, labels: &BTreeMap<String, String>) -> bool {
     let kinds = strings(r.get("kinds"));
     let kinds_ok = kinds.is_empty() || kinds.iter().any(|k| k == "Pod" || k == "*" || k.ends_with("/Pod"));
     let names = strings(r.get("namespaces"));
@@ -152,7 +152,7 @@ fn kyverno_resources_select(r: &Value, ns: &str, labels: &BTreeMap<String, Strin
 }
 
 /// The `resources` blocks of a Kyverno `match` or `exclude` (`any`, `all`, or direct).
-fn kyverno_blocks(m: Option<&Value>) -> (Vec<&Value>, bool) {
+pub(crate) fn kyverno_blocks(m: Option<&Value>) -> (Vec<&Value>, bool) {
     let Some(m) = m else { return (Vec::new(), false) };
     if let Some(any) = m.get("any").and_then(Value::as_array) {
         return (any.iter().filter_map(|b| b.get("resources")).collect(), false);

@@ -43,7 +43,7 @@ pub struct Shipper {
     pub node_selector: std::collections::BTreeMap<String, String>,
 }
 
-fn is_shipper_image(image: &str) -> bool {
+pub(crate) fn is_shipper_image(image: &str) -> bool {
     let without_digest = image.split('@').next().unwrap_or(image);
     let path = without_digest.rsplit_once(':').filter(|(_, tag)| !tag.contains('/')).map_or(without_digest, |(p, _)| p);
     let mut parts = path.rsplit('/');

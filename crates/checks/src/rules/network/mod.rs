@@ -2,6 +2,7 @@
 //! (NetworkPolicy, AdminNetworkPolicy and BaselineAdminNetworkPolicy semantics), not on the
 //! mere presence of policies.
 
+mod api_server_reach;
 mod cde_boundary_flows;
 mod cni_enforces_policy;
 mod cross_scope_ingress;
@@ -30,4 +31,5 @@ pub const CHECKS: &[&Check] = &[
     &hostnetwork_in_cde::HOSTNETWORK_IN_CDE,
     &cde_boundary_flows::CDE_BOUNDARY_FLOWS,
     &metadata_endpoint::METADATA_ENDPOINT,
+    &api_server_reach::API_SERVER_REACH,
 ];

@@ -19,7 +19,10 @@ declare_check! {
     /// Without an audit policy the API server records nothing: no trail of who read Secrets,
     /// changed RBAC or exec'd into CDE pods. Requirement 10.2.1 asks that audit logs are enabled
     /// and active; 10.5.1 that they are kept for 12 months, three immediately available, which
-    /// needs either a local window long enough for collection or a remote backend.
+    /// needs either a local window long enough for collection or a remote backend. Every
+    /// Kubernetes audit event, at any level above `None`, carries the user, the verb and object,
+    /// the time, the response code and the source addresses: the details 10.2.2 lists, present
+    /// once events are recorded at all.
     ///
     /// ## Failing example
     /// ```yaml
@@ -57,6 +60,7 @@ declare_check! {
         reads: [EncryptionConfiguration, KubeletConfiguration, Pod, Policy],
         requirements: [
             ("10.2.1", "10.2.1", "without an audit policy and a backend the API server records no audit events"),
+            ("10.2.2", "10.2.2", "Kubernetes audit events always record user, verb and object, time, response code and source addresses; without a policy and a backend there are no records to carry them"),
             ("10.5.1", "10.5.1.b", "--audit-log-maxage is the retention setting of the local audit log; without a webhook it is the window a shipper has to copy it"),
         ],
         run: run,

@@ -15,6 +15,9 @@ mod api_static_token_file;
 mod api_tls;
 mod api_token_lifetime;
 mod audit_coverage;
+mod audit_failures_log_access;
+mod audit_log_readers;
+mod audit_log_writable;
 mod audit_policy;
 mod audit_secret_payloads;
 pub mod control_plane;
@@ -46,6 +49,9 @@ pub const CHECKS: &[&Check] = &[
     &secrets_encrypted::SECRETS_ENCRYPTED,
     &encryption_strength::ENCRYPTION_STRENGTH,
     &audit_coverage::AUDIT_POLICY_COVERAGE,
+    &audit_failures_log_access::AUDIT_FAILURES_LOG_ACCESS,
+    &audit_log_writable::AUDIT_LOG_WRITABLE,
+    &audit_log_readers::AUDIT_LOG_READERS,
     &audit_secret_payloads::AUDIT_SECRET_PAYLOADS,
     &kubelet_auth::KUBELET_AUTH,
     &kubelet_read_only_port::KUBELET_READ_ONLY_PORT,

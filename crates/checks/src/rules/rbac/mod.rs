@@ -2,6 +2,7 @@
 //! `kubepci-rbac` (upstream authorizer semantics, aggregation, groups, escalation), not on
 //! the text of single roles. `view.rs` holds what they share.
 
+mod anti_malware_tampering;
 mod cde_escalation_paths;
 mod cde_secret_readers;
 mod cde_workload_exec;
@@ -13,6 +14,7 @@ mod everyone_bindings;
 mod inactive_cde_subjects;
 mod node_csr_token;
 mod privileged_non_idp_users;
+mod prod_preprod_separation;
 mod services_status_write;
 mod stale_bindings;
 #[cfg(test)]
@@ -37,4 +39,6 @@ pub const CHECKS: &[&Check] = &[
     &stale_bindings::STALE_BINDINGS,
     &cde_escalation_paths::CDE_ESCALATION_PATHS,
     &inactive_cde_subjects::INACTIVE_CDE_SUBJECTS,
+    &prod_preprod_separation::PROD_PREPROD_SEPARATION,
+    &anti_malware_tampering::ANTI_MALWARE_TAMPERING,
 ];
