@@ -1,12 +1,13 @@
 use std::collections::BTreeMap;
 
+use kubepci_base::text::glob;
 use kubepci_findings::Evidence;
 use kubepci_inventory::Scope;
 use kubepci_model::Object;
 use kubepci_model::selector::Selector;
 use serde_json::Value;
 
-use crate::rules::image::signature_policy::{body, glob, kyverno_blocks, kyverno_resources_select, strings};
+use crate::rules::image::signature_policy::{body, kyverno_blocks, kyverno_resources_select, strings};
 use crate::{Context, Emitter, declare_check};
 
 declare_check! {

@@ -116,7 +116,7 @@ declare_check! {
 }
 
 /// `*` matches any run of characters (Kyverno and sigstore globs; `**` the same here).
-pub(crate) use kubepci_base::text::glob;
+use kubepci_base::text::glob;
 
 /// An image as written and with Docker Hub's implicit parts, so patterns of either form match.
 fn image_forms(image: &str) -> [String; 2] {
