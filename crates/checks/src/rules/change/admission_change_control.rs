@@ -1,13 +1,12 @@
 use std::collections::BTreeMap;
 
-use kubepci_base::text::glob;
 use kubepci_findings::Evidence;
 use kubepci_inventory::Scope;
 use kubepci_model::Object;
 use kubepci_model::selector::Selector;
 use serde_json::Value;
 
-use crate::rules::image::signature_policy::{body, kyverno_blocks, kyverno_resources_select, strings};
+use crate::rules::image::signature_policy::{body, gatekeeper_denies_in, kyverno_blocks, kyverno_resources_select, strings};
 use crate::{Context, Emitter, declare_check};
 
 declare_check! {
@@ -163,28 +162,7 @@ fn admission_policy(cx: &Context, labels: &BTreeMap<String, String>, notes: &mut
 }
 
 fn gatekeeper(cx: &Context, ns: &str, notes: &mut Vec<String>) -> bool {
-    let kinds: Vec<String> = cx
-        .inv
-        .of_kind("ConstraintTemplate")
-        .filter_map(|t| {
-            let spec = body(t)?.get("spec")?;
-            spec.to_string().contains("userInfo").then(|| spec.pointer("/crd/spec/names/kind").and_then(Value::as_str).map(str::to_string))?
-        })
-        .collect();
-    kinds.iter().any(|kind| {
-        cx.inv.of_kind(kind).filter(|c| c.api_version.starts_with("constraints.gatekeeper.sh/")).any(|c| {
-            let Some(spec) = body(c).and_then(|b| b.get("spec")) else { return false };
-            let m = spec.get("match");
-            let names = strings(m.and_then(|m| m.get("namespaces")));
-            let excluded = strings(m.and_then(|m| m.get("excludedNamespaces")));
-            let action = spec.get("enforcementAction").and_then(Value::as_str).unwrap_or("deny");
-            let selects = (names.is_empty() || names.iter().any(|p| glob(p, ns))) && !excluded.iter().any(|p| glob(p, ns));
-            if selects && action != "deny" {
-                notes.push(format!("{} only {action}s", c.object_ref()));
-            }
-            selects && action == "deny"
-        })
-    })
+    gatekeeper_denies_in(cx, ns, "", |spec| spec.to_string().contains("userInfo"), notes)
 }
 
 fn run(cx: &Context, e: &mut Emitter) {

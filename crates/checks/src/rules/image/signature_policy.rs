@@ -223,15 +223,22 @@ fn sigstore(policies: &[&Object], labels: &BTreeMap<String, String>, images: &[&
 
 /// Gatekeeper constraints whose template calls Ratify, matching the namespace and denying.
 fn ratify(cx: &Context, ns: &str, notes: &mut Vec<String>) -> bool {
-    let ratify_kinds: Vec<String> = cx
+    gatekeeper_denies_in(cx, ns, "(Ratify) ", |spec| spec.to_string().to_ascii_lowercase().contains("ratify"), notes)
+}
+
+/// Whether a Gatekeeper constraint, of a ConstraintTemplate whose spec `template` accepts,
+/// selects namespace `ns` with the `deny` action. Constraints that select it but only warn or
+/// dry-run are noted (`<constraint> <what>only warns`).
+pub(crate) fn gatekeeper_denies_in(cx: &Context, ns: &str, what: &str, template: impl Fn(&Value) -> bool, notes: &mut Vec<String>) -> bool {
+    let kinds: Vec<String> = cx
         .inv
         .of_kind("ConstraintTemplate")
         .filter_map(|t| {
             let spec = body(t)?.get("spec")?;
-            spec.to_string().to_ascii_lowercase().contains("ratify").then(|| spec.pointer("/crd/spec/names/kind").and_then(Value::as_str).map(str::to_string))?
+            template(spec).then(|| spec.pointer("/crd/spec/names/kind").and_then(Value::as_str).map(str::to_string))?
         })
         .collect();
-    ratify_kinds.iter().any(|kind| {
+    kinds.iter().any(|kind| {
         cx.inv.of_kind(kind).filter(|c| c.api_version.starts_with("constraints.gatekeeper.sh/")).any(|c| {
             let Some(spec) = body(c).and_then(|b| b.get("spec")) else { return false };
             let m = spec.get("match");
@@ -240,7 +247,7 @@ fn ratify(cx: &Context, ns: &str, notes: &mut Vec<String>) -> bool {
             let action = spec.get("enforcementAction").and_then(Value::as_str).unwrap_or("deny");
             let selects = (names.is_empty() || names.iter().any(|p| glob(p, ns))) && !excluded.iter().any(|p| glob(p, ns));
             if selects && action != "deny" {
-                notes.push(format!("{} (Ratify) only {action}s", c.object_ref()));
+                notes.push(format!("{} {what}only {action}s", c.object_ref()));
             }
             selects && action == "deny"
         })
