@@ -68,6 +68,27 @@ fn scope(inv: &Inventory, o: &Object) -> Option<String> {
     o.namespace().map(|ns| inv.namespace_scope(ns).to_string())
 }
 
+impl CertEntry {
+    /// This entry with a parsed certificate's public facts, and its validity judged on `now`.
+    fn with_facts(self, c: &x509::CertFacts, now: i64, warn_days: u32) -> CertEntry {
+        CertEntry {
+            subject: Some(c.subject().to_string()),
+            issuer: c.issuer_cn.clone(),
+            dns_names: c.dns_names.clone(),
+            not_before: Some(rfc3339(c.not_before)),
+            not_after: Some(rfc3339(c.not_after)),
+            days_left: Some((c.not_after - now).div_euclid(86_400)),
+            key: Some(c.key.describe()),
+            signature: Some(c.signature.clone()),
+            self_signed: Some(c.self_signed),
+            ca: Some(c.is_ca),
+            sha256: Some(c.sha256.clone()),
+            status: validity_status(now, c.not_after, warn_days).into(),
+            ..self
+        }
+    }
+}
+
 fn validity_status(now: i64, not_after: i64, warn_days: u32) -> &'static str {
     if not_after <= now {
         "expired"
@@ -94,23 +115,8 @@ pub fn cert_inventory(inv: &Inventory, now: i64) -> Vec<CertEntry> {
         match &chain {
             SecretChain::Parsed(certs) if !certs.is_empty() => {
                 for (i, c) in certs.iter().enumerate() {
-                    out.push(CertEntry {
-                        chain_index: Some(i),
-                        subject: Some(c.subject().to_string()),
-                        issuer: c.issuer_cn.clone(),
-                        dns_names: c.dns_names.clone(),
-                        not_before: Some(rfc3339(c.not_before)),
-                        not_after: Some(rfc3339(c.not_after)),
-                        days_left: Some((c.not_after - now).div_euclid(86_400)),
-                        key: Some(c.key.describe()),
-                        signature: Some(c.signature.clone()),
-                        self_signed: Some(c.self_signed),
-                        ca: Some(c.is_ca),
-                        sha256: Some(c.sha256.clone()),
-                        key_location: if i == 0 { base.key_location.clone() } else { None },
-                        status: validity_status(now, c.not_after, warn).into(),
-                        ..base.clone()
-                    });
+                    let entry = CertEntry { chain_index: Some(i), key_location: if i == 0 { base.key_location.clone() } else { None }, ..base.clone() };
+                    out.push(entry.with_facts(c, now, warn));
                 }
             }
             other => {
@@ -156,20 +162,7 @@ pub fn cert_inventory(inv: &Inventory, now: i64) -> Vec<CertEntry> {
                 for (i, parsed) in x509::parse_pem(bundle).into_iter().enumerate() {
                     let base = CertEntry { source: "webhook-ca-bundle", object: Some(o.object_ref()), chain_index: Some(i), note: format!("webhook {name}"), ..CertEntry::default() };
                     out.push(match parsed {
-                        Ok(c) => CertEntry {
-                            subject: Some(c.subject().to_string()),
-                            issuer: c.issuer_cn.clone(),
-                            not_before: Some(rfc3339(c.not_before)),
-                            not_after: Some(rfc3339(c.not_after)),
-                            days_left: Some((c.not_after - now).div_euclid(86_400)),
-                            key: Some(c.key.describe()),
-                            signature: Some(c.signature.clone()),
-                            self_signed: Some(c.self_signed),
-                            ca: Some(c.is_ca),
-                            sha256: Some(c.sha256.clone()),
-                            status: validity_status(now, c.not_after, warn).into(),
-                            ..base
-                        },
+                        Ok(c) => base.with_facts(&c, now, warn),
                         Err(e) => CertEntry { status: "unreadable".into(), note: format!("webhook {name}: caBundle could not be read: {e}"), ..base },
                     });
                 }
