@@ -102,21 +102,38 @@ struct TrivyResult {
     vulnerabilities: Vec<TrivyVuln>,
 }
 
+/// One vulnerability as Trivy JSON (`VulnerabilityID`, `PkgName`, …) and trivy-operator
+/// reports (`vulnerabilityID`, `resource`, …) write it: the same record under two spellings.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct TrivyVuln {
-    #[serde(rename = "VulnerabilityID")]
+    #[serde(rename = "VulnerabilityID", alias = "vulnerabilityID")]
     id: String,
-    #[serde(rename = "PkgName")]
+    #[serde(rename = "PkgName", alias = "resource")]
     package: String,
-    #[serde(rename = "InstalledVersion")]
+    #[serde(rename = "InstalledVersion", alias = "installedVersion")]
     installed: String,
-    #[serde(rename = "FixedVersion")]
+    #[serde(rename = "FixedVersion", alias = "fixedVersion")]
     fixed: Option<String>,
-    #[serde(rename = "Severity")]
+    #[serde(rename = "Severity", alias = "severity")]
     severity: String,
-    #[serde(rename = "PublishedDate")]
+    #[serde(rename = "PublishedDate", alias = "publishedDate")]
     published: Option<String>,
+}
+
+impl TrivyVuln {
+    fn into_vulnerability(self) -> Vulnerability {
+        Vulnerability {
+            id: self.id,
+            package: self.package,
+            installed: self.installed,
+            fixed: nonempty(self.fixed),
+            severity: Severity::parse(&self.severity),
+            published: ts(self.published.as_deref()),
+            fix_date: None,
+            suppressed: None,
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -128,7 +145,7 @@ struct OperatorReport {
     registry: Option<OperatorRegistry>,
     artifact: OperatorArtifact,
     os: Option<OperatorOs>,
-    vulnerabilities: Vec<OperatorVuln>,
+    vulnerabilities: Vec<TrivyVuln>,
 }
 
 #[derive(Deserialize, Default)]
@@ -158,21 +175,6 @@ struct OperatorOs {
     family: String,
     name: String,
     eosl: Option<bool>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct OperatorVuln {
-    #[serde(rename = "vulnerabilityID")]
-    id: String,
-    resource: String,
-    #[serde(rename = "installedVersion")]
-    installed: String,
-    #[serde(rename = "fixedVersion")]
-    fixed: Option<String>,
-    severity: String,
-    #[serde(rename = "publishedDate")]
-    published: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -427,16 +429,7 @@ fn operator_report(source: &str, kind: &str, meta: SharedMetadata, r: OperatorRe
         vulnerabilities: r
             .vulnerabilities
             .into_iter()
-            .map(|v| Vulnerability {
-                id: v.id,
-                package: v.resource,
-                installed: v.installed,
-                fixed: nonempty(v.fixed),
-                severity: Severity::parse(&v.severity),
-                published: ts(v.published.as_deref()),
-                fix_date: None,
-                suppressed: None,
-            })
+            .map(TrivyVuln::into_vulnerability)
             .collect(),
         workload,
     }
@@ -465,16 +458,7 @@ fn trivy_report(source: &str, doc: AnyDoc) -> ScanReport {
             .results
             .into_iter()
             .flat_map(|r| r.vulnerabilities)
-            .map(|v| Vulnerability {
-                id: v.id,
-                package: v.package,
-                installed: v.installed,
-                fixed: nonempty(v.fixed),
-                severity: Severity::parse(&v.severity),
-                published: ts(v.published.as_deref()),
-                fix_date: None,
-                suppressed: None,
-            })
+            .map(TrivyVuln::into_vulnerability)
             .collect(),
         workload: None,
     }
