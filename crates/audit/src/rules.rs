@@ -10,41 +10,8 @@ use crate::predicates::Predicate;
 /// The rules shipped with kubepci.
 pub const DEFAULT_RULES: &str = include_str!("../rules/default.yaml");
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
-
-impl std::str::FromStr for Severity {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Ok(match s.to_ascii_lowercase().as_str() {
-            "info" => Severity::Info,
-            "low" => Severity::Low,
-            "medium" => Severity::Medium,
-            "high" => Severity::High,
-            "critical" => Severity::Critical,
-            _ => return Err(format!("unknown severity {s:?} (info, low, medium, high, critical)")),
-        })
-    }
-}
+/// The severity scale of scan findings, so `--fail-on` and reports mean the same for alerts.
+pub use kubepci_findings::Severity;
 
 /// A rule file: rules, and the ids of earlier rules to switch off.
 #[derive(Clone, Debug, Default, Deserialize)]
