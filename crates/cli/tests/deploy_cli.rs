@@ -6,39 +6,20 @@ use std::path::Path;
 use serde_json::Value;
 
 mod common;
-use common::kubepci;
+use common::{kubepci, scan_as_cde};
 
 fn root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
-/// `deploy/serve.yaml`, `deploy/webhook.yaml` and `deploy/clusterrole.yaml` scanned with the
-/// namespace `kubepci` declared CDE: no failure. The accepted risks are exceptions with their
-/// reason (serve reads the API with its token; Gatekeeper constraints can only be named by a
-/// wildcard; the webhook never reviews its own namespace), and the API server's calls to the
-/// webhook an approved flow.
+/// `deploy/serve.yaml`, `deploy/webhook.yaml`, `deploy/cronjob.yaml` and
+/// `deploy/clusterrole.yaml` scanned with the namespace `kubepci` declared CDE: no failure.
+/// The accepted risks are exceptions with their reason ([`common::DEPLOY_CDE_CONFIG`]).
 #[test]
 fn kubepci_serve_passes_its_own_cde_grade_checks() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("kubepci.yaml");
-    std::fs::write(
-        &config,
-        "scope:\n  cde:\n    namespaces: [kubepci]\napprovedRegistries: [registry.example.com/]\n\
-         approvedFlows:\n- {from: 192.0.2.0/24, to: kubepci/kubepci-webhook, ports: [TCP/8443], reason: the API server calls the webhook}\n\
-         exceptions:\n\
-         - {check: SA-001, object: Deployment/kubepci/kubepci-serve, reason: serve reads the API with its token (get list watch), approvedBy: kubepci}\n\
-         - {check: SA-001, object: Deployment/kubepci/kubepci-webhook, reason: serve reads the API with its token (get list watch), approvedBy: kubepci}\n\
-         - {check: RBAC-002, object: ClusterRole/kubepci-watcher, reason: Gatekeeper constraint kinds are per installation, approvedBy: kubepci}\n\
-         - {check: RBAC-002, object: ClusterRole/kubepci-reader, reason: Gatekeeper constraint kinds are per installation, approvedBy: kubepci}\n\
-         - {check: RT-002, object: ValidatingWebhookConfiguration/kubepci, reason: the webhook never reviews its own namespace, approvedBy: kubepci}\n",
-    )
-    .unwrap();
-    let out = kubepci(root(), &["scan", "-c", config.to_str().unwrap(), "deploy/serve.yaml", "deploy/webhook.yaml", "deploy/clusterrole.yaml", "-f", "json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let failures: Vec<String> = report["findings"].as_array().unwrap().iter().filter(|f| f["status"] == "fail").map(|f| format!("{} {} {}", f["check"], f["object"], f["message"])).collect();
+    let (failures, report) = scan_as_cde(root(), &["deploy/serve.yaml", "deploy/webhook.yaml", "deploy/cronjob.yaml", "deploy/clusterrole.yaml"]);
     assert!(failures.is_empty(), "kubepci's own deployment fails its checks: {failures:#?}");
-    assert_eq!(report["summary"]["excepted"], 5);
+    assert_eq!(report["summary"]["excepted"], 6);
     // The workloads really were judged as CDE, and the webhook check ran on the configuration.
     assert!(report["scope"]["namespaces"].as_array().unwrap().iter().any(|n| n["name"] == "kubepci" && n["scope"] == "cde"));
     assert!(report["checks"].as_array().unwrap().iter().any(|c| c["check"] == "RT-001" && c["passed"].as_u64() == Some(1)), "fails closed");

@@ -34,6 +34,11 @@ pub struct Args {
     #[arg(long, value_name = "URL", default_value = kubepci_history::DEFAULT_DATABASE)]
     pub database: String,
 
+    /// Read the database URL from this file instead (a mounted Secret: the URL's password
+    /// stays out of the command line and the environment). Surrounding whitespace is ignored.
+    #[arg(long, value_name = "FILE", conflicts_with = "database")]
+    pub database_file: Option<PathBuf>,
+
     /// The name this cluster's runs are recorded under (the fleet key).
     #[arg(long, value_name = "NAME", default_value = "default")]
     pub cluster_name: String,
@@ -48,14 +53,46 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let database = match &args.database_file {
+        Some(file) => database_url_from(file)?,
+        None => args.database,
+    };
     kubepci::serve::run(ServeOptions {
         cluster: args.cluster,
         config: args.config,
         listen: args.listen,
-        database: args.database,
+        database,
         cluster_name: args.cluster_name,
         debounce: Duration::from_millis(args.debounce_ms),
         webhook: args.webhook_listen.zip(args.tls_cert).zip(args.tls_key).map(|((a, c), k)| (a, c, k)),
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The URL in `file`; errors name the file, never its content (it holds a password).
+fn database_url_from(file: &std::path::Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("--database-file {}: {e}", file.display()))?;
+    let url = text.trim();
+    if url.is_empty() || url.contains(char::is_whitespace) {
+        anyhow::bail!("--database-file {}: expected one database URL (sqlite:PATH or postgres://…)", file.display());
+    }
+    Ok(url.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::database_url_from;
+
+    #[test]
+    fn database_url_from_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("url");
+        std::fs::write(&file, "postgres://kubepci:s3cret@db:5432/kubepci\n").unwrap();
+        assert_eq!(database_url_from(&file).unwrap(), "postgres://kubepci:s3cret@db:5432/kubepci");
+        std::fs::write(&file, "postgres://kubepci:s3cret@db/x\nsecond line").unwrap();
+        let err = database_url_from(&file).unwrap_err().to_string();
+        assert!(err.contains("expected one database URL") && !err.contains("s3cret"), "{err}");
+        let err = database_url_from(&dir.path().join("missing")).unwrap_err().to_string();
+        assert!(err.starts_with("--database-file "), "{err}");
+    }
 }
