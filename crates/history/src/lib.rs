@@ -16,6 +16,7 @@
 //! number can reach the database (asserted by the CLI's `history_cli` test on the demo).
 
 mod postgres_backend;
+pub mod postgres_tls;
 mod schema;
 mod sqlite_backend;
 mod store;

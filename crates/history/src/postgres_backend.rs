@@ -1,17 +1,20 @@
 //! PostgreSQL: the fleet database. The connection is opened lazily and re-opened after the
 //! server went away: a transaction that fails on a closed connection is retried once on a new
-//! one (a retried run is deduplicated like any identical run). No TLS: reach the database over
-//! loopback, the cluster network, or a TLS sidecar/proxy.
+//! one (a retried run is deduplicated like any identical run). TLS with rustls as libpq's
+//! `sslmode` (and `sslrootcert`) in the URL say: `postgres_tls`.
 
 use std::error::Error as _;
 
 use postgres::types::{ToSql, Type};
-use postgres::{Client, NoTls};
+use postgres::Client;
 
+use crate::postgres_tls::{MakeRustls, TlsUrl};
 use crate::{Backend, Error, Tx, Value};
 
 pub struct PostgresBackend {
+    /// The URL as tokio-postgres reads it (the TLS parameters taken out).
     url: String,
+    tls: MakeRustls,
     /// `host:port/db`, without credentials, for messages.
     endpoint: String,
     client: Option<Client>,
@@ -22,14 +25,18 @@ pub struct PostgresBackend {
 impl PostgresBackend {
     /// Connect now, so a wrong URL or an unreachable server is reported at start.
     pub fn connect(url: &str) -> Result<PostgresBackend, Error> {
-        let mut backend = PostgresBackend { url: url.to_string(), endpoint: endpoint(url), client: None, connects: 0 };
+        let endpoint = endpoint(url);
+        let config_error = |message: String| Error::Postgres { endpoint: endpoint.clone(), message };
+        let parsed = TlsUrl::parse(url).map_err(config_error)?;
+        let tls = parsed.connector().map_err(config_error)?;
+        let mut backend = PostgresBackend { url: parsed.url, tls, endpoint, client: None, connects: 0 };
         backend.client()?;
         Ok(backend)
     }
 
     fn client(&mut self) -> Result<&mut Client, Error> {
         if self.client.as_ref().is_none_or(Client::is_closed) {
-            let client = Client::connect(&self.url, NoTls).map_err(|e| self.error(&e))?;
+            let client = Client::connect(&self.url, self.tls.clone()).map_err(|e| self.error(&e))?;
             self.connects += 1;
             self.client = Some(client);
         }

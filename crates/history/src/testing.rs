@@ -11,12 +11,25 @@ pub struct TestPostgres {
     dir: tempfile::TempDir,
     pub port: u16,
     as_postgres: bool,
+    /// Extra server options (`-c ssl=on …`).
+    options: String,
 }
 
 impl TestPostgres {
     /// Start a server, or `None` when PostgreSQL is not installed (the test then skips, or
     /// fails under `KUBEPCI_REQUIRE_REAL_PARTS=1`).
     pub fn start() -> Option<TestPostgres> {
+        Self::start_with(None)
+    }
+
+    /// A server with `ssl=on`, serving the certificate chain and key (PEM files, copied into
+    /// its directory with the owner and mode PostgreSQL insists on). Plain connections are
+    /// still accepted (initdb's `host … trust` lines match both).
+    pub fn start_with_tls(cert: &Path, key: &Path) -> Option<TestPostgres> {
+        Self::start_with(Some((cert, key)))
+    }
+
+    fn start_with(tls: Option<(&Path, &Path)>) -> Option<TestPostgres> {
         // Debian installs the server outside PATH, under its major version.
         let mut candidates = vec!["initdb".to_string(), "/usr/lib/postgresql/15/bin/initdb".to_string()];
         if let Ok(versions) = std::fs::read_dir("/usr/lib/postgresql") {
@@ -29,11 +42,19 @@ impl TestPostgres {
         let bin = initdb.parent().map(Path::to_path_buf).unwrap_or_default();
         let dir = tempfile::tempdir().expect("tempdir");
         let as_postgres = is_root();
+        let mut options = String::new();
+        if let Some((cert, key)) = tls {
+            let (server_cert, server_key) = (dir.path().join("server.crt"), dir.path().join("server.key"));
+            std::fs::copy(cert, &server_cert).expect("copy the certificate");
+            std::fs::copy(key, &server_key).expect("copy the key");
+            run(Command::new("chmod").arg("0600").arg(&server_key));
+            options = format!(" -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}", server_cert.display(), server_key.display());
+        }
         if as_postgres {
             run(Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir.path()));
         }
         let port = free_port();
-        let server = TestPostgres { bin, dir, port, as_postgres };
+        let server = TestPostgres { bin, dir, port, as_postgres, options };
         let data = server.data();
         server.run_pg("initdb", &["-D", &data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
         server.ctl_start();
@@ -52,7 +73,7 @@ impl TestPostgres {
 
     /// Start it again on the same port and data.
     pub fn ctl_start(&self) {
-        let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", self.port, self.dir.path().display());
+        let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off{}", self.port, self.dir.path().display(), self.options);
         let log = self.dir.path().join("server.log").display().to_string();
         self.run_pg("pg_ctl", &["-D", &self.data(), "-o", &options, "-l", &log, "-w", "-t", "60", "start"]);
     }
