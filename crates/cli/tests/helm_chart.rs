@@ -153,6 +153,27 @@ fn service_monitor_network_policy_cronjob_and_namespace_toggles() {
     assert_eq!(hook["webhooks"][0]["namespaceSelector"]["matchExpressions"][0]["values"], json!(["kube-system", "pci-tools"]));
 }
 
+/// The default chart (= deploy/) only reads; `serve.driftEvents` adds exactly the opt-in
+/// role of `deploy/drift-events.yaml` (create events) and the flag.
+#[test]
+fn default_is_read_only_and_drift_events_are_opt_in() {
+    let verbs = |objects: &[Value]| -> BTreeSet<String> {
+        objects.iter().filter(|o| matches!(o["kind"].as_str(), Some("ClusterRole" | "Role"))).flat_map(|r| r["rules"].as_array().unwrap().iter().flat_map(|rule| rule["verbs"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string())).collect::<Vec<_>>()).collect()
+    };
+    let default = render(json!({}));
+    assert_eq!(verbs(&default), ["get", "list", "watch"].map(String::from).into());
+    assert!(!args(find(&default, "Deployment", "kubepci-serve").unwrap()).contains(&"--drift-events".to_string()));
+
+    let with_events = render(json!({"serve": {"driftEvents": true}}));
+    assert!(args(find(&with_events, "Deployment", "kubepci-serve").unwrap()).contains(&"--drift-events".to_string()));
+    let added: Vec<Value> = with_events.iter().filter(|o| !default.contains(o) && o["kind"] != "Deployment").cloned().collect();
+    let text = std::fs::read_to_string(root().join("deploy/drift-events.yaml")).unwrap();
+    let opt_in: Vec<Value> = yaml_serde::Deserializer::from_str(&text).map(|d| serde::Deserialize::deserialize(d).unwrap()).collect();
+    assert_eq!(added, opt_in, "the chart's opt-in equals deploy/drift-events.yaml");
+    assert_eq!(verbs(&opt_in), ["create".to_string()].into());
+    assert_eq!(opt_in[0]["rules"], json!([{"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create"]}]));
+}
+
 /// (c) `kubepci scan` on the rendered default chart: kubepci's own CDE-grade checks pass, as
 /// for the plain manifests (`deploy_cli.rs`), with the same stated exceptions.
 #[test]

@@ -47,6 +47,13 @@ pub struct Args {
     #[arg(short, long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// When a requirement goes from pass or partial to fail, create a Kubernetes Event
+    /// (events.k8s.io/v1) on each object whose new failures caused it. Needs `create` on
+    /// events (the opt-in role in deploy/drift-events.yaml); off by default: serve then never
+    /// writes to the cluster.
+    #[arg(long)]
+    pub drift_events: bool,
+
     /// Milliseconds of quiet after a change before re-evaluating.
     #[arg(long, value_name = "MS", default_value_t = 200)]
     pub debounce_ms: u64,
@@ -65,6 +72,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         cluster_name: args.cluster_name,
         debounce: Duration::from_millis(args.debounce_ms),
         webhook: args.webhook_listen.zip(args.tls_cert).zip(args.tls_key).map(|((a, c), k)| (a, c, k)),
+        drift_events: args.drift_events,
     })?;
     Ok(ExitCode::SUCCESS)
 }

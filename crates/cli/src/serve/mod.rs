@@ -10,9 +10,11 @@
 //!    replaced, the run recorded in the history (a heartbeat when nothing changed) and the
 //!    metrics updated. A requirement going from pass to fail is logged (drift).
 //!
-//! Nothing is written to the cluster.
+//! Nothing is written to the cluster, except, opt-in (`--drift-events`), one Event per object
+//! whose new failures made a requirement fail (`events.rs`).
 
 pub mod admission;
+pub mod events;
 mod http;
 mod metrics;
 mod watch;
@@ -48,6 +50,8 @@ pub struct ServeOptions {
     pub debounce: Duration,
     /// The admission webhook: HTTPS address, certificate and key files.
     pub webhook: Option<(SocketAddr, PathBuf, PathBuf)>,
+    /// Create Kubernetes Events on drift (opt-in; needs `create` on events).
+    pub drift_events: bool,
 }
 
 /// The state the HTTP endpoints read and the evaluation loop writes.
@@ -64,6 +68,8 @@ pub struct Shared {
     /// Signals a change to the evaluation loop.
     pub changed: tokio::sync::Notify,
     pub webhook: Mutex<admission::WebhookMetrics>,
+    /// Drift Events for the sender task (with `--drift-events`), deduplicated and limited.
+    pub drift_events: Option<(tokio::sync::mpsc::UnboundedSender<Vec<events::DriftEvent>>, Mutex<events::Limiter>)>,
 }
 
 /// What every evaluation shares: the configuration, and what the collection could not list.
@@ -87,6 +93,7 @@ async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(options.listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", options.listen))?;
     eprintln!("kubepci serve: listening on http://{} (cluster {:?}, history {})", listener.local_addr()?, options.cluster_name, history.backend_name());
 
+    let (event_sender, event_receiver) = tokio::sync::mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
         options: options.clone(),
         ready: AtomicBool::new(false),
@@ -97,6 +104,7 @@ async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         stores: Mutex::new(BTreeMap::new()),
         changed: tokio::sync::Notify::new(),
         webhook: Mutex::new(admission::WebhookMetrics::default()),
+        drift_events: options.drift_events.then(|| (event_sender, Mutex::new(events::Limiter::default()))),
     });
     // The webhook's certificate is read now, so a wrong file fails at start.
     let webhook = match &options.webhook {
@@ -138,6 +146,9 @@ async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     }
 
     let client = kubepci_live::client(&collect_options).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if options.drift_events {
+        tokio::spawn(send_drift_events(client.clone(), event_receiver, options.cluster_name.clone()));
+    }
     for (slot, target) in targets.into_iter().enumerate() {
         tokio::spawn(watch::watch_kind(client.clone(), target, slot, base.endpoint.clone(), shared.clone()));
     }
@@ -162,6 +173,15 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         () = terminate => {}
+    }
+}
+
+/// Create the drift Events the evaluations queue (`--drift-events`). The reporting instance
+/// is the pod's name (`HOSTNAME`) where there is one, else the cluster name.
+async fn send_drift_events(client: kube::Client, mut queue: tokio::sync::mpsc::UnboundedReceiver<Vec<events::DriftEvent>>, cluster_name: String) {
+    let instance = std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or(cluster_name);
+    while let Some(batch) = queue.recv().await {
+        events::post(&client, batch, &instance).await;
     }
 }
 
@@ -214,8 +234,19 @@ fn evaluate(shared: &Shared, base: &Base) {
         previous
     };
     if let Some(previous) = previous {
-        for (id, was, now) in drift(&previous, &evaluation.content) {
+        let drifted = drift(&previous, &evaluation.content);
+        for (id, was, now) in &drifted {
             eprintln!("kubepci serve: drift: requirement {id} went from {was} to {now}");
+        }
+        if let (Some((queue, limiter)), false) = (&shared.drift_events, drifted.is_empty()) {
+            let candidates = events::drift_events(&previous, &evaluation.report.findings, &drifted);
+            let (admitted, held) = limiter.lock().expect("limiter").admit(candidates, Instant::now());
+            if held > 0 {
+                eprintln!("kubepci serve: drift: {held} more Events not created (at most {} per evaluation)", events::MAX_PER_EVALUATION);
+            }
+            if !admitted.is_empty() {
+                let _ = queue.send(admitted);
+            }
         }
     }
     *shared.report_json.write().expect("report") = Some(Arc::new(evaluation.json));
