@@ -110,7 +110,7 @@ fn postgres_reads_the_database_url_from_a_secret_file_and_drops_the_pvc() {
     let err = helm::render_objects(&chart(), "kubepci", &json!({"database": {"type": "postgres"}})).unwrap_err();
     assert!(err.contains("database.postgres.existingSecret"), "{err}");
     let err = helm::render_objects(&chart(), "kubepci", &json!({"database": {"type": "mysql"}})).unwrap_err();
-    assert!(err.contains("database.type must be sqlite or postgres"), "{err}");
+    assert!(err.contains("database.type: \"mysql\" is not one of [\"sqlite\",\"postgres\"]"), "{err}");
 }
 
 #[test]
@@ -237,4 +237,31 @@ fn chart_metadata_and_values_lint() {
     assert!(undefined.is_empty(), "templates use values that are not leaves of values.yaml: {undefined:?}");
     let unused: Vec<&String> = leaves.iter().filter(|l| !used.contains(*l)).collect();
     assert!(unused.is_empty(), "values.yaml defines values no template uses: {unused:?}");
+
+    // values.schema.json: draft-07, the defaults meet it, and it names every value (no typo in
+    // an override gets through: Helm validates overrides against it before rendering).
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(chart().join("values.schema.json")).unwrap()).unwrap();
+    assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
+    helm::validate_schema(&schema, &values, "").unwrap();
+    let mut schema_leaves = BTreeSet::new();
+    fn schema_walk(s: &Value, path: String, out: &mut BTreeSet<String>) {
+        match s["properties"].as_object() {
+            Some(p) => p.iter().for_each(|(k, v)| schema_walk(v, format!("{path}.{k}"), out)),
+            None => {
+                out.insert(path);
+            }
+        }
+    }
+    schema_walk(&schema, ".Values".into(), &mut schema_leaves);
+    assert!(schema_leaves.remove(".Values.global"), "Helm's `global` is allowed (a parent chart may pass it)");
+    assert_eq!(schema_leaves, leaves, "values.schema.json describes exactly the values of values.yaml");
+    for (overrides, error) in [
+        (json!({"webhook": {"enable": false}}), "webhook.enable: not a value of this chart"),
+        (json!({"webhook": {"failurePolicy": "fail"}}), "webhook.failurePolicy: \"fail\" is not one of"),
+        (json!({"webhook": {"timeoutSeconds": 31}}), "webhook.timeoutSeconds: 31 is out of range"),
+        (json!({"cronjob": {"enabled": "false"}}), "cronjob.enabled: \"false\" is not of type"),
+    ] {
+        let err = helm::render_objects(&chart(), "kubepci", &overrides).unwrap_err();
+        assert!(err.contains(error), "{overrides}: {err}");
+    }
 }

@@ -14,6 +14,10 @@
 //!
 //! Stricter than Helm on purpose: a `.Values` key missing from the values is an error (Helm
 //! prints nothing), and printing a map, a list or nothing without `toYaml` is an error.
+//!
+//! As Helm does, the merged values are validated against `values.schema.json` first, with a
+//! validator of the JSON Schema keywords that file uses ([`validate_schema`]); any other
+//! keyword is an error.
 
 #![allow(dead_code)] // each test crate uses its own part
 
@@ -478,12 +482,76 @@ pub fn read_yaml(path: &Path) -> Result<Value, String> {
     yaml_serde::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+const SCHEMA_KEYWORDS: &[&str] = &["$schema", "title", "description", "type", "properties", "additionalProperties", "required", "enum", "minimum", "maximum", "minLength"];
+
+/// `value` against `schema`, for the keywords in [`SCHEMA_KEYWORDS`] (draft-07 meanings).
+/// `path` names the value in messages (`database.type`).
+pub fn validate_schema(schema: &Value, value: &Value, path: &str) -> Result<(), String> {
+    let Some(rules) = schema.as_object() else { return Err(format!("{path}: the schema is not an object")) };
+    if let Some(unknown) = rules.keys().find(|k| !SCHEMA_KEYWORDS.contains(&k.as_str())) {
+        return Err(format!("{path}: schema keyword {unknown:?} is outside the supported subset"));
+    }
+    let at = |p: &str| if path.is_empty() { p.to_string() } else { format!("{path}.{p}") };
+    if let Some(kind) = rules.get("type") {
+        let ok = match kind.as_str() {
+            Some("object") => value.is_object(),
+            Some("string") => value.is_string(),
+            Some("boolean") => value.is_boolean(),
+            Some("integer") => value.is_i64() || value.is_u64(),
+            Some("number") => value.is_number(),
+            Some("array") => value.is_array(),
+            Some("null") => value.is_null(),
+            _ => return Err(format!("{path}: unsupported schema type {kind}")),
+        };
+        if !ok {
+            return Err(format!("{path}: {value} is not of type {kind}"));
+        }
+    }
+    if let Some(allowed) = rules.get("enum").and_then(Value::as_array)
+        && !allowed.contains(value)
+    {
+        return Err(format!("{path}: {value} is not one of {}", Value::Array(allowed.clone())));
+    }
+    if let Some(n) = value.as_f64() {
+        if rules.get("minimum").and_then(Value::as_f64).is_some_and(|min| n < min) || rules.get("maximum").and_then(Value::as_f64).is_some_and(|max| n > max) {
+            return Err(format!("{path}: {value} is out of range"));
+        }
+    }
+    if let (Some(text), Some(min)) = (value.as_str(), rules.get("minLength").and_then(Value::as_u64))
+        && (text.chars().count() as u64) < min
+    {
+        return Err(format!("{path}: {value} is shorter than {min}"));
+    }
+    if let Some(object) = value.as_object() {
+        for key in rules.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+            if !object.contains_key(key) {
+                return Err(format!("{}: required", at(key)));
+            }
+        }
+        let properties = rules.get("properties").and_then(Value::as_object);
+        for (key, v) in object {
+            match (properties.and_then(|p| p.get(key)), rules.get("additionalProperties")) {
+                (Some(sub), _) => validate_schema(sub, v, &at(key))?,
+                (None, Some(Value::Bool(false))) => return Err(format!("{}: not a value of this chart (additionalProperties: false)", at(key))),
+                (None, Some(sub @ Value::Object(_))) => validate_schema(sub, v, &at(key))?,
+                (None, _) => {}
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Every template of the chart rendered (file name → text), as `helm template NAME CHART
 /// --namespace NAMESPACE` with the values overridden by `overrides`.
 pub fn render_chart(chart: &Path, release: &str, namespace: &str, overrides: &Value) -> Result<Vec<(String, String)>, String> {
     let meta = read_yaml(&chart.join("Chart.yaml"))?;
     let mut values = read_yaml(&chart.join("values.yaml"))?;
     merge(&mut values, overrides);
+    let schema = chart.join("values.schema.json");
+    if schema.exists() {
+        let schema: Value = serde_json::from_str(&std::fs::read_to_string(&schema).map_err(|e| e.to_string())?).map_err(|e| format!("values.schema.json: {e}"))?;
+        validate_schema(&schema, &values, "").map_err(|e| format!("values don't meet the specifications of the schema: {e}"))?;
+    }
     let field = |k: &str| meta.get(k).cloned().unwrap_or(Value::Null);
     let mut chart_object = Map::new();
     chart_object.insert("Name".into(), field("name"));
@@ -571,6 +639,27 @@ mod tests {
             let err = render(source, values.clone()).expect_err(source);
             assert!(err.contains(error), "{source}: {err}");
         }
+    }
+
+    #[test]
+    fn schema_subset() {
+        let schema = json!({"type": "object", "additionalProperties": false, "required": ["mode"], "properties": {
+            "mode": {"type": "string", "enum": ["a", "b"]}, "n": {"type": "integer", "minimum": 1, "maximum": 3},
+            "name": {"type": "string", "minLength": 1}, "labels": {"type": "object", "additionalProperties": {"type": "string"}}}});
+        assert_eq!(validate_schema(&schema, &json!({"mode": "a", "n": 2, "labels": {"x": "y"}}), ""), Ok(()));
+        for (value, error) in [
+            (json!({"n": 1}), "mode: required"),
+            (json!({"mode": "c"}), "mode: \"c\" is not one of [\"a\",\"b\"]"),
+            (json!({"mode": "a", "n": 4}), "n: 4 is out of range"),
+            (json!({"mode": "a", "n": "2"}), "n: \"2\" is not of type \"integer\""),
+            (json!({"mode": "a", "name": ""}), "name: \"\" is shorter than 1"),
+            (json!({"mode": "a", "typo": 1}), "typo: not a value of this chart"),
+            (json!({"mode": "a", "labels": {"x": 1}}), "labels.x: 1 is not of type"),
+        ] {
+            let err = validate_schema(&schema, &value, "").expect_err(&value.to_string());
+            assert!(err.starts_with(error), "{value}: {err}");
+        }
+        assert!(validate_schema(&json!({"pattern": "x"}), &json!("x"), "v").unwrap_err().contains("outside the supported subset"));
     }
 
     #[test]
