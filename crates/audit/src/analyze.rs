@@ -3,7 +3,8 @@
 //! log's fields (10.2.2). Pure: events in, a [`Report`] out. States of separate chunks merge,
 //! so that files and chunks can be analysed in parallel.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -107,7 +108,7 @@ pub struct Activity {
     pub uses: BTreeSet<Use>,
     /// Hashes of the uses already recorded, so that a repeated request allocates nothing.
     #[serde(skip)]
-    seen: std::collections::HashSet<u64>,
+    seen: HashSet<u64, BuildHasherDefault<PreHashed>>,
     #[serde(skip)]
     first_micros: Option<i64>,
     #[serde(skip)]
@@ -223,7 +224,8 @@ enum RequestKey {
 /// The analysis state of one chunk of events; states merge.
 #[derive(Debug, Default)]
 pub struct State {
-    alerts: HashMap<(u16, RequestKey), Alert>,
+    /// Boxed: growing the map moves keys and pointers, not tens of thousands of alerts.
+    alerts: HashMap<(u16, RequestKey), Box<Alert>>,
     pub activity: HashMap<String, Activity>,
     pub completeness: Completeness,
     pub diagnostics: Vec<Diagnostic>,
@@ -239,7 +241,7 @@ pub struct State {
     /// Alerts beyond `max_alerts`, per rule index.
     pub unlisted: BTreeMap<u16, u64>,
     /// Hashes of the requests counted in `unlisted` (a later stage must not count twice).
-    unlisted_keys: std::collections::HashSet<u64>,
+    unlisted_keys: HashSet<u64, BuildHasherDefault<PreHashed>>,
 }
 
 /// The rules and the context, shared by every chunk.
@@ -295,10 +297,11 @@ impl Engine {
     /// Apply the rules to one event read at `file:line`.
     pub fn event(&self, state: &mut State, e: &Event<'_>, file: &Arc<str>, line: u64) {
         state.completeness.count(e);
-        if let Some(t) = parse_micros(e.time()) {
+        let micros = parse_micros(e.time());
+        if let Some(t) = micros {
             widen(&mut state.window, t, e.time());
         }
-        record_activity(state, e);
+        record_activity(state, e, micros);
         let facts = Facts::new(e, &self.ctx);
         let mut object: Option<Option<Value>> = None;
         let mut command: Option<Vec<String>> = None;
@@ -377,7 +380,7 @@ impl Engine {
         if state.track_fresh {
             state.fresh.push(key.clone());
         }
-        state.alerts.insert(key, alert);
+        state.alerts.insert(key, Box::new(alert));
     }
 
     /// Record a line that could not be read.
@@ -398,22 +401,30 @@ fn widen(window: &mut Option<Window>, t: i64, text: &str) {
     match window {
         None => *window = Some(((t, text.to_string()), (t, text.to_string()))),
         Some((first, last)) => {
+            // Overwritten in place: in a log in time order the last time changes at every event.
             if t < first.0 {
-                *first = (t, text.to_string());
+                first.0 = t;
+                set_text(&mut first.1, text);
             }
             if t > last.0 {
-                *last = (t, text.to_string());
+                last.0 = t;
+                set_text(&mut last.1, text);
             }
         }
     }
 }
 
-fn record_activity(state: &mut State, e: &Event<'_>) {
+/// Replace a string's text, reusing its buffer.
+fn set_text(slot: &mut String, text: &str) {
+    slot.clear();
+    slot.push_str(text);
+}
+
+fn record_activity(state: &mut State, e: &Event<'_>, micros: Option<i64>) {
     let user = e.effective_username();
     if user.is_empty() {
         return;
     }
-    let micros = parse_micros(e.time());
     let a = match state.activity.get_mut(user) {
         Some(a) => a,
         None => state.activity.entry(user.to_string()).or_insert_with(|| Activity { user: safe(user), ..Activity::default() }),
@@ -421,11 +432,11 @@ fn record_activity(state: &mut State, e: &Event<'_>) {
     if let Some(t) = micros {
         if a.first_micros.is_none_or(|f| t < f) {
             a.first_micros = Some(t);
-            a.first_seen = Some(e.time().to_string());
+            set_text(a.first_seen.get_or_insert_default(), e.time());
         }
         if a.last_micros.is_none_or(|l| t > l) {
             a.last_micros = Some(t);
-            a.last_seen = Some(e.time().to_string());
+            set_text(a.last_seen.get_or_insert_default(), e.time());
         }
     }
     // Count each request once: at its completion (or when the log has no stage).
@@ -444,12 +455,7 @@ fn record_activity(state: &mut State, e: &Event<'_>) {
     }
     if e.object_ref.is_some() {
         let allowed = e.decision() != crate::event::Decision::Forbid && !code.is_some_and(|c| c == 401 || c == 403);
-        let hash = {
-            use std::hash::{Hash, Hasher};
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            (e.verb(), e.api_group(), e.resource(), e.subresource(), e.namespace(), allowed).hash(&mut h);
-            h.finish()
-        };
+        let hash = use_hash(e.verb(), e.api_group(), e.resource(), e.subresource(), e.namespace(), allowed);
         if !a.seen.insert(hash) {
             return;
         }
@@ -464,6 +470,32 @@ fn record_activity(state: &mut State, e: &Event<'_>) {
         };
         a.uses.insert(used);
     }
+}
+
+/// A hasher for keys that are already hashes (SipHash over a SipHash was a few % of the run).
+#[derive(Default)]
+struct PreHashed(u64);
+
+impl Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// The identity of a [`Use`] (its name aside), the same in every chunk's state.
+fn use_hash(verb: &str, api_group: &str, resource: &str, subresource: &str, namespace: &str, allowed: bool) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (verb, api_group, resource, subresource, namespace, allowed).hash(&mut h);
+    h.finish()
 }
 
 impl State {
@@ -489,7 +521,12 @@ impl State {
         for (rule, n) in other.unlisted {
             *self.unlisted.entry(rule).or_default() += n;
         }
-        for (key, alert) in other.alerts {
+        let mut incoming: Vec<_> = other.alerts.into_iter().collect();
+        if self.max_alerts != 0 && self.alerts.len() + incoming.len() > self.max_alerts {
+            // Which alerts stay listed must not depend on a hash map's order: the earliest.
+            incoming.sort_by(|(ka, a), (kb, b)| (a.file.as_ref(), a.line, ka.0).cmp(&(b.file.as_ref(), b.line, kb.0)));
+        }
+        for (key, alert) in incoming {
             if !self.alerts.contains_key(&key) && !self.admit(&key) {
                 continue;
             }
@@ -530,8 +567,13 @@ impl State {
                     for (v, n) in a.verbs {
                         *mine.verbs.entry(v).or_default() += n;
                     }
-                    mine.uses.extend(a.uses);
-                    mine.seen.extend(a.seen);
+                    // Only the uses this identity has not been seen making: inserting the
+                    // rest into the ordered set compared strings for nothing.
+                    for used in a.uses {
+                        if mine.seen.insert(use_hash(&used.verb, &used.api_group, &used.resource, &used.subresource, &used.namespace, used.allowed)) {
+                            mine.uses.insert(used);
+                        }
+                    }
                 }
             }
         }
@@ -551,7 +593,7 @@ impl State {
     /// Alerts first seen since the last call, in the order they were seen.
     pub fn take_fresh(&mut self) -> Vec<Alert> {
         let keys = std::mem::take(&mut self.fresh);
-        keys.iter().filter_map(|k| self.alerts.get(k).cloned()).collect()
+        keys.iter().filter_map(|k| self.alerts.get(k).map(|a| Alert::clone(a))).collect()
     }
 
     pub fn alert_count(&self) -> usize {
@@ -560,11 +602,11 @@ impl State {
 
     /// Alerts in time order (then file and line), activity by user.
     pub fn into_parts(self, rules: &[Rule]) -> Parts {
-        let alerts: Vec<Alert> = self.alerts.into_values().collect();
+        let alerts: Vec<Box<Alert>> = self.alerts.into_values().collect();
         // Each alert's time parsed once, not once per comparison (tens of thousands of alerts).
-        let mut keyed: Vec<(Option<i64>, Alert)> = alerts.into_iter().map(|a| (a.time.as_deref().and_then(parse_micros), a)).collect();
+        let mut keyed: Vec<(Option<i64>, Box<Alert>)> = alerts.into_iter().map(|a| (a.time.as_deref().and_then(parse_micros), a)).collect();
         keyed.sort_by(|(ta, a), (tb, b)| (ta, &a.file, a.line, &a.rule).cmp(&(tb, &b.file, b.line, &b.rule)));
-        let alerts: Vec<Alert> = keyed.into_iter().map(|(_, a)| a).collect();
+        let alerts: Vec<Alert> = keyed.into_iter().map(|(_, a)| *a).collect();
         let mut activity: Vec<Activity> = self.activity.into_values().collect();
         activity.sort_by(|a, b| a.user.cmp(&b.user));
         let mut diagnostics = self.diagnostics;
