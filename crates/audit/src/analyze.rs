@@ -225,8 +225,8 @@ enum RequestKey {
 #[derive(Debug, Default)]
 pub struct State {
     /// Boxed: growing the map moves keys and pointers, not tens of thousands of alerts.
-    alerts: HashMap<(u16, RequestKey), Box<Alert>>,
-    pub activity: HashMap<String, Activity>,
+    alerts: HashMap<(u16, RequestKey), Box<Alert>, BuildHasherDefault<Fx>>,
+    pub activity: HashMap<String, Activity, BuildHasherDefault<Fx>>,
     pub completeness: Completeness,
     pub diagnostics: Vec<Diagnostic>,
     pub diagnostics_total: u64,
@@ -250,7 +250,7 @@ pub struct Engine {
     ctx: Context,
     /// Rules by the verbs they name exactly: an event is held only against the rules that can
     /// match its verb (most of a log is list/watch/get noise that no create/delete rule sees).
-    by_verb: HashMap<String, Vec<u16>>,
+    by_verb: HashMap<String, Vec<u16>, BuildHasherDefault<Fx>>,
     /// Rules without a verb condition, or with a wildcard in it.
     any_verb: Vec<u16>,
     max_alerts: usize,
@@ -259,7 +259,7 @@ pub struct Engine {
 impl Engine {
     pub fn new(rules: RuleSet, ctx: Context) -> Engine {
         let rules = rules.rules;
-        let mut by_verb: HashMap<String, Vec<u16>> = HashMap::new();
+        let mut by_verb: HashMap<String, Vec<u16>, BuildHasherDefault<Fx>> = HashMap::default();
         let mut any_verb = Vec::new();
         for (i, r) in rules.iter().enumerate() {
             if !r.enabled {
@@ -490,10 +490,47 @@ impl Hasher for PreHashed {
     }
 }
 
+/// A fast, deterministic hasher (the multiply-rotate scheme of rustc's FxHash) for the
+/// per-event lookups: keys come from the log, but a collision costs only speed, and a use's
+/// hash must be the same in every chunk's state.
+#[derive(Default)]
+pub struct Fx(u64);
+
+impl Fx {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
+        }
+        let mut tail = [0u8; 8];
+        let rest = chunks.remainder();
+        tail[..rest.len()].copy_from_slice(rest);
+        self.add(u64::from_le_bytes(tail) ^ ((rest.len() as u64) << 56));
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+}
+
 /// The identity of a [`Use`] (its name aside), the same in every chunk's state.
 fn use_hash(verb: &str, api_group: &str, resource: &str, subresource: &str, namespace: &str, allowed: bool) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    use std::hash::Hash;
+    let mut h = Fx::default();
     (verb, api_group, resource, subresource, namespace, allowed).hash(&mut h);
     h.finish()
 }

@@ -217,17 +217,25 @@ fn read_blocks(reader: &mut Box<dyn BufRead + Send>, name: &Arc<str>, engine: &E
     let batch = rayon::current_num_threads().max(1) * 2;
     let mut blocks = BlockReader { reader, carry: Vec::new(), next_line: 1, spare: Vec::new(), eof: false, bytes: 0, lines: 0 };
     let mut current = blocks.batch(batch).map_err(|e| io_error(name, e))?;
+    let mut analysed: Vec<State> = Vec::new();
     while !current.is_empty() {
-        // The next batch is read while this one is analysed.
+        // While this batch is analysed, the previous one's states are merged (in order) and
+        // the next batch is read.
         let (states, next) = rayon::join(
             || current.par_iter().map(|(block, first)| process_block(engine, name, block, *first)).collect::<Vec<State>>(),
-            || blocks.batch(batch),
+            || {
+                for s in analysed.drain(..) {
+                    state.merge(s);
+                }
+                blocks.batch(batch)
+            },
         );
-        for s in states {
-            state.merge(s);
-        }
+        analysed = states;
         blocks.spare.extend(current.drain(..).map(|(block, _)| block));
         current = next.map_err(|e| io_error(name, e))?;
+    }
+    for s in analysed {
+        state.merge(s);
     }
     summary.bytes += blocks.bytes;
     summary.lines += blocks.lines;
