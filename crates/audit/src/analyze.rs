@@ -89,6 +89,38 @@ pub struct Alert {
     pub line: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub excepted: Option<Excepted>,
+    /// For a threshold rule: the burst this alert stands for (the other fields are its first
+    /// request's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub burst: Option<Burst>,
+}
+
+/// The requests a threshold rule counted for one alert.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Burst {
+    /// What the requests were grouped by (`user` or `sourceIP`) and its value.
+    pub key: &'static str,
+    pub value: String,
+    /// Matching requests within the window (at least the rule's count).
+    pub count: u64,
+    pub first_time: Option<String>,
+    pub last_time: Option<String>,
+}
+
+/// A request a threshold rule matched, kept until the end of the analysis decides its window.
+#[derive(Debug)]
+struct Hit {
+    /// Microseconds since the epoch; requests without a time share one window of their own.
+    micros: i64,
+    /// Which request (stages of one request count once).
+    request: u64,
+    time: Box<str>,
+    file: Arc<str>,
+    line: u64,
+    /// The alert this request would make if it opens a window (none once the state holds
+    /// `max_alerts` of them: memory stays bounded).
+    sample: Option<Box<Alert>>,
 }
 
 /// What one identity did.
@@ -240,6 +272,10 @@ pub struct State {
     pub max_alerts: usize,
     /// Alerts beyond `max_alerts`, per rule index.
     pub unlisted: BTreeMap<u16, u64>,
+    /// Threshold rules' matching requests by rule index and key value.
+    hits: HashMap<(u16, Box<str>), Vec<Hit>, BuildHasherDefault<Fx>>,
+    /// How many hits keep an alert sample.
+    hit_samples: usize,
     /// Hashes of the requests counted in `unlisted` (a later stage must not count twice).
     unlisted_keys: HashSet<u64, BuildHasherDefault<PreHashed>>,
 }
@@ -325,7 +361,10 @@ impl Engine {
             if rule.unless.iter().any(|c| c.matches_fields(&facts, &self.ctx) && object_holds(c)) {
                 continue;
             }
-            self.alert(state, i, rule, e, file, line);
+            match &rule.threshold {
+                Some(t) => self.hit(state, i, rule, t.key, e, file, line, micros),
+                None => self.alert(state, i, rule, e, file, line),
+            }
         }
     }
 
@@ -348,8 +387,57 @@ impl Engine {
             }
             return;
         }
+        let alert = make_alert(rule, e, file, line);
+        if state.track_fresh {
+            state.fresh.push(key.clone());
+        }
+        state.alerts.insert(key, Box::new(alert));
+    }
+
+    /// A request a threshold rule matched: counted now, judged at the end.
+    #[allow(clippy::too_many_arguments)]
+    fn hit(&self, state: &mut State, index: u16, rule: &Rule, key: crate::rules::ThresholdKey, e: &Event<'_>, file: &Arc<str>, line: u64, micros: Option<i64>) {
+        let request = {
+            use std::hash::Hash;
+            let mut h = Fx::default();
+            match e.audit_id.as_deref().filter(|a| !a.is_empty()) {
+                Some(id) => id.hash(&mut h),
+                None => (file.as_ref(), line).hash(&mut h),
+            }
+            h.finish()
+        };
+        let keep = state.max_alerts == 0 || state.hit_samples < state.max_alerts;
+        state.hit_samples += usize::from(keep);
+        let hit = Hit {
+            micros: micros.unwrap_or(i64::MIN),
+            request,
+            time: Box::from(e.time()),
+            file: file.clone(),
+            line,
+            sample: keep.then(|| Box::new(make_alert(rule, e, file, line))),
+        };
+        match state.hits.get_mut(&(index, Box::from(key.of(e)))) {
+            Some(list) => list.push(hit),
+            None => {
+                state.hits.insert((index, Box::from(key.of(e))), vec![hit]);
+            }
+        }
+    }
+
+    /// Record a line that could not be read.
+    pub fn diagnostic(&self, state: &mut State, file: &Arc<str>, line: u64, message: String) {
+        state.diagnostics_total += 1;
+        if state.diagnostics.len() < MAX_DIAGNOSTICS {
+            state.diagnostics.push(Diagnostic { file: file.clone(), line, message });
+        }
+    }
+}
+
+/// The alert a rule raises on one event.
+fn make_alert(rule: &Rule, e: &Event<'_>, file: &Arc<str>, line: u64) -> Alert {
+        let audit_id = e.audit_id.as_deref().filter(|a| !a.is_empty());
         let impersonated = e.impersonated_user.as_ref().is_some_and(|u| u.username.is_some());
-        let alert = Alert {
+        Alert {
             rule: rule.id.clone(),
             title: rule.title.clone(),
             requirements: rule.requirements.clone(),
@@ -376,20 +464,8 @@ impl Engine {
             file: file.clone(),
             line,
             excepted: None,
-        };
-        if state.track_fresh {
-            state.fresh.push(key.clone());
+            burst: None,
         }
-        state.alerts.insert(key, Box::new(alert));
-    }
-
-    /// Record a line that could not be read.
-    pub fn diagnostic(&self, state: &mut State, file: &Arc<str>, line: u64, message: String) {
-        state.diagnostics_total += 1;
-        if state.diagnostics.len() < MAX_DIAGNOSTICS {
-            state.diagnostics.push(Diagnostic { file: file.clone(), line, message });
-        }
-    }
 }
 
 /// Text from a log shown to people: card numbers masked (a name or path may hold one).
@@ -584,6 +660,18 @@ impl State {
                 }
             }
         }
+        for (key, mut hits) in other.hits {
+            for hit in &mut hits {
+                if hit.sample.is_some() {
+                    if self.max_alerts != 0 && self.hit_samples >= self.max_alerts {
+                        hit.sample = None;
+                    } else {
+                        self.hit_samples += 1;
+                    }
+                }
+            }
+            self.hits.entry(key).or_default().extend(hits);
+        }
         for (user, a) in other.activity {
             match self.activity.get_mut(&user) {
                 None => {
@@ -638,8 +726,17 @@ impl State {
     }
 
     /// Alerts in time order (then file and line), activity by user.
-    pub fn into_parts(self, rules: &[Rule]) -> Parts {
-        let alerts: Vec<Box<Alert>> = self.alerts.into_values().collect();
+    pub fn into_parts(mut self, rules: &[Rule]) -> Parts {
+        let mut alerts: Vec<Box<Alert>> = self.alerts.into_values().collect();
+        for ((index, value), hits) in std::mem::take(&mut self.hits) {
+            let Some(rule) = rules.get(usize::from(index)) else { continue };
+            let Some(t) = &rule.threshold else { continue };
+            let (alerted, missed) = bursts(hits, t, &value);
+            alerts.extend(alerted);
+            if missed > 0 {
+                *self.unlisted.entry(index).or_default() += missed;
+            }
+        }
         // Each alert's time parsed once, not once per comparison (tens of thousands of alerts).
         let mut keyed: Vec<(Option<i64>, Box<Alert>)> = alerts.into_iter().map(|a| (a.time.as_deref().and_then(parse_micros), a)).collect();
         keyed.sort_by(|(ta, a), (tb, b)| (ta, &a.file, a.line, &a.rule).cmp(&(tb, &b.file, b.line, &b.rule)));
@@ -651,6 +748,38 @@ impl State {
         let unlisted = self.unlisted.iter().filter_map(|(i, n)| rules.get(usize::from(*i)).map(|r| (r.id.clone(), (r.severity, *n)))).collect();
         Parts { alerts, activity, completeness: self.completeness, diagnostics, diagnostics_total: self.diagnostics_total, window: self.window, unlisted }
     }
+}
+
+/// A threshold rule's hits for one key value, judged: one alert per window (opened by the first
+/// request after the previous window, `window` long) holding at least `count` requests; and how
+/// many such windows had no alert sample left to show (counted, not listed).
+#[allow(clippy::vec_box)] // the samples were boxed while held; they join the boxed alerts
+fn bursts(mut hits: Vec<Hit>, t: &crate::rules::Threshold, value: &str) -> (Vec<Box<Alert>>, u64) {
+    hits.sort_by(|a, b| (a.micros, &a.file, a.line).cmp(&(b.micros, &b.file, b.line)));
+    // Stages of one request count once (the earliest kept).
+    let mut seen: HashSet<u64, BuildHasherDefault<PreHashed>> = HashSet::default();
+    hits.retain(|h| seen.insert(h.request));
+    let width = t.window_micros().unwrap_or(0);
+    let (mut alerts, mut missed) = (Vec::new(), 0);
+    let mut start = 0;
+    while start < hits.len() {
+        let end_time = hits[start].micros.saturating_add(width);
+        let len = hits[start..].iter().take_while(|h| h.micros < end_time).count().max(1);
+        let window = &mut hits[start..start + len];
+        if len as u64 >= u64::from(t.count) {
+            let text = |h: &Hit| Some(h.time.to_string()).filter(|t| !t.is_empty());
+            let burst = Burst { key: t.key.as_str(), value: safe(value), count: len as u64, first_time: text(&window[0]), last_time: text(&window[len - 1]) };
+            match window.iter_mut().find_map(|h| h.sample.take()) {
+                Some(mut alert) => {
+                    alert.burst = Some(burst);
+                    alerts.push(alert);
+                }
+                None => missed += 1,
+            }
+        }
+        start += len;
+    }
+    (alerts, missed)
 }
 
 /// A finished analysis's contents.
@@ -691,5 +820,95 @@ pub fn apply_exceptions(alerts: &mut [Alert], exceptions: &[AlertException], tod
         if let Some(x) = hit {
             alert.excepted = Some(Excepted { reason: x.reason.clone(), approved_by: x.approved_by.clone() });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+
+    const BURST_RULE: &str = r#"
+rules:
+  - id: T-403-BURST
+    title: 403s from one address
+    requirements: ["10.2.1.4"]
+    severity: medium
+    description: d
+    match: {codes: [403]}
+    threshold: {count: 3, window: 10m, key: sourceIP}
+"#;
+
+    fn engine() -> Engine {
+        Engine::new(RuleSet::load(&[("burst.yaml".into(), BURST_RULE.into())]).unwrap(), Context::default())
+    }
+
+    /// A 403 for `ip` at minute `minute` (of 2026-12-01T10:00Z), request `id`, stage `stage`.
+    fn denied(ip: &str, minute: u32, id: &str, stage: &str) -> String {
+        format!(
+            r#"{{"auditID":"{id}","stage":"{stage}","verb":"list","user":{{"username":"mallory"}},"sourceIPs":["{ip}"],"objectRef":{{"resource":"secrets"}},"responseStatus":{{"code":403}},"requestReceivedTimestamp":"2026-12-01T10:{minute:02}:00Z"}}"#
+        )
+    }
+
+    fn bursts_of(lines: &[String]) -> Vec<Alert> {
+        let engine = engine();
+        let file: Arc<str> = Arc::from("audit.log");
+        // Every line its own chunk: windows must add up across merged states.
+        let mut state = State::default();
+        for (i, line) in lines.iter().enumerate() {
+            let mut chunk = State::default();
+            crate::parse::parse_document(line.as_bytes(), &mut |e| engine.event(&mut chunk, e, &file, i as u64 + 1)).unwrap();
+            state.merge(chunk);
+        }
+        state.into_parts(engine.rules()).alerts.into_iter().filter(|a| a.rule == "T-403-BURST").collect()
+    }
+
+    #[test]
+    fn a_threshold_alerts_once_at_the_count_within_the_window() {
+        let two: Vec<String> = (0..2).map(|i| denied("203.0.113.9", i, &format!("r{i}"), "ResponseComplete")).collect();
+        assert!(bursts_of(&two).is_empty(), "N-1 requests: no alert");
+
+        let mut three = two.clone();
+        three.push(denied("203.0.113.9", 9, "r2", "ResponseComplete"));
+        let alerts = bursts_of(&three);
+        assert_eq!(alerts.len(), 1, "N requests: one alert");
+        let burst = alerts[0].burst.as_ref().unwrap();
+        assert_eq!((burst.key, burst.value.as_str(), burst.count), ("sourceIP", "203.0.113.9", 3));
+        assert_eq!(burst.first_time.as_deref(), Some("2026-12-01T10:00:00Z"));
+        assert_eq!(burst.last_time.as_deref(), Some("2026-12-01T10:09:00Z"));
+        assert_eq!((alerts[0].audit_id.as_deref(), alerts[0].line), (Some("r0"), 1));
+
+        // More requests in the same window: still one alert, with the count.
+        let mut five = three.clone();
+        five.extend((3..5).map(|i| denied("203.0.113.9", 5, &format!("r{i}"), "ResponseComplete")));
+        let alerts = bursts_of(&five);
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].burst.as_ref().unwrap().count, 5);
+    }
+
+    #[test]
+    fn requests_outside_the_window_other_keys_and_stages_do_not_add_up() {
+        // Two at 10:00, the third at 10:10: the window (10 minutes from the first) has closed.
+        let late = vec![denied("203.0.113.9", 0, "a", "ResponseComplete"), denied("203.0.113.9", 0, "b", "ResponseComplete"), denied("203.0.113.9", 10, "c", "ResponseComplete")];
+        assert!(bursts_of(&late).is_empty());
+        // Three requests from three addresses.
+        let spread: Vec<String> = (0..3).map(|i| denied(&format!("203.0.113.{i}"), 1, &format!("s{i}"), "ResponseComplete")).collect();
+        assert!(bursts_of(&spread).is_empty());
+        // Two stages of each of two requests are two requests, not four.
+        let stages: Vec<String> = ["x", "y"].iter().flat_map(|id| ["ResponseStarted", "ResponseComplete"].map(|st| denied("203.0.113.9", 2, id, st))).collect();
+        assert!(bursts_of(&stages).is_empty());
+        // Two full windows: two alerts.
+        let twice: Vec<String> = (0..6).map(|i| denied("203.0.113.9", if i < 3 { 0 } else { 30 }, &format!("w{i}"), "ResponseComplete")).collect();
+        let alerts = bursts_of(&twice);
+        assert_eq!(alerts.len(), 2);
+        assert!(alerts.iter().all(|a| a.burst.as_ref().unwrap().count == 3));
+    }
+
+    #[test]
+    fn threshold_rules_are_checked_when_loaded() {
+        let bad = |t: &str| RuleSet::load(&[("t.yaml".into(), BURST_RULE.replace("{count: 3, window: 10m, key: sourceIP}", t))]).unwrap_err().0;
+        assert!(bad("{count: 0, window: 10m, key: user}").contains("at least 1"));
+        assert!(bad("{count: 3, window: soon, key: user}").contains("not a duration"));
+        assert!(bad("{count: 3, window: 10m, key: namespace}").starts_with("t.yaml:"));
     }
 }

@@ -394,7 +394,7 @@ impl<'a> Reader<'a> {
         if self.peek()? != b'{' {
             return None;
         }
-        let event = self.object(KEYS, 0, |r, i, e: &mut Event<'a>| {
+        self.object(KEYS, 0, |r, i, e: &mut Event<'a>| {
             match i {
                 0 => e.kind = r.opt_str()?,
                 1 => e.api_version = r.opt_str()?,
@@ -449,8 +449,7 @@ impl<'a> Reader<'a> {
                 _ => return None,
             }
             Some(())
-        })?;
-        event
+        })?
     }
 }
 
