@@ -89,10 +89,10 @@ pub struct Alert {
     pub line: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub excepted: Option<Excepted>,
-    /// For a threshold rule: the burst this alert stands for (the other fields are its first
-    /// request's).
+    /// For a threshold rule: the burst this alert stands for (the other fields are those of one
+    /// of its requests, normally the first).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub burst: Option<Burst>,
+    pub burst: Option<Box<Burst>>,
 }
 
 /// The requests a threshold rule counted for one alert.
@@ -108,6 +108,97 @@ pub struct Burst {
     pub last_time: Option<String>,
 }
 
+/// One threshold rule's hits for one key value.
+///
+/// Memory follows the bursts, not the requests: only the first and the last hit of every
+/// half-window bucket of time hold a sample (the alert they would make). Every window opens at
+/// a hit and lasts at least until the end of that hit's bucket, so it holds that bucket's last
+/// hit: every window keeps a sample. Later hits only ever replace a bucket's first or last, so
+/// a hit that lost its sample never needs it again.
+#[derive(Debug, Default)]
+struct Hits {
+    list: Vec<Hit>,
+    /// The rule's window, in microseconds.
+    width: i64,
+    /// Per bucket: the indexes of its first and last hit.
+    ends: HashMap<i64, (usize, usize), BuildHasherDefault<Fx>>,
+}
+
+fn hit_order(h: &Hit) -> (i64, &str, u64) {
+    (h.micros, &h.file, h.line)
+}
+
+impl Hits {
+    /// Add a hit; `sample` makes its alert, called only when the hit needs one. Returns the
+    /// change in the number of samples held.
+    fn push(&mut self, mut hit: Hit, sample: impl FnOnce() -> Option<Box<Alert>>) -> isize {
+        let at = self.list.len();
+        let bucket = hit.micros.div_euclid((self.width / 2).max(1));
+        let mut change = 0;
+        let (new_first, new_last, old) = match self.ends.get(&bucket) {
+            None => (true, true, None),
+            Some(&(first, last)) => (hit_order(&hit) < hit_order(&self.list[first]), hit_order(&hit) > hit_order(&self.list[last]), Some((first, last))),
+        };
+        if new_first || new_last {
+            if hit.sample.is_none() {
+                hit.sample = sample();
+            }
+            change += isize::from(hit.sample.is_some());
+            let (mut first, mut last) = old.unwrap_or((at, at));
+            if new_first {
+                first = at;
+            }
+            if new_last {
+                last = at;
+            }
+            // A replaced end that is no longer either end gives its sample up.
+            if let Some((old_first, old_last)) = old {
+                for i in [old_first, old_last] {
+                    if i != first && i != last && self.list[i].sample.take().is_some() {
+                        change -= 1;
+                    }
+                }
+            }
+            self.ends.insert(bucket, (first, last));
+        } else {
+            // A middle hit (merged from another chunk) needs no sample.
+            hit.sample = None;
+        }
+        self.list.push(hit);
+        change
+    }
+}
+
+/// An event's time as written, held inline when short (RFC 3339 with microseconds is 27 bytes):
+/// tens of thousands of small long-lived allocations among the short-lived ones of each chunk
+/// kept whole allocator pages alive.
+#[derive(Debug)]
+enum TimeText {
+    Short(u8, [u8; 40]),
+    Long(Box<str>),
+}
+
+impl TimeText {
+    fn new(text: &str) -> TimeText {
+        let mut buf = [0u8; 40];
+        match buf.get_mut(..text.len()) {
+            Some(slot) => {
+                slot.copy_from_slice(text.as_bytes());
+                TimeText::Short(text.len() as u8, buf)
+            }
+            None => TimeText::Long(Box::from(text)),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // Copied whole from a `str`, so always UTF-8.
+            TimeText::Short(len, buf) => std::str::from_utf8(&buf[..usize::from(*len)]).unwrap_or(""),
+            TimeText::Long(text) => text,
+        }
+    }
+}
+
 /// A request a threshold rule matched, kept until the end of the analysis decides its window.
 #[derive(Debug)]
 struct Hit {
@@ -115,7 +206,7 @@ struct Hit {
     micros: i64,
     /// Which request (stages of one request count once).
     request: u64,
-    time: Box<str>,
+    time: TimeText,
     file: Arc<str>,
     line: u64,
     /// The alert this request would make if it opens a window (none once the state holds
@@ -273,8 +364,8 @@ pub struct State {
     /// Alerts beyond `max_alerts`, per rule index.
     pub unlisted: BTreeMap<u16, u64>,
     /// Threshold rules' matching requests by rule index and key value.
-    hits: HashMap<(u16, Box<str>), Vec<Hit>, BuildHasherDefault<Fx>>,
-    /// How many hits keep an alert sample.
+    hits: HashMap<(u16, Box<str>), Hits, BuildHasherDefault<Fx>>,
+    /// How many hits keep an alert sample (at most `max_alerts`).
     hit_samples: usize,
     /// Hashes of the requests counted in `unlisted` (a later stage must not count twice).
     unlisted_keys: HashSet<u64, BuildHasherDefault<PreHashed>>,
@@ -362,7 +453,7 @@ impl Engine {
                 continue;
             }
             match &rule.threshold {
-                Some(t) => self.hit(state, i, rule, t.key, e, file, line, micros),
+                Some(t) => self.hit(state, i, rule, t, e, file, line, micros),
                 None => self.alert(state, i, rule, e, file, line),
             }
         }
@@ -396,7 +487,7 @@ impl Engine {
 
     /// A request a threshold rule matched: counted now, judged at the end.
     #[allow(clippy::too_many_arguments)]
-    fn hit(&self, state: &mut State, index: u16, rule: &Rule, key: crate::rules::ThresholdKey, e: &Event<'_>, file: &Arc<str>, line: u64, micros: Option<i64>) {
+    fn hit(&self, state: &mut State, index: u16, rule: &Rule, t: &crate::rules::Threshold, e: &Event<'_>, file: &Arc<str>, line: u64, micros: Option<i64>) {
         let request = {
             use std::hash::Hash;
             let mut h = Fx::default();
@@ -407,21 +498,14 @@ impl Engine {
             h.finish()
         };
         let keep = state.max_alerts == 0 || state.hit_samples < state.max_alerts;
-        state.hit_samples += usize::from(keep);
-        let hit = Hit {
-            micros: micros.unwrap_or(i64::MIN),
-            request,
-            time: Box::from(e.time()),
-            file: file.clone(),
-            line,
-            sample: keep.then(|| Box::new(make_alert(rule, e, file, line))),
+        let hit = Hit { micros: micros.unwrap_or(i64::MIN), request, time: TimeText::new(e.time()), file: file.clone(), line, sample: None };
+        let value = t.key.of(e);
+        let hits = match state.hits.get_mut(&(index, Box::from(value))) {
+            Some(hits) => hits,
+            None => state.hits.entry((index, Box::from(value))).or_insert_with(|| Hits { width: t.window_micros().unwrap_or(0), ..Hits::default() }),
         };
-        match state.hits.get_mut(&(index, Box::from(key.of(e)))) {
-            Some(list) => list.push(hit),
-            None => {
-                state.hits.insert((index, Box::from(key.of(e))), vec![hit]);
-            }
-        }
+        let change = hits.push(hit, || keep.then(|| Box::new(make_alert(rule, e, file, line))));
+        state.hit_samples = state.hit_samples.saturating_add_signed(change);
     }
 
     /// Record a line that could not be read.
@@ -660,17 +744,15 @@ impl State {
                 }
             }
         }
-        for (key, mut hits) in other.hits {
-            for hit in &mut hits {
-                if hit.sample.is_some() {
-                    if self.max_alerts != 0 && self.hit_samples >= self.max_alerts {
-                        hit.sample = None;
-                    } else {
-                        self.hit_samples += 1;
-                    }
+        for (key, theirs) in other.hits {
+            let mine = self.hits.entry(key).or_insert_with(|| Hits { width: theirs.width, ..Hits::default() });
+            for mut hit in theirs.list {
+                if self.max_alerts != 0 && self.hit_samples >= self.max_alerts {
+                    hit.sample = None;
                 }
+                let change = mine.push(hit, || None);
+                self.hit_samples = self.hit_samples.saturating_add_signed(change);
             }
-            self.hits.entry(key).or_default().extend(hits);
         }
         for (user, a) in other.activity {
             match self.activity.get_mut(&user) {
@@ -731,7 +813,7 @@ impl State {
         for ((index, value), hits) in std::mem::take(&mut self.hits) {
             let Some(rule) = rules.get(usize::from(index)) else { continue };
             let Some(t) = &rule.threshold else { continue };
-            let (alerted, missed) = bursts(hits, t, &value);
+            let (alerted, missed) = bursts(hits.list, t, &value);
             alerts.extend(alerted);
             if missed > 0 {
                 *self.unlisted.entry(index).or_default() += missed;
@@ -767,11 +849,11 @@ fn bursts(mut hits: Vec<Hit>, t: &crate::rules::Threshold, value: &str) -> (Vec<
         let len = hits[start..].iter().take_while(|h| h.micros < end_time).count().max(1);
         let window = &mut hits[start..start + len];
         if len as u64 >= u64::from(t.count) {
-            let text = |h: &Hit| Some(h.time.to_string()).filter(|t| !t.is_empty());
+            let text = |h: &Hit| Some(h.time.as_str().to_string()).filter(|t| !t.is_empty());
             let burst = Burst { key: t.key.as_str(), value: safe(value), count: len as u64, first_time: text(&window[0]), last_time: text(&window[len - 1]) };
             match window.iter_mut().find_map(|h| h.sample.take()) {
                 Some(mut alert) => {
-                    alert.burst = Some(burst);
+                    alert.burst = Some(Box::new(burst));
                     alerts.push(alert);
                 }
                 None => missed += 1,
@@ -902,6 +984,28 @@ rules:
         let alerts = bursts_of(&twice);
         assert_eq!(alerts.len(), 2);
         assert!(alerts.iter().all(|a| a.burst.as_ref().unwrap().count == 3));
+    }
+
+    #[test]
+    fn samples_follow_the_bursts_not_the_requests() {
+        // 600 requests six seconds apart from one address (10:00 to 10:59:54): six windows of
+        // ten minutes, a hundred requests each; merged one chunk per request.
+        let engine = engine();
+        let file: Arc<str> = Arc::from("audit.log");
+        let mut state = State::default();
+        for i in 0..600u32 {
+            let at = format!("2026-12-01T10:{:02}:{:02}Z", i / 10, i % 10 * 6);
+            let line = denied("203.0.113.9", 0, &format!("q{i}"), "ResponseComplete").replace("2026-12-01T10:00:00Z", &at);
+            let mut chunk = State::default();
+            crate::parse::parse_document(line.as_bytes(), &mut |e| engine.event(&mut chunk, e, &file, u64::from(i) + 1)).unwrap();
+            state.merge(chunk);
+        }
+        // Two threshold rules match: this test's (twelve five-minute buckets) and the shipped
+        // AUD-403-BURST-PUBLIC-IP (four fifteen-minute buckets); each keeps two samples per bucket.
+        assert_eq!(state.hit_samples, 2 * 12 + 2 * 4, "samples held for 600 requests");
+        let alerts: Vec<Alert> = state.into_parts(engine.rules()).alerts.into_iter().filter(|a| a.rule == "T-403-BURST").collect();
+        assert_eq!(alerts.len(), 6);
+        assert!(alerts.iter().all(|a| a.burst.as_ref().unwrap().count == 100));
     }
 
     #[test]

@@ -501,7 +501,7 @@ fn alert_sentence(a: &Alert) -> String {
         None => a.user.clone(),
     };
     let outcome = a.code.map(|c| format!(" → {c} {}", a.decision)).unwrap_or_default();
-    // A threshold rule's alert stands for a burst; its other fields are the first request's.
+    // A threshold rule's alert stands for a burst; its other fields are one of its requests'.
     let burst = a
         .burst
         .as_ref()
