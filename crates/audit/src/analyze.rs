@@ -3,7 +3,8 @@
 //! log's fields (10.2.2). Pure: events in, a [`Report`] out. States of separate chunks merge,
 //! so that files and chunks can be analysed in parallel.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -88,6 +89,129 @@ pub struct Alert {
     pub line: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub excepted: Option<Excepted>,
+    /// For a threshold rule: the burst this alert stands for (the other fields are those of one
+    /// of its requests, normally the first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub burst: Option<Box<Burst>>,
+}
+
+/// The requests a threshold rule counted for one alert.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Burst {
+    /// What the requests were grouped by (`user` or `sourceIP`) and its value.
+    pub key: &'static str,
+    pub value: String,
+    /// Matching requests within the window (at least the rule's count).
+    pub count: u64,
+    pub first_time: Option<String>,
+    pub last_time: Option<String>,
+}
+
+/// One threshold rule's hits for one key value.
+///
+/// Memory follows the bursts, not the requests: only the first and the last hit of every
+/// half-window bucket of time hold a sample (the alert they would make). Every window opens at
+/// a hit and lasts at least until the end of that hit's bucket, so it holds that bucket's last
+/// hit: every window keeps a sample. Later hits only ever replace a bucket's first or last, so
+/// a hit that lost its sample never needs it again.
+#[derive(Debug, Default)]
+struct Hits {
+    list: Vec<Hit>,
+    /// The rule's window, in microseconds.
+    width: i64,
+    /// Per bucket: the indexes of its first and last hit.
+    ends: HashMap<i64, (usize, usize), BuildHasherDefault<Fx>>,
+}
+
+fn hit_order(h: &Hit) -> (i64, &str, u64) {
+    (h.micros, &h.file, h.line)
+}
+
+impl Hits {
+    /// Add a hit; `sample` makes its alert, called only when the hit needs one. Returns the
+    /// change in the number of samples held.
+    fn push(&mut self, mut hit: Hit, sample: impl FnOnce() -> Option<Box<Alert>>) -> isize {
+        let at = self.list.len();
+        let bucket = hit.micros.div_euclid((self.width / 2).max(1));
+        let mut change = 0;
+        let (new_first, new_last, old) = match self.ends.get(&bucket) {
+            None => (true, true, None),
+            Some(&(first, last)) => (hit_order(&hit) < hit_order(&self.list[first]), hit_order(&hit) > hit_order(&self.list[last]), Some((first, last))),
+        };
+        if new_first || new_last {
+            if hit.sample.is_none() {
+                hit.sample = sample();
+            }
+            change += isize::from(hit.sample.is_some());
+            let (mut first, mut last) = old.unwrap_or((at, at));
+            if new_first {
+                first = at;
+            }
+            if new_last {
+                last = at;
+            }
+            // A replaced end that is no longer either end gives its sample up.
+            if let Some((old_first, old_last)) = old {
+                for i in [old_first, old_last] {
+                    if i != first && i != last && self.list[i].sample.take().is_some() {
+                        change -= 1;
+                    }
+                }
+            }
+            self.ends.insert(bucket, (first, last));
+        } else {
+            // A middle hit (merged from another chunk) needs no sample.
+            hit.sample = None;
+        }
+        self.list.push(hit);
+        change
+    }
+}
+
+/// An event's time as written, held inline when short (RFC 3339 with microseconds is 27 bytes):
+/// tens of thousands of small long-lived allocations among the short-lived ones of each chunk
+/// kept whole allocator pages alive.
+#[derive(Debug)]
+enum TimeText {
+    Short(u8, [u8; 40]),
+    Long(Box<str>),
+}
+
+impl TimeText {
+    fn new(text: &str) -> TimeText {
+        let mut buf = [0u8; 40];
+        match buf.get_mut(..text.len()) {
+            Some(slot) => {
+                slot.copy_from_slice(text.as_bytes());
+                TimeText::Short(text.len() as u8, buf)
+            }
+            None => TimeText::Long(Box::from(text)),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // Copied whole from a `str`, so always UTF-8.
+            TimeText::Short(len, buf) => std::str::from_utf8(&buf[..usize::from(*len)]).unwrap_or(""),
+            TimeText::Long(text) => text,
+        }
+    }
+}
+
+/// A request a threshold rule matched, kept until the end of the analysis decides its window.
+#[derive(Debug)]
+struct Hit {
+    /// Microseconds since the epoch; requests without a time share one window of their own.
+    micros: i64,
+    /// Which request (stages of one request count once).
+    request: u64,
+    time: TimeText,
+    file: Arc<str>,
+    line: u64,
+    /// The alert this request would make if it opens a window (none once the state holds
+    /// `max_alerts` of them: memory stays bounded).
+    sample: Option<Box<Alert>>,
 }
 
 /// What one identity did.
@@ -107,7 +231,7 @@ pub struct Activity {
     pub uses: BTreeSet<Use>,
     /// Hashes of the uses already recorded, so that a repeated request allocates nothing.
     #[serde(skip)]
-    seen: std::collections::HashSet<u64>,
+    seen: HashSet<u64, BuildHasherDefault<PreHashed>>,
     #[serde(skip)]
     first_micros: Option<i64>,
     #[serde(skip)]
@@ -223,8 +347,9 @@ enum RequestKey {
 /// The analysis state of one chunk of events; states merge.
 #[derive(Debug, Default)]
 pub struct State {
-    alerts: HashMap<(u16, RequestKey), Alert>,
-    pub activity: HashMap<String, Activity>,
+    /// Boxed: growing the map moves keys and pointers, not tens of thousands of alerts.
+    alerts: HashMap<(u16, RequestKey), Box<Alert>, BuildHasherDefault<Fx>>,
+    pub activity: HashMap<String, Activity, BuildHasherDefault<Fx>>,
     pub completeness: Completeness,
     pub diagnostics: Vec<Diagnostic>,
     pub diagnostics_total: u64,
@@ -238,8 +363,12 @@ pub struct State {
     pub max_alerts: usize,
     /// Alerts beyond `max_alerts`, per rule index.
     pub unlisted: BTreeMap<u16, u64>,
+    /// Threshold rules' matching requests by rule index and key value.
+    hits: HashMap<(u16, Box<str>), Hits, BuildHasherDefault<Fx>>,
+    /// How many hits keep an alert sample (at most `max_alerts`).
+    hit_samples: usize,
     /// Hashes of the requests counted in `unlisted` (a later stage must not count twice).
-    unlisted_keys: std::collections::HashSet<u64>,
+    unlisted_keys: HashSet<u64, BuildHasherDefault<PreHashed>>,
 }
 
 /// The rules and the context, shared by every chunk.
@@ -248,7 +377,7 @@ pub struct Engine {
     ctx: Context,
     /// Rules by the verbs they name exactly: an event is held only against the rules that can
     /// match its verb (most of a log is list/watch/get noise that no create/delete rule sees).
-    by_verb: HashMap<String, Vec<u16>>,
+    by_verb: HashMap<String, Vec<u16>, BuildHasherDefault<Fx>>,
     /// Rules without a verb condition, or with a wildcard in it.
     any_verb: Vec<u16>,
     max_alerts: usize,
@@ -257,7 +386,7 @@ pub struct Engine {
 impl Engine {
     pub fn new(rules: RuleSet, ctx: Context) -> Engine {
         let rules = rules.rules;
-        let mut by_verb: HashMap<String, Vec<u16>> = HashMap::new();
+        let mut by_verb: HashMap<String, Vec<u16>, BuildHasherDefault<Fx>> = HashMap::default();
         let mut any_verb = Vec::new();
         for (i, r) in rules.iter().enumerate() {
             if !r.enabled {
@@ -295,10 +424,11 @@ impl Engine {
     /// Apply the rules to one event read at `file:line`.
     pub fn event(&self, state: &mut State, e: &Event<'_>, file: &Arc<str>, line: u64) {
         state.completeness.count(e);
-        if let Some(t) = parse_micros(e.time()) {
+        let micros = parse_micros(e.time());
+        if let Some(t) = micros {
             widen(&mut state.window, t, e.time());
         }
-        record_activity(state, e);
+        record_activity(state, e, micros);
         let facts = Facts::new(e, &self.ctx);
         let mut object: Option<Option<Value>> = None;
         let mut command: Option<Vec<String>> = None;
@@ -322,7 +452,10 @@ impl Engine {
             if rule.unless.iter().any(|c| c.matches_fields(&facts, &self.ctx) && object_holds(c)) {
                 continue;
             }
-            self.alert(state, i, rule, e, file, line);
+            match &rule.threshold {
+                Some(t) => self.hit(state, i, rule, t, e, file, line, micros),
+                None => self.alert(state, i, rule, e, file, line),
+            }
         }
     }
 
@@ -345,8 +478,50 @@ impl Engine {
             }
             return;
         }
+        let alert = make_alert(rule, e, file, line);
+        if state.track_fresh {
+            state.fresh.push(key.clone());
+        }
+        state.alerts.insert(key, Box::new(alert));
+    }
+
+    /// A request a threshold rule matched: counted now, judged at the end.
+    #[allow(clippy::too_many_arguments)]
+    fn hit(&self, state: &mut State, index: u16, rule: &Rule, t: &crate::rules::Threshold, e: &Event<'_>, file: &Arc<str>, line: u64, micros: Option<i64>) {
+        let request = {
+            use std::hash::Hash;
+            let mut h = Fx::default();
+            match e.audit_id.as_deref().filter(|a| !a.is_empty()) {
+                Some(id) => id.hash(&mut h),
+                None => (file.as_ref(), line).hash(&mut h),
+            }
+            h.finish()
+        };
+        let keep = state.max_alerts == 0 || state.hit_samples < state.max_alerts;
+        let hit = Hit { micros: micros.unwrap_or(i64::MIN), request, time: TimeText::new(e.time()), file: file.clone(), line, sample: None };
+        let value = t.key.of(e);
+        let hits = match state.hits.get_mut(&(index, Box::from(value))) {
+            Some(hits) => hits,
+            None => state.hits.entry((index, Box::from(value))).or_insert_with(|| Hits { width: t.window_micros().unwrap_or(0), ..Hits::default() }),
+        };
+        let change = hits.push(hit, || keep.then(|| Box::new(make_alert(rule, e, file, line))));
+        state.hit_samples = state.hit_samples.saturating_add_signed(change);
+    }
+
+    /// Record a line that could not be read.
+    pub fn diagnostic(&self, state: &mut State, file: &Arc<str>, line: u64, message: String) {
+        state.diagnostics_total += 1;
+        if state.diagnostics.len() < MAX_DIAGNOSTICS {
+            state.diagnostics.push(Diagnostic { file: file.clone(), line, message });
+        }
+    }
+}
+
+/// The alert a rule raises on one event.
+fn make_alert(rule: &Rule, e: &Event<'_>, file: &Arc<str>, line: u64) -> Alert {
+        let audit_id = e.audit_id.as_deref().filter(|a| !a.is_empty());
         let impersonated = e.impersonated_user.as_ref().is_some_and(|u| u.username.is_some());
-        let alert = Alert {
+        Alert {
             rule: rule.id.clone(),
             title: rule.title.clone(),
             requirements: rule.requirements.clone(),
@@ -373,20 +548,8 @@ impl Engine {
             file: file.clone(),
             line,
             excepted: None,
-        };
-        if state.track_fresh {
-            state.fresh.push(key.clone());
+            burst: None,
         }
-        state.alerts.insert(key, alert);
-    }
-
-    /// Record a line that could not be read.
-    pub fn diagnostic(&self, state: &mut State, file: &Arc<str>, line: u64, message: String) {
-        state.diagnostics_total += 1;
-        if state.diagnostics.len() < MAX_DIAGNOSTICS {
-            state.diagnostics.push(Diagnostic { file: file.clone(), line, message });
-        }
-    }
 }
 
 /// Text from a log shown to people: card numbers masked (a name or path may hold one).
@@ -398,22 +561,30 @@ fn widen(window: &mut Option<Window>, t: i64, text: &str) {
     match window {
         None => *window = Some(((t, text.to_string()), (t, text.to_string()))),
         Some((first, last)) => {
+            // Overwritten in place: in a log in time order the last time changes at every event.
             if t < first.0 {
-                *first = (t, text.to_string());
+                first.0 = t;
+                set_text(&mut first.1, text);
             }
             if t > last.0 {
-                *last = (t, text.to_string());
+                last.0 = t;
+                set_text(&mut last.1, text);
             }
         }
     }
 }
 
-fn record_activity(state: &mut State, e: &Event<'_>) {
+/// Replace a string's text, reusing its buffer.
+fn set_text(slot: &mut String, text: &str) {
+    slot.clear();
+    slot.push_str(text);
+}
+
+fn record_activity(state: &mut State, e: &Event<'_>, micros: Option<i64>) {
     let user = e.effective_username();
     if user.is_empty() {
         return;
     }
-    let micros = parse_micros(e.time());
     let a = match state.activity.get_mut(user) {
         Some(a) => a,
         None => state.activity.entry(user.to_string()).or_insert_with(|| Activity { user: safe(user), ..Activity::default() }),
@@ -421,11 +592,11 @@ fn record_activity(state: &mut State, e: &Event<'_>) {
     if let Some(t) = micros {
         if a.first_micros.is_none_or(|f| t < f) {
             a.first_micros = Some(t);
-            a.first_seen = Some(e.time().to_string());
+            set_text(a.first_seen.get_or_insert_default(), e.time());
         }
         if a.last_micros.is_none_or(|l| t > l) {
             a.last_micros = Some(t);
-            a.last_seen = Some(e.time().to_string());
+            set_text(a.last_seen.get_or_insert_default(), e.time());
         }
     }
     // Count each request once: at its completion (or when the log has no stage).
@@ -444,12 +615,7 @@ fn record_activity(state: &mut State, e: &Event<'_>) {
     }
     if e.object_ref.is_some() {
         let allowed = e.decision() != crate::event::Decision::Forbid && !code.is_some_and(|c| c == 401 || c == 403);
-        let hash = {
-            use std::hash::{Hash, Hasher};
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            (e.verb(), e.api_group(), e.resource(), e.subresource(), e.namespace(), allowed).hash(&mut h);
-            h.finish()
-        };
+        let hash = use_hash(e.verb(), e.api_group(), e.resource(), e.subresource(), e.namespace(), allowed);
         if !a.seen.insert(hash) {
             return;
         }
@@ -464,6 +630,69 @@ fn record_activity(state: &mut State, e: &Event<'_>) {
         };
         a.uses.insert(used);
     }
+}
+
+/// A hasher for keys that are already hashes (SipHash over a SipHash was a few % of the run).
+#[derive(Default)]
+struct PreHashed(u64);
+
+impl Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// A fast, deterministic hasher (the multiply-rotate scheme of rustc's FxHash) for the
+/// per-event lookups: keys come from the log, but a collision costs only speed, and a use's
+/// hash must be the same in every chunk's state.
+#[derive(Default)]
+pub struct Fx(u64);
+
+impl Fx {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
+        }
+        let mut tail = [0u8; 8];
+        let rest = chunks.remainder();
+        tail[..rest.len()].copy_from_slice(rest);
+        self.add(u64::from_le_bytes(tail) ^ ((rest.len() as u64) << 56));
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+}
+
+/// The identity of a [`Use`] (its name aside), the same in every chunk's state.
+fn use_hash(verb: &str, api_group: &str, resource: &str, subresource: &str, namespace: &str, allowed: bool) -> u64 {
+    use std::hash::Hash;
+    let mut h = Fx::default();
+    (verb, api_group, resource, subresource, namespace, allowed).hash(&mut h);
+    h.finish()
 }
 
 impl State {
@@ -489,7 +718,12 @@ impl State {
         for (rule, n) in other.unlisted {
             *self.unlisted.entry(rule).or_default() += n;
         }
-        for (key, alert) in other.alerts {
+        let mut incoming: Vec<_> = other.alerts.into_iter().collect();
+        if self.max_alerts != 0 && self.alerts.len() + incoming.len() > self.max_alerts {
+            // Which alerts stay listed must not depend on a hash map's order: the earliest.
+            incoming.sort_by(|(ka, a), (kb, b)| (a.file.as_ref(), a.line, ka.0).cmp(&(b.file.as_ref(), b.line, kb.0)));
+        }
+        for (key, alert) in incoming {
             if !self.alerts.contains_key(&key) && !self.admit(&key) {
                 continue;
             }
@@ -508,6 +742,16 @@ impl State {
                 None => {
                     self.alerts.insert(key, alert);
                 }
+            }
+        }
+        for (key, theirs) in other.hits {
+            let mine = self.hits.entry(key).or_insert_with(|| Hits { width: theirs.width, ..Hits::default() });
+            for mut hit in theirs.list {
+                if self.max_alerts != 0 && self.hit_samples >= self.max_alerts {
+                    hit.sample = None;
+                }
+                let change = mine.push(hit, || None);
+                self.hit_samples = self.hit_samples.saturating_add_signed(change);
             }
         }
         for (user, a) in other.activity {
@@ -530,8 +774,13 @@ impl State {
                     for (v, n) in a.verbs {
                         *mine.verbs.entry(v).or_default() += n;
                     }
-                    mine.uses.extend(a.uses);
-                    mine.seen.extend(a.seen);
+                    // Only the uses this identity has not been seen making: inserting the
+                    // rest into the ordered set compared strings for nothing.
+                    for used in a.uses {
+                        if mine.seen.insert(use_hash(&used.verb, &used.api_group, &used.resource, &used.subresource, &used.namespace, used.allowed)) {
+                            mine.uses.insert(used);
+                        }
+                    }
                 }
             }
         }
@@ -551,7 +800,7 @@ impl State {
     /// Alerts first seen since the last call, in the order they were seen.
     pub fn take_fresh(&mut self) -> Vec<Alert> {
         let keys = std::mem::take(&mut self.fresh);
-        keys.iter().filter_map(|k| self.alerts.get(k).cloned()).collect()
+        keys.iter().filter_map(|k| self.alerts.get(k).map(|a| Alert::clone(a))).collect()
     }
 
     pub fn alert_count(&self) -> usize {
@@ -559,12 +808,21 @@ impl State {
     }
 
     /// Alerts in time order (then file and line), activity by user.
-    pub fn into_parts(self, rules: &[Rule]) -> Parts {
-        let alerts: Vec<Alert> = self.alerts.into_values().collect();
+    pub fn into_parts(mut self, rules: &[Rule]) -> Parts {
+        let mut alerts: Vec<Box<Alert>> = self.alerts.into_values().collect();
+        for ((index, value), hits) in std::mem::take(&mut self.hits) {
+            let Some(rule) = rules.get(usize::from(index)) else { continue };
+            let Some(t) = &rule.threshold else { continue };
+            let (alerted, missed) = bursts(hits.list, t, &value);
+            alerts.extend(alerted);
+            if missed > 0 {
+                *self.unlisted.entry(index).or_default() += missed;
+            }
+        }
         // Each alert's time parsed once, not once per comparison (tens of thousands of alerts).
-        let mut keyed: Vec<(Option<i64>, Alert)> = alerts.into_iter().map(|a| (a.time.as_deref().and_then(parse_micros), a)).collect();
+        let mut keyed: Vec<(Option<i64>, Box<Alert>)> = alerts.into_iter().map(|a| (a.time.as_deref().and_then(parse_micros), a)).collect();
         keyed.sort_by(|(ta, a), (tb, b)| (ta, &a.file, a.line, &a.rule).cmp(&(tb, &b.file, b.line, &b.rule)));
-        let alerts: Vec<Alert> = keyed.into_iter().map(|(_, a)| a).collect();
+        let alerts: Vec<Alert> = keyed.into_iter().map(|(_, a)| *a).collect();
         let mut activity: Vec<Activity> = self.activity.into_values().collect();
         activity.sort_by(|a, b| a.user.cmp(&b.user));
         let mut diagnostics = self.diagnostics;
@@ -572,6 +830,38 @@ impl State {
         let unlisted = self.unlisted.iter().filter_map(|(i, n)| rules.get(usize::from(*i)).map(|r| (r.id.clone(), (r.severity, *n)))).collect();
         Parts { alerts, activity, completeness: self.completeness, diagnostics, diagnostics_total: self.diagnostics_total, window: self.window, unlisted }
     }
+}
+
+/// A threshold rule's hits for one key value, judged: one alert per window (opened by the first
+/// request after the previous window, `window` long) holding at least `count` requests; and how
+/// many such windows had no alert sample left to show (counted, not listed).
+#[allow(clippy::vec_box)] // the samples were boxed while held; they join the boxed alerts
+fn bursts(mut hits: Vec<Hit>, t: &crate::rules::Threshold, value: &str) -> (Vec<Box<Alert>>, u64) {
+    hits.sort_by(|a, b| (a.micros, &a.file, a.line).cmp(&(b.micros, &b.file, b.line)));
+    // Stages of one request count once (the earliest kept).
+    let mut seen: HashSet<u64, BuildHasherDefault<PreHashed>> = HashSet::default();
+    hits.retain(|h| seen.insert(h.request));
+    let width = t.window_micros().unwrap_or(0);
+    let (mut alerts, mut missed) = (Vec::new(), 0);
+    let mut start = 0;
+    while start < hits.len() {
+        let end_time = hits[start].micros.saturating_add(width);
+        let len = hits[start..].iter().take_while(|h| h.micros < end_time).count().max(1);
+        let window = &mut hits[start..start + len];
+        if len as u64 >= u64::from(t.count) {
+            let text = |h: &Hit| Some(h.time.as_str().to_string()).filter(|t| !t.is_empty());
+            let burst = Burst { key: t.key.as_str(), value: safe(value), count: len as u64, first_time: text(&window[0]), last_time: text(&window[len - 1]) };
+            match window.iter_mut().find_map(|h| h.sample.take()) {
+                Some(mut alert) => {
+                    alert.burst = Some(Box::new(burst));
+                    alerts.push(alert);
+                }
+                None => missed += 1,
+            }
+        }
+        start += len;
+    }
+    (alerts, missed)
 }
 
 /// A finished analysis's contents.
@@ -612,5 +902,117 @@ pub fn apply_exceptions(alerts: &mut [Alert], exceptions: &[AlertException], tod
         if let Some(x) = hit {
             alert.excepted = Some(Excepted { reason: x.reason.clone(), approved_by: x.approved_by.clone() });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+
+    const BURST_RULE: &str = r#"
+rules:
+  - id: T-403-BURST
+    title: 403s from one address
+    requirements: ["10.2.1.4"]
+    severity: medium
+    description: d
+    match: {codes: [403]}
+    threshold: {count: 3, window: 10m, key: sourceIP}
+"#;
+
+    fn engine() -> Engine {
+        Engine::new(RuleSet::load(&[("burst.yaml".into(), BURST_RULE.into())]).unwrap(), Context::default())
+    }
+
+    /// A 403 for `ip` at minute `minute` (of 2026-12-01T10:00Z), request `id`, stage `stage`.
+    fn denied(ip: &str, minute: u32, id: &str, stage: &str) -> String {
+        format!(
+            r#"{{"auditID":"{id}","stage":"{stage}","verb":"list","user":{{"username":"mallory"}},"sourceIPs":["{ip}"],"objectRef":{{"resource":"secrets"}},"responseStatus":{{"code":403}},"requestReceivedTimestamp":"2026-12-01T10:{minute:02}:00Z"}}"#
+        )
+    }
+
+    fn bursts_of(lines: &[String]) -> Vec<Alert> {
+        let engine = engine();
+        let file: Arc<str> = Arc::from("audit.log");
+        // Every line its own chunk: windows must add up across merged states.
+        let mut state = State::default();
+        for (i, line) in lines.iter().enumerate() {
+            let mut chunk = State::default();
+            crate::parse::parse_document(line.as_bytes(), &mut |e| engine.event(&mut chunk, e, &file, i as u64 + 1)).unwrap();
+            state.merge(chunk);
+        }
+        state.into_parts(engine.rules()).alerts.into_iter().filter(|a| a.rule == "T-403-BURST").collect()
+    }
+
+    #[test]
+    fn a_threshold_alerts_once_at_the_count_within_the_window() {
+        let two: Vec<String> = (0..2).map(|i| denied("203.0.113.9", i, &format!("r{i}"), "ResponseComplete")).collect();
+        assert!(bursts_of(&two).is_empty(), "N-1 requests: no alert");
+
+        let mut three = two.clone();
+        three.push(denied("203.0.113.9", 9, "r2", "ResponseComplete"));
+        let alerts = bursts_of(&three);
+        assert_eq!(alerts.len(), 1, "N requests: one alert");
+        let burst = alerts[0].burst.as_ref().unwrap();
+        assert_eq!((burst.key, burst.value.as_str(), burst.count), ("sourceIP", "203.0.113.9", 3));
+        assert_eq!(burst.first_time.as_deref(), Some("2026-12-01T10:00:00Z"));
+        assert_eq!(burst.last_time.as_deref(), Some("2026-12-01T10:09:00Z"));
+        assert_eq!((alerts[0].audit_id.as_deref(), alerts[0].line), (Some("r0"), 1));
+
+        // More requests in the same window: still one alert, with the count.
+        let mut five = three.clone();
+        five.extend((3..5).map(|i| denied("203.0.113.9", 5, &format!("r{i}"), "ResponseComplete")));
+        let alerts = bursts_of(&five);
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].burst.as_ref().unwrap().count, 5);
+    }
+
+    #[test]
+    fn requests_outside_the_window_other_keys_and_stages_do_not_add_up() {
+        // Two at 10:00, the third at 10:10: the window (10 minutes from the first) has closed.
+        let late = vec![denied("203.0.113.9", 0, "a", "ResponseComplete"), denied("203.0.113.9", 0, "b", "ResponseComplete"), denied("203.0.113.9", 10, "c", "ResponseComplete")];
+        assert!(bursts_of(&late).is_empty());
+        // Three requests from three addresses.
+        let spread: Vec<String> = (0..3).map(|i| denied(&format!("203.0.113.{i}"), 1, &format!("s{i}"), "ResponseComplete")).collect();
+        assert!(bursts_of(&spread).is_empty());
+        // Two stages of each of two requests are two requests, not four.
+        let stages: Vec<String> = ["x", "y"].iter().flat_map(|id| ["ResponseStarted", "ResponseComplete"].map(|st| denied("203.0.113.9", 2, id, st))).collect();
+        assert!(bursts_of(&stages).is_empty());
+        // Two full windows: two alerts.
+        let twice: Vec<String> = (0..6).map(|i| denied("203.0.113.9", if i < 3 { 0 } else { 30 }, &format!("w{i}"), "ResponseComplete")).collect();
+        let alerts = bursts_of(&twice);
+        assert_eq!(alerts.len(), 2);
+        assert!(alerts.iter().all(|a| a.burst.as_ref().unwrap().count == 3));
+    }
+
+    #[test]
+    fn samples_follow_the_bursts_not_the_requests() {
+        // 600 requests six seconds apart from one address (10:00 to 10:59:54): six windows of
+        // ten minutes, a hundred requests each; merged one chunk per request.
+        let engine = engine();
+        let file: Arc<str> = Arc::from("audit.log");
+        let mut state = State::default();
+        for i in 0..600u32 {
+            let at = format!("2026-12-01T10:{:02}:{:02}Z", i / 10, i % 10 * 6);
+            let line = denied("203.0.113.9", 0, &format!("q{i}"), "ResponseComplete").replace("2026-12-01T10:00:00Z", &at);
+            let mut chunk = State::default();
+            crate::parse::parse_document(line.as_bytes(), &mut |e| engine.event(&mut chunk, e, &file, u64::from(i) + 1)).unwrap();
+            state.merge(chunk);
+        }
+        // Two threshold rules match: this test's (twelve five-minute buckets) and the shipped
+        // AUD-403-BURST-PUBLIC-IP (four fifteen-minute buckets); each keeps two samples per bucket.
+        assert_eq!(state.hit_samples, 2 * 12 + 2 * 4, "samples held for 600 requests");
+        let alerts: Vec<Alert> = state.into_parts(engine.rules()).alerts.into_iter().filter(|a| a.rule == "T-403-BURST").collect();
+        assert_eq!(alerts.len(), 6);
+        assert!(alerts.iter().all(|a| a.burst.as_ref().unwrap().count == 100));
+    }
+
+    #[test]
+    fn threshold_rules_are_checked_when_loaded() {
+        let bad = |t: &str| RuleSet::load(&[("t.yaml".into(), BURST_RULE.replace("{count: 3, window: 10m, key: sourceIP}", t))]).unwrap_err().0;
+        assert!(bad("{count: 0, window: 10m, key: user}").contains("at least 1"));
+        assert!(bad("{count: 3, window: soon, key: user}").contains("not a duration"));
+        assert!(bad("{count: 3, window: 10m, key: namespace}").starts_with("t.yaml:"));
     }
 }

@@ -1,6 +1,7 @@
 //! Kubernetes API audit logs for PCI DSS requirement 10 (and 7.2.4/7.2.5/8.2.6).
 //!
 //! * [`event`]: one audit event, borrowed from its line (`audit.k8s.io/v1` and `v1beta1`);
+//! * [`fast`]: a decoder for the common shape of an event line, serde's result without serde;
 //! * [`parse`]: JSON Lines, `EventList`, arrays and cloud wrappers (AKS, EKS CloudWatch,
 //!   container log shippers) to events;
 //! * [`rules`]: the detection rules as data ([`rules::DEFAULT_RULES`] plus user files);
@@ -13,6 +14,7 @@
 
 pub mod analyze;
 pub mod event;
+pub mod fast;
 pub mod least_privilege;
 pub mod parse;
 pub mod predicates;

@@ -43,7 +43,12 @@ fn parse_object(text: &str, f: &mut dyn FnMut(&Event<'_>), depth: u8) -> Result<
     if depth > MAX_DEPTH {
         return Err("wrappers nested too deeply".into());
     }
-    let event: Event<'_> = serde_json::from_str(text).map_err(|e| {
+    // Most lines take the fast path; what it is unsure of, serde decides (same result).
+    let decoded = match crate::fast::decode(text) {
+        Some(event) => Ok(event),
+        None => serde_json::from_str(text),
+    };
+    let event: Event<'_> = decoded.map_err(|e| {
         if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
             format!("not a Kubernetes audit event: {e}")
         } else {

@@ -51,6 +51,64 @@ pub struct Rule {
     /// Any of these conditions holding suppresses the alert.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unless: Vec<Cond>,
+    /// Alert once per burst instead of once per request: when `count` matching requests with
+    /// the same key fall within `window` of the first (Panther's threshold and dedup period).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<Threshold>,
+}
+
+/// A threshold: `count` matching requests with the same `key` within `window` (`90s`, `15m`,
+/// `1h`) of the first one make one alert, carrying the count and the first and last time.
+/// The next matching request after the window opens a new one.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Threshold {
+    pub count: u32,
+    pub window: String,
+    pub key: ThresholdKey,
+}
+
+/// What the requests of a threshold are grouped by.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Hash)]
+pub enum ThresholdKey {
+    /// The identity the request acted as.
+    #[serde(rename = "user")]
+    User,
+    /// The first source IP of the request.
+    #[serde(rename = "sourceIP")]
+    SourceIp,
+}
+
+impl ThresholdKey {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThresholdKey::User => "user",
+            ThresholdKey::SourceIp => "sourceIP",
+        }
+    }
+
+    /// The key's value for an event.
+    pub fn of<'e>(self, e: &'e Event<'_>) -> &'e str {
+        match self {
+            ThresholdKey::User => e.effective_username(),
+            ThresholdKey::SourceIp => e.source_ips().first().map(|ip| ip.as_ref()).unwrap_or(""),
+        }
+    }
+}
+
+impl Threshold {
+    /// The window in microseconds, or `None` when it is not `<number>s|m|h`.
+    pub fn window_micros(&self) -> Option<i64> {
+        let w = self.window.trim();
+        let unit = match w.chars().last()? {
+            's' => 1_000_000,
+            'm' => 60_000_000,
+            'h' => 3_600_000_000,
+            _ => return None,
+        };
+        let n: i64 = w[..w.len() - 1].parse().ok().filter(|n| *n > 0)?;
+        n.checked_mul(unit)
+    }
 }
 
 fn yes() -> bool {
@@ -399,6 +457,14 @@ fn parse_file(name: &str, text: &str) -> Result<RuleFile, RuleError> {
         }
         if r.requirements.is_empty() {
             return Err(RuleError(format!("{name}: rule {} names no PCI DSS requirement", r.id)));
+        }
+        if let Some(t) = &r.threshold {
+            if t.count == 0 {
+                return Err(RuleError(format!("{name}: rule {}: threshold count must be at least 1", r.id)));
+            }
+            if t.window_micros().is_none() {
+                return Err(RuleError(format!("{name}: rule {}: threshold window {:?} is not a duration such as 90s, 15m or 1h", r.id, t.window)));
+            }
         }
         if !r.enabled && r.needs.is_none() {
             return Err(RuleError(format!("{name}: rule {} is disabled without saying what it needs (`needs`)", r.id)));

@@ -160,45 +160,86 @@ fn is_document(reader: &mut Box<dyn BufRead + Send>) -> std::io::Result<bool> {
     Ok(rest.first() == Some(&b'{') && !first_line.ends_with(b"}") && memchr::memchr(b'\n', rest).is_some())
 }
 
-fn read_blocks(reader: &mut Box<dyn BufRead + Send>, name: &Arc<str>, engine: &Engine, state: &mut State, summary: &mut FileSummary) -> Result<(), AnalyzeError> {
-    let batch = rayon::current_num_threads().max(1) * 2;
-    let mut carry: Vec<u8> = Vec::new();
-    let mut next_line = 1u64;
-    loop {
-        let mut blocks: Vec<(Vec<u8>, u64)> = Vec::with_capacity(batch);
-        let mut eof = false;
-        while blocks.len() < batch && !eof {
-            let mut block = std::mem::take(&mut carry);
+/// Blocks of whole lines read from a stream: the partial last line carried to the next block,
+/// buffers handed back for reuse (fresh 4 MB buffers for every batch cost more in page faults
+/// than reading them).
+struct BlockReader<'r> {
+    reader: &'r mut Box<dyn BufRead + Send>,
+    carry: Vec<u8>,
+    next_line: u64,
+    spare: Vec<Vec<u8>>,
+    eof: bool,
+    bytes: u64,
+    lines: u64,
+}
+
+impl BlockReader<'_> {
+    /// Up to `n` blocks with the number of their first line; fewer (or none) at the end.
+    fn batch(&mut self, n: usize) -> std::io::Result<Vec<(Vec<u8>, u64)>> {
+        let mut blocks = Vec::with_capacity(n);
+        while blocks.len() < n && !self.eof {
+            let mut block = self.spare.pop().unwrap_or_default();
+            block.clear();
+            block.extend_from_slice(&self.carry);
+            self.carry.clear();
             block.reserve(BLOCK);
-            let got = reader.by_ref().take(BLOCK as u64).read_to_end(&mut block).map_err(|e| io_error(name, e))?;
-            eof = got == 0;
-            summary.bytes += got as u64;
+            let got = self.reader.by_ref().take(BLOCK as u64).read_to_end(&mut block)?;
+            self.eof = got == 0;
+            self.bytes += got as u64;
             // Keep a partial last line for the next block.
-            if !eof {
+            if !self.eof {
                 match memchr::memrchr(b'\n', &block) {
-                    Some(end) => carry = block.split_off(end + 1),
+                    Some(end) => self.carry.extend_from_slice(&block[end + 1..]),
                     None => {
-                        carry = block;
+                        // No line end yet: all of it waits for the next read.
+                        std::mem::swap(&mut self.carry, &mut block);
+                        self.spare.push(block);
                         continue;
                     }
                 }
+                let end = block.len() - self.carry.len();
+                block.truncate(end);
             }
             if block.is_empty() {
+                self.spare.push(block);
                 continue;
             }
             let lines = memchr::memchr_iter(b'\n', &block).count() as u64 + u64::from(!block.ends_with(b"\n"));
-            blocks.push((block, next_line));
-            next_line += lines;
-            summary.lines += lines;
+            blocks.push((block, self.next_line));
+            self.next_line += lines;
+            self.lines += lines;
         }
-        let states: Vec<State> = blocks.par_iter().map(|(block, first)| process_block(engine, name, block, *first)).collect();
-        for s in states {
-            state.merge(s);
-        }
-        if eof {
-            return Ok(());
-        }
+        Ok(blocks)
     }
+}
+
+fn read_blocks(reader: &mut Box<dyn BufRead + Send>, name: &Arc<str>, engine: &Engine, state: &mut State, summary: &mut FileSummary) -> Result<(), AnalyzeError> {
+    let batch = rayon::current_num_threads().max(1) * 2;
+    let mut blocks = BlockReader { reader, carry: Vec::new(), next_line: 1, spare: Vec::new(), eof: false, bytes: 0, lines: 0 };
+    let mut current = blocks.batch(batch).map_err(|e| io_error(name, e))?;
+    let mut analysed: Vec<State> = Vec::new();
+    while !current.is_empty() {
+        // While this batch is analysed, the previous one's states are merged (in order) and
+        // the next batch is read.
+        let (states, next) = rayon::join(
+            || current.par_iter().map(|(block, first)| process_block(engine, name, block, *first)).collect::<Vec<State>>(),
+            || {
+                for s in analysed.drain(..) {
+                    state.merge(s);
+                }
+                blocks.batch(batch)
+            },
+        );
+        analysed = states;
+        blocks.spare.extend(current.drain(..).map(|(block, _)| block));
+        current = next.map_err(|e| io_error(name, e))?;
+    }
+    for s in analysed {
+        state.merge(s);
+    }
+    summary.bytes += blocks.bytes;
+    summary.lines += blocks.lines;
+    Ok(())
 }
 
 /// Apply the engine to every line of a block of whole lines.

@@ -7,7 +7,7 @@
 //!   rule files (allow-lists) are listed as skipped when they expect silence.
 //! * Panther's rule tests (`shared/corpora/panther-k8s-audit-rules`): per test event, the rule
 //!   whose `panther` (or `alsoPanther`) names the detection must match exactly when upstream's
-//!   does. AKS events are re-wrapped as AKS diagnostic records to read them the way a user's
+//!   does; for a rule with a threshold, the event repeated `count` times must alert exactly once. AKS events are re-wrapped as AKS diagnostic records to read them the way a user's
 //!   export would be read.
 //!
 //! Both print "N passed, N failed" and every failure; known, explained differences are listed in
@@ -121,6 +121,7 @@ fn panther_kubernetes_rule_tests() {
     let rules = RuleSet::builtin();
     let engine = Engine::new(rules.clone(), Context::default());
     let (mut passed, mut failed, mut known) = (0, Vec::new(), Vec::new());
+    let mut as_thresholds = 0;
     let mut files: Vec<PathBuf> = ["rules/kubernetes_rules", "rules/aws_eks_rules"]
         .iter()
         .flat_map(|sub| std::fs::read_dir(dir.join(sub)).unwrap().map(|e| e.unwrap().path()))
@@ -137,11 +138,30 @@ fn panther_kubernetes_rule_tests() {
                 failed.push(format!("{rule_id} / {name}: no kubepci rule names this detection"));
                 continue;
             };
-            let line = wrap(test);
+            // A threshold rule (Panther's Threshold with its dedup period) alerts once its count
+            // of matching requests is reached: the test event, repeated that many times as
+            // distinct requests within the window, must raise exactly one alert when upstream's
+            // rule matches it, and none when it does not.
+            let copies = rule.threshold.as_ref().map_or(1, |t| t.count);
+            as_thresholds += usize::from(copies > 1);
             let mut state = State::default();
             let file: Arc<str> = Arc::from("test");
-            let parsed = kubepci_audit::parse::parse_document(line.as_bytes(), &mut |e| engine.event(&mut state, e, &file, 1));
-            let got = parsed.is_ok() && state.into_parts(&rules.rules).alerts.iter().any(|a| a.rule == rule.id);
+            let mut parsed = Ok(0);
+            for copy in 0..copies {
+                let mut test = test.clone();
+                if copies > 1 {
+                    let id = test["event"]["auditID"].as_str().unwrap_or("request").to_string();
+                    test["event"]["auditID"] = json!(format!("{id}-{copy}"));
+                }
+                let line = wrap(&test);
+                parsed = parsed.and(kubepci_audit::parse::parse_document(line.as_bytes(), &mut |e| engine.event(&mut state, e, &file, u64::from(copy) + 1)));
+            }
+            let alerts = state.into_parts(&rules.rules).alerts.iter().filter(|a| a.rule == rule.id).count();
+            let got = parsed.is_ok() && alerts == 1;
+            if alerts > 1 {
+                failed.push(format!("{rule_id} / {name}: {alerts} alerts from {copies} copies; one was due"));
+                continue;
+            }
             if got == want {
                 passed += 1;
             } else if let Some((_, why)) = PANTHER_KNOWN.iter().find(|(n, _)| *n == name) {
@@ -157,7 +177,8 @@ fn panther_kubernetes_rule_tests() {
     for k in &known {
         println!("KNOWN {k}");
     }
-    println!("panther-k8s-audit-rules: {passed} passed, {} failed ({} of them known: data the log lacks)", failed.len() + known.len(), known.len());
+    println!("panther-k8s-audit-rules: {passed} passed, {} failed ({} of them known: data the log lacks); {as_thresholds} judged as thresholds", failed.len() + known.len(), known.len());
+    assert!(as_thresholds > 0, "the threshold rules were not judged");
     assert!(failed.is_empty(), "{} Panther test events disagree", failed.len());
 }
 

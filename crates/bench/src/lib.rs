@@ -3,6 +3,8 @@
 //! writes them, with status and managedFields), Services, NetworkPolicies, RBAC, ConfigMaps
 //! and Secrets. The same size and seed always give byte-identical output.
 
+pub mod audit_log;
+
 use serde_json::{Value, json};
 
 /// A small, fast, deterministic PRNG (SplitMix64): every generator of benchmark input

@@ -193,3 +193,27 @@ fn scan_with_audit_logs_flags_inactive_cde_subjects() {
     let none = kubepci(&["scan", &d("cluster.yaml"), "--only", "RBAC-012", "-f", "json"], None);
     assert!(String::from_utf8_lossy(&none.stdout).contains("no API audit logs given"), "{}", text(&none));
 }
+
+/// A threshold rule: ten 403s from one public address in a minute are one burst alert (with the
+/// count and times in JSON and text), nine are none; each request still has its own alert.
+#[test]
+fn a_burst_of_403s_from_a_public_address_is_one_alert() {
+    let burst = |n: usize| -> String {
+        (0..n)
+            .map(|i| event(&format!("b{i}"), "mallory", "list", "secrets", "", "payments", "", 403, "").replace("10.0.0.5", "203.0.113.7") + "\n")
+            .collect()
+    };
+    let out = kubepci(&["audit", "analyze", "-", "-f", "json"], Some(&burst(10)));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let alerts = v["alerts"].as_array().unwrap();
+    let bursts: Vec<&serde_json::Value> = alerts.iter().filter(|a| a["rule"] == "AUD-403-BURST-PUBLIC-IP").collect();
+    assert_eq!(bursts.len(), 1, "{alerts:?}");
+    assert_eq!(bursts[0]["burst"], serde_json::json!({"key": "sourceIP", "value": "203.0.113.7", "count": 10, "firstTime": "2026-11-20T10:00:02Z", "lastTime": "2026-11-20T10:00:02Z"}));
+    assert_eq!(alerts.iter().filter(|a| a["rule"] == "AUD-403-PUBLIC-IP").count(), 10);
+    assert!(alerts.iter().filter(|a| a["rule"] != "AUD-403-BURST-PUBLIC-IP").all(|a| a.get("burst").is_none()));
+    let t = text(&kubepci(&["audit", "analyze", "-"], Some(&burst(10))));
+    assert!(t.contains("10 requests with sourceIP 203.0.113.7"), "{t}");
+    let nine = kubepci(&["audit", "analyze", "-", "-f", "json"], Some(&burst(9)));
+    let v: serde_json::Value = serde_json::from_slice(&nine.stdout).unwrap();
+    assert!(!v["alerts"].as_array().unwrap().iter().any(|a| a["rule"] == "AUD-403-BURST-PUBLIC-IP"));
+}

@@ -449,6 +449,9 @@ fn to_sarif(report: &Report, engine: &Engine) -> Value {
                 "properties": {"requirements": a.requirements, "auditID": a.audit_id, "time": a.time, "user": a.user, "impersonator": a.impersonator,
                                "sourceIPs": a.source_ips, "falco": a.falco, "panther": a.panther}
             });
+            if let Some(b) = &a.burst {
+                r["properties"]["burst"] = json!(b);
+            }
             if let Some(x) = &a.excepted {
                 r["suppressions"] = json!([{"kind": "external", "justification": format!("{} (approved by {})", x.reason, x.approved_by)}]);
             }
@@ -498,7 +501,13 @@ fn alert_sentence(a: &Alert) -> String {
         None => a.user.clone(),
     };
     let outcome = a.code.map(|c| format!(" → {c} {}", a.decision)).unwrap_or_default();
-    format!("{}: {who} {} {}{outcome}", a.title, a.verb, object_text(a))
+    // A threshold rule's alert stands for a burst; its other fields are one of its requests'.
+    let burst = a
+        .burst
+        .as_ref()
+        .map(|b| format!(" — {} requests with {} {}, {} to {}", b.count, b.key, b.value, b.first_time.as_deref().unwrap_or("?"), b.last_time.as_deref().unwrap_or("?")))
+        .unwrap_or_default();
+    format!("{}: {who} {} {}{outcome}{burst}", a.title, a.verb, object_text(a))
 }
 
 fn write_alert_line(out: &mut dyn Write, a: &Alert) -> io::Result<()> {

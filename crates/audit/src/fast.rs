@@ -1,0 +1,545 @@
+//! A fast decoder for the common shape of an audit event line: one JSON object whose fields
+//! the analysis reads are plain strings (no escapes), with every other field skipped after
+//! checking its syntax. It builds the same [`Event`] serde would, without serde's per-field
+//! dispatch, and gives up (returns `None`) on anything it is not sure of — an escape in a field
+//! it reads, a duplicate or a wrapper's field, a type serde would reject, any syntax error —
+//! so that serde decides those lines and their diagnostics stay exactly what they were.
+//!
+//! Every byte of the line is still checked (control characters in strings, escapes, number
+//! syntax, nesting), so a line this decoder accepts is one serde accepts, with the same result.
+//! `tests::agrees_with_serde` and the generated-log test in `tests/fast_decode.rs` hold it to that.
+
+use std::borrow::Cow;
+
+use serde_json::value::RawValue;
+
+use crate::event::{Annotations, Event, ObjectRef, Status, UserInfo};
+
+/// Nesting deeper than this is left to serde (whose own limit is 128).
+const MAX_DEPTH: u32 = 64;
+
+/// Decode one JSON object into an [`Event`], or `None` when serde must decide.
+pub fn decode(text: &str) -> Option<Event<'_>> {
+    let mut r = Reader { text, bytes: text.as_bytes(), pos: 0 };
+    let event = r.event()?;
+    r.ws();
+    (r.pos == r.bytes.len()).then_some(event)
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// The position of the first `"`, `\` or control character in `b` (or `b.len()`), eight bytes
+/// at a time.
+fn find_special(b: &[u8]) -> usize {
+    let mut i = 0;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        let quote = w ^ (LO * u64::from(b'"'));
+        let backslash = w ^ (LO * u64::from(b'\\'));
+        // The lowest flagged byte is exact for each of these (borrows only run upwards).
+        let found = (quote.wrapping_sub(LO) & !quote | backslash.wrapping_sub(LO) & !backslash | w.wrapping_sub(LO * 0x20) & !w) & HI;
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            return i;
+        }
+        i += 1;
+    }
+    i
+}
+
+struct Reader<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn eat(&mut self, c: u8) -> Option<()> {
+        self.ws();
+        (self.peek()? == c).then(|| self.pos += 1)
+    }
+
+    /// A string without escapes, borrowed from the line (the opening quote is next).
+    fn plain_string(&mut self) -> Option<&'a str> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let start = self.pos + 1;
+        let len = find_special(self.bytes.get(start..)?);
+        let end = start + len;
+        if self.bytes.get(end) != Some(&b'"') {
+            return None;
+        }
+        self.pos = end + 1;
+        self.text.get(start..end)
+    }
+
+    /// Any valid string, escapes included (the opening quote is next).
+    fn skip_string(&mut self) -> Option<()> {
+        self.pos += 1;
+        loop {
+            let len = find_special(self.bytes.get(self.pos..)?);
+            self.pos += len;
+            match self.peek()? {
+                b'"' => {
+                    self.pos += 1;
+                    return Some(());
+                }
+                b'\\' => {
+                    self.pos += 1;
+                    match self.peek()? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.pos += 1,
+                        b'u' => {
+                            let hex = self.bytes.get(self.pos + 1..self.pos + 5)?;
+                            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                                return None;
+                            }
+                            self.pos += 5;
+                        }
+                        _ => return None,
+                    }
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    /// A number, by JSON's grammar.
+    fn skip_number(&mut self) -> Option<()> {
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek()? {
+            b'0' => {
+                self.pos += 1;
+                if let Some(b'0'..=b'9') = self.peek() {
+                    return None;
+                }
+            }
+            b'1'..=b'9' => {
+                self.digits();
+            }
+            _ => return None,
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if self.digits() == 0 {
+                return None;
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return None;
+            }
+        }
+        Some(())
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        if self.bytes.get(self.pos..self.pos + word.len())? != word {
+            return None;
+        }
+        self.pos += word.len();
+        Some(())
+    }
+
+    /// Any JSON value, checked and skipped.
+    fn skip_value(&mut self, depth: u32) -> Option<()> {
+        self.ws();
+        match self.peek()? {
+            b'"' => self.skip_string(),
+            b'{' => {
+                if depth > MAX_DEPTH {
+                    return None;
+                }
+                self.pos += 1;
+                self.ws();
+                if self.peek()? == b'}' {
+                    self.pos += 1;
+                    return Some(());
+                }
+                loop {
+                    self.ws();
+                    if self.peek()? != b'"' {
+                        return None;
+                    }
+                    self.skip_string()?;
+                    self.eat(b':')?;
+                    self.skip_value(depth + 1)?;
+                    if !self.next_member()? {
+                        return Some(());
+                    }
+                }
+            }
+            b'[' => {
+                if depth > MAX_DEPTH {
+                    return None;
+                }
+                self.pos += 1;
+                self.ws();
+                if self.peek()? == b']' {
+                    self.pos += 1;
+                    return Some(());
+                }
+                loop {
+                    self.skip_value(depth + 1)?;
+                    self.ws();
+                    match self.peek()? {
+                        b',' => self.pos += 1,
+                        b']' => {
+                            self.pos += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            b'-' | b'0'..=b'9' => self.skip_number(),
+            _ => None,
+        }
+    }
+
+    /// After a member: `,` (true: another follows) or `}` (false: the object ended).
+    fn next_member(&mut self) -> Option<bool> {
+        self.ws();
+        match self.peek()? {
+            b',' => {
+                self.pos += 1;
+                Some(true)
+            }
+            b'}' => {
+                self.pos += 1;
+                Some(false)
+            }
+            _ => None,
+        }
+    }
+
+    fn is_null(&mut self) -> bool {
+        self.ws();
+        if self.bytes.get(self.pos..self.pos + 4) == Some(b"null") {
+            self.pos += 4;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// An optional plain string: `null` is none.
+    fn opt_str(&mut self) -> Option<Option<Cow<'a, str>>> {
+        if self.is_null() {
+            return Some(None);
+        }
+        Some(Some(Cow::Borrowed(self.plain_string()?)))
+    }
+
+    /// An optional array of plain strings.
+    fn opt_strings(&mut self) -> Option<Option<Vec<Cow<'a, str>>>> {
+        if self.is_null() {
+            return Some(None);
+        }
+        self.eat(b'[')?;
+        let mut out = Vec::new();
+        self.ws();
+        if self.peek()? == b']' {
+            self.pos += 1;
+            return Some(Some(out));
+        }
+        loop {
+            self.ws();
+            out.push(Cow::Borrowed(self.plain_string()?));
+            self.ws();
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b']' => {
+                    self.pos += 1;
+                    return Some(Some(out));
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// An optional integer that fits an `i64` without question.
+    fn opt_int(&mut self) -> Option<Option<i64>> {
+        if self.is_null() {
+            return Some(None);
+        }
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        let digits = self.digits();
+        let text = self.text.get(start..self.pos)?;
+        let leading_zero = digits > 1 && text.trim_start_matches('-').starts_with('0');
+        if digits == 0 || digits > 18 || leading_zero || matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        text.parse().ok().map(Some)
+    }
+
+    /// The members of an object whose fields the caller reads: `f(key, index)` decodes the value
+    /// of a wanted key; `keys` lists them (at most 32), a repeated one gives up as serde would
+    /// refuse it. `null` is none.
+    fn object<T: Default>(&mut self, keys: &[&str], depth: u32, mut f: impl FnMut(&mut Self, usize, &mut T) -> Option<()>) -> Option<Option<T>> {
+        if self.is_null() {
+            return Some(None);
+        }
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        self.eat(b'{')?;
+        let mut out = T::default();
+        self.ws();
+        if self.peek()? == b'}' {
+            self.pos += 1;
+            return Some(Some(out));
+        }
+        let mut seen = 0u32;
+        loop {
+            self.ws();
+            let key = self.plain_string()?;
+            self.eat(b':')?;
+            self.ws();
+            match keys.iter().position(|k| *k == key) {
+                Some(i) => {
+                    if seen & (1 << i) != 0 {
+                        return None;
+                    }
+                    seen |= 1 << i;
+                    f(self, i, &mut out)?;
+                }
+                None => self.skip_value(depth + 1)?,
+            }
+            if !self.next_member()? {
+                return Some(Some(out));
+            }
+        }
+    }
+
+    fn user_info(&mut self) -> Option<Option<UserInfo<'a>>> {
+        self.object(&["username", "groups"], 1, |r, i, u: &mut UserInfo<'a>| {
+            match i {
+                0 => u.username = r.opt_str()?,
+                _ => u.groups = r.opt_strings()?,
+            }
+            Some(())
+        })
+    }
+
+    fn event(&mut self) -> Option<Event<'a>> {
+        /// The fields of [`Event`] in order; the wrappers' fields (after `annotations`) are left
+        /// to serde.
+        const KEYS: &[&str] = &[
+            "kind",
+            "apiVersion",
+            "level",
+            "auditID",
+            "stage",
+            "requestURI",
+            "verb",
+            "user",
+            "impersonatedUser",
+            "sourceIPs",
+            "userAgent",
+            "objectRef",
+            "responseStatus",
+            "requestObject",
+            "requestReceivedTimestamp",
+            "stageTimestamp",
+            "annotations",
+            "timestamp",
+            "items",
+            "properties",
+            "category",
+            "records",
+            "message",
+            "logEvents",
+            "events",
+            "log",
+            "protoPayload",
+        ];
+        self.ws();
+        if self.peek()? != b'{' {
+            return None;
+        }
+        self.object(KEYS, 0, |r, i, e: &mut Event<'a>| {
+            match i {
+                0 => e.kind = r.opt_str()?,
+                1 => e.api_version = r.opt_str()?,
+                2 => e.level = r.opt_str()?,
+                3 => e.audit_id = r.opt_str()?,
+                4 => e.stage = r.opt_str()?,
+                5 => e.request_uri = r.opt_str()?,
+                6 => e.verb = r.opt_str()?,
+                7 => e.user = r.user_info()?,
+                8 => e.impersonated_user = r.user_info()?,
+                9 => e.source_ips = r.opt_strings()?,
+                10 => e.user_agent = r.opt_str()?,
+                11 => {
+                    e.object_ref = r.object(&["resource", "subresource", "namespace", "name", "apiGroup"], 1, |r, i, o: &mut ObjectRef<'a>| {
+                        let v = r.opt_str()?;
+                        match i {
+                            0 => o.resource = v,
+                            1 => o.subresource = v,
+                            2 => o.namespace = v,
+                            3 => o.name = v,
+                            _ => o.api_group = v,
+                        }
+                        Some(())
+                    })?
+                }
+                12 => {
+                    e.response_status = r.object(&["code", "reason"], 1, |r, i, s: &mut Status<'a>| {
+                        match i {
+                            0 => s.code = r.opt_int()?,
+                            _ => s.reason = r.opt_str()?,
+                        }
+                        Some(())
+                    })?
+                }
+                13 => {
+                    if !r.is_null() {
+                        let start = r.pos;
+                        r.skip_value(1)?;
+                        let raw: &'a RawValue = serde_json::from_str(r.text.get(start..r.pos)?).ok()?;
+                        e.request_object = Some(raw);
+                    }
+                }
+                14 => e.request_received_timestamp = r.opt_str()?,
+                15 => e.stage_timestamp = r.opt_str()?,
+                16 => {
+                    e.annotations = r.object(&["authorization.k8s.io/decision"], 1, |r, _, a: &mut Annotations<'a>| {
+                        a.decision = r.opt_str()?;
+                        Some(())
+                    })?
+                }
+                // A wrapper (or a v1beta1 timestamp): serde reads those.
+                _ => return None,
+            }
+            Some(())
+        })?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast decoder either gives up or gives exactly what serde gives.
+    fn agree(line: &str) -> bool {
+        let serde: Result<Event<'_>, _> = serde_json::from_str(line);
+        match decode(line) {
+            None => false,
+            Some(fast) => {
+                let serde = serde.unwrap_or_else(|e| panic!("fast accepted what serde refuses ({e}): {line}"));
+                assert_eq!(format!("{fast:?}"), format!("{serde:?}"), "{line}");
+                true
+            }
+        }
+    }
+
+    #[test]
+    fn agrees_with_serde() {
+        let full = r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Request","auditID":"a-1","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/shop/pods?x=1","verb":"create","user":{"username":"alice","uid":"u","groups":["dev","system:authenticated"],"extra":{"k":["v"]}},"impersonatedUser":{"username":"bob"},"sourceIPs":["10.0.0.1","::1"],"userAgent":"kubectl/v1.31 (linux) \u003c","objectRef":{"resource":"pods","namespace":"shop","name":"api","apiGroup":"","apiVersion":"v1","subresource":"exec"},"responseStatus":{"metadata":{},"status":"Failure","message":"pods is forbidden: \"x\"","code":403,"reason":"Forbidden"},"requestObject":{"spec":{"containers":[{"securityContext":{"privileged":true}}]},"n":[1,-2.5e3,0,true,false,null]},"responseObject":{"a":"\\"},"requestReceivedTimestamp":"2026-12-01T10:00:00.000001Z","stageTimestamp":"2026-12-01T10:00:00.1Z","annotations":{"authorization.k8s.io/decision":"forbid","authorization.k8s.io/reason":"RBAC: \"no\""}}"#;
+        // userAgent has an escape: the fast decoder gives up; without it, it agrees.
+        assert!(!agree(full));
+        assert!(agree(&full.replace(r"(linux) \u003c", "(linux)")));
+        for line in [
+            "{}",
+            " { } ",
+            r#"{"verb":null,"user":null,"sourceIPs":null,"objectRef":null,"responseStatus":null,"requestObject":null,"annotations":null}"#,
+            r#"{"verb":"get","user":{},"sourceIPs":[],"objectRef":{},"responseStatus":{"code":0},"annotations":{}}"#,
+            r#"{"verb":"get","responseStatus":{"code":-12}, "x": [ {"y": [[]]} , "z\"\/\b\f\n\r\t\u00e9" ] }"#,
+            r#"{"verb":"get","requestObject":"text","other":{"verb":1}}"#,
+            r#"{"hello":"wörld ✓","verb":"watch"}"#,
+        ] {
+            assert!(agree(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn gives_up_where_serde_must_decide() {
+        for line in [
+            // Syntax errors: serde's message is the diagnostic.
+            r#"{"verb": "get""#,
+            r#"{"verb":"get",}"#,
+            r#"{"verb":"get"} x"#,
+            r#"{"verb":"get","n":01}"#,
+            r#"{"verb":"get","n":1.}"#,
+            r#"{"verb":"get","n":1e}"#,
+            r#"{"verb":"get","n":tru}"#,
+            r#"{"verb":"get","s":"a\qb"}"#,
+            r#"{"verb":"get","s":"a\u12"}"#,
+            "{\"verb\":\"get\",\"s\":\"tab\there\"}",
+            r#"{"verb":"get","s":"open}"#,
+            // Types serde refuses, duplicates, escapes in read fields, wrappers.
+            r#"{"verb":1}"#,
+            r#"{"verb":"get","verb":"list"}"#,
+            r#"{"responseStatus":{"code":403.0}}"#,
+            r#"{"responseStatus":{"code":"403"}}"#,
+            r#"{"responseStatus":{"code":99999999999999999999}}"#,
+            r#"{"sourceIPs":["a",null]}"#,
+            r#"{"user":["alice"]}"#,
+            r#"{"verb":"g\u0065t"}"#,
+            r#"{"ver\u0062":"get"}"#,
+            r#"{"message":"{}"}"#,
+            r#"{"timestamp":1}"#,
+            r#"{"items":[]}"#,
+            "[]",
+            "",
+            "nul",
+        ] {
+            assert!(decode(line).is_none(), "{line}");
+        }
+        // Deep nesting is serde's to judge.
+        let deep = format!(r#"{{"x":{}{}}}"#, "[".repeat(100), "]".repeat(100));
+        assert!(decode(&deep).is_none());
+    }
+
+    #[test]
+    fn finds_the_first_special_byte_at_every_offset() {
+        for n in 0..20 {
+            for special in [b'"', b'\\', 0x1f, 0x00] {
+                let mut b = vec![b'a'; n];
+                b.push(special);
+                b.extend_from_slice(b"\"\\x");
+                assert_eq!(find_special(&b), n);
+            }
+            // Bytes above 0x7f (UTF-8) and just above the control range are not special.
+            assert_eq!(find_special(&vec![0xc3; n]), n);
+            assert_eq!(find_special(&vec![0x20; n]), n);
+        }
+    }
+}
