@@ -216,6 +216,8 @@ pub struct Context<'a> {
     pub(crate) analyses: SharedAnalyses,
     /// Scanner reports and VEX statements given beside the objects (`--vulns`).
     pub(crate) vuln_files: Option<std::sync::Arc<kubepci_vulns::Evidence>>,
+    /// The one object whose results are wanted (an admission review), or `None` for all.
+    focus: Option<usize>,
 }
 
 impl<'a> Context<'a> {
@@ -232,13 +234,27 @@ impl<'a> Context<'a> {
         use rayon::prelude::*;
         // Read without recording: a check reads workloads only when it asks for them.
         let templates = inv.inventory.workloads().par_iter().map(|w| inv.inventory.objects[w.object].pod_template()).collect();
-        Context { inv, input, unlisted: Vec::new(), templates, analyses: SharedAnalyses::default(), vuln_files: None, now: kubepci_base::time::now_epoch() }
+        Context { inv, input, unlisted: Vec::new(), templates, analyses: SharedAnalyses::default(), vuln_files: None, now: kubepci_base::time::now_epoch(), focus: None }
     }
 
     /// Scanner reports and VEX statements read from files (`--vulns`).
     pub fn with_vulns(mut self, evidence: Option<std::sync::Arc<kubepci_vulns::Evidence>>) -> Self {
         self.vuln_files = evidence;
         self
+    }
+
+    /// Only the results on the object at `index` are wanted (an admission review): the
+    /// per-object loops of `support::each` decide no other object, and results on other
+    /// objects or on the whole input are not recorded. Checks still read everything the
+    /// context holds, so a verdict that depends on other objects stays the same.
+    pub fn with_focus(mut self, index: usize) -> Self {
+        self.focus = Some(index);
+        self
+    }
+
+    /// Whether results on the object at `index` (`None`: on the whole input) are wanted.
+    pub(crate) fn in_focus(&self, index: Option<usize>) -> bool {
+        self.focus.is_none_or(|f| index == Some(f))
     }
 
     /// The same context judged at another instant (tests, examples with `# now:`).
