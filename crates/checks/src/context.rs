@@ -360,6 +360,23 @@ mod tests {
     }
 
     #[test]
+    fn a_focused_run_gives_each_object_the_results_a_whole_run_gives_it() {
+        let yaml = format!("{INPUT}---\napiVersion: v1\nkind: Pod\nmetadata: {{name: shell, namespace: payments, labels: {{app: api}}}}\nspec: {{containers: [{{name: shell, image: shell:1, securityContext: {{privileged: true}}, env: [{{name: CARD, value: '4111111111111111'}}]}}]}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c, namespace: payments}}\ndata: {{note: 'pan 5500005555555559'}}\n");
+        let inv = crate::testing::load("t.yaml", &yaml, "");
+        let (checks, opts) = (crate::registry(), crate::RunOptions::default());
+        let whole = crate::run_checks(&Context::new(&inv, InputKind::Manifests), &checks, &opts).findings;
+        let json = |f: Vec<&kubepci_findings::Finding>| serde_json::to_value(f).unwrap();
+        let mut failing = 0;
+        for (focus, object) in inv.objects.iter().enumerate() {
+            let focused = crate::run_sequential(&Context::new(&inv, InputKind::Manifests).with_focus(focus), &checks, &opts);
+            let expected: Vec<_> = whole.iter().filter(|f| f.object.as_ref() == Some(&object.object_ref())).collect();
+            assert_eq!(json(focused.iter().collect()), json(expected), "{}/{}", object.kind(), object.name());
+            failing += usize::from(focused.iter().any(|f| f.status == kubepci_findings::Status::Fail));
+        }
+        assert!(failing >= 3, "the pod, the config map and the unprotected deployment fail");
+    }
+
+    #[test]
     fn plain_context_records_nothing_and_serves_the_same_objects() {
         let inv = inventory();
         let recorder = KindRecorder::default();
