@@ -216,6 +216,8 @@ pub struct Context<'a> {
     pub(crate) analyses: SharedAnalyses,
     /// Scanner reports and VEX statements given beside the objects (`--vulns`).
     pub(crate) vuln_files: Option<std::sync::Arc<kubepci_vulns::Evidence>>,
+    /// The one object whose results are wanted (an admission review), or `None` for all.
+    focus: Option<usize>,
 }
 
 impl<'a> Context<'a> {
@@ -232,13 +234,27 @@ impl<'a> Context<'a> {
         use rayon::prelude::*;
         // Read without recording: a check reads workloads only when it asks for them.
         let templates = inv.inventory.workloads().par_iter().map(|w| inv.inventory.objects[w.object].pod_template()).collect();
-        Context { inv, input, unlisted: Vec::new(), templates, analyses: SharedAnalyses::default(), vuln_files: None, now: kubepci_base::time::now_epoch() }
+        Context { inv, input, unlisted: Vec::new(), templates, analyses: SharedAnalyses::default(), vuln_files: None, now: kubepci_base::time::now_epoch(), focus: None }
     }
 
     /// Scanner reports and VEX statements read from files (`--vulns`).
     pub fn with_vulns(mut self, evidence: Option<std::sync::Arc<kubepci_vulns::Evidence>>) -> Self {
         self.vuln_files = evidence;
         self
+    }
+
+    /// Only the results on the object at `index` are wanted (an admission review): the
+    /// per-object loops of `support::each` decide no other object, and results on other
+    /// objects or on the whole input are not recorded. Checks still read everything the
+    /// context holds, so a verdict that depends on other objects stays the same.
+    pub fn with_focus(mut self, index: usize) -> Self {
+        self.focus = Some(index);
+        self
+    }
+
+    /// Whether results on the object at `index` (`None`: on the whole input) are wanted.
+    pub(crate) fn in_focus(&self, index: Option<usize>) -> bool {
+        self.focus.is_none_or(|f| index == Some(f))
     }
 
     /// The same context judged at another instant (tests, examples with `# now:`).
@@ -341,6 +357,23 @@ mod tests {
         assert!(sees(Applies::Cde, "Namespace", "payments") && sees(Applies::Cde, "Service", "api") && sees(Applies::Cde, "Deployment", "api"));
         assert!(!sees(Applies::Cde, "Namespace", "shop") && !sees(Applies::InScope, "Service", "web"));
         assert!(sees(Applies::CdeRelated, "Service", "web") && sees(Applies::All, "Namespace", "shop"));
+    }
+
+    #[test]
+    fn a_focused_run_gives_each_object_the_results_a_whole_run_gives_it() {
+        let yaml = format!("{INPUT}---\napiVersion: v1\nkind: Pod\nmetadata: {{name: shell, namespace: payments, labels: {{app: api}}}}\nspec: {{containers: [{{name: shell, image: shell:1, securityContext: {{privileged: true}}, env: [{{name: CARD, value: '4111111111111111'}}]}}]}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c, namespace: payments}}\ndata: {{note: 'pan 5500005555555559'}}\n");
+        let inv = crate::testing::load("t.yaml", &yaml, "");
+        let (checks, opts) = (crate::registry(), crate::RunOptions::default());
+        let whole = crate::run_checks(&Context::new(&inv, InputKind::Manifests), &checks, &opts).findings;
+        let json = |f: Vec<&kubepci_findings::Finding>| serde_json::to_value(f).unwrap();
+        let mut failing = 0;
+        for (focus, object) in inv.objects.iter().enumerate() {
+            let focused = crate::run_sequential(&Context::new(&inv, InputKind::Manifests).with_focus(focus), &checks, &opts);
+            let expected: Vec<_> = whole.iter().filter(|f| f.object.as_ref() == Some(&object.object_ref())).collect();
+            assert_eq!(json(focused.iter().collect()), json(expected), "{}/{}", object.kind(), object.name());
+            failing += usize::from(focused.iter().any(|f| f.status == kubepci_findings::Status::Fail));
+        }
+        assert!(failing >= 3, "the pod, the config map and the unprotected deployment fail");
     }
 
     #[test]

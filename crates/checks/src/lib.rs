@@ -27,7 +27,7 @@ pub use analyses::{CardNumbers, SharedAnalyses};
 pub use context::{Context, InputKind, InventoryView, KindRecorder, UnlistedKind, WHOLE_INVENTORY};
 pub use docs::{check_markdown, example_blocks, requirements_markdown};
 pub use fingerprint::registry_sha256;
-pub use runner::{Assessment, Emitter, RunOptions, assess, run_checks};
+pub use runner::{Assessment, Emitter, RunOptions, assess, run_checks, run_sequential};
 
 /// Which objects a check looks at, and whether it needs a declared CDE. The runner and the
 /// loops in `support::each` apply it: a check never filters by its own scope or checks for a

@@ -134,6 +134,9 @@ impl<'c> Emitter<'c> {
     }
 
     fn push(&mut self, index: Option<usize>, status: Status, message: String, evidence: Vec<Evidence>) {
+        if !self.cx.in_focus(index) {
+            return;
+        }
         // Not through `cx.inv`: labelling a result is not a read by the check.
         let inv = self.cx.inventory();
         let object = index.map(|i| &inv.objects[i]);
@@ -216,42 +219,7 @@ pub fn run_checks(cx: &Context, checks: &[&'static Check], opts: &RunOptions) ->
             }
         }
     }
-    let results: Vec<CheckResults> = enabled
-        .par_iter()
-        .map(|check| {
-            let mut e = Emitter::new(cx, check);
-            e.today = opts.today.clone();
-            profile::timed(check.meta.id, || match unlisted_reason(cx, check) {
-                None => run_declared(cx, check, &mut e),
-                Some(reason) if check.meta.on_partial_input == PartialInput::FailuresStand => {
-                    run_declared(cx, check, &mut e);
-                    e.passes.clear();
-                    e.cluster_passes = 0;
-                    e.not_assessed(None, format!("{reason} (failures above stand; passes cannot be claimed without it)"));
-                }
-                Some(reason) => e.not_assessed(None, reason),
-            });
-            for f in &mut e.findings {
-                if f.status == Status::Fail {
-                    apply_exception(f, check, &config.exceptions, opts.today.as_deref());
-                }
-            }
-            let count = |s: Status| e.findings.iter().filter(|f| f.status == s).count();
-            let summary = CheckSummary {
-                check: check.meta.id.to_string(),
-                title: check.meta.title().to_string(),
-                severity: e.severity,
-                requirements: e.requirements.clone(),
-                passed: e.passes.len() + e.cluster_passes,
-                failed: count(Status::Fail),
-                excepted: count(Status::Excepted),
-                not_assessed: count(Status::NotAssessed),
-                not_run: None,
-            };
-            let passes = e.passes.iter().map(|&i| (*check, i)).collect();
-            (summary, e.findings, passes)
-        })
-        .collect();
+    let results: Vec<CheckResults> = enabled.par_iter().map(|check| run_one(cx, check, opts)).collect();
     let mut out = Assessment::default();
     // Sized once: a large cluster has hundreds of thousands of passes, and growing by
     // doubling copies them over and over.
@@ -268,6 +236,53 @@ pub fn run_checks(cx: &Context, checks: &[&'static Check], opts: &RunOptions) ->
     out.summaries.sort_by(|a, b| a.check.cmp(&b.check));
     out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     out
+}
+
+/// Run one enabled check: its results with exceptions applied, its summary, its passes.
+fn run_one(cx: &Context, check: &'static Check, opts: &RunOptions) -> CheckResults {
+    let config = &cx.inventory().config;
+    let mut e = Emitter::new(cx, check);
+    e.today = opts.today.clone();
+    profile::timed(check.meta.id, || match unlisted_reason(cx, check) {
+        None => run_declared(cx, check, &mut e),
+        Some(reason) if check.meta.on_partial_input == PartialInput::FailuresStand => {
+            run_declared(cx, check, &mut e);
+            e.passes.clear();
+            e.cluster_passes = 0;
+            e.not_assessed(None, format!("{reason} (failures above stand; passes cannot be claimed without it)"));
+        }
+        Some(reason) => e.not_assessed(None, reason),
+    });
+    for f in &mut e.findings {
+        if f.status == Status::Fail {
+            apply_exception(f, check, &config.exceptions, opts.today.as_deref());
+        }
+    }
+    let count = |s: Status| e.findings.iter().filter(|f| f.status == s).count();
+    let summary = CheckSummary {
+        check: check.meta.id.to_string(),
+        title: check.meta.title().to_string(),
+        severity: e.severity,
+        requirements: e.requirements.clone(),
+        passed: e.passes.len() + e.cluster_passes,
+        failed: count(Status::Fail),
+        excepted: count(Status::Excepted),
+        not_assessed: count(Status::NotAssessed),
+        not_run: None,
+    };
+    let passes = e.passes.iter().map(|&i| (check, i)).collect();
+    (summary, e.findings, passes)
+}
+
+/// The non-passing results of `checks` (those `checks.disable` and `opts.only` leave), run one
+/// after the other on the calling thread, exceptions applied as [`run_checks`] applies them.
+/// With a focused context ([`Context::with_focus`]): the results on the focus object only,
+/// which is what an admission review needs, without a report or a thread pool.
+pub fn run_sequential(cx: &Context, checks: &[&'static Check], opts: &RunOptions) -> Vec<Finding> {
+    let config = &cx.inventory().config;
+    let mut findings: Vec<Finding> = checks.iter().filter(|c| why_not_run(c, config, opts).is_none()).flat_map(|c| run_one(cx, c, opts).1).collect();
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    findings
 }
 
 /// Why a check is left out of this run (`checks.disable` in kubepci.yaml, or not among

@@ -82,12 +82,16 @@ impl<'a> Context<'a> {
     /// Both levels are evaluated together, each control once per workload.
     fn pss_evaluations(&self) -> &(Vec<Evaluation>, Vec<Evaluation>) {
         let templates = self.templates();
+        let workloads = self.inventory().workloads();
         self.analyses.pss.get_or_init(|| {
             templates
                 .par_iter()
-                .map(|t| match t {
-                    Some(t) => kubepci_pss::evaluate_levels(t, Version::latest()),
-                    None => (Evaluation { allowed: true, violations: Vec::new() }, Evaluation { allowed: true, violations: Vec::new() }),
+                .zip(workloads)
+                // Each workload's verdict reads its own evaluation only: a focused context
+                // evaluates the focus alone.
+                .map(|(t, w)| match t {
+                    Some(t) if self.in_focus(Some(w.object)) => kubepci_pss::evaluate_levels(t, Version::latest()),
+                    _ => (Evaluation { allowed: true, violations: Vec::new() }, Evaluation { allowed: true, violations: Vec::new() }),
                 })
                 .unzip()
         })
@@ -134,6 +138,9 @@ impl<'a> Context<'a> {
                 .objects
                 .par_iter()
                 .enumerate()
+                // Each object's verdict reads its own card numbers only: a focused context
+                // searches the focus alone.
+                .filter(|(object, _)| self.in_focus(Some(*object)))
                 .filter_map(|(object, o)| {
                     // A stored (redacted) object's masked card numbers are in its redaction
                     // record; the fields themselves no longer hold them.

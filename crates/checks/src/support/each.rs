@@ -58,7 +58,7 @@ fn emit(e: &mut Emitter, index: usize, verdict: Verdict) {
 pub fn each_workload(e: &mut Emitter, rule: impl Fn(&Context, &Workload, &Object, &PodTemplate) -> Verdict) {
     let cx = e.context();
     for (w, o, t) in cx.workloads() {
-        if e.sees(w.object) {
+        if cx.in_focus(Some(w.object)) && e.sees(w.object) {
             emit(e, w.object, rule(cx, w, o, &t));
         }
     }
@@ -75,7 +75,7 @@ pub fn each_container<P: IntoIterator<Item = Problem>>(e: &mut Emitter, rule: im
 pub fn each_of_kind(e: &mut Emitter, kind: &str, rule: impl Fn(&Context, usize, &Object) -> Verdict) {
     let cx = e.context();
     for &i in cx.inv.indices_of_kind(kind) {
-        if e.sees(i) {
+        if cx.in_focus(Some(i)) && e.sees(i) {
             emit(e, i, rule(cx, i, &cx.inv.objects[i]));
         }
     }
@@ -87,7 +87,7 @@ pub fn each_of_kind(e: &mut Emitter, kind: &str, rule: impl Fn(&Context, usize, 
 pub fn each_namespace(e: &mut Emitter, rule: impl Fn(&Context, &NamespaceInfo, Option<&Object>) -> Verdict) {
     let cx = e.context();
     for ns in cx.inv.namespaces() {
-        if e.applies().admits(ns.scope.scope, cx.inv.config) {
+        if cx.in_focus(Some(ns.reported_at)) && e.applies().admits(ns.scope.scope, cx.inv.config) {
             emit(e, ns.reported_at, rule(cx, ns, ns.object.map(|i| &cx.inv.objects[i])));
         }
     }

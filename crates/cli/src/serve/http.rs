@@ -80,7 +80,7 @@ async fn route(shared: &Arc<Shared>, req: &Request<Incoming>) -> Reply {
             let watches = shared.watches.lock().expect("watches").clone();
             let mut text = shared.metrics.lock().expect("metrics").render(&watches);
             if shared.options.webhook.is_some() {
-                shared.webhook.lock().expect("webhook").render(&mut text);
+                shared.webhook.render(&mut text);
             }
             reply(StatusCode::OK, "text/plain; version=0.0.4", text)
         }
@@ -118,18 +118,20 @@ async fn route(shared: &Arc<Shared>, req: &Request<Incoming>) -> Reply {
     }
 }
 
-/// The admission webhook: HTTPS (the certificate checked for changes on each new connection),
-/// `POST /validate` only.
-pub async fn serve_webhook(listener: TcpListener, tls: Arc<super::admission::ReloadingTls>, shared: Arc<Shared>, base: Arc<super::Base>) {
+/// The admission webhook: HTTPS (the certificate looked at for changes when a connection
+/// opens, at most once a second), HTTP/1.1 keep-alive, `POST /validate` only.
+pub async fn serve_webhook(listener: TcpListener, tls: Arc<super::admission::ReloadingTls>, shared: Arc<Shared>, base: Arc<super::Base>, reviewers: Arc<super::admission::Reviewers>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else { continue };
+        // Answers are small and prompt: do not hold them back waiting for more to send.
+        let _ = stream.set_nodelay(true);
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.current());
-        let (shared, base) = (shared.clone(), base.clone());
+        let (shared, base, reviewers) = (shared.clone(), base.clone(), reviewers.clone());
         tokio::spawn(async move {
             let Ok(stream) = acceptor.accept(stream).await else { return };
             let service = service_fn(move |req| {
-                let (shared, base) = (shared.clone(), base.clone());
-                async move { Ok::<_, Infallible>(validate(shared, base, req).await) }
+                let (shared, base, reviewers) = (shared.clone(), base.clone(), reviewers.clone());
+                async move { Ok::<_, Infallible>(validate(shared, base, reviewers, req).await) }
             });
             let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
         });
@@ -139,7 +141,7 @@ pub async fn serve_webhook(listener: TcpListener, tls: Arc<super::admission::Rel
 /// Bodies larger than this are refused (the apiserver's own request limit is 3 MiB).
 const MAX_REVIEW_BYTES: usize = 3 << 20;
 
-async fn validate(shared: Arc<Shared>, base: Arc<super::Base>, req: Request<Incoming>) -> Reply {
+async fn validate(shared: Arc<Shared>, base: Arc<super::Base>, reviewers: Arc<super::admission::Reviewers>, req: Request<Incoming>) -> Reply {
     use http_body_util::BodyExt;
     let started = std::time::Instant::now();
     if req.uri().path() != "/validate" {
@@ -152,26 +154,26 @@ async fn validate(shared: Arc<Shared>, base: Arc<super::Base>, req: Request<Inco
         Ok(b) => b.to_bytes(),
         Err(e) => return invalid(&shared, started, &format!("cannot read the body: {e}")),
     };
-    let request = match super::admission::decode(&body) {
-        Ok(r) => r,
-        Err(e) => return invalid(&shared, started, &e),
-    };
     let reviewer = shared.clone();
-    let reviewed = tokio::task::spawn_blocking(move || {
-        let reviewed = super::admission::review(&reviewer, &base, &request);
-        (reviewed.decision, reviewed.response.into_review())
-    })
-    .await;
+    // Decoded on the review thread too: parsing a large object is work like the rest.
+    let reviewed = reviewers
+        .run(move || {
+            let request = super::admission::decode(&body)?;
+            let reviewed = super::admission::review(&base, &reviewer.review_contexts, &reviewer.stores, &request);
+            Ok::<_, String>((reviewed.decision, reviewed.response.to_json()))
+        })
+        .await;
     match reviewed {
-        Ok((decision, review)) => {
-            shared.webhook.lock().expect("webhook").observe(decision, started);
-            json(StatusCode::OK, &review)
+        Some(Ok((decision, body))) => {
+            shared.webhook.observe(decision, started);
+            reply(StatusCode::OK, "application/json", body)
         }
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        Some(Err(e)) => invalid(&shared, started, &e),
+        None => error(StatusCode::INTERNAL_SERVER_ERROR, "the review failed"),
     }
 }
 
 fn invalid(shared: &Shared, started: std::time::Instant, message: &str) -> Reply {
-    shared.webhook.lock().expect("webhook").observe("invalid", started);
+    shared.webhook.observe("invalid", started);
     error(StatusCode::BAD_REQUEST, message)
 }

@@ -64,10 +64,13 @@ pub struct Shared {
     pub history: Mutex<History>,
     pub watches: Mutex<Vec<KindHealth>>,
     /// The objects of each watched kind (`Kind.apiVersion` → `namespace/name` → object).
-    pub stores: Mutex<BTreeMap<String, BTreeMap<String, Object>>>,
+    pub stores: Mutex<admission::Stores>,
+    /// What admission reviews judge objects with, per namespace; told of every change to
+    /// `stores` under its lock.
+    pub review_contexts: admission::ReviewContexts,
     /// Signals a change to the evaluation loop.
     pub changed: tokio::sync::Notify,
-    pub webhook: Mutex<admission::WebhookMetrics>,
+    pub webhook: admission::WebhookMetrics,
     /// Drift Events for the sender task (with `--drift-events`), deduplicated and limited.
     pub drift_events: Option<(tokio::sync::mpsc::UnboundedSender<Vec<events::DriftEvent>>, Mutex<events::Limiter>)>,
 }
@@ -102,8 +105,9 @@ async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         history: Mutex::new(history),
         watches: Mutex::new(Vec::new()),
         stores: Mutex::new(BTreeMap::new()),
+        review_contexts: admission::ReviewContexts::default(),
         changed: tokio::sync::Notify::new(),
-        webhook: Mutex::new(admission::WebhookMetrics::default()),
+        webhook: admission::WebhookMetrics::default(),
         drift_events: options.drift_events.then(|| (event_sender, Mutex::new(events::Limiter::default()))),
     });
     // The webhook's certificate is read now, so a wrong file fails at start.
@@ -142,7 +146,9 @@ async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let base = Arc::new(Base { config, config_source, endpoint, template });
     evaluate_now(&shared, &base).await;
     if let Some((listener, tls)) = webhook {
-        tokio::spawn(http::serve_webhook(listener, tls, shared.clone(), base.clone()));
+        let threads = std::thread::available_parallelism().map_or(2, usize::from);
+        let reviewers = Arc::new(admission::Reviewers::new(threads).map_err(|e| anyhow::anyhow!("review threads: {e}"))?);
+        tokio::spawn(http::serve_webhook(listener, tls, shared.clone(), base.clone(), reviewers));
     }
 
     let client = kubepci_live::client(&collect_options).await.map_err(|e| anyhow::anyhow!("{e}"))?;

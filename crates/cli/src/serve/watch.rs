@@ -102,6 +102,7 @@ pub async fn watch_kind(client: Client, target: Target, slot: usize, endpoint: S
                 if *store != fresh {
                     *store = fresh;
                     changed = true;
+                    shared.review_contexts.all_changed();
                 }
                 let mut health = shared.watches.lock().expect("watches");
                 if let Some(h) = health.get_mut(slot) {
@@ -114,6 +115,7 @@ pub async fn watch_kind(client: Client, target: Target, slot: usize, endpoint: S
                     let mut stores = shared.stores.lock().expect("stores");
                     let store = stores.entry(label.clone()).or_default();
                     if store.get(&key) != Some(&object) {
+                        shared.review_contexts.changed(object.kind(), object.namespace());
                         store.insert(key, object);
                         changed = true;
                     }
@@ -121,7 +123,11 @@ pub async fn watch_kind(client: Client, target: Target, slot: usize, endpoint: S
             }
             Event::Delete(o) => {
                 let key = object_key(o.metadata.namespace.as_deref(), o.metadata.name.as_deref().unwrap_or(""));
-                changed = shared.stores.lock().expect("stores").entry(label.clone()).or_default().remove(&key).is_some();
+                let mut stores = shared.stores.lock().expect("stores");
+                changed = stores.entry(label.clone()).or_default().remove(&key).is_some();
+                if changed {
+                    shared.review_contexts.changed(&target.kind, o.metadata.namespace.as_deref());
+                }
             }
         }
         if changed {
