@@ -30,7 +30,8 @@ fn main() {
     // As `kubepci collect`: the raw items spill to disk page by page.
     let dir = std::env::temp_dir().join(format!("kubepci-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
-    let spill_dir = snapshot.then(|| dir.clone());
+    // BENCH_NO_SPILL=1 holds the items in memory instead (the path before spilling), to compare.
+    let spill_dir = (snapshot && std::env::var_os("BENCH_NO_SPILL").is_none()).then(|| dir.clone());
     let mut opts = kubepci_live::CollectOptions { kubeconfig: Some(kubeconfig.into()), keep_raw: snapshot, spill_dir, build_objects: !snapshot, ..Default::default() };
     if let Some(c) = std::env::var("BENCH_CONCURRENCY").ok().and_then(|c| c.parse().ok()) {
         opts.concurrency = c;
@@ -43,11 +44,16 @@ fn main() {
     assert!(collected.errors.is_empty(), "{:?}", collected.errors);
     let collect_rss = peak_rss_kb() / 1024;
     if snapshot {
-        println!("items collected (raw only, spilled to disk, as `kubepci collect`): {}", collected.spilled.len());
+        println!("items collected (raw only, as `kubepci collect`): {} spilled to disk, {} in memory", collected.spilled.len(), collected.raw.len());
         println!("collect + canonical items + hash: {collect_secs:.2} s ({collect_cpu}), peak RSS {collect_rss} MB");
         let path = dir.join("snapshot.json.gz");
         let t = Instant::now();
-        let meta = kubepci_live::write_spilled_snapshot(&path, &collected.metadata, &collected.spilled).expect("write");
+        let meta = if collected.raw.is_empty() {
+            kubepci_live::write_spilled_snapshot(&path, &collected.metadata, &collected.spilled)
+        } else {
+            kubepci_live::write_snapshot(&path, &collected.metadata, &collected.raw)
+        }
+        .expect("write");
         println!("peak RSS after writing: {} MB", peak_rss_kb() / 1024);
         let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         println!("write snapshot: {:.2} s, {} MB gzip, sha256 {}", t.elapsed().as_secs_f64(), size / 1_000_000, meta.sha256);
