@@ -8,6 +8,8 @@
 #     netpol      reachability engine: netpol_bench (full matrix and focused) and focused_paths on L
 #     rbac        RBAC model build, who-can queries, and the RBAC checks (rbac_bench)
 #     pan         card-number detector: generated logs with ground truth, accuracy and throughput
+#     mem         where a scan's heap goes on the L corpus: bytes per object by kind and by stage
+#                 (mem_breakdown, a counting allocator)
 #     live        live collection and snapshots against the in-process fake apiserver (bench_collect)
 #     vulns       `kubepci vulns` reading and matching 10,000 scanner reports with 1,000,000
 #                 vulnerability entries (kubepci-vulns-gen) against one running Pod per image
@@ -20,6 +22,7 @@
 #   BENCH_OUT=DIR                  where corpora, logs and reports go (default /tmp/kubepci-bench)
 #   VULN_REPORTS, VULN_ENTRIES     size of the vulns corpus (default 10000 1000000)
 #   NETPOL_SIZES, PAN_SIZE, LIVE_OBJECTS, AUDIT_SIZE   override the sizes below for a quicker run
+#   BENCH_NO_SPILL=1 bench/run.sh live   collect the snapshot items in memory (the path before spilling)
 #
 # Scan lines: corpus, form, what, wall (min, median), median user CPU, peak MB. The other
 # benchmarks print their own lines, each followed by `time:` (wall, user, sys, peak RSS of the
@@ -119,6 +122,11 @@ bench_pan() {
   timed "pan_bench $PAN_SIZE" "$BIN/examples/pan_bench" "$a" --truth "$a.tsv" --second "$b" --runs 5
 }
 
+bench_mem() {
+  build kubepci mem_breakdown
+  timed "mem_breakdown on the L corpus (YAML)" "$BIN/examples/mem_breakdown" "$(corpus L)/yaml"
+}
+
 bench_live() {
   build kubepci-live bench_collect
   timed "bench_collect $LIVE_OBJECTS (collect + scan)" "$BIN/examples/bench_collect" "$LIVE_OBJECTS"
@@ -148,8 +156,8 @@ bench_audit() {
 [ $# -gt 0 ] || set -- S M L
 for what in "$@"; do
   case $what in
-    S | M | L | scan | netpol | rbac | pan | live | vulns | audit | all) ;;
-    *) echo "bench/run.sh: unknown benchmark '$what' (S, M, L, scan, netpol, rbac, pan, live, vulns, audit, all)" >&2; exit 2 ;;
+    S | M | L | scan | netpol | rbac | pan | mem | live | vulns | audit | all) ;;
+    *) echo "bench/run.sh: unknown benchmark '$what' (S, M, L, scan, netpol, rbac, pan, mem, live, vulns, audit, all)" >&2; exit 2 ;;
   esac
 done
 sizes=()
@@ -161,7 +169,7 @@ for what in "$@"; do
   case $what in
     S | M | L) sizes+=("$what") ;;
     scan) sizes+=(S M L) ;;
-    netpol | rbac | pan | live | vulns | audit) run "$what" ;;
+    netpol | rbac | pan | mem | live | vulns | audit) run "$what" ;;
     all) sizes+=(S M L); run; run netpol; run rbac; run pan; run live ;;
   esac
 done

@@ -27,7 +27,12 @@ fn main() {
     let kubeconfig = line.trim().to_string();
 
     let snapshot = args.iter().any(|a| a == "--snapshot");
-    let mut opts = kubepci_live::CollectOptions { kubeconfig: Some(kubeconfig.into()), keep_raw: snapshot, build_objects: !snapshot, ..Default::default() };
+    // As `kubepci collect`: the raw items spill to disk page by page.
+    let dir = std::env::temp_dir().join(format!("kubepci-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    // BENCH_NO_SPILL=1 holds the items in memory instead (the path before spilling), to compare.
+    let spill_dir = (snapshot && std::env::var_os("BENCH_NO_SPILL").is_none()).then(|| dir.clone());
+    let mut opts = kubepci_live::CollectOptions { kubeconfig: Some(kubeconfig.into()), keep_raw: snapshot, spill_dir, build_objects: !snapshot, ..Default::default() };
     if let Some(c) = std::env::var("BENCH_CONCURRENCY").ok().and_then(|c| c.parse().ok()) {
         opts.concurrency = c;
     }
@@ -39,13 +44,17 @@ fn main() {
     assert!(collected.errors.is_empty(), "{:?}", collected.errors);
     let collect_rss = peak_rss_kb() / 1024;
     if snapshot {
-        println!("items collected (raw only, as `kubepci collect`): {}", collected.raw.len());
+        println!("items collected (raw only, as `kubepci collect`): {} spilled to disk, {} in memory", collected.spilled.len(), collected.raw.len());
         println!("collect + canonical items + hash: {collect_secs:.2} s ({collect_cpu}), peak RSS {collect_rss} MB");
-        let dir = std::env::temp_dir().join(format!("kubepci-bench-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
         let path = dir.join("snapshot.json.gz");
         let t = Instant::now();
-        let meta = kubepci_live::write_snapshot(&path, &collected.metadata, &collected.raw).expect("write");
+        let meta = if collected.raw.is_empty() {
+            kubepci_live::write_spilled_snapshot(&path, &collected.metadata, &collected.spilled)
+        } else {
+            kubepci_live::write_snapshot(&path, &collected.metadata, &collected.raw)
+        }
+        .expect("write");
+        println!("peak RSS after writing: {} MB", peak_rss_kb() / 1024);
         let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         println!("write snapshot: {:.2} s, {} MB gzip, sha256 {}", t.elapsed().as_secs_f64(), size / 1_000_000, meta.sha256);
         drop(collected);
@@ -83,6 +92,7 @@ fn main() {
     println!("inventory + all checks: {scan_secs:.2} s ({}) ({} findings; inventory {inventory_secs:.2} s)", cpu_since(cpu), result.findings.len());
     println!("total: {:.2} s", collect_secs + scan_secs);
     println!("peak RSS after collect: {collect_rss} MB; after scan: {} MB", peak_rss_kb() / 1024);
+    let _ = std::fs::remove_dir_all(&dir);
     let _ = child.kill();
     let _ = child.wait();
 }

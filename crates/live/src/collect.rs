@@ -16,7 +16,7 @@ use tokio::task::JoinSet;
 use crate::kinds::{GATED_KINDS, TYPED_KINDS, Target};
 use crate::list::{Failure, Limits, PageEvent, get_json, list_all};
 use crate::progress::Progress;
-use crate::snapshot::{CanonicalItem, items_sha256};
+use crate::snapshot::{CanonicalItem, SpilledKind, items_sha256};
 use crate::{COLLECTOR, CollectOptions, Collected, Error, KindProblem, ListFailure, SnapshotMeta, client};
 
 /// Collect every kind the checks need from the cluster `opts` points at.
@@ -50,7 +50,16 @@ pub async fn collect(opts: &CollectOptions) -> Result<Collected, Error> {
 
     let progress = Arc::new(Progress::new(opts.progress, targets.len()));
     let loc = SourceLoc::whole(endpoint.as_str());
-    let outcomes = list_targets(&client, &targets, &limits, opts, &loc, &progress).await;
+    // One spill file per kind, made before listing starts: an unusable directory fails the
+    // collection at once instead of after every list has been read.
+    let spills = match (&opts.spill_dir, opts.keep_raw) {
+        (Some(dir), true) => {
+            let made: Result<Vec<_>, _> = targets.iter().map(|_| SpilledKind::create(dir).map(Some)).collect();
+            made.map_err(|source| Error::Io { path: dir.display().to_string(), source })?
+        }
+        _ => targets.iter().map(|_| None).collect(),
+    };
+    let outcomes = list_targets(&client, &targets, spills, &limits, opts, &loc, &progress).await;
     progress.finish();
 
     let mut out = Collected::default();
@@ -58,10 +67,17 @@ pub async fn collect(opts: &CollectOptions) -> Result<Collected, Error> {
     for (target, outcome) in targets.iter().zip(outcomes) {
         match outcome.failure {
             None => {
+                if let Some(source) = outcome.spill_error {
+                    let path = opts.spill_dir.as_deref().unwrap_or(std::path::Path::new("")).display().to_string();
+                    return Err(Error::Io { path, source });
+                }
                 kinds_listed.push(target.label());
                 out.listed.push(target.clone());
                 out.objects.extend(outcome.objects);
                 out.raw.extend(outcome.raw);
+                if let Some(part) = outcome.spill {
+                    out.spilled.push(part);
+                }
                 errors.extend(outcome.errors);
             }
             Some(failure) => {
@@ -81,7 +97,11 @@ pub async fn collect(opts: &CollectOptions) -> Result<Collected, Error> {
         let reason = "Secrets not read (collect with --include-secrets)".to_string();
         unlistable.push(KindProblem { kind: "Secret".into(), group: Some(String::new()), reason, cause: Some(ListFailure::NotRequested) });
     }
-    let sha256 = if opts.keep_raw { items_sha256(&out.raw) } else { String::new() };
+    let sha256 = match (opts.keep_raw, out.spilled.is_empty()) {
+        (false, _) => String::new(),
+        (true, true) => items_sha256(&out.raw),
+        (true, false) => out.spilled.sha256().map_err(|source| Error::Io { path: opts.spill_dir.as_deref().unwrap_or(std::path::Path::new("")).display().to_string(), source })?,
+    };
     out.metadata = SnapshotMeta {
         collector_version: COLLECTOR.to_string(),
         time: started,
@@ -91,7 +111,7 @@ pub async fn collect(opts: &CollectOptions) -> Result<Collected, Error> {
         include_secrets: opts.include_secrets,
         kinds_listed,
         kinds_not_listable: unlistable.clone(),
-        item_count: if opts.keep_raw { out.raw.len() } else { out.objects.len() },
+        item_count: if opts.keep_raw { out.raw.len() + out.spilled.len() } else { out.objects.len() },
         sha256,
     };
     out.unlistable = unlistable.into_iter().map(|p| (p.kind, p.reason)).collect();
@@ -110,21 +130,27 @@ pub fn collect_blocking(opts: &CollectOptions) -> Result<Collected, Error> {
 struct KindOutcome {
     objects: Vec<Object>,
     raw: Vec<CanonicalItem>,
+    /// Where the raw items go instead of `raw` when spilling.
+    spill: Option<SpilledKind>,
+    /// Writing the spill file failed: the collection fails (a snapshot must not lack items
+    /// silently).
+    spill_error: Option<std::io::Error>,
     errors: Vec<String>,
     failure: Option<Failure>,
 }
 
 /// List all targets, at most `opts.concurrency` at a time; outcomes in `targets` order.
-async fn list_targets(client: &Client, targets: &[Target], limits: &Limits, opts: &CollectOptions, loc: &SourceLoc, progress: &Arc<Progress>) -> Vec<KindOutcome> {
+async fn list_targets(client: &Client, targets: &[Target], spills: Vec<Option<SpilledKind>>, limits: &Limits, opts: &CollectOptions, loc: &SourceLoc, progress: &Arc<Progress>) -> Vec<KindOutcome> {
     let permits = Arc::new(Semaphore::new(opts.concurrency.max(1)));
     let mut tasks = JoinSet::new();
-    for (slot, target) in targets.iter().enumerate() {
+    for ((slot, target), spill) in targets.iter().enumerate().zip(spills) {
         let (client, target, limits, loc, permits, progress) = (client.clone(), target.clone(), *limits, loc.clone(), permits.clone(), progress.clone());
         let (keep_raw, build_objects) = (opts.keep_raw, opts.build_objects);
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            let outcome = list_kind(&client, &target, &limits, &loc, keep_raw, build_objects).await;
-            progress.kind_done(outcome.objects.len().max(outcome.raw.len()));
+            let outcome = list_kind(&client, &target, spill, &limits, &loc, keep_raw, build_objects).await;
+            let raw = outcome.raw.len() + outcome.spill.as_ref().map_or(0, SpilledKind::len);
+            progress.kind_done(outcome.objects.len().max(raw));
             (slot, outcome)
         });
     }
@@ -143,13 +169,16 @@ async fn list_targets(client: &Client, targets: &[Target], limits: &Limits, opts
 }
 
 /// List one kind and decode its items as they arrive.
-async fn list_kind(client: &Client, target: &Target, limits: &Limits, loc: &SourceLoc, keep_raw: bool, build_objects: bool) -> KindOutcome {
-    let mut out = KindOutcome::default();
+async fn list_kind(client: &Client, target: &Target, spill: Option<SpilledKind>, limits: &Limits, loc: &SourceLoc, keep_raw: bool, build_objects: bool) -> KindOutcome {
+    let mut out = KindOutcome { spill, ..KindOutcome::default() };
     let mut on_page = |event: PageEvent| match event {
         PageEvent::Restart => {
             out.objects.clear();
             out.raw.clear();
             out.errors.clear();
+            if let Some(Err(e)) = out.spill.as_mut().map(SpilledKind::clear) {
+                out.spill_error.get_or_insert(e);
+            }
         }
         PageEvent::Items(items) => {
             // A page's items decode in parallel (rayon) while this task waits: the pages of one
@@ -158,8 +187,17 @@ async fn list_kind(client: &Client, target: &Target, limits: &Limits, loc: &Sour
             if build_objects {
                 out.objects.reserve(done.len());
             }
+            if let Some(spill) = &mut out.spill {
+                // The page goes to disk and is dropped: one page per kind in memory.
+                if let Err(e) = spill.append(done.iter().filter_map(|item| item.raw.as_ref())) {
+                    out.spill_error.get_or_insert(e);
+                }
+            }
+            let spilling = out.spill.is_some();
             for item in done {
-                out.raw.extend(item.raw);
+                if !spilling {
+                    out.raw.extend(item.raw);
+                }
                 match item.object {
                     Some(Ok(object)) => out.objects.push(object),
                     Some(Err(e)) => out.errors.push(e),
@@ -169,7 +207,7 @@ async fn list_kind(client: &Client, target: &Target, limits: &Limits, loc: &Sour
         }
     };
     if let Err(failure) = list_all(client, &target.path, limits, &mut on_page).await {
-        out = KindOutcome { failure: Some(failure), ..KindOutcome::default() };
+        out = KindOutcome { failure: Some(failure), spill_error: out.spill_error, ..KindOutcome::default() };
     }
     out
 }

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 pub use collect::{collect, collect_blocking};
 pub use kinds::{GATED_KINDS, TYPED_KINDS, GatedKind, Target, TypedKind};
-pub use snapshot::{CanonicalItem, SNAPSHOT_API_VERSION, SNAPSHOT_KIND, Snapshot, encode_snapshot, items_sha256, load_snapshot, load_snapshot_bytes, read_redacted_items, read_snapshot, write_snapshot};
+pub use snapshot::{CanonicalItem, SNAPSHOT_API_VERSION, SNAPSHOT_KIND, Snapshot, SpilledItems, encode_snapshot, items_sha256, load_snapshot, load_snapshot_bytes, read_redacted_items, read_snapshot, write_snapshot, write_spilled_snapshot};
 
 /// A kube client for the cluster of `opts` (kubeconfig and context resolved as for
 /// [`collect`]), and the apiserver URL. For `kubepci respond`, the one command that writes (its
@@ -65,6 +65,10 @@ pub struct CollectOptions {
     /// numbers masked; with `kind`/`apiVersion` set, in canonical JSON) in [`Collected::raw`]
     /// and compute the items hash, as a snapshot needs. A scan does not.
     pub keep_raw: bool,
+    /// With `keep_raw`: write the items to unlinked temporary files in this directory as each
+    /// page arrives ([`Collected::spilled`]) instead of holding them in [`Collected::raw`], so
+    /// that memory stays bounded whatever the cluster size (`kubepci collect`).
+    pub spill_dir: Option<PathBuf>,
     /// Decode items into [`Collected::objects`]. `kubepci collect` only writes the raw items
     /// and turns this off to keep memory to the items' text.
     pub build_objects: bool,
@@ -98,6 +102,7 @@ impl Default for CollectOptions {
             context: None,
             include_secrets: false,
             keep_raw: false,
+            spill_dir: None,
             build_objects: true,
             page_size: 500,
             request_timeout: Duration::from_secs(60),
@@ -190,6 +195,9 @@ pub struct Collected {
     /// canonical JSON (only with `keep_raw`), in the same order as `objects` plus any that
     /// failed to decode.
     pub raw: Vec<CanonicalItem>,
+    /// The same items, on disk, when collected with [`CollectOptions::spill_dir`] (`raw` is
+    /// then empty); [`write_spilled_snapshot`] writes them.
+    pub spilled: SpilledItems,
     pub metadata: SnapshotMeta,
     /// Problems that did not stop the collection (an item that did not decode, a kind whose
     /// listing failed after retries).

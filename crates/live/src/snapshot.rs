@@ -123,6 +123,127 @@ struct Header<'a> {
     metadata: &'a SnapshotMeta,
 }
 
+/// Items a snapshot is written from: held in memory, or spilled to disk while collecting.
+trait ItemSource {
+    fn count(&self) -> usize;
+    /// Calls `each` with every item's canonical text, in order.
+    fn for_each(&self, each: &mut dyn FnMut(&str) -> std::io::Result<()>) -> std::io::Result<()>;
+}
+
+impl ItemSource for [CanonicalItem] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn for_each(&self, each: &mut dyn FnMut(&str) -> std::io::Result<()>) -> std::io::Result<()> {
+        self.iter().try_for_each(|item| each(item.as_str()))
+    }
+}
+
+/// A collection's canonical items spilled to disk as they were listed, so that `kubepci
+/// collect` holds one page per kind in memory whatever the cluster size: one unlinked
+/// temporary file per kind (nothing is left behind if the process dies), one item per line
+/// (canonical JSON never holds a raw newline), in the order the items were listed.
+#[derive(Debug, Default)]
+pub struct SpilledItems {
+    parts: Vec<SpilledKind>,
+}
+
+/// One kind's spilled items.
+#[derive(Debug)]
+pub(crate) struct SpilledKind {
+    file: File,
+    count: usize,
+}
+
+impl SpilledKind {
+    /// An empty spill file in `dir`, private and already unlinked.
+    pub(crate) fn create(dir: &Path) -> std::io::Result<SpilledKind> {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = dir.join(format!(".kubepci-collect-{}-{n}.partial", std::process::id()));
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options.open(&path)?;
+        std::fs::remove_file(&path)?;
+        Ok(SpilledKind { file, count: 0 })
+    }
+
+    /// Appends items (one write for a whole page).
+    pub(crate) fn append<'a>(&mut self, items: impl IntoIterator<Item = &'a CanonicalItem>) -> std::io::Result<()> {
+        let mut page = Vec::new();
+        for item in items {
+            page.extend_from_slice(item.as_str().as_bytes());
+            page.push(b'\n');
+            self.count += 1;
+        }
+        (&self.file).write_all(&page)
+    }
+
+    /// Forgets what was written (the list started over).
+    pub(crate) fn clear(&mut self) -> std::io::Result<()> {
+        use std::io::Seek;
+        self.count = 0;
+        self.file.set_len(0)?;
+        (&self.file).seek(std::io::SeekFrom::Start(0)).map(drop)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.count
+    }
+}
+
+impl SpilledItems {
+    pub(crate) fn push(&mut self, part: SpilledKind) {
+        self.parts.push(part);
+    }
+
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.parts.iter().map(|p| p.count).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// [`items_sha256`] of the spilled items (read back from disk).
+    pub fn sha256(&self) -> std::io::Result<String> {
+        let mut h = ItemsHasher::new();
+        self.for_each(&mut |item| {
+            h.add(item);
+            Ok(())
+        })?;
+        Ok(h.finish())
+    }
+}
+
+impl ItemSource for SpilledItems {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn for_each(&self, each: &mut dyn FnMut(&str) -> std::io::Result<()>) -> std::io::Result<()> {
+        use std::io::{BufRead, Seek};
+        let mut line = String::new();
+        for part in &self.parts {
+            (&part.file).seek(std::io::SeekFrom::Start(0))?;
+            let mut reader = BufReader::with_capacity(1 << 20, &part.file);
+            for _ in 0..part.count {
+                line.clear();
+                if reader.read_line(&mut line)? == 0 {
+                    return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "spilled items file is shorter than recorded"));
+                }
+                each(line.strip_suffix('\n').unwrap_or(&line))?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Write a snapshot of `items` to `path` (gzip when it ends in `.gz`). The recorded
 /// `sha256` and `itemCount` are computed here from `items`, whatever `meta` says.
 ///
@@ -132,7 +253,19 @@ struct Header<'a> {
 pub fn write_snapshot(path: &Path, meta: &SnapshotMeta, items: &[CanonicalItem]) -> Result<SnapshotMeta, Error> {
     let mut meta = meta.clone();
     meta.sha256 = items_sha256(items);
-    meta.item_count = items.len();
+    write_snapshot_of(path, meta, items)
+}
+
+/// [`write_snapshot`] of items spilled while collecting; they are read from disk twice (for
+/// the hash the header records, then for the body), never held in memory together.
+pub fn write_spilled_snapshot(path: &Path, meta: &SnapshotMeta, items: &SpilledItems) -> Result<SnapshotMeta, Error> {
+    let mut meta = meta.clone();
+    meta.sha256 = items.sha256().map_err(|source| Error::Io { path: path.display().to_string(), source })?;
+    write_snapshot_of(path, meta, items)
+}
+
+fn write_snapshot_of(path: &Path, mut meta: SnapshotMeta, items: &(impl ItemSource + ?Sized)) -> Result<SnapshotMeta, Error> {
+    meta.item_count = items.count();
     let io_err = |source| Error::Io { path: path.display().to_string(), source };
     let in_place = path.exists();
     let tmp = if in_place { path.to_path_buf() } else { path.with_file_name(format!(".{}.partial", path.file_name().and_then(|n| n.to_str()).unwrap_or("snapshot"))) };
@@ -167,15 +300,17 @@ pub fn encode_snapshot(meta: &SnapshotMeta, items: &[CanonicalItem]) -> std::io:
 }
 
 /// `{"apiVersion":…,"kind":"Snapshot","metadata":{…},"items":[` one canonical item per line `]}`.
-fn write_body(w: &mut impl Write, meta: &SnapshotMeta, items: &[CanonicalItem]) -> std::io::Result<()> {
+fn write_body(w: &mut impl Write, meta: &SnapshotMeta, items: &(impl ItemSource + ?Sized)) -> std::io::Result<()> {
     let header = serde_json::to_string(&Header { api_version: SNAPSHOT_API_VERSION, kind: SNAPSHOT_KIND, metadata: meta })?;
     // Drop the closing brace to append the items array.
     w.write_all(&header.as_bytes()[..header.len() - 1])?;
     w.write_all(b",\"items\":[")?;
-    for (i, item) in items.iter().enumerate() {
-        w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-        w.write_all(item.as_str().as_bytes())?;
-    }
+    let mut first = true;
+    items.for_each(&mut |item| {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        first = false;
+        w.write_all(item.as_bytes())
+    })?;
     w.write_all(b"\n]}\n")
 }
 

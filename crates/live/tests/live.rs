@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::time::Duration;
 
 use kubepci_fake_apiserver::{self as fake, Behaviour, FakeApiserver, Served, fixtures};
-use kubepci_live::{CollectOptions, Collected, Error, collect, load_snapshot, read_snapshot, write_snapshot};
+use kubepci_live::{CollectOptions, Collected, Error, collect, load_snapshot, read_snapshot, write_snapshot, write_spilled_snapshot};
 use kubepci_model::{Object, SourceLoc, decode_value};
 use serde_json::Value;
 
@@ -150,6 +150,39 @@ async fn expired_continue_token_restarts_the_list() {
     // page 1, page 2 → 410, then pages 1..4 again.
     assert_eq!(server.requests("/api/v1/pods"), 6);
     assert_eq!(c.objects.iter().filter(|o| o.kind() == "Pod").count(), 7, "no duplicates after the restart");
+}
+
+/// `kubepci collect` spills the items to disk page by page: the same items in the same order,
+/// the same hash and the same snapshot bytes as holding them in memory, also when a list
+/// starts over (its pages already spilled are dropped), and no file is left behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spilled_items_make_the_same_snapshot_as_items_in_memory() {
+    let behaviour = Behaviour { expire_once: ["/api/v1/pods".to_string()].into(), ..Behaviour::default() };
+    let server = fixture_server(behaviour, true).await;
+    let in_memory = collect(&CollectOptions { keep_raw: true, build_objects: false, include_secrets: true, ..options(&server) }).await.expect("collect");
+    let dir = tempfile::tempdir().unwrap();
+    let spill_dir = dir.path().join("spill");
+    std::fs::create_dir(&spill_dir).unwrap();
+    let spilled = collect(&CollectOptions { keep_raw: true, build_objects: false, include_secrets: true, spill_dir: Some(spill_dir.clone()), ..options(&server) }).await.expect("collect");
+    assert!(spilled.raw.is_empty(), "nothing held in memory");
+    assert_eq!(spilled.spilled.len(), in_memory.raw.len());
+    assert_eq!((&spilled.metadata.sha256, spilled.metadata.item_count), (&in_memory.metadata.sha256, in_memory.raw.len()));
+    assert_eq!(std::fs::read_dir(&spill_dir).unwrap().count(), 0, "spill files are unlinked");
+
+    let (from_memory, from_disk) = (dir.path().join("memory.json"), dir.path().join("disk.json"));
+    let mut meta = in_memory.metadata.clone();
+    meta.time = spilled.metadata.time.clone();
+    write_snapshot(&from_memory, &meta, &in_memory.raw).unwrap();
+    let written = write_spilled_snapshot(&from_disk, &meta, &spilled.spilled).unwrap();
+    assert_eq!(written.sha256, in_memory.metadata.sha256);
+    assert_eq!(std::fs::read(&from_disk).unwrap(), std::fs::read(&from_memory).unwrap());
+    let (_, objects) = read_snapshot(&from_disk).expect("valid snapshot");
+    assert_eq!(objects.iter().filter(|o| o.kind() == "Pod").count(), 7, "no duplicates after the restart");
+
+    // An unusable spill directory fails the collection instead of losing items.
+    let missing = dir.path().join("missing");
+    let failed = collect(&CollectOptions { keep_raw: true, build_objects: false, spill_dir: Some(missing), ..options(&server) }).await;
+    assert!(matches!(failed, Err(Error::Io { .. })), "{failed:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

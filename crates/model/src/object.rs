@@ -237,8 +237,17 @@ fn prune_value(map: &mut serde_json::Map<String, Value>, prune: &crate::prune::P
         map.remove(*field);
     }
     for (field, inner) in prune.inside {
-        if let Some(Value::Object(m)) = map.get_mut(*field) {
-            prune_value(m, inner);
+        match map.get_mut(*field) {
+            Some(Value::Object(m)) => prune_value(m, inner),
+            // Applied to a list, a prune applies to each item.
+            Some(Value::Array(items)) => {
+                for item in items {
+                    if let Value::Object(m) = item {
+                        prune_value(m, inner);
+                    }
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -356,6 +365,23 @@ mod tests {
         let d = decode_value(json!({"apiVersion":"extensions/v1beta1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{"containers":[]}}}}), loc()).unwrap();
         assert!(matches!(d.resource, Resource::Deployment(_)));
         assert_eq!(d.api_version, "extensions/v1beta1");
+    }
+
+    /// Both decode paths prune alike, into lists too (a Pod's container statuses).
+    #[test]
+    fn direct_and_value_decoding_prune_the_same_fields() {
+        let pod = json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"a","managedFields":[{"manager":"m"}]},
+            "spec":{"containers":[{"name":"c","image":"i:1"}]},
+            "status":{"phase":"Running","podIP":"10.0.0.1","containerStatuses":[{"name":"c","image":"i:1","imageID":"i@sha256:ab","ready":true,"restartCount":2,
+                "containerID":"containerd://1","state":{"running":{"startedAt":"2026-11-01T10:00:00Z"}}}]}});
+        let text = pod.to_string();
+        let direct = decode_direct("v1", "Pod", &mut serde_json::Deserializer::from_str(&text), loc()).unwrap().unwrap();
+        let value = decode_value(pod, loc()).unwrap();
+        assert_eq!(direct, value);
+        let Resource::Pod(p) = &value.resource else { panic!("typed") };
+        let status = &p.status.as_ref().unwrap().container_statuses.as_ref().unwrap()[0];
+        assert_eq!((status.image_id.as_str(), status.restart_count), ("i@sha256:ab", 2));
+        assert!(status.state.is_none() && status.container_id.is_none() && p.status.as_ref().unwrap().pod_ip.is_none());
     }
 
     #[test]

@@ -12,7 +12,8 @@ use std::fmt;
 use serde::de::value::{BorrowedStrDeserializer, StringDeserializer};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-/// Which entries of a mapping to skip, and what to skip inside some of the kept ones.
+/// Which entries of a mapping to skip, and what to skip inside some of the kept ones. Applied
+/// to a list, it applies to each of its items.
 #[derive(Debug)]
 pub struct Prune {
     pub drop: &'static [&'static str],
@@ -28,11 +29,18 @@ pub static OBJECT: Prune = Prune { drop: &["status"], inside: &[("metadata", &ME
 /// Objects whose `status` some check reads (Node: kubelet, OS and runtime versions).
 pub static OBJECT_WITH_STATUS: Prune = Prune { drop: &[], inside: &[("metadata", &METADATA)] };
 
-/// What a Pod's status keeps: the phase and the container statuses, whose `imageID` is the
-/// digest of the image actually running (vulnerability reports are matched by it).
-const POD_STATUS: Prune = Prune {
-    drop: &["conditions", "hostIP", "hostIPs", "podIP", "podIPs", "qosClass", "startTime", "message", "reason", "nominatedNodeName", "resourceClaimStatuses", "resize", "extendedResourceClaimStatus"],
+/// What a container status keeps: its name and image, and the `imageID` (the digest of the
+/// image actually running; vulnerability reports are matched by it). Its state, last state,
+/// container ID and resources are what a running cluster's Pods carry most of.
+const CONTAINER_STATUS: Prune = Prune {
+    drop: &["state", "lastState", "containerID", "started", "resources", "allocatedResources", "allocatedResourcesStatus", "volumeMounts", "user", "stopSignal"],
     inside: &[],
+};
+
+/// What a Pod's status keeps: the phase and the container and init container statuses.
+const POD_STATUS: Prune = Prune {
+    drop: &["conditions", "hostIP", "hostIPs", "podIP", "podIPs", "qosClass", "startTime", "message", "reason", "nominatedNodeName", "resourceClaimStatuses", "resize", "extendedResourceClaimStatus", "ephemeralContainerStatuses", "observedGeneration"],
+    inside: &[("containerStatuses", &CONTAINER_STATUS), ("initContainerStatuses", &CONTAINER_STATUS)],
 };
 
 /// Pods: `status` pruned to what [`POD_STATUS`] keeps.
@@ -78,13 +86,18 @@ impl<'de, 'p, D: Deserializer<'de>> Deserializer<'de> for Pruned<'p, D> {
         self.inner.deserialize_newtype_struct(name, PrunedVisitor { inner: visitor, prune: self.prune })
     }
 
+    // A list (`containerStatuses`): each item is pruned.
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.inner.deserialize_seq(PrunedVisitor { inner: visitor, prune: self.prune })
+    }
+
     forward! {
         deserialize_bool() deserialize_i8() deserialize_i16() deserialize_i32() deserialize_i64()
         deserialize_i128() deserialize_u8() deserialize_u16() deserialize_u32() deserialize_u64()
         deserialize_u128() deserialize_f32() deserialize_f64() deserialize_char() deserialize_str()
         deserialize_string() deserialize_bytes() deserialize_byte_buf()
         deserialize_unit() deserialize_unit_struct(name: &'static str)
-        deserialize_seq() deserialize_tuple(len: usize)
+        deserialize_tuple(len: usize)
         deserialize_tuple_struct(name: &'static str, len: usize)
         deserialize_enum(name: &'static str, variants: &'static [&'static str])
         deserialize_identifier() deserialize_ignored_any()
@@ -145,7 +158,7 @@ impl<'de, 'p, V: Visitor<'de>> Visitor<'de> for PrunedVisitor<'p, V> {
     }
 
     fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<V::Value, A::Error> {
-        self.inner.visit_seq(seq)
+        self.inner.visit_seq(PrunedSeq { inner: seq, prune: self.prune })
     }
 
     fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<V::Value, A::Error> {
@@ -215,6 +228,23 @@ impl<'de, 'p, A: MapAccess<'de>> MapAccess<'de> for PrunedMap<'p, A> {
     }
 }
 
+struct PrunedSeq<'p, A> {
+    inner: A,
+    prune: &'p Prune,
+}
+
+impl<'de, 'p, A: de::SeqAccess<'de>> de::SeqAccess<'de> for PrunedSeq<'p, A> {
+    type Error = A::Error;
+
+    fn next_element_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<Option<S::Value>, A::Error> {
+        self.inner.next_element_seed(PrunedSeed { inner: seed, prune: self.prune })
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.inner.size_hint()
+    }
+}
+
 struct PrunedSeed<'p, S> {
     inner: S,
     prune: &'p Prune,
@@ -252,10 +282,19 @@ mod tests {
     fn pods_keep_container_statuses_only() {
         let text = r#"{"metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"i:1"}]},
             "status":{"phase":"Running","podIP":"10.0.0.1","conditions":[{"type":"Ready","status":"True"}],
-              "containerStatuses":[{"name":"c","image":"i:1","imageID":"docker-pullable://i@sha256:ab","ready":true,"restartCount":0}]}}"#;
+              "containerStatuses":[{"name":"c","image":"i:1","imageID":"docker-pullable://i@sha256:ab","ready":true,"restartCount":0,
+                "containerID":"containerd://0123","started":true,"state":{"running":{"startedAt":"2026-11-01T10:00:00Z"}},
+                "lastState":{"terminated":{"exitCode":1,"reason":"Error","startedAt":"2026-11-01T09:00:00Z","finishedAt":"2026-11-01T09:59:00Z"}}}],
+              "initContainerStatuses":[{"name":"init","image":"i:1","imageID":"i@sha256:cd","ready":false,"restartCount":0,"state":{"terminated":{"exitCode":0}}}],
+              "ephemeralContainerStatuses":[{"name":"debug","image":"busybox","imageID":"","ready":false,"restartCount":0}]}}"#;
         let pod = Pod::deserialize(Pruned { inner: &mut serde_json::Deserializer::from_str(text), prune: &super::POD }).unwrap();
         let status = pod.status.unwrap();
-        assert_eq!(status.container_statuses.unwrap()[0].image_id, "docker-pullable://i@sha256:ab");
+        let container = &status.container_statuses.unwrap()[0];
+        assert_eq!(container.image_id, "docker-pullable://i@sha256:ab");
+        assert_eq!((container.name.as_str(), container.image.as_str(), container.ready), ("c", "i:1", true));
+        assert!(container.state.is_none() && container.last_state.is_none() && container.container_id.is_none());
+        assert_eq!(status.init_container_statuses.unwrap()[0].image_id, "i@sha256:cd");
+        assert!(status.ephemeral_container_statuses.is_none());
         assert_eq!(status.phase.as_deref(), Some("Running"));
         assert!(status.conditions.is_none() && status.pod_ip.is_none());
     }

@@ -5,12 +5,12 @@
 //! Exit codes: 0 snapshot written (kinds that could not be listed are reported on stderr and
 //! recorded in the snapshot); 2 the cluster could not be reached or the file not written.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use kubepci::input::ClusterArgs;
-use kubepci_live::{CollectOptions, collect_blocking, write_snapshot};
+use kubepci_live::{CollectOptions, collect_blocking, write_spilled_snapshot};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -23,7 +23,9 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // A snapshot needs the raw items only; objects are decoded when the snapshot is scanned.
-    let collected = collect_blocking(&CollectOptions { keep_raw: true, build_objects: false, ..args.cluster.options() })?;
+    // The items go to disk page by page, so memory does not grow with the cluster.
+    let spill_dir = Some(spill_dir(&args.output));
+    let collected = collect_blocking(&CollectOptions { keep_raw: true, build_objects: false, spill_dir, ..args.cluster.options() })?;
     for e in &collected.errors {
         eprintln!("warning: {e}");
     }
@@ -33,7 +35,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for line in not_assessed_checks(&collected.metadata) {
         eprintln!("{line}");
     }
-    let meta = write_snapshot(&args.output, &collected.metadata, &collected.raw).with_context(|| format!("writing {}", args.output.display()))?;
+    let meta = write_spilled_snapshot(&args.output, &collected.metadata, &collected.spilled).with_context(|| format!("writing {}", args.output.display()))?;
     eprintln!(
         "wrote {}: {} objects of {} kinds from {} ({}), sha256 {}",
         args.output.display(),
@@ -44,6 +46,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         meta.sha256
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where the items wait while collecting: beside the snapshot (on the disk chosen for it),
+/// unless the output is not a regular file (`/dev/null`, a pipe), then the temporary directory.
+fn spill_dir(output: &Path) -> PathBuf {
+    let regular_or_new = std::fs::metadata(output).map_or(true, |m| m.is_file());
+    match output.parent() {
+        _ if !regular_or_new => std::env::temp_dir(),
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
 }
 
 /// For each kind whose objects the snapshot will lack, the checks a scan of it reports "not
@@ -62,6 +75,16 @@ fn not_assessed_checks(meta: &kubepci_live::SnapshotMeta) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn items_wait_beside_the_snapshot_unless_it_is_not_a_file() {
+        assert_eq!(spill_dir(Path::new("snap.json.gz")), PathBuf::from("."));
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(spill_dir(&dir.path().join("s.json.gz")), dir.path());
+        if Path::new("/dev/null").exists() {
+            assert_eq!(spill_dir(Path::new("/dev/null")), std::env::temp_dir());
+        }
+    }
 
     #[test]
     fn names_the_checks_a_missing_kind_leaves_not_assessed() {

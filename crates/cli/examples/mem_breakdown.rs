@@ -1,0 +1,167 @@
+//! `cargo run --release -p kubepci --example mem_breakdown PATHS…`: where a scan's bytes are.
+//!
+//! A counting allocator (over mimalloc, as the CLI uses) records the live heap bytes after
+//! each stage of the pipeline, the peak reached inside it, and the heap each object kind holds
+//! once loaded (measured by dropping the objects of one kind at a time from a second load).
+//! Heap bytes, not RSS: the allocator's own slack and freed-but-kept pages come on top.
+
+use std::alloc::{GlobalAlloc, Layout};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use kubepci::input::Input;
+use kubepci_checks::{Context, RunOptions};
+use kubepci_inventory::{Config, Inventory};
+use kubepci_model::Object;
+use kubepci_report::{AssembleOptions, InputFacts, Report};
+
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { mimalloc::MiMalloc.alloc(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { mimalloc::MiMalloc.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { mimalloc::MiMalloc.alloc_zeroed(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { mimalloc::MiMalloc.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+            grew(new_size);
+        }
+        p
+    }
+}
+
+fn grew(bytes: usize) {
+    let now = LIVE.fetch_add(bytes, Ordering::Relaxed) + bytes;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn mb(bytes: usize) -> f64 {
+    bytes as f64 / 1e6
+}
+
+/// Runs a stage and prints the live heap after it, its change and the peak inside it.
+struct Stages {
+    objects: usize,
+    last: usize,
+}
+
+impl Stages {
+    fn mark(&mut self, stage: &str) {
+        let live = LIVE.load(Ordering::Relaxed);
+        let peak = PEAK.swap(live, Ordering::Relaxed);
+        let delta = live as isize - self.last as isize;
+        println!(
+            "{stage:<34} live {:>8.1} MB  change {:>+8.1} MB ({:>+6.0} B/object)  peak inside {:>8.1} MB",
+            mb(live),
+            delta as f64 / 1e6,
+            delta as f64 / self.objects.max(1) as f64,
+            mb(peak)
+        );
+        self.last = live;
+    }
+}
+
+fn main() {
+    let paths: Vec<PathBuf> = std::env::args().skip(1).map(Into::into).collect();
+    if paths.is_empty() {
+        eprintln!("usage: mem_breakdown PATHS…");
+        std::process::exit(2);
+    }
+    sizes();
+    by_kind(&paths);
+    by_stage(&paths);
+}
+
+/// Inline sizes of the structs objects are made of (heap contents come on top).
+fn sizes() {
+    use kubepci_model::k8s_openapi::api::{apps::v1 as apps, core::v1 as core};
+    use kubepci_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    use std::mem::size_of;
+    println!("inline sizes (bytes): Object {}, ObjectMeta {}, Pod {}, PodSpec {}, Container {}, ContainerStatus {}, PodStatus {}, ReplicaSet {}, Deployment {}, Service {}",
+        size_of::<Object>(), size_of::<ObjectMeta>(), size_of::<core::Pod>(), size_of::<core::PodSpec>(), size_of::<core::Container>(),
+        size_of::<core::ContainerStatus>(), size_of::<core::PodStatus>(), size_of::<apps::ReplicaSet>(), size_of::<apps::Deployment>(), size_of::<core::Service>());
+    println!();
+}
+
+/// Heap held by each kind's objects: load, then drop one kind at a time.
+fn by_kind(paths: &[PathBuf]) {
+    let loaded = kubepci_source::load_paths(paths);
+    let mut groups: BTreeMap<String, Vec<Object>> = BTreeMap::new();
+    for o in loaded.objects {
+        groups.entry(o.kind().to_string()).or_default().push(o);
+    }
+    let mut rows = Vec::new();
+    for (kind, objects) in std::mem::take(&mut groups) {
+        let n = objects.len();
+        let before = LIVE.load(Ordering::Relaxed);
+        drop(objects);
+        rows.push((before - LIVE.load(Ordering::Relaxed), kind, n));
+    }
+    rows.sort_by(|a, b| b.cmp(a));
+    let total: usize = rows.iter().map(|r| r.0).sum();
+    let count: usize = rows.iter().map(|r| r.2).sum();
+    println!("objects by kind (heap of the loaded objects, incl. Vec slot):");
+    for (bytes, kind, n) in &rows {
+        println!("  {kind:<32} {n:>8} objects {:>8.1} MB {:>7.0} B/object", mb(*bytes), *bytes as f64 / *n as f64);
+    }
+    println!("  {:<32} {count:>8} objects {:>8.1} MB {:>7.0} B/object\n", "all", mb(total), total as f64 / count.max(1) as f64);
+}
+
+/// Live heap after each stage of `kubepci scan -f json`.
+fn by_stage(paths: &[PathBuf]) {
+    PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
+    let mut stages = Stages { objects: 0, last: LIVE.load(Ordering::Relaxed) };
+    let input = Input::from_paths(paths);
+    stages.objects = input.objects.len();
+    println!("stages for {} objects:", stages.objects);
+    stages.mark("load (objects, errors)");
+    let facts = InputFacts {
+        kind: input.kind,
+        sources: input.sources,
+        files: input.files,
+        documents: input.documents,
+        errors: vec![],
+        snapshot: input.snapshot,
+    };
+    let inventory = Inventory::build(input.objects, Config::default());
+    stages.mark("inventory");
+    let cx = Context::new(&inventory, input.kind);
+    let opts = RunOptions::default();
+    let assessment = kubepci_checks::assess(&cx, &opts);
+    stages.mark("analyses, checks, boundary");
+    let report = Report::assemble(&cx, facts, assessment, &AssembleOptions { generated_at: "2023-11-14T22:13:20Z".into(), run: opts, ..Default::default() });
+    stages.mark("report model");
+    let mut sink = std::io::sink();
+    kubepci_report::write(&report, kubepci_report::Format::Json, Default::default(), &mut sink).expect("writing to a sink");
+    stages.mark("JSON written (streamed)");
+    let analyses = cx.into_analyses();
+    drop(analyses);
+    stages.mark("analyses dropped");
+    drop(report);
+    stages.mark("report dropped");
+    drop(inventory);
+    stages.mark("inventory dropped");
+}
