@@ -4,6 +4,9 @@
 #   bench/run.sh [WHAT ...]        default: S M L
 #     S | M | L   scan: parse-only floor and `kubepci scan -f json` on the generated corpus of
 #                 that size (S ≈ 500, M ≈ 10k, L ≈ 100k objects), as YAML files and as one JSON List
+#     XL          the same on the XL corpus (kubepci-gen XL: 1,000,000 objects in the shape of a
+#                 cluster at Kubernetes' tested limits; about 2.5 GB on disk, deleted after the
+#                 measurement unless KEEP_XL=1); not part of `scan` or `all`
 #     scan        S M L
 #     netpol      reachability engine: netpol_bench (full matrix and focused) and focused_paths on L
 #     rbac        RBAC model build, who-can queries, and the RBAC checks (rbac_bench)
@@ -92,6 +95,7 @@ bench_scan() { # sizes...
       measure "$size $form parse-only" "$BIN/examples/loadtime" "$dir/$form"
       measure "$size $form scan" "$BIN/kubepci" scan -f json -o "$OUT/report-$size.json" "$dir/$form"
     done
+    if [ "$size" = XL ] && [ "${KEEP_XL:-0}" != 1 ]; then rm -rf "$dir" "$OUT/report-XL.json"; fi
   done
 }
 
@@ -156,8 +160,8 @@ bench_audit() {
 [ $# -gt 0 ] || set -- S M L
 for what in "$@"; do
   case $what in
-    S | M | L | scan | netpol | rbac | pan | mem | live | vulns | audit | all) ;;
-    *) echo "bench/run.sh: unknown benchmark '$what' (S, M, L, scan, netpol, rbac, pan, mem, live, vulns, audit, all)" >&2; exit 2 ;;
+    S | M | L | XL | scan | netpol | rbac | pan | mem | live | vulns | audit | all) ;;
+    *) echo "bench/run.sh: unknown benchmark '$what' (S, M, L, XL, scan, netpol, rbac, pan, mem, live, vulns, audit, all)" >&2; exit 2 ;;
   esac
 done
 sizes=()
@@ -167,7 +171,7 @@ run() { # flush the scan sizes gathered so far, then run one named benchmark
 }
 for what in "$@"; do
   case $what in
-    S | M | L) sizes+=("$what") ;;
+    S | M | L | XL) sizes+=("$what") ;;
     scan) sizes+=(S M L) ;;
     netpol | rbac | pan | mem | live | vulns | audit) run "$what" ;;
     all) sizes+=(S M L); run; run netpol; run rbac; run pan; run live ;;

@@ -1,11 +1,15 @@
 //! A deterministic generator of realistic cluster corpora for benchmarks: namespaces with and
 //! without CDE labels, Deployments with their ReplicaSets and Pods (as `kubectl get -o yaml`
 //! writes them, with status and managedFields), Services, NetworkPolicies, RBAC, ConfigMaps
-//! and Secrets. The same size and seed always give byte-identical output.
+//! and Secrets. The same size and seed always give byte-identical output. The XL corpus
+//! ([`generate_xl`]) has the shape of a cluster at Kubernetes' tested limits instead.
 
 pub mod audit_log;
 
 use serde_json::{Value, json};
+
+mod xl;
+pub use xl::generate_xl;
 
 /// A small, fast, deterministic PRNG (SplitMix64): every generator of benchmark input
 /// (these corpora, the RBAC benchmark's roles, the card-number logs) draws from it, so a seed
@@ -52,12 +56,12 @@ impl Rng {
 /// Secret, ServiceAccount, NetworkPolicy, Role, RoleBinding — about 11 objects.
 const UNIT: usize = 11;
 
-fn managed_fields(manager: &str) -> Value {
+pub(crate) fn managed_fields(manager: &str) -> Value {
     json!([{"manager": manager, "operation": "Update", "apiVersion": "v1", "time": "2026-11-01T10:00:00Z", "fieldsType": "FieldsV1",
         "fieldsV1": {"f:metadata": {"f:labels": {".": {}, "f:app": {}}}, "f:spec": {"f:containers": {}}}}])
 }
 
-fn container(rng: &mut Rng, app: &str, hardened: bool) -> Value {
+pub(crate) fn container(rng: &mut Rng, app: &str, hardened: bool) -> Value {
     let image = match rng.below(4) {
         0 => format!("registry.pay.example/{app}:1.{}.{}", rng.below(20), rng.below(10)),
         1 => format!("docker.io/library/{app}:latest"),

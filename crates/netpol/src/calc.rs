@@ -191,6 +191,15 @@ impl<'r> Calc<'r> {
     /// a combined peer's cell the union of its profiles' cells.
     pub fn line(&mut self, dir: usize, slot: u32, index: &FocusIndex) -> SparseLine {
         let r = self.r;
+        if r.profiles[subject_space(dir)].members(slot).all(|s| self.only_own_rules(dir, s)) {
+            return self.sparse_line(dir, slot, index);
+        }
+        self.dense_line(dir, slot, index)
+    }
+
+    /// [`Self::line`] through every peer profile, whatever the subject.
+    fn dense_line(&mut self, dir: usize, slot: u32, index: &FocusIndex) -> SparseLine {
+        let r = self.r;
         let (mut acc, mut line) = (std::mem::take(&mut self.acc), std::mem::take(&mut self.line));
         acc.clear();
         for (i, subject) in r.profiles[subject_space(dir)].members(slot).enumerate() {
@@ -215,6 +224,117 @@ impl<'r> Calc<'r> {
         let sparse = SparseLine::from_dense(&acc, &mut self.counts);
         (self.acc, self.line) = (acc, line);
         sparse
+    }
+
+    /// Whether the subject's side allows nothing but what its own NetworkPolicies' rules
+    /// name: NetworkPolicies select it in `dir`, no admin policy does, and it is not in the
+    /// host network. Its line is then denied everywhere but at those rules' peers, and is
+    /// built from them alone ([`Self::sparse_line`]).
+    fn only_own_rules(&self, dir: usize, subject: u32) -> bool {
+        let space = &self.r.profiles[subject_space(dir)];
+        let s = subject as usize;
+        space.isolated[s] && !space.host[s] && !space.admin[s]
+    }
+
+    /// [`Self::line`] for a slot whose profiles all allow only what their own rules name:
+    /// the same cells, visiting only the peers those rules name (and the combined slots that
+    /// hold them) instead of every profile, so that its cost follows the rules rather than the
+    /// size of the cluster. A default-deny namespace's workloads are the common case.
+    fn sparse_line(&mut self, dir: usize, slot: u32, index: &FocusIndex) -> SparseLine {
+        let r = self.r;
+        let peers = r.profiles[dir].len();
+        let mut cells: Vec<(u32, ConnId)> = Vec::new();
+        for subject in r.profiles[subject_space(dir)].members(slot) {
+            let line = self.own_rules_line(dir, subject, index);
+            cells.extend(line);
+        }
+        let cells = self.merged(cells);
+        // Positions are profiles, then combined sets of profiles, then blocks (see `line`).
+        let combined = &r.profiles[dir].combined;
+        let mut sets: Vec<u32> = cells.iter().filter(|&&(p, _)| (p as usize) < peers).flat_map(|&(p, _)| index.combined_of[dir].get(p as usize).into_iter().flatten().copied()).collect();
+        sets.sort_unstable();
+        sets.dedup();
+        let cell_at = |p: u32| cells.binary_search_by_key(&p, |&(q, _)| q).map_or(NONE, |i| cells[i].1);
+        let mut except: Vec<(u32, ConnId)> = Vec::with_capacity(cells.len() + sets.len());
+        except.extend(cells.iter().take_while(|&&(p, _)| (p as usize) < peers));
+        for j in sets {
+            let cell = combined[j as usize].iter().fold(NONE, |c, &p| self.conns.union(c, cell_at(p)));
+            except.push((peers as u32 + j, cell));
+        }
+        except.extend(cells.iter().skip_while(|&&(p, _)| (p as usize) < peers).map(|&(p, c)| (p + combined.len() as u32, c)));
+        except.retain(|&(_, c)| c != NONE);
+        SparseLine { default: NONE, except }
+    }
+
+    /// (position, cell) pairs ascending by position, one per position: the union of its
+    /// cells, taken in the order given (so that the interner is asked as a dense line would).
+    fn merged(&mut self, mut cells: Vec<(u32, ConnId)>) -> Vec<(u32, ConnId)> {
+        cells.sort_by_key(|&(position, _)| position);
+        let mut out: Vec<(u32, ConnId)> = Vec::with_capacity(cells.len());
+        for (position, cell) in cells {
+            match out.last_mut() {
+                Some((last, acc)) if *last == position => *acc = self.conns.union(*acc, cell),
+                _ => out.push((position, cell)),
+            }
+        }
+        out
+    }
+
+    /// The cells of one profile's line (positions over profiles, then blocks) that are not
+    /// denied, ascending, for a subject that allows only what its own rules name
+    /// ([`Self::only_own_rules`]): its NetworkPolicy rules' peers, each cut down by the peer's
+    /// opposite side, the same operations as [`Self::profile_line_into`].
+    fn own_rules_line(&mut self, dir: usize, subject: u32, index: &FocusIndex) -> Vec<(u32, ConnId)> {
+        let r = self.r;
+        let other = if dir == EGRESS { INGRESS } else { EGRESS };
+        let space = &r.profiles[subject_space(dir)];
+        let peers = r.profiles[dir].len();
+        // What the subject's NetworkPolicies allow, per peer they name (as `np_row_into`).
+        let mut own: Vec<(u32, ConnId)> = Vec::new();
+        for &pi in &r.np_selecting[dir][space.rep[subject as usize] as usize] {
+            for (ri, m) in r.rule_matches[pi as usize][dir].iter().enumerate() {
+                let fixed = r.fixed_ports[pi as usize][dir].get(ri).copied().flatten();
+                for p in m.profiles.iter() {
+                    let conn = fixed.unwrap_or_else(|| self.rule_conn(dir, pi, ri, subject, PeerRef::Profile(p as u32)));
+                    own.push((p as u32, conn));
+                }
+                for b in m.blocks.iter() {
+                    let conn = fixed.unwrap_or_else(|| self.rule_conn(dir, pi, ri, subject, PeerRef::Block(b as u32)));
+                    own.push(((peers + b) as u32, conn));
+                }
+            }
+        }
+        let own = self.merged(own);
+        // What the peers' NetworkPolicies allow from/towards the subject (as `np_towards_into`),
+        // for the isolated peers some rule names it in.
+        let peer_space = &r.profiles[subject_space(other)];
+        let mut theirs: Vec<(u32, ConnId)> = Vec::new();
+        for &(pi, ri) in index.towards[other].get(subject as usize).into_iter().flatten() {
+            for &p in &index.subjects[other][pi as usize] {
+                if peer_space.isolated[p as usize] {
+                    theirs.push((p, self.rule_conn(other, pi, ri as usize, p, PeerRef::Profile(subject))));
+                }
+            }
+        }
+        let theirs = self.merged(theirs);
+        let mut out = Vec::with_capacity(own.len());
+        for (position, own_np) in own {
+            if own_np == NONE {
+                continue;
+            }
+            let p = position as usize;
+            let cell = if p < peers {
+                let np_other = if peer_space.isolated[p] { theirs.binary_search_by_key(&position, |&(q, _)| q).map_or(NONE, |i| theirs[i].1) } else { FREE };
+                let their_side = self.side(other, position, PeerRef::Profile(subject), opt(np_other));
+                if dir == EGRESS { self.conns.intersect(own_np, their_side) } else { self.conns.intersect(their_side, own_np) }
+            } else {
+                own_np
+            };
+            if cell != NONE {
+                out.push((position, cell));
+            }
+        }
+        out
     }
 
     /// The dense line of one profile (see [`Self::line`]) over profiles then blocks, into
@@ -333,6 +453,8 @@ pub(crate) struct FocusIndex {
     towards: [Vec<Vec<(u32, u32)>>; 2],
     /// [dir][policy] → the profiles (of the subject space of `dir`) a NetworkPolicy selects.
     subjects: [Vec<Vec<u32>>; 2],
+    /// [space][profile] → the combined sets of that space holding it.
+    combined_of: [Vec<Vec<u32>>; 2],
 }
 
 impl FocusIndex {
@@ -365,6 +487,51 @@ impl FocusIndex {
                 }
             }
         }
-        FocusIndex { towards, subjects }
+        let combined_of = [SRC, DST].map(|space| {
+            let profiles = &r.profiles[space];
+            let mut of: Vec<Vec<u32>> = vec![Vec::new(); if profiles.combined.is_empty() { 0 } else { profiles.len() }];
+            for (j, set) in profiles.combined.iter().enumerate() {
+                set.iter().for_each(|&p| of[p as usize].push(j as u32));
+            }
+            of
+        });
+        FocusIndex { towards, subjects, combined_of }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Options;
+    use crate::tests::{inventory, larger_cluster, profiled_cluster, split_cluster};
+
+    /// Every slot whose line may be built sparsely gets the same cells both ways, in both
+    /// directions, on clusters with default-deny namespaces, named ports, ipBlocks, host
+    /// networking, admin policies and split workloads.
+    #[test]
+    fn sparse_lines_equal_dense_lines() {
+        let mut sparse_slots = 0;
+        for inv in [larger_cluster(), inventory(profiled_cluster()), inventory(split_cluster())] {
+            for options in [Options::default(), Options { host_network_exempt: false }] {
+                let (r, mut conns) = Analysis::build(&inv, options);
+                let every = [BitSet::full(r.profiles[SRC].len()), BitSet::full(r.profiles[DST].len())];
+                let index = FocusIndex::new(&r, &every);
+                let mut calc = Calc::new(&r, &mut conns);
+                for dir in [EGRESS, INGRESS] {
+                    let positions = r.profiles[dir].slots() + r.blocks[dir].len();
+                    for slot in 0..r.profiles[subject_space(dir)].slots() as u32 {
+                        if !r.profiles[subject_space(dir)].members(slot).all(|s| calc.only_own_rules(dir, s)) {
+                            continue;
+                        }
+                        sparse_slots += 1;
+                        let (sparse, dense) = (calc.sparse_line(dir, slot, &index), calc.dense_line(dir, slot, &index));
+                        for position in 0..positions {
+                            assert_eq!(calc.conns.get(sparse.get(position)), calc.conns.get(dense.get(position)), "dir {dir} slot {slot} position {position}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(sparse_slots > 50, "{sparse_slots}");
     }
 }

@@ -192,7 +192,7 @@ fn invalid_policies_are_reported_and_skipped() {
 /// A cluster large enough for broad rules (more peers than the peer index lists per class):
 /// 3 namespaces × 30 pods, default-deny, named-port and whole-namespace rules, ipBlocks, a
 /// host-network pod and an AdminNetworkPolicy.
-fn larger_cluster() -> Inventory {
+pub(crate) fn larger_cluster() -> Inventory {
     let mut docs = vec![ns("a", json!({"team":"t"})), ns("b", json!({"team":"t"})), ns("c", json!({}))];
     for n in ["a", "b", "c"] {
         for i in 0..30 {
@@ -326,7 +326,7 @@ pub(crate) fn pod_with(ns: &str, name: &str, labels: Value, ports: Value, host: 
 /// a few policies read), with named ports that differ in a referenced name (`http` on 8080 or
 /// 9090) or only in names no rule mentions (`metrics`), host-network pods, ipBlocks, ANPs with
 /// Pass/Deny/Allow and named ports, and a BANP.
-fn profiled_cluster() -> Vec<Value> {
+pub(crate) fn profiled_cluster() -> Vec<Value> {
     let mut docs = vec![ns("a", json!({"team":"t"})), ns("b", json!({"team":"t"})), ns("c", json!({"zone":"x"})), ns("d", json!({}))];
     for n in ["a", "b", "c", "d"] {
         for i in 0..24 {
@@ -508,7 +508,7 @@ fn a_controller_with_pods_is_classed_by_its_pods_not_its_template() {
 
 /// Workloads split over several profiles on both ends (labels, named ports and host
 /// networking differing between pods) on top of the profiled cluster.
-fn split_cluster() -> Vec<Value> {
+pub(crate) fn split_cluster() -> Vec<Value> {
     let mut docs = profiled_cluster();
     let pod = |app: &str, tier: &str, ports: Value, host: bool| (json!({"app": app, "tier": tier}), ports, host);
     let http = |port: u16| json!([{"name":"http","containerPort":port}]);
