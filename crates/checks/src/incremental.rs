@@ -16,6 +16,9 @@
 //!   added, deleted and re-scoped objects, and `Namespace` when a namespace's labels, scope
 //!   or first object changed); the boundary section likewise for the kinds it reads;
 //! * the shared analyses built from an unchanged kind are kept ([`SharedAnalyses::update`]);
+//!   the network analyses (reachability, the CDE policies, the boundary section) also when a
+//!   pod-running object changed in place without changing what NetworkPolicies tell pods
+//!   apart by (labels, named container ports, host networking);
 //! * when the changes declare or remove the only CDE, everything is re-evaluated.
 //!
 //! Checks judging dates and ages read the context's clock: the caller re-evaluates
@@ -183,6 +186,9 @@ impl Incremental {
         let last: BTreeMap<(String, String, String), Change> = changes.into_iter().map(|c| (c.key(), c)).collect();
         // Kinds of changed, added and deleted objects; changed and added objects (new indices).
         let mut kinds: BTreeSet<String> = BTreeSet::new();
+        // Of those, the kinds whose change can move the network analyses (all but pod-running
+        // objects replaced in place with the same pod network identity).
+        let mut network_kinds: BTreeSet<String> = BTreeSet::new();
         let mut changed: Vec<usize> = Vec::new();
         let mut rebuild_replace: Vec<(usize, Object)> = Vec::new();
         let mut added: Vec<Object> = Vec::new();
@@ -195,17 +201,28 @@ impl Incremental {
                     if self.inventory.objects[i] == object {
                         continue;
                     }
-                    kinds.insert(kind);
+                    let network = pod_network(&object);
                     match self.inventory.replace_in_place(i, object) {
-                        Ok(_) => changed.push(i),
-                        Err(object) => rebuild_replace.push((i, object)),
+                        Ok(old) => {
+                            changed.push(i);
+                            if network.is_none() || pod_network(&old) != network {
+                                network_kinds.insert(kind.clone());
+                            }
+                        }
+                        Err(object) => {
+                            rebuild_replace.push((i, object));
+                            network_kinds.insert(kind.clone());
+                        }
                     }
+                    kinds.insert(kind);
                 }
                 (Change::Apply(object), None) => {
+                    network_kinds.insert(kind.clone());
                     kinds.insert(kind);
                     added.push(self.inventory.adopt(object));
                 }
                 (Change::Delete { .. }, Some(i)) => {
+                    network_kinds.insert(kind.clone());
                     kinds.insert(kind);
                     deleted.push(i);
                 }
@@ -267,6 +284,7 @@ impl Incremental {
                 if new_to_old[new].is_some_and(|old| self.roles[old] != *role) {
                     focus.push(new);
                     kinds.insert(self.inventory.objects[new].kind().to_string());
+                    network_kinds.insert(self.inventory.objects[new].kind().to_string());
                 }
             }
             let moved = |i: usize| remap.as_ref().map_or(Some(i), |m| m.get(i).copied().flatten().map(|n| n as usize));
@@ -280,6 +298,7 @@ impl Incremental {
             }
             if !namespaces_changed.is_empty() {
                 kinds.insert("Namespace".to_string());
+                network_kinds.insert("Namespace".to_string());
                 for (i, o) in self.inventory.objects.iter().enumerate() {
                     let own = if o.kind() == "Namespace" { Some(o.name()) } else { o.namespace() };
                     if own.is_some_and(|ns| namespaces_changed.contains(ns)) {
@@ -316,7 +335,7 @@ impl Incremental {
 
         let mut analyses = std::mem::take(&mut self.analyses);
         let changed_objects: Vec<usize> = focus.indices().collect();
-        analyses.update(&kinds, remap.as_deref(), &changed_objects, &self.inventory.objects);
+        analyses.update(&kinds, &network_kinds, remap.as_deref(), &changed_objects, &self.inventory.objects);
         let cx = context(&self.inventory, &self.setting, analyses);
         if cx.has_cde() != self.has_cde {
             self.analyses = cx.into_analyses();
@@ -335,7 +354,7 @@ impl Incremental {
                 whole.push(at);
             }
         }
-        let boundary = kinds.iter().any(|k| crate::reads_kind(REACHABILITY_READS, k) || crate::reads_kind(INGRESS_PATH_READS, k));
+        let boundary = network_kinds.iter().any(|k| crate::reads_kind(REACHABILITY_READS, k) || crate::reads_kind(INGRESS_PATH_READS, k));
         let pick = |at: &[usize]| at.iter().map(|&i| self.checks[i]).collect::<Vec<_>>();
         let (local_checks, whole_checks) = (pick(&local), pick(&whole));
         let opts = &self.setting.run;
@@ -355,6 +374,17 @@ impl Incremental {
         self.analyses = cx.into_analyses();
         Applied { focused_checks: local.len(), whole_checks: whole.len(), boundary, ..applied }
     }
+}
+
+/// What tells pods apart to NetworkPolicies besides their labels and namespace (see
+/// `kubepci_netpol`'s pod classes): named container ports and host networking. `None` for
+/// an object without a pod template.
+fn pod_network(o: &Object) -> Option<(Vec<(String, Option<String>, i32)>, bool)> {
+    let t = o.pod_template()?;
+    let mut ports: Vec<(String, Option<String>, i32)> =
+        t.spec.containers.iter().flat_map(|c| c.ports.iter().flatten()).filter_map(|p| Some((p.name.clone().filter(|n| !n.is_empty())?, p.protocol.clone(), p.container_port))).collect();
+    ports.sort_unstable();
+    Some((ports, t.spec.host_network == Some(true)))
 }
 
 fn context<'a>(inventory: &'a Inventory, setting: &Setting, analyses: SharedAnalyses) -> Context<'a> {

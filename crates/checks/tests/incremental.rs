@@ -197,6 +197,8 @@ fn every_change_leaves_the_kept_assessment_equal_to_a_whole_one() {
         ("namespace relabelled out of the CDE", vec![Change::Apply(edited("00-namespaces.yaml", "Namespace", "card-vault", "pci.kubepci.io/scope: cde", "pci.kubepci.io/scope: out"))]),
         ("pod added", vec![Change::Apply(object("apiVersion: v1\nkind: Pod\nmetadata: {name: debug, namespace: payments, labels: {app: debug}}\nspec:\n  containers:\n  - {name: sh, image: busybox, securityContext: {privileged: true}}\n"))]),
         ("networkpolicy added", vec![Change::Apply(object("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: allow-all, namespace: payments}\nspec:\n  podSelector: {}\n  ingress: [{}]\n  policyTypes: [Ingress]\n"))]),
+        ("networkpolicy with a named port added", vec![Change::Apply(object("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: from-checkout, namespace: payments}\nspec:\n  podSelector: {}\n  ingress:\n  - from: [{namespaceSelector: {}}]\n    ports: [{port: https}]\n  policyTypes: [Ingress]\n"))]),
+        ("named container port changed", vec![Change::Apply(edited("10-payments.yaml", "Deployment", "payment-api", "{name: https, containerPort: 8443}", "{name: https, containerPort: 9443}"))]),
         ("pod deleted", vec![delete("Pod", Some("payments"), "debug")]),
         ("rolebinding changed", vec![Change::Apply(edited("50-rbac.yaml", "RoleBinding", "oncall-debug", "{kind: ServiceAccount, name: default, namespace: payments}", "{kind: Group, name: system:authenticated, apiGroup: rbac.authorization.k8s.io}"))]),
         ("configmap with a card number added", vec![Change::Apply(object(card))]),

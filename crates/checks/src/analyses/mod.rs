@@ -38,25 +38,27 @@ pub struct SharedAnalyses {
 impl SharedAnalyses {
     /// Keep what an input change leaves exact, for the next context on the changed inventory
     /// ([`Context::with_analyses`]): forget every analysis built from a kind in `changed`
-    /// (a kind name; see [`crate::CheckMeta::reads_kind`] for the groups), and all of them when
+    /// (a kind name; see [`crate::CheckMeta::reads_kind`] for the groups), the network ones
+    /// (reachability, CDE policies) from a kind in `network_changed`, and all of them when
     /// objects moved (`remap`: old index → new index, `None` when deleted). The card numbers
     /// are per object: those of `changed_objects` (new indices, ascending) are searched again, the others
     /// kept.
-    pub fn update(&mut self, changed: &std::collections::BTreeSet<String>, remap: Option<&[Option<u32>]>, changed_objects: &[usize], objects: &[kubepci_model::Object]) {
+    pub fn update(&mut self, changed: &std::collections::BTreeSet<String>, network_changed: &std::collections::BTreeSet<String>, remap: Option<&[Option<u32>]>, changed_objects: &[usize], objects: &[kubepci_model::Object]) {
         let touches = |reads: &[&str]| changed.iter().any(|k| crate::reads_kind(reads, k));
         let moved = remap.is_some();
         let workloads_changed = touches(&[crate::WORKLOADS]);
         if moved || workloads_changed {
             self.pss = OnceLock::new();
         }
-        if moved || touches(network::REACHABILITY_READS) {
+        let network_touches = |reads: &[&str]| network_changed.iter().any(|k| crate::reads_kind(reads, k));
+        if moved || network_touches(network::REACHABILITY_READS) {
             self.reachability = OnceLock::new();
             self.net_index = OnceLock::new();
         }
         if moved || touches(RBAC_MODEL_READS) {
             self.rbac_model = OnceLock::new();
         }
-        if moved || touches(CDE_POLICY_READS) {
+        if moved || network_touches(CDE_POLICY_READS) {
             self.cde_network_policies = OnceLock::new();
         }
         if moved || workloads_changed || touches(vulns::REPORT_KINDS) {

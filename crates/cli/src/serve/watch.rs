@@ -98,8 +98,15 @@ pub async fn watch_kind(client: Client, target: Target, slot: usize, endpoint: S
                 let fresh = relisting.take().unwrap_or_default();
                 let mut stores = shared.stores.lock().expect("stores");
                 let store = stores.entry(label.clone()).or_default();
-                // A relist that finds what the store holds changes nothing.
+                // A relist that finds what the store holds changes nothing; otherwise each
+                // object it added, changed or removed is pending.
                 if *store != fresh {
+                    let mut pending = shared.pending.lock().expect("pending");
+                    for key in store.keys().chain(fresh.keys()) {
+                        if store.get(key) != fresh.get(key) {
+                            pending.insert((label.clone(), key.clone()));
+                        }
+                    }
                     *store = fresh;
                     changed = true;
                 }
@@ -114,6 +121,7 @@ pub async fn watch_kind(client: Client, target: Target, slot: usize, endpoint: S
                     let mut stores = shared.stores.lock().expect("stores");
                     let store = stores.entry(label.clone()).or_default();
                     if store.get(&key) != Some(&object) {
+                        shared.pending.lock().expect("pending").insert((label.clone(), key.clone()));
                         store.insert(key, object);
                         changed = true;
                     }
@@ -122,6 +130,9 @@ pub async fn watch_kind(client: Client, target: Target, slot: usize, endpoint: S
             Event::Delete(o) => {
                 let key = object_key(o.metadata.namespace.as_deref(), o.metadata.name.as_deref().unwrap_or(""));
                 changed = shared.stores.lock().expect("stores").entry(label.clone()).or_default().remove(&key).is_some();
+                if changed {
+                    shared.pending.lock().expect("pending").insert((label.clone(), key));
+                }
             }
         }
         if changed {
