@@ -376,12 +376,15 @@ impl Incremental {
     }
 }
 
+/// A named container port: name, protocol, number.
+type NamedPort = (String, Option<String>, i32);
+
 /// What tells pods apart to NetworkPolicies besides their labels and namespace (see
 /// `kubepci_netpol`'s pod classes): named container ports and host networking. `None` for
 /// an object without a pod template.
-fn pod_network(o: &Object) -> Option<(Vec<(String, Option<String>, i32)>, bool)> {
+fn pod_network(o: &Object) -> Option<(Vec<NamedPort>, bool)> {
     let t = o.pod_template()?;
-    let mut ports: Vec<(String, Option<String>, i32)> =
+    let mut ports: Vec<NamedPort> =
         t.spec.containers.iter().flat_map(|c| c.ports.iter().flatten()).filter_map(|p| Some((p.name.clone().filter(|n| !n.is_empty())?, p.protocol.clone(), p.container_port))).collect();
     ports.sort_unstable();
     Some((ports, t.spec.host_network == Some(true)))

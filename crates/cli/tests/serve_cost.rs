@@ -45,9 +45,9 @@ fn change(what: &str, values: &[Value], round: usize, loc: &SourceLoc) -> Vec<Ch
         }
         "pod delete" => {
             let p = first(values, "Pod", |_| true);
-            let name = if round % 2 == 0 { format!("gone-{round}") } else { format!("gone-{}", round - 1) };
+            let name = if round.is_multiple_of(2) { format!("gone-{round}") } else { format!("gone-{}", round - 1) };
             // Even rounds add the pod the odd ones delete (so each delete removes something).
-            if round % 2 == 0 {
+            if round.is_multiple_of(2) {
                 let mut p = p;
                 p["metadata"]["name"] = name.into();
                 vec![Change::Apply(object(p))]
@@ -57,7 +57,7 @@ fn change(what: &str, values: &[Value], round: usize, loc: &SourceLoc) -> Vec<Ch
         }
         "namespace relabel" => {
             let mut n = first(values, "Namespace", |v| v["metadata"]["labels"]["pci.kubepci.io/scope"] == "out");
-            n["metadata"]["labels"]["pci.kubepci.io/scope"] = if round % 2 == 0 { "connected" } else { "out" }.into();
+            n["metadata"]["labels"]["pci.kubepci.io/scope"] = if round.is_multiple_of(2) { "connected" } else { "out" }.into();
             vec![Change::Apply(object(n))]
         }
         "networkpolicy edit" => {
