@@ -56,6 +56,9 @@ pub const WHOLE_INVENTORY: &str = "<whole inventory>";
 #[derive(Debug, Default)]
 pub struct KindRecorder {
     kinds: Mutex<BTreeSet<String>>,
+    /// Ways of reaching objects other than the one being judged (a lookup by name, another
+    /// namespace's objects, a whole-input analysis): an object-local check uses none.
+    lookups: Mutex<BTreeSet<&'static str>>,
 }
 
 impl KindRecorder {
@@ -70,6 +73,17 @@ impl KindRecorder {
     /// Everything recorded so far.
     pub fn kinds(&self) -> BTreeSet<String> {
         self.kinds.lock().map(|k| k.clone()).unwrap_or_default()
+    }
+
+    fn lookup(&self, what: &'static str) {
+        if let Ok(mut l) = self.lookups.lock() {
+            l.insert(what);
+        }
+    }
+
+    /// The cross-object lookups made so far (accessor names).
+    pub fn lookups(&self) -> BTreeSet<&'static str> {
+        self.lookups.lock().map(|l| l.clone()).unwrap_or_default()
     }
 }
 
@@ -102,6 +116,13 @@ impl<'a> InventoryView<'a> {
         }
     }
 
+    /// Note a way of reaching other objects than the one judged (see [`KindRecorder`]).
+    pub(crate) fn lookup(self, what: &'static str) {
+        if let Some(r) = self.recorder {
+            r.lookup(what);
+        }
+    }
+
     pub fn of_kind(self, kind: &str) -> impl Iterator<Item = &'a Object> {
         self.record(kind);
         self.inventory.of_kind(kind)
@@ -113,16 +134,19 @@ impl<'a> InventoryView<'a> {
     }
 
     pub fn indices_of_kind_in(self, kind: &str, namespace: &str) -> &'a [usize] {
+        self.lookup("indices_of_kind_in");
         self.record(kind);
         self.inventory.indices_of_kind_in(kind, namespace)
     }
 
     pub fn get(self, kind: &str, namespace: Option<&str>, name: &str) -> Option<&'a Object> {
+        self.lookup("get");
         self.record(kind);
         self.inventory.get(kind, namespace, name)
     }
 
     pub fn namespaces(self) -> impl Iterator<Item = &'a NamespaceInfo> {
+        self.lookup("namespaces");
         self.record("Namespace");
         self.inventory.namespaces()
     }
@@ -150,11 +174,13 @@ impl<'a> InventoryView<'a> {
     }
 
     pub fn workloads_in(self, namespace: &str) -> impl Iterator<Item = &'a Workload> {
+        self.lookup("workloads_in");
         self.record(WORKLOADS);
         self.inventory.workloads_in(namespace)
     }
 
     pub fn workloads_selected_by(self, namespace: &str, selector: &std::collections::BTreeMap<String, String>) -> Vec<&'a Workload> {
+        self.lookup("workloads_selected_by");
         self.record(WORKLOADS);
         self.inventory.workloads_selected_by(namespace, selector)
     }
@@ -176,6 +202,7 @@ impl std::ops::Deref for InventoryView<'_> {
 
     fn deref(&self) -> &Inventory {
         self.record(WHOLE_INVENTORY);
+        self.lookup("whole inventory");
         self.inventory
     }
 }
@@ -270,6 +297,12 @@ impl<'a> Context<'a> {
         self
     }
 
+    /// Start from analyses kept from an earlier context (see [`SharedAnalyses::update`]).
+    pub fn with_analyses(mut self, analyses: SharedAnalyses) -> Self {
+        self.analyses = analyses;
+        self
+    }
+
     /// The inventory without recording, for the runner and report assembly (not for checks).
     pub fn inventory(&self) -> &'a Inventory {
         self.inv.inventory
@@ -313,6 +346,8 @@ impl<'a> Context<'a> {
 
     /// Note that a check reads `kinds` (for an analysis built from them).
     pub(crate) fn record_reads(&self, kinds: &[&str]) {
+        // Every shared analysis notes its reads here: each one is about the whole input.
+        self.inv.lookup("shared analysis");
         for kind in kinds {
             self.inv.record(kind);
         }

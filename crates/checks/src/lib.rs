@@ -11,6 +11,7 @@ mod boundary;
 mod context;
 mod docs;
 pub mod exceptions;
+mod incremental;
 mod fingerprint;
 pub mod profile;
 pub mod redaction;
@@ -27,7 +28,8 @@ pub use analyses::{CardNumbers, SharedAnalyses};
 pub use context::{Context, InputKind, InventoryView, KindRecorder, UnlistedKind, WHOLE_INVENTORY};
 pub use docs::{check_markdown, example_blocks, requirements_markdown};
 pub use fingerprint::registry_sha256;
-pub use runner::{Assessment, Emitter, RunOptions, assess, run_checks, run_sequential};
+pub use incremental::{Applied, Change, Incremental, Setting};
+pub use runner::{Assessment, CheckRun, Emitter, Focus, RunOptions, assess, run_checks, run_each, run_focused, run_sequential};
 
 /// Which objects a check looks at, and whether it needs a declared CDE. The runner and the
 /// loops in `support::each` apply it: a check never filters by its own scope or checks for a
@@ -96,7 +98,25 @@ pub struct CheckMeta {
     pub reads: &'static [&'static str],
     /// What a missing kind (one of `reads` the collector could not list) does to the check.
     pub on_partial_input: PartialInput,
+    /// Whether the result for one object depends on that object alone (see [`Locality`]):
+    /// `kubepci serve` then re-runs the check on changed objects only.
+    pub locality: Locality,
     pub doc: &'static str,
+}
+
+/// What the result a check gives one object depends on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Locality {
+    /// Anything in the input (the default): re-run whole when a kind it reads changes.
+    Whole,
+    /// Only the object itself (its own fields and pod template), its scope (its namespace's
+    /// labels, kubepci.yaml), the configuration and the run's date. Its results for other
+    /// objects stand when one object changes; a run focused on some objects
+    /// ([`run_focused`]) gives exactly the whole run's results for those objects. Results not
+    /// tied to an object ("no CDE declared", a kind not listable) depend on the input as a
+    /// whole and are not part of a focused run.
+    Object,
 }
 
 /// One mapping of a check to a PCI DSS v4.0.1 requirement.
@@ -144,7 +164,7 @@ pub const PLATFORM_KINDS: &[(&str, &str)] = &[
 ];
 
 /// Whether a `reads` list (kind names and the groups [`WORKLOADS`], [`ANY_KIND`]) covers `kind`.
-fn reads_kind(reads: &[&str], kind: &str) -> bool {
+pub(crate) fn reads_kind(reads: &[&str], kind: &str) -> bool {
     reads.iter().any(|&r| r == kind || r == ANY_KIND || (r == WORKLOADS && WORKLOAD_KINDS.contains(&kind)))
 }
 
@@ -231,6 +251,7 @@ macro_rules! declare_check {
             applies: $applies:ident,
             reads: [$($reads:ident),* $(,)?],
             $(on_partial_input: $partial:ident,)?
+            $(locality: $locality:ident,)?
             requirements: [$(($req:literal, $proc:literal, $why:literal)),* $(,)?],
             run: $run:expr $(,)?
         }
@@ -244,6 +265,7 @@ macro_rules! declare_check {
                 applies: $crate::Applies::$applies,
                 reads: &[$(stringify!($reads)),*],
                 on_partial_input: $crate::declare_check!(@partial $($partial)?),
+                locality: $crate::declare_check!(@locality $($locality)?),
                 doc: concat!($($doc, "\n"),*),
             },
             run: $run,
@@ -251,6 +273,8 @@ macro_rules! declare_check {
     };
     (@partial) => { $crate::PartialInput::NotAssessed };
     (@partial $partial:ident) => { $crate::PartialInput::$partial };
+    (@locality) => { $crate::Locality::Whole };
+    (@locality $locality:ident) => { $crate::Locality::$locality };
 }
 
 /// Every check, in id order.

@@ -13,6 +13,37 @@ pub struct RunOptions {
     pub only: Vec<String>,
 }
 
+/// The objects a focused run looks at ([`run_focused`]): indices into the inventory's
+/// objects, sorted and unique.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Focus(Vec<u32>);
+
+impl Focus {
+    pub fn new(indices: impl IntoIterator<Item = usize>) -> Focus {
+        let mut v: Vec<u32> = indices.into_iter().map(|i| i as u32).collect();
+        v.sort_unstable();
+        v.dedup();
+        Focus(v)
+    }
+
+    pub fn contains(&self, index: usize) -> bool {
+        self.0.binary_search(&(index as u32)).is_ok()
+    }
+
+    /// The indices, ascending.
+    pub fn indices(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().map(|&i| i as usize)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// The result of running the checks.
 #[derive(Debug, Default)]
 pub struct Assessment {
@@ -54,11 +85,15 @@ pub struct Emitter<'c> {
     severity: Severity,
     requirements: Vec<String>,
     findings: Vec<Finding>,
+    /// The object of each finding, by index (`None`: the input as a whole).
+    finding_objects: Vec<Option<u32>>,
     passes: Vec<u32>,
     cluster_passes: usize,
     /// The check's "Fix" section, read from its doc comment on the first finding.
     remediation: Option<String>,
     today: Option<String>,
+    /// A focused run keeps only the results of these objects (see [`run_focused`]).
+    focus: Option<&'c Focus>,
 }
 
 impl<'c> Emitter<'c> {
@@ -67,7 +102,7 @@ impl<'c> Emitter<'c> {
         let over = overrides.get(check.meta.id).or_else(|| overrides.get(check.meta.name));
         let severity = over.and_then(|o| o.severity.as_deref()).and_then(|s| s.parse().ok()).unwrap_or(check.meta.severity);
         let requirements = over.and_then(|o| o.requirements.clone()).unwrap_or_else(|| check.meta.requirement_ids());
-        Emitter { cx, check, severity, requirements, findings: Vec::new(), passes: Vec::new(), cluster_passes: 0, remediation: None, today: None }
+        Emitter { cx, check, severity, requirements, findings: Vec::new(), finding_objects: Vec::new(), passes: Vec::new(), cluster_passes: 0, remediation: None, today: None, focus: None }
     }
 
     /// Today's date (`YYYY-MM-DD`) as the run was given it, for checks that judge dates.
@@ -87,7 +122,25 @@ impl<'c> Emitter<'c> {
     /// Whether the object at `index` is within the check's declared scope (`applies`): the
     /// loops of `support::each` look only at those.
     pub fn sees(&self, index: usize) -> bool {
-        self.cx.applies(self.check.meta.applies, index)
+        self.in_focus(Some(index)) && self.cx.applies(self.check.meta.applies, index)
+    }
+
+    /// The objects a focused run looks at (`None`: every object). Loops that do not go
+    /// through [`Emitter::sees`] may use it to skip work; results outside it are dropped anyway.
+    pub fn focus(&self) -> Option<&'c Focus> {
+        self.focus
+    }
+
+    /// Whether a result about `index` (`None`: about the input as a whole) is kept.
+    /// The run's focus ([`run_focused`]) and the context's ([`Context::with_focus`], an
+    /// admission review's one object) both apply.
+    fn in_focus(&self, index: Option<usize>) -> bool {
+        let run = match (self.focus, index) {
+            (None, _) => true,
+            (Some(f), Some(i)) => f.contains(i),
+            (Some(_), None) => false,
+        };
+        run && self.cx.in_focus(index)
     }
 
     /// The object at `index` fails the check.
@@ -97,6 +150,9 @@ impl<'c> Emitter<'c> {
 
     /// The object at `index` passes the check.
     pub fn pass(&mut self, index: usize) {
+        if !self.in_focus(Some(index)) {
+            return;
+        }
         self.passes.push(index as u32);
     }
 
@@ -130,11 +186,14 @@ impl<'c> Emitter<'c> {
 
     /// A cluster-wide pass.
     pub fn pass_cluster(&mut self) {
+        if !self.in_focus(None) {
+            return;
+        }
         self.cluster_passes += 1;
     }
 
     fn push(&mut self, index: Option<usize>, status: Status, message: String, evidence: Vec<Evidence>) {
-        if !self.cx.in_focus(index) {
+        if !self.in_focus(index) {
             return;
         }
         // Not through `cx.inv`: labelling a result is not a read by the check.
@@ -145,6 +204,7 @@ impl<'c> Emitter<'c> {
             let classifiable = object.is_some_and(|o| o.namespace().is_some() || o.kind() == "Namespace");
             (s != kubepci_inventory::Scope::Unclassified || classifiable).then(|| s.to_string())
         });
+        self.finding_objects.push(index.map(|i| i as u32));
         self.findings.push(Finding {
             check: self.check.meta.id.to_string(),
             title: self.check.meta.title().to_string(),
@@ -178,8 +238,41 @@ fn unlisted_reason(cx: &Context, check: &Check) -> Option<String> {
     (!reasons.is_empty()).then(|| reasons.join("; "))
 }
 
-/// One check's summary, non-passing results and passing objects.
-type CheckResults = (CheckSummary, Vec<Finding>, Vec<(&'static Check, u32)>);
+/// One check's results: its summary, its non-passing findings (each with the index of its
+/// object) and its passing objects. What `kubepci serve` keeps between evaluations.
+#[derive(Clone, Debug)]
+pub struct CheckRun {
+    pub check: &'static Check,
+    pub summary: CheckSummary,
+    /// Failures, exceptions and not-assessed results, each with its object's index (`None`:
+    /// about the input as a whole), in the order the check gave them.
+    pub findings: Vec<(Option<u32>, Finding)>,
+    /// Passing objects.
+    pub passes: Vec<u32>,
+    /// Passes not tied to an object.
+    pub cluster_passes: usize,
+}
+
+impl CheckRun {
+    /// Recount the summary from the results (after results were replaced).
+    pub fn recount(&mut self) {
+        let count = |s: Status| self.findings.iter().filter(|(_, f)| f.status == s).count();
+        let (failed, excepted, not_assessed) = (count(Status::Fail), count(Status::Excepted), count(Status::NotAssessed));
+        let s = &mut self.summary;
+        s.passed = self.passes.len() + self.cluster_passes;
+        (s.failed, s.excepted, s.not_assessed) = (failed, excepted, not_assessed);
+    }
+
+    /// Replace the results about the objects of `focus` with those of a run focused on them
+    /// (results about other objects and about the input as a whole stay).
+    pub fn splice(&mut self, focus: &Focus, focused: CheckRun) {
+        self.findings.retain(|(i, _)| !i.is_some_and(|i| focus.contains(i as usize)));
+        self.findings.extend(focused.findings);
+        self.passes.retain(|&i| !focus.contains(i as usize));
+        self.passes.extend(focused.passes);
+        self.recount();
+    }
+}
 
 /// The whole assessment of one input: every registered check (as `opts` selects them) and,
 /// beside them, the CDE boundary section, which reads the same reachability as the network
@@ -200,49 +293,51 @@ pub fn assess(cx: &Context, opts: &RunOptions) -> Assessment {
 /// that reads a kind the collector could not list (`cx.unlisted`) is not run: it yields one
 /// "not assessed" result with the collector's reasons, never a pass or fail on partial data.
 pub fn run_checks(cx: &Context, checks: &[&'static Check], opts: &RunOptions) -> Assessment {
-    let config = &cx.inventory().config;
-    let mut enabled: Vec<&'static Check> = Vec::with_capacity(checks.len());
-    let mut not_run: Vec<CheckSummary> = Vec::new();
-    for &check in checks {
-        match why_not_run(check, config, opts) {
-            None => enabled.push(check),
-            Some(why) => {
-                let e = Emitter::new(cx, check);
-                not_run.push(CheckSummary {
-                    check: check.meta.id.to_string(),
-                    title: check.meta.title().to_string(),
-                    severity: e.severity,
-                    requirements: e.requirements,
-                    not_run: Some(why),
-                    ..CheckSummary::default()
-                });
-            }
-        }
-    }
-    let results: Vec<CheckResults> = enabled.par_iter().map(|check| run_one(cx, check, opts)).collect();
-    let mut out = Assessment::default();
-    // Sized once: a large cluster has hundreds of thousands of passes, and growing by
-    // doubling copies them over and over.
-    out.findings.reserve_exact(results.iter().map(|(_, f, _)| f.len()).sum());
-    out.passes.reserve_exact(results.iter().map(|(_, _, p)| p.len()).sum());
-    for (summary, findings, passes) in results {
-        out.summaries.push(summary);
-        out.findings.extend(findings);
-        out.passes.extend(passes);
-    }
-    // Checks that did not run stay in the summaries: the roll-up must not read their
-    // absence as a pass of the requirements they map to.
-    out.summaries.extend(not_run);
-    out.summaries.sort_by(|a, b| a.check.cmp(&b.check));
-    out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    out
+    Assessment::from_runs(run_each(cx, checks, opts, None))
 }
 
-/// Run one enabled check: its results with exceptions applied, its summary, its passes.
-fn run_one(cx: &Context, check: &'static Check, opts: &RunOptions) -> CheckResults {
+/// Run `checks` on the objects of `focus` only: each check's results about those objects,
+/// exactly as a whole run gives them, and nothing else (no result about other objects or
+/// about the input as a whole). Cheap for checks of [`crate::Locality::Object`], whose loops
+/// skip the other objects; any other check computes everything and keeps the focus.
+pub fn run_focused(cx: &Context, checks: &[&'static Check], opts: &RunOptions, focus: &Focus) -> Vec<CheckRun> {
+    run_each(cx, checks, opts, Some(focus))
+}
+
+/// Each check's results, in the order of `checks` (a disabled or unselected one with its
+/// summary only), the checks side by side.
+pub fn run_each(cx: &Context, checks: &[&'static Check], opts: &RunOptions, focus: Option<&Focus>) -> Vec<CheckRun> {
+    checks.par_iter().map(|&check| run_one(cx, check, opts, focus)).collect()
+}
+
+/// The non-passing results of `checks` (those `checks.disable` and `opts.only` leave), run one
+/// after the other on the calling thread, exceptions applied as [`run_checks`] applies them.
+/// With a focused context ([`Context::with_focus`]): the results on the focus object only,
+/// which is what an admission review needs, without a report or a thread pool.
+pub fn run_sequential(cx: &Context, checks: &[&'static Check], opts: &RunOptions) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = checks.iter().flat_map(|&c| run_one(cx, c, opts, None).findings.into_iter().map(|(_, f)| f)).collect();
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    findings
+}
+
+/// One check's results: not run (summary only) when `checks.disable` or `opts.only` leave it
+/// out; otherwise run as declared, exceptions applied.
+fn run_one(cx: &Context, check: &'static Check, opts: &RunOptions, focus: Option<&Focus>) -> CheckRun {
     let config = &cx.inventory().config;
     let mut e = Emitter::new(cx, check);
+    if let Some(why) = why_not_run(check, config, opts) {
+        let summary = CheckSummary {
+            check: check.meta.id.to_string(),
+            title: check.meta.title().to_string(),
+            severity: e.severity,
+            requirements: e.requirements,
+            not_run: Some(why),
+            ..CheckSummary::default()
+        };
+        return CheckRun { check, summary, findings: Vec::new(), passes: Vec::new(), cluster_passes: 0 };
+    }
     e.today = opts.today.clone();
+    e.focus = focus;
     profile::timed(check.meta.id, || match unlisted_reason(cx, check) {
         None => run_declared(cx, check, &mut e),
         Some(reason) if check.meta.on_partial_input == PartialInput::FailuresStand => {
@@ -258,31 +353,42 @@ fn run_one(cx: &Context, check: &'static Check, opts: &RunOptions) -> CheckResul
             apply_exception(f, check, &config.exceptions, opts.today.as_deref());
         }
     }
-    let count = |s: Status| e.findings.iter().filter(|f| f.status == s).count();
     let summary = CheckSummary {
         check: check.meta.id.to_string(),
         title: check.meta.title().to_string(),
         severity: e.severity,
         requirements: e.requirements.clone(),
-        passed: e.passes.len() + e.cluster_passes,
-        failed: count(Status::Fail),
-        excepted: count(Status::Excepted),
-        not_assessed: count(Status::NotAssessed),
         not_run: None,
+        ..CheckSummary::default()
     };
-    let passes = e.passes.iter().map(|&i| (check, i)).collect();
-    (summary, e.findings, passes)
+    let findings = e.finding_objects.into_iter().zip(e.findings).collect();
+    let mut run = CheckRun { check, summary, findings, passes: e.passes, cluster_passes: e.cluster_passes };
+    run.recount();
+    run
 }
 
-/// The non-passing results of `checks` (those `checks.disable` and `opts.only` leave), run one
-/// after the other on the calling thread, exceptions applied as [`run_checks`] applies them.
-/// With a focused context ([`Context::with_focus`]): the results on the focus object only,
-/// which is what an admission review needs, without a report or a thread pool.
-pub fn run_sequential(cx: &Context, checks: &[&'static Check], opts: &RunOptions) -> Vec<Finding> {
-    let config = &cx.inventory().config;
-    let mut findings: Vec<Finding> = checks.iter().filter(|c| why_not_run(c, config, opts).is_none()).flat_map(|c| run_one(cx, c, opts).1).collect();
-    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    findings
+impl Assessment {
+    /// The assessment made of each check's results: summaries in check id order, findings in
+    /// their stable order.
+    pub fn from_runs(runs: impl IntoIterator<Item = CheckRun>) -> Assessment {
+        let runs: Vec<CheckRun> = runs.into_iter().collect();
+        let mut out = Assessment::default();
+        // Sized once: a large cluster has hundreds of thousands of passes, and growing by
+        // doubling copies them over and over.
+        out.findings.reserve_exact(runs.iter().map(|r| r.findings.len()).sum());
+        out.passes.reserve_exact(runs.iter().map(|r| r.passes.len()).sum());
+        for run in runs {
+            out.summaries.push(run.summary);
+            out.findings.extend(run.findings.into_iter().map(|(_, f)| f));
+            let check = run.check;
+            out.passes.extend(run.passes.into_iter().map(|i| (check, i)));
+        }
+        // Checks that did not run stay in the summaries: the roll-up must not read their
+        // absence as a pass of the requirements they map to.
+        out.summaries.sort_by(|a, b| a.check.cmp(&b.check));
+        out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        out
+    }
 }
 
 /// Why a check is left out of this run (`checks.disable` in kubepci.yaml, or not among

@@ -5,11 +5,12 @@
 use crate::{Backend, Error, Tx, Value};
 
 /// The schema version after every migration below.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// `(version, SQL)`. `{id}` is the dialect's id column. Never edit a released migration:
 /// add a new one.
-pub const MIGRATIONS: &[(i64, &str)] = &[(
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (
     1,
     "CREATE TABLE clusters (
         id {id},
@@ -57,7 +58,20 @@ pub const MIGRATIONS: &[(i64, &str)] = &[(
         scope TEXT NOT NULL,
         PRIMARY KEY (run_id, namespace)
     );",
-)];
+    ),
+    // A run may be stored as the changes from an earlier run of its cluster (`base_run_id`):
+    // its findings are the base's without those at the positions in `run_findings_removed`,
+    // with its own `run_findings` rows inserted at their positions (`seq`), ascending.
+    (
+        2,
+        "ALTER TABLE runs ADD COLUMN base_run_id BIGINT;
+    CREATE TABLE run_findings_removed (
+        run_id BIGINT NOT NULL REFERENCES runs(id),
+        seq BIGINT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    );",
+    ),
+];
 
 /// Bring the database to [`SCHEMA_VERSION`]; returns the version found before.
 pub fn migrate(backend: &mut dyn Backend) -> Result<i64, Error> {

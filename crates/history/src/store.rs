@@ -15,6 +15,56 @@ pub struct History {
     backend: Box<dyn Backend>,
     /// The schema version found when opening (0: a new database).
     pub migrated_from: i64,
+    /// The run this process recorded last: compared with the next content without hashing,
+    /// and the base the next run is stored against (as its changes).
+    last: Option<LastRun>,
+}
+
+/// A run recorded by this process, with its content.
+struct LastRun {
+    cluster: String,
+    id: i64,
+    sha: String,
+    content: RunContent,
+    /// How many runs stored as changes lead to it from a run stored whole.
+    depth: u32,
+}
+
+/// Runs stored as changes between two stored whole: reading one back reads at most this many.
+const MAX_CHAIN: u32 = 32;
+
+/// The changes that turn `old` findings into `new`: positions in `old` to remove, then
+/// positions in `new` to insert (ascending). `None` when they would not rebuild `new` exactly
+/// or are not much smaller than `new`.
+fn findings_delta(old: &[FindingRecord], new: &[FindingRecord]) -> Option<(Vec<usize>, Vec<usize>)> {
+    type Key<'a> = (&'a str, Status, Severity, &'a Option<String>, &'a Option<String>, &'a str, &'a [String]);
+    let mut unused: std::collections::BTreeMap<Key, std::collections::VecDeque<usize>> = std::collections::BTreeMap::new();
+    for (i, f) in old.iter().enumerate() {
+        unused.entry((f.check.as_str(), f.status, f.severity, &f.object, &f.scope, f.message.as_str(), f.requirements.as_slice())).or_default().push_back(i);
+    }
+    let mut kept = vec![false; old.len()];
+    let mut added = Vec::new();
+    for (i, f) in new.iter().enumerate() {
+        match unused.get_mut(&(f.check.as_str(), f.status, f.severity, &f.object, &f.scope, f.message.as_str(), f.requirements.as_slice())).and_then(|q| q.pop_front()) {
+            Some(at) => kept[at] = true,
+            None => added.push(i),
+        }
+    }
+    let removed: Vec<usize> = kept.iter().enumerate().filter(|(_, k)| !**k).map(|(i, _)| i).collect();
+    if (removed.len() + added.len()) * 2 > new.len() {
+        return None;
+    }
+    let rebuilt = apply_delta(old.to_vec(), &removed, added.iter().map(|&i| (i, new[i].clone())));
+    (rebuilt == new).then_some((removed, added))
+}
+
+/// `base` without the findings at `removed`, with `added` inserted at their positions.
+fn apply_delta(base: Vec<FindingRecord>, removed: &[usize], added: impl IntoIterator<Item = (usize, FindingRecord)>) -> Vec<FindingRecord> {
+    let mut out: Vec<FindingRecord> = base.into_iter().enumerate().filter(|(i, _)| removed.binary_search(i).is_err()).map(|(_, f)| f).collect();
+    for (at, f) in added {
+        out.insert(at.min(out.len()), f);
+    }
+    out
 }
 
 /// What [`History::record`] did.
@@ -100,7 +150,7 @@ impl History {
     /// Migrate the database and wrap it.
     pub fn new(mut backend: Box<dyn Backend>) -> Result<History, Error> {
         let migrated_from = schema::migrate(backend.as_mut())?;
-        Ok(History { backend, migrated_from })
+        Ok(History { backend, migrated_from, last: None })
     }
 
     /// `sqlite` or `postgres`.
@@ -111,29 +161,42 @@ impl History {
     /// Record an evaluation of `cluster` at `at` (RFC 3339 UTC): a new run, or a heartbeat on
     /// the cluster's last run when nothing changed.
     pub fn record(&mut self, cluster: &str, at: &str, content: &RunContent) -> Result<Recorded, Error> {
-        let sha = content_sha256(content);
+        // The run this process recorded last for this cluster: equal content needs no hash,
+        // and a new run is stored as its changes from it.
+        let last = self.last.take().filter(|l| l.cluster == cluster);
+        let unchanged = last.as_ref().is_some_and(|l| l.content == *content);
+        let sha = match &last {
+            Some(l) if unchanged => l.sha.clone(),
+            _ => content_sha256(content),
+        };
         let summary = serde_json::to_string(&content.summary).unwrap_or_default();
         let mut outcome = Recorded::Run(0);
-        self.backend.transaction(&mut |tx: &mut dyn Tx| {
+        let mut depth = 0;
+        let result = self.backend.transaction(&mut |tx: &mut dyn Tx| {
             let rows = tx.query(
                 "INSERT INTO clusters (name, first_seen, last_seen) VALUES ($1, $2, $2) \
                  ON CONFLICT (name) DO UPDATE SET last_seen = EXCLUDED.last_seen RETURNING id",
                 &[cluster.into(), at.into()],
             )?;
             let cluster_id = rows.first().and_then(|r| r.first()).map_or(0, Value::int);
-            let last = tx.query("SELECT id, sha256 FROM runs WHERE cluster_id = $1 ORDER BY id DESC LIMIT 1", &[cluster_id.into()])?;
-            if let Some(row) = last.first()
+            let latest = tx.query("SELECT id, sha256 FROM runs WHERE cluster_id = $1 ORDER BY id DESC LIMIT 1", &[cluster_id.into()])?;
+            let latest_id = latest.first().map(|row| row[0].int());
+            if let Some(row) = latest.first()
                 && row.get(1).and_then(Value::text) == Some(sha.as_str())
             {
                 let id = row[0].int();
                 tx.execute("UPDATE runs SET last_seen = $1, heartbeats = heartbeats + 1 WHERE id = $2", &[at.into(), id.into()])?;
                 outcome = Recorded::Heartbeat(id);
+                depth = last.as_ref().filter(|l| l.id == id).map_or(0, |l| l.depth);
                 return Ok(());
             }
-            let rows = tx.query(
-                "INSERT INTO runs (cluster_id, started_at, last_seen, heartbeats, sha256, failed, excepted, not_assessed, passed, requirements_failing, critical_failures, summary) \
-                 VALUES ($1, $2, $2, 0, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-                &[
+            // Stored as changes from the last run when this process recorded it (another
+            // writer may have added one since) and the chain is short.
+            let base = last.as_ref().filter(|l| Some(l.id) == latest_id && l.depth < MAX_CHAIN).and_then(|l| Some((l, findings_delta(&l.content.findings, &content.findings)?)));
+            // A NULL parameter is typed as text (PostgreSQL refuses it for a BIGINT column):
+            // no base is written as the literal.
+            let base_id = if base.is_some() { "$11" } else { "NULL" };
+            let mut params: Vec<Value> = vec![
                     cluster_id.into(),
                     at.into(),
                     sha.as_str().into(),
@@ -144,16 +207,35 @@ impl History {
                     content.requirements_failing().into(),
                     content.critical_failures().into(),
                     summary.as_str().into(),
-                ],
+                ];
+            params.extend(base.as_ref().map(|(l, _)| Value::Int(l.id)));
+            let rows = tx.query(
+                &format!(
+                    "INSERT INTO runs (cluster_id, started_at, last_seen, heartbeats, sha256, failed, excepted, not_assessed, passed, requirements_failing, critical_failures, summary, base_run_id) \
+                     VALUES ($1, $2, $2, 0, $3, $4, $5, $6, $7, $8, $9, $10, {base_id}) RETURNING id"
+                ),
+                &params,
             )?;
             let run_id = rows.first().and_then(|r| r.first()).map_or(0, Value::int);
             insert_rows(tx, "run_requirements (run_id, requirement, status)", 3, content.requirements.iter().map(|r| vec![run_id.into(), r.id.as_str().into(), r.status.as_str().into()]))?;
             insert_rows(tx, "run_scope (run_id, namespace, scope)", 3, content.scope.namespaces.iter().map(|n| vec![run_id.into(), n.name.as_str().into(), n.scope.as_str().into()]))?;
+            let own: Vec<usize> = match &base {
+                Some((l, (removed, added))) => {
+                    depth = l.depth + 1;
+                    insert_rows(tx, "run_findings_removed (run_id, seq)", 2, removed.iter().map(|&seq| vec![run_id.into(), seq.into()]))?;
+                    added.clone()
+                }
+                None => {
+                    depth = 0;
+                    (0..content.findings.len()).collect()
+                }
+            };
             insert_rows(
                 tx,
                 "run_findings (run_id, seq, check_id, status, severity, object, scope, requirements, message)",
                 9,
-                content.findings.iter().enumerate().map(|(seq, f)| {
+                own.into_iter().map(|seq| {
+                    let f = &content.findings[seq];
                     vec![
                         run_id.into(),
                         seq.into(),
@@ -169,7 +251,14 @@ impl History {
             )?;
             outcome = Recorded::Run(run_id);
             Ok(())
-        })?;
+        });
+        result?;
+        // Kept for the next record (moved back when unchanged; otherwise a copy).
+        let content = match last {
+            Some(l) if unchanged => l.content,
+            _ => content.clone(),
+        };
+        self.last = Some(LastRun { cluster: cluster.to_string(), id: outcome.id(), sha, content, depth });
         Ok(outcome)
     }
 
@@ -219,21 +308,7 @@ impl History {
                 .iter()
                 .map(|r| NamespaceClass { name: text(r, 0), scope: text(r, 1) })
                 .collect();
-            let mut findings = Vec::new();
-            for r in tx.query("SELECT check_id, status, severity, object, scope, requirements, message FROM run_findings WHERE run_id = $1 ORDER BY seq", &[id.into()])? {
-                let status: Status = serde_json::from_value(serde_json::Value::String(text(&r, 1))).map_err(|e| Error::Corrupt(id, e.to_string()))?;
-                let severity: Severity = text(&r, 2).parse().map_err(|e: String| Error::Corrupt(id, e))?;
-                let reqs = text(&r, 5);
-                findings.push(FindingRecord {
-                    check: text(&r, 0),
-                    status,
-                    severity,
-                    requirements: if reqs.is_empty() { Vec::new() } else { reqs.split(',').map(str::to_string).collect() },
-                    object: r.get(3).and_then(Value::text).map(str::to_string),
-                    scope: r.get(4).and_then(Value::text).map(str::to_string),
-                    message: text(&r, 6),
-                });
-            }
+            let findings = findings_of(tx, id, MAX_CHAIN + 1)?;
             out = Some(RunContent { summary, requirements, findings, scope: ScopeRecord { namespaces } });
             Ok(())
         })?;
@@ -267,6 +342,36 @@ impl History {
         })?;
         Ok(out)
     }
+}
+
+/// The findings of run `id`, rebuilt through the runs it is stored against (at most `hops`).
+fn findings_of(tx: &mut dyn Tx, id: i64, hops: u32) -> Result<Vec<FindingRecord>, Error> {
+    let base = tx.query("SELECT base_run_id FROM runs WHERE id = $1", &[id.into()])?.first().and_then(|r| r.first()).filter(|v| !matches!(v, Value::Null)).map(Value::int);
+    let mut own = Vec::new();
+    for r in tx.query("SELECT seq, check_id, status, severity, object, scope, requirements, message FROM run_findings WHERE run_id = $1 ORDER BY seq", &[id.into()])? {
+        let status: Status = serde_json::from_value(serde_json::Value::String(text(&r, 2))).map_err(|e| Error::Corrupt(id, e.to_string()))?;
+        let severity: Severity = text(&r, 3).parse().map_err(|e: String| Error::Corrupt(id, e))?;
+        let reqs = text(&r, 6);
+        let seq = usize::try_from(r[0].int()).map_err(|e| Error::Corrupt(id, e.to_string()))?;
+        own.push((
+            seq,
+            FindingRecord {
+                check: text(&r, 1),
+                status,
+                severity,
+                requirements: if reqs.is_empty() { Vec::new() } else { reqs.split(',').map(str::to_string).collect() },
+                object: r.get(4).and_then(Value::text).map(str::to_string),
+                scope: r.get(5).and_then(Value::text).map(str::to_string),
+                message: text(&r, 7),
+            },
+        ));
+    }
+    let Some(base) = base else { return Ok(own.into_iter().map(|(_, f)| f).collect()) };
+    if hops == 0 || base >= id {
+        return Err(Error::Corrupt(id, format!("stored against run {base}, beyond the longest chain of changes")));
+    }
+    let removed: Vec<usize> = tx.query("SELECT seq FROM run_findings_removed WHERE run_id = $1 ORDER BY seq", &[id.into()])?.iter().filter_map(|r| usize::try_from(r[0].int()).ok()).collect();
+    Ok(apply_delta(findings_of(tx, base, hops - 1)?, &removed, own))
 }
 
 fn text(row: &[Value], i: usize) -> String {

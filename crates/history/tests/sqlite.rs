@@ -50,6 +50,52 @@ fn records_deduplicates_and_reads_back() {
 }
 
 #[test]
+fn a_changed_run_is_stored_as_its_changes_and_read_back_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = open(&url(&dir)).expect("open");
+    let mut contents = vec![content(100)];
+    let mut next = content(100);
+    next.findings[5].message = "changed".into();
+    next.findings.remove(40);
+    next.findings.push(content(101).findings[100].clone());
+    contents.push(next.clone());
+    next.findings.insert(0, content(1).findings[0].clone());
+    next.findings.truncate(90);
+    contents.push(next);
+    contents.push(content(3)); // mostly removed: stored whole
+    let mut ids = Vec::new();
+    for (i, c) in contents.iter().enumerate() {
+        let recorded = h.record("prod", &format!("2026-12-07T10:0{i}:00Z"), c).unwrap();
+        assert!(matches!(recorded, Recorded::Run(_)), "{recorded:?}");
+        ids.push(recorded.id());
+        // The same content again: a heartbeat, without a new run.
+        assert_eq!(h.record("prod", &format!("2026-12-07T10:0{i}:30Z"), c).unwrap(), Recorded::Heartbeat(recorded.id()));
+    }
+    for (id, c) in ids.iter().zip(&contents) {
+        assert_eq!(&h.run_content(*id).unwrap().expect("stored"), c, "run {id} read back exactly");
+    }
+    drop(h);
+    let mut raw = SqliteBackend::open(&dir.path().join("history.db")).unwrap();
+    let mut stored = Vec::new();
+    raw.transaction(&mut |tx| {
+        for id in &ids {
+            let rows = tx.query("SELECT COUNT(*) FROM run_findings WHERE run_id = $1", &[(*id).into()])?;
+            stored.push(rows[0][0].int());
+        }
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(stored, [100, 2, 1, 3], "changes only, then whole when most findings changed");
+    drop(raw);
+    // After a restart, an unchanged content is still a heartbeat, and the next change is
+    // stored whole (no run of this process to start from).
+    let mut h = open(&url(&dir)).expect("reopen");
+    assert_eq!(h.record("prod", "2026-12-07T11:00:00Z", &contents[3]).unwrap(), Recorded::Heartbeat(ids[3]));
+    let after = h.record("prod", "2026-12-07T11:01:00Z", &content(4)).unwrap();
+    assert_eq!(h.run_content(after.id()).unwrap().expect("stored"), content(4));
+}
+
+#[test]
 fn migrations_run_once_and_a_newer_schema_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     open(&url(&dir)).unwrap().record("a", "2026-12-07T10:00:00Z", &content(1)).unwrap();

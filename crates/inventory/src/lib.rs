@@ -105,6 +105,47 @@ impl Inventory {
         inv
     }
 
+    /// Give the objects and the configuration back (to rebuild after objects were added or
+    /// removed).
+    pub fn into_parts(self) -> (Vec<Object>, Config) {
+        (self.objects, self.config)
+    }
+
+    /// An object as [`Inventory::build`] would hold it: a namespaced object without a
+    /// namespace is in the configuration's default namespace.
+    pub fn adopt(&self, mut object: Object) -> Object {
+        if object.namespace().is_none_or(str::is_empty) && is_namespaced(&object.resource) {
+            set_namespace(&mut object.resource, self.config.default_namespace());
+        }
+        object
+    }
+
+    /// The index of the object of `kind` named `name` in `namespace` (`None` or `""` when
+    /// cluster-scoped): the first one, when the input holds duplicates.
+    pub fn position(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<usize> {
+        self.index_of(kind, namespace.unwrap_or(""), name)
+    }
+
+    /// Replace the object at `index` by `object` without rebuilding, when every index, owner
+    /// link and scope decision stays what [`Inventory::build`] would make of it: same kind,
+    /// namespace and name, same labels, owner references and pod template labels (and a pod
+    /// template either way). Returns the object replaced, or `object` back when a rebuild is
+    /// needed.
+    pub fn replace_in_place(&mut self, index: usize, object: Object) -> Result<Object, Object> {
+        let Some(old) = self.objects.get(index) else { return Err(object) };
+        let template_labels = |o: &Object| o.pod_template().map(|t| t.metadata.labels.clone());
+        let same = old.kind() == object.kind()
+            && old.namespace() == object.namespace()
+            && old.name() == object.name()
+            && old.labels() == object.labels()
+            && old.metadata().owner_references == object.metadata().owner_references
+            && template_labels(old) == template_labels(&object);
+        if !same {
+            return Err(object);
+        }
+        Ok(std::mem::replace(&mut self.objects[index], object))
+    }
+
     pub fn of_kind(&self, kind: &str) -> impl Iterator<Item = &Object> + '_ {
         self.by_kind.get(kind).into_iter().flatten().map(|&i| &self.objects[i])
     }

@@ -35,6 +35,58 @@ pub struct SharedAnalyses {
     vulns: OnceLock<vulns::VulnView>,
 }
 
+impl SharedAnalyses {
+    /// Keep what an input change leaves exact, for the next context on the changed inventory
+    /// ([`Context::with_analyses`]): forget every analysis built from a kind in `changed`
+    /// (a kind name; see [`crate::CheckMeta::reads_kind`] for the groups), the network ones
+    /// (reachability, CDE policies) from a kind in `network_changed`, and all of them when
+    /// objects moved (`remap`: old index → new index, `None` when deleted). The card numbers
+    /// are per object: those of `changed_objects` (new indices, ascending) are searched again, the others
+    /// kept.
+    pub fn update(&mut self, changed: &std::collections::BTreeSet<String>, network_changed: &std::collections::BTreeSet<String>, remap: Option<&[Option<u32>]>, changed_objects: &[usize], objects: &[kubepci_model::Object]) {
+        let touches = |reads: &[&str]| changed.iter().any(|k| crate::reads_kind(reads, k));
+        let moved = remap.is_some();
+        let workloads_changed = touches(&[crate::WORKLOADS]);
+        if moved || workloads_changed {
+            self.pss = OnceLock::new();
+        }
+        let network_touches = |reads: &[&str]| network_changed.iter().any(|k| crate::reads_kind(reads, k));
+        if moved || network_touches(network::REACHABILITY_READS) {
+            self.reachability = OnceLock::new();
+            self.net_index = OnceLock::new();
+        }
+        if moved || touches(RBAC_MODEL_READS) {
+            self.rbac_model = OnceLock::new();
+        }
+        if moved || network_touches(CDE_POLICY_READS) {
+            self.cde_network_policies = OnceLock::new();
+        }
+        if moved || workloads_changed || touches(vulns::REPORT_KINDS) {
+            self.vulns = OnceLock::new();
+        }
+        if let Some(mut cards) = self.card_numbers.take() {
+            if let Some(remap) = remap {
+                cards.retain_mut(|c| match remap.get(c.object).copied().flatten() {
+                    Some(new) => {
+                        c.object = new as usize;
+                        true
+                    }
+                    None => false,
+                });
+            }
+            cards.retain(|c| changed_objects.binary_search(&c.object).is_err());
+            for &object in changed_objects {
+                let found = objects.get(object).map(card_numbers_of).unwrap_or_default();
+                if !found.is_empty() {
+                    cards.push(CardNumbers { object, found });
+                }
+            }
+            cards.sort_by_key(|c| c.object);
+            _ = self.card_numbers.set(cards);
+        }
+    }
+}
+
 /// The card numbers found in one object's text fields, masked (first six, last four at most).
 #[derive(Debug)]
 pub struct CardNumbers {
@@ -81,6 +133,7 @@ impl<'a> Context<'a> {
 
     /// Both levels are evaluated together, each control once per workload.
     fn pss_evaluations(&self) -> &(Vec<Evaluation>, Vec<Evaluation>) {
+        self.inv.lookup("shared analysis");
         let templates = self.templates();
         let workloads = self.inventory().workloads();
         self.analyses.pss.get_or_init(|| {
@@ -133,6 +186,7 @@ impl<'a> Context<'a> {
     /// checks: the objects with at least one, ascending. A walk over every object, as a check
     /// declaring `any` makes.
     pub fn card_numbers(&self) -> &[CardNumbers] {
+        self.inv.lookup("shared analysis");
         self.analyses.card_numbers.get_or_init(|| {
             self.inventory()
                 .objects
@@ -142,17 +196,22 @@ impl<'a> Context<'a> {
                 // searches the focus alone.
                 .filter(|(object, _)| self.in_focus(Some(*object)))
                 .filter_map(|(object, o)| {
-                    // A stored (redacted) object's masked card numbers are in its redaction
-                    // record; the fields themselves no longer hold them.
-                    let mut found: Vec<_> = crate::redaction::recorded(o)
-                        .map(|r| r.card_numbers.into_iter().map(|c| (c.test, kubepci_findings::Evidence::field(c.path, c.value))).collect())
-                        .unwrap_or_default();
-                    found.extend(object_card_numbers(o));
+                    let found = card_numbers_of(o);
                     (!found.is_empty()).then_some(CardNumbers { object, found })
                 })
                 .collect()
         })
     }
+}
+
+/// One object's card numbers as [`Context::card_numbers`] lists them: a stored (redacted)
+/// object's masked card numbers are in its redaction record (the fields themselves no longer
+/// hold them), then those still in its text fields.
+pub(crate) fn card_numbers_of(o: &kubepci_model::Object) -> Vec<(bool, kubepci_findings::Evidence)> {
+    let mut found: Vec<_> =
+        crate::redaction::recorded(o).map(|r| r.card_numbers.into_iter().map(|c| (c.test, kubepci_findings::Evidence::field(c.path, c.value))).collect()).unwrap_or_default();
+    found.extend(object_card_numbers(o));
+    found
 }
 
 /// The card numbers in one object's text fields (`support::text_fields`), masked (first six,

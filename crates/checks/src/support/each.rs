@@ -54,6 +54,16 @@ fn emit(e: &mut Emitter, index: usize, verdict: Verdict) {
     }
 }
 
+/// The indices a walk over every object of the input visits: all of them, or in a focused
+/// run ([`crate::run_focused`]) the focus only.
+pub fn object_indices<'c>(e: &Emitter<'c>) -> Box<dyn Iterator<Item = usize> + 'c> {
+    let count = e.context().inventory().objects.len();
+    match e.focus() {
+        Some(focus) => Box::new(focus.indices().filter(move |&i| i < count)),
+        None => Box::new(0..count),
+    }
+}
+
 /// Decide every workload (top owner with a pod template) within the check's declared scope.
 pub fn each_workload(e: &mut Emitter, rule: impl Fn(&Context, &Workload, &Object, &PodTemplate) -> Verdict) {
     let cx = e.context();

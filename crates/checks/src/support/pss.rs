@@ -15,6 +15,16 @@ use crate::Emitter;
 /// `controls` (every control of the level when `None`).
 pub fn report_controls(e: &mut Emitter, level: Level, controls: Option<&[&str]>) {
     let cx = e.context();
+    if e.focus().is_some() {
+        // A few workloads: evaluated here, rather than every workload through the shared analysis.
+        for (w, template) in cx.inv.workloads().iter().zip(cx.templates()) {
+            if let (true, Some(t)) = (e.sees(w.object), template) {
+                let (baseline, restricted) = kubepci_pss::evaluate_levels(t, kubepci_pss::Version::latest());
+                report_workload(e, w.object, if level == Level::Baseline { &baseline } else { &restricted }, controls);
+            }
+        }
+        return;
+    }
     let evaluations = match level {
         Level::Baseline => cx.pss_baseline(),
         _ => cx.pss_restricted(),
@@ -24,13 +34,18 @@ pub fn report_controls(e: &mut Emitter, level: Level, controls: Option<&[&str]>)
         if !e.sees(w.object) || template.is_none() {
             continue;
         }
-        let hits: Vec<_> = eval.violations.iter().filter(|v| controls.is_none_or(|c| c.contains(&v.control))).collect();
-        if hits.is_empty() {
-            e.pass(w.object);
-        } else {
-            let message = hits.iter().map(|v| v.reason.as_str()).collect::<Vec<_>>().join("; ");
-            let evidence = hits.iter().flat_map(|v| v.fields.iter().map(|f| Evidence::path(f.clone()))).collect();
-            e.fail(w.object, message, evidence);
-        }
+        report_workload(e, w.object, eval, controls);
+    }
+}
+
+/// One workload's violations of `controls`, or a pass.
+fn report_workload(e: &mut Emitter, object: usize, eval: &kubepci_pss::Evaluation, controls: Option<&[&str]>) {
+    let hits: Vec<_> = eval.violations.iter().filter(|v| controls.is_none_or(|c| c.contains(&v.control))).collect();
+    if hits.is_empty() {
+        e.pass(object);
+    } else {
+        let message = hits.iter().map(|v| v.reason.as_str()).collect::<Vec<_>>().join("; ");
+        let evidence = hits.iter().flat_map(|v| v.fields.iter().map(|f| Evidence::path(f.clone()))).collect();
+        e.fail(object, message, evidence);
     }
 }

@@ -84,7 +84,14 @@ async fn route(shared: &Arc<Shared>, req: &Request<Incoming>) -> Reply {
             }
             reply(StatusCode::OK, "text/plain; version=0.0.4", text)
         }
-        "/api/v1/report" => match shared.report_json.read().expect("report").clone() {
+        "/api/v1/report" => match tokio::task::spawn_blocking({
+            let shared = shared.clone();
+            move || super::report_json(&shared)
+        })
+        .await
+        .ok()
+        .flatten()
+        {
             Some(body) => reply(StatusCode::OK, "application/json", Bytes::from(body.as_ref().clone())),
             None => error(StatusCode::SERVICE_UNAVAILABLE, "first evaluation not complete"),
         },

@@ -36,7 +36,7 @@ fn label(s: &str) -> String {
 
 impl Metrics {
     /// Take a new report; returns the previous content (for drift).
-    pub fn replace_report(&mut self, report: &Report, epoch: i64, duration: Duration) -> Option<RunContent> {
+    pub fn replace_report(&mut self, report: &Report, content: RunContent, epoch: i64, duration: Duration) -> Option<RunContent> {
         self.failures.clear();
         for c in &report.checks {
             self.failures.insert((c.summary.check.clone(), c.summary.severity.as_str().to_string()), c.summary.failed);
@@ -45,7 +45,7 @@ impl Metrics {
         self.last_epoch = epoch;
         self.last_duration = duration;
         self.evaluations += 1;
-        self.content.replace(RunContent::of(report))
+        self.content.replace(content)
     }
 
     pub fn history_ok(&mut self, recorded: Recorded) {

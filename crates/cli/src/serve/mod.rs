@@ -5,10 +5,13 @@
 //! 2. Watch every kind that was listed (kube-runtime watchers: relist on 410, backoff on
 //!    errors), one in-memory store per kind, seeded from the collection; a watcher restart
 //!    (`Init` … `InitDone`) replaces its kind's store as a whole.
-//! 3. A change marks the state dirty; after a quiet `debounce` the whole input is evaluated
-//!    again (full re-evaluation: measured and documented in docs/serve.md), the report
-//!    replaced, the run recorded in the history (a heartbeat when nothing changed) and the
-//!    metrics updated. A requirement going from pass to fail is logged (drift).
+//! 3. A change notes the object (kind, namespace, name) as pending; after a quiet `debounce`
+//!    the pending changes are applied to the kept evaluation ([`live::Live`]): only what they
+//!    can affect is re-run (docs/serve.md, "cost of a change"), the whole input when the date
+//!    changes and at least hourly. The report is replaced (its JSON rendered when
+//!    `/api/v1/report` asks), the run recorded in the history (a heartbeat when nothing
+//!    changed) and the metrics updated. A requirement going from pass to fail is logged
+//!    (drift).
 //!
 //! Nothing is written to the cluster, except, opt-in (`--drift-events`), one Event per object
 //! whose new failures made a requirement fail (`events.rs`).
@@ -16,24 +19,25 @@
 pub mod admission;
 pub mod events;
 mod http;
+pub mod live;
 mod metrics;
 mod watch;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use kubepci_checks::Change;
 use kubepci_history::History;
 use kubepci_inventory::Config;
 use kubepci_model::Object;
-use kubepci_report::ConfigSource;
 use kubepci_report::compare::RunContent;
+use kubepci_report::{ConfigSource, Report};
 
 use crate::input::{ClusterArgs, Input};
-use crate::pipeline::{ScanOptions, assess};
 
 pub use metrics::Metrics;
 pub use watch::KindHealth;
@@ -58,8 +62,11 @@ pub struct ServeOptions {
 pub struct Shared {
     pub options: ServeOptions,
     pub ready: AtomicBool,
-    /// The current report as `scan -f json` writes it.
-    pub report_json: RwLock<Option<Arc<Vec<u8>>>>,
+    /// The current report, numbered (each evaluation replaces it).
+    pub report: RwLock<Option<(u64, Arc<Report>)>>,
+    /// The current report as `scan -f json` writes it, rendered on first request (the
+    /// number of the report it renders).
+    pub report_json: Mutex<Option<(u64, Arc<Vec<u8>>)>>,
     pub metrics: Mutex<Metrics>,
     pub history: Mutex<History>,
     pub watches: Mutex<Vec<KindHealth>>,
@@ -68,6 +75,10 @@ pub struct Shared {
     /// What admission reviews judge objects with, per namespace; told of every change to
     /// `stores` under its lock.
     pub review_contexts: admission::ReviewContexts,
+    /// Objects changed since the last evaluation: (`Kind.apiVersion`, store key).
+    pub pending: Mutex<BTreeSet<(String, String)>>,
+    /// The kept evaluation (after the first one).
+    pub live: Mutex<Option<live::Live>>,
     /// Signals a change to the evaluation loop.
     pub changed: tokio::sync::Notify,
     pub webhook: admission::WebhookMetrics,
@@ -100,7 +111,10 @@ async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let shared = Arc::new(Shared {
         options: options.clone(),
         ready: AtomicBool::new(false),
-        report_json: RwLock::new(None),
+        report: RwLock::new(None),
+        report_json: Mutex::new(None),
+        pending: Mutex::new(BTreeSet::new()),
+        live: Mutex::new(None),
         metrics: Mutex::new(Metrics::default()),
         history: Mutex::new(history),
         watches: Mutex::new(Vec::new()),
@@ -208,28 +222,50 @@ async fn evaluate_now(shared: &Arc<Shared>, base: &Arc<Base>) {
 
 fn evaluate(shared: &Shared, base: &Base) {
     let started = Instant::now();
-    let objects: Vec<Object> = shared.stores.lock().expect("stores").values().flat_map(|s| s.values().cloned()).collect();
     let epoch = kubepci_base::time::now_epoch();
-    let input = Input {
-        kind: base.template.kind,
-        sources: vec![base.endpoint.clone()],
-        documents: objects.len(),
-        objects,
-        errors: base.template.errors.clone(),
-        not_collected: base.template.not_collected,
-        files: 0,
-        snapshot: None,
-        unlisted: base.template.unlisted.clone(),
-        config_source: base.config_source.clone(),
-        vulns: base.template.vulns.clone(),
+    let mut live = shared.live.lock().expect("live");
+    let evaluated = match live.as_mut() {
+        Some(kept) => kept.update(pending_changes(shared), epoch),
+        None => {
+            shared.pending.lock().expect("pending").clear();
+            let objects: Vec<Object> = shared.stores.lock().expect("stores").values().flat_map(|s| s.values().cloned()).collect();
+            let (kept, evaluated) = live::Live::new(base.input(objects), base.config.clone(), epoch);
+            *live = Some(kept);
+            evaluated
+        }
     };
-    let evaluation = evaluate_input(input, &base.config, epoch);
+    drop(live);
     let duration = started.elapsed();
+    publish(shared, evaluated, epoch, duration);
+}
 
-    let recorded = shared.history.lock().expect("history").record(&shared.options.cluster_name, &evaluation.generated_at, &evaluation.content);
-    let previous = {
+/// The pending changes, read from the stores as they are now.
+fn pending_changes(shared: &Shared) -> Vec<Change> {
+    let pending = std::mem::take(&mut *shared.pending.lock().expect("pending"));
+    let stores = shared.stores.lock().expect("stores");
+    pending
+        .into_iter()
+        .map(|(label, key)| match stores.get(&label).and_then(|s| s.get(&key)) {
+            Some(object) => Change::Apply(object.clone()),
+            None => {
+                let kind = label.split_once('.').map_or(label.as_str(), |(k, _)| k).to_string();
+                let (namespace, name) = match key.split_once('/') {
+                    Some((ns, name)) => (Some(ns.to_string()), name.to_string()),
+                    None => (None, key.clone()),
+                };
+                Change::Delete { kind, namespace, name }
+            }
+        })
+        .collect()
+}
+
+/// Replace the report, record the run, update the metrics, log drift.
+fn publish(shared: &Shared, evaluated: live::Evaluated, epoch: i64, duration: Duration) {
+    let recorded = shared.history.lock().expect("history").record(&shared.options.cluster_name, &evaluated.generated_at, &evaluated.content);
+    let drifted = {
         let mut m = shared.metrics.lock().expect("metrics");
-        let previous = m.replace_report(&evaluation.report, epoch, duration);
+        // Moved into the metrics, not copied: it holds every finding.
+        let previous = m.replace_report(&evaluated.report, evaluated.content, epoch, duration);
         match &recorded {
             Ok(r) => m.history_ok(*r),
             Err(e) => {
@@ -237,52 +273,70 @@ fn evaluate(shared: &Shared, base: &Base) {
                 m.history_failed();
             }
         }
-        previous
-    };
-    if let Some(previous) = previous {
-        let drifted = drift(&previous, &evaluation.content);
-        for (id, was, now) in &drifted {
-            eprintln!("kubepci serve: drift: requirement {id} went from {was} to {now}");
+        match (previous, m.content.as_ref()) {
+            (Some(previous), Some(now)) => {
+                let drifted = drift(&previous, now);
+                // Which objects' new failures caused it, while the previous run is at hand.
+                let candidates = if shared.drift_events.is_some() && !drifted.is_empty() { events::drift_events(&previous, &evaluated.report.findings, &drifted) } else { Vec::new() };
+                (drifted, candidates)
+            }
+            _ => (Vec::new(), Vec::new()),
         }
-        if let (Some((queue, limiter)), false) = (&shared.drift_events, drifted.is_empty()) {
-            let candidates = events::drift_events(&previous, &evaluation.report.findings, &drifted);
-            let (admitted, held) = limiter.lock().expect("limiter").admit(candidates, Instant::now());
-            if held > 0 {
-                eprintln!("kubepci serve: drift: {held} more Events not created (at most {} per evaluation)", events::MAX_PER_EVALUATION);
-            }
-            if !admitted.is_empty() {
-                let _ = queue.send(admitted);
-            }
+    };
+    let (drifted, candidates) = drifted;
+    for (id, was, now) in &drifted {
+        eprintln!("kubepci serve: drift: requirement {id} went from {was} to {now}");
+    }
+    if let (Some((queue, limiter)), false) = (&shared.drift_events, candidates.is_empty()) {
+        let (admitted, held) = limiter.lock().expect("limiter").admit(candidates, Instant::now());
+        if held > 0 {
+            eprintln!("kubepci serve: drift: {held} more Events not created (at most {} per evaluation)", events::MAX_PER_EVALUATION);
+        }
+        if !admitted.is_empty() {
+            let _ = queue.send(admitted);
         }
     }
-    *shared.report_json.write().expect("report") = Some(Arc::new(evaluation.json));
+    {
+        let mut report = shared.report.write().expect("report");
+        let number = report.as_ref().map_or(0, |(n, _)| n + 1);
+        *report = Some((number, evaluated.report));
+    }
     shared.ready.store(true, Ordering::SeqCst);
 }
 
-/// One evaluation's products.
-pub struct Evaluation {
-    pub report: kubepci_report::Report,
-    /// The report as `scan -f json` writes it.
-    pub json: Vec<u8>,
-    /// What the history records.
-    pub content: RunContent,
-    pub generated_at: String,
-}
-
-/// Assess an input as `serve` does on every change: the whole pipeline, the JSON report, the
-/// history content. (Public for the cost measurement in `tests/serve_cost.rs`.)
-pub fn evaluate_input(input: Input, config: &Config, epoch: i64) -> Evaluation {
-    let opts = ScanOptions {
-        run: kubepci_checks::RunOptions { today: Some(kubepci_base::time::date(epoch)), only: Vec::new() },
-        include_passed: false,
-        generated_at: kubepci_base::time::rfc3339(epoch),
-        config_source: input.config_source.clone(),
-    };
-    let (report, _leftovers) = assess(input, config.clone(), &opts);
+/// The current report as `scan -f json` writes it: rendered once per evaluation, when first
+/// asked for.
+pub fn report_json(shared: &Shared) -> Option<Arc<Vec<u8>>> {
+    let (number, report) = shared.report.read().expect("report").clone()?;
+    if let Some((rendered, json)) = shared.report_json.lock().expect("report json").as_ref()
+        && *rendered == number
+    {
+        return Some(json.clone());
+    }
     let mut json = Vec::new();
     let _ = kubepci_report::write(&report, kubepci_report::Format::Json, kubepci_report::PrintOptions::default(), &mut json);
-    let content = RunContent::of(&report);
-    Evaluation { report, json, content, generated_at: opts.generated_at }
+    let json = Arc::new(json);
+    *shared.report_json.lock().expect("report json") = Some((number, json.clone()));
+    Some(json)
+}
+
+impl Base {
+    /// The input of a whole evaluation: `objects`, with what the collection could not list.
+    fn input(&self, objects: Vec<Object>) -> Input {
+        Input {
+            kind: self.template.kind,
+            sources: vec![self.endpoint.clone()],
+            documents: objects.len(),
+            objects,
+            errors: self.template.errors.clone(),
+            not_collected: self.template.not_collected,
+            files: 0,
+            snapshot: None,
+            unlisted: self.template.unlisted.clone(),
+            config_source: self.config_source.clone(),
+            vulns: self.template.vulns.clone(),
+        }
+    }
 }
 
 /// Requirements that went from `pass`/`partial` to `fail` between two runs.

@@ -98,8 +98,15 @@ pub async fn watch_kind(client: Client, target: Target, slot: usize, endpoint: S
                 let fresh = relisting.take().unwrap_or_default();
                 let mut stores = shared.stores.lock().expect("stores");
                 let store = stores.entry(label.clone()).or_default();
-                // A relist that finds what the store holds changes nothing.
+                // A relist that finds what the store holds changes nothing; otherwise each
+                // object it added, changed or removed is pending.
                 if *store != fresh {
+                    let mut pending = shared.pending.lock().expect("pending");
+                    for key in store.keys().chain(fresh.keys()) {
+                        if store.get(key) != fresh.get(key) {
+                            pending.insert((label.clone(), key.clone()));
+                        }
+                    }
                     *store = fresh;
                     changed = true;
                     shared.review_contexts.all_changed();
@@ -116,6 +123,7 @@ pub async fn watch_kind(client: Client, target: Target, slot: usize, endpoint: S
                     let store = stores.entry(label.clone()).or_default();
                     if store.get(&key) != Some(&object) {
                         shared.review_contexts.changed(object.kind(), object.namespace());
+                        shared.pending.lock().expect("pending").insert((label.clone(), key.clone()));
                         store.insert(key, object);
                         changed = true;
                     }
@@ -127,6 +135,7 @@ pub async fn watch_kind(client: Client, target: Target, slot: usize, endpoint: S
                 changed = stores.entry(label.clone()).or_default().remove(&key).is_some();
                 if changed {
                     shared.review_contexts.changed(&target.kind, o.metadata.namespace.as_deref());
+                    shared.pending.lock().expect("pending").insert((label.clone(), key));
                 }
             }
         }

@@ -56,6 +56,7 @@ declare_check! {
         severity: Medium,
         applies: All,
         reads: [MutatingWebhookConfiguration, ValidatingWebhookConfiguration],
+        locality: Object,
         requirements: [("10.7.2", "10.7.2.b", "with failurePolicy Ignore a failed security webhook lets every request through with no error, so the failure of the control produces no signal unless its fail-open metric is alerted on")],
         run: run,
     }

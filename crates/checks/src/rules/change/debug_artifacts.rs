@@ -67,6 +67,7 @@ declare_check! {
         severity: Medium,
         applies: Cde,
         reads: [workloads, Namespace],
+        locality: Object,
         requirements: [
             ("6.5.6", "6.5.6.c", "a debug or test workload, container or image in the CDE is a test artefact left in production"),
             ("8.6.1", "8.6.1", "an ephemeral debug container is interactive use of the application's identity; the assessor checks it was approved and attributable"),

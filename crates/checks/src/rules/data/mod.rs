@@ -16,23 +16,36 @@ use crate::Emitter;
 /// equals `test_cards`, masked (first six, last four at most).
 pub(crate) fn report_pans(e: &mut Emitter, test_cards: bool) {
     let cx = e.context();
+    if let Some(focus) = e.focus() {
+        // A few objects: searched here, rather than every object through the shared analysis.
+        for index in focus.indices().filter(|&i| i < cx.inv.objects.len()) {
+            let found = crate::analyses::card_numbers_of(&cx.inv.objects[index]);
+            report_object_pans(e, index, found.iter(), test_cards);
+        }
+        return;
+    }
     let found = cx.card_numbers();
     let mut next = found.iter().peekable();
     for index in 0..cx.inv.objects.len() {
         let here = next.next_if(|c| c.object == index);
-        let evidence: Vec<_> = here.into_iter().flat_map(|c| &c.found).filter(|(is_test, _)| *is_test == test_cards).map(|(_, ev)| ev.clone()).collect();
-        if evidence.is_empty() {
-            e.pass(index);
-        } else {
-            let what = match (test_cards, evidence.len()) {
-                (true, 1) => "1 public test card number".to_string(),
-                (true, n) => format!("{n} public test card numbers"),
-                (false, 1) => "1 card number (PAN)".to_string(),
-                (false, n) => format!("{n} card numbers (PANs)"),
-            };
-            let where_all = "`kubepci pan scan` on the source file lists every one";
-            e.fail_listing(index, &format!("{what} in plain text at "), &evidence, |ev| ev.path.clone(), Clone::clone, where_all);
-        }
+        report_object_pans(e, index, here.into_iter().flat_map(|c| &c.found), test_cards);
+    }
+}
+
+/// One object's result: its card numbers of the kind asked for (`test_cards`), or a pass.
+fn report_object_pans<'a>(e: &mut Emitter, index: usize, found: impl Iterator<Item = &'a (bool, kubepci_findings::Evidence)>, test_cards: bool) {
+    let evidence: Vec<_> = found.filter(|(is_test, _)| *is_test == test_cards).map(|(_, ev)| ev.clone()).collect();
+    if evidence.is_empty() {
+        e.pass(index);
+    } else {
+        let what = match (test_cards, evidence.len()) {
+            (true, 1) => "1 public test card number".to_string(),
+            (true, n) => format!("{n} public test card numbers"),
+            (false, 1) => "1 card number (PAN)".to_string(),
+            (false, n) => format!("{n} card numbers (PANs)"),
+        };
+        let where_all = "`kubepci pan scan` on the source file lists every one";
+        e.fail_listing(index, &format!("{what} in plain text at "), &evidence, |ev| ev.path.clone(), Clone::clone, where_all);
     }
 }
 

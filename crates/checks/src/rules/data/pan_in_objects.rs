@@ -49,6 +49,7 @@ declare_check! {
         applies: All,
         reads: [any],
         on_partial_input: FailuresStand,
+        locality: Object,
         requirements: [
             ("3.5.1", "3.5.1.b", "a PAN in an object is stored in readable form in a data repository (etcd, and every copy of the object)"),
             ("3.2.1", "3.2.1.b", "account data sits in a store that no retention policy covers"),

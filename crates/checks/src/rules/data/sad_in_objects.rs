@@ -66,6 +66,7 @@ declare_check! {
         applies: All,
         reads: [any],
         on_partial_input: FailuresStand,
+        locality: Object,
         requirements: [
             ("3.3.1", "3.3.1.b", "an object holding track data, a card code or a PIN block is sensitive authentication data stored after authorization, in etcd and every copy of the object"),
             ("3.3.1.1", "3.3.1.1", "track data (PAN, separator, expiry and service code) found in an object is full track contents kept in storage"),
@@ -210,8 +211,8 @@ fn find(o: &kubepci_model::Object) -> Vec<(String, Sad)> {
 }
 
 fn run(cx: &Context, e: &mut Emitter) {
-    for (index, o) in cx.inv.objects.iter().enumerate() {
-        let found = find(o);
+    for index in crate::support::each::object_indices(e) {
+        let found = find(&cx.inv.objects[index]);
         if found.is_empty() {
             e.pass(index);
             continue;

@@ -41,6 +41,7 @@ declare_check! {
         applies: All,
         reads: [any],
         on_partial_input: FailuresStand,
+        locality: Object,
         requirements: [("6.5.6", "6.5.6.c", "test card numbers in production objects are test data left behind")],
         run: run,
     }

@@ -77,6 +77,7 @@ declare_check! {
         applies: All,
         reads: [any],
         on_partial_input: FailuresStand,
+        locality: Object,
         requirements: [("12.3.1", "12.3.1", "an exception is a risk accepted after analysis for a stated time; once it has expired the analysis is overdue and no approval covers the risk")],
         run: run,
     }
@@ -91,7 +92,8 @@ fn run(cx: &Context, e: &mut Emitter) {
         e.not_assessed(None, "no date to judge exception expiry against");
         return;
     };
-    for (index, o) in cx.inv.objects.iter().enumerate() {
+    for index in crate::support::each::object_indices(e) {
+        let o = &cx.inv.objects[index];
         if !e.sees(index) {
             continue;
         }

@@ -47,6 +47,7 @@ declare_check! {
         severity: Medium,
         applies: All,
         reads: [Service],
+        locality: Object,
         requirements: [("1.4.2", "1.4.2", "externalIPs open an inbound path from any network that routes to a node, outside the load balancer and firewall configuration")],
         run: run,
     }

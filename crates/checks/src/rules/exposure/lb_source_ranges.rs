@@ -89,6 +89,7 @@ declare_check! {
         severity: Medium,
         applies: InScope,
         reads: [Namespace, Service],
+        locality: Object,
         requirements: [("1.4.2", "1.4.2", "a load balancer without source ranges accepts inbound traffic from any network; a deliberately public one is recorded as an exception")],
         run: run,
     }

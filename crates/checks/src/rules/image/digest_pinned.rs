@@ -59,6 +59,7 @@ declare_check! {
         severity: Low,
         applies: Cde,
         reads: [workloads, Namespace],
+        locality: Object,
         requirements: [("6.5.1", "6.5.1.b", "only a digest makes the running software exactly the artefact the change record approved")],
         run: run,
     }

@@ -50,6 +50,7 @@ declare_check! {
         severity: Medium,
         applies: All,
         reads: [workloads],
+        locality: Object,
         requirements: [("6.5.1", "6.5.1.b", "a moving tag changes the running software with no change record to trace it to")],
         run: run,
     }

@@ -61,6 +61,7 @@ declare_check! {
         severity: Low,
         applies: Cde,
         reads: [workloads, Namespace],
+        locality: Object,
         requirements: [("6.5.1", "6.5.1.b", "nodes caching a mutable tag can run software other than the change-controlled version")],
         run: run,
     }

@@ -63,6 +63,7 @@ declare_check! {
         severity: Medium,
         applies: Cde,
         reads: [workloads, Namespace],
+        locality: Object,
         requirements: [("6.5.1", "6.5.1.b", "an image from a registry outside the approved ones did not come through the build and release path that change control governs")],
         run: run,
     }

@@ -75,6 +75,7 @@ declare_check! {
         severity: Low,
         applies: InScope,
         reads: [workloads, Namespace],
+        locality: Object,
         requirements: [("12.5.1", "12.5.1.a", "the in-scope workloads are the cluster's inventory entries; each must state its function and owner for the inventory to be complete and confirmable")],
         run: run,
     }

@@ -58,6 +58,7 @@ declare_check! {
         severity: Medium,
         applies: Cde,
         reads: [Namespace, Secret],
+        locality: Object,
         requirements: [("8.6.3", "8.6.3.c", "a basic-auth Secret is a static application password; the assessor confirms it is changed periodically and is complex enough")],
         run: run,
     }

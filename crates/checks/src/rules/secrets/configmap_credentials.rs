@@ -54,6 +54,7 @@ declare_check! {
         severity: High,
         applies: All,
         reads: [ConfigMap],
+        locality: Object,
         requirements: [
             ("8.6.2", "8.6.2.b", "a password in a ConfigMap is hard-coded in a configuration file"),
             ("8.3.2", "8.3.2.b", "ConfigMaps are stored and shown without any protection for the credentials in them"),

@@ -78,6 +78,7 @@ declare_check! {
         severity: Medium,
         applies: InScope,
         reads: [Secret, Namespace],
+        locality: Object,
         requirements: [("8.6.3", "8.6.3.c", "a credential Secret older than the rotation period holds an application credential that was not changed as the entity's period requires")],
         run: run,
     }

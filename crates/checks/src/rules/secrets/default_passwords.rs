@@ -70,6 +70,7 @@ declare_check! {
         applies: All,
         reads: [workloads, ConfigMap, Secret],
         on_partial_input: FailuresStand,
+        locality: Object,
         requirements: [
             ("2.2.2", "2.2.2.b", "a vendor or chart default password is still in use"),
             ("8.6.2", "8.6.2.b", "a default password in configuration is a hard-coded credential"),

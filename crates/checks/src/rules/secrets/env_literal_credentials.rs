@@ -57,6 +57,7 @@ declare_check! {
         severity: High,
         applies: All,
         reads: [workloads],
+        locality: Object,
         requirements: [
             ("8.6.2", "8.6.2.b", "a literal in the pod spec is a password hard-coded in configuration"),
             ("8.3.2", "8.3.2.b", "pod specs are stored and shown in clear text"),

@@ -54,6 +54,7 @@ declare_check! {
         severity: Medium,
         applies: All,
         reads: [Secret],
+        locality: Object,
         requirements: [
             ("8.3.2", "8.3.2.b", "the annotation stores the credential readably beside the Secret"),
             ("3.6.1.2", "3.6.1.2.b", "a key in the annotation exists in one more, unprotected form"),

@@ -70,6 +70,7 @@ declare_check! {
         severity: Low,
         applies: Cde,
         reads: [workloads, Namespace],
+        locality: Object,
         requirements: [("2.2.6", "2.2.6.b", "how a secret is handed to a container is a security parameter; environment variables expose it to child processes, crash dumps and debug output")],
         run: run,
     }

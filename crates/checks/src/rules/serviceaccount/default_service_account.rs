@@ -60,6 +60,7 @@ declare_check! {
         severity: Medium,
         applies: Cde,
         reads: [workloads, Namespace],
+        locality: Object,
         requirements: [("7.2.5", "7.2.5.b", "a workload on the namespace's default account shares it with every pod that names none, so the account's use is not limited to the application that needs it")],
         run: run,
     }

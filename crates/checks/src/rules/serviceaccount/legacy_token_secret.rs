@@ -51,6 +51,7 @@ declare_check! {
         severity: Medium,
         applies: All,
         reads: [Secret],
+        locality: Object,
         requirements: [("8.6.3", "8.6.3.c", "a legacy token never expires, so the application credential is not changed unless someone replaces it by hand")],
         run: run,
     }

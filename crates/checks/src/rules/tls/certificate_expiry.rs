@@ -79,6 +79,7 @@ declare_check! {
         applies: InScope,
         reads: [Secret, Certificate, Namespace],
         on_partial_input: FailuresStand,
+        locality: Object,
         requirements: [
             ("4.2.1", "4.2.1.b", "the certificates that protect in-scope traffic are examined and must be valid and not expired"),
             ("4.2.1.1", "4.2.1.1.b", "a certificate about to lapse without renewal shows the certificate inventory is not kept current"),

@@ -72,6 +72,7 @@ declare_check! {
         applies: InScope,
         reads: [Secret, Certificate, Namespace],
         on_partial_input: FailuresStand,
+        locality: Object,
         requirements: [
             ("4.2.1", "4.2.1.b", "the certificates in use are examined for strong cryptography: keys of at least 112-bit strength, no forgeable signatures"),
             ("8.3.2", "8.3.2.a", "credentials sent to endpoints with weak certificate keys are not protected by strong cryptography in transit"),

@@ -49,6 +49,7 @@ declare_check! {
         severity: Medium,
         applies: All,
         reads: [workloads],
+        locality: Object,
         requirements: [("2.2.6", "2.2.6.b", "mandatory access control is a security parameter that must stay on")],
         run: run,
     }

@@ -52,6 +52,7 @@ declare_check! {
         severity: High,
         applies: All,
         reads: [workloads],
+        locality: Object,
         requirements: [("2.2.6", "2.2.6.b", "added kernel capabilities weaken the container's security parameters")],
         run: run,
     }

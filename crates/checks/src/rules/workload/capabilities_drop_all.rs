@@ -60,6 +60,7 @@ declare_check! {
         severity: Medium,
         applies: Restricted,
         reads: [workloads, Namespace],
+        locality: Object,
         requirements: [
             ("2.2.4", "2.2.4.b", "default capabilities are functions the CDE application does not need"),
             ("2.2.6", "2.2.6.b", "dropping capabilities is the security parameter that limits a compromised process"),

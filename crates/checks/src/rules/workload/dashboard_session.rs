@@ -62,6 +62,7 @@ declare_check! {
         severity: Medium,
         applies: All,
         reads: [workloads],
+        locality: Object,
         requirements: [
             ("8.2.8", "8.2.8", "--token-ttl is the Dashboard's idle session timeout, which must be 15 minutes or less"),
             ("8.3.1", "8.3.1.b", "with login skipped, the administrative console is served without authentication"),

@@ -53,6 +53,7 @@ declare_check! {
         severity: Low,
         applies: All,
         reads: [workloads],
+        locality: Object,
         requirements: [("2.2.1", "2.2.1.c", "the CIS Kubernetes Benchmark, an industry-accepted hardening standard, keeps workloads out of the default namespace; this shows whether that part of the standard is applied")],
         run: run,
     }

@@ -55,6 +55,7 @@ declare_check! {
         severity: High,
         applies: All,
         reads: [workloads],
+        locality: Object,
         requirements: [
             ("1.3.1", "1.3.1.b", "traffic from a host-network pod comes from the node's address, which network plugins commonly let through the policies that limit inbound CDE traffic"),
             ("2.2.3", "2.2.3.c", "sharing the node's network stack removes the network isolation between workloads on that node"),

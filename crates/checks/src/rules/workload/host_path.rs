@@ -56,6 +56,7 @@ declare_check! {
         severity: High,
         applies: All,
         reads: [workloads],
+        locality: Object,
         requirements: [("2.2.6", "2.2.6.b", "host filesystem access bypasses the container's isolation parameters")],
         run: run,
     }

@@ -45,6 +45,7 @@ declare_check! {
         severity: High,
         applies: All,
         reads: [workloads],
+        locality: Object,
         requirements: [
             ("2.2.3", "2.2.3.c", "sharing the node's process and IPC namespaces removes isolation between workloads"),
             ("2.2.6", "2.2.6.b", "hostPID and hostIPC are security parameters that must be off"),

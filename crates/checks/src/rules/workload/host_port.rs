@@ -49,6 +49,7 @@ declare_check! {
         severity: Medium,
         applies: All,
         reads: [workloads],
+        locality: Object,
         requirements: [("2.2.6", "2.2.6.b", "host ports are a Pod Security Standards baseline control: a security parameter that keeps pods off the node's own addresses")],
         run: run,
     }

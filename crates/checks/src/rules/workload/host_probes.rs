@@ -50,6 +50,7 @@ declare_check! {
         severity: Medium,
         applies: All,
         reads: [workloads],
+        locality: Object,
         requirements: [("2.2.6", "2.2.6.b", "probe and hook targets are a security parameter of the pod (a Pod Security Standards baseline control)")],
         run: run,
     }

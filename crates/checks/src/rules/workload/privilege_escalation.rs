@@ -59,6 +59,7 @@ declare_check! {
         severity: Medium,
         applies: Restricted,
         reads: [workloads, Namespace],
+        locality: Object,
         requirements: [
             ("2.2.6", "2.2.6.b", "no_new_privs is the security parameter that stops setuid escalation"),
             ("7.2.5", "7.2.5.b", "an application process must not be able to raise its own privileges"),

@@ -49,6 +49,7 @@ declare_check! {
         severity: Critical,
         applies: All,
         reads: [workloads],
+        locality: Object,
         requirements: [
             ("2.2.6", "2.2.6.b", "privileged mode switches off the container's security parameters"),
             ("2.2.3", "2.2.3.c", "a privileged container is root on the node and reaches every other workload there, so functions of different security levels are no longer isolated"),

@@ -48,6 +48,7 @@ declare_check! {
         severity: Medium,
         applies: All,
         reads: [workloads],
+        locality: Object,
         requirements: [("2.2.6", "2.2.6.b", "the /proc mask is a runtime security parameter")],
         run: run,
     }

@@ -51,6 +51,7 @@ declare_check! {
         severity: High,
         applies: All,
         reads: [workloads],
+        locality: Object,
         requirements: [
             ("2.2.1", "2.2.1.c", "the PSS baseline is the minimum hardening standard for every pod"),
             ("2.2.6", "2.2.6.b", "baseline violations are security parameters left open to misuse"),

@@ -65,6 +65,7 @@ declare_check! {
         severity: Medium,
         applies: Restricted,
         reads: [workloads, Namespace],
+        locality: Object,
         requirements: [
             ("2.2.1", "2.2.1.c", "the PSS restricted level is the hardening standard for CDE pods"),
             ("2.2.6", "2.2.6.b", "restricted violations are security parameters left open to misuse"),

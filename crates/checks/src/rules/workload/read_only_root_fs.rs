@@ -72,6 +72,7 @@ declare_check! {
         severity: Medium,
         applies: Restricted,
         reads: [workloads, Namespace],
+        locality: Object,
         requirements: [("2.2.6", "2.2.6.b", "a read-only root filesystem is a container security parameter against tampering")],
         run: run,
     }

@@ -67,6 +67,7 @@ declare_check! {
         severity: Low,
         applies: InScope,
         reads: [workloads, Namespace],
+        locality: Object,
         requirements: [("2.2.1", "2.2.1.c", "resource limits are part of industry Kubernetes hardening guidance (NSA/CISA); where the entity's configuration standard adopts it, this shows whether it is applied")],
         run: run,
     }

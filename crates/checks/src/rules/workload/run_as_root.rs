@@ -59,6 +59,7 @@ declare_check! {
         severity: High,
         applies: Restricted,
         reads: [workloads, Namespace],
+        locality: Object,
         requirements: [
             ("2.2.6", "2.2.6.b", "non-root execution is a core container security parameter"),
             ("7.2.5", "7.2.5.b", "the application's system account must not be the all-powerful root"),

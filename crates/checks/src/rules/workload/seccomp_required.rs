@@ -58,6 +58,7 @@ declare_check! {
         severity: Medium,
         applies: Restricted,
         reads: [workloads, Namespace],
+        locality: Object,
         requirements: [
             ("2.2.1", "2.2.1.c", "the restricted pod standard is the hardening baseline for CDE workloads"),
             ("2.2.6", "2.2.6.b", "an explicit seccomp profile limits the kernel attack surface"),

@@ -49,6 +49,7 @@ declare_check! {
         severity: Medium,
         applies: All,
         reads: [workloads],
+        locality: Object,
         requirements: [("2.2.6", "2.2.6.b", "SELinux confinement is a security parameter that must not be lifted")],
         run: run,
     }

@@ -64,6 +64,7 @@ declare_check! {
         severity: Medium,
         applies: Restricted,
         reads: [workloads, Namespace],
+        locality: Object,
         requirements: [
             ("2.2.4", "2.2.4.b", "inline storage types are functions CDE pods do not need"),
             ("2.2.6", "2.2.6.b", "inline volumes bypass the storage class security parameters"),

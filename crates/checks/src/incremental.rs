@@ -1,0 +1,395 @@
+//! Incremental evaluation: one input kept between assessments (the inventory, each check's
+//! results, the shared analyses), and a batch of object changes applied to it by re-running
+//! only what the changes can affect. What `kubepci serve` does on every watch event.
+//!
+//! After [`Incremental::apply`], [`Incremental::assessment`] equals a whole assessment of
+//! the changed objects (in the order [`Incremental::inventory`] holds them):
+//! * the inventory is updated in place when no index, owner link or scope decision can change
+//!   ([`Inventory::replace_in_place`]), and rebuilt from its own objects (not from clones)
+//!   otherwise: added objects go last, deleted ones are removed and the kept results follow
+//!   the indices that moved;
+//! * the *focus* is the changed and added objects, the objects whose scope or top-owner role
+//!   changed, and every object of a namespace whose labels or scope changed; checks of
+//!   [`Locality::Object`] that read one of the focus's kinds re-run on the focus only, and
+//!   their results about those objects are replaced;
+//! * every other check re-runs whole when a kind it reads changed (the kinds of the changed,
+//!   added, deleted and re-scoped objects, and `Namespace` when a namespace's labels, scope
+//!   or first object changed); the boundary section likewise for the kinds it reads;
+//! * the shared analyses built from an unchanged kind are kept ([`SharedAnalyses::update`]);
+//!   the network analyses (reachability, the CDE policies, the boundary section) also when a
+//!   pod-running object changed in place without changing what NetworkPolicies tell pods
+//!   apart by (labels, named container ports, host networking);
+//! * when the changes declare or remove the only CDE, everything is re-evaluated.
+//!
+//! Checks judging dates and ages read the context's clock: the caller re-evaluates
+//! everything ([`Incremental::reevaluate`]) when the date changes, and at least hourly.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use kubepci_findings::BoundaryFlow;
+use kubepci_inventory::{Config, Inventory, Scope};
+use kubepci_model::Object;
+
+use crate::analyses::network::{INGRESS_PATH_READS, REACHABILITY_READS};
+use crate::runner::run_each;
+use crate::{Assessment, Check, CheckRun, Context, Focus, InputKind, Locality, RunOptions, SharedAnalyses, UnlistedKind};
+
+/// One change of the input, as a watch reports it.
+#[derive(Clone, Debug)]
+pub enum Change {
+    /// An object added, or modified (the whole new object).
+    Apply(Object),
+    /// The object of `kind` named `name` in `namespace` (`None`: cluster-scoped) is gone.
+    Delete { kind: String, namespace: Option<String>, name: String },
+}
+
+impl Change {
+    fn key(&self) -> (String, String, String) {
+        match self {
+            Change::Apply(o) => (o.kind().to_string(), o.namespace().unwrap_or("").to_string(), o.name().to_string()),
+            Change::Delete { kind, namespace, name } => (kind.clone(), namespace.clone().unwrap_or_default(), name.clone()),
+        }
+    }
+}
+
+/// What the input is judged with besides its objects (fixed between evaluations).
+#[derive(Clone, Debug)]
+pub struct Setting {
+    pub input: InputKind,
+    pub unlisted: Vec<UnlistedKind>,
+    pub vulns: Option<Arc<kubepci_vulns::Evidence>>,
+    /// The clock of every date and age checks judge, seconds since the epoch.
+    pub now: i64,
+    pub run: RunOptions,
+}
+
+/// What one [`Incremental::apply`] did, for logs, metrics and the cost measurement.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Objects whose results were recomputed by object-local checks.
+    pub focus: usize,
+    /// Object-local checks re-run on the focus.
+    pub focused_checks: usize,
+    /// Checks re-run whole.
+    pub whole_checks: usize,
+    /// The inventory was rebuilt (objects added or removed, or a name, label, owner or pod
+    /// template label changed).
+    pub rebuilt: bool,
+    /// Everything was re-evaluated (the CDE appeared or vanished).
+    pub everything: bool,
+    /// The boundary section was recomputed.
+    pub boundary: bool,
+}
+
+/// Where an object stands in the inventory: what object-local results about it depend on
+/// besides the object itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Role {
+    scope: Scope,
+    top_owner: bool,
+}
+
+fn roles(inv: &Inventory) -> Vec<Role> {
+    (0..inv.objects.len()).map(|i| Role { scope: crate::context::scope_of(inv, i), top_owner: inv.workload_of(i).is_some_and(|w| w.object == i) }).collect()
+}
+
+/// A namespace as object-local results see it, with the objects it points at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct NamespaceState {
+    labels: BTreeMap<String, String>,
+    scope: Scope,
+    reason: String,
+    object: Option<usize>,
+    reported_at: usize,
+}
+
+fn namespace_states(inv: &Inventory) -> BTreeMap<String, NamespaceState> {
+    inv.namespaces()
+        .map(|n| (n.name.clone(), NamespaceState { labels: n.labels.clone(), scope: n.scope.scope, reason: n.scope.reason.clone(), object: n.object, reported_at: n.reported_at }))
+        .collect()
+}
+
+/// An input kept between assessments.
+pub struct Incremental {
+    inventory: Inventory,
+    setting: Setting,
+    checks: Vec<&'static Check>,
+    /// Each check's results, in `checks` order.
+    runs: Vec<CheckRun>,
+    boundary: Vec<BoundaryFlow>,
+    analyses: SharedAnalyses,
+    roles: Vec<Role>,
+    has_cde: bool,
+}
+
+impl Incremental {
+    /// Assess `objects` whole (every registered check, the boundary section) and keep it all.
+    pub fn new(objects: Vec<Object>, config: Config, setting: Setting) -> Incremental {
+        let inventory = Inventory::build(objects, config);
+        let mut inc = Incremental { inventory, setting, checks: crate::registry(), runs: Vec::new(), boundary: Vec::new(), analyses: SharedAnalyses::default(), roles: Vec::new(), has_cde: false };
+        inc.evaluate_all();
+        inc
+    }
+
+    /// Re-evaluate everything at another instant (the date changed, or the hourly refresh of
+    /// checks judging ages).
+    pub fn reevaluate(&mut self, now: i64, run: RunOptions) {
+        self.setting.now = now;
+        self.setting.run = run;
+        self.analyses = SharedAnalyses::default();
+        self.evaluate_all();
+    }
+
+    pub fn inventory(&self) -> &Inventory {
+        &self.inventory
+    }
+
+    pub fn setting(&self) -> &Setting {
+        &self.setting
+    }
+
+    /// The current assessment, as [`crate::assess`] gives it for the current objects.
+    pub fn assessment(&self) -> Assessment {
+        let mut assessment = Assessment::from_runs(self.runs.iter().cloned());
+        assessment.boundary = self.boundary.clone();
+        assessment
+    }
+
+    /// Run `f` with a context on the current input and the kept analyses (for the report
+    /// assembly, which reads the RBAC model).
+    pub fn with_context<R>(&mut self, f: impl FnOnce(&Context) -> R) -> R {
+        let analyses = std::mem::take(&mut self.analyses);
+        let cx = context(&self.inventory, &self.setting, analyses);
+        let out = f(&cx);
+        self.analyses = cx.into_analyses();
+        out
+    }
+
+    fn evaluate_all(&mut self) {
+        let analyses = std::mem::take(&mut self.analyses);
+        let cx = context(&self.inventory, &self.setting, analyses);
+        if self.setting.run.only.is_empty() {
+            cx.prepare();
+        }
+        let (runs, boundary) = rayon::join(|| run_each(&cx, &self.checks, &self.setting.run, None), || crate::cde_boundary(&cx));
+        (self.runs, self.boundary) = (runs, boundary);
+        self.has_cde = cx.has_cde();
+        self.analyses = cx.into_analyses();
+        self.roles = roles(&self.inventory);
+    }
+
+    /// Apply a batch of changes (the last change of each object wins) and re-run what they
+    /// can affect.
+    pub fn apply(&mut self, changes: impl IntoIterator<Item = Change>) -> Applied {
+        let mut applied = Applied::default();
+        let last: BTreeMap<(String, String, String), Change> = changes.into_iter().map(|c| (c.key(), c)).collect();
+        // Kinds of changed, added and deleted objects; changed and added objects (new indices).
+        let mut kinds: BTreeSet<String> = BTreeSet::new();
+        // Of those, the kinds whose change can move the network analyses (all but pod-running
+        // objects replaced in place with the same pod network identity).
+        let mut network_kinds: BTreeSet<String> = BTreeSet::new();
+        let mut changed: Vec<usize> = Vec::new();
+        let mut rebuild_replace: Vec<(usize, Object)> = Vec::new();
+        let mut added: Vec<Object> = Vec::new();
+        let mut deleted: Vec<usize> = Vec::new();
+        for ((kind, namespace, name), change) in last {
+            let at = self.inventory.position(&kind, Some(namespace.as_str()).filter(|n| !n.is_empty()), &name);
+            match (change, at) {
+                (Change::Apply(object), Some(i)) => {
+                    let object = self.inventory.adopt(object);
+                    if self.inventory.objects[i] == object {
+                        continue;
+                    }
+                    let network = pod_network(&object);
+                    match self.inventory.replace_in_place(i, object) {
+                        Ok(old) => {
+                            changed.push(i);
+                            if network.is_none() || pod_network(&old) != network {
+                                network_kinds.insert(kind.clone());
+                            }
+                        }
+                        Err(object) => {
+                            rebuild_replace.push((i, object));
+                            network_kinds.insert(kind.clone());
+                        }
+                    }
+                    kinds.insert(kind);
+                }
+                (Change::Apply(object), None) => {
+                    network_kinds.insert(kind.clone());
+                    kinds.insert(kind);
+                    added.push(self.inventory.adopt(object));
+                }
+                (Change::Delete { .. }, Some(i)) => {
+                    network_kinds.insert(kind.clone());
+                    kinds.insert(kind);
+                    deleted.push(i);
+                }
+                (Change::Delete { .. }, None) => {}
+            }
+        }
+        if kinds.is_empty() {
+            return applied;
+        }
+        let mut focus: Vec<usize> = changed;
+        let mut remap: Option<Vec<Option<u32>>> = None;
+        if !(rebuild_replace.is_empty() && added.is_empty() && deleted.is_empty()) {
+            applied.rebuilt = true;
+            let old_namespaces = namespace_states(&self.inventory);
+            let (mut objects, config) = std::mem::replace(&mut self.inventory, Inventory::build(Vec::new(), Config::default())).into_parts();
+            for (i, object) in rebuild_replace {
+                objects[i] = object;
+                focus.push(i);
+            }
+            // Old index → new index (`None`: deleted), and the objects without the deleted.
+            deleted.sort_unstable();
+            let old_len = objects.len();
+            if !deleted.is_empty() {
+                let mut map = Vec::with_capacity(old_len);
+                let mut next = 0u32;
+                for i in 0..old_len {
+                    if deleted.binary_search(&i).is_ok() {
+                        map.push(None);
+                    } else {
+                        map.push(Some(next));
+                        next += 1;
+                    }
+                }
+                let mut i = 0;
+                objects.retain(|_| {
+                    let keep = map[i].is_some();
+                    i += 1;
+                    keep
+                });
+                focus = focus.iter().filter_map(|&f| map[f].map(|n| n as usize)).collect();
+                remap = Some(map);
+            }
+            let kept_len = objects.len();
+            objects.extend(added);
+            focus.extend(kept_len..objects.len());
+            self.inventory = Inventory::build(objects, config);
+            // Objects whose scope or top-owner role changed, and the namespaces that changed.
+            let new_roles = roles(&self.inventory);
+            let mut new_to_old: Vec<Option<usize>> = vec![None; new_roles.len()];
+            match &remap {
+                None => (0..old_len.min(new_roles.len())).for_each(|i| new_to_old[i] = Some(i)),
+                Some(map) => map.iter().enumerate().for_each(|(old, new)| {
+                    if let Some(new) = new {
+                        new_to_old[*new as usize] = Some(old);
+                    }
+                }),
+            }
+            for (new, role) in new_roles.iter().enumerate() {
+                if new_to_old[new].is_some_and(|old| self.roles[old] != *role) {
+                    focus.push(new);
+                    kinds.insert(self.inventory.objects[new].kind().to_string());
+                    network_kinds.insert(self.inventory.objects[new].kind().to_string());
+                }
+            }
+            let moved = |i: usize| remap.as_ref().map_or(Some(i), |m| m.get(i).copied().flatten().map(|n| n as usize));
+            let new_namespaces = namespace_states(&self.inventory);
+            let mut namespaces_changed: BTreeSet<&str> = BTreeSet::new();
+            for name in old_namespaces.keys().chain(new_namespaces.keys()) {
+                let before = old_namespaces.get(name).map(|s| NamespaceState { object: s.object.and_then(moved), reported_at: moved(s.reported_at).unwrap_or(usize::MAX), ..s.clone() });
+                if before.as_ref() != new_namespaces.get(name) {
+                    namespaces_changed.insert(name);
+                }
+            }
+            if !namespaces_changed.is_empty() {
+                kinds.insert("Namespace".to_string());
+                network_kinds.insert("Namespace".to_string());
+                for (i, o) in self.inventory.objects.iter().enumerate() {
+                    let own = if o.kind() == "Namespace" { Some(o.name()) } else { o.namespace() };
+                    if own.is_some_and(|ns| namespaces_changed.contains(ns)) {
+                        focus.push(i);
+                    }
+                }
+            }
+            self.roles = new_roles;
+            if let Some(map) = &remap {
+                for run in &mut self.runs {
+                    run.findings.retain_mut(|(i, _)| match i {
+                        Some(old) => match map[*old as usize] {
+                            Some(new) => {
+                                *old = new;
+                                true
+                            }
+                            None => false,
+                        },
+                        None => true,
+                    });
+                    run.passes.retain_mut(|i| match map[*i as usize] {
+                        Some(new) => {
+                            *i = new;
+                            true
+                        }
+                        None => false,
+                    });
+                    run.recount();
+                }
+            }
+        }
+        let focus = Focus::new(focus);
+        applied.focus = focus.len();
+
+        let mut analyses = std::mem::take(&mut self.analyses);
+        let changed_objects: Vec<usize> = focus.indices().collect();
+        analyses.update(&kinds, &network_kinds, remap.as_deref(), &changed_objects, &self.inventory.objects);
+        let cx = context(&self.inventory, &self.setting, analyses);
+        if cx.has_cde() != self.has_cde {
+            self.analyses = cx.into_analyses();
+            self.evaluate_all();
+            return Applied { everything: true, ..applied };
+        }
+        let focus_kinds: BTreeSet<&str> = focus.indices().map(|i| self.inventory.objects[i].kind()).collect();
+        let mut local: Vec<usize> = Vec::new();
+        let mut whole: Vec<usize> = Vec::new();
+        for (at, check) in self.checks.iter().enumerate() {
+            if check.meta.locality == Locality::Object {
+                if focus_kinds.iter().any(|k| check.meta.reads_kind(k)) {
+                    local.push(at);
+                }
+            } else if kinds.iter().any(|k| check.meta.reads_kind(k)) {
+                whole.push(at);
+            }
+        }
+        let boundary = network_kinds.iter().any(|k| crate::reads_kind(REACHABILITY_READS, k) || crate::reads_kind(INGRESS_PATH_READS, k));
+        let pick = |at: &[usize]| at.iter().map(|&i| self.checks[i]).collect::<Vec<_>>();
+        let (local_checks, whole_checks) = (pick(&local), pick(&whole));
+        let opts = &self.setting.run;
+        let ((focused, rerun), new_boundary) = rayon::join(
+            || rayon::join(|| run_each(&cx, &local_checks, opts, Some(&focus)), || run_each(&cx, &whole_checks, opts, None)),
+            || boundary.then(|| crate::cde_boundary(&cx)),
+        );
+        for (at, run) in local.iter().zip(focused) {
+            self.runs[*at].splice(&focus, run);
+        }
+        for (at, run) in whole.iter().zip(rerun) {
+            self.runs[*at] = run;
+        }
+        if let Some(b) = new_boundary {
+            self.boundary = b;
+        }
+        self.analyses = cx.into_analyses();
+        Applied { focused_checks: local.len(), whole_checks: whole.len(), boundary, ..applied }
+    }
+}
+
+/// A named container port: name, protocol, number.
+type NamedPort = (String, Option<String>, i32);
+
+/// What tells pods apart to NetworkPolicies besides their labels and namespace (see
+/// `kubepci_netpol`'s pod classes): named container ports and host networking. `None` for
+/// an object without a pod template.
+fn pod_network(o: &Object) -> Option<(Vec<NamedPort>, bool)> {
+    let t = o.pod_template()?;
+    let mut ports: Vec<NamedPort> =
+        t.spec.containers.iter().flat_map(|c| c.ports.iter().flatten()).filter_map(|p| Some((p.name.clone().filter(|n| !n.is_empty())?, p.protocol.clone(), p.container_port))).collect();
+    ports.sort_unstable();
+    Some((ports, t.spec.host_network == Some(true)))
+}
+
+fn context<'a>(inventory: &'a Inventory, setting: &Setting, analyses: SharedAnalyses) -> Context<'a> {
+    Context::new(inventory, setting.input).with_unlisted(setting.unlisted.clone()).with_vulns(setting.vulns.clone()).at(setting.now).with_analyses(analyses)
+}

@@ -1,0 +1,243 @@
+//! The incremental evaluation `kubepci serve` relies on, held to the whole one:
+//! * a check declared object-local gives, in a run focused on one object, exactly the results
+//!   of the whole run about that object, and nothing else;
+//! * its results about an object do not change when another object is removed (unless the
+//!   removal changes that object's scope or top-owner role, which the focus then includes);
+//! * after each of a sequence of changes, the kept assessment equals a whole assessment of the
+//!   same objects.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use kubepci_checks::{Assessment, Change, Check, Context, Focus, Incremental, InputKind, KindRecorder, Locality, RunOptions, Setting, example_blocks, registry, run_each, run_focused};
+use kubepci_findings::Finding;
+use kubepci_inventory::{Config, Inventory};
+use kubepci_model::Object;
+
+const TODAY: &str = "2026-12-07";
+const NOW: i64 = 1_796_601_600; // 2026-12-07
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn demo_config() -> Config {
+    let text = std::fs::read_to_string(repo().join("examples/kubepci.yaml")).expect("examples/kubepci.yaml");
+    Config::from_yaml("examples/kubepci.yaml", &text).expect("demo config")
+}
+
+/// The demo cluster with its platform configuration.
+fn demo_objects() -> Vec<Object> {
+    let mut objects = kubepci_source::load_paths(&[repo().join("examples/demo-cluster")]).objects;
+    objects.extend(kubepci_source::load_paths(&[repo().join("examples/platform")]).objects);
+    assert!(objects.len() > 30, "demo cluster not found");
+    objects
+}
+
+fn opts() -> RunOptions {
+    RunOptions { today: Some(TODAY.into()), ..RunOptions::default() }
+}
+
+fn local_checks() -> Vec<&'static Check> {
+    registry().into_iter().filter(|c| c.meta.locality == Locality::Object).collect()
+}
+
+/// Every input the locality tests run on: the demo (as manifests and as a snapshot), and each
+/// object-local check's own examples.
+fn inputs() -> Vec<(String, Inventory, InputKind)> {
+    let mut out = Vec::new();
+    for kind in [InputKind::Manifests, InputKind::Snapshot] {
+        out.push((format!("demo {kind:?}"), Inventory::build(demo_objects(), demo_config()), kind));
+    }
+    for check in local_checks() {
+        let (failing, passing, config) = example_blocks(check);
+        for (which, yaml) in [("failing", failing), ("passing", passing)] {
+            let Some(yaml) = yaml else { continue };
+            let inv = kubepci_checks::testing::load(&format!("{}-{which}.yaml", check.meta.id), &yaml, config.as_deref().unwrap_or_default());
+            out.push((format!("{} {which} example", check.meta.id), inv, kubepci_checks::testing::input_kind(&yaml)));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_focused_run_of_an_object_local_check_is_the_whole_run_about_those_objects() {
+    let checks = local_checks();
+    assert!(checks.len() >= 40, "object-local checks: {}", checks.len());
+    let mut problems = Vec::new();
+    for (name, inv, kind) in inputs() {
+        let cx = Context::new(&inv, kind).at(NOW);
+        let whole = run_each(&cx, &checks, &opts(), None);
+        for index in 0..inv.objects.len() {
+            let focus = Focus::new([index]);
+            for (full, focused) in whole.iter().zip(run_focused(&cx, &checks, &opts(), &focus)) {
+                let expected: Vec<&Finding> = full.findings.iter().filter(|(i, _)| *i == Some(index as u32)).map(|(_, f)| f).collect();
+                let got: Vec<&Finding> = focused.findings.iter().map(|(_, f)| f).collect();
+                let expected_passes: Vec<u32> = full.passes.iter().copied().filter(|&p| p == index as u32).collect();
+                if got != expected || focused.passes != expected_passes || focused.cluster_passes != 0 {
+                    problems.push(format!("{name}: {} on {}: focused {got:?} {:?}, whole {expected:?} {expected_passes:?}", full.check.meta.id, inv.objects[index].object_ref(), focused.passes));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn a_focused_run_of_an_object_local_check_looks_up_no_other_object() {
+    let mut problems = std::collections::BTreeSet::new();
+    for (name, inv, kind) in inputs() {
+        for check in local_checks() {
+            for index in 0..inv.objects.len() {
+                let recorder = KindRecorder::default();
+                let cx = Context::recording(&inv, kind, &recorder).at(NOW);
+                run_focused(&cx, &[check], &opts(), &Focus::new([index]));
+                for lookup in recorder.lookups() {
+                    problems.insert(format!("{}: {lookup} (on {name})", check.meta.id));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "object-local checks reaching other objects:\n{}", problems.into_iter().collect::<Vec<_>>().join("\n"));
+}
+
+/// What object-local results about an object depend on besides the object: its scope and
+/// whether it is a top owner.
+fn role(inv: &Inventory, i: usize) -> (kubepci_inventory::Scope, bool) {
+    let o = &inv.objects[i];
+    let scope = if o.kind() == "Namespace" { inv.namespace_scope(o.name()) } else { inv.object_scope(i) };
+    (scope, inv.workload_of(i).is_some_and(|w| w.object == i))
+}
+
+/// Each check's results per object, keyed by the object's reference.
+fn results_by_object(inv: &Inventory, kind: InputKind, checks: &[&'static Check]) -> BTreeMap<(String, String), (Vec<Finding>, usize)> {
+    let cx = Context::new(inv, kind).at(NOW);
+    let mut out: BTreeMap<(String, String), (Vec<Finding>, usize)> = BTreeMap::new();
+    for run in run_each(&cx, checks, &opts(), None) {
+        for (i, f) in &run.findings {
+            if let Some(i) = i {
+                out.entry((run.check.meta.id.to_string(), inv.objects[*i as usize].object_ref().to_string())).or_default().0.push(f.clone());
+            }
+        }
+        for &p in &run.passes {
+            out.entry((run.check.meta.id.to_string(), inv.objects[p as usize].object_ref().to_string())).or_default().1 += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn object_local_results_do_not_depend_on_other_objects() {
+    let checks = local_checks();
+    let objects = demo_objects();
+    for kind in [InputKind::Manifests, InputKind::Snapshot] {
+        let inv = Inventory::build(objects.clone(), demo_config());
+        let before = results_by_object(&inv, kind, &checks);
+        let roles: BTreeMap<String, _> = (0..inv.objects.len()).map(|i| (inv.objects[i].object_ref().to_string(), role(&inv, i))).collect();
+        for removed in 0..objects.len() {
+            let mut fewer = objects.clone();
+            let gone = fewer.remove(removed).object_ref().to_string();
+            let inv = Inventory::build(fewer, demo_config());
+            let same_role: Vec<String> = (0..inv.objects.len()).map(|i| (inv.objects[i].object_ref().to_string(), role(&inv, i))).filter(|(r, role)| roles.get(r) == Some(role)).map(|(r, _)| r).collect();
+            let after = results_by_object(&inv, kind, &checks);
+            for ((check, object), result) in &before {
+                if object == &gone || !same_role.contains(object) {
+                    continue;
+                }
+                assert_eq!(after.get(&(check.clone(), object.clone())), Some(result), "{kind:?}: {check} on {object} changed when {gone} was removed");
+            }
+        }
+    }
+}
+
+/// An object from a one-document YAML text.
+fn object(yaml: &str) -> Object {
+    let loaded = kubepci_source::load_bytes("change.yaml", yaml.as_bytes());
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    loaded.objects.into_iter().next().expect("one object")
+}
+
+/// The demo file `file`'s object `kind`/`name` with `from` replaced by `to` in its text.
+fn edited(file: &str, kind: &str, name: &str, from: &str, to: &str) -> Object {
+    let text = std::fs::read_to_string(repo().join("examples/demo-cluster").join(file)).expect(file);
+    assert!(text.contains(from), "{file} has no {from:?}");
+    let loaded = kubepci_source::load_bytes(file, text.replace(from, to).as_bytes());
+    loaded.objects.into_iter().find(|o| o.kind() == kind && o.name() == name).expect(name)
+}
+
+fn delete(kind: &str, namespace: Option<&str>, name: &str) -> Change {
+    Change::Delete { kind: kind.into(), namespace: namespace.map(str::to_string), name: name.into() }
+}
+
+/// Findings, summaries, passes (check id, object), boundary flows.
+type Parts = (Vec<Finding>, Vec<kubepci_findings::CheckSummary>, Vec<(&'static str, u32)>, Vec<kubepci_findings::BoundaryFlow>);
+
+/// The parts of an assessment a report is made of, comparable.
+fn comparable(a: &Assessment) -> Parts {
+    let mut passes: Vec<(&'static str, u32)> = a.passes.iter().map(|(c, i)| (c.meta.id, *i)).collect();
+    passes.sort_unstable();
+    (a.findings.clone(), a.summaries.clone(), passes, a.boundary.clone())
+}
+
+/// Fail with the items only one side has (a few of them), not both whole lists.
+fn assert_same<T: std::fmt::Debug + PartialEq>(got: &[T], expected: &[T], what: &str) {
+    if got == expected {
+        return;
+    }
+    let only = |a: &[T], b: &[T]| a.iter().filter(|x| !b.contains(x)).take(3).map(|x| format!("{x:?}")).collect::<Vec<_>>().join("\n  ");
+    panic!("{what} differ ({} kept, {} whole)\nonly kept:\n  {}\nonly whole:\n  {}", got.len(), expected.len(), only(got, expected), only(expected, got));
+}
+
+#[test]
+fn every_change_leaves_the_kept_assessment_equal_to_a_whole_one() {
+    let card = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: orders-export, namespace: checkout}\ndata: {last: \"card 4539148803436467\"}\n";
+    let steps: Vec<(&str, Vec<Change>)> = vec![
+        ("container image edit", vec![Change::Apply(edited("10-payments.yaml", "Deployment", "payment-api", "payments/api:2.14.1@sha256", "payments/api:2.15.0@sha256"))]),
+        ("namespace relabelled into the CDE", vec![Change::Apply(edited("00-namespaces.yaml", "Namespace", "checkout", "pci.kubepci.io/scope: connected", "pci.kubepci.io/scope: cde"))]),
+        ("namespace relabelled out of the CDE", vec![Change::Apply(edited("00-namespaces.yaml", "Namespace", "card-vault", "pci.kubepci.io/scope: cde", "pci.kubepci.io/scope: out"))]),
+        ("pod added", vec![Change::Apply(object("apiVersion: v1\nkind: Pod\nmetadata: {name: debug, namespace: payments, labels: {app: debug}}\nspec:\n  containers:\n  - {name: sh, image: busybox, securityContext: {privileged: true}}\n"))]),
+        ("networkpolicy added", vec![Change::Apply(object("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: allow-all, namespace: payments}\nspec:\n  podSelector: {}\n  ingress: [{}]\n  policyTypes: [Ingress]\n"))]),
+        ("networkpolicy with a named port added", vec![Change::Apply(object("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: from-checkout, namespace: payments}\nspec:\n  podSelector: {}\n  ingress:\n  - from: [{namespaceSelector: {}}]\n    ports: [{port: https}]\n  policyTypes: [Ingress]\n"))]),
+        ("named container port changed", vec![Change::Apply(edited("10-payments.yaml", "Deployment", "payment-api", "{name: https, containerPort: 8443}", "{name: https, containerPort: 9443}"))]),
+        ("pod deleted", vec![delete("Pod", Some("payments"), "debug")]),
+        ("rolebinding changed", vec![Change::Apply(edited("50-rbac.yaml", "RoleBinding", "oncall-debug", "{kind: ServiceAccount, name: default, namespace: payments}", "{kind: Group, name: system:authenticated, apiGroup: rbac.authorization.k8s.io}"))]),
+        ("configmap with a card number added", vec![Change::Apply(object(card))]),
+        ("configmap with a card number changed", vec![Change::Apply(object(&card.replace("4539148803436467", "4111111111111111")))]),
+        ("a deployment deleted and a configmap deleted", vec![delete("Deployment", Some("payments"), "payment-api"), delete("ConfigMap", Some("checkout"), "orders-export")]),
+        ("the CDE declared away", vec![
+            Change::Apply(edited("00-namespaces.yaml", "Namespace", "payments", "pci.kubepci.io/scope: cde", "pci.kubepci.io/scope: out")),
+            Change::Apply(edited("00-namespaces.yaml", "Namespace", "checkout", "pci.kubepci.io/scope: connected", "pci.kubepci.io/scope: out")),
+        ]),
+    ];
+    for kind in [InputKind::Snapshot, InputKind::Manifests] {
+        let setting = Setting { input: kind, unlisted: Vec::new(), vulns: None, now: NOW, run: opts() };
+        let mut inc = Incremental::new(demo_objects(), demo_config(), setting);
+        let mut local_runs = 0;
+        for (what, changes) in steps.clone() {
+            let applied = inc.apply(changes);
+            local_runs += usize::from(applied.focused_checks > 0 && !applied.everything);
+            let whole_inv = Inventory::build(inc.inventory().objects.clone(), demo_config());
+            let cx = Context::new(&whole_inv, kind).at(NOW);
+            let whole = kubepci_checks::assess(&cx, &opts());
+            let (got, expected) = (comparable(&inc.assessment()), comparable(&whole));
+            let context = format!("{kind:?}, after {what} ({applied:?})");
+            assert_same(&got.1, &expected.1, &format!("{context}: summaries"));
+            assert_same(&got.0, &expected.0, &format!("{context}: findings"));
+            assert_same(&got.2, &expected.2, &format!("{context}: passes"));
+            assert_same(&got.3, &expected.3, &format!("{context}: boundary"));
+        }
+        assert!(local_runs >= 5, "most steps re-run object-local checks on their focus only");
+    }
+}
+
+#[test]
+fn an_image_edit_reruns_object_local_checks_on_that_object_only() {
+    let setting = Setting { input: InputKind::Snapshot, unlisted: Vec::new(), vulns: None, now: NOW, run: opts() };
+    let mut inc = Incremental::new(demo_objects(), demo_config(), setting);
+    let applied = inc.apply([Change::Apply(edited("10-payments.yaml", "Deployment", "payment-api", "payments/api:2.14.1@sha256", "payments/api:2.15.0@sha256"))]);
+    assert!(!applied.rebuilt && !applied.everything, "{applied:?}");
+    assert_eq!(applied.focus, 1);
+    // Applying the same object again changes nothing.
+    let again = inc.apply([Change::Apply(edited("10-payments.yaml", "Deployment", "payment-api", "payments/api:2.14.1@sha256", "payments/api:2.15.0@sha256"))]);
+    assert_eq!(again, kubepci_checks::Applied::default());
+}
