@@ -125,9 +125,10 @@ fn run(cx: &Context, e: &mut Emitter) {
     if !any {
         outputs.sort();
         outputs.dedup();
-        let reason = match (outputs.is_empty(), shippers(cx).is_empty()) {
+        let shippers: Vec<String> = shippers(cx).into_iter().map(|s| format!("DaemonSet {}", s.name)).collect();
+        let reason = match (outputs.is_empty(), shippers.is_empty()) {
             (false, _) => format!("no log destination retention in the input: confirm the retention of {} outside the cluster", outputs.join(", ")),
-            (true, false) => "no log destination retention in the input: confirm the retention of the log shippers' destination outside the cluster".to_string(),
+            (true, false) => format!("no log destination retention in the input: confirm the retention of the destination of {} outside the cluster", shippers.join(", ")),
             (true, true) => "no log destination (Loki, Elasticsearch/OpenSearch policy, logrotate) in the input: confirm the audit log retention where the logs are kept".to_string(),
         };
         e.not_assessed(None, reason);
@@ -534,5 +535,8 @@ mod tests {
         assert_eq!(shipper_outputs(fluentd), vec!["the `splunk_hec` output to splunk.example.com".to_string()]);
         let out = run(&LOG_RETENTION, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other, namespace: app}\ndata: {a: b}\n", "");
         assert_eq!((out.fails.len(), out.passed, out.not_assessed.len()), (0, 0, 1));
+        let shipper = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: fluent-bit, namespace: logging}\nspec:\n  selector: {matchLabels: {app: fb}}\n  template:\n    metadata: {labels: {app: fb}}\n    spec:\n      containers: [{name: fb, image: \"cr.fluentbit.io/fluent/fluent-bit:3.1.9\"}]\n";
+        let out = run(&LOG_RETENTION, shipper, "");
+        assert!(out.not_assessed[0].message.contains("the destination of DaemonSet logging/fluent-bit outside the cluster"), "{}", out.not_assessed[0].message);
     }
 }
