@@ -164,6 +164,10 @@ fn settings_in(key: &str, value: &str) -> Vec<Setting> {
     let at = |path: &str| format!("data[{key}].{path}");
     let trimmed = value.trim_start();
     if trimmed.starts_with('{') {
+        // Only policies are parsed: ConfigMaps often hold large JSON (dashboards).
+        if !(value.contains("\"phases\"") || value.contains("\"states\"")) {
+            return Vec::new();
+        }
         return serde_json::from_str::<Value>(value).map(|v| search_policy(&v, &at)).unwrap_or_default();
     }
     if let Some(s) = logrotate(value, &at) {
