@@ -78,13 +78,7 @@ fn system_namespaces(rng: &mut Rng, emit: &mut impl FnMut(&str, Value)) {
 
 fn tenant_namespace(rng: &mut Rng, n: usize, namespaces: usize, emit: &mut impl FnMut(&str, Value)) {
     let ns = format!("tenant-{n:04}");
-    let scope = match n % 10 {
-        0 | 1 => Some("cde"),
-        2 | 3 => Some("connected"),
-        4 => Some("security"),
-        5..=7 => Some("out"),
-        _ => None,
-    };
+    let scope = crate::namespace_scope(n);
     let in_scope = matches!(scope, Some("cde" | "connected" | "security"));
     // PCI namespaces are all isolated; most others are too, some are left open.
     let isolated = in_scope || rng.chance(70);
