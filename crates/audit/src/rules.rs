@@ -97,17 +97,12 @@ impl ThresholdKey {
 }
 
 impl Threshold {
-    /// The window in microseconds, or `None` when it is not `<number>s|m|h`.
+    /// The window in microseconds, or `None` when it is not a positive duration in `s`, `m`
+    /// and `h` (`90s`, `15m`, `1h30m`).
     pub fn window_micros(&self) -> Option<i64> {
-        let w = self.window.trim();
-        let unit = match w.chars().last()? {
-            's' => 1_000_000,
-            'm' => 60_000_000,
-            'h' => 3_600_000_000,
-            _ => return None,
-        };
-        let n: i64 = w[..w.len() - 1].parse().ok().filter(|n| *n > 0)?;
-        n.checked_mul(unit)
+        const UNITS: &[(&str, u64)] = &[("s", 1_000), ("m", 60_000), ("h", 3_600_000)];
+        let millis = kubepci_base::time::unit_duration_millis(&self.window, UNITS).filter(|ms| *ms > 0)?;
+        i64::try_from(millis).ok()?.checked_mul(1_000)
     }
 }
 

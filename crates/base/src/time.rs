@@ -60,6 +60,33 @@ pub fn epoch_of(year: i64, month: u32, day: u32, hour: u32, minute: u32, second:
     valid.then(|| days_from_civil(year, month, day) * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second))
 }
 
+/// Milliseconds of a duration written as unit-suffixed integers, largest unit first or not
+/// (`744h`, `1y2w`, `1h30m`, `90s`), each unit's length in milliseconds given by `units`
+/// (a tool's own set: Loki's, Elasticsearch's, kubepci's rule windows). `"0"` is zero; any
+/// other text (fractions, signs, unknown units, overflow) is `None`.
+pub fn unit_duration_millis(text: &str, units: &[(&str, u64)]) -> Option<u64> {
+    let text = text.trim();
+    if text == "0" {
+        return Some(0);
+    }
+    let mut rest = text;
+    let mut millis: u64 = 0;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        if digits == 0 {
+            return None;
+        }
+        let n: u64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let (unit, after) = rest.split_at(unit_len);
+        let (_, per) = units.iter().find(|(u, _)| *u == unit)?;
+        millis = millis.checked_add(n.checked_mul(*per)?)?;
+        rest = after;
+    }
+    (!text.is_empty()).then_some(millis)
+}
+
 /// An RFC 3339 timestamp as Kubernetes writes them (`2026-12-07T11:25:02Z`, optionally with
 /// fractional seconds or a numeric offset), or a plain `YYYY-MM-DD`; `None` when malformed.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
@@ -100,6 +127,17 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    #[test]
+    fn unit_durations_in_a_given_set_of_units() {
+        const UNITS: &[(&str, u64)] = &[("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)];
+        assert_eq!(unit_duration_millis("1h30m", UNITS), Some(5_400_000));
+        assert_eq!(unit_duration_millis(" 90s ", UNITS), Some(90_000));
+        assert_eq!(unit_duration_millis("0", UNITS), Some(0));
+        for odd in ["", "1.5h", "-1h", "+1h", "h", "10", "1w", "99999999999999999999d"] {
+            assert_eq!(unit_duration_millis(odd, UNITS), None, "{odd}");
+        }
+    }
 
     #[test]
     fn known_instants() {

@@ -262,7 +262,7 @@ fn pending_changes(shared: &Shared) -> Vec<Change> {
 /// Replace the report, record the run, update the metrics, log drift.
 fn publish(shared: &Shared, evaluated: live::Evaluated, epoch: i64, duration: Duration) {
     let recorded = shared.history.lock().expect("history").record(&shared.options.cluster_name, &evaluated.generated_at, &evaluated.content);
-    let drifted = {
+    let (drifted, candidates) = {
         let mut m = shared.metrics.lock().expect("metrics");
         // Moved into the metrics, not copied: it holds every finding.
         let previous = m.replace_report(&evaluated.report, evaluated.content, epoch, duration);
@@ -283,7 +283,6 @@ fn publish(shared: &Shared, evaluated: live::Evaluated, epoch: i64, duration: Du
             _ => (Vec::new(), Vec::new()),
         }
     };
-    let (drifted, candidates) = drifted;
     for (id, was, now) in &drifted {
         eprintln!("kubepci serve: drift: requirement {id} went from {was} to {now}");
     }

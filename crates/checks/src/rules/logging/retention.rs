@@ -191,26 +191,7 @@ const ES_UNITS: &[(&str, u64)] = &[("d", DAY * 1000), ("h", 3_600_000), ("ms", 1
 
 /// Seconds of a duration written as unit-suffixed integers (`1y2w`, `744h`, `30d`), or `0`.
 fn parse_duration(text: &str, units: &[(&str, u64)]) -> Option<u64> {
-    let text = text.trim();
-    if text == "0" {
-        return Some(0);
-    }
-    let mut rest = text;
-    let mut millis: u64 = 0;
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
-        if digits == 0 {
-            return None;
-        }
-        let n: u64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
-        let (unit, after) = rest.split_at(unit_len);
-        let (_, per) = units.iter().find(|(u, _)| *u == unit)?;
-        millis = millis.checked_add(n.checked_mul(*per)?)?;
-        rest = after;
-    }
-    (!text.is_empty()).then_some(millis / 1000)
+    kubepci_base::time::unit_duration_millis(text, units).map(|millis| millis / 1000)
 }
 
 fn scalar(v: &Value) -> Option<String> {
