@@ -2,26 +2,16 @@
 //! format, configuration (CDE, break-glass, exceptions), the RBAC model from manifests, exit
 //! codes, and no card number or Secret value in any output.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
+
+mod common;
 
 const PAN: &str = "4539578763621486";
 const SECRET_VALUE: &str = "c3VwZXJzZWNyZXQtZGItcGFzc3dvcmQ=";
 
 fn kubepci(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kubepci"))
-        .args(args)
-        .env("SOURCE_DATE_EPOCH", "1700000000")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run kubepci");
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
-    drop(input);
-    child.wait_with_output().unwrap()
+    common::kubepci_stdin(args, stdin.unwrap_or(""), &[("SOURCE_DATE_EPOCH", "1700000000")])
 }
 
 #[allow(clippy::too_many_arguments)] // one event per line reads best as a flat call

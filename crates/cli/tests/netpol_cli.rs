@@ -1,8 +1,9 @@
 //! End-to-end tests of `kubepci netpol list` and `kubepci netpol explain`, reading manifests
 //! from stdin.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
+
+mod common;
 
 const MANIFESTS: &str = r#"
 apiVersion: v1
@@ -42,15 +43,7 @@ this: is: not: yaml
 "#;
 
 fn kubepci(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kubepci"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kubepci runs");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
-    child.wait_with_output().expect("kubepci finishes")
+    common::kubepci_stdin(args, stdin, &[])
 }
 
 fn text(b: &[u8]) -> String {

@@ -1,8 +1,9 @@
 //! End to end: `kubepci pan scan` on files and stdin, every format, exit codes, and no
 //! full card number in stdout or stderr.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
+
+mod common;
 
 const PANS: &[&str] = &["4539578763621486", "4111111111111111", "371449635398431"];
 const BODY: &str = "2025-11-28T10:00:00Z pay card=4539 5787 6362 1486 ok\n\
@@ -11,17 +12,7 @@ const BODY: &str = "2025-11-28T10:00:00Z pay card=4539 5787 6362 1486 ok\n\
                     amex 3714-496353-98431\n";
 
 fn kubepci(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kubepci"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run kubepci");
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
-    drop(input);
-    child.wait_with_output().unwrap()
+    common::kubepci_stdin(args, stdin.unwrap_or(""), &[])
 }
 
 fn assert_no_pan(out: &Output) {

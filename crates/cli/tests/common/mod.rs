@@ -4,7 +4,8 @@
 #![allow(dead_code)] // each test crate uses its own part
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
 
 use kubepci_fake_apiserver::{Behaviour, FakeApiserver, Served, fixtures};
 
@@ -38,6 +39,21 @@ pub fn kubepci(dir: &Path, args: &[&str]) -> Output {
         .env_remove("KUBECONFIG")
         .output()
         .expect("run kubepci")
+}
+
+/// Run `kubepci` with `stdin` as its standard input and `envs` set.
+pub fn kubepci_stdin(args: &[&str], stdin: &str, envs: &[(&str, &str)]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kubepci"))
+        .args(args)
+        .envs(envs.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run kubepci");
+    // Dropped after writing: the end of input.
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    child.wait_with_output().expect("kubepci finishes")
 }
 
 /// `kubepci.yaml` for scanning kubepci's own deployment (deploy/ or the rendered chart) with
