@@ -9,19 +9,32 @@ use std::path::Path;
 /// an existing file is truncated (and keeps its permissions); without it, an existing file is
 /// an `AlreadyExists` error, checked as the file is opened.
 pub fn create_private(path: &Path, replace: bool) -> io::Result<File> {
-    let mut options = OpenOptions::new();
+    let mut options = private_options();
     options.write(true);
     if replace {
         options.create(true).truncate(true);
     } else {
         options.create_new(true);
     }
+    options.open(path)
+}
+
+/// A new scratch file at `path`, readable and writable by the owner only (`create_new`: an
+/// existing file is an error), for data written and read back within one run.
+pub fn create_private_scratch(path: &Path) -> io::Result<File> {
+    private_options().read(true).write(true).create_new(true).open(path)
+}
+
+/// Options whose files are created 0600 (on Unix).
+fn private_options() -> OpenOptions {
+    #[allow(unused_mut)]
+    let mut options = OpenOptions::new();
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    options.open(path)
+    options
 }
 
 #[cfg(test)]

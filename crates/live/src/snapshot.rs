@@ -161,14 +161,7 @@ impl SpilledKind {
         static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let path = dir.join(format!(".kubepci-collect-{}-{n}.partial", std::process::id()));
-        let mut options = std::fs::OpenOptions::new();
-        options.read(true).write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let file = options.open(&path)?;
+        let file = kubepci_base::fs::create_private_scratch(&path)?;
         std::fs::remove_file(&path)?;
         Ok(SpilledKind { file, count: 0 })
     }
