@@ -27,7 +27,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use kubepci_findings::BoundaryFlow;
+use kubepci_findings::{BoundaryFlow, Finding};
 use kubepci_inventory::{Config, Inventory, Scope};
 use kubepci_model::Object;
 
@@ -121,13 +121,92 @@ pub struct Incremental {
     analyses: SharedAnalyses,
     roles: Vec<Role>,
     has_cde: bool,
+    /// What the findings became since [`Incremental::take_delta`] was last called.
+    pending: Pending,
+}
+
+/// How the findings changed in one [`Incremental::apply`]: the findings no longer given and
+/// the findings newly given (a finding given before and after, equal in every field, is in
+/// neither). A multiset difference: the kept findings minus `removed` plus `added` are the
+/// findings of a whole assessment.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FindingsDelta {
+    pub removed: Vec<Finding>,
+    pub added: Vec<Finding>,
+}
+
+impl FindingsDelta {
+    pub fn is_empty(&self) -> bool {
+        self.removed.is_empty() && self.added.is_empty()
+    }
+
+    /// Add one check's change from `old` to `new` results, without the findings both give.
+    fn push<'a>(&mut self, old: impl IntoIterator<Item = &'a Finding>, new: impl IntoIterator<Item = &'a Finding>) {
+        let mut old: Vec<&Finding> = old.into_iter().collect();
+        let mut new: Vec<&Finding> = new.into_iter().collect();
+        if old == new {
+            return;
+        }
+        old.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        new.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        let (mut i, mut j) = (0, 0);
+        while i < old.len() && j < new.len() {
+            match old[i].sort_key().cmp(&new[j].sort_key()) {
+                std::cmp::Ordering::Less => {
+                    self.removed.push(old[i].clone());
+                    i += 1;
+                }
+                std::cmp::Ordering::Greater => {
+                    self.added.push(new[j].clone());
+                    j += 1;
+                }
+                std::cmp::Ordering::Equal => {
+                    // Findings of one sort key on both sides: pair the equal ones.
+                    let (i_end, j_end) = (i + old[i..].iter().take_while(|f| f.sort_key() == old[i].sort_key()).count(), j + new[j..].iter().take_while(|f| f.sort_key() == new[j].sort_key()).count());
+                    let mut unmatched: Vec<&Finding> = new[j..j_end].to_vec();
+                    for &f in &old[i..i_end] {
+                        match unmatched.iter().position(|n| *n == f) {
+                            Some(at) => {
+                                unmatched.remove(at);
+                            }
+                            None => self.removed.push(f.clone()),
+                        }
+                    }
+                    self.added.extend(unmatched.into_iter().cloned());
+                    (i, j) = (i_end, j_end);
+                }
+            }
+        }
+        self.removed.extend(old[i..].iter().map(|f| (*f).clone()));
+        self.added.extend(new[j..].iter().map(|f| (*f).clone()));
+    }
+}
+
+/// The findings' change since the caller last took it.
+#[derive(Debug)]
+enum Pending {
+    /// Taken: the next apply's delta is the whole change.
+    Taken,
+    Delta(FindingsDelta),
+    /// Re-evaluated whole, or more than one apply since the delta was last taken.
+    Whole,
+}
+
+impl Pending {
+    /// Note an apply's delta (a second one before the first was taken makes it whole).
+    fn note(&mut self, delta: FindingsDelta) {
+        *self = match self {
+            Pending::Taken => Pending::Delta(delta),
+            Pending::Delta(_) | Pending::Whole => Pending::Whole,
+        };
+    }
 }
 
 impl Incremental {
     /// Assess `objects` whole (every registered check, the boundary section) and keep it all.
     pub fn new(objects: Vec<Object>, config: Config, setting: Setting) -> Incremental {
         let inventory = Inventory::build(objects, config);
-        let mut inc = Incremental { inventory, setting, checks: crate::registry(), runs: Vec::new(), boundary: Vec::new(), analyses: SharedAnalyses::default(), roles: Vec::new(), has_cde: false };
+        let mut inc = Incremental { inventory, setting, checks: crate::registry(), runs: Vec::new(), boundary: Vec::new(), analyses: SharedAnalyses::default(), roles: Vec::new(), has_cde: false, pending: Pending::Whole };
         inc.evaluate_all();
         inc
     }
@@ -166,7 +245,24 @@ impl Incremental {
         out
     }
 
+    /// How the findings changed since this was last called: `None` when they were assessed
+    /// whole since then (the start, a re-evaluation, everything re-run, or more than one
+    /// [`Incremental::apply`]), so the caller rebuilds what it derives from them.
+    pub fn take_delta(&mut self) -> Option<FindingsDelta> {
+        match std::mem::replace(&mut self.pending, Pending::Taken) {
+            Pending::Delta(d) => Some(d),
+            Pending::Taken | Pending::Whole => None,
+        }
+    }
+
+    /// Each check's results, in check id order (as [`Assessment::summaries`] has them).
+    pub fn runs(&self) -> &[CheckRun] {
+        &self.runs
+    }
+
+
     fn evaluate_all(&mut self) {
+        self.pending = Pending::Whole;
         let analyses = std::mem::take(&mut self.analyses);
         let cx = context(&self.inventory, &self.setting, analyses);
         if self.setting.run.only.is_empty() {
@@ -229,7 +325,9 @@ impl Incremental {
                 (Change::Delete { .. }, None) => {}
             }
         }
+        let mut delta = FindingsDelta::default();
         if kinds.is_empty() {
+            self.pending.note(delta);
             return applied;
         }
         let mut focus: Vec<usize> = changed;
@@ -309,13 +407,16 @@ impl Incremental {
             self.roles = new_roles;
             if let Some(map) = &remap {
                 for run in &mut self.runs {
-                    run.findings.retain_mut(|(i, _)| match i {
+                    run.findings.retain_mut(|(i, f)| match i {
                         Some(old) => match map[*old as usize] {
                             Some(new) => {
                                 *old = new;
                                 true
                             }
-                            None => false,
+                            None => {
+                                delta.removed.push(f.clone());
+                                false
+                            }
                         },
                         None => true,
                     });
@@ -363,11 +464,15 @@ impl Incremental {
             || boundary.then(|| crate::cde_boundary(&cx)),
         );
         for (at, run) in local.iter().zip(focused) {
+            let old = self.runs[*at].findings.iter().filter(|(i, _)| i.is_some_and(|i| focus.contains(i as usize))).map(|(_, f)| f);
+            delta.push(old, run.findings.iter().map(|(_, f)| f));
             self.runs[*at].splice(&focus, run);
         }
         for (at, run) in whole.iter().zip(rerun) {
+            delta.push(self.runs[*at].findings.iter().map(|(_, f)| f), run.findings.iter().map(|(_, f)| f));
             self.runs[*at] = run;
         }
+        self.pending.note(delta);
         if let Some(b) = new_boundary {
             self.boundary = b;
         }

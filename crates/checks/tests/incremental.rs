@@ -212,9 +212,25 @@ fn every_change_leaves_the_kept_assessment_equal_to_a_whole_one() {
     for kind in [InputKind::Snapshot, InputKind::Manifests] {
         let setting = Setting { input: kind, unlisted: Vec::new(), vulns: None, now: NOW, run: opts() };
         let mut inc = Incremental::new(demo_objects(), demo_config(), setting);
+        assert_eq!(inc.take_delta(), None, "the first assessment is whole");
+        // The findings as kept by the deltas alone (what `serve` updates its history with).
+        let mut by_delta: Vec<Finding> = inc.assessment().findings;
         let mut local_runs = 0;
         for (what, changes) in steps.clone() {
             let applied = inc.apply(changes);
+            match inc.take_delta() {
+                Some(delta) => {
+                    for gone in &delta.removed {
+                        let at = by_delta.iter().position(|f| f == gone).unwrap_or_else(|| panic!("{kind:?}, after {what}: removed finding not kept: {gone:?}"));
+                        by_delta.swap_remove(at);
+                    }
+                    by_delta.extend(delta.added);
+                }
+                None => {
+                    assert!(applied.everything, "{kind:?}, after {what}: only a whole re-evaluation gives no delta ({applied:?})");
+                    by_delta = inc.assessment().findings;
+                }
+            }
             local_runs += usize::from(applied.focused_checks > 0 && !applied.everything);
             let whole_inv = Inventory::build(inc.inventory().objects.clone(), demo_config());
             let cx = Context::new(&whole_inv, kind).at(NOW);
@@ -225,6 +241,9 @@ fn every_change_leaves_the_kept_assessment_equal_to_a_whole_one() {
             assert_same(&got.0, &expected.0, &format!("{context}: findings"));
             assert_same(&got.2, &expected.2, &format!("{context}: passes"));
             assert_same(&got.3, &expected.3, &format!("{context}: boundary"));
+            by_delta.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+            assert_eq!(by_delta.len(), expected.0.len(), "{context}: findings by delta");
+            assert!(expected.0.iter().all(|f| by_delta.contains(f)), "{context}: findings by delta differ from the whole");
         }
         assert!(local_runs >= 5, "most steps re-run object-local checks on their focus only");
     }

@@ -27,7 +27,7 @@ use std::path::PathBuf;
 pub use postgres_backend::PostgresBackend;
 pub use schema::{MIGRATIONS, SCHEMA_VERSION};
 pub use sqlite_backend::SqliteBackend;
-pub use store::{FleetRow, History, Recorded, RunRow};
+pub use store::{FindingsChange, FleetRow, History, Recorded, RunRow};
 
 /// The default database of `serve` and `history`.
 pub const DEFAULT_DATABASE: &str = "sqlite:kubepci.db";

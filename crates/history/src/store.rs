@@ -20,14 +20,60 @@ pub struct History {
     last: Option<LastRun>,
 }
 
-/// A run recorded by this process, with its content.
+/// A run recorded by this process.
 struct LastRun {
     cluster: String,
     id: i64,
-    sha: String,
-    content: RunContent,
+    /// Its content when recorded whole ([`History::record`]); [`History::record_change`]
+    /// keeps none, its caller gives the changes.
+    content: Option<RunContent>,
+    /// The sum of its findings' digests and their number (the next run's digest is this
+    /// one's updated by the changes).
+    sum: FindingsSum,
+    findings: usize,
     /// How many runs stored as changes lead to it from a run stored whole.
     depth: u32,
+}
+
+/// How a run's findings differ from those of the run recorded before it by the same
+/// [`History`]: positions in the old findings that are gone, with those findings (ascending),
+/// and positions in the new findings that were inserted (ascending). The old findings without
+/// `removed`, with the new findings at `added` inserted in order, are the new findings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FindingsChange {
+    pub removed: Vec<(usize, FindingRecord)>,
+    pub added: Vec<usize>,
+}
+
+/// The wrapping sum, lane by lane, of the SHA-256 digests of a run's findings (each as its
+/// JSON): independent of their order, and updated by a change in the time of the changed
+/// findings alone, so a run's content digest does not serialise every finding again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct FindingsSum([u64; 4]);
+
+impl FindingsSum {
+    fn over(findings: &[FindingRecord]) -> FindingsSum {
+        let mut sum = FindingsSum::default();
+        findings.iter().for_each(|f| sum.add(f));
+        sum
+    }
+
+    fn lanes(f: &FindingRecord) -> [u64; 4] {
+        let digest = Sha256::digest(serde_json::to_vec(f).unwrap_or_default());
+        std::array::from_fn(|i| u64::from_le_bytes(digest[i * 8..i * 8 + 8].try_into().expect("8 bytes")))
+    }
+
+    fn add(&mut self, f: &FindingRecord) {
+        for (s, l) in self.0.iter_mut().zip(Self::lanes(f)) {
+            *s = s.wrapping_add(l);
+        }
+    }
+
+    fn sub(&mut self, f: &FindingRecord) {
+        for (s, l) in self.0.iter_mut().zip(Self::lanes(f)) {
+            *s = s.wrapping_sub(l);
+        }
+    }
 }
 
 /// Runs stored as changes between two stored whole: reading one back reads at most this many.
@@ -140,10 +186,18 @@ fn run_row(v: &[Value]) -> RunRow {
     }
 }
 
-/// `sha256:…` over a run's content, the deduplication key.
-pub fn content_sha256(content: &RunContent) -> String {
-    let bytes = serde_json::to_vec(content).unwrap_or_default();
-    format!("sha256:{}", kubepci_base::text::hex(&Sha256::digest(&bytes)))
+/// `sha256:…` over the summary, requirement statuses and scope (as JSON) and the findings'
+/// number and [`FindingsSum`]: the findings are always in the report's stable order, so their
+/// multiset identifies them.
+fn content_sha(content: &RunContent, sum: FindingsSum) -> String {
+    let mut hasher = Sha256::new();
+    for part in [serde_json::to_vec(&content.summary), serde_json::to_vec(&content.requirements), serde_json::to_vec(&content.scope)] {
+        hasher.update(part.unwrap_or_default());
+        hasher.update(b"\n");
+    }
+    hasher.update((content.findings.len() as u64).to_le_bytes());
+    sum.0.iter().for_each(|lane| hasher.update(lane.to_le_bytes()));
+    format!("sha256:{}", kubepci_base::text::hex(&hasher.finalize()))
 }
 
 impl History {
@@ -164,11 +218,50 @@ impl History {
         // The run this process recorded last for this cluster: equal content needs no hash,
         // and a new run is stored as its changes from it.
         let last = self.last.take().filter(|l| l.cluster == cluster);
-        let unchanged = last.as_ref().is_some_and(|l| l.content == *content);
-        let sha = match &last {
-            Some(l) if unchanged => l.sha.clone(),
-            _ => content_sha256(content),
+        let unchanged = last.as_ref().is_some_and(|l| l.content.as_ref() == Some(content));
+        let sum = match &last {
+            Some(l) if unchanged => l.sum,
+            _ => FindingsSum::over(&content.findings),
         };
+        let delta = match &last {
+            Some(l) if !unchanged => l.content.as_ref().and_then(|old| findings_delta(&old.findings, &content.findings)),
+            _ => Some((Vec::new(), Vec::new())),
+        };
+        let kept = match last.as_ref().map(|l| (&l.content, unchanged)) {
+            Some((Some(old), true)) => old.clone(),
+            _ => content.clone(),
+        };
+        let (outcome, _) = self.write(cluster, at, content, sum, last, delta)?;
+        if let Some(l) = &mut self.last {
+            l.content = Some(kept);
+        }
+        Ok(outcome)
+    }
+
+    /// Record an evaluation as [`History::record`] does, given how its findings differ from
+    /// those of the content this history recorded last (`None`: unknown, e.g. after a whole
+    /// re-evaluation). With the changes, the content is neither compared nor hashed whole:
+    /// the cost is that of the changed findings, and a heartbeat when there are none.
+    pub fn record_change(&mut self, cluster: &str, at: &str, content: &RunContent, change: Option<&FindingsChange>) -> Result<Recorded, Error> {
+        let last = self.last.take().filter(|l| l.cluster == cluster);
+        let (sum, delta) = match (&last, change) {
+            (Some(l), Some(c)) if l.findings + c.added.len() == content.findings.len() + c.removed.len() && c.added.iter().all(|&i| i < content.findings.len()) => {
+                let mut sum = l.sum;
+                c.removed.iter().for_each(|(_, f)| sum.sub(f));
+                c.added.iter().for_each(|&i| sum.add(&content.findings[i]));
+                let small = (c.removed.len() + c.added.len()) * 2 <= content.findings.len();
+                (sum, small.then(|| (c.removed.iter().map(|(i, _)| *i).collect(), c.added.clone())))
+            }
+            _ => (FindingsSum::over(&content.findings), None),
+        };
+        Ok(self.write(cluster, at, content, sum, last, delta)?.0)
+    }
+
+    /// Write a run (or a heartbeat when its digest is the cluster's last run's) and keep it
+    /// as the last run, without content. `delta`: the findings as changes from `last`
+    /// (positions removed from its findings, positions added in `content`'s).
+    fn write(&mut self, cluster: &str, at: &str, content: &RunContent, sum: FindingsSum, last: Option<LastRun>, delta: Option<(Vec<usize>, Vec<usize>)>) -> Result<(Recorded, u32), Error> {
+        let sha = content_sha(content, sum);
         let summary = serde_json::to_string(&content.summary).unwrap_or_default();
         let mut outcome = Recorded::Run(0);
         let mut depth = 0;
@@ -192,7 +285,7 @@ impl History {
             }
             // Stored as changes from the last run when this process recorded it (another
             // writer may have added one since) and the chain is short.
-            let base = last.as_ref().filter(|l| Some(l.id) == latest_id && l.depth < MAX_CHAIN).and_then(|l| Some((l, findings_delta(&l.content.findings, &content.findings)?)));
+            let base = last.as_ref().filter(|l| Some(l.id) == latest_id && l.depth < MAX_CHAIN).and_then(|l| Some((l, delta.clone()?)));
             // A NULL parameter is typed as text (PostgreSQL refuses it for a BIGINT column):
             // no base is written as the literal.
             let base_id = if base.is_some() { "$11" } else { "NULL" };
@@ -253,13 +346,8 @@ impl History {
             Ok(())
         });
         result?;
-        // Kept for the next record (moved back when unchanged; otherwise a copy).
-        let content = match last {
-            Some(l) if unchanged => l.content,
-            _ => content.clone(),
-        };
-        self.last = Some(LastRun { cluster: cluster.to_string(), id: outcome.id(), sha, content, depth });
-        Ok(outcome)
+        self.last = Some(LastRun { cluster: cluster.to_string(), id: outcome.id(), content: None, sum, findings: content.findings.len(), depth });
+        Ok((outcome, depth))
     }
 
     /// Runs, newest first; of one cluster when given.

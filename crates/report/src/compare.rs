@@ -113,19 +113,7 @@ impl RunContent {
                 requirements: s.requirements.clone(),
             },
             requirements: report.requirements.iter().map(|r| RequirementStatus { id: r.id.clone(), status: r.status.as_str().to_string() }).collect(),
-            findings: report
-                .findings
-                .iter()
-                .map(|f| FindingRecord {
-                    check: f.check.clone(),
-                    status: f.status,
-                    severity: f.severity,
-                    requirements: f.requirements.clone(),
-                    object: f.object.as_ref().map(ToString::to_string),
-                    scope: f.scope.clone(),
-                    message: f.message.clone(),
-                })
-                .collect(),
+            findings: report.findings.iter().map(FindingRecord::of).collect(),
             scope: ScopeRecord { namespaces: report.scope.namespaces.iter().map(|n| NamespaceClass { name: n.name.clone(), scope: n.scope.clone() }).collect() },
         }
     }
@@ -148,6 +136,19 @@ impl RunContent {
 }
 
 impl FindingRecord {
+    /// The record of a report's finding (whose message the report redacted).
+    pub fn of(f: &kubepci_findings::Finding) -> FindingRecord {
+        FindingRecord {
+            check: f.check.clone(),
+            status: f.status,
+            severity: f.severity,
+            requirements: f.requirements.clone(),
+            object: f.object.as_ref().map(ToString::to_string),
+            scope: f.scope.clone(),
+            message: f.message.clone(),
+        }
+    }
+
     /// What identifies a finding across runs: the check and its object (the message for a
     /// result about the input as a whole). A changed message on the same object is a change
     /// of an open failure, not a fix and a new failure.

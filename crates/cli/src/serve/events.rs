@@ -82,17 +82,21 @@ impl DriftEvent {
 /// The objects whose new failures (failing now, not failing before) touch a drifted
 /// requirement, one [`DriftEvent`] each. `drifted`: (requirement, was, now), as `drift` gives.
 pub fn drift_events(previous: &RunContent, now: &[Finding], drifted: &[(String, String, String)]) -> Vec<DriftEvent> {
-    let was: BTreeMap<&str, &str> = drifted.iter().map(|(id, was, _)| (id.as_str(), was.as_str())).collect();
     let failing_before: BTreeSet<(&str, &str)> = previous.findings.iter().filter(|f| f.status == Status::Fail).filter_map(|f| Some((f.check.as_str(), f.object.as_deref()?))).collect();
+    let new_failures = now.iter().filter(|f| f.status == Status::Fail).filter(|f| f.object.as_ref().is_some_and(|o| !failing_before.contains(&(f.check.as_str(), o.to_string().as_str()))));
+    drift_events_of(new_failures, drifted)
+}
+
+/// [`drift_events`] given the new failures (failing now on an object where the check did not
+/// fail before), as the kept evaluation tells them from its changes.
+pub fn drift_events_of<'a>(new_failures: impl IntoIterator<Item = &'a Finding>, drifted: &[(String, String, String)]) -> Vec<DriftEvent> {
+    let was: BTreeMap<&str, &str> = drifted.iter().map(|(id, was, _)| (id.as_str(), was.as_str())).collect();
     // Object label → (object, drifted requirements with their status before, checks).
     type Causes = (ObjectRef, BTreeSet<(String, String)>, BTreeSet<String>);
     let mut by_object: BTreeMap<String, Causes> = BTreeMap::new();
-    for finding in now.iter().filter(|f| f.status == Status::Fail) {
+    for finding in new_failures.into_iter().filter(|f| f.status == Status::Fail) {
         let Some(object) = &finding.object else { continue };
         let label = object.to_string();
-        if failing_before.contains(&(finding.check.as_str(), label.as_str())) {
-            continue;
-        }
         let requirements: Vec<(String, String)> = finding.requirements.iter().filter_map(|r| was.get(r.as_str()).map(|w| (r.clone(), w.to_string()))).collect();
         if requirements.is_empty() {
             continue;

@@ -7,16 +7,18 @@ use std::time::Duration;
 
 use kubepci_findings::Status;
 use kubepci_history::Recorded;
-use kubepci_report::Report;
-use kubepci_report::compare::RunContent;
+use kubepci_report::compare::RequirementStatus;
 
 use super::KindHealth;
+use super::live::Evaluated;
 
 /// What the last evaluation found, and counters since start.
 #[derive(Default)]
 pub struct Metrics {
-    /// The last evaluation's content (requirement statuses, findings).
-    pub content: Option<RunContent>,
+    /// The last evaluation's requirement statuses (`None` before the first).
+    pub requirements: Option<Vec<RequirementStatus>>,
+    /// Findings per (scope class, status name).
+    per_scope: BTreeMap<(String, &'static str), usize>,
     /// `(check, severity)` → failures.
     failures: BTreeMap<(String, String), usize>,
     objects: usize,
@@ -35,17 +37,15 @@ fn label(s: &str) -> String {
 }
 
 impl Metrics {
-    /// Take a new report; returns the previous content (for drift).
-    pub fn replace_report(&mut self, report: &Report, content: RunContent, epoch: i64, duration: Duration) -> Option<RunContent> {
-        self.failures.clear();
-        for c in &report.checks {
-            self.failures.insert((c.summary.check.clone(), c.summary.severity.as_str().to_string()), c.summary.failed);
-        }
-        self.objects = report.input.objects;
+    /// Take a new evaluation; returns the previous requirement statuses (for drift).
+    pub fn replace_evaluation(&mut self, evaluated: &Evaluated, epoch: i64, duration: Duration) -> Option<Vec<RequirementStatus>> {
+        self.failures = evaluated.failures.iter().map(|(check, severity, n)| ((check.clone(), severity.clone()), *n)).collect();
+        self.per_scope = evaluated.per_scope.iter().map(|((scope, status), n)| ((scope.clone(), status_name(*status)), *n)).collect();
+        self.objects = evaluated.objects;
         self.last_epoch = epoch;
         self.last_duration = duration;
         self.evaluations += 1;
-        self.content.replace(content)
+        self.requirements.replace(evaluated.requirements.clone())
     }
 
     pub fn history_ok(&mut self, recorded: Recorded) {
@@ -68,9 +68,9 @@ impl Metrics {
         let family = |name: &str, kind: &str, help: &str, out: &mut String| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
         };
-        if let Some(content) = &self.content {
+        if let Some(requirements) = &self.requirements {
             family("kubepci_requirement_status", "gauge", "PCI DSS requirement roll-up status (1 for the current status).", &mut out);
-            for r in &content.requirements {
+            for r in requirements {
                 let _ = writeln!(out, "kubepci_requirement_status{{requirement=\"{}\",status=\"{}\"}} 1", label(&r.id), label(&r.status));
             }
             family("kubepci_check_failures", "gauge", "Open failures per check and severity.", &mut out);
@@ -78,12 +78,8 @@ impl Metrics {
                 let _ = writeln!(out, "kubepci_check_failures{{check=\"{}\",severity=\"{severity}\"}} {n}", label(check));
             }
             family("kubepci_findings", "gauge", "Findings per namespace scope class and status.", &mut out);
-            let mut per_scope: BTreeMap<(String, &str), usize> = BTreeMap::new();
-            for f in &content.findings {
-                *per_scope.entry((f.scope.clone().unwrap_or_else(|| "none".into()), status_name(f.status))).or_default() += 1;
-            }
-            for ((scope, status), n) in per_scope {
-                let _ = writeln!(out, "kubepci_findings{{scope=\"{}\",status=\"{status}\"}} {n}", label(&scope));
+            for ((scope, status), n) in &self.per_scope {
+                let _ = writeln!(out, "kubepci_findings{{scope=\"{}\",status=\"{status}\"}} {n}", label(scope));
             }
         }
         family("kubepci_objects", "gauge", "Objects in the last evaluation.", &mut out);

@@ -26,16 +26,16 @@ mod watch;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kubepci_checks::Change;
 use kubepci_history::History;
 use kubepci_inventory::Config;
 use kubepci_model::Object;
-use kubepci_report::compare::RunContent;
-use kubepci_report::{ConfigSource, Report};
+use kubepci_report::ConfigSource;
+use kubepci_report::compare::RequirementStatus;
 
 use crate::input::{ClusterArgs, Input};
 
@@ -62,10 +62,10 @@ pub struct ServeOptions {
 pub struct Shared {
     pub options: ServeOptions,
     pub ready: AtomicBool,
-    /// The current report, numbered (each evaluation replaces it).
-    pub report: RwLock<Option<(u64, Arc<Report>)>>,
-    /// The current report as `scan -f json` writes it, rendered on first request (the
-    /// number of the report it renders).
+    /// The number of the current evaluation (counted from 1), set under the `live` lock.
+    pub evaluation: AtomicU64,
+    /// The current report as `scan -f json` writes it, assembled and rendered on first
+    /// request (with the number of the evaluation it renders).
     pub report_json: Mutex<Option<(u64, Arc<Vec<u8>>)>>,
     pub metrics: Mutex<Metrics>,
     pub history: Mutex<History>,
@@ -111,7 +111,7 @@ async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let shared = Arc::new(Shared {
         options: options.clone(),
         ready: AtomicBool::new(false),
-        report: RwLock::new(None),
+        evaluation: AtomicU64::new(0),
         report_json: Mutex::new(None),
         pending: Mutex::new(BTreeSet::new()),
         live: Mutex::new(None),
@@ -234,9 +234,13 @@ fn evaluate(shared: &Shared, base: &Base) {
             evaluated
         }
     };
+    // Recorded from the kept content (not copied out of it), as its changes when known.
+    let content = live.as_ref().map(live::Live::content).expect("evaluated");
+    let recorded = kubepci_checks::profile::timed("serve: history", || shared.history.lock().expect("history").record_change(&shared.options.cluster_name, &evaluated.generated_at, content, evaluated.change.as_ref()));
+    shared.evaluation.fetch_add(1, Ordering::SeqCst);
     drop(live);
     let duration = started.elapsed();
-    publish(shared, evaluated, epoch, duration);
+    publish(shared, evaluated, recorded, epoch, duration);
 }
 
 /// The pending changes, read from the stores as they are now.
@@ -259,13 +263,11 @@ fn pending_changes(shared: &Shared) -> Vec<Change> {
         .collect()
 }
 
-/// Replace the report, record the run, update the metrics, log drift.
-fn publish(shared: &Shared, evaluated: live::Evaluated, epoch: i64, duration: Duration) {
-    let recorded = shared.history.lock().expect("history").record(&shared.options.cluster_name, &evaluated.generated_at, &evaluated.content);
+/// Update the metrics with the recorded run, log drift.
+fn publish(shared: &Shared, evaluated: live::Evaluated, recorded: Result<kubepci_history::Recorded, kubepci_history::Error>, epoch: i64, duration: Duration) {
     let (drifted, candidates) = {
         let mut m = shared.metrics.lock().expect("metrics");
-        // Moved into the metrics, not copied: it holds every finding.
-        let previous = m.replace_report(&evaluated.report, evaluated.content, epoch, duration);
+        let previous = m.replace_evaluation(&evaluated, epoch, duration);
         match &recorded {
             Ok(r) => m.history_ok(*r),
             Err(e) => {
@@ -273,11 +275,11 @@ fn publish(shared: &Shared, evaluated: live::Evaluated, epoch: i64, duration: Du
                 m.history_failed();
             }
         }
-        match (previous, m.content.as_ref()) {
+        match (previous, m.requirements.as_ref()) {
             (Some(previous), Some(now)) => {
                 let drifted = drift(&previous, now);
-                // Which objects' new failures caused it, while the previous run is at hand.
-                let candidates = if shared.drift_events.is_some() && !drifted.is_empty() { events::drift_events(&previous, &evaluated.report.findings, &drifted) } else { Vec::new() };
+                // Which objects' new failures caused it.
+                let candidates = if shared.drift_events.is_some() && !drifted.is_empty() { events::drift_events_of(&evaluated.new_failures, &drifted) } else { Vec::new() };
                 (drifted, candidates)
             }
             _ => (Vec::new(), Vec::new()),
@@ -295,23 +297,23 @@ fn publish(shared: &Shared, evaluated: live::Evaluated, epoch: i64, duration: Du
             let _ = queue.send(admitted);
         }
     }
-    {
-        let mut report = shared.report.write().expect("report");
-        let number = report.as_ref().map_or(0, |(n, _)| n + 1);
-        *report = Some((number, evaluated.report));
-    }
     shared.ready.store(true, Ordering::SeqCst);
 }
 
-/// The current report as `scan -f json` writes it: rendered once per evaluation, when first
-/// asked for.
+/// The current report as `scan -f json` writes it: assembled and rendered once per
+/// evaluation, when first asked for.
 pub fn report_json(shared: &Shared) -> Option<Arc<Vec<u8>>> {
-    let (number, report) = shared.report.read().expect("report").clone()?;
-    if let Some((rendered, json)) = shared.report_json.lock().expect("report json").as_ref()
-        && *rendered == number
-    {
-        return Some(json.clone());
-    }
+    let (number, report) = {
+        let mut live = shared.live.lock().expect("live");
+        let kept = live.as_mut()?;
+        let number = shared.evaluation.load(Ordering::SeqCst);
+        if let Some((rendered, json)) = shared.report_json.lock().expect("report json").as_ref()
+            && *rendered == number
+        {
+            return Some(json.clone());
+        }
+        (number, kept.report())
+    };
     let mut json = Vec::new();
     let _ = kubepci_report::write(&report, kubepci_report::Format::Json, kubepci_report::PrintOptions::default(), &mut json);
     let json = Arc::new(json);
@@ -338,11 +340,11 @@ impl Base {
     }
 }
 
-/// Requirements that went from `pass`/`partial` to `fail` between two runs.
-pub fn drift(previous: &RunContent, now: &RunContent) -> Vec<(String, String, String)> {
-    let before: BTreeMap<&str, &str> = previous.requirements.iter().map(|r| (r.id.as_str(), r.status.as_str())).collect();
-    now.requirements
-        .iter()
+/// Requirements that went from `pass`/`partial` to `fail` between two runs (their
+/// requirement statuses).
+pub fn drift(previous: &[RequirementStatus], now: &[RequirementStatus]) -> Vec<(String, String, String)> {
+    let before: BTreeMap<&str, &str> = previous.iter().map(|r| (r.id.as_str(), r.status.as_str())).collect();
+    now.iter()
         .filter(|r| r.status == "fail")
         .filter_map(|r| before.get(r.id.as_str()).filter(|s| matches!(**s, "pass" | "partial")).map(|s| (r.id.clone(), s.to_string(), r.status.clone())))
         .collect()
