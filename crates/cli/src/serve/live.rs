@@ -27,6 +27,9 @@ pub const WHOLE_EVERY_SECONDS: i64 = 3600;
 /// each change into a sorted list costs more than sorting once).
 const MOST_CHANGED: usize = 4096;
 
+/// Up to this many changed findings are moved into place one by one; more in one pass.
+const IN_PLACE: usize = 8;
+
 /// What one evaluation tells the metrics, the history and the drift log (the content itself
 /// stays in [`Live::content`]).
 pub struct Evaluated {
@@ -56,6 +59,10 @@ pub struct Live {
     findings: Vec<Finding>,
     /// The history's content: `content.findings[i]` is the record of `findings[i]`.
     content: RunContent,
+    /// Findings per (scope class or `none`, status), kept in step with `content`.
+    per_scope: BTreeMap<(String, Status), usize>,
+    /// Each check's summary at the last evaluation.
+    summaries: Vec<kubepci_findings::CheckSummary>,
     generated_at: String,
 }
 
@@ -90,7 +97,7 @@ impl Live {
         let setting = Setting { input: input.kind, unlisted: input.unlisted, vulns: input.vulns, now: epoch, run: run_options(epoch) };
         let mut inc = Incremental::new(input.objects, config, setting);
         inc.take_delta();
-        let mut live = Live { inc, facts, whole_at: epoch, findings: Vec::new(), content: RunContent::default(), generated_at: String::new() };
+        let mut live = Live { inc, facts, whole_at: epoch, findings: Vec::new(), content: RunContent::default(), per_scope: BTreeMap::new(), summaries: Vec::new(), generated_at: String::new() };
         let mut evaluated = live.refresh(epoch, None, None);
         // Nothing was failing before the first evaluation that drift could compare with.
         evaluated.new_failures.clear();
@@ -147,21 +154,23 @@ impl Live {
             None => (None, self.rebuild()),
         };
         let summaries: Vec<kubepci_findings::CheckSummary> = self.inc.runs().iter().map(|r| r.summary.clone()).collect();
-        let requirements = kubepci_findings::rollup(&summaries, &self.findings);
-        self.content.summary = summary(&summaries, &self.findings, &requirements);
-        self.content.requirements = requirements.iter().map(|r| RequirementStatus { id: r.id.clone(), status: r.status.as_str().to_string() }).collect();
-        self.content.scope = ScopeRecord { namespaces: self.inc.inventory().namespaces().map(|n| NamespaceClass { name: n.name.clone(), scope: n.scope.scope.to_string() }).collect() };
-        let mut per_scope: BTreeMap<(Option<&str>, Status), usize> = BTreeMap::new();
-        for f in &self.content.findings {
-            *per_scope.entry((f.scope.as_deref(), f.status)).or_default() += 1;
+        // The roll-up reads the summaries and the findings: unchanged, so is it.
+        let same = change.as_ref().is_some_and(|c| c.removed.is_empty() && c.added.is_empty()) && summaries == self.summaries;
+        if !same {
+            let requirements = kubepci_findings::rollup(&summaries, &self.findings);
+            self.content.summary = summary(&summaries, &self.findings, &requirements);
+            self.content.requirements = requirements.iter().map(|r| RequirementStatus { id: r.id.clone(), status: r.status.as_str().to_string() }).collect();
         }
+        self.summaries = summaries;
+        self.content.scope = ScopeRecord { namespaces: self.inc.inventory().namespaces().map(|n| NamespaceClass { name: n.name.clone(), scope: n.scope.scope.to_string() }).collect() };
+        let summaries = &self.summaries;
         Evaluated {
             generated_at: self.generated_at.clone(),
             applied,
             change,
             new_failures,
             failures: summaries.iter().map(|s| (s.check.clone(), s.severity.as_str().to_string(), s.failed)).collect(),
-            per_scope: per_scope.into_iter().map(|((scope, status), n)| ((scope.unwrap_or("none").to_string(), status), n)).collect(),
+            per_scope: self.per_scope.clone(),
             requirements: self.content.requirements.clone(),
             objects: self.inc.inventory().objects.len(),
         }
@@ -176,6 +185,10 @@ impl Live {
         let new_failures = findings.iter().filter(|f| f.status == Status::Fail && f.object.as_ref().is_some_and(|o| !failing_before.contains(&(f.check.as_str(), o.to_string())))).cloned().collect();
         self.content.findings = findings.iter().map(record).collect();
         self.findings = findings;
+        self.per_scope.clear();
+        for r in &self.content.findings {
+            count(&mut self.per_scope, r, true);
+        }
         new_failures
     }
 
@@ -217,20 +230,12 @@ impl Live {
             return None;
         }
         // Nothing can fail from here on.
-        let mut removed: Vec<(usize, FindingRecord)> = Vec::with_capacity(removed_at.len());
-        for &at in removed_at.iter().rev() {
-            self.findings.remove(at);
-            removed.push((at, self.content.findings.remove(at)));
+        let (removed, added_at) = if removed_at.len() + delta.added.len() <= IN_PLACE { self.splice_in_place(&removed_at, delta.added) } else { self.splice_merged(&removed_at, delta.added) };
+        for (_, r) in &removed {
+            count(&mut self.per_scope, r, false);
         }
-        removed.reverse();
-        // Inserted in ascending order, each lands after the ones before it: its position is
-        // its final one.
-        let mut added_at = Vec::with_capacity(delta.added.len());
-        for f in delta.added {
-            let (at, _) = place(&self.findings, &f);
-            self.content.findings.insert(at, record(&f));
-            self.findings.insert(at, f);
-            added_at.push(at);
+        for &at in &added_at {
+            count(&mut self.per_scope, &self.content.findings[at], true);
         }
         // A failure is new when its check failed on the object neither before nor otherwise
         // now: the kept failures of its check on its object, less the added, plus the removed.
@@ -251,6 +256,74 @@ impl Live {
             }
         }
         Some((FindingsChange { removed, added: added_at }, new_failures))
+    }
+}
+
+impl Live {
+    /// Remove the findings at `removed_at` (ascending) and insert `added` (ascending, none of
+    /// a kept one's sort key), each by moving the rest: for a few changes.
+    fn splice_in_place(&mut self, removed_at: &[usize], added: Vec<Finding>) -> (Vec<(usize, FindingRecord)>, Vec<usize>) {
+        let mut removed = Vec::with_capacity(removed_at.len());
+        for &at in removed_at.iter().rev() {
+            self.findings.remove(at);
+            removed.push((at, self.content.findings.remove(at)));
+        }
+        removed.reverse();
+        // Inserted in ascending order, each lands after the ones before it: its position is
+        // its final one.
+        let mut added_at = Vec::with_capacity(added.len());
+        for f in added {
+            let at = self.findings.partition_point(|x| x.sort_key() < f.sort_key());
+            self.content.findings.insert(at, record(&f));
+            self.findings.insert(at, f);
+            added_at.push(at);
+        }
+        (removed, added_at)
+    }
+
+    /// [`Live::splice_in_place`] in one pass over the kept findings: for many changes.
+    fn splice_merged(&mut self, removed_at: &[usize], added: Vec<Finding>) -> (Vec<(usize, FindingRecord)>, Vec<usize>) {
+        let len = self.findings.len() + added.len() - removed_at.len();
+        let (old_findings, old_records) = (std::mem::take(&mut self.findings), std::mem::take(&mut self.content.findings));
+        let (mut findings, mut records) = (Vec::with_capacity(len), Vec::with_capacity(len));
+        let mut removed = Vec::with_capacity(removed_at.len());
+        let mut added_at = Vec::with_capacity(added.len());
+        let mut gone = removed_at.iter().copied().peekable();
+        let mut adds = added.into_iter().peekable();
+        for (i, (f, r)) in old_findings.into_iter().zip(old_records).enumerate() {
+            if gone.next_if_eq(&i).is_some() {
+                removed.push((i, r));
+                continue;
+            }
+            while let Some(a) = adds.next_if(|a| a.sort_key() < f.sort_key()) {
+                added_at.push(findings.len());
+                records.push(record(&a));
+                findings.push(a);
+            }
+            findings.push(f);
+            records.push(r);
+        }
+        for a in adds {
+            added_at.push(findings.len());
+            records.push(record(&a));
+            findings.push(a);
+        }
+        (self.findings, self.content.findings) = (findings, records);
+        (removed, added_at)
+    }
+}
+
+/// Count a record in (or out of) the findings per (scope class, status).
+fn count(per_scope: &mut BTreeMap<(String, Status), usize>, r: &FindingRecord, add: bool) {
+    let key = (r.scope.clone().unwrap_or_else(|| "none".into()), r.status);
+    let n = per_scope.entry(key.clone()).or_default();
+    if add {
+        *n += 1;
+    } else {
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            per_scope.remove(&key);
+        }
     }
 }
 
@@ -338,10 +411,11 @@ mod tests {
         let (mut live, first) = Live::new(input, config.clone(), NOW);
         assert!(first.change.is_none() && first.new_failures.is_empty());
         let mut recorded = vec![(history.record_change("demo", &first.generated_at, live.content(), None).expect("record"), live.content().clone())];
-        let mut patched = 0;
+        let (mut patched, mut merged) = (0, 0);
         for (at, (what, changes)) in steps.into_iter().enumerate() {
             let evaluated = live.update(changes, NOW + 1 + at as i64);
             patched += usize::from(evaluated.change.as_ref().is_some_and(|c| !c.removed.is_empty() || !c.added.is_empty()));
+            merged += usize::from(evaluated.change.as_ref().is_some_and(|c| c.removed.len() + c.added.len() > IN_PLACE));
             let whole = RunContent::of(&live.report());
             assert_eq!(live.content(), &whole, "after {what}: kept content differs from the whole report's");
             // A fresh whole evaluation of the same objects agrees too.
@@ -355,6 +429,7 @@ mod tests {
             recorded.push((r, live.content().clone()));
         }
         assert!(patched >= 6, "most changes patch the kept content ({patched})");
+        assert!(merged >= 1, "some change is merged in one pass");
         for (r, content) in &recorded {
             assert_eq!(history.run_content(r.id()).expect("read").as_ref(), Some(content), "run {} reads back as recorded", r.id());
         }
@@ -362,6 +437,29 @@ mod tests {
         let mut whole_history = kubepci_history::open(&format!("sqlite:{}", dir.path().join("h.db").display())).expect("history");
         let (last, content) = recorded.last().expect("runs");
         assert_eq!(whole_history.record("demo", "2026-12-07T02:00:00Z", content).expect("record"), Recorded::Heartbeat(last.id()));
+    }
+
+    /// Moving changed findings into place one by one and merging them in one pass give the
+    /// same findings, records and positions.
+    #[test]
+    fn in_place_and_merged_splices_agree() {
+        let (input, config) = demo_input();
+        let (mut one, _) = Live::new(input, config.clone(), NOW);
+        let (mut other, _) = Live::new(demo_input().0, config, NOW);
+        let len = one.findings.len();
+        assert!(len > 20, "{len}");
+        let removed_at: Vec<usize> = (0..len).step_by(3).collect();
+        // New findings of sort keys no kept finding has: at the front, inside and at the end.
+        let mut added: Vec<Finding> = [0, len / 2, len - 1].iter().map(|&i| Finding { message: format!("{} (changed)", one.findings[i].message), ..one.findings[i].clone() }).collect();
+        added.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        let a = one.splice_in_place(&removed_at, added.clone());
+        let b = other.splice_merged(&removed_at, added);
+        assert_eq!(a, b);
+        assert_eq!(one.findings, other.findings);
+        assert_eq!(one.content.findings, other.content.findings);
+        assert_eq!(one.findings.len(), len - removed_at.len() + 3);
+        assert!(one.findings.windows(2).all(|w| w[0].sort_key() <= w[1].sort_key()), "still in the report's order");
+        assert_eq!(one.content.findings, one.findings.iter().map(record).collect::<Vec<_>>());
     }
 
     /// A new failure on an object (where its check did not fail before) is told apart from
