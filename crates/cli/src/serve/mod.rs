@@ -8,9 +8,9 @@
 //! 3. A change notes the object (kind, namespace, name) as pending; after a quiet `debounce`
 //!    the pending changes are applied to the kept evaluation ([`live::Live`]): only what they
 //!    can affect is re-run (docs/serve.md, "cost of a change"), the whole input when the date
-//!    changes and at least hourly. The report is replaced (its JSON rendered when
-//!    `/api/v1/report` asks), the run recorded in the history (a heartbeat when nothing
-//!    changed) and the metrics updated. A requirement going from pass to fail is logged
+//!    changes and at least hourly. The run is recorded in the history from the changed
+//!    findings (a heartbeat when nothing changed) and the metrics updated; the report is
+//!    assembled and rendered when `/api/v1/report` asks. A requirement going from pass to fail is logged
 //!    (drift).
 //!
 //! Nothing is written to the cluster, except, opt-in (`--drift-events`), one Event per object
