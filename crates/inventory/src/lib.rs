@@ -377,16 +377,16 @@ pub fn is_cluster_scoped_kind(kind: &str) -> bool {
 }
 
 fn set_namespace(r: &mut Resource, ns: &str) {
-    macro_rules! set {
+    macro_rules! namespaced {
         ($($v:ident),*) => {
-            match r {
-                $( Resource::$v(o) => o.metadata.namespace = Some(ns.to_string()), )*
-                _ => {}
-            }
+            matches!(r, $( Resource::$v(_) )|*)
         };
     }
-    set!(Pod, ReplicationController, Service, ConfigMap, Secret, ServiceAccount, PersistentVolumeClaim, Deployment,
-        ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, Ingress, NetworkPolicy, Role, RoleBinding);
+    if namespaced!(Pod, ReplicationController, Service, ConfigMap, Secret, ServiceAccount, PersistentVolumeClaim, Deployment,
+        ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, Ingress, NetworkPolicy, Role, RoleBinding)
+    {
+        r.metadata_mut().namespace = Some(ns.to_string());
+    }
 }
 
 #[cfg(test)]

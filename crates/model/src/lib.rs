@@ -8,8 +8,10 @@ mod object;
 mod pod_template;
 pub mod prune;
 pub mod selector;
+pub mod templated;
 
 pub use k8s_openapi;
 pub use location::SourceLoc;
 pub use object::{DecodeError, GenericObject, Object, ObjectRef, Resource, decode_direct, decode_value, split_api_version};
 pub use pod_template::PodTemplate;
+pub use templated::{PodSpecInterner, Templated};

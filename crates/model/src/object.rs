@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::SourceLoc;
+use crate::templated::Templated;
 
 /// Any object kubepci did not type: CRDs, kinds no check reads, removed beta APIs. Kept (and
 /// counted) so that nothing in the input is silently dropped, and so that content scanners
@@ -30,19 +31,49 @@ pub struct GenericObject {
     pub body: serde_json::Map<String, Value>,
 }
 
+/// How a kind is held in [`Resource`]: as k8s-openapi decodes it (`plain`), or with its pod
+/// template's spec apart and shareable (`templated`, see [`crate::templated`]).
+macro_rules! held {
+    (plain, $ty:ty) => { $ty };
+    (templated, $ty:ty) => { Templated<$ty> };
+}
+
+macro_rules! hold {
+    (plain, $value:expr) => { $value };
+    (templated, $value:expr) => { Templated::new($value) };
+}
+
+macro_rules! object_of {
+    (plain, $o:expr) => { $o };
+    (templated, $o:expr) => { $o.without_pod_spec() };
+}
+
+macro_rules! object_of_mut {
+    (plain, $o:expr) => { $o };
+    (templated, $o:expr) => { $o.without_pod_spec_mut() };
+}
+
+macro_rules! share {
+    (plain, $o:expr, $interner:expr) => {{
+        let _ = ($o, $interner);
+    }};
+    (templated, $o:expr, $interner:expr) => { $o.share($interner) };
+}
+
 macro_rules! resources {
-    ($( $variant:ident : $ty:ty , groups = [$($group:literal),*] ; )*) => {
+    ($( $variant:ident : $ty:ty , groups = [$($group:literal),*] , $held:ident ; )*) => {
         /// One Kubernetes object. Kinds that checks read are typed; the rest are generic.
+        /// Workload controllers are [`Templated`]: their template's pod spec is held apart.
         #[derive(Clone, Debug, PartialEq)]
         pub enum Resource {
-            $( $variant(Box<$ty>), )*
+            $( $variant(Box<held!($held, $ty)>), )*
             Generic(Box<GenericObject>),
         }
 
         impl Resource {
             pub fn metadata(&self) -> &ObjectMeta {
                 match self {
-                    $( Resource::$variant(o) => &o.metadata, )*
+                    $( Resource::$variant(o) => &object_of!($held, o).metadata, )*
                     Resource::Generic(o) => &o.metadata,
                 }
             }
@@ -56,8 +87,17 @@ macro_rules! resources {
 
             pub fn metadata_mut(&mut self) -> &mut ObjectMeta {
                 match self {
-                    $( Resource::$variant(o) => &mut o.metadata, )*
+                    $( Resource::$variant(o) => &mut object_of_mut!($held, o).metadata, )*
                     Resource::Generic(o) => &mut o.metadata,
+                }
+            }
+
+            /// Hold the pod template's spec an equal one `interner` already has, if this is a
+            /// workload controller (see [`crate::templated`]).
+            pub fn share_pod_spec(&mut self, interner: &crate::templated::PodSpecInterner) {
+                match self {
+                    $( Resource::$variant(o) => share!($held, o, interner), )*
+                    Resource::Generic(_) => {}
                 }
             }
 
@@ -71,7 +111,7 @@ macro_rules! resources {
                     $( stringify!($variant) if api_version == <$ty as k8s_openapi::Resource>::API_VERSION => {
                         let d = crate::prune::Pruned { inner: d, prune: prune_for(kind) };
                         Some(<$ty as serde::Deserialize>::deserialize(d)
-                            .map(|t| Resource::$variant(Box::new(t)))
+                            .map(|t| Resource::$variant(Box::new(hold!($held, t))))
                             .map_err(|e| DecodeError { path: String::new(), message: e.to_string() }))
                     } )*
                     _ => None,
@@ -90,7 +130,7 @@ macro_rules! resources {
                             prune_value(map, prune_for(kind));
                         }
                         let typed: $ty = decode_with_path(value)?;
-                        Ok(Some(Resource::$variant(Box::new(typed))))
+                        Ok(Some(Resource::$variant(Box::new(hold!($held, typed)))))
                     } )*
                     _ => Ok(None),
                 }
@@ -100,29 +140,29 @@ macro_rules! resources {
 }
 
 resources! {
-    Namespace: Namespace, groups = [""];
-    Pod: Pod, groups = [""];
-    ReplicationController: ReplicationController, groups = [""];
-    Service: Service, groups = [""];
-    ConfigMap: ConfigMap, groups = [""];
-    Secret: Secret, groups = [""];
-    ServiceAccount: ServiceAccount, groups = [""];
-    Node: Node, groups = [""];
-    PersistentVolumeClaim: PersistentVolumeClaim, groups = [""];
-    Deployment: Deployment, groups = ["apps", "extensions"];
-    ReplicaSet: ReplicaSet, groups = ["apps", "extensions"];
-    StatefulSet: StatefulSet, groups = ["apps"];
-    DaemonSet: DaemonSet, groups = ["apps", "extensions"];
-    Job: Job, groups = ["batch"];
-    CronJob: CronJob, groups = ["batch"];
-    Ingress: Ingress, groups = ["networking.k8s.io"];
-    NetworkPolicy: NetworkPolicy, groups = ["networking.k8s.io", "extensions"];
-    Role: Role, groups = ["rbac.authorization.k8s.io"];
-    ClusterRole: ClusterRole, groups = ["rbac.authorization.k8s.io"];
-    RoleBinding: RoleBinding, groups = ["rbac.authorization.k8s.io"];
-    ClusterRoleBinding: ClusterRoleBinding, groups = ["rbac.authorization.k8s.io"];
-    ValidatingWebhookConfiguration: ValidatingWebhookConfiguration, groups = ["admissionregistration.k8s.io"];
-    MutatingWebhookConfiguration: MutatingWebhookConfiguration, groups = ["admissionregistration.k8s.io"];
+    Namespace: Namespace, groups = [""], plain;
+    Pod: Pod, groups = [""], plain;
+    ReplicationController: ReplicationController, groups = [""], templated;
+    Service: Service, groups = [""], plain;
+    ConfigMap: ConfigMap, groups = [""], plain;
+    Secret: Secret, groups = [""], plain;
+    ServiceAccount: ServiceAccount, groups = [""], plain;
+    Node: Node, groups = [""], plain;
+    PersistentVolumeClaim: PersistentVolumeClaim, groups = [""], plain;
+    Deployment: Deployment, groups = ["apps", "extensions"], templated;
+    ReplicaSet: ReplicaSet, groups = ["apps", "extensions"], templated;
+    StatefulSet: StatefulSet, groups = ["apps"], templated;
+    DaemonSet: DaemonSet, groups = ["apps", "extensions"], templated;
+    Job: Job, groups = ["batch"], templated;
+    CronJob: CronJob, groups = ["batch"], templated;
+    Ingress: Ingress, groups = ["networking.k8s.io"], plain;
+    NetworkPolicy: NetworkPolicy, groups = ["networking.k8s.io", "extensions"], plain;
+    Role: Role, groups = ["rbac.authorization.k8s.io"], plain;
+    ClusterRole: ClusterRole, groups = ["rbac.authorization.k8s.io"], plain;
+    RoleBinding: RoleBinding, groups = ["rbac.authorization.k8s.io"], plain;
+    ClusterRoleBinding: ClusterRoleBinding, groups = ["rbac.authorization.k8s.io"], plain;
+    ValidatingWebhookConfiguration: ValidatingWebhookConfiguration, groups = ["admissionregistration.k8s.io"], plain;
+    MutatingWebhookConfiguration: MutatingWebhookConfiguration, groups = ["admissionregistration.k8s.io"], plain;
 }
 
 /// An object plus where it came from.

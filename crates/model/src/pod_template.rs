@@ -37,33 +37,18 @@ impl Object {
     pub fn pod_template(&self) -> Option<PodTemplate<'_>> {
         let (meta, spec, spec_path) = match &self.resource {
             Resource::Pod(p) => (Some(&p.metadata), p.spec.as_ref(), "spec"),
-            Resource::Deployment(d) => {
-                let t = &d.spec.template;
-                (t.metadata.as_ref(), t.spec.as_ref(), "spec.template.spec")
-            }
-            Resource::ReplicaSet(r) => {
-                let t = r.spec.template.as_ref()?;
-                (t.metadata.as_ref(), t.spec.as_ref(), "spec.template.spec")
-            }
-            Resource::StatefulSet(s) => {
-                let t = &s.spec.template;
-                (t.metadata.as_ref(), t.spec.as_ref(), "spec.template.spec")
-            }
-            Resource::DaemonSet(d) => {
-                let t = &d.spec.template;
-                (t.metadata.as_ref(), t.spec.as_ref(), "spec.template.spec")
-            }
-            Resource::Job(j) => {
-                let t = &j.spec.as_ref()?.template;
-                (t.metadata.as_ref(), t.spec.as_ref(), "spec.template.spec")
-            }
+            Resource::Deployment(d) => (d.without_pod_spec().spec.template.metadata.as_ref(), d.pod_spec(), "spec.template.spec"),
+            Resource::ReplicaSet(r) => (r.without_pod_spec().spec.template.as_ref()?.metadata.as_ref(), r.pod_spec(), "spec.template.spec"),
+            Resource::StatefulSet(s) => (s.without_pod_spec().spec.template.metadata.as_ref(), s.pod_spec(), "spec.template.spec"),
+            Resource::DaemonSet(d) => (d.without_pod_spec().spec.template.metadata.as_ref(), d.pod_spec(), "spec.template.spec"),
+            Resource::Job(j) => (j.without_pod_spec().spec.as_ref()?.template.metadata.as_ref(), j.pod_spec(), "spec.template.spec"),
             Resource::CronJob(c) => {
-                let t = &c.spec.job_template.spec.as_ref()?.template;
-                (t.metadata.as_ref(), t.spec.as_ref(), "spec.jobTemplate.spec.template.spec")
+                let t = &c.without_pod_spec().spec.job_template.spec.as_ref()?.template;
+                (t.metadata.as_ref(), c.pod_spec(), "spec.jobTemplate.spec.template.spec")
             }
             Resource::ReplicationController(r) => {
-                let t = r.spec.as_ref()?.template.as_ref()?;
-                (t.metadata.as_ref(), t.spec.as_ref(), "spec.template.spec")
+                let t = r.without_pod_spec().spec.as_ref()?.template.as_ref()?;
+                (t.metadata.as_ref(), r.pod_spec(), "spec.template.spec")
             }
             _ => return None,
         };

@@ -3,7 +3,7 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use kubepci_model::SourceLoc;
+use kubepci_model::{PodSpecInterner, SourceLoc};
 use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::Value;
@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 
 use crate::json_split;
 use crate::yaml::{decode, decode_item, expand};
-use crate::{LoadError, PARSER_PANIC, Parsed, guarded, list_item_kind};
+use crate::{LoadError, PARSER_PANIC, Parsed, guarded, list_item_kind, shared};
 
 pub(crate) fn looks_like_json(bytes: &[u8]) -> bool {
     matches!(bytes.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{' | b'['))
@@ -44,18 +44,18 @@ struct ListProbe<'a> {
 
 /// Parse one or more concatenated JSON values. Lists (`kind: List`, `PodList` …) and top-level
 /// arrays are split into items that are parsed in parallel, each with its own line number.
-pub(crate) fn parse_stream(file: &Arc<str>, bytes: &[u8]) -> Vec<Parsed> {
-    if let Some(parsed) = fast_list(file, bytes) {
+pub(crate) fn parse_stream(file: &Arc<str>, bytes: &[u8], interner: &PodSpecInterner) -> Vec<Parsed> {
+    if let Some(parsed) = fast_list(file, bytes, interner) {
         return parsed;
     }
-    general_stream(file, bytes)
+    general_stream(file, bytes, interner)
 }
 
 /// The common large input, one list or array of objects, split by a structural scan instead of
 /// a serial parse, so that only the items' own parsing (in parallel) reads all of it. `None`
 /// when the input is anything else or not valid JSON: the general path then reads it and
 /// reports where it breaks, so results and errors are exactly the general path's.
-fn fast_list(file: &Arc<str>, bytes: &[u8]) -> Option<Vec<Parsed>> {
+fn fast_list(file: &Arc<str>, bytes: &[u8], interner: &PodSpecInterner) -> Option<Vec<Parsed>> {
     let (split, kind, api_version) = match json_split::split_list(bytes) {
         Some(split) => {
             // The envelope is checked by the probe the general path runs on the whole text:
@@ -94,7 +94,7 @@ fn fast_list(file: &Arc<str>, bytes: &[u8]) -> Option<Vec<Parsed>> {
             if parsed.is_err() && serde_json::from_str::<&RawValue>(text).is_err() {
                 invalid.store(true, Ordering::Relaxed);
             }
-            parsed
+            shared(parsed, interner)
         })
         .collect_into_vec(&mut out);
     (!invalid.into_inner()).then_some(out)
@@ -118,7 +118,7 @@ fn item_locations(bytes: &[u8], items: &[Range<usize>]) -> Vec<(u32, u32)> {
 }
 
 /// Any JSON input: values one after another, each parsed with serde_json.
-fn general_stream(file: &Arc<str>, bytes: &[u8]) -> Vec<Parsed> {
+fn general_stream(file: &Arc<str>, bytes: &[u8], interner: &PodSpecInterner) -> Vec<Parsed> {
     let lines = Lines::new(bytes);
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
@@ -136,7 +136,7 @@ fn general_stream(file: &Arc<str>, bytes: &[u8]) -> Vec<Parsed> {
     if let Ok(ListProbe { kind: Some(kind), api_version, items: Some(items) }) = serde_json::from_str::<ListProbe>(text)
         && kind.ends_with("List")
     {
-        return list_items(&kind, api_version.as_deref(), &items, text, &loc_at);
+        return list_items(&kind, api_version.as_deref(), &items, text, &loc_at, interner);
     }
     let mut out = Vec::new();
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
@@ -146,7 +146,7 @@ fn general_stream(file: &Arc<str>, bytes: &[u8]) -> Vec<Parsed> {
             None => break,
             Some(Ok(raw)) => {
                 let offset = raw.get().as_ptr() as usize - text.as_ptr() as usize;
-                out.extend(parse_value(raw, offset, text, &loc_at));
+                out.extend(parse_value(raw, offset, text, &loc_at, interner));
             }
             Some(Err(e)) => {
                 // A syntax error leaves no safe point to resume a JSON stream: report it and
@@ -160,33 +160,33 @@ fn general_stream(file: &Arc<str>, bytes: &[u8]) -> Vec<Parsed> {
     out
 }
 
-fn parse_value(raw: &RawValue, offset: usize, text: &str, loc_at: &(dyn Fn(usize) -> SourceLoc + Sync)) -> Vec<Parsed> {
+fn parse_value(raw: &RawValue, offset: usize, text: &str, loc_at: &(dyn Fn(usize) -> SourceLoc + Sync), interner: &PodSpecInterner) -> Vec<Parsed> {
     let s = raw.get();
     let item_offset = |item: &RawValue| item.get().as_ptr() as usize - text.as_ptr() as usize;
     if s.starts_with('[') {
         return match serde_json::from_str::<Vec<&RawValue>>(s) {
-            Ok(items) => items.par_iter().map(|item| parse_one(item.get(), None, None, loc_at(item_offset(item)))).collect(),
+            Ok(items) => items.par_iter().map(|item| shared(parse_one(item.get(), None, None, loc_at(item_offset(item))), interner)).collect(),
             Err(e) => vec![Err(json_error(&e, offset, loc_at))],
         };
     }
     if let Ok(ListProbe { kind: Some(kind), api_version, items: Some(items) }) = serde_json::from_str::<ListProbe>(s)
         && kind.ends_with("List")
     {
-        return list_items(&kind, api_version.as_deref(), &items, text, loc_at);
+        return list_items(&kind, api_version.as_deref(), &items, text, loc_at, interner);
     }
     match guarded(|| serde_json::from_str::<Value>(s).map_err(Some), || None) {
-        Ok(value) => expand(value, loc_at(offset)),
+        Ok(value) => expand(value, loc_at(offset)).into_iter().map(|p| shared(p, interner)).collect(),
         Err(Some(e)) => vec![Err(json_error(&e, offset, loc_at))],
         Err(None) => vec![Err(LoadError { loc: loc_at(offset), message: PARSER_PANIC.into() })],
     }
 }
 
 /// Parse a list's items in parallel; typed lists (`PodList`) give their items' kind.
-fn list_items(kind: &str, api_version: Option<&str>, items: &[&RawValue], text: &str, loc_at: &(dyn Fn(usize) -> SourceLoc + Sync)) -> Vec<Parsed> {
+fn list_items(kind: &str, api_version: Option<&str>, items: &[&RawValue], text: &str, loc_at: &(dyn Fn(usize) -> SourceLoc + Sync), interner: &PodSpecInterner) -> Vec<Parsed> {
     let item_kind = list_item_kind(kind);
     items
         .par_iter()
-        .map(|item| parse_one(item.get(), item_kind, api_version, loc_at(item.get().as_ptr() as usize - text.as_ptr() as usize)))
+        .map(|item| shared(parse_one(item.get(), item_kind, api_version, loc_at(item.get().as_ptr() as usize - text.as_ptr() as usize)), interner))
         .collect()
 }
 
@@ -274,8 +274,8 @@ fn clean_json_error(e: &serde_json::Error) -> String {
 #[doc(hidden)]
 pub fn check_json_split(name: &str, bytes: &[u8]) -> Result<bool, String> {
     let file: Arc<str> = name.into();
-    let Some(fast) = fast_list(&file, bytes) else { return Ok(false) };
-    let general = general_stream(&file, bytes);
+    let Some(fast) = fast_list(&file, bytes, &PodSpecInterner::new()) else { return Ok(false) };
+    let general = general_stream(&file, bytes, &PodSpecInterner::new());
     if fast.len() != general.len() {
         return Err(format!("{} results from the fast path, {} from the general path", fast.len(), general.len()));
     }

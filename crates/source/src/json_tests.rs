@@ -65,7 +65,7 @@ fn same(a: &[Parsed], b: &[Parsed]) -> bool {
 #[track_caller]
 fn assert_agrees(bytes: &[u8]) {
     let file: Arc<str> = NAME.into();
-    let (got, want) = (parse_stream(&file, bytes), general_stream(&file, bytes));
+    let (got, want) = (parse_stream(&file, bytes, &PodSpecInterner::new()), general_stream(&file, bytes, &PodSpecInterner::new()));
     assert!(same(&got, &want), "input {:?}\n fast: {got:?}\n general: {want:?}", String::from_utf8_lossy(bytes));
 }
 
@@ -75,7 +75,7 @@ fn assert_fast(bytes: &[u8]) {
 }
 
 fn load(text: &str) -> Vec<Parsed> {
-    parse_stream(&NAME.into(), text.as_bytes())
+    parse_stream(&NAME.into(), text.as_bytes(), &PodSpecInterner::new())
 }
 
 #[test]
@@ -171,7 +171,7 @@ fn invalid_utf8_anywhere_is_the_general_paths_error() {
         let mut bytes = text.to_vec();
         bytes.insert(at, 0xff);
         assert_agrees(&bytes);
-        let parsed = parse_stream(&NAME.into(), &bytes);
+        let parsed = parse_stream(&NAME.into(), &bytes, &PodSpecInterner::new());
         assert_eq!(parsed.len(), 1);
         assert!(parsed[0].as_ref().unwrap_err().message.contains("invalid UTF-8"));
     }
@@ -268,7 +268,7 @@ proptest! {
             if cut { bytes.truncate(at) } else { bytes[at] = byte }
         }
         let file: Arc<str> = NAME.into();
-        let (got, want) = (parse_stream(&file, &bytes), general_stream(&file, &bytes));
+        let (got, want) = (parse_stream(&file, &bytes, &PodSpecInterner::new()), general_stream(&file, &bytes, &PodSpecInterner::new()));
         prop_assert!(same(&got, &want), "input {:?}\n fast: {:?}\n general: {:?}", String::from_utf8_lossy(&bytes), got, want);
     }
 }

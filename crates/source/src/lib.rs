@@ -16,7 +16,7 @@ mod yaml_fast;
 use std::fmt;
 use std::path::PathBuf;
 
-use kubepci_model::{Object, SourceLoc};
+use kubepci_model::{Object, PodSpecInterner, SourceLoc};
 use rayon::prelude::*;
 
 pub use files::{Input, Pending, collect_pending};
@@ -55,6 +55,15 @@ impl fmt::Display for LoadError {
 /// Outcome of one document or list item.
 pub(crate) type Parsed = Result<Object, LoadError>;
 
+/// `parsed`, its pod template spec shared with an equal one seen before in this load. Done as
+/// each object is made, so a duplicate is freed at once instead of adding to the peak.
+pub(crate) fn shared(mut parsed: Parsed, interner: &PodSpecInterner) -> Parsed {
+    if let Ok(object) = &mut parsed {
+        object.resource.share_pod_spec(interner);
+    }
+    parsed
+}
+
 /// Load every path (`-` is stdin). Directories are walked recursively for `.yaml`, `.yml` and
 /// `.json` files in a stable (sorted) order.
 pub fn load_paths(paths: &[PathBuf]) -> Loaded {
@@ -71,9 +80,11 @@ pub fn load_inputs(inputs: Vec<Input>) -> Loaded {
 }
 
 /// Read and parse inputs in parallel; each file's bytes are dropped once it is parsed.
+/// Workload controllers with equal pod template specs share one (see [`PodSpecInterner`]).
 pub fn load_pending(pending: Vec<Pending>) -> Loaded {
+    let interner = PodSpecInterner::new();
     let per_file: Vec<Result<Vec<Parsed>, LoadError>> =
-        pending.into_par_iter().map(|p| p.read().map(|input| parse_input(&input.name, &input.bytes))).collect();
+        pending.into_par_iter().map(|p| p.read().map(|input| parse_input(&input.name, &input.bytes, &interner))).collect();
     let mut loaded = Loaded::default();
     for file in per_file {
         let results = match file {
@@ -100,19 +111,19 @@ pub fn load_bytes(name: &str, bytes: &[u8]) -> Loaded {
     load_inputs(vec![Input { name: name.into(), bytes: bytes.to_vec() }])
 }
 
-fn parse_input(name: &str, bytes: &[u8]) -> Vec<Parsed> {
+fn parse_input(name: &str, bytes: &[u8], interner: &PodSpecInterner) -> Vec<Parsed> {
     let file: std::sync::Arc<str> = name.into();
     if bytes.starts_with(&[0x1f, 0x8b]) {
         return match files::gunzip(bytes) {
-            Ok(plain) => parse_input(name, &plain),
+            Ok(plain) => parse_input(name, &plain, interner),
             Err(message) => vec![Err(LoadError { loc: SourceLoc::new(file, 0, 0), message })],
         };
     }
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     if json::looks_like_json(bytes) {
-        json::parse_stream(&file, bytes)
+        json::parse_stream(&file, bytes, interner)
     } else {
-        yaml::parse_stream(&file, bytes)
+        yaml::parse_stream(&file, bytes, interner)
     }
 }
 

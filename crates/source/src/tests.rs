@@ -118,3 +118,36 @@ fn directories_are_walked_in_sorted_order() {
     assert_eq!(l.errors.len(), 1);
     assert!(l.errors[0].to_string().contains("missing.yaml"));
 }
+
+/// Controllers with equal pod template specs hold one copy, in YAML and in a JSON List, and
+/// every object reads back exactly as k8s-openapi decodes it on its own (status and
+/// managedFields aside, which typed decoding never keeps).
+#[test]
+fn equal_pod_template_specs_are_shared_and_read_back_whole() {
+    use kubepci_model::Resource;
+    use kubepci_model::k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+    let spec = r#"{"containers":[{"name":"web","image":"shop/web:1.2","securityContext":{"runAsNonRoot":true}}],"serviceAccountName":"web"}"#;
+    let other = r#"{"containers":[{"name":"web","image":"shop/web:1.3"}],"serviceAccountName":"web"}"#;
+    let deployment = format!(r#"{{"apiVersion":"apps/v1","kind":"Deployment","metadata":{{"name":"web","namespace":"shop"}},"spec":{{"selector":{{"matchLabels":{{"app":"web"}}}},"template":{{"metadata":{{"labels":{{"app":"web"}}}},"spec":{spec}}}}}}}"#);
+    let rs = |name: &str, spec: &str| format!(r#"{{"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{{"name":"{name}","namespace":"shop","managedFields":[{{"manager":"m"}}]}},"spec":{{"replicas":0,"selector":{{"matchLabels":{{"app":"web","pod-template-hash":"{name}"}}}},"template":{{"metadata":{{"labels":{{"app":"web","pod-template-hash":"{name}"}}}},"spec":{spec}}}}},"status":{{"replicas":0}}}}"#);
+    let items = [deployment, rs("web-a", spec), rs("web-b", other), rs("web-c", spec)];
+    let json_list = format!(r#"{{"apiVersion":"v1","kind":"List","items":[{}]}}"#, items.join(","));
+    let yaml = format!("# flow-style YAML documents\n{}", items.join("\n---\n"));
+    for (name, text) in [("l.json", json_list.as_str()), ("d.yaml", yaml.as_str())] {
+        let l = load(name, text);
+        assert!(l.errors.is_empty(), "{name}: {:?}", l.errors);
+        let specs: Vec<_> = l.objects.iter().map(|o| o.pod_template().unwrap().spec as *const _).collect();
+        assert!(specs[0] == specs[1] && specs[1] == specs[3], "{name}: equal specs shared");
+        assert!(specs[2] != specs[0], "{name}: a different spec is its own");
+        for (o, raw) in l.objects.iter().zip(&items) {
+            let mut value: serde_json::Value = serde_json::from_str(raw).unwrap();
+            value.as_object_mut().unwrap().remove("status");
+            value["metadata"].as_object_mut().unwrap().remove("managedFields");
+            match &o.resource {
+                Resource::Deployment(d) => assert_eq!(d.to_object(), serde_json::from_value::<Deployment>(value).unwrap()),
+                Resource::ReplicaSet(r) => assert_eq!(r.to_object(), serde_json::from_value::<ReplicaSet>(value).unwrap()),
+                other => panic!("{name}: unexpected {other:?}"),
+            }
+        }
+    }
+}

@@ -1,21 +1,21 @@
 use std::sync::Arc;
 
-use kubepci_model::SourceLoc;
+use kubepci_model::{PodSpecInterner, SourceLoc};
 use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::yaml_fast;
 use crate::split::{MAX_FLOW_DEPTH, excessive_flow_depth, first_content_line, is_blank, split_documents};
-use crate::{LoadError, MAX_DOCUMENT_BYTES, Parsed, guarded, list_item_kind};
+use crate::{LoadError, MAX_DOCUMENT_BYTES, Parsed, guarded, list_item_kind, shared};
 
 /// Parse a YAML stream: split into documents, parse each in parallel.
-pub(crate) fn parse_stream(file: &Arc<str>, bytes: &[u8]) -> Vec<Parsed> {
+pub(crate) fn parse_stream(file: &Arc<str>, bytes: &[u8], interner: &PodSpecInterner) -> Vec<Parsed> {
     let docs: Vec<_> = split_documents(bytes).into_iter().filter(|d| !is_blank(d.text)).collect();
     docs.par_iter()
         .flat_map_iter(|doc| {
             let loc = SourceLoc::new(file.clone(), doc.first_line + first_content_line(doc.text) - 1, 1);
-            parse_document(file, doc.text, doc.first_line, loc)
+            parse_document(file, doc.text, doc.first_line, loc).into_iter().map(|p| shared(p, interner))
         })
         .collect()
 }
