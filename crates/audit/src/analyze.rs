@@ -375,32 +375,78 @@ pub struct State {
 pub struct Engine {
     rules: Vec<Rule>,
     ctx: Context,
-    /// Rules by the verbs they name exactly: an event is held only against the rules that can
-    /// match its verb (most of a log is list/watch/get noise that no create/delete rule sees).
-    by_verb: HashMap<String, Vec<u16>, BuildHasherDefault<Fx>>,
-    /// Rules without a verb condition, or with a wildcard in it.
-    any_verb: Vec<u16>,
+    /// The rules an event can match, by its verb and resource: most of a log is list/watch/get
+    /// noise on leases, pods and nodes that no rule names, so each event is held only against
+    /// the few rules that could match it (the rest of the condition is still checked).
+    candidates: Candidates,
     max_alerts: usize,
+}
+
+/// Enabled rules indexed by the verbs and resources their conditions name exactly. A rule
+/// without a verb (or resource) condition, or with a `*` in it, is a candidate for every verb
+/// (or resource). Within a list the order is the one the engine always used: rules for any
+/// verb first, then the rules naming the verb, each in rule order.
+#[derive(Default)]
+struct Candidates {
+    verbs: HashMap<String, usize, BuildHasherDefault<Fx>>,
+    resources: HashMap<String, usize, BuildHasherDefault<Fx>>,
+    /// `lists[verb * (resources + 1) + resource]`; the last index of each is "any other".
+    lists: Vec<Vec<u16>>,
+}
+
+/// Exact names a condition list restricts to, or `None` when it matches any value.
+fn exact_names(patterns: &[String]) -> Option<&[String]> {
+    (!patterns.is_empty() && !patterns.iter().any(|p| p.contains('*'))).then_some(patterns)
+}
+
+impl Candidates {
+    fn new(rules: &[Rule]) -> Candidates {
+        let mut c = Candidates::default();
+        for r in rules.iter().filter(|r| r.enabled) {
+            for v in exact_names(&r.when.verbs).unwrap_or_default() {
+                let n = c.verbs.len();
+                c.verbs.entry(v.clone()).or_insert(n);
+            }
+            for res in exact_names(&r.when.resources).unwrap_or_default() {
+                let n = c.resources.len();
+                c.resources.entry(res.clone()).or_insert(n);
+            }
+        }
+        let mut verb_names: Vec<Option<&str>> = vec![None; c.verbs.len() + 1];
+        for (v, &i) in &c.verbs {
+            verb_names[i] = Some(v);
+        }
+        let mut resource_names: Vec<Option<&str>> = vec![None; c.resources.len() + 1];
+        for (res, &i) in &c.resources {
+            resource_names[i] = Some(res);
+        }
+        // A value no rule names (`None`) only meets the rules that accept any value.
+        let can = |names: Option<&[String]>, value: Option<&str>| names.is_none_or(|list| value.is_some_and(|v| list.iter().any(|n| n == v)));
+        let mut lists = Vec::with_capacity(verb_names.len() * resource_names.len());
+        for verb in &verb_names {
+            for resource in &resource_names {
+                let fits = |r: &Rule| r.enabled && can(exact_names(&r.when.resources), *resource);
+                let any_verb = rules.iter().enumerate().filter(|(_, r)| exact_names(&r.when.verbs).is_none() && fits(r));
+                let this_verb = rules.iter().enumerate().filter(|(_, r)| exact_names(&r.when.verbs).is_some() && can(exact_names(&r.when.verbs), *verb) && fits(r));
+                lists.push(any_verb.chain(this_verb).map(|(i, _)| i as u16).collect());
+            }
+        }
+        c.lists = lists;
+        c
+    }
+
+    fn of(&self, verb: &str, resource: &str) -> &[u16] {
+        let v = self.verbs.get(verb).copied().unwrap_or(self.verbs.len());
+        let r = self.resources.get(resource).copied().unwrap_or(self.resources.len());
+        self.lists.get(v * (self.resources.len() + 1) + r).map(Vec::as_slice).unwrap_or(&[])
+    }
 }
 
 impl Engine {
     pub fn new(rules: RuleSet, ctx: Context) -> Engine {
         let rules = rules.rules;
-        let mut by_verb: HashMap<String, Vec<u16>, BuildHasherDefault<Fx>> = HashMap::default();
-        let mut any_verb = Vec::new();
-        for (i, r) in rules.iter().enumerate() {
-            if !r.enabled {
-                continue;
-            }
-            if r.when.verbs.is_empty() || r.when.verbs.iter().any(|v| v.contains('*')) {
-                any_verb.push(i as u16);
-            } else {
-                for v in &r.when.verbs {
-                    by_verb.entry(v.clone()).or_default().push(i as u16);
-                }
-            }
-        }
-        Engine { rules, ctx, by_verb, any_verb, max_alerts: 0 }
+        let candidates = Candidates::new(&rules);
+        Engine { rules, ctx, candidates, max_alerts: 0 }
     }
 
     /// Keep at most `n` alerts (0: no limit); the rest are counted per rule.
@@ -432,8 +478,7 @@ impl Engine {
         let facts = Facts::new(e, &self.ctx);
         let mut object: Option<Option<Value>> = None;
         let mut command: Option<Vec<String>> = None;
-        let by_verb = self.by_verb.get(e.verb()).map(Vec::as_slice).unwrap_or(&[]);
-        for &i in self.any_verb.iter().chain(by_verb) {
+        for &i in self.candidates.of(e.verb(), e.resource()) {
             let rule = &self.rules[usize::from(i)];
             if !rule.when.matches_fields(&facts, &self.ctx) {
                 continue;
@@ -714,11 +759,21 @@ impl State {
     }
 
     /// Fold another chunk's state into this one (chunks may come in any order).
-    pub fn merge(&mut self, other: State) {
-        for (rule, n) in other.unlisted {
+    pub fn merge(&mut self, mut other: State) {
+        self.merge_from(&mut other);
+    }
+
+    /// [`State::merge`], leaving `other` empty with its maps' room kept, so that the state of
+    /// the next block reuses it: fresh maps for every 4 MB block had the kernel zeroing new
+    /// pages for a good part of the run.
+    pub fn merge_from(&mut self, other: &mut State) {
+        for (rule, n) in std::mem::take(&mut other.unlisted) {
             *self.unlisted.entry(rule).or_default() += n;
         }
-        let mut incoming: Vec<_> = other.alerts.into_iter().collect();
+        other.unlisted_keys.clear();
+        other.fresh.clear();
+        other.hit_samples = 0;
+        let mut incoming: Vec<_> = other.alerts.drain().collect();
         if self.max_alerts != 0 && self.alerts.len() + incoming.len() > self.max_alerts {
             // Which alerts stay listed must not depend on a hash map's order: the earliest.
             incoming.sort_by(|(ka, a), (kb, b)| (a.file.as_ref(), a.line, ka.0).cmp(&(b.file.as_ref(), b.line, kb.0)));
@@ -744,7 +799,7 @@ impl State {
                 }
             }
         }
-        for (key, theirs) in other.hits {
+        for (key, theirs) in other.hits.drain() {
             let mine = self.hits.entry(key).or_insert_with(|| Hits { width: theirs.width, ..Hits::default() });
             for mut hit in theirs.list {
                 if self.max_alerts != 0 && self.hit_samples >= self.max_alerts {
@@ -754,7 +809,7 @@ impl State {
                 self.hit_samples = self.hit_samples.saturating_add_signed(change);
             }
         }
-        for (user, a) in other.activity {
+        for (user, a) in other.activity.drain() {
             match self.activity.get_mut(&user) {
                 None => {
                     self.activity.insert(user, a);
@@ -784,13 +839,13 @@ impl State {
                 }
             }
         }
-        if let Some(((t0, s0), (t1, s1))) = other.window {
+        if let Some(((t0, s0), (t1, s1))) = other.window.take() {
             widen(&mut self.window, t0, &s0);
             widen(&mut self.window, t1, &s1);
         }
-        self.completeness.merge(&other.completeness);
-        self.diagnostics_total += other.diagnostics_total;
-        for d in other.diagnostics {
+        self.completeness.merge(&std::mem::take(&mut other.completeness));
+        self.diagnostics_total += std::mem::take(&mut other.diagnostics_total);
+        for d in other.diagnostics.drain(..) {
             if self.diagnostics.len() < MAX_DIAGNOSTICS {
                 self.diagnostics.push(d);
             }
