@@ -369,6 +369,10 @@ pub struct State {
     hit_samples: usize,
     /// Hashes of the requests counted in `unlisted` (a later stage must not count twice).
     unlisted_keys: HashSet<u64, BuildHasherDefault<PreHashed>>,
+    /// Set on a block's state when the state it will be merged into already lists
+    /// `max_alerts` alerts: no new alert of this block can be listed, so its alerts only carry
+    /// what the merge still reads (response, stage, place in the log), not the whole alert.
+    pub merges_into_full: bool,
 }
 
 /// The rules and the context, shared by every chunk.
@@ -475,10 +479,14 @@ impl Engine {
             widen(&mut state.window, t, e.time());
         }
         record_activity(state, e, micros);
+        let candidates = self.candidates.of(e.verb(), e.resource());
+        if candidates.is_empty() {
+            return;
+        }
         let facts = Facts::new(e, &self.ctx);
         let mut object: Option<Option<Value>> = None;
         let mut command: Option<Vec<String>> = None;
-        for &i in self.candidates.of(e.verb(), e.resource()) {
+        for &i in candidates {
             let rule = &self.rules[usize::from(i)];
             if !rule.when.matches_fields(&facts, &self.ctx) {
                 continue;
@@ -523,7 +531,7 @@ impl Engine {
             }
             return;
         }
-        let alert = make_alert(rule, e, file, line);
+        let alert = if state.merges_into_full { place_holder(rule, e, file, line) } else { make_alert(rule, e, file, line) };
         if state.track_fresh {
             state.fresh.push(key.clone());
         }
@@ -595,6 +603,33 @@ fn make_alert(rule: &Rule, e: &Event<'_>, file: &Arc<str>, line: u64) -> Alert {
             excepted: None,
             burst: None,
         }
+}
+
+/// An alert that will never be listed (see [`State::merges_into_full`]): only the fields a
+/// merge copies into an alert already listed for the same request.
+fn place_holder(rule: &Rule, e: &Event<'_>, file: &Arc<str>, line: u64) -> Alert {
+    Alert {
+        rule: String::new(),
+        title: String::new(),
+        requirements: Vec::new(),
+        severity: rule.severity,
+        audit_id: None,
+        time: None,
+        user: String::new(),
+        impersonator: None,
+        source_ips: Vec::new(),
+        verb: String::new(),
+        object: ObjectOut { resource: String::new(), subresource: String::new(), namespace: String::new(), name: String::new(), api_group: String::new(), path: String::new() },
+        code: e.code(),
+        decision: e.decision().as_str().into(),
+        stage: e.stage.as_deref().map(str::to_string),
+        falco: None,
+        panther: None,
+        file: file.clone(),
+        line,
+        excepted: None,
+        burst: None,
+    }
 }
 
 /// Text from a log shown to people: card numbers masked (a name or path may hold one).
@@ -741,6 +776,12 @@ fn use_hash(verb: &str, api_group: &str, resource: &str, subresource: &str, name
 }
 
 impl State {
+    /// Whether the state lists as many alerts as it may: alerts of requests it has not seen
+    /// are only counted from now on.
+    pub fn is_full(&self) -> bool {
+        self.max_alerts != 0 && self.alerts.len() >= self.max_alerts
+    }
+
     /// Whether a new alert for `key` may be kept; when the state is full, count it instead.
     fn admit(&mut self, key: &(u16, RequestKey)) -> bool {
         if self.max_alerts == 0 || self.alerts.len() < self.max_alerts {

@@ -178,7 +178,9 @@ impl BlockReader<'_> {
     fn batch(&mut self, n: usize) -> std::io::Result<Vec<(Vec<u8>, u64)>> {
         let mut blocks = Vec::with_capacity(n);
         while blocks.len() < n && !self.eof {
-            let mut block = self.spare.pop().unwrap_or_default();
+            // Twice a block's room: the carried partial line never makes a buffer grow (a
+            // realloc copied and page-faulted 4 MB); only the pages read into are touched.
+            let mut block = self.spare.pop().unwrap_or_else(|| Vec::with_capacity(2 * BLOCK));
             block.clear();
             block.extend_from_slice(&self.carry);
             self.carry.clear();
@@ -223,7 +225,16 @@ fn read_blocks(reader: &mut Box<dyn BufRead + Send>, name: &Arc<str>, engine: &E
     // Block states, emptied by the merge and used again (their maps keep their room).
     let mut spare_states: Vec<State> = Vec::new();
     while !current.is_empty() {
-        let mut states: Vec<State> = current.iter().map(|_| spare_states.pop().unwrap_or_default()).collect();
+        // The merged state only ever grows: once full, it stays full for this batch's merge.
+        let full = state.is_full();
+        let mut states: Vec<State> = current
+            .iter()
+            .map(|_| {
+                let mut s = spare_states.pop().unwrap_or_default();
+                s.merges_into_full = full;
+                s
+            })
+            .collect();
         // While this batch is analysed, the previous one's states are merged (in order) and
         // the next batch is read.
         let next = rayon::join(
