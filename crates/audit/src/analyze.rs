@@ -373,6 +373,9 @@ pub struct State {
     /// `max_alerts` alerts: no new alert of this block can be listed, so its alerts only carry
     /// what the merge still reads (response, stage, place in the log), not the whole alert.
     pub merges_into_full: bool,
+    /// The alerts of a state being merged, sorted (kept for its room).
+    #[allow(clippy::vec_box)] // the alerts move between boxed maps
+    incoming: Vec<((u16, RequestKey), Box<Alert>)>,
 }
 
 /// The rules and the context, shared by every chunk.
@@ -814,12 +817,14 @@ impl State {
         other.unlisted_keys.clear();
         other.fresh.clear();
         other.hit_samples = 0;
-        let mut incoming: Vec<_> = other.alerts.drain().collect();
+        // Reused from merge to merge: a fresh vector per block was fresh pages to fault in.
+        let mut incoming = std::mem::take(&mut self.incoming);
+        incoming.extend(other.alerts.drain());
         if self.max_alerts != 0 && self.alerts.len() + incoming.len() > self.max_alerts {
             // Which alerts stay listed must not depend on a hash map's order: the earliest.
             incoming.sort_by(|(ka, a), (kb, b)| (a.file.as_ref(), a.line, ka.0).cmp(&(b.file.as_ref(), b.line, kb.0)));
         }
-        for (key, alert) in incoming {
+        for (key, alert) in incoming.drain(..) {
             if !self.alerts.contains_key(&key) && !self.admit(&key) {
                 continue;
             }
@@ -840,6 +845,7 @@ impl State {
                 }
             }
         }
+        self.incoming = incoming;
         for (key, theirs) in other.hits.drain() {
             let mine = self.hits.entry(key).or_insert_with(|| Hits { width: theirs.width, ..Hits::default() });
             for mut hit in theirs.list {
