@@ -102,8 +102,15 @@ pub struct Burst {
     /// What the requests were grouped by (`user` or `sourceIP`) and its value.
     pub key: &'static str,
     pub value: String,
-    /// Matching requests within the window (at least the rule's count).
+    /// Matching requests within the window (at least the rule's count); with `distinct`, the
+    /// distinct objects they touched.
     pub count: u64,
+    /// What `count` counts when not requests (`object`), else absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distinct: Option<&'static str>,
+    /// With `distinct`: the matching requests within the window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests: Option<u64>,
     pub first_time: Option<String>,
     pub last_time: Option<String>,
 }
@@ -206,6 +213,8 @@ struct Hit {
     micros: i64,
     /// Which request (stages of one request count once).
     request: u64,
+    /// Which object (namespace and name), for thresholds on distinct objects; else 0.
+    object: u64,
     time: TimeText,
     file: Arc<str>,
     line: u64,
@@ -553,8 +562,17 @@ impl Engine {
             }
             h.finish()
         };
+        let object = match t.distinct {
+            Some(crate::rules::Distinct::Object) => {
+                use std::hash::Hash;
+                let mut h = Fx::default();
+                (e.namespace(), e.name()).hash(&mut h);
+                h.finish()
+            }
+            None => 0,
+        };
         let keep = state.max_alerts == 0 || state.hit_samples < state.max_alerts;
-        let hit = Hit { micros: micros.unwrap_or(i64::MIN), request, time: TimeText::new(e.time()), file: file.clone(), line, sample: None };
+        let hit = Hit { micros: micros.unwrap_or(i64::MIN), request, object, time: TimeText::new(e.time()), file: file.clone(), line, sample: None };
         let value = t.key.of(e);
         let hits = match state.hits.get_mut(&(index, Box::from(value))) {
             Some(hits) => hits,
@@ -950,9 +968,21 @@ fn bursts(mut hits: Vec<Hit>, t: &crate::rules::Threshold, value: &str) -> (Vec<
         let end_time = hits[start].micros.saturating_add(width);
         let len = hits[start..].iter().take_while(|h| h.micros < end_time).count().max(1);
         let window = &mut hits[start..start + len];
-        if len as u64 >= u64::from(t.count) {
+        let count = match t.distinct {
+            Some(_) => window.iter().map(|h| h.object).collect::<HashSet<u64, BuildHasherDefault<PreHashed>>>().len() as u64,
+            None => len as u64,
+        };
+        if count >= u64::from(t.count) {
             let text = |h: &Hit| Some(h.time.as_str().to_string()).filter(|t| !t.is_empty());
-            let burst = Burst { key: t.key.as_str(), value: safe(value), count: len as u64, first_time: text(&window[0]), last_time: text(&window[len - 1]) };
+            let burst = Burst {
+                key: t.key.as_str(),
+                value: safe(value),
+                count,
+                distinct: t.distinct.map(crate::rules::Distinct::as_str),
+                requests: t.distinct.map(|_| len as u64),
+                first_time: text(&window[0]),
+                last_time: text(&window[len - 1]),
+            };
             match window.iter_mut().find_map(|h| h.sample.take()) {
                 Some(mut alert) => {
                     alert.burst = Some(Box::new(burst));
@@ -1057,6 +1087,8 @@ rules:
         let alerts = bursts_of(&three);
         assert_eq!(alerts.len(), 1, "N requests: one alert");
         let burst = alerts[0].burst.as_ref().unwrap();
+        let json = serde_json::to_value(burst).unwrap();
+        assert!(json.get("distinct").is_none() && json.get("requests").is_none(), "{json}");
         assert_eq!((burst.key, burst.value.as_str(), burst.count), ("sourceIP", "203.0.113.9", 3));
         assert_eq!(burst.first_time.as_deref(), Some("2026-12-01T10:00:00Z"));
         assert_eq!(burst.last_time.as_deref(), Some("2026-12-01T10:09:00Z"));
@@ -1110,11 +1142,43 @@ rules:
         assert!(alerts.iter().all(|a| a.burst.as_ref().unwrap().count == 100));
     }
 
+    /// The shipped AUD-SECRET-BULK-READ alerts for `reads` successful `get secrets` by one
+    /// person, a second apart, of the Secrets `name(i)` in namespace `shop`.
+    fn bulk_reads(reads: u32, name: impl Fn(u32) -> String) -> Vec<Alert> {
+        let engine = Engine::new(RuleSet::builtin(), Context::default());
+        let file: Arc<str> = Arc::from("audit.log");
+        let mut state = State::default();
+        for i in 0..reads {
+            let line = format!(
+                r#"{{"auditID":"b{i}","stage":"ResponseComplete","verb":"get","user":{{"username":"mallory@example.com"}},"sourceIPs":["10.0.0.9"],"objectRef":{{"resource":"secrets","namespace":"shop","name":"{}"}},"responseStatus":{{"code":200}},"requestReceivedTimestamp":"2026-12-01T10:{:02}:{:02}Z"}}"#,
+                name(i),
+                i / 60,
+                i % 60
+            );
+            crate::parse::parse_document(line.as_bytes(), &mut |e| engine.event(&mut state, e, &file, u64::from(i) + 1)).unwrap();
+        }
+        state.into_parts(engine.rules()).alerts.into_iter().filter(|a| a.rule == "AUD-SECRET-BULK-READ").collect()
+    }
+
+    #[test]
+    fn bulk_secret_access_counts_distinct_secrets_not_reads() {
+        assert!(bulk_reads(100, |_| "db-password".into()).is_empty(), "the same Secret read 100 times is not bulk access");
+        assert!(bulk_reads(100, |i| format!("s{}", i % 14)).is_empty(), "14 distinct Secrets stay under the threshold of 15");
+        let alerts = bulk_reads(50, |i| format!("s{i}"));
+        assert_eq!(alerts.len(), 1, "50 different Secrets in 50 seconds: one burst");
+        let burst = alerts[0].burst.as_ref().unwrap();
+        assert_eq!((burst.key, burst.value.as_str(), burst.count, burst.distinct, burst.requests), ("user", "mallory@example.com", 50, Some("object"), Some(50)));
+        // Its JSON says what was counted; request-counting thresholds keep their shape.
+        let json = serde_json::to_value(burst).unwrap();
+        assert_eq!((json["distinct"].as_str(), json["requests"].as_u64()), (Some("object"), Some(50)));
+    }
+
     #[test]
     fn threshold_rules_are_checked_when_loaded() {
         let bad = |t: &str| RuleSet::load(&[("t.yaml".into(), BURST_RULE.replace("{count: 3, window: 10m, key: sourceIP}", t))]).unwrap_err().0;
         assert!(bad("{count: 0, window: 10m, key: user}").contains("at least 1"));
         assert!(bad("{count: 3, window: soon, key: user}").contains("not a duration"));
         assert!(bad("{count: 3, window: 10m, key: namespace}").starts_with("t.yaml:"));
+        assert!(bad("{count: 3, window: 10m, key: user, distinct: request}").starts_with("t.yaml:"));
     }
 }
