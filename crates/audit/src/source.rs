@@ -17,6 +17,8 @@ use crate::parse::parse_document;
 
 /// Bytes per block of lines.
 const BLOCK: usize = 4 << 20;
+/// Room kept in a block buffer for the partial line carried over from the previous block.
+const CARRY_ROOM: usize = 64 << 10;
 /// A whole-document JSON file (an `EventList`, a JSON array) larger than this is refused.
 const MAX_DOCUMENT: u64 = 1 << 30;
 
@@ -178,9 +180,9 @@ impl BlockReader<'_> {
     fn batch(&mut self, n: usize) -> std::io::Result<Vec<(Vec<u8>, u64)>> {
         let mut blocks = Vec::with_capacity(n);
         while blocks.len() < n && !self.eof {
-            // Twice a block's room: the carried partial line never makes a buffer grow (a
-            // realloc copied and page-faulted 4 MB); only the pages read into are touched.
-            let mut block = self.spare.pop().unwrap_or_else(|| Vec::with_capacity(2 * BLOCK));
+            // Room for a block and a carried partial line of up to 64 KiB, so that a reused
+            // buffer does not grow (a realloc copied and page-faulted 4 MB) for a longer carry.
+            let mut block = self.spare.pop().unwrap_or_else(|| Vec::with_capacity(BLOCK + CARRY_ROOM));
             block.clear();
             block.extend_from_slice(&self.carry);
             self.carry.clear();
