@@ -1174,6 +1174,53 @@ rules:
     }
 
     #[test]
+    fn candidates_keep_the_rules_that_can_match_in_engine_order() {
+        let rules = r#"
+disable: []
+rules:
+  - {id: A-ANY, title: t, requirements: ["10.2.1"], severity: low, description: d, match: {}}
+  - {id: B-GET-SECRETS, title: t, requirements: ["10.2.1"], severity: low, description: d, match: {verbs: [get], resources: [secrets]}}
+  - {id: C-GLOB-VERB, title: t, requirements: ["10.2.1"], severity: low, description: d, match: {verbs: ["g*"], resources: [pods]}}
+  - {id: D-ANY-RESOURCE, title: t, requirements: ["10.2.1"], severity: low, description: d, match: {verbs: [get, delete]}}
+"#;
+        let engine = Engine::new(RuleSet::load(&[("c.yaml".into(), rules.into())]).unwrap(), Context::default());
+        let ids = |verb: &str, resource: &str| -> Vec<&str> { engine.candidates.of(verb, resource).iter().map(|&i| engine.rules[usize::from(i)].id.as_str()).filter(|id| !id.starts_with("AUD-")).collect() };
+        // Rules for any verb first (in rule order), then those naming the verb.
+        assert_eq!(ids("get", "secrets"), ["A-ANY", "B-GET-SECRETS", "D-ANY-RESOURCE"]);
+        assert_eq!(ids("get", "pods"), ["A-ANY", "C-GLOB-VERB", "D-ANY-RESOURCE"]);
+        // A verb or resource no rule names meets only the rules open to any value.
+        assert_eq!(ids("watch", "leases"), ["A-ANY"]);
+        assert_eq!(ids("delete", "leases"), ["A-ANY", "D-ANY-RESOURCE"]);
+        assert_eq!(ids("gather", "pods"), ["A-ANY", "C-GLOB-VERB"]);
+    }
+
+    #[test]
+    fn a_block_merging_into_a_full_state_gives_what_whole_alerts_give() {
+        let rules = "rules:\n  - {id: X-SECRETS, title: t, requirements: [\"10.2.1\"], severity: low, description: d, match: {resources: [secrets]}}\n";
+        let engine = Engine::new(RuleSet::load(&[("x.yaml".into(), rules.into())]).unwrap(), Context::default()).with_max_alerts(1);
+        let line = |id: &str, stage: &str, code: &str| format!(r#"{{"auditID":"{id}","stage":"{stage}","verb":"get","user":{{"username":"eve"}},"objectRef":{{"resource":"secrets","name":"s"}}{code},"requestReceivedTimestamp":"2026-12-01T10:00:00Z"}}"#);
+        let file: Arc<str> = Arc::from("audit.log");
+        let run = |place_holders: bool| {
+            let mut state = State { max_alerts: 1, ..State::default() };
+            let mut first = State::default();
+            crate::parse::parse_document(line("r1", "ResponseStarted", "").as_bytes(), &mut |e| engine.event(&mut first, e, &file, 1)).unwrap();
+            state.merge(first);
+            assert!(state.is_full());
+            // The second block: the rest of r1 (its response) and a new request r2.
+            let mut second = State { merges_into_full: place_holders, ..State::default() };
+            crate::parse::parse_document(line("r1", "ResponseComplete", r#","responseStatus":{"code":200}"#).as_bytes(), &mut |e| engine.event(&mut second, e, &file, 2)).unwrap();
+            crate::parse::parse_document(line("r2", "ResponseComplete", r#","responseStatus":{"code":200}"#).as_bytes(), &mut |e| engine.event(&mut second, e, &file, 3)).unwrap();
+            state.merge(second);
+            let parts = state.into_parts(engine.rules());
+            (serde_json::to_string(&parts.alerts).unwrap(), parts.unlisted)
+        };
+        let (alerts, unlisted) = run(true);
+        assert_eq!((alerts.clone(), unlisted.clone()), run(false));
+        assert!(alerts.contains(r#""code":200"#) && alerts.contains(r#""user":"eve""#), "{alerts}");
+        assert_eq!(unlisted.get("X-SECRETS").map(|(_, n)| *n), Some(1));
+    }
+
+    #[test]
     fn threshold_rules_are_checked_when_loaded() {
         let bad = |t: &str| RuleSet::load(&[("t.yaml".into(), BURST_RULE.replace("{count: 3, window: 10m, key: sourceIP}", t))]).unwrap_err().0;
         assert!(bad("{count: 0, window: 10m, key: user}").contains("at least 1"));
