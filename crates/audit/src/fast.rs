@@ -310,9 +310,10 @@ impl<'a> Reader<'a> {
     }
 
     /// The members of an object whose fields the caller reads: `f(key, index)` decodes the value
-    /// of a wanted key; `keys` lists them (at most 32), a repeated one gives up as serde would
-    /// refuse it. `null` is none.
-    fn object<T: Default>(&mut self, keys: &[&str], depth: u32, mut f: impl FnMut(&mut Self, usize, &mut T) -> Option<()>) -> Option<Option<T>> {
+    /// of a wanted key; `index` numbers them (below 32; a `match` on the key, which compiles to
+    /// a few integer compares where a scan of a list called `memcmp` per candidate), a repeated
+    /// one gives up as serde would refuse it. `null` is none.
+    fn object<T: Default>(&mut self, index: fn(&str) -> Option<usize>, depth: u32, mut f: impl FnMut(&mut Self, usize, &mut T) -> Option<()>) -> Option<Option<T>> {
         if self.is_null() {
             return Some(None);
         }
@@ -332,7 +333,7 @@ impl<'a> Reader<'a> {
             let key = self.plain_string()?;
             self.eat(b':')?;
             self.ws();
-            match keys.iter().position(|k| *k == key) {
+            match index(key) {
                 Some(i) => {
                     if seen & (1 << i) != 0 {
                         return None;
@@ -349,7 +350,12 @@ impl<'a> Reader<'a> {
     }
 
     fn user_info(&mut self) -> Option<Option<UserInfo<'a>>> {
-        self.object(&["username", "groups"], 1, |r, i, u: &mut UserInfo<'a>| {
+        let index = |k: &str| match k {
+            "username" => Some(0),
+            "groups" => Some(1),
+            _ => None,
+        };
+        self.object(index, 1, |r, i, u: &mut UserInfo<'a>| {
             match i {
                 0 => u.username = r.opt_str()?,
                 _ => u.groups = r.opt_strings()?,
@@ -361,40 +367,43 @@ impl<'a> Reader<'a> {
     fn event(&mut self) -> Option<Event<'a>> {
         /// The fields of [`Event`] in order; the wrappers' fields (after `annotations`) are left
         /// to serde.
-        const KEYS: &[&str] = &[
-            "kind",
-            "apiVersion",
-            "level",
-            "auditID",
-            "stage",
-            "requestURI",
-            "verb",
-            "user",
-            "impersonatedUser",
-            "sourceIPs",
-            "userAgent",
-            "objectRef",
-            "responseStatus",
-            "requestObject",
-            "requestReceivedTimestamp",
-            "stageTimestamp",
-            "annotations",
-            "timestamp",
-            "items",
-            "properties",
-            "category",
-            "records",
-            "message",
-            "logEvents",
-            "events",
-            "log",
-            "protoPayload",
-        ];
+        fn key(k: &str) -> Option<usize> {
+            Some(match k {
+                "kind" => 0,
+                "apiVersion" => 1,
+                "level" => 2,
+                "auditID" => 3,
+                "stage" => 4,
+                "requestURI" => 5,
+                "verb" => 6,
+                "user" => 7,
+                "impersonatedUser" => 8,
+                "sourceIPs" => 9,
+                "userAgent" => 10,
+                "objectRef" => 11,
+                "responseStatus" => 12,
+                "requestObject" => 13,
+                "requestReceivedTimestamp" => 14,
+                "stageTimestamp" => 15,
+                "annotations" => 16,
+                "timestamp" => 17,
+                "items" => 18,
+                "properties" => 19,
+                "category" => 20,
+                "records" => 21,
+                "message" => 22,
+                "logEvents" => 23,
+                "events" => 24,
+                "log" => 25,
+                "protoPayload" => 26,
+                _ => return None,
+            })
+        }
         self.ws();
         if self.peek()? != b'{' {
             return None;
         }
-        self.object(KEYS, 0, |r, i, e: &mut Event<'a>| {
+        self.object(key, 0, |r, i, e: &mut Event<'a>| {
             match i {
                 0 => e.kind = r.opt_str()?,
                 1 => e.api_version = r.opt_str()?,
@@ -408,7 +417,15 @@ impl<'a> Reader<'a> {
                 9 => e.source_ips = r.opt_strings()?,
                 10 => e.user_agent = r.opt_str()?,
                 11 => {
-                    e.object_ref = r.object(&["resource", "subresource", "namespace", "name", "apiGroup"], 1, |r, i, o: &mut ObjectRef<'a>| {
+                    let index = |k: &str| match k {
+                        "resource" => Some(0),
+                        "subresource" => Some(1),
+                        "namespace" => Some(2),
+                        "name" => Some(3),
+                        "apiGroup" => Some(4),
+                        _ => None,
+                    };
+                    e.object_ref = r.object(index, 1, |r, i, o: &mut ObjectRef<'a>| {
                         let v = r.opt_str()?;
                         match i {
                             0 => o.resource = v,
@@ -421,7 +438,12 @@ impl<'a> Reader<'a> {
                     })?
                 }
                 12 => {
-                    e.response_status = r.object(&["code", "reason"], 1, |r, i, s: &mut Status<'a>| {
+                    let index = |k: &str| match k {
+                        "code" => Some(0),
+                        "reason" => Some(1),
+                        _ => None,
+                    };
+                    e.response_status = r.object(index, 1, |r, i, s: &mut Status<'a>| {
                         match i {
                             0 => s.code = r.opt_int()?,
                             _ => s.reason = r.opt_str()?,
@@ -440,7 +462,8 @@ impl<'a> Reader<'a> {
                 14 => e.request_received_timestamp = r.opt_str()?,
                 15 => e.stage_timestamp = r.opt_str()?,
                 16 => {
-                    e.annotations = r.object(&["authorization.k8s.io/decision"], 1, |r, _, a: &mut Annotations<'a>| {
+                    let index = |k: &str| (k == "authorization.k8s.io/decision").then_some(0);
+                    e.annotations = r.object(index, 1, |r, _, a: &mut Annotations<'a>| {
                         a.decision = r.opt_str()?;
                         Some(())
                     })?

@@ -59,13 +59,35 @@ pub struct Rule {
 
 /// A threshold: `count` matching requests with the same `key` within `window` (`90s`, `15m`,
 /// `1h`) of the first one make one alert, carrying the count and the first and last time.
-/// The next matching request after the window opens a new one.
+/// The next matching request after the window opens a new one. With `distinct: object`, the
+/// count is of distinct objects (namespace and name) the requests touched, not of requests.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Threshold {
     pub count: u32,
     pub window: String,
     pub key: ThresholdKey,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distinct: Option<Distinct>,
+}
+
+/// What a threshold counts when not every matching request.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Hash)]
+pub enum Distinct {
+    /// Distinct objects: `namespace/name` of the request's objectRef. A request without a name
+    /// (a list or watch of a collection) counts as one object, the collection in its
+    /// namespace (or the whole cluster). Reading one Secret a hundred times is one object;
+    /// reading fifty different Secrets is fifty.
+    #[serde(rename = "object")]
+    Object,
+}
+
+impl Distinct {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Distinct::Object => "object",
+        }
+    }
 }
 
 /// What the requests of a threshold are grouped by.

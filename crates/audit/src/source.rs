@@ -17,6 +17,8 @@ use crate::parse::parse_document;
 
 /// Bytes per block of lines.
 const BLOCK: usize = 4 << 20;
+/// Room kept in a block buffer for the partial line carried over from the previous block.
+const CARRY_ROOM: usize = 64 << 10;
 /// A whole-document JSON file (an `EventList`, a JSON array) larger than this is refused.
 const MAX_DOCUMENT: u64 = 1 << 30;
 
@@ -178,11 +180,15 @@ impl BlockReader<'_> {
     fn batch(&mut self, n: usize) -> std::io::Result<Vec<(Vec<u8>, u64)>> {
         let mut blocks = Vec::with_capacity(n);
         while blocks.len() < n && !self.eof {
-            let mut block = self.spare.pop().unwrap_or_default();
+            // Room for a block and a carried partial line of up to 64 KiB, so that a reused
+            // buffer does not grow (a realloc copied and page-faulted 4 MB) for a longer carry.
+            let mut block = self.spare.pop().unwrap_or_else(|| Vec::with_capacity(BLOCK + CARRY_ROOM));
             block.clear();
             block.extend_from_slice(&self.carry);
             self.carry.clear();
-            block.reserve(BLOCK);
+            // Room for the block and read_to_end's end-of-file probe: a full buffer would be
+            // doubled (a fresh allocation, copied) just to learn that the block was complete.
+            block.reserve(BLOCK + 64);
             let got = self.reader.by_ref().take(BLOCK as u64).read_to_end(&mut block)?;
             self.eof = got == 0;
             self.bytes += got as u64;
@@ -218,24 +224,38 @@ fn read_blocks(reader: &mut Box<dyn BufRead + Send>, name: &Arc<str>, engine: &E
     let mut blocks = BlockReader { reader, carry: Vec::new(), next_line: 1, spare: Vec::new(), eof: false, bytes: 0, lines: 0 };
     let mut current = blocks.batch(batch).map_err(|e| io_error(name, e))?;
     let mut analysed: Vec<State> = Vec::new();
+    // Block states, emptied by the merge and used again (their maps keep their room).
+    let mut spare_states: Vec<State> = Vec::new();
     while !current.is_empty() {
+        // The merged state only ever grows: once full, it stays full for this batch's merge.
+        let full = state.is_full();
+        let mut states: Vec<State> = current
+            .iter()
+            .map(|_| {
+                let mut s = spare_states.pop().unwrap_or_default();
+                s.merges_into_full = full;
+                s
+            })
+            .collect();
         // While this batch is analysed, the previous one's states are merged (in order) and
         // the next batch is read.
-        let (states, next) = rayon::join(
-            || current.par_iter().map(|(block, first)| process_block(engine, name, block, *first)).collect::<Vec<State>>(),
+        let next = rayon::join(
+            || current.par_iter().zip(states.par_iter_mut()).for_each(|((block, first), s)| process_lines(engine, name, block, *first, s)),
             || {
-                for s in analysed.drain(..) {
-                    state.merge(s);
+                for s in &mut analysed {
+                    state.merge_from(s);
                 }
                 blocks.batch(batch)
             },
-        );
+        )
+        .1;
+        spare_states.append(&mut analysed);
         analysed = states;
         blocks.spare.extend(current.drain(..).map(|(block, _)| block));
         current = next.map_err(|e| io_error(name, e))?;
     }
-    for s in analysed {
-        state.merge(s);
+    for s in &mut analysed {
+        state.merge_from(s);
     }
     summary.bytes += blocks.bytes;
     summary.lines += blocks.lines;

@@ -7,7 +7,7 @@ pub fn parse_micros(s: &str) -> Option<i64> {
     if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ') || b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> { std::str::from_utf8(&b[r]).ok()?.parse().ok() };
+    let num = |r: std::ops::Range<usize>| -> Option<i64> { int(&b[r]) };
     let (y, mo, d, h, mi, sec) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
         return None;
@@ -35,6 +35,21 @@ pub fn parse_micros(s: &str) -> Option<i64> {
     Some(((days * 86_400 + h * 3600 + mi * 60 + sec - offset_secs) * 1_000_000) + micros)
 }
 
+/// What `str::parse::<i64>` makes of a few bytes (an optional sign, then digits), without
+/// checking UTF-8 and dispatching on the radix for every field of every event's time.
+fn int(b: &[u8]) -> Option<i64> {
+    let (negative, digits) = match b.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits.len() > 18 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let value = digits.iter().fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
+    Some(if negative { -value } else { value })
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -49,6 +64,14 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fields_read_as_str_parse_reads_them() {
+        for text in ["07", "2026", "+5", "-1", "00", "", "+", "-", "1a", " 1", "1.", "é", "999999999999999999"] {
+            assert_eq!(int(text.as_bytes()), text.parse::<i64>().ok(), "{text:?}");
+        }
+        assert_eq!(int(&[0xff, b'1']), None);
+    }
 
     #[test]
     fn parses_audit_timestamps() {

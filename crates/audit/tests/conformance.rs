@@ -7,7 +7,7 @@
 //!   rule files (allow-lists) are listed as skipped when they expect silence.
 //! * Panther's rule tests (`shared/corpora/panther-k8s-audit-rules`): per test event, the rule
 //!   whose `panther` (or `alsoPanther`) names the detection must match exactly when upstream's
-//!   does; for a rule with a threshold, the event repeated `count` times must alert exactly once. AKS events are re-wrapped as AKS diagnostic records to read them the way a user's
+//!   does; for a rule with a threshold, the event repeated `count` times (on as many objects for a threshold on distinct objects) must alert exactly once. AKS events are re-wrapped as AKS diagnostic records to read them the way a user's
 //!   export would be read.
 //!
 //! Both print "N passed, N failed" and every failure; known, explained differences are listed in
@@ -152,6 +152,14 @@ fn panther_kubernetes_rule_tests() {
                 if copies > 1 {
                     let id = test["event"]["auditID"].as_str().unwrap_or("request").to_string();
                     test["event"]["auditID"] = json!(format!("{id}-{copy}"));
+                    // A threshold on distinct objects (Panther's distinct secrets) counts each
+                    // copy only when it touches another object.
+                    if rule.threshold.as_ref().is_some_and(|t| t.distinct.is_some())
+                        && let Some(object) = test["event"]["objectRef"].as_object_mut()
+                    {
+                        let name = object.get("name").and_then(Value::as_str).unwrap_or("object").to_string();
+                        object.insert("name".into(), json!(format!("{name}-{copy}")));
+                    }
                 }
                 let line = wrap(&test);
                 parsed = parsed.and(kubepci_audit::parse::parse_document(line.as_bytes(), &mut |e| engine.event(&mut state, e, &file, u64::from(copy) + 1)));

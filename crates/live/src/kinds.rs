@@ -97,6 +97,8 @@ pub const GATED_KINDS: &[GatedKind] = &[
     gated("monitoring.coreos.com", "prometheusrules", "PrometheusRule", "alerting on the log pipeline"),
     gated("monitoring.coreos.com", "alertmanagers", "Alertmanager", "alerting on the log pipeline"),
     gated("monitoring.coreos.com", "alertmanagerconfigs", "AlertmanagerConfig", "alerting on the log pipeline"),
+    gated("stackconfigpolicy.k8s.elastic.co", "stackconfigpolicies", "StackConfigPolicy", "audit log retention (ECK index lifecycle policies)"),
+    gated("opensearch.opster.io", "opensearchismpolicies", "OpenSearchISMPolicy", "audit log retention (OpenSearch operator ISM policies)"),
     gated("kyverno.io", "clusterpolicies", "ClusterPolicy", "policy engine"),
     gated("kyverno.io", "policies", "Policy", "policy engine"),
     gated("templates.gatekeeper.sh", "constrainttemplates", "ConstraintTemplate", "policy engine"),

@@ -505,7 +505,13 @@ fn alert_sentence(a: &Alert) -> String {
     let burst = a
         .burst
         .as_ref()
-        .map(|b| format!(" — {} requests with {} {}, {} to {}", b.count, b.key, b.value, b.first_time.as_deref().unwrap_or("?"), b.last_time.as_deref().unwrap_or("?")))
+        .map(|b| {
+            let counted = match (b.distinct, b.requests) {
+                (Some(what), Some(requests)) => format!("{} distinct {what}s in {requests} requests", b.count),
+                _ => format!("{} requests", b.count),
+            };
+            format!(" — {counted} with {} {}, {} to {}", b.key, b.value, b.first_time.as_deref().unwrap_or("?"), b.last_time.as_deref().unwrap_or("?"))
+        })
         .unwrap_or_default();
     format!("{}: {who} {} {}{outcome}{burst}", a.title, a.verb, object_text(a))
 }

@@ -23,15 +23,25 @@ declare_check! {
     /// - **logrotate** configuration: `rotate N` times the `daily`/`weekly`/`monthly`/`yearly`
     ///   period, or `maxage N` days, whichever is shorter.
     ///
+    /// The same configurations are read where operators and charts keep them:
+    /// - **Secrets**: any `data`/`stringData` entry holding one of the configurations above
+    ///   (current Loki Helm charts can render Loki's `config.yaml` into a Secret). Nothing of
+    ///   a Secret is ever shown: a finding names the Secret, the key and the setting's path in
+    ///   the configuration, never its value or the retention it gives.
+    /// - **ECK `StackConfigPolicy`** (`stackconfigpolicy.k8s.elastic.co`): every ILM policy in
+    ///   `spec.elasticsearch.indexLifecyclePolicies`, read as above.
+    /// - **OpenSearch operator `OpenSearchISMPolicy`** (`opensearch.opster.io`, or
+    ///   `opensearch.org` in newer releases): `spec.states`, the CRD's camelCase spelling of an
+    ///   ISM policy (`transitions[].stateName`, `conditions.minIndexAge`).
+    ///
     /// Durations are read in each tool's syntax (Loki: `744h`, `90d`, `1y2w`; Elasticsearch and
-    /// OpenSearch: `30d`, `12h`, without weeks or years). A ConfigMap fails when any retention
+    /// OpenSearch: `30d`, `12h`, without weeks or years). An object fails when any retention
     /// it sets is under 365 days, passes when all are at least 365 days, and is not assessed
     /// when a value cannot be read (Loki retention enabled without an explicit
     /// `retention_period` is not assessed too: its default differs between Loki versions).
-    /// When no ConfigMap sets a retention, the check is not assessed: the logs go to a
+    /// When nothing in the input sets a retention, the check is not assessed: the logs go to a
     /// destination outside the input, whose retention must be confirmed there (the log
-    /// shippers' outputs found in ConfigMaps are named). Configurations held in Secrets are
-    /// not read.
+    /// shippers' outputs found in ConfigMaps are named).
     ///
     /// ## Why PCI DSS cares
     /// 10.5.1 asks that audit log history is kept for at least 12 months, with at least the
@@ -76,7 +86,7 @@ declare_check! {
         name: "audit-log-retention",
         severity: Medium,
         applies: All,
-        reads: [ConfigMap, DaemonSet],
+        reads: [ConfigMap, DaemonSet, OpenSearchISMPolicy, Secret, StackConfigPolicy],
         requirements: [("10.5.1", "10.5.1.b", "the retention configured at the log destination is how long the audit log history is kept")],
         run: run,
     }
@@ -107,20 +117,55 @@ struct Setting {
     kept: Kept,
 }
 
+/// Whether a setting's value may be shown: not when it comes from a Secret.
+#[derive(Clone, Copy, PartialEq)]
+enum Shown {
+    Values,
+    PathsOnly,
+}
+
 fn run(cx: &Context, e: &mut Emitter) {
     let inv = cx.inv;
     let mut any = false;
     let mut outputs = Vec::new();
+    let mut judged = |e: &mut Emitter, i: usize, settings: Vec<Setting>, shown: Shown| {
+        if settings.is_empty() || !e.sees(i) {
+            return;
+        }
+        any = true;
+        judge(e, i, &settings, shown);
+    };
     for &i in inv.indices_of_kind("ConfigMap") {
         let Resource::ConfigMap(cm) = &inv.objects[i].resource else { continue };
         let data = cm.data.iter().flatten();
         let settings: Vec<Setting> = data.clone().flat_map(|(key, value)| settings_in(key, value)).collect();
         outputs.extend(data.flat_map(|(_, value)| shipper_outputs(value)));
-        if settings.is_empty() || !e.sees(i) {
+        judged(e, i, settings, Shown::Values);
+    }
+    for &i in inv.indices_of_kind("Secret") {
+        let Resource::Secret(secret) = &inv.objects[i].resource else { continue };
+        let data = secret.data.iter().flatten().map(|(k, v)| (format!("data[{k}]"), v.0.as_slice()));
+        let string_data = secret.string_data.iter().flatten().map(|(k, v)| (format!("stringData[{k}]"), v.as_bytes()));
+        // Binary entries (keys, certificates) are not configurations.
+        let settings: Vec<Setting> = data.chain(string_data).filter_map(|(field, bytes)| Some((field, std::str::from_utf8(bytes).ok()?))).flat_map(|(field, text)| settings_at(&field, text)).collect();
+        judged(e, i, settings, Shown::PathsOnly);
+    }
+    for &i in inv.indices_of_kind("StackConfigPolicy") {
+        let Resource::Generic(g) = &inv.objects[i].resource else { continue };
+        if !g.api_version.starts_with("stackconfigpolicy.k8s.elastic.co/") {
             continue;
         }
-        any = true;
-        judge(e, i, &settings);
+        let policies = g.body.get("spec").and_then(|s| s.pointer("/elasticsearch/indexLifecyclePolicies")).and_then(Value::as_object);
+        let settings: Vec<Setting> = policies.into_iter().flatten().flat_map(|(name, policy)| search_policy(policy, &|p| format!("spec.elasticsearch.indexLifecyclePolicies.{name}.{p}"))).collect();
+        judged(e, i, settings, Shown::Values);
+    }
+    for &i in inv.indices_of_kind("OpenSearchISMPolicy") {
+        let Resource::Generic(g) = &inv.objects[i].resource else { continue };
+        if !(g.api_version.starts_with("opensearch.opster.io/") || g.api_version.starts_with("opensearch.org/")) {
+            continue;
+        }
+        let Some(states) = g.body.get("spec").and_then(|s| s.get("states")).and_then(Value::as_array) else { continue };
+        judged(e, i, ism(states, &|p| format!("spec.{p}")), Shown::Values);
     }
     if !any {
         outputs.sort();
@@ -129,18 +174,25 @@ fn run(cx: &Context, e: &mut Emitter) {
         let reason = match (outputs.is_empty(), shippers.is_empty()) {
             (false, _) => format!("no log destination retention in the input: confirm the retention of {} outside the cluster", outputs.join(", ")),
             (true, false) => format!("no log destination retention in the input: confirm the retention of the destination of {} outside the cluster", shippers.join(", ")),
-            (true, true) => "no log destination (Loki, Elasticsearch/OpenSearch policy, logrotate) in the input: confirm the audit log retention where the logs are kept".to_string(),
+            (true, true) => "no log destination (Loki, Elasticsearch/OpenSearch policy, logrotate; in ConfigMaps, Secrets, ECK StackConfigPolicy or OpenSearchISMPolicy) in the input: confirm the audit log retention where the logs are kept".to_string(),
         };
         e.not_assessed(None, reason);
     }
 }
 
-fn judge(e: &mut Emitter, index: usize, settings: &[Setting]) {
+fn judge(e: &mut Emitter, index: usize, settings: &[Setting], shown: Shown) {
     let short: Vec<(&Setting, u64)> = settings.iter().filter_map(|s| if let Kept::For(secs) = s.kept { (secs < YEAR).then_some((s, secs)) } else { None }).collect();
     if !short.is_empty() {
-        let parts: Vec<String> = short.iter().map(|(s, secs)| format!("{} keeps logs {} ({}: {})", s.tool, days(*secs), s.at, s.value)).collect();
-        let mut evidence: Vec<Evidence> = short.iter().map(|(s, _)| Evidence::field(&s.at, &s.value)).collect();
-        if short.iter().any(|(_, secs)| *secs < QUARTER) {
+        let parts: Vec<String> = match shown {
+            Shown::Values => short.iter().map(|(s, secs)| format!("{} keeps logs {} ({}: {})", s.tool, days(*secs), s.at, s.value)).collect(),
+            // A Secret's content stays unsaid, even the retention it gives: where, not what.
+            Shown::PathsOnly => short.iter().map(|(s, _)| format!("{} retention set at {} (in the Secret; value not shown)", s.tool, s.at)).collect(),
+        };
+        let mut evidence: Vec<Evidence> = match shown {
+            Shown::Values => short.iter().map(|(s, _)| Evidence::field(&s.at, &s.value)).collect(),
+            Shown::PathsOnly => short.iter().map(|(s, _)| Evidence::path(&s.at)).collect(),
+        };
+        if short.iter().any(|(_, secs)| *secs < QUARTER) && shown == Shown::Values {
             evidence.push(Evidence::field("immediately available", "under the 3 months 10.5.1 asks to keep searchable"));
         }
         e.fail(index, format!("{}: under the 12 months 10.5.1 asks", parts.join("; ")), evidence);
@@ -148,7 +200,10 @@ fn judge(e: &mut Emitter, index: usize, settings: &[Setting]) {
     }
     if let Some(s) = settings.iter().find(|s| matches!(s.kept, Kept::Unreadable(_))) {
         let Kept::Unreadable(why) = &s.kept else { return };
-        e.not_assessed(Some(index), format!("{} retention at {} ({}): {why}", s.tool, s.at, s.value));
+        match shown {
+            Shown::Values => e.not_assessed(Some(index), format!("{} retention at {} ({}): {why}", s.tool, s.at, s.value)),
+            Shown::PathsOnly => e.not_assessed(Some(index), format!("{} retention at {} (in the Secret; value not shown): {why}", s.tool, s.at)),
+        }
         return;
     }
     e.pass(index);
@@ -161,7 +216,12 @@ fn days(secs: u64) -> String {
 
 /// The retention settings in one ConfigMap entry, of whichever tool it configures.
 fn settings_in(key: &str, value: &str) -> Vec<Setting> {
-    let at = |path: &str| format!("data[{key}].{path}");
+    settings_at(&format!("data[{key}]"), value)
+}
+
+/// The retention settings in the configuration text at `field` (`data[config.yaml]`).
+fn settings_at(field: &str, value: &str) -> Vec<Setting> {
+    let at = |path: &str| format!("{field}.{path}");
     let trimmed = value.trim_start();
     if trimmed.starts_with('{') {
         // Only policies are parsed: ConfigMaps often hold large JSON (dashboards).
@@ -307,11 +367,15 @@ fn ism(states: &[Value], at: &dyn Fn(&str) -> String) -> Vec<Setting> {
     let mut out = Vec::new();
     for (n, state) in states.iter().enumerate() {
         for (t, tr) in state.get("transitions").and_then(Value::as_array).into_iter().flatten().enumerate() {
-            if !tr.get("state_name").and_then(Value::as_str).is_some_and(|s| deleting.contains(&s)) {
+            // The policy's JSON spells `state_name`/`min_index_age`; the OpenSearch operator's
+            // OpenSearchISMPolicy CRD `stateName`/`minIndexAge`.
+            let camel = tr.get("state_name").is_none() && tr.get("stateName").is_some();
+            let (state_name, min_age) = if camel { ("stateName", "minIndexAge") } else { ("state_name", "min_index_age") };
+            if !tr.get(state_name).and_then(Value::as_str).is_some_and(|s| deleting.contains(&s)) {
                 continue;
             }
-            let path = at(&format!("states[{n}].transitions[{t}].conditions.min_index_age"));
-            match tr.pointer("/conditions/min_index_age").and_then(scalar) {
+            let path = at(&format!("states[{n}].transitions[{t}].conditions.{min_age}"));
+            match tr.get("conditions").and_then(|c| c.get(min_age)).and_then(scalar) {
                 Some(value) => out.push(Setting { tool: "OpenSearch ISM", at: path, kept: es_age(&value), value }),
                 None => out.push(Setting { tool: "OpenSearch ISM", at: path, value: "(not set)".into(), kept: Kept::Unreadable("the transition into deletion is not by index age".into()) }),
             }
@@ -499,6 +563,77 @@ mod tests {
         assert_eq!(outcome("ism.json", &ism("60d")), (1, 0, 0));
         assert_eq!(outcome("ism.json", &ism("366d")), (0, 1, 0));
         assert_eq!(outcome("ism.json", "{not json"), (0, 0, 1));
+    }
+
+    /// A Secret holding `body` under `key`, in `data` (base64) or `stringData`.
+    fn secret(key: &str, body: &str, base64: bool) -> String {
+        use base64::Engine;
+        let entry = if base64 {
+            format!("data:\n  {key}: {}\n", base64::engine::general_purpose::STANDARD.encode(body))
+        } else {
+            let indented: String = body.lines().map(|l| format!("    {l}\n")).collect();
+            format!("stringData:\n  {key}: |\n{indented}")
+        };
+        format!("apiVersion: v1\nkind: Secret\nmetadata: {{name: loki, namespace: logging}}\n{entry}")
+    }
+
+    #[test]
+    fn loki_config_in_a_secret_is_judged_without_showing_it() {
+        let config = |period: &str| format!("auth_enabled: false\ncompactor:\n  retention_enabled: true\nlimits_config:\n  retention_period: {period}\n");
+        for base64 in [true, false] {
+            let out = run(&LOG_RETENTION, &secret("config.yaml", &config("744h"), base64), "");
+            assert_eq!((out.fails.len(), out.passed), (1, 0), "base64 {base64}");
+            let fail = &out.fails[0];
+            let field = if base64 { "data[config.yaml]" } else { "stringData[config.yaml]" };
+            assert!(fail.message.contains(&format!("{field}.limits_config.retention_period")), "{}", fail.message);
+            // Neither the value nor what it gives is printed, in the message or the evidence.
+            let shown = format!("{} {:?}", fail.message, fail.evidence);
+            assert!(!shown.contains("744") && !shown.contains("31 days"), "{shown}");
+            assert!(fail.evidence.iter().all(|e| e.value.is_none()), "{:?}", fail.evidence);
+            let out = run(&LOG_RETENTION, &secret("config.yaml", &config("400d"), base64), "");
+            assert_eq!((out.fails.len(), out.passed, out.not_assessed.len()), (0, 1, 0));
+        }
+        let out = run(&LOG_RETENTION, &secret("config.yaml", &config("forever"), false), "");
+        assert_eq!(out.not_assessed.len(), 1);
+        assert!(!out.not_assessed[0].message.contains("forever"), "{}", out.not_assessed[0].message);
+        // Credentials and binary entries are not configurations: nothing set, nothing said.
+        let out = run(&LOG_RETENTION, &secret("password", "hunter2-retention", false), "");
+        assert_eq!((out.fails.len(), out.passed), (0, 0));
+        assert!(!out.not_assessed[0].message.contains("hunter2"));
+        let binary = "apiVersion: v1\nkind: Secret\nmetadata: {name: key, namespace: logging}\ndata: {key.der: /w==}\n";
+        assert_eq!(run(&LOG_RETENTION, binary, "").fails.len(), 0);
+    }
+
+    #[test]
+    fn eck_stack_config_policy() {
+        let policy = |age: &str| {
+            format!(
+                "apiVersion: stackconfigpolicy.k8s.elastic.co/v1alpha1\nkind: StackConfigPolicy\nmetadata: {{name: logs, namespace: elastic}}\nspec:\n  resourceSelector: {{matchLabels: {{env: prod}}}}\n  elasticsearch:\n    indexLifecyclePolicies:\n      audit-logs:\n        phases:\n          hot: {{actions: {{rollover: {{max_age: 1d}}}}}}\n          delete: {{min_age: {age}, actions: {{delete: {{}}}}}}\n"
+            )
+        };
+        let out = run(&LOG_RETENTION, &policy("30d"), "");
+        assert_eq!(out.fails.len(), 1);
+        assert!(out.fails[0].message.contains("spec.elasticsearch.indexLifecyclePolicies.audit-logs.phases.delete.min_age: 30d"), "{}", out.fails[0].message);
+        let out = run(&LOG_RETENTION, &policy("400d"), "");
+        assert_eq!((out.fails.len(), out.passed), (0, 1));
+        // Another group's kind of the same name is not ECK's.
+        let other = policy("30d").replace("stackconfigpolicy.k8s.elastic.co/v1alpha1", "example.com/v1");
+        assert_eq!(run(&LOG_RETENTION, &other, "").fails.len(), 0);
+    }
+
+    #[test]
+    fn opensearch_operator_ism_policy() {
+        let policy = |group: &str, age: &str| {
+            format!(
+                "apiVersion: {group}/v1\nkind: OpenSearchISMPolicy\nmetadata: {{name: audit, namespace: logging}}\nspec:\n  opensearchCluster: {{name: logs}}\n  policyId: audit\n  defaultState: hot\n  states:\n    - name: hot\n      actions: [{{rollover: {{minIndexAge: 1d}}}}]\n      transitions: [{{stateName: delete, conditions: {{minIndexAge: {age}}}}}]\n    - name: delete\n      actions: [{{delete: {{}}}}]\n"
+            )
+        };
+        for group in ["opensearch.opster.io", "opensearch.org"] {
+            let out = run(&LOG_RETENTION, &policy(group, "60d"), "");
+            assert_eq!(out.fails.len(), 1, "{group}");
+            assert!(out.fails[0].message.contains("spec.states[0].transitions[0].conditions.minIndexAge: 60d"), "{}", out.fails[0].message);
+            assert_eq!(run(&LOG_RETENTION, &policy(group, "366d"), "").passed, 1, "{group}");
+        }
     }
 
     #[test]
