@@ -279,6 +279,11 @@ impl<'a> Context<'a> {
         self
     }
 
+    /// The one object whose results are wanted ([`Context::with_focus`]), if any.
+    pub(crate) fn focus_object(&self) -> Option<usize> {
+        self.focus
+    }
+
     /// Whether results on the object at `index` (`None`: on the whole input) are wanted.
     pub(crate) fn in_focus(&self, index: Option<usize>) -> bool {
         self.focus.is_none_or(|f| index == Some(f))

@@ -185,9 +185,23 @@ impl CheckMeta {
         self.doc.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or(self.name)
     }
 
-    /// The doc comment's `## Fix` section, as one paragraph.
+    /// The doc comment's `## Fix` section, as one paragraph. Read from the doc once per check
+    /// (an admission review asks for it on every failure it answers).
     pub fn remediation(&self) -> String {
-        docs::section(self.doc, "Fix").split_whitespace().collect::<Vec<_>>().join(" ")
+        use std::collections::HashMap;
+        use std::sync::{Mutex, OnceLock};
+        // By the doc comment's address: every check's doc is a distinct static string.
+        static READ: OnceLock<Mutex<HashMap<usize, String>>> = OnceLock::new();
+        let read = READ.get_or_init(Default::default);
+        let key = self.doc.as_ptr() as usize;
+        if let Some(text) = read.lock().ok().and_then(|r| r.get(&key).cloned()) {
+            return text;
+        }
+        let text = docs::section(self.doc, "Fix").split_whitespace().collect::<Vec<_>>().join(" ");
+        if let Ok(mut r) = read.lock() {
+            r.insert(key, text.clone());
+        }
+        text
     }
 
     pub fn requirement_ids(&self) -> Vec<String> {

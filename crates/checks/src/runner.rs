@@ -125,6 +125,17 @@ impl<'c> Emitter<'c> {
         self.in_focus(Some(index)) && self.cx.applies(self.check.meta.applies, index)
     }
 
+    /// Whether a result about the object at `index` would be kept (by the run's focus and the
+    /// context's): a check may skip deciding the objects for which it is not.
+    pub fn wants(&self, index: usize) -> bool {
+        self.in_focus(Some(index))
+    }
+
+    /// Whether a result about the input as a whole would be kept (not in a focused run).
+    pub fn wants_whole(&self) -> bool {
+        self.in_focus(None)
+    }
+
     /// The objects a focused run looks at (`None`: every object). Loops that do not go
     /// through [`Emitter::sees`] may use it to skip work; results outside it are dropped anyway.
     pub fn focus(&self) -> Option<&'c Focus> {

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod scope;
+mod overlay;
 
 use std::collections::BTreeMap;
 

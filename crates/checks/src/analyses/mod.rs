@@ -87,6 +87,16 @@ impl SharedAnalyses {
     }
 }
 
+impl SharedAnalyses {
+    /// Forget what a focused context ([`Context::with_focus`]) computes for its focus alone
+    /// (the Pod Security evaluations, the card numbers): what is left holds whatever the
+    /// focus, for a context on the same objects.
+    pub fn forget_focused(&mut self) {
+        self.pss = OnceLock::new();
+        self.card_numbers = OnceLock::new();
+    }
+}
+
 /// The card numbers found in one object's text fields, masked (first six, last four at most).
 #[derive(Debug)]
 pub struct CardNumbers {

@@ -55,12 +55,14 @@ fn emit(e: &mut Emitter, index: usize, verdict: Verdict) {
 }
 
 /// The indices a walk over every object of the input visits: all of them, or in a focused
-/// run ([`crate::run_focused`]) the focus only.
+/// run ([`crate::run_focused`]) or context ([`Context::with_focus`]) the focus only.
 pub fn object_indices<'c>(e: &Emitter<'c>) -> Box<dyn Iterator<Item = usize> + 'c> {
-    let count = e.context().inventory().objects.len();
-    match e.focus() {
-        Some(focus) => Box::new(focus.indices().filter(move |&i| i < count)),
-        None => Box::new(0..count),
+    let cx = e.context();
+    let count = cx.inventory().objects.len();
+    match (e.focus(), cx.focus_object()) {
+        (Some(focus), _) => Box::new(focus.indices().filter(move |&i| i < count && cx.in_focus(Some(i)))),
+        (None, Some(object)) => Box::new(std::iter::once(object).filter(move |&i| i < count)),
+        (None, None) => Box::new(0..count),
     }
 }
 

@@ -116,32 +116,117 @@ impl ReviewResponse {
 }
 
 /// Per namespace (`None`: cluster-scoped objects), what a review of an object there is judged
-/// with: the namespace's watched objects and every Namespace, in store order. Built on the
-/// first review after a change to the namespace's objects or to any Namespace, and shared
-/// (not copied) by the reviews until then.
+/// with: the namespace's watched objects and every Namespace, in store order, indexed into an
+/// inventory once ([`Prepared`]) and kept for the reviews that follow until a watch change to
+/// the namespace's objects or to any Namespace (or a relist). A review takes a prepared
+/// context for itself and gives it back when done, so reviews of one namespace on different
+/// threads each have their own (at most one per review thread stays kept).
 #[derive(Default)]
 pub struct ReviewContexts {
-    built: Mutex<HashMap<Option<String>, Arc<Vec<Object>>>>,
+    built: Mutex<ContextSlots>,
+}
+
+#[derive(Default)]
+struct ContextSlots {
+    slots: HashMap<Option<String>, Slot>,
+    /// Numbers the slots, so that a context built before a change is not given back after it.
+    next_generation: u64,
+    /// A clock for choosing the least recently used slot to forget.
+    uses: u64,
+}
+
+/// The prepared contexts of one namespace not in use, and which build of it they are.
+struct Slot {
+    generation: u64,
+    idle: Vec<Prepared>,
+    last_used: u64,
+}
+
+/// Namespaces whose prepared contexts are kept at most (each holds a copy of its objects and
+/// every Namespace): the least recently reviewed one is forgotten beyond.
+const KEPT_CONTEXTS: usize = 32;
+/// Prepared contexts kept per namespace at most: one per review thread is enough.
+const KEPT_PER_CONTEXT: usize = 4;
+
+/// The generation of a prepared context never given back.
+const STALE: u64 = u64::MAX;
+
+/// A namespace's context ready for reviews: its objects indexed once, and the shared
+/// analyses reviews computed that hold for any object a later review brings (those built
+/// from other kinds than the reviewed ones). A review adds its object to the inventory (or
+/// puts it in place of its stored version), judges it, and takes it out again.
+pub struct Prepared {
+    namespace: Option<String>,
+    generation: u64,
+    inventory: Inventory,
+    analyses: kubepci_checks::SharedAnalyses,
+}
+
+impl Prepared {
+    /// The context's objects, in store order.
+    pub fn objects(&self) -> &[Object] {
+        &self.inventory.objects
+    }
 }
 
 /// The objects of each watched kind (`Kind.apiVersion` → `namespace/name` → object).
 pub type Stores = BTreeMap<String, BTreeMap<String, Object>>;
 
 impl ReviewContexts {
-    /// The context of `namespace`. `stores` is locked only when it must be built: the watch
-    /// changes the stores and calls [`ReviewContexts::changed`] under the same lock, so a
-    /// context built from the stores is never older than the last change it was told of.
-    pub fn of(&self, namespace: Option<&str>, stores: &Mutex<Stores>) -> Arc<Vec<Object>> {
+    /// A prepared context of `namespace`, for one review: a kept one, or one built from the
+    /// stores. `stores` is locked only to build one: the watch changes the stores and calls
+    /// [`ReviewContexts::changed`] under the same lock, so a context built from the stores is
+    /// never older than the last change it was told of. Give it back with
+    /// [`ReviewContexts::give_back`].
+    pub fn take(&self, namespace: Option<&str>, stores: &Mutex<Stores>, config: &kubepci_inventory::Config) -> Prepared {
         let key = namespace.map(str::to_string);
-        if let Some(built) = self.built.lock().expect("contexts").get(&key) {
-            return built.clone();
+        {
+            let mut built = self.built.lock().expect("contexts");
+            let ContextSlots { slots, uses, .. } = &mut *built;
+            if let Some(slot) = slots.get_mut(&key) {
+                *uses += 1;
+                slot.last_used = *uses;
+                if let Some(prepared) = slot.idle.pop() {
+                    return prepared;
+                }
+            }
         }
-        let stores = stores.lock().expect("stores");
-        let objects: Vec<Object> =
-            stores.values().flat_map(BTreeMap::values).filter(|o| o.kind() == "Namespace" || (o.namespace().is_some() && o.namespace() == namespace)).cloned().collect();
-        let objects = Arc::new(objects);
-        self.built.lock().expect("contexts").insert(key, objects.clone());
-        objects
+        let (objects, generation) = {
+            let stores = stores.lock().expect("stores");
+            let objects: Vec<Object> =
+                stores.values().flat_map(BTreeMap::values).filter(|o| o.kind() == "Namespace" || (o.namespace().is_some() && o.namespace() == namespace)).cloned().collect();
+            let mut built = self.built.lock().expect("contexts");
+            let built = &mut *built;
+            built.uses += 1;
+            let generation = match built.slots.get_mut(&key) {
+                Some(slot) => slot.generation,
+                None => {
+                    if built.slots.len() >= KEPT_CONTEXTS
+                        && let Some(oldest) = built.slots.iter().min_by_key(|(_, s)| s.last_used).map(|(k, _)| k.clone())
+                    {
+                        built.slots.remove(&oldest);
+                    }
+                    built.next_generation += 1;
+                    built.slots.insert(key.clone(), Slot { generation: built.next_generation, idle: Vec::new(), last_used: built.uses });
+                    built.next_generation
+                }
+            };
+            (objects, generation)
+        };
+        // Indexed outside the locks: the watch and other reviews go on meanwhile.
+        Prepared { namespace: key, generation, inventory: Inventory::build(objects, config.clone()), analyses: Default::default() }
+    }
+
+    /// A prepared context a review is done with: kept for the next review of its namespace,
+    /// unless a change made it stale meanwhile.
+    pub fn give_back(&self, prepared: Prepared) {
+        let mut built = self.built.lock().expect("contexts");
+        if let Some(slot) = built.slots.get_mut(&prepared.namespace)
+            && slot.generation == prepared.generation
+            && slot.idle.len() < KEPT_PER_CONTEXT
+        {
+            slot.idle.push(prepared);
+        }
     }
 
     /// An object of `kind` in `namespace` changed (call with the stores locked): the contexts
@@ -149,9 +234,9 @@ impl ReviewContexts {
     pub fn changed(&self, kind: &str, namespace: Option<&str>) {
         let mut built = self.built.lock().expect("contexts");
         match (kind, namespace) {
-            ("Namespace", _) => built.clear(),
+            ("Namespace", _) => built.slots.clear(),
             (_, Some(ns)) => {
-                built.remove(&Some(ns.to_string()));
+                built.slots.remove(&Some(ns.to_string()));
             }
             // Other cluster-scoped objects are in no context.
             (_, None) => {}
@@ -160,7 +245,7 @@ impl ReviewContexts {
 
     /// A whole kind was replaced (a relist): every context is built again.
     pub fn all_changed(&self) {
-        self.built.lock().expect("contexts").clear();
+        self.built.lock().expect("contexts").slots.clear();
     }
 }
 
@@ -179,25 +264,74 @@ pub fn review(base: &Base, contexts: &ReviewContexts, stores: &Mutex<Stores>, re
         // A kind no check reads: nothing can fail it.
         return allow(request);
     }
-    let context = contexts.of(object.namespace(), stores);
-    let findings = judge(base, &context, object.clone(), &checks, kubepci_base::time::now_epoch());
+    let mut prepared = contexts.take(object.namespace(), stores, &base.config);
+    let findings = judge(base, &mut prepared, object.clone(), &checks, kubepci_base::time::now_epoch());
+    contexts.give_back(prepared);
     decide(base, request, &object, &findings)
 }
 
-/// The findings of `checks` on `object`, judged in `context` (with `object` in place of the
-/// context's object of the same kind, namespace and name) exactly as an assessment of that
-/// context would judge it: the same inventory, the same checks, the same exceptions; only
-/// the results on the object are computed and kept (no report, no thread pool).
-pub fn judge(base: &Base, context: &[Object], object: Object, checks: &[&'static kubepci_checks::Check], epoch: i64) -> Vec<Finding> {
-    let same = |o: &Object| o.kind() == object.kind() && o.namespace() == object.namespace() && o.name() == object.name();
-    let mut objects: Vec<Object> = Vec::with_capacity(context.len() + 1);
-    objects.extend(context.iter().filter(|o| !same(o)).cloned());
-    objects.push(object);
-    let focus = objects.len() - 1;
-    let inventory = Inventory::build(objects, base.config.clone());
-    let cx = kubepci_checks::Context::new(&inventory, base.template.kind).with_unlisted(base.template.unlisted.clone()).with_vulns(base.template.vulns.clone()).at(epoch).with_focus(focus);
-    let opts = kubepci_checks::RunOptions { today: Some(kubepci_base::time::date(epoch)), only: Vec::new() };
-    let mut findings = kubepci_checks::run_sequential(&cx, checks, &opts);
+/// Where a review put its object in the prepared inventory, to take it out again.
+enum Overlay {
+    /// In place of its stored version (at this index), which is kept here.
+    Replaced(usize, Object),
+    /// Added last.
+    Added,
+}
+
+/// The findings of `checks` on `object`, judged in the prepared context (with `object` in
+/// place of the context's object of the same kind, namespace and name, or added last) exactly
+/// as an assessment of the context's objects with it would judge it: the same inventory, the
+/// same checks, the same exceptions; only the results on the object are computed and kept (no
+/// report, no thread pool). The context is left as it was, with the analyses it can reuse.
+pub fn judge(base: &Base, prepared: &mut Prepared, object: Object, checks: &[&'static kubepci_checks::Check], epoch: i64) -> Vec<Finding> {
+    let inventory = &mut prepared.inventory;
+    let object = inventory.adopt(object);
+    let kind = std::collections::BTreeSet::from([object.kind().to_string()]);
+    let stored = inventory.position(object.kind(), object.namespace(), object.name());
+    // In place or added last without re-indexing the others when the object leaves every
+    // other object's indices, owners and scope as they are (the common case).
+    let placed = match stored {
+        Some(i) => inventory.replace_in_place(i, object).map(|old| (i, Overlay::Replaced(i, old))),
+        None => inventory.push_object(object).map(|at| (at, Overlay::Added)),
+    };
+    let mut findings = match placed {
+        Ok((focus, overlay)) => {
+            // Analyses built from the object's kind are the stored version's (or were built
+            // with an earlier review's object): built again with this one, and forgotten after.
+            let mut analyses = std::mem::take(&mut prepared.analyses);
+            analyses.update(&kind, &kind, None, &[], &[]);
+            let (findings, mut analyses) = run_focused(base, inventory, analyses, focus, checks, epoch);
+            analyses.update(&kind, &kind, None, &[], &[]);
+            analyses.forget_focused();
+            prepared.analyses = analyses;
+            let restored = match overlay {
+                Overlay::Replaced(i, old) => inventory.replace_in_place(i, old).is_ok(),
+                Overlay::Added => inventory.pop_object().is_some(),
+            };
+            if !restored {
+                // Not expected (the object goes out as it came in); if it were, the context
+                // is not kept.
+                prepared.generation = STALE;
+            }
+            findings
+        }
+        Err(object) => {
+            // The object moves other objects' indices, owners or scope: an inventory of its own.
+            let mut objects = inventory.objects.clone();
+            let focus = match stored {
+                Some(i) => {
+                    objects[i] = object;
+                    i
+                }
+                None => {
+                    objects.push(object);
+                    objects.len() - 1
+                }
+            };
+            let inventory = Inventory::build(objects, inventory.config.clone());
+            run_focused(base, &inventory, Default::default(), focus, checks, epoch).0
+        }
+    };
     // As the report does (its last line of defence): no card number leaves in an answer.
     for f in &mut findings {
         f.message = kubepci_pan::redact(&f.message);
@@ -208,6 +342,27 @@ pub fn judge(base: &Base, context: &[Object], object: Object, checks: &[&'static
         }
     }
     findings
+}
+
+/// `checks` run on `inventory` focused on the object at `focus`, starting from `analyses`:
+/// the non-passing results, and the analyses as the run left them.
+fn run_focused(
+    base: &Base,
+    inventory: &Inventory,
+    analyses: kubepci_checks::SharedAnalyses,
+    focus: usize,
+    checks: &[&'static kubepci_checks::Check],
+    epoch: i64,
+) -> (Vec<Finding>, kubepci_checks::SharedAnalyses) {
+    let cx = kubepci_checks::Context::new(inventory, base.template.kind)
+        .with_unlisted(base.template.unlisted.clone())
+        .with_vulns(base.template.vulns.clone())
+        .at(epoch)
+        .with_analyses(analyses)
+        .with_focus(focus);
+    let opts = kubepci_checks::RunOptions { today: Some(kubepci_base::time::date(epoch)), only: Vec::new() };
+    let findings = kubepci_checks::run_sequential(&cx, checks, &opts);
+    (findings, cx.into_analyses())
 }
 
 /// The answer for `findings` on `object`: each failure gets the action `admission.rules` gives
@@ -463,12 +618,16 @@ mod tests {
     }
 
     /// What the webhook did before the fast path, kept as the reference: assess the object's
-    /// context with the object in it (the checks reading its kind, through the whole pipeline
-    /// and report), then keep the report's findings on the object.
+    /// context with the object in it (in place of its stored version, or last), the checks
+    /// reading its kind, through the whole pipeline and report, then keep the report's
+    /// findings on the object.
     fn by_assessment(base: &Base, context: &[Object], object: &Object, epoch: i64) -> Vec<Finding> {
         let same = |o: &Object| o.kind() == object.kind() && o.namespace() == object.namespace() && o.name() == object.name();
-        let mut objects: Vec<Object> = context.iter().filter(|o| !same(o)).cloned().collect();
-        objects.push(object.clone());
+        let mut objects: Vec<Object> = context.to_vec();
+        match objects.iter().position(same) {
+            Some(i) => objects[i] = object.clone(),
+            None => objects.push(object.clone()),
+        }
         let input = crate::input::Input {
             kind: base.template.kind,
             sources: vec![base.endpoint.clone()],
@@ -513,32 +672,104 @@ mod tests {
         decode(body.to_string().as_bytes()).expect("a review")
     }
 
-    #[test]
-    fn the_fast_path_judges_each_demo_object_as_an_assessment_of_its_namespace_does() {
-        let (base, stores) = demo();
-        let contexts = ReviewContexts::default();
+    /// Review each of `documents` in turn (in the contexts `contexts` keeps between reviews,
+    /// as serve does) and compare its findings, and the answer, with the reference assessment:
+    /// how many were judged, failing, and with an exception applied.
+    fn judged_as_assessed(base: &Base, stores: &Mutex<Stores>, contexts: &ReviewContexts, documents: &[serde_json::Value]) -> (usize, usize, usize) {
         let epoch = kubepci_base::time::now_epoch();
-        // The demo's objects, and changed ones: a privileged pod in the CDE and outside it, a
-        // Service exposing the payments pods, a ConfigMap holding a card number.
-        let extra = "apiVersion: v1\nkind: Pod\nmetadata: {name: shell, namespace: payments, labels: {app: payments-api}}\nspec: {containers: [{name: shell, image: shell:1, securityContext: {privileged: true}}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: shell, namespace: storefront}\nspec: {containers: [{name: shell, image: shell:1, securityContext: {privileged: true}}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: open, namespace: payments}\nspec: {type: LoadBalancer, selector: {app: payments-api}, ports: [{port: 80}]}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: leak, namespace: payments}\ndata: {note: 'card 4111111111111111'}\n";
-        let documents = documents(extra);
         let (mut judged, mut failing, mut excepted) = (0, 0, 0);
-        for document in &documents {
+        for document in documents {
             let request = review_of(document);
             let object = incoming(&request, document.clone()).expect("an object");
             let checks = checks_reading(object.kind());
-            let context = contexts.of(object.namespace(), &stores);
-            let fast = judge(&base, &context, object.clone(), &checks, epoch);
-            let reference = by_assessment(&base, &context, &object, epoch);
+            let mut prepared = contexts.take(object.namespace(), stores, &base.config);
+            let reference = by_assessment(base, prepared.objects(), &object, epoch);
+            let fast = judge(base, &mut prepared, object.clone(), &checks, epoch);
+            contexts.give_back(prepared);
             let json = |f: &[Finding]| serde_json::to_value(f).unwrap();
             assert_eq!(json(&fast), json(&reference), "{} {:?}/{}", object.kind(), object.namespace(), object.name());
             // The same answer through the request path.
-            let reviewed = review(&base, &contexts, &stores, &request);
-            assert_eq!(reviewed.response.to_json(), decide(&base, &request, &object, &reference).response.to_json());
+            let reviewed = review(base, contexts, stores, &request);
+            assert_eq!(reviewed.response.to_json(), decide(base, &request, &object, &reference).response.to_json());
             judged += 1;
             failing += usize::from(fast.iter().any(|f| f.status == Status::Fail));
             excepted += usize::from(fast.iter().any(|f| f.status == Status::Excepted));
         }
+        (judged, failing, excepted)
+    }
+
+    #[test]
+    fn the_fast_path_judges_each_object_of_a_generated_namespace_as_an_assessment_of_it_does() {
+        use serde_json::json;
+        // A generated cluster of 20 namespaces of about 275 objects each (as kubepci-gen's L
+        // has 363), with an orphaned ReplicaSet whose Deployment a review brings.
+        let mut generated = Vec::new();
+        kubepci_bench::generate(5_500, 7, |_, v| generated.push(v));
+        let ns = "team-0000";
+        let orphan_rs = json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+            "metadata": {"name": "orphan-6f7", "namespace": ns, "labels": {"app": "orphan"}, "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "orphan", "uid": "u", "controller": true}]},
+            "spec": {"selector": {"matchLabels": {"app": "orphan"}}, "template": {"metadata": {"labels": {"app": "orphan"}}, "spec": {"containers": [{"name": "c", "image": "orphan:1", "securityContext": {"privileged": true}}]}}}});
+        generated.push(orphan_rs);
+        let (mut template, (config, config_source)) = (crate::input::Input::from_paths(&[]), (kubepci_inventory::Config::default(), Default::default()));
+        template.kind = kubepci_checks::InputKind::Live;
+        let mut stores = Stores::new();
+        for v in &generated {
+            let o = decode_value(v.clone(), SourceLoc::whole("generated")).expect("an object");
+            stores.entry(format!("{}.{}", o.kind(), o.api_version)).or_default().insert(super::super::watch::object_key(o.namespace(), o.name()), o);
+        }
+        let base = Base { config, config_source, endpoint: "https://generated".into(), template };
+        let stores = Mutex::new(stores);
+        let mut documents: Vec<serde_json::Value> = generated.iter().filter(|v| v["metadata"]["namespace"] == ns || v["metadata"]["name"] == ns).cloned().collect();
+        assert!(documents.len() > 250, "{}", documents.len());
+        let deployment = documents.iter().find(|v| v["kind"] == "Deployment").cloned().unwrap();
+        let app = deployment["metadata"]["name"].as_str().unwrap().to_string();
+        let replica_set = format!("{app}-7d9f8c6b5");
+        // Changed objects: in place (a new image, privileged), moving the workload's labels
+        // (indexed again), a pod added under an existing ReplicaSet, new objects of the kinds
+        // the cross-object checks read, the orphan's Deployment, the namespace relabelled out
+        // of the CDE and a new namespace.
+        let mut privileged = deployment.clone();
+        privileged["spec"]["template"]["spec"]["containers"][0]["image"] = json!("evil:latest");
+        privileged["spec"]["template"]["spec"]["containers"][0]["securityContext"] = json!({"privileged": true});
+        let mut relabelled = deployment.clone();
+        relabelled["spec"]["template"]["metadata"]["labels"] = json!({"app": app, "tier": "edge"});
+        let mut namespace = documents.iter().find(|v| v["kind"] == "Namespace").cloned().unwrap();
+        namespace["metadata"]["labels"] = json!({"kubernetes.io/metadata.name": ns});
+        documents.extend([
+            privileged,
+            relabelled,
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": format!("{replica_set}-new"), "namespace": ns, "labels": {"app": app},
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": replica_set, "uid": "u", "controller": true}]},
+                "spec": {"containers": [{"name": "c", "image": "x:1", "securityContext": {"privileged": true}}]}}),
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "shell", "namespace": ns, "labels": {"app": "shell", "tier": "web"}},
+                "spec": {"hostNetwork": true, "containers": [{"name": "shell", "image": "shell:1", "securityContext": {"privileged": true}}]}}),
+            json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "allow-all", "namespace": ns},
+                "spec": {"podSelector": {}, "ingress": [{}], "egress": [{}], "policyTypes": ["Ingress", "Egress"]}}),
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "admin", "namespace": ns},
+                "subjects": [{"kind": "ServiceAccount", "name": app, "namespace": ns}], "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"}}),
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": format!("{app}-reader"), "namespace": ns},
+                "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["*"]}]}),
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "open", "namespace": ns}, "spec": {"type": "LoadBalancer", "selector": {"app": app}, "ports": [{"port": 80}]}}),
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "leak", "namespace": ns}, "data": {"note": "card 4111111111111111"}}),
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "orphan", "namespace": ns},
+                "spec": {"selector": {"matchLabels": {"app": "orphan"}}, "template": {"metadata": {"labels": {"app": "orphan"}}, "spec": {"containers": [{"name": "c", "image": "orphan:1"}]}}}}),
+            namespace,
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-new", "labels": {"pci.kubepci.io/scope": "cde"}}}),
+        ]);
+        let contexts = ReviewContexts::default();
+        let (judged, failing, _) = judged_as_assessed(&base, &stores, &contexts, &documents);
+        assert!(judged == documents.len() && failing > 20, "{judged} judged, {failing} failing");
+    }
+
+    #[test]
+    fn the_fast_path_judges_each_demo_object_as_an_assessment_of_its_namespace_does() {
+        let (base, stores) = demo();
+        let contexts = ReviewContexts::default();
+        // The demo's objects, and changed ones: a privileged pod in the CDE and outside it, a
+        // Service exposing the payments pods, a ConfigMap holding a card number.
+        let extra = "apiVersion: v1\nkind: Pod\nmetadata: {name: shell, namespace: payments, labels: {app: payments-api}}\nspec: {containers: [{name: shell, image: shell:1, securityContext: {privileged: true}}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: shell, namespace: storefront}\nspec: {containers: [{name: shell, image: shell:1, securityContext: {privileged: true}}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: open, namespace: payments}\nspec: {type: LoadBalancer, selector: {app: payments-api}, ports: [{port: 80}]}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: leak, namespace: payments}\ndata: {note: 'card 4111111111111111'}\n";
+        let documents = documents(extra);
+        let (judged, failing, excepted) = judged_as_assessed(&base, &stores, &contexts, &documents);
         assert!(judged > 40 && failing > 10 && excepted > 0, "{judged} judged, {failing} failing, {excepted} excepted");
         // The privileged pod in the CDE is denied, outside it warned about; no card number in
         // any answer.
@@ -553,21 +784,42 @@ mod tests {
 
     #[test]
     fn a_context_is_built_again_after_a_change_it_holds() {
-        let (_, stores) = demo();
+        let (base, stores) = demo();
         let contexts = ReviewContexts::default();
-        let payments = contexts.of(Some("payments"), &stores);
-        assert!(payments.iter().all(|o| o.kind() == "Namespace" || o.namespace() == Some("payments")));
-        assert!(Arc::ptr_eq(&payments, &contexts.of(Some("payments"), &stores)), "shared until a change");
-        let checkout = contexts.of(Some("checkout"), &stores);
+        let take = |ns: &str| contexts.take(Some(ns), &stores, &base.config);
+        // Which build of its namespace a prepared context is.
+        let kept = |ns: &str| {
+            let prepared = take(ns);
+            let generation = prepared.generation;
+            contexts.give_back(prepared);
+            generation
+        };
+        let payments = take("payments");
+        assert!(payments.objects().iter().all(|o| o.kind() == "Namespace" || o.namespace() == Some("payments")));
+        let payments_at = payments.objects().as_ptr();
+        // Taken twice at once (two review threads): a second one is built.
+        let second = take("payments");
+        assert_ne!(second.objects().as_ptr(), payments_at);
+        contexts.give_back(payments);
+        contexts.give_back(second);
+        let (first, second) = (take("payments"), take("payments"));
+        assert!([first.objects().as_ptr(), second.objects().as_ptr()].contains(&payments_at), "kept until a change");
+        contexts.give_back(first);
+        contexts.give_back(second);
+        let checkout = kept("checkout");
+        assert_eq!(kept("checkout"), checkout);
+        let stale = take("payments");
+        let stale_generation = stale.generation;
         contexts.changed("Pod", Some("payments"));
-        assert!(!Arc::ptr_eq(&payments, &contexts.of(Some("payments"), &stores)));
-        assert!(Arc::ptr_eq(&checkout, &contexts.of(Some("checkout"), &stores)), "other namespaces keep theirs");
+        contexts.give_back(stale);
+        assert_ne!(kept("payments"), stale_generation, "built again after a change");
+        assert_eq!(kept("checkout"), checkout, "other namespaces keep theirs");
         contexts.changed("ClusterRole", None);
-        assert!(Arc::ptr_eq(&checkout, &contexts.of(Some("checkout"), &stores)));
+        assert_eq!(kept("checkout"), checkout);
         contexts.changed("Namespace", None);
-        assert!(!Arc::ptr_eq(&checkout, &contexts.of(Some("checkout"), &stores)), "every context holds the Namespaces");
-        let cluster = contexts.of(None, &stores);
-        assert!(cluster.iter().all(|o| o.kind() == "Namespace"));
+        assert_ne!(kept("checkout"), checkout, "every context holds the Namespaces");
+        let cluster = contexts.take(None, &stores, &base.config);
+        assert!(cluster.objects().iter().all(|o| o.kind() == "Namespace"));
     }
 
     #[test]

@@ -70,7 +70,12 @@ declare_check! {
 }
 
 fn run(cx: &Context, e: &mut Emitter) {
-    let preproduction: BTreeMap<&str, Vec<Evidence>> = cx.inv.namespaces().map(|ns| (ns.name.as_str(), non_production_evidence(cx, ns))).filter(|(_, ev)| !ev.is_empty()).collect();
+    let namespaces: Vec<&kubepci_inventory::NamespaceInfo> = match cx.focus_object() {
+        // A review of one object: only its namespace decides its result.
+        Some(i) => cx.inv.objects.get(i).and_then(|o| o.namespace()).and_then(|ns| cx.inv.namespace(ns)).into_iter().collect(),
+        None => cx.inv.namespaces().collect(),
+    };
+    let preproduction: BTreeMap<&str, Vec<Evidence>> = namespaces.into_iter().map(|ns| (ns.name.as_str(), non_production_evidence(cx, ns))).filter(|(_, ev)| !ev.is_empty()).collect();
     if preproduction.is_empty() {
         // On partial input the runner already reports the check not assessed, once.
         if cx.unlisted.is_empty() {
@@ -79,7 +84,8 @@ fn run(cx: &Context, e: &mut Emitter) {
         return;
     }
     let found = cx.card_numbers();
-    for (index, o) in cx.inv.objects.iter().enumerate() {
+    for index in crate::support::each::object_indices(e) {
+        let o = &cx.inv.objects[index];
         let Some(ns) = o.namespace().filter(|ns| preproduction.contains_key(ns)) else { continue };
         if !e.sees(index) {
             continue;

@@ -104,6 +104,11 @@ const VERBS: &[&str] = &["create", "update", "patch", "delete"];
 const OBJECTS: &[(&str, &str)] = &[("", "pods"), ("", "secrets"), ("", "configmaps"), ("apps", "deployments"), ("apps", "statefulsets"), ("apps", "daemonsets"), ("batch", "jobs"), ("batch", "cronjobs")];
 
 fn run(cx: &Context, e: &mut Emitter) {
+    // Every result is about a binding or the whole input: a focused run on another object
+    // keeps none.
+    if !e.wants_whole() && !cx.rbac_model().bindings.iter().any(|b| e.wants(b.object)) {
+        return;
+    }
     let preproduction: BTreeSet<String> = cx.inv.namespaces().filter(|ns| !non_production_evidence(cx, ns).is_empty()).map(|ns| ns.name.clone()).collect();
     if preproduction.is_empty() {
         e.not_assessed(None, "no namespace is marked as pre-production (environment label or name); if pre-production is another cluster, compare its bindings with these");

@@ -232,7 +232,8 @@ pub fn report_grants(
     message: impl Fn(&BindingDef, &str, &[String]) -> String,
 ) {
     for b in &view.model.bindings {
-        if !select(b) {
+        // A focused run (an admission review of another object) keeps no result here.
+        if !e.wants(b.object) || !select(b) {
             continue;
         }
         let what = if view.is_platform_default(b) { Vec::new() } else { granted(b) };
