@@ -16,7 +16,8 @@ pub fn is_secret_name(name: &str) -> bool {
     // Without lowercasing a copy: every env var and config key of the cluster comes through here.
     let name = name.as_bytes();
     let ends_with = |s: &str| name.len() >= s.len() && name[name.len() - s.len()..].eq_ignore_ascii_case(s.as_bytes());
-    let contains = |w: &str| name.windows(w.len()).any(|win| win.eq_ignore_ascii_case(w.as_bytes()));
+    // SECRET_WORDS are lower case: the first byte rules out most windows cheaply.
+    let contains = |w: &str| name.windows(w.len()).any(|win| win[0].to_ascii_lowercase() == w.as_bytes()[0] && win.eq_ignore_ascii_case(w.as_bytes()));
     SECRET_WORDS.iter().any(|w| contains(w)) && !BENIGN_SUFFIXES.iter().any(|s| ends_with(s))
 }
 
@@ -73,6 +74,7 @@ mod tests {
         assert!(!is_secret_name("LOG_LEVEL"));
         assert!(is_secret_name("Client_Secret") && is_secret_name("x-Api-Key") && !is_secret_name("TOKEN_URL"));
         assert!(!is_secret_name("") && !is_secret_name("pw"));
+        assert!(SECRET_WORDS.iter().all(|w| !w.is_empty() && *w == w.to_ascii_lowercase()), "the name search compares first bytes in lower case");
         assert!(is_default_password(" ChangeMe ") && !is_default_password("changeme1"));
         assert!(is_placeholder("NULL") && is_placeholder("${DB_PASSWORD}") && !is_placeholder("hunter22"));
     }

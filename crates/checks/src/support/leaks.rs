@@ -52,7 +52,8 @@ pub fn looks_like_credential(l: &Literal) -> Option<&'static str> {
 
 /// A credential-named literal that is a well-known default password.
 pub fn is_default_credential(l: &Literal) -> bool {
-    is_secret_name(l.name) && is_default_password(l.value)
+    // The value test first: it is a few length compares, the name test a search of the name.
+    is_default_password(l.value) && is_secret_name(l.name)
 }
 
 /// Every `env[].value` literal of a container at `path`.

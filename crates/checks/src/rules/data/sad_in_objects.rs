@@ -127,16 +127,18 @@ fn squash(b: &[u8]) -> Vec<u8> {
     b.iter().filter(|c| c.is_ascii_alphanumeric()).map(u8::to_ascii_lowercase).collect()
 }
 
-/// Whether `window` holds a card code label followed (after separators) by exactly 3–4 digits.
+/// Whether `window` holds one of `labels` (a whole word) followed, after separators, by what
+/// `value` accepts (a card code, a PIN block). `labels` are lower case; the window is compared case-insensitively in place (every field
+/// of every object is searched, so no lower-cased copy is made).
 fn labelled(window: &[u8], labels: &[&str], value: fn(&[u8]) -> bool) -> bool {
-    let lower: Vec<u8> = window.iter().map(u8::to_ascii_lowercase).collect();
     labels.iter().any(|label| {
         let l = label.as_bytes();
-        lower.windows(l.len()).enumerate().any(|(at, w)| {
-            if w != l || (at > 0 && lower[at - 1].is_ascii_alphanumeric()) {
+        window.windows(l.len()).enumerate().any(|(at, w)| {
+            if w[0].to_ascii_lowercase() != l[0] || !w.eq_ignore_ascii_case(l) || (at > 0 && window[at - 1].is_ascii_alphanumeric()) {
                 return false;
             }
-            let after = &lower[at + l.len()..];
+            // Separators, digits and hex digits read the same in either case.
+            let after = &window[at + l.len()..];
             let skip = after.iter().take_while(|c| matches!(c, b' ' | b':' | b'=' | b'"' | b'\'' | b'_' | b'-')).count();
             // A separator is required so that `cvv2` is not read as `cvv` followed by a digit.
             skip > 0 && value(&after[skip..])
@@ -170,7 +172,7 @@ fn find(o: &kubepci_model::Object) -> Vec<(String, Sad)> {
         let trimmed = bytes.trim_ascii();
         // Track 1 starts `%B` right before the PAN, which the PAN finder takes for part of a
         // word: search a copy with the format code blanked (offsets are unchanged).
-        let unmarked: std::borrow::Cow<[u8]> = if bytes.windows(2).any(|w| w == b"%B") {
+        let unmarked: std::borrow::Cow<[u8]> = if bytes.windows(2).any(|w| w[0] == b'%' && w[1] == b'B') {
             let mut copy = bytes.to_vec();
             for i in 1..copy.len() {
                 if copy[i - 1] == b'%' && copy[i] == b'B' {
@@ -260,6 +262,16 @@ mod tests {
         let with_pan = sad("  cvv: \"123\"\n  pan: \"4539148803436467\"\n");
         assert_eq!(with_pan.len(), 1, "{with_pan:?}");
         assert!(!with_pan[0].contains("123"), "{with_pan:?}");
+    }
+
+    #[test]
+    fn labels_are_found_in_any_case_and_only_as_whole_words() {
+        assert!(labelled(b"pan 4539148803436467 CVV2: 987", CODE_LABELS, card_code));
+        assert!(labelled(b"x PIN-BLOCK=0412ac89abcdef67", &["pin-block"], pin_block));
+        assert!(labelled(b"Cvc=123", CODE_LABELS, card_code));
+        assert!(!labelled(b"xcvc=123", CODE_LABELS, card_code), "part of a longer word");
+        assert!(!labelled(b"cvc123", CODE_LABELS, card_code), "no separator");
+        assert!(!labelled(b"cv", CODE_LABELS, card_code), "shorter than every label");
     }
 
     #[test]
