@@ -47,6 +47,19 @@ pub struct RunSummary {
     pub requirements: BTreeMap<String, usize>,
 }
 
+impl RunSummary {
+    pub fn of(s: &crate::model::Summary) -> RunSummary {
+        RunSummary {
+            failed: s.failed,
+            excepted: s.excepted,
+            not_assessed: s.not_assessed,
+            passed: s.passed,
+            failed_by_severity: s.failed_by_severity.clone(),
+            requirements: s.requirements.clone(),
+        }
+    }
+}
+
 /// One requirement's roll-up status (`fail`, `pass`, `partial`, …).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequirementStatus {
@@ -102,16 +115,8 @@ fn object_key<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<String>,
 impl RunContent {
     /// The comparable content of a report in memory.
     pub fn of(report: &Report) -> RunContent {
-        let s = &report.summary;
         RunContent {
-            summary: RunSummary {
-                failed: s.failed,
-                excepted: s.excepted,
-                not_assessed: s.not_assessed,
-                passed: s.passed,
-                failed_by_severity: s.failed_by_severity.clone(),
-                requirements: s.requirements.clone(),
-            },
+            summary: RunSummary::of(&report.summary),
             requirements: report.requirements.iter().map(|r| RequirementStatus { id: r.id.clone(), status: r.status.as_str().to_string() }).collect(),
             findings: report.findings.iter().map(FindingRecord::of).collect(),
             scope: ScopeRecord { namespaces: report.scope.namespaces.iter().map(|n| NamespaceClass { name: n.name.clone(), scope: n.scope.clone() }).collect() },

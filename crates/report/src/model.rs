@@ -158,10 +158,13 @@ pub struct Summary {
 
 impl Summary {
     pub fn compute(checks: &[CheckInfo], findings: &[Finding], requirements: &[RequirementResult]) -> Summary {
-        let mut s = Summary::default();
-        for c in checks {
-            s.passed += c.summary.passed;
-        }
+        Summary::tally(checks.iter().map(|c| c.summary.passed).sum(), findings, requirements)
+    }
+
+    /// The summary from its parts: the passes the checks counted (`CheckSummary::passed`), the
+    /// findings and the requirement roll-up. `serve` keeps those parts between changes.
+    pub fn tally(checks_passed: usize, findings: &[Finding], requirements: &[RequirementResult]) -> Summary {
+        let mut s = Summary { passed: checks_passed, ..Summary::default() };
         for f in findings {
             match f.status {
                 Status::Fail => {

@@ -327,26 +327,9 @@ fn count(per_scope: &mut BTreeMap<(String, Status), usize>, r: &FindingRecord, a
     }
 }
 
-/// The report's summary (`kubepci_report::Summary::compute`) as the history records it.
+/// The report's summary, as the history records it, from the kept parts.
 fn summary(summaries: &[kubepci_findings::CheckSummary], findings: &[Finding], requirements: &[kubepci_findings::RequirementResult]) -> RunSummary {
-    let mut s = RunSummary { passed: summaries.iter().map(|c| c.passed).sum(), ..RunSummary::default() };
-    let mut by_severity: BTreeMap<&'static str, usize> = BTreeMap::new();
-    for f in findings {
-        match f.status {
-            Status::Fail => {
-                s.failed += 1;
-                *by_severity.entry(f.severity.as_str()).or_default() += 1;
-            }
-            Status::Excepted => s.excepted += 1,
-            Status::NotAssessed => s.not_assessed += 1,
-            Status::Pass => s.passed += 1,
-        }
-    }
-    s.failed_by_severity = by_severity.into_iter().map(|(k, n)| (k.to_string(), n)).collect();
-    for r in requirements {
-        *s.requirements.entry(r.status.as_str().to_string()).or_default() += 1;
-    }
-    s
+    RunSummary::of(&kubepci_report::Summary::tally(summaries.iter().map(|c| c.passed).sum(), findings, requirements))
 }
 
 #[cfg(test)]
