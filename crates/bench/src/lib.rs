@@ -167,6 +167,18 @@ pub fn generate(objects: usize, seed: u64, mut emit: impl FnMut(&str, Value)) {
     }
 }
 
+/// The scope label of the generated corpora's `n`th namespace (`None`: unlabelled), so every
+/// size has the same mix of CDE, connected, security-impacting and out-of-scope namespaces.
+pub(crate) fn namespace_scope(n: usize) -> Option<&'static str> {
+    match n % 10 {
+        0 | 1 => Some("cde"),
+        2 | 3 => Some("connected"),
+        4 => Some("security"),
+        5..=7 => Some("out"),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,17 +215,5 @@ mod tests {
         };
         assert_eq!(corpus(42), corpus(42));
         assert_ne!(corpus(42), corpus(43));
-    }
-}
-
-/// The scope label of the generated corpora's `n`th namespace (`None`: unlabelled), so every
-/// size has the same mix of CDE, connected, security-impacting and out-of-scope namespaces.
-pub(crate) fn namespace_scope(n: usize) -> Option<&'static str> {
-    match n % 10 {
-        0 | 1 => Some("cde"),
-        2 | 3 => Some("connected"),
-        4 => Some("security"),
-        5..=7 => Some("out"),
-        _ => None,
     }
 }

@@ -512,10 +512,10 @@ pub fn validate_schema(schema: &Value, value: &Value, path: &str) -> Result<(), 
     {
         return Err(format!("{path}: {value} is not one of {}", Value::Array(allowed.clone())));
     }
-    if let Some(n) = value.as_f64() {
-        if rules.get("minimum").and_then(Value::as_f64).is_some_and(|min| n < min) || rules.get("maximum").and_then(Value::as_f64).is_some_and(|max| n > max) {
-            return Err(format!("{path}: {value} is out of range"));
-        }
+    if let Some(n) = value.as_f64()
+        && (rules.get("minimum").and_then(Value::as_f64).is_some_and(|min| n < min) || rules.get("maximum").and_then(Value::as_f64).is_some_and(|max| n > max))
+    {
+        return Err(format!("{path}: {value} is out of range"));
     }
     if let (Some(text), Some(min)) = (value.as_str(), rules.get("minLength").and_then(Value::as_u64))
         && (text.chars().count() as u64) < min
