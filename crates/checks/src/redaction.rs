@@ -205,7 +205,7 @@ fn binary_data_holds_card(value: &Value) -> bool {
 /// Mask card numbers in every string and map key of `value`.
 fn mask_strings(value: &mut Value) {
     match value {
-        Value::String(s) if kubepci_pan::contains_pan(s) => *s = kubepci_pan::redact(s),
+        Value::String(s) => kubepci_pan::redact_in_place(s),
         Value::Array(items) => items.iter_mut().for_each(mask_strings),
         Value::Object(map) => {
             if map.keys().any(|k| kubepci_pan::contains_pan(k)) {

@@ -128,19 +128,17 @@ fn input_summary(input: InputFacts, objects: &[kubepci_model::Object]) -> InputS
     }
 }
 
-/// Last line of defence: whatever a check wrote, no card number leaves in a finding. In
-/// parallel, and a text is rewritten only when it holds one (almost none does).
+/// Last line of defence: whatever a check wrote, no card number leaves in a finding.
 fn redact(findings: &mut [Finding]) {
     use rayon::prelude::*;
-    let redact = |text: &mut String| {
-        if kubepci_pan::contains_pan(text) {
-            *text = kubepci_pan::redact(text);
-        }
-    };
-    findings.par_iter_mut().for_each(|f| {
-        redact(&mut f.message);
-        f.evidence.iter_mut().filter_map(|e| e.value.as_mut()).for_each(redact);
-    });
+    findings.par_iter_mut().for_each(redact_finding);
+}
+
+/// Card numbers masked in a finding's message and evidence values, as every report does; for
+/// answers that leave without a report (the admission webhook's).
+pub fn redact_finding(f: &mut Finding) {
+    kubepci_pan::redact_in_place(&mut f.message);
+    f.evidence.iter_mut().filter_map(|e| e.value.as_mut()).for_each(kubepci_pan::redact_in_place);
 }
 
 #[cfg(test)]

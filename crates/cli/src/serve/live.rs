@@ -81,7 +81,7 @@ fn run_options(epoch: i64) -> RunOptions {
 /// A finding's record as the report gives it (message redacted, as the report does).
 fn record(f: &Finding) -> FindingRecord {
     let mut r = FindingRecord::of(f);
-    r.message = kubepci_pan::redact(&r.message);
+    kubepci_pan::redact_in_place(&mut r.message);
     r
 }
 
