@@ -40,6 +40,23 @@ pub struct NamespaceInfo {
     pub scope: ScopeDecision,
 }
 
+impl NamespaceInfo {
+    /// A namespace the input declares with a Namespace object (at `at`), classified.
+    fn declared(object: &Object, at: usize, classifier: &NamespaceClassifier) -> NamespaceInfo {
+        NamespaceInfo::classified(object.name(), Some(at), at, object.labels().clone(), classifier)
+    }
+
+    /// A namespace only objects name, reported at its first object `first`, classified.
+    fn referenced(name: &str, first: usize, classifier: &NamespaceClassifier) -> NamespaceInfo {
+        NamespaceInfo::classified(name, None, first, BTreeMap::new(), classifier)
+    }
+
+    fn classified(name: &str, object: Option<usize>, reported_at: usize, labels: BTreeMap<String, String>, classifier: &NamespaceClassifier) -> NamespaceInfo {
+        let scope = classifier.classify(name, &labels);
+        NamespaceInfo { name: name.to_string(), object, reported_at, labels, scope }
+    }
+}
+
 /// Something that runs pods, reported once at its top owner: a Deployment, not its ReplicaSets
 /// and Pods; a bare Pod when nothing owns it (or its owner is not in the input).
 #[derive(Clone, Debug)]
@@ -226,10 +243,11 @@ impl Inventory {
     }
 
     fn collect_namespaces(&self) -> BTreeMap<String, NamespaceInfo> {
+        let classifier = NamespaceClassifier::new(&self.config.scope);
         let mut out: BTreeMap<String, NamespaceInfo> = BTreeMap::new();
         for &i in self.indices_of_kind("Namespace") {
             let o = &self.objects[i];
-            out.insert(o.name().to_string(), NamespaceInfo { name: o.name().to_string(), object: Some(i), reported_at: i, labels: o.labels().clone(), scope: ScopeDecision::unclassified() });
+            out.insert(o.name().to_string(), NamespaceInfo::declared(o, i, &classifier));
         }
         // Namespaces only referenced by objects, each with its first object: read from the
         // per-kind namespace index (each list ascends) rather than from every object again.
@@ -240,11 +258,7 @@ impl Inventory {
             }
         }
         for (ns, first) in first_in {
-            out.entry(ns.to_string()).or_insert_with(|| NamespaceInfo { name: ns.to_string(), object: None, reported_at: first, labels: BTreeMap::new(), scope: ScopeDecision::unclassified() });
-        }
-        let classifier = NamespaceClassifier::new(&self.config.scope);
-        for info in out.values_mut() {
-            info.scope = classifier.classify(&info.name, &info.labels);
+            out.entry(ns.to_string()).or_insert_with(|| NamespaceInfo::referenced(ns, first, &classifier));
         }
         out
     }

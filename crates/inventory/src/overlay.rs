@@ -42,13 +42,10 @@ impl Inventory {
         self.by_name.entry(kind).or_default().entry(ns.clone()).or_default().entry(object.name().to_string()).or_insert(at);
         let classifier = NamespaceClassifier::new(&self.config.scope);
         if is_namespace {
-            let (name, labels) = (object.name().to_string(), object.labels().clone());
-            let scope = classifier.classify(&name, &labels);
-            self.namespaces.insert(name.clone(), NamespaceInfo { name, object: Some(at), reported_at: at, labels, scope });
+            self.namespaces.insert(object.name().to_string(), NamespaceInfo::declared(object, at, &classifier));
         }
         if !ns.is_empty() && !self.namespaces.contains_key(&ns) {
-            let scope = classifier.classify(&ns, &Default::default());
-            self.namespaces.insert(ns.clone(), NamespaceInfo { name: ns.clone(), object: None, reported_at: at, labels: Default::default(), scope });
+            self.namespaces.insert(ns.clone(), NamespaceInfo::referenced(&ns, at, &classifier));
         }
         let wi = workload.map(|placed| match placed {
             Placed::Member(wi) => {
