@@ -127,6 +127,29 @@ impl Inventory {
         self.objects.pop()
     }
 
+    /// Take away the last object when [`Inventory::build`] of the others decides about them
+    /// exactly what it decided with it (what `kubepci serve` does with a deleted object that
+    /// was added last, without a rebuild); the object. `None`, and nothing changed, when the
+    /// removal would re-decide other objects: a Namespace that other objects are in (or
+    /// declared earlier too), a pod-running object that other pod-running objects name as
+    /// their owner (their workload would change).
+    pub fn remove_last(&mut self) -> Option<Object> {
+        let object = self.objects.last()?;
+        let at = self.objects.len() - 1;
+        let ns = object.namespace().unwrap_or("");
+        if object.kind() == "Namespace" {
+            let name = object.name();
+            let first = self.index_of("Namespace", ns, name) == Some(at);
+            if !first || self.by_kind_namespace.values().any(|in_kind| in_kind.get(name).is_some_and(|v| !v.is_empty())) {
+                return None;
+            }
+        }
+        if object.pod_template().is_some() && self.workloads_in(ns).any(|w| std::iter::once(&w.object).chain(&w.members).any(|&i| i != at && self.names_as_owner(&self.objects[i], object))) {
+            return None;
+        }
+        self.pop_object()
+    }
+
     /// Whether `object`'s owner reference (the controller's, else the first) names `owner`, as
     /// the build resolves owners: by kind and name in the object's namespace.
     fn names_as_owner(&self, object: &Object, owner: &Object) -> bool {
@@ -366,5 +389,40 @@ data: {a: duplicate}
         // Declined: the ReplicaSet after a pod under it, the Namespace after an object in it.
         assert_eq!(declined, BTreeSet::from([3, 6]));
         assert_eq!(pushed.len(), objects.len(), "each object is pushed onto some subset: {pushed:?}");
+    }
+
+    #[test]
+    fn removing_the_last_object_leaves_what_a_build_of_the_others_decides() {
+        let objects = kubepci_source::load_bytes("t.yaml", OBJECTS.as_bytes()).objects;
+        let config = Config::from_yaml("c", "scope: {cde: {namespaceSelector: {matchLabels: {compliance: pci-dss}}}, connected: {workloads: [{selector: {matchLabels: {tier: back}}}]}}").unwrap();
+        let (mut removed, mut declined) = (BTreeSet::new(), BTreeSet::new());
+        // Every object last on every subset of the others that keeps their order (as above).
+        for k in 0..objects.len() {
+            let prefixes: Vec<Vec<Object>> = std::iter::once(objects[..k].to_vec())
+                .chain((0..k).map(|skip| objects[..k].iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, o)| o.clone()).collect()))
+                .collect();
+            for prefix in prefixes {
+                let mut with = prefix.clone();
+                with.push(objects[k].clone());
+                let mut inv = Inventory::build(with, config.clone());
+                let before = decided(&inv);
+                match inv.remove_last() {
+                    Some(gone) => {
+                        assert_eq!((gone.kind(), gone.name()), (objects[k].kind(), objects[k].name()));
+                        assert_eq!(decided(&inv), decided(&Inventory::build(prefix.clone(), config.clone())), "{k} removed from after {} objects", prefix.len());
+                        removed.insert(k);
+                    }
+                    None => {
+                        assert_eq!(decided(&inv), before, "{k} declined after {} objects", prefix.len());
+                        declined.insert(k);
+                    }
+                }
+            }
+        }
+        // Declined: the ReplicaSet the pod before it runs under (api-5d9-x), the Namespace
+        // `web` after the pod in it.
+        assert_eq!(declined, BTreeSet::from([3, 6]), "removed: {removed:?}");
+        assert_eq!(removed.len(), objects.len(), "each object is removed from some subset: {removed:?}");
+        assert!(Inventory::build(Vec::new(), Config::default()).remove_last().is_none());
     }
 }
