@@ -91,7 +91,21 @@ struct Role {
 }
 
 fn roles(inv: &Inventory) -> Vec<Role> {
-    (0..inv.objects.len()).map(|i| Role { scope: crate::context::scope_of(inv, i), top_owner: inv.workload_of(i).is_some_and(|w| w.object == i) }).collect()
+    (0..inv.objects.len()).map(|i| role(inv, i)).collect()
+}
+
+fn role(inv: &Inventory, i: usize) -> Role {
+    Role { scope: crate::context::scope_of(inv, i), top_owner: inv.workload_of(i).is_some_and(|w| w.object == i) }
+}
+
+/// What an update of the inventory without a rebuild did ([`Incremental::without_rebuild`]).
+struct Stable {
+    /// Indices of the objects added last.
+    added: Vec<usize>,
+    /// The index the deleted last object had.
+    removed: Option<usize>,
+    /// A namespace appeared or vanished with them.
+    namespaces_changed: bool,
 }
 
 /// A namespace as object-local results see it, with the objects it points at.
@@ -332,111 +346,201 @@ impl Incremental {
         }
         let mut focus: Vec<usize> = changed;
         let mut remap: Option<Vec<Option<u32>>> = None;
-        if !(rebuild_replace.is_empty() && added.is_empty() && deleted.is_empty()) {
-            applied.rebuilt = true;
-            let old_namespaces = namespace_states(&self.inventory);
-            let (mut objects, config) = std::mem::replace(&mut self.inventory, Inventory::build(Vec::new(), Config::default())).into_parts();
-            for (i, object) in rebuild_replace {
-                objects[i] = object;
-                focus.push(i);
-            }
-            // Old index → new index (`None`: deleted), and the objects without the deleted.
-            deleted.sort_unstable();
-            let old_len = objects.len();
-            if !deleted.is_empty() {
-                let mut map = Vec::with_capacity(old_len);
-                let mut next = 0u32;
-                for i in 0..old_len {
-                    if deleted.binary_search(&i).is_ok() {
-                        map.push(None);
-                    } else {
-                        map.push(Some(next));
-                        next += 1;
-                    }
+        let structural = !(rebuild_replace.is_empty() && added.is_empty() && deleted.is_empty());
+        let stable = if structural && rebuild_replace.is_empty() { self.without_rebuild(added, &deleted) } else { Err(added) };
+        // The index the deleted last object had: its results go, nothing else moves.
+        let mut removed_last: Option<usize> = None;
+        match stable {
+            Ok(stable) => {
+                focus.extend(stable.added);
+                removed_last = stable.removed;
+                if stable.namespaces_changed {
+                    kinds.insert("Namespace".to_string());
+                    network_kinds.insert("Namespace".to_string());
                 }
-                let mut i = 0;
-                objects.retain(|_| {
-                    let keep = map[i].is_some();
-                    i += 1;
+            }
+            Err(added) if structural => self.rebuild(added, rebuild_replace, deleted, &mut focus, &mut remap, &mut kinds, &mut network_kinds, &mut delta, &mut applied),
+            Err(_) => {}
+        }
+        if let Some(gone) = removed_last {
+            let gone = gone as u32;
+            for run in &mut self.runs {
+                run.findings.retain(|(i, f)| {
+                    let keep = *i != Some(gone);
+                    if !keep {
+                        delta.removed.push(f.clone());
+                    }
                     keep
                 });
-                focus = focus.iter().filter_map(|&f| map[f].map(|n| n as usize)).collect();
-                remap = Some(map);
-            }
-            let kept_len = objects.len();
-            objects.extend(added);
-            focus.extend(kept_len..objects.len());
-            self.inventory = Inventory::build(objects, config);
-            // Objects whose scope or top-owner role changed, and the namespaces that changed.
-            let new_roles = roles(&self.inventory);
-            let mut new_to_old: Vec<Option<usize>> = vec![None; new_roles.len()];
-            match &remap {
-                None => (0..old_len.min(new_roles.len())).for_each(|i| new_to_old[i] = Some(i)),
-                Some(map) => map.iter().enumerate().for_each(|(old, new)| {
-                    if let Some(new) = new {
-                        new_to_old[*new as usize] = Some(old);
-                    }
-                }),
-            }
-            for (new, role) in new_roles.iter().enumerate() {
-                if new_to_old[new].is_some_and(|old| self.roles[old] != *role) {
-                    focus.push(new);
-                    kinds.insert(self.inventory.objects[new].kind().to_string());
-                    network_kinds.insert(self.inventory.objects[new].kind().to_string());
-                }
-            }
-            let moved = |i: usize| remap.as_ref().map_or(Some(i), |m| m.get(i).copied().flatten().map(|n| n as usize));
-            let new_namespaces = namespace_states(&self.inventory);
-            let mut namespaces_changed: BTreeSet<&str> = BTreeSet::new();
-            for name in old_namespaces.keys().chain(new_namespaces.keys()) {
-                let before = old_namespaces.get(name).map(|s| NamespaceState { object: s.object.and_then(moved), reported_at: moved(s.reported_at).unwrap_or(usize::MAX), ..s.clone() });
-                if before.as_ref() != new_namespaces.get(name) {
-                    namespaces_changed.insert(name);
-                }
-            }
-            if !namespaces_changed.is_empty() {
-                kinds.insert("Namespace".to_string());
-                network_kinds.insert("Namespace".to_string());
-                for (i, o) in self.inventory.objects.iter().enumerate() {
-                    let own = if o.kind() == "Namespace" { Some(o.name()) } else { o.namespace() };
-                    if own.is_some_and(|ns| namespaces_changed.contains(ns)) {
-                        focus.push(i);
-                    }
-                }
-            }
-            self.roles = new_roles;
-            if let Some(map) = &remap {
-                for run in &mut self.runs {
-                    run.findings.retain_mut(|(i, f)| match i {
-                        Some(old) => match map[*old as usize] {
-                            Some(new) => {
-                                *old = new;
-                                true
-                            }
-                            None => {
-                                delta.removed.push(f.clone());
-                                false
-                            }
-                        },
-                        None => true,
-                    });
-                    run.passes.retain_mut(|i| match map[*i as usize] {
-                        Some(new) => {
-                            *i = new;
-                            true
-                        }
-                        None => false,
-                    });
-                    run.recount();
-                }
+                run.passes.retain(|&i| i != gone);
+                run.recount();
             }
         }
         let focus = Focus::new(focus);
         applied.focus = focus.len();
 
         let mut analyses = std::mem::take(&mut self.analyses);
-        let changed_objects: Vec<usize> = focus.indices().collect();
+        // The removed last object's card numbers go with it (it is past the end now).
+        let changed_objects: Vec<usize> = focus.indices().chain(removed_last).collect();
         analyses.update(&kinds, &network_kinds, remap.as_deref(), &changed_objects, &self.inventory.objects);
+        self.rerun(analyses, &kinds, &network_kinds, &focus, delta, applied)
+    }
+
+    /// Objects added last, or the last object deleted, without a rebuild: when nothing is
+    /// replaced, each added object can be pushed ([`Inventory::push_object`]) or the one
+    /// deleted object is the last and can be removed ([`Inventory::remove_last`]), so that
+    /// no other object's index, owner link or scope moves. `Err(added)`, nothing changed,
+    /// when the inventory must be rebuilt.
+    fn without_rebuild(&mut self, added: Vec<Object>, deleted: &[usize]) -> Result<Stable, Vec<Object>> {
+        let len = self.inventory.objects.len();
+        let namespaces = self.inventory.namespaces().count();
+        if deleted.is_empty() {
+            for (n, object) in added.iter().enumerate() {
+                if self.inventory.push_object(object.clone()).is_err() {
+                    self.undo_pushes(len);
+                    return Err(added);
+                }
+                self.roles.push(role(&self.inventory, len + n));
+            }
+            return Ok(Stable { added: (len..self.inventory.objects.len()).collect(), removed: None, namespaces_changed: self.inventory.namespaces().count() != namespaces });
+        }
+        if !added.is_empty() || deleted != [len - 1] || self.inventory.remove_last().is_none() {
+            return Err(added);
+        }
+        self.roles.pop();
+        Ok(Stable { added: Vec::new(), removed: Some(len - 1), namespaces_changed: self.inventory.namespaces().count() != namespaces })
+    }
+
+    /// Take the objects pushed after the first `len` away again.
+    fn undo_pushes(&mut self, len: usize) {
+        while self.inventory.objects.len() > len {
+            if self.inventory.pop_object().is_none() {
+                // Not expected (each pop undoes the last push); rebuilt to stay exact.
+                let (mut objects, config) = std::mem::replace(&mut self.inventory, Inventory::build(Vec::new(), Config::default())).into_parts();
+                objects.truncate(len);
+                self.inventory = Inventory::build(objects, config);
+            }
+        }
+        self.roles.truncate(len);
+    }
+
+    /// Rebuild the inventory with `replace`d objects, without the `deleted` ones and with the
+    /// `added` ones last; the kept results follow the indices that moved (`remap`), and the
+    /// objects whose role or namespace changed join the focus.
+    #[allow(clippy::too_many_arguments)]
+    fn rebuild(
+        &mut self,
+        added: Vec<Object>,
+        rebuild_replace: Vec<(usize, Object)>,
+        mut deleted: Vec<usize>,
+        focus: &mut Vec<usize>,
+        remap: &mut Option<Vec<Option<u32>>>,
+        kinds: &mut BTreeSet<String>,
+        network_kinds: &mut BTreeSet<String>,
+        delta: &mut FindingsDelta,
+        applied: &mut Applied,
+    ) {
+        applied.rebuilt = true;
+        let old_namespaces = namespace_states(&self.inventory);
+        let (mut objects, config) = std::mem::replace(&mut self.inventory, Inventory::build(Vec::new(), Config::default())).into_parts();
+        for (i, object) in rebuild_replace {
+            objects[i] = object;
+            focus.push(i);
+        }
+        // Old index → new index (`None`: deleted), and the objects without the deleted.
+        deleted.sort_unstable();
+        let old_len = objects.len();
+        if !deleted.is_empty() {
+            let mut map = Vec::with_capacity(old_len);
+            let mut next = 0u32;
+            for i in 0..old_len {
+                if deleted.binary_search(&i).is_ok() {
+                    map.push(None);
+                } else {
+                    map.push(Some(next));
+                    next += 1;
+                }
+            }
+            let mut i = 0;
+            objects.retain(|_| {
+                let keep = map[i].is_some();
+                i += 1;
+                keep
+            });
+            *focus = focus.iter().filter_map(|&f| map[f].map(|n| n as usize)).collect();
+            *remap = Some(map);
+        }
+        let kept_len = objects.len();
+        objects.extend(added);
+        focus.extend(kept_len..objects.len());
+        self.inventory = Inventory::build(objects, config);
+        // Objects whose scope or top-owner role changed, and the namespaces that changed.
+        let new_roles = roles(&self.inventory);
+        let mut new_to_old: Vec<Option<usize>> = vec![None; new_roles.len()];
+        match &remap {
+            None => (0..old_len.min(new_roles.len())).for_each(|i| new_to_old[i] = Some(i)),
+            Some(map) => map.iter().enumerate().for_each(|(old, new)| {
+                if let Some(new) = new {
+                    new_to_old[*new as usize] = Some(old);
+                }
+            }),
+        }
+        for (new, role) in new_roles.iter().enumerate() {
+            if new_to_old[new].is_some_and(|old| self.roles[old] != *role) {
+                focus.push(new);
+                kinds.insert(self.inventory.objects[new].kind().to_string());
+                network_kinds.insert(self.inventory.objects[new].kind().to_string());
+            }
+        }
+        let moved = |i: usize| remap.as_ref().map_or(Some(i), |m| m.get(i).copied().flatten().map(|n| n as usize));
+        let new_namespaces = namespace_states(&self.inventory);
+        let mut namespaces_changed: BTreeSet<&str> = BTreeSet::new();
+        for name in old_namespaces.keys().chain(new_namespaces.keys()) {
+            let before = old_namespaces.get(name).map(|s| NamespaceState { object: s.object.and_then(moved), reported_at: moved(s.reported_at).unwrap_or(usize::MAX), ..s.clone() });
+            if before.as_ref() != new_namespaces.get(name) {
+                namespaces_changed.insert(name);
+            }
+        }
+        if !namespaces_changed.is_empty() {
+            kinds.insert("Namespace".to_string());
+            network_kinds.insert("Namespace".to_string());
+            for (i, o) in self.inventory.objects.iter().enumerate() {
+                let own = if o.kind() == "Namespace" { Some(o.name()) } else { o.namespace() };
+                if own.is_some_and(|ns| namespaces_changed.contains(ns)) {
+                    focus.push(i);
+                }
+            }
+        }
+        self.roles = new_roles;
+        if let Some(map) = remap {
+            for run in &mut self.runs {
+                run.findings.retain_mut(|(i, f)| match i {
+                    Some(old) => match map[*old as usize] {
+                        Some(new) => {
+                            *old = new;
+                            true
+                        }
+                        None => {
+                            delta.removed.push(f.clone());
+                            false
+                        }
+                    },
+                    None => true,
+                });
+                run.passes.retain_mut(|i| match map[*i as usize] {
+                    Some(new) => {
+                        *i = new;
+                        true
+                    }
+                    None => false,
+                });
+                run.recount();
+            }
+        }
+    }
+
+    /// Re-run what the changes can affect, on the updated inventory and the kept `analyses`.
+    fn rerun(&mut self, analyses: SharedAnalyses, kinds: &BTreeSet<String>, network_kinds: &BTreeSet<String>, focus: &Focus, mut delta: FindingsDelta, applied: Applied) -> Applied {
         let cx = context(&self.inventory, &self.setting, analyses);
         if cx.has_cde() != self.has_cde {
             self.analyses = cx.into_analyses();
@@ -460,13 +564,13 @@ impl Incremental {
         let (local_checks, whole_checks) = (pick(&local), pick(&whole));
         let opts = &self.setting.run;
         let ((focused, rerun), new_boundary) = rayon::join(
-            || rayon::join(|| run_each(&cx, &local_checks, opts, Some(&focus)), || run_each(&cx, &whole_checks, opts, None)),
+            || rayon::join(|| run_each(&cx, &local_checks, opts, Some(focus)), || run_each(&cx, &whole_checks, opts, None)),
             || boundary.then(|| crate::cde_boundary(&cx)),
         );
         for (at, run) in local.iter().zip(focused) {
             let old = self.runs[*at].findings.iter().filter(|(i, _)| i.is_some_and(|i| focus.contains(i as usize))).map(|(_, f)| f);
             delta.push(old, run.findings.iter().map(|(_, f)| f));
-            self.runs[*at].splice(&focus, run);
+            self.runs[*at].splice(focus, run);
         }
         for (at, run) in whole.iter().zip(rerun) {
             delta.push(self.runs[*at].findings.iter().map(|(_, f)| f), run.findings.iter().map(|(_, f)| f));

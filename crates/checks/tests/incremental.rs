@@ -200,6 +200,12 @@ fn every_change_leaves_the_kept_assessment_equal_to_a_whole_one() {
         ("networkpolicy with a named port added", vec![Change::Apply(object("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: from-checkout, namespace: payments}\nspec:\n  podSelector: {}\n  ingress:\n  - from: [{namespaceSelector: {}}]\n    ports: [{port: https}]\n  policyTypes: [Ingress]\n"))]),
         ("named container port changed", vec![Change::Apply(edited("10-payments.yaml", "Deployment", "payment-api", "{name: https, containerPort: 8443}", "{name: https, containerPort: 9443}"))]),
         ("pod deleted", vec![delete("Pod", Some("payments"), "debug")]),
+        ("pod added in a new namespace", vec![Change::Apply(object("apiVersion: v1\nkind: Pod\nmetadata: {name: batch-1, namespace: jobs}\nspec:\n  containers:\n  - {name: sh, image: busybox, securityContext: {privileged: true}}\n"))]),
+        ("the pod added last deleted", vec![delete("Pod", Some("jobs"), "batch-1")]),
+        ("namespace added", vec![Change::Apply(object("apiVersion: v1\nkind: Namespace\nmetadata: {name: reports, labels: {pci.kubepci.io/scope: connected}}\n"))]),
+        ("configmap added in it", vec![Change::Apply(object("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: r, namespace: reports}\ndata: {last: \"card 4539148803436467\"}\n"))]),
+        ("the configmap added last deleted", vec![delete("ConfigMap", Some("reports"), "r")]),
+        ("the namespace added last deleted", vec![delete("Namespace", None, "reports")]),
         ("rolebinding changed", vec![Change::Apply(edited("50-rbac.yaml", "RoleBinding", "oncall-debug", "{kind: ServiceAccount, name: default, namespace: payments}", "{kind: Group, name: system:authenticated, apiGroup: rbac.authorization.k8s.io}"))]),
         ("configmap with a card number added", vec![Change::Apply(object(card))]),
         ("configmap with a card number changed", vec![Change::Apply(object(&card.replace("4539148803436467", "4111111111111111")))]),
@@ -216,8 +222,10 @@ fn every_change_leaves_the_kept_assessment_equal_to_a_whole_one() {
         // The findings as kept by the deltas alone (what `serve` updates its history with).
         let mut by_delta: Vec<Finding> = inc.assessment().findings;
         let mut local_runs = 0;
+        let mut rebuilt = BTreeMap::new();
         for (what, changes) in steps.clone() {
             let applied = inc.apply(changes);
+            rebuilt.insert(what, applied.rebuilt);
             match inc.take_delta() {
                 Some(delta) => {
                     for gone in &delta.removed {
@@ -246,6 +254,13 @@ fn every_change_leaves_the_kept_assessment_equal_to_a_whole_one() {
             assert!(expected.0.iter().all(|f| by_delta.contains(f)), "{context}: findings by delta differ from the whole");
         }
         assert!(local_runs >= 5, "most steps re-run object-local checks on their focus only");
+        // Objects added last and the last object deleted leave the other objects' indices
+        // alone: no rebuild. A deletion of another object rebuilds.
+        let without_rebuild = ["pod added", "networkpolicy added", "pod added in a new namespace", "the pod added last deleted", "namespace added", "configmap added in it", "the configmap added last deleted", "the namespace added last deleted"];
+        for what in without_rebuild {
+            assert_eq!(rebuilt.get(what), Some(&false), "{kind:?}: {what}");
+        }
+        assert_eq!(rebuilt.get("pod deleted"), Some(&true), "{kind:?}");
     }
 }
 
