@@ -5,9 +5,10 @@
 //! After [`Incremental::apply`], [`Incremental::assessment`] equals a whole assessment of
 //! the changed objects (in the order [`Incremental::inventory`] holds them):
 //! * the inventory is updated in place when no index, owner link or scope decision can change
-//!   ([`Inventory::replace_in_place`]), and rebuilt from its own objects (not from clones)
-//!   otherwise: added objects go last, deleted ones are removed and the kept results follow
-//!   the indices that moved;
+//!   ([`Inventory::replace_in_place`]; objects added last with [`Inventory::push_object`], the
+//!   last object deleted with [`Inventory::remove_last`]), and rebuilt from its own objects
+//!   (not from clones) otherwise: added objects go last, deleted ones are removed and the kept
+//!   results follow the indices that moved;
 //! * the *focus* is the changed and added objects, the objects whose scope or top-owner role
 //!   changed, and every object of a namespace whose labels or scope changed; checks of
 //!   [`Locality::Object`] that read one of the focus's kinds re-run on the focus only, and
@@ -73,8 +74,8 @@ pub struct Applied {
     pub focused_checks: usize,
     /// Checks re-run whole.
     pub whole_checks: usize,
-    /// The inventory was rebuilt (objects added or removed, or a name, label, owner or pod
-    /// template label changed).
+    /// The inventory was rebuilt (a name, label, owner or pod template label changed, an
+    /// object other than the last deleted, or an added one re-decides others).
     pub rebuilt: bool,
     /// Everything was re-evaluated (the CDE appeared or vanished).
     pub everything: bool,

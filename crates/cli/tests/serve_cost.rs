@@ -55,6 +55,11 @@ fn change(what: &str, values: &[Value], round: usize, loc: &SourceLoc) -> Vec<Ch
                 vec![Change::Delete { kind: "Pod".into(), namespace: p["metadata"]["namespace"].as_str().map(str::to_string), name }]
             }
         }
+        "pod delete (an older pod)" => {
+            // A pod of the corpus (a different one each round): not the last object.
+            let p = values.iter().filter(|v| v["kind"] == "Pod").nth(round + 1).expect("the corpus has pods");
+            vec![Change::Delete { kind: "Pod".into(), namespace: p["metadata"]["namespace"].as_str().map(str::to_string), name: p["metadata"]["name"].as_str().unwrap_or_default().to_string() }]
+        }
         "namespace relabel" => {
             let mut n = first(values, "Namespace", |v| v["metadata"]["labels"]["pci.kubepci.io/scope"] == "out");
             n["metadata"]["labels"]["pci.kubepci.io/scope"] = if round.is_multiple_of(2) { "connected" } else { "out" }.into();
@@ -113,7 +118,7 @@ fn one_object_change_on_the_l_corpus() {
     drop(report);
     println!("JSON report (assembled and rendered when asked for): {:.1} MB, wall {:.3} s, CPU {:.2} s", json.len() as f64 / 1e6, wall.elapsed().as_secs_f64(), cpu_seconds() - cpu);
 
-    let kinds = ["container image edit", "pod add", "pod delete", "namespace relabel", "networkpolicy edit", "rolebinding edit", "configmap edit"];
+    let kinds = ["container image edit", "pod add", "pod delete", "pod delete (an older pod)", "namespace relabel", "networkpolicy edit", "rolebinding edit", "configmap edit"];
     let mut at = epoch;
     for what in kinds {
         let mut cpus = Vec::new();
