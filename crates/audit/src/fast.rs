@@ -20,10 +20,20 @@ const MAX_DEPTH: u32 = 64;
 
 /// Decode one JSON object into an [`Event`], or `None` when serde must decide.
 pub fn decode(text: &str) -> Option<Event<'_>> {
+    let mut event = Event::default();
+    decode_into(text, &mut event).then_some(event)
+}
+
+/// [`decode`] into an event the caller holds (it must be empty): the event is large, and
+/// moving it out through every layer of the decoder and the reader cost more than filling it
+/// in place. `false` when serde must decide (the event is then partly filled: discard it).
+pub fn decode_into<'a>(text: &'a str, event: &mut Event<'a>) -> bool {
     let mut r = Reader { text, bytes: text.as_bytes(), pos: 0 };
-    let event = r.event()?;
+    if r.event(event).is_none() {
+        return false;
+    }
     r.ws();
-    (r.pos == r.bytes.len()).then_some(event)
+    r.pos == r.bytes.len()
 }
 
 const LO: u64 = 0x0101_0101_0101_0101;
@@ -313,19 +323,25 @@ impl<'a> Reader<'a> {
     /// of a wanted key; `index` numbers them (below 32; a `match` on the key, which compiles to
     /// a few integer compares where a scan of a list called `memcmp` per candidate), a repeated
     /// one gives up as serde would refuse it. `null` is none.
-    fn object<T: Default>(&mut self, index: fn(&str) -> Option<usize>, depth: u32, mut f: impl FnMut(&mut Self, usize, &mut T) -> Option<()>) -> Option<Option<T>> {
+    fn object<T: Default>(&mut self, index: fn(&str) -> Option<usize>, depth: u32, f: impl FnMut(&mut Self, usize, &mut T) -> Option<()>) -> Option<Option<T>> {
         if self.is_null() {
             return Some(None);
         }
+        let mut out = T::default();
+        self.members(index, depth, &mut out, f)?;
+        Some(Some(out))
+    }
+
+    /// The members of an object (not `null`) decoded into `out` (see [`Reader::object`]).
+    fn members<T>(&mut self, index: fn(&str) -> Option<usize>, depth: u32, out: &mut T, mut f: impl FnMut(&mut Self, usize, &mut T) -> Option<()>) -> Option<()> {
         if depth > MAX_DEPTH {
             return None;
         }
         self.eat(b'{')?;
-        let mut out = T::default();
         self.ws();
         if self.peek()? == b'}' {
             self.pos += 1;
-            return Some(Some(out));
+            return Some(());
         }
         let mut seen = 0u32;
         loop {
@@ -339,12 +355,12 @@ impl<'a> Reader<'a> {
                         return None;
                     }
                     seen |= 1 << i;
-                    f(self, i, &mut out)?;
+                    f(self, i, out)?;
                 }
                 None => self.skip_value(depth + 1)?,
             }
             if !self.next_member()? {
-                return Some(Some(out));
+                return Some(());
             }
         }
     }
@@ -364,7 +380,7 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn event(&mut self) -> Option<Event<'a>> {
+    fn event(&mut self, event: &mut Event<'a>) -> Option<()> {
         /// The fields of [`Event`] in order; the wrappers' fields (after `annotations`) are left
         /// to serde.
         fn key(k: &str) -> Option<usize> {
@@ -403,7 +419,7 @@ impl<'a> Reader<'a> {
         if self.peek()? != b'{' {
             return None;
         }
-        self.object(key, 0, |r, i, e: &mut Event<'a>| {
+        self.members(key, 0, event, |r, i, e: &mut Event<'a>| {
             match i {
                 0 => e.kind = r.opt_str()?,
                 1 => e.api_version = r.opt_str()?,
@@ -472,7 +488,7 @@ impl<'a> Reader<'a> {
                 _ => return None,
             }
             Some(())
-        })?
+        })
     }
 }
 
