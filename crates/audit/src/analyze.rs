@@ -241,6 +241,12 @@ pub struct Activity {
     /// Hashes of the uses already recorded, so that a repeated request allocates nothing.
     #[serde(skip)]
     seen: HashSet<u64, BuildHasherDefault<PreHashed>>,
+    /// Uses recorded but not yet in `uses`, by the ids of their texts in the recording state's
+    /// [`Names`]: a block's state recorded each of its identities' uses again (five strings and
+    /// an ordered-set insert each, thousands per block); now only uses new to the merged
+    /// state become strings, and the ordered set is filled once.
+    #[serde(skip)]
+    pending: Vec<PendingUse>,
     #[serde(skip)]
     first_micros: Option<i64>,
     #[serde(skip)]
@@ -265,6 +271,54 @@ pub struct Use {
 impl Activity {
     pub fn last_seen_micros(&self) -> Option<i64> {
         self.last_micros
+    }
+
+    /// Move the pending uses (ids in `names`) into `uses`.
+    fn settle(&mut self, names: &Names) {
+        for p in self.pending.drain(..) {
+            self.uses.insert(names.use_of(&p));
+        }
+    }
+}
+
+/// A use by the ids of its texts (verb, apiGroup, resource, subresource, namespace).
+#[derive(Clone, Debug)]
+struct PendingUse {
+    hash: u64,
+    texts: [u32; 5],
+    allowed: bool,
+}
+
+/// The texts of a state's pending uses, each kept once. A block state keeps them from block to
+/// block (a log names few verbs, groups, resources and namespaces), so recording a use
+/// allocates nothing once its texts have been seen.
+#[derive(Debug, Default)]
+struct Names {
+    ids: HashMap<Box<str>, u32, BuildHasherDefault<Fx>>,
+    texts: Vec<Box<str>>,
+}
+
+impl Names {
+    /// Above this many texts, an emptied state forgets them (memory stays bounded).
+    const MAX: usize = 1 << 16;
+
+    fn id(&mut self, text: &str) -> u32 {
+        if let Some(&id) = self.ids.get(text) {
+            return id;
+        }
+        let id = self.texts.len() as u32;
+        self.texts.push(Box::from(text));
+        self.ids.insert(Box::from(text), id);
+        id
+    }
+
+    fn text(&self, id: u32) -> String {
+        self.texts.get(id as usize).map(|t| t.to_string()).unwrap_or_default()
+    }
+
+    fn use_of(&self, p: &PendingUse) -> Use {
+        let [verb, api_group, resource, subresource, namespace] = p.texts.map(|id| self.text(id));
+        Use { verb, api_group, resource, subresource, namespace, name: String::new(), allowed: p.allowed }
     }
 }
 
@@ -385,6 +439,8 @@ pub struct State {
     /// The alerts of a state being merged, sorted (kept for its room).
     #[allow(clippy::vec_box)] // the alerts move between boxed maps
     incoming: Vec<((u16, RequestKey), Box<Alert>)>,
+    /// The texts of the activity's pending uses.
+    names: Names,
 }
 
 /// The rules and the context, shared by every chunk.
@@ -720,16 +776,9 @@ fn record_activity(state: &mut State, e: &Event<'_>, micros: Option<i64>) {
         if !a.seen.insert(hash) {
             return;
         }
-        let used = Use {
-            verb: e.verb().to_string(),
-            api_group: e.api_group().to_string(),
-            resource: e.resource().to_string(),
-            subresource: e.subresource().to_string(),
-            namespace: e.namespace().to_string(),
-            name: String::new(),
-            allowed,
-        };
-        a.uses.insert(used);
+        let names = &mut state.names;
+        let texts = [e.verb(), e.api_group(), e.resource(), e.subresource(), e.namespace()].map(|t| names.id(t));
+        a.pending.push(PendingUse { hash, texts, allowed });
     }
 }
 
@@ -874,9 +923,10 @@ impl State {
                 self.hit_samples = self.hit_samples.saturating_add_signed(change);
             }
         }
-        for (user, a) in other.activity.drain() {
+        for (user, mut a) in other.activity.drain() {
             match self.activity.get_mut(&user) {
                 None => {
+                    a.settle(&other.names);
                     self.activity.insert(user, a);
                 }
                 Some(mine) => {
@@ -901,12 +951,20 @@ impl State {
                             mine.uses.insert(used);
                         }
                     }
+                    for p in a.pending {
+                        if mine.seen.insert(p.hash) {
+                            mine.uses.insert(other.names.use_of(&p));
+                        }
+                    }
                 }
             }
         }
         if let Some(((t0, s0), (t1, s1))) = other.window.take() {
             widen(&mut self.window, t0, &s0);
             widen(&mut self.window, t1, &s1);
+        }
+        if other.names.texts.len() > Names::MAX {
+            other.names = Names::default();
         }
         self.completeness.merge(&std::mem::take(&mut other.completeness));
         self.diagnostics_total += std::mem::take(&mut other.diagnostics_total);
@@ -943,7 +1001,11 @@ impl State {
         let mut keyed: Vec<(Option<i64>, Box<Alert>)> = alerts.into_iter().map(|a| (a.time.as_deref().and_then(parse_micros), a)).collect();
         keyed.sort_by(|(ta, a), (tb, b)| (ta, &a.file, a.line, &a.rule).cmp(&(tb, &b.file, b.line, &b.rule)));
         let alerts: Vec<Alert> = keyed.into_iter().map(|(_, a)| *a).collect();
-        let mut activity: Vec<Activity> = self.activity.into_values().collect();
+        let names = &self.names;
+        let mut activity: Vec<Activity> = self.activity.into_values().map(|mut a| {
+            a.settle(names);
+            a
+        }).collect();
         activity.sort_by(|a, b| a.user.cmp(&b.user));
         let mut diagnostics = self.diagnostics;
         diagnostics.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
@@ -1055,6 +1117,42 @@ rules:
 
     fn engine() -> Engine {
         Engine::new(RuleSet::load(&[("burst.yaml".into(), BURST_RULE.into())]).unwrap(), Context::default())
+    }
+
+    #[test]
+    fn activity_is_the_same_whether_merged_from_chunks_or_recorded_in_one_state() {
+        let line = |user: &str, verb: &str, resource: &str, ns: &str, code: u32, minute: u32| {
+            format!(r#"{{"verb":"{verb}","user":{{"username":"{user}"}},"objectRef":{{"resource":"{resource}","namespace":"{ns}"}},"responseStatus":{{"code":{code}}},"requestReceivedTimestamp":"2026-12-01T10:{minute:02}:00Z"}}"#)
+        };
+        let lines = [
+            line("alice", "get", "secrets", "shop", 200, 1),
+            line("bob", "list", "pods", "", 200, 2),
+            line("alice", "get", "secrets", "shop", 200, 3),
+            line("alice", "delete", "pods", "shop", 403, 4),
+            line("bob", "list", "pods", "", 200, 5),
+            line("alice", "get", "secrets", "billing", 200, 6),
+            line("bob", "get", "secrets", "shop", 200, 7),
+        ];
+        let engine = engine();
+        let file: Arc<str> = Arc::from("a.log");
+        let feed = |state: &mut State, range: std::ops::Range<usize>| {
+            for i in range {
+                crate::parse::parse_document(lines[i].as_bytes(), &mut |e| engine.event(state, e, &file, i as u64 + 1)).unwrap();
+            }
+        };
+        let mut whole = State::default();
+        feed(&mut whole, 0..lines.len());
+        // Chunks of one, two and four lines, merged through one reused chunk state, as the reader does.
+        let mut merged = State::default();
+        let mut chunk = State::default();
+        for range in [0..1, 1..3, 3..7] {
+            feed(&mut chunk, range);
+            merged.merge_from(&mut chunk);
+        }
+        let json = |s: State| serde_json::to_string(&s.into_parts(engine.rules()).activity).unwrap();
+        let (whole, merged) = (json(whole), json(merged));
+        assert_eq!(whole, merged);
+        assert!(whole.contains(r#""namespace":"billing""#) && whole.contains(r#""allowed":false"#), "{whole}");
     }
 
     /// A 403 for `ip` at minute `minute` (of 2026-12-01T10:00Z), request `id`, stage `stage`.
