@@ -17,6 +17,9 @@ use crate::time::parse_micros;
 
 /// How many bad-line diagnostics a report keeps (all are counted).
 const MAX_DIAGNOSTICS: usize = 200;
+/// A block state merged into another keeps its identities (and the uses they were seen
+/// making) for its next block, up to this many.
+const MAX_KEPT_IDENTITIES: usize = 4096;
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -923,48 +926,52 @@ impl State {
                 self.hit_samples = self.hit_samples.saturating_add_signed(change);
             }
         }
-        for (user, mut a) in other.activity.drain() {
-            match self.activity.get_mut(&user) {
-                None => {
-                    a.settle(&other.names);
-                    self.activity.insert(user, a);
-                }
-                Some(mine) => {
-                    if a.first_micros.is_some() && (mine.first_micros.is_none() || a.first_micros < mine.first_micros) {
-                        mine.first_micros = a.first_micros;
-                        mine.first_seen = a.first_seen;
-                    }
-                    if a.last_micros > mine.last_micros {
-                        mine.last_micros = a.last_micros;
-                        mine.last_seen = a.last_seen;
-                    }
-                    mine.requests += a.requests;
-                    mine.failures += a.failures;
-                    mine.denied += a.denied;
-                    for (v, n) in a.verbs {
-                        *mine.verbs.entry(v).or_default() += n;
-                    }
-                    // Only the uses this identity has not been seen making: inserting the
-                    // rest into the ordered set compared strings for nothing.
-                    for used in a.uses {
-                        if mine.seen.insert(use_hash(&used.verb, &used.api_group, &used.resource, &used.subresource, &used.namespace, used.allowed)) {
-                            mine.uses.insert(used);
-                        }
-                    }
-                    for p in a.pending {
-                        if mine.seen.insert(p.hash) {
-                            mine.uses.insert(other.names.use_of(&p));
-                        }
-                    }
+        // The other state keeps its identities, emptied of what was merged but with the uses
+        // they were seen making: a block state used again for a later block records only the
+        // uses it has not recorded before (most of an identity's uses repeat from block to
+        // block), instead of all of them again.
+        for (user, a) in other.activity.iter_mut() {
+            let mine = match self.activity.get_mut(user) {
+                Some(mine) => mine,
+                None => self.activity.entry(user.clone()).or_insert_with(|| Activity { user: a.user.clone(), ..Activity::default() }),
+            };
+            let (first_micros, first_seen) = (a.first_micros.take(), a.first_seen.take());
+            if first_micros.is_some() && (mine.first_micros.is_none() || first_micros < mine.first_micros) {
+                mine.first_micros = first_micros;
+                mine.first_seen = first_seen;
+            }
+            let (last_micros, last_seen) = (a.last_micros.take(), a.last_seen.take());
+            if last_micros > mine.last_micros {
+                mine.last_micros = last_micros;
+                mine.last_seen = last_seen;
+            }
+            mine.requests += std::mem::take(&mut a.requests);
+            mine.failures += std::mem::take(&mut a.failures);
+            mine.denied += std::mem::take(&mut a.denied);
+            for (v, n) in std::mem::take(&mut a.verbs) {
+                *mine.verbs.entry(v).or_default() += n;
+            }
+            // Only the uses this identity has not been seen making: inserting the rest into
+            // the ordered set compared strings for nothing.
+            for used in std::mem::take(&mut a.uses) {
+                if mine.seen.insert(use_hash(&used.verb, &used.api_group, &used.resource, &used.subresource, &used.namespace, used.allowed)) {
+                    mine.uses.insert(used);
                 }
             }
+            for p in a.pending.drain(..) {
+                if mine.seen.insert(p.hash) {
+                    mine.uses.insert(other.names.use_of(&p));
+                }
+            }
+        }
+        // Memory stays bounded: a state with many identities, or many texts, starts afresh.
+        if other.activity.len() > MAX_KEPT_IDENTITIES || other.names.texts.len() > Names::MAX {
+            other.activity.clear();
+            other.names = Names::default();
         }
         if let Some(((t0, s0), (t1, s1))) = other.window.take() {
             widen(&mut self.window, t0, &s0);
             widen(&mut self.window, t1, &s1);
-        }
-        if other.names.texts.len() > Names::MAX {
-            other.names = Names::default();
         }
         self.completeness.merge(&std::mem::take(&mut other.completeness));
         self.diagnostics_total += std::mem::take(&mut other.diagnostics_total);
