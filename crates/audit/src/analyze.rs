@@ -444,6 +444,8 @@ pub struct State {
     incoming: Vec<((u16, RequestKey), Box<Alert>)>,
     /// The texts of the activity's pending uses.
     names: Names,
+    /// The minute of the last event time read.
+    minute: crate::time::MinuteCache,
 }
 
 /// The rules and the context, shared by every chunk.
@@ -545,7 +547,7 @@ impl Engine {
     /// Apply the rules to one event read at `file:line`.
     pub fn event(&self, state: &mut State, e: &Event<'_>, file: &Arc<str>, line: u64) {
         state.completeness.count(e);
-        let micros = parse_micros(e.time());
+        let micros = crate::time::parse_micros_cached(e.time(), &mut state.minute);
         if let Some(t) = micros {
             widen(&mut state.window, t, e.time());
         }
