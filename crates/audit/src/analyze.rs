@@ -13,7 +13,6 @@ use serde_json::Value;
 use crate::event::Event;
 use crate::predicates::{Subject, exec_command};
 use crate::rules::{Context, Facts, Rule, RuleSet, Severity};
-use crate::time::parse_micros;
 
 /// How many bad-line diagnostics a report keeps (all are counted).
 const MAX_DIAGNOSTICS: usize = 200;
@@ -96,6 +95,9 @@ pub struct Alert {
     /// of its requests, normally the first).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub burst: Option<Box<Burst>>,
+    /// `time` as microseconds since the epoch, parsed once with the event (the final sort's key).
+    #[serde(skip)]
+    micros: Option<i64>,
 }
 
 /// The requests a threshold rule counted for one alert.
@@ -580,12 +582,13 @@ impl Engine {
             }
             match &rule.threshold {
                 Some(t) => self.hit(state, i, rule, t, e, file, line, micros),
-                None => self.alert(state, i, rule, e, file, line),
+                None => self.alert(state, i, rule, e, file, line, micros),
             }
         }
     }
 
-    fn alert(&self, state: &mut State, index: u16, rule: &Rule, e: &Event<'_>, file: &Arc<str>, line: u64) {
+    #[allow(clippy::too_many_arguments)]
+    fn alert(&self, state: &mut State, index: u16, rule: &Rule, e: &Event<'_>, file: &Arc<str>, line: u64, micros: Option<i64>) {
         let audit_id = e.audit_id.as_deref().filter(|a| !a.is_empty());
         // One request, one alert: stages of an auditID join; an event without one is its own request.
         let key = match audit_id {
@@ -604,7 +607,7 @@ impl Engine {
             }
             return;
         }
-        let alert = if state.merges_into_full { place_holder(rule, e, file, line) } else { make_alert(rule, e, file, line) };
+        let alert = if state.merges_into_full { place_holder(rule, e, file, line) } else { make_alert(rule, e, file, line, micros) };
         if state.track_fresh {
             state.fresh.push(key.clone());
         }
@@ -639,7 +642,7 @@ impl Engine {
             Some(hits) => hits,
             None => state.hits.entry((index, Box::from(value))).or_insert_with(|| Hits { width: t.window_micros().unwrap_or(0), ..Hits::default() }),
         };
-        let change = hits.push(hit, || keep.then(|| Box::new(make_alert(rule, e, file, line))));
+        let change = hits.push(hit, || keep.then(|| Box::new(make_alert(rule, e, file, line, micros))));
         state.hit_samples = state.hit_samples.saturating_add_signed(change);
     }
 
@@ -653,7 +656,8 @@ impl Engine {
 }
 
 /// The alert a rule raises on one event.
-fn make_alert(rule: &Rule, e: &Event<'_>, file: &Arc<str>, line: u64) -> Alert {
+/// `micros` is the event's time as parsed (`parse_micros(e.time())`), kept for the final sort.
+fn make_alert(rule: &Rule, e: &Event<'_>, file: &Arc<str>, line: u64, micros: Option<i64>) -> Alert {
         let audit_id = e.audit_id.as_deref().filter(|a| !a.is_empty());
         let impersonated = e.impersonated_user.as_ref().is_some_and(|u| u.username.is_some());
         Alert {
@@ -684,6 +688,7 @@ fn make_alert(rule: &Rule, e: &Event<'_>, file: &Arc<str>, line: u64) -> Alert {
             line,
             excepted: None,
             burst: None,
+            micros,
         }
 }
 
@@ -711,6 +716,7 @@ fn place_holder(rule: &Rule, e: &Event<'_>, file: &Arc<str>, line: u64) -> Alert
         line,
         excepted: None,
         burst: None,
+        micros: None,
     }
 }
 
@@ -1006,8 +1012,9 @@ impl State {
                 *self.unlisted.entry(index).or_default() += missed;
             }
         }
-        // Each alert's time parsed once, not once per comparison (tens of thousands of alerts).
-        let mut keyed: Vec<(Option<i64>, Box<Alert>)> = alerts.into_iter().map(|a| (a.time.as_deref().and_then(parse_micros), a)).collect();
+        // Each alert's time as parsed with its event (tens of thousands of alerts; parsing them
+        // again here was in the serial end of the run).
+        let mut keyed: Vec<(Option<i64>, Box<Alert>)> = alerts.into_iter().map(|a| (a.micros, a)).collect();
         keyed.sort_by(|(ta, a), (tb, b)| (ta, &a.file, a.line, &a.rule).cmp(&(tb, &b.file, b.line, &b.rule)));
         let alerts: Vec<Alert> = keyed.into_iter().map(|(_, a)| *a).collect();
         let names = &self.names;
