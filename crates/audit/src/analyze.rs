@@ -13,10 +13,12 @@ use serde_json::Value;
 use crate::event::Event;
 use crate::predicates::{Subject, exec_command};
 use crate::rules::{Context, Facts, Rule, RuleSet, Severity};
-use crate::time::parse_micros;
 
 /// How many bad-line diagnostics a report keeps (all are counted).
 const MAX_DIAGNOSTICS: usize = 200;
+/// A block state merged into another keeps its identities (and the uses they were seen
+/// making) for its next block, up to this many.
+const MAX_KEPT_IDENTITIES: usize = 4096;
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -93,6 +95,9 @@ pub struct Alert {
     /// of its requests, normally the first).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub burst: Option<Box<Burst>>,
+    /// `time` as microseconds since the epoch, parsed once with the event (the final sort's key).
+    #[serde(skip)]
+    micros: Option<i64>,
 }
 
 /// The requests a threshold rule counted for one alert.
@@ -241,6 +246,12 @@ pub struct Activity {
     /// Hashes of the uses already recorded, so that a repeated request allocates nothing.
     #[serde(skip)]
     seen: HashSet<u64, BuildHasherDefault<PreHashed>>,
+    /// Uses recorded but not yet in `uses`, by the ids of their texts in the recording state's
+    /// [`Names`]: a block's state recorded each of its identities' uses again (five strings and
+    /// an ordered-set insert each, thousands per block); now only uses new to the merged
+    /// state become strings, and the ordered set is filled once.
+    #[serde(skip)]
+    pending: Vec<PendingUse>,
     #[serde(skip)]
     first_micros: Option<i64>,
     #[serde(skip)]
@@ -265,6 +276,54 @@ pub struct Use {
 impl Activity {
     pub fn last_seen_micros(&self) -> Option<i64> {
         self.last_micros
+    }
+
+    /// Move the pending uses (ids in `names`) into `uses`.
+    fn settle(&mut self, names: &Names) {
+        for p in self.pending.drain(..) {
+            self.uses.insert(names.use_of(&p));
+        }
+    }
+}
+
+/// A use by the ids of its texts (verb, apiGroup, resource, subresource, namespace).
+#[derive(Clone, Debug)]
+struct PendingUse {
+    hash: u64,
+    texts: [u32; 5],
+    allowed: bool,
+}
+
+/// The texts of a state's pending uses, each kept once. A block state keeps them from block to
+/// block (a log names few verbs, groups, resources and namespaces), so recording a use
+/// allocates nothing once its texts have been seen.
+#[derive(Debug, Default)]
+struct Names {
+    ids: HashMap<Box<str>, u32, BuildHasherDefault<Fx>>,
+    texts: Vec<Box<str>>,
+}
+
+impl Names {
+    /// Above this many texts, an emptied state forgets them (memory stays bounded).
+    const MAX: usize = 1 << 16;
+
+    fn id(&mut self, text: &str) -> u32 {
+        if let Some(&id) = self.ids.get(text) {
+            return id;
+        }
+        let id = self.texts.len() as u32;
+        self.texts.push(Box::from(text));
+        self.ids.insert(Box::from(text), id);
+        id
+    }
+
+    fn text(&self, id: u32) -> String {
+        self.texts.get(id as usize).map(|t| t.to_string()).unwrap_or_default()
+    }
+
+    fn use_of(&self, p: &PendingUse) -> Use {
+        let [verb, api_group, resource, subresource, namespace] = p.texts.map(|id| self.text(id));
+        Use { verb, api_group, resource, subresource, namespace, name: String::new(), allowed: p.allowed }
     }
 }
 
@@ -385,6 +444,10 @@ pub struct State {
     /// The alerts of a state being merged, sorted (kept for its room).
     #[allow(clippy::vec_box)] // the alerts move between boxed maps
     incoming: Vec<((u16, RequestKey), Box<Alert>)>,
+    /// The texts of the activity's pending uses.
+    names: Names,
+    /// The minute of the last event time read.
+    minute: crate::time::MinuteCache,
 }
 
 /// The rules and the context, shared by every chunk.
@@ -486,7 +549,7 @@ impl Engine {
     /// Apply the rules to one event read at `file:line`.
     pub fn event(&self, state: &mut State, e: &Event<'_>, file: &Arc<str>, line: u64) {
         state.completeness.count(e);
-        let micros = parse_micros(e.time());
+        let micros = crate::time::parse_micros_cached(e.time(), &mut state.minute);
         if let Some(t) = micros {
             widen(&mut state.window, t, e.time());
         }
@@ -519,12 +582,13 @@ impl Engine {
             }
             match &rule.threshold {
                 Some(t) => self.hit(state, i, rule, t, e, file, line, micros),
-                None => self.alert(state, i, rule, e, file, line),
+                None => self.alert(state, i, rule, e, file, line, micros),
             }
         }
     }
 
-    fn alert(&self, state: &mut State, index: u16, rule: &Rule, e: &Event<'_>, file: &Arc<str>, line: u64) {
+    #[allow(clippy::too_many_arguments)]
+    fn alert(&self, state: &mut State, index: u16, rule: &Rule, e: &Event<'_>, file: &Arc<str>, line: u64, micros: Option<i64>) {
         let audit_id = e.audit_id.as_deref().filter(|a| !a.is_empty());
         // One request, one alert: stages of an auditID join; an event without one is its own request.
         let key = match audit_id {
@@ -543,7 +607,7 @@ impl Engine {
             }
             return;
         }
-        let alert = if state.merges_into_full { place_holder(rule, e, file, line) } else { make_alert(rule, e, file, line) };
+        let alert = if state.merges_into_full { place_holder(rule, e, file, line) } else { make_alert(rule, e, file, line, micros) };
         if state.track_fresh {
             state.fresh.push(key.clone());
         }
@@ -578,7 +642,7 @@ impl Engine {
             Some(hits) => hits,
             None => state.hits.entry((index, Box::from(value))).or_insert_with(|| Hits { width: t.window_micros().unwrap_or(0), ..Hits::default() }),
         };
-        let change = hits.push(hit, || keep.then(|| Box::new(make_alert(rule, e, file, line))));
+        let change = hits.push(hit, || keep.then(|| Box::new(make_alert(rule, e, file, line, micros))));
         state.hit_samples = state.hit_samples.saturating_add_signed(change);
     }
 
@@ -592,7 +656,8 @@ impl Engine {
 }
 
 /// The alert a rule raises on one event.
-fn make_alert(rule: &Rule, e: &Event<'_>, file: &Arc<str>, line: u64) -> Alert {
+/// `micros` is the event's time as parsed (`parse_micros(e.time())`), kept for the final sort.
+fn make_alert(rule: &Rule, e: &Event<'_>, file: &Arc<str>, line: u64, micros: Option<i64>) -> Alert {
         let audit_id = e.audit_id.as_deref().filter(|a| !a.is_empty());
         let impersonated = e.impersonated_user.as_ref().is_some_and(|u| u.username.is_some());
         Alert {
@@ -623,6 +688,7 @@ fn make_alert(rule: &Rule, e: &Event<'_>, file: &Arc<str>, line: u64) -> Alert {
             line,
             excepted: None,
             burst: None,
+            micros,
         }
 }
 
@@ -650,6 +716,7 @@ fn place_holder(rule: &Rule, e: &Event<'_>, file: &Arc<str>, line: u64) -> Alert
         line,
         excepted: None,
         burst: None,
+        micros: None,
     }
 }
 
@@ -720,16 +787,9 @@ fn record_activity(state: &mut State, e: &Event<'_>, micros: Option<i64>) {
         if !a.seen.insert(hash) {
             return;
         }
-        let used = Use {
-            verb: e.verb().to_string(),
-            api_group: e.api_group().to_string(),
-            resource: e.resource().to_string(),
-            subresource: e.subresource().to_string(),
-            namespace: e.namespace().to_string(),
-            name: String::new(),
-            allowed,
-        };
-        a.uses.insert(used);
+        let names = &mut state.names;
+        let texts = [e.verb(), e.api_group(), e.resource(), e.subresource(), e.namespace()].map(|t| names.id(t));
+        a.pending.push(PendingUse { hash, texts, allowed });
     }
 }
 
@@ -874,35 +934,48 @@ impl State {
                 self.hit_samples = self.hit_samples.saturating_add_signed(change);
             }
         }
-        for (user, a) in other.activity.drain() {
-            match self.activity.get_mut(&user) {
-                None => {
-                    self.activity.insert(user, a);
-                }
-                Some(mine) => {
-                    if a.first_micros.is_some() && (mine.first_micros.is_none() || a.first_micros < mine.first_micros) {
-                        mine.first_micros = a.first_micros;
-                        mine.first_seen = a.first_seen;
-                    }
-                    if a.last_micros > mine.last_micros {
-                        mine.last_micros = a.last_micros;
-                        mine.last_seen = a.last_seen;
-                    }
-                    mine.requests += a.requests;
-                    mine.failures += a.failures;
-                    mine.denied += a.denied;
-                    for (v, n) in a.verbs {
-                        *mine.verbs.entry(v).or_default() += n;
-                    }
-                    // Only the uses this identity has not been seen making: inserting the
-                    // rest into the ordered set compared strings for nothing.
-                    for used in a.uses {
-                        if mine.seen.insert(use_hash(&used.verb, &used.api_group, &used.resource, &used.subresource, &used.namespace, used.allowed)) {
-                            mine.uses.insert(used);
-                        }
-                    }
+        // The other state keeps its identities, emptied of what was merged but with the uses
+        // they were seen making: a block state used again for a later block records only the
+        // uses it has not recorded before (most of an identity's uses repeat from block to
+        // block), instead of all of them again.
+        for (user, a) in other.activity.iter_mut() {
+            let mine = match self.activity.get_mut(user) {
+                Some(mine) => mine,
+                None => self.activity.entry(user.clone()).or_insert_with(|| Activity { user: a.user.clone(), ..Activity::default() }),
+            };
+            let (first_micros, first_seen) = (a.first_micros.take(), a.first_seen.take());
+            if first_micros.is_some() && (mine.first_micros.is_none() || first_micros < mine.first_micros) {
+                mine.first_micros = first_micros;
+                mine.first_seen = first_seen;
+            }
+            let (last_micros, last_seen) = (a.last_micros.take(), a.last_seen.take());
+            if last_micros > mine.last_micros {
+                mine.last_micros = last_micros;
+                mine.last_seen = last_seen;
+            }
+            mine.requests += std::mem::take(&mut a.requests);
+            mine.failures += std::mem::take(&mut a.failures);
+            mine.denied += std::mem::take(&mut a.denied);
+            for (v, n) in std::mem::take(&mut a.verbs) {
+                *mine.verbs.entry(v).or_default() += n;
+            }
+            // Only the uses this identity has not been seen making: inserting the rest into
+            // the ordered set compared strings for nothing.
+            for used in std::mem::take(&mut a.uses) {
+                if mine.seen.insert(use_hash(&used.verb, &used.api_group, &used.resource, &used.subresource, &used.namespace, used.allowed)) {
+                    mine.uses.insert(used);
                 }
             }
+            for p in a.pending.drain(..) {
+                if mine.seen.insert(p.hash) {
+                    mine.uses.insert(other.names.use_of(&p));
+                }
+            }
+        }
+        // Memory stays bounded: a state with many identities, or many texts, starts afresh.
+        if other.activity.len() > MAX_KEPT_IDENTITIES || other.names.texts.len() > Names::MAX {
+            other.activity.clear();
+            other.names = Names::default();
         }
         if let Some(((t0, s0), (t1, s1))) = other.window.take() {
             widen(&mut self.window, t0, &s0);
@@ -939,11 +1012,16 @@ impl State {
                 *self.unlisted.entry(index).or_default() += missed;
             }
         }
-        // Each alert's time parsed once, not once per comparison (tens of thousands of alerts).
-        let mut keyed: Vec<(Option<i64>, Box<Alert>)> = alerts.into_iter().map(|a| (a.time.as_deref().and_then(parse_micros), a)).collect();
+        // Each alert's time as parsed with its event (tens of thousands of alerts; parsing them
+        // again here was in the serial end of the run).
+        let mut keyed: Vec<(Option<i64>, Box<Alert>)> = alerts.into_iter().map(|a| (a.micros, a)).collect();
         keyed.sort_by(|(ta, a), (tb, b)| (ta, &a.file, a.line, &a.rule).cmp(&(tb, &b.file, b.line, &b.rule)));
         let alerts: Vec<Alert> = keyed.into_iter().map(|(_, a)| *a).collect();
-        let mut activity: Vec<Activity> = self.activity.into_values().collect();
+        let names = &self.names;
+        let mut activity: Vec<Activity> = self.activity.into_values().map(|mut a| {
+            a.settle(names);
+            a
+        }).collect();
         activity.sort_by(|a, b| a.user.cmp(&b.user));
         let mut diagnostics = self.diagnostics;
         diagnostics.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
@@ -1055,6 +1133,42 @@ rules:
 
     fn engine() -> Engine {
         Engine::new(RuleSet::load(&[("burst.yaml".into(), BURST_RULE.into())]).unwrap(), Context::default())
+    }
+
+    #[test]
+    fn activity_is_the_same_whether_merged_from_chunks_or_recorded_in_one_state() {
+        let line = |user: &str, verb: &str, resource: &str, ns: &str, code: u32, minute: u32| {
+            format!(r#"{{"verb":"{verb}","user":{{"username":"{user}"}},"objectRef":{{"resource":"{resource}","namespace":"{ns}"}},"responseStatus":{{"code":{code}}},"requestReceivedTimestamp":"2026-12-01T10:{minute:02}:00Z"}}"#)
+        };
+        let lines = [
+            line("alice", "get", "secrets", "shop", 200, 1),
+            line("bob", "list", "pods", "", 200, 2),
+            line("alice", "get", "secrets", "shop", 200, 3),
+            line("alice", "delete", "pods", "shop", 403, 4),
+            line("bob", "list", "pods", "", 200, 5),
+            line("alice", "get", "secrets", "billing", 200, 6),
+            line("bob", "get", "secrets", "shop", 200, 7),
+        ];
+        let engine = engine();
+        let file: Arc<str> = Arc::from("a.log");
+        let feed = |state: &mut State, range: std::ops::Range<usize>| {
+            for i in range {
+                crate::parse::parse_document(lines[i].as_bytes(), &mut |e| engine.event(state, e, &file, i as u64 + 1)).unwrap();
+            }
+        };
+        let mut whole = State::default();
+        feed(&mut whole, 0..lines.len());
+        // Chunks of one, two and four lines, merged through one reused chunk state, as the reader does.
+        let mut merged = State::default();
+        let mut chunk = State::default();
+        for range in [0..1, 1..3, 3..7] {
+            feed(&mut chunk, range);
+            merged.merge_from(&mut chunk);
+        }
+        let json = |s: State| serde_json::to_string(&s.into_parts(engine.rules()).activity).unwrap();
+        let (whole, merged) = (json(whole), json(merged));
+        assert_eq!(whole, merged);
+        assert!(whole.contains(r#""namespace":"billing""#) && whole.contains(r#""allowed":false"#), "{whole}");
     }
 
     /// A 403 for `ip` at minute `minute` (of 2026-12-01T10:00Z), request `id`, stage `stage`.

@@ -20,10 +20,20 @@ const MAX_DEPTH: u32 = 64;
 
 /// Decode one JSON object into an [`Event`], or `None` when serde must decide.
 pub fn decode(text: &str) -> Option<Event<'_>> {
+    let mut event = Event::default();
+    decode_into(text, &mut event).then_some(event)
+}
+
+/// [`decode`] into an event the caller holds (it must be empty): the event is large, and
+/// moving it out through every layer of the decoder and the reader cost more than filling it
+/// in place. `false` when serde must decide (the event is then partly filled: discard it).
+pub fn decode_into<'a>(text: &'a str, event: &mut Event<'a>) -> bool {
     let mut r = Reader { text, bytes: text.as_bytes(), pos: 0 };
-    let event = r.event()?;
+    if r.event(event).is_none() {
+        return false;
+    }
     r.ws();
-    (r.pos == r.bytes.len()).then_some(event)
+    r.pos == r.bytes.len()
 }
 
 const LO: u64 = 0x0101_0101_0101_0101;
@@ -33,8 +43,10 @@ const HI: u64 = 0x8080_8080_8080_8080;
 /// at a time.
 fn find_special(b: &[u8]) -> usize {
     let mut i = 0;
-    while let Some(chunk) = b.get(i..i + 8) {
-        let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+    // `chunks_exact` lets the compiler drop the length checks of a slice-to-array conversion.
+    let mut chunks = b.chunks_exact(8);
+    for chunk in &mut chunks {
+        let w = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([0; 8]));
         let quote = w ^ (LO * u64::from(b'"'));
         let backslash = w ^ (LO * u64::from(b'\\'));
         // The lowest flagged byte is exact for each of these (borrows only run upwards).
@@ -52,6 +64,104 @@ fn find_special(b: &[u8]) -> usize {
     }
     i
 }
+
+/// The keys of an object the decoder reads: `names` in the order the API server writes them
+/// (index = position), and `index`, which numbers any key (below 32; a `match` on the key
+/// compiles to a few integer compares where a scan of a list called `memcmp` per candidate).
+struct Keys {
+    names: &'static [&'static str],
+    index: fn(&str) -> Option<usize>,
+}
+
+/// The fields of [`Event`] in the API server's order; the wrappers' fields (after
+/// `annotations`) are left to serde.
+fn event_key(k: &str) -> Option<usize> {
+    Some(match k {
+        "kind" => 0,
+        "apiVersion" => 1,
+        "level" => 2,
+        "auditID" => 3,
+        "stage" => 4,
+        "requestURI" => 5,
+        "verb" => 6,
+        "user" => 7,
+        "impersonatedUser" => 8,
+        "sourceIPs" => 9,
+        "userAgent" => 10,
+        "objectRef" => 11,
+        "responseStatus" => 12,
+        "requestObject" => 13,
+        "requestReceivedTimestamp" => 14,
+        "stageTimestamp" => 15,
+        "annotations" => 16,
+        "timestamp" => 17,
+        "items" => 18,
+        "properties" => 19,
+        "category" => 20,
+        "records" => 21,
+        "message" => 22,
+        "logEvents" => 23,
+        "events" => 24,
+        "log" => 25,
+        "protoPayload" => 26,
+        _ => return None,
+    })
+}
+
+const EVENT_KEYS: Keys = Keys {
+    names: &[
+        "kind",
+        "apiVersion",
+        "level",
+        "auditID",
+        "stage",
+        "requestURI",
+        "verb",
+        "user",
+        "impersonatedUser",
+        "sourceIPs",
+        "userAgent",
+        "objectRef",
+        "responseStatus",
+        "requestObject",
+        "requestReceivedTimestamp",
+        "stageTimestamp",
+        "annotations",
+    ],
+    index: event_key,
+};
+
+const USER_KEYS: Keys = Keys {
+    names: &["username", "groups"],
+    index: |k| match k {
+        "username" => Some(0),
+        "groups" => Some(1),
+        _ => None,
+    },
+};
+
+const OBJECT_REF_KEYS: Keys = Keys {
+    names: &["resource", "namespace", "name", "apiGroup", "subresource"],
+    index: |k| match k {
+        "resource" => Some(0),
+        "namespace" => Some(1),
+        "name" => Some(2),
+        "apiGroup" => Some(3),
+        "subresource" => Some(4),
+        _ => None,
+    },
+};
+
+const STATUS_KEYS: Keys = Keys {
+    names: &["reason", "code"],
+    index: |k| match k {
+        "reason" => Some(0),
+        "code" => Some(1),
+        _ => None,
+    },
+};
+
+const ANNOTATION_KEYS: Keys = Keys { names: &["authorization.k8s.io/decision"], index: |k| (k == "authorization.k8s.io/decision").then_some(0) };
 
 struct Reader<'a> {
     text: &'a str,
@@ -309,53 +419,70 @@ impl<'a> Reader<'a> {
         text.parse().ok().map(Some)
     }
 
+    /// Whether the next bytes are the key `"name"`, written plainly (then it is consumed).
+    fn at_key(&mut self, name: &str) -> bool {
+        let n = name.len();
+        let found = self.bytes.get(self.pos..self.pos + n + 2).is_some_and(|b| b[0] == b'"' && b[n + 1] == b'"' && &b[1..=n] == name.as_bytes());
+        if found {
+            self.pos += n + 2;
+        }
+        found
+    }
+
     /// The members of an object whose fields the caller reads: `f(key, index)` decodes the value
-    /// of a wanted key; `index` numbers them (below 32; a `match` on the key, which compiles to
-    /// a few integer compares where a scan of a list called `memcmp` per candidate), a repeated
-    /// one gives up as serde would refuse it. `null` is none.
-    fn object<T: Default>(&mut self, index: fn(&str) -> Option<usize>, depth: u32, mut f: impl FnMut(&mut Self, usize, &mut T) -> Option<()>) -> Option<Option<T>> {
+    /// of a wanted key (`keys`), a repeated one gives up as serde would refuse it. `null` is
+    /// none.
+    fn object<T: Default>(&mut self, keys: &Keys, depth: u32, f: impl FnMut(&mut Self, usize, &mut T) -> Option<()>) -> Option<Option<T>> {
         if self.is_null() {
             return Some(None);
         }
+        let mut out = T::default();
+        self.members(keys, depth, &mut out, f)?;
+        Some(Some(out))
+    }
+
+    /// The members of an object (not `null`) decoded into `out` (see [`Reader::object`]). The
+    /// key after a wanted one is first taken to be the next wanted one in the API server's
+    /// order (a compare of its bytes); only other keys are read as strings and looked up.
+    fn members<T>(&mut self, keys: &Keys, depth: u32, out: &mut T, mut f: impl FnMut(&mut Self, usize, &mut T) -> Option<()>) -> Option<()> {
         if depth > MAX_DEPTH {
             return None;
         }
         self.eat(b'{')?;
-        let mut out = T::default();
         self.ws();
         if self.peek()? == b'}' {
             self.pos += 1;
-            return Some(Some(out));
+            return Some(());
         }
         let mut seen = 0u32;
+        let mut next = 0;
         loop {
             self.ws();
-            let key = self.plain_string()?;
+            let wanted = match keys.names.get(next) {
+                Some(name) if self.at_key(name) => Some(next),
+                _ => (keys.index)(self.plain_string()?),
+            };
             self.eat(b':')?;
             self.ws();
-            match index(key) {
+            match wanted {
                 Some(i) => {
                     if seen & (1 << i) != 0 {
                         return None;
                     }
                     seen |= 1 << i;
-                    f(self, i, &mut out)?;
+                    next = i + 1;
+                    f(self, i, out)?;
                 }
                 None => self.skip_value(depth + 1)?,
             }
             if !self.next_member()? {
-                return Some(Some(out));
+                return Some(());
             }
         }
     }
 
     fn user_info(&mut self) -> Option<Option<UserInfo<'a>>> {
-        let index = |k: &str| match k {
-            "username" => Some(0),
-            "groups" => Some(1),
-            _ => None,
-        };
-        self.object(index, 1, |r, i, u: &mut UserInfo<'a>| {
+        self.object(&USER_KEYS, 1, |r, i, u: &mut UserInfo<'a>| {
             match i {
                 0 => u.username = r.opt_str()?,
                 _ => u.groups = r.opt_strings()?,
@@ -364,46 +491,12 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn event(&mut self) -> Option<Event<'a>> {
-        /// The fields of [`Event`] in order; the wrappers' fields (after `annotations`) are left
-        /// to serde.
-        fn key(k: &str) -> Option<usize> {
-            Some(match k {
-                "kind" => 0,
-                "apiVersion" => 1,
-                "level" => 2,
-                "auditID" => 3,
-                "stage" => 4,
-                "requestURI" => 5,
-                "verb" => 6,
-                "user" => 7,
-                "impersonatedUser" => 8,
-                "sourceIPs" => 9,
-                "userAgent" => 10,
-                "objectRef" => 11,
-                "responseStatus" => 12,
-                "requestObject" => 13,
-                "requestReceivedTimestamp" => 14,
-                "stageTimestamp" => 15,
-                "annotations" => 16,
-                "timestamp" => 17,
-                "items" => 18,
-                "properties" => 19,
-                "category" => 20,
-                "records" => 21,
-                "message" => 22,
-                "logEvents" => 23,
-                "events" => 24,
-                "log" => 25,
-                "protoPayload" => 26,
-                _ => return None,
-            })
-        }
+    fn event(&mut self, event: &mut Event<'a>) -> Option<()> {
         self.ws();
         if self.peek()? != b'{' {
             return None;
         }
-        self.object(key, 0, |r, i, e: &mut Event<'a>| {
+        self.members(&EVENT_KEYS, 0, event, |r, i, e: &mut Event<'a>| {
             match i {
                 0 => e.kind = r.opt_str()?,
                 1 => e.api_version = r.opt_str()?,
@@ -417,36 +510,23 @@ impl<'a> Reader<'a> {
                 9 => e.source_ips = r.opt_strings()?,
                 10 => e.user_agent = r.opt_str()?,
                 11 => {
-                    let index = |k: &str| match k {
-                        "resource" => Some(0),
-                        "subresource" => Some(1),
-                        "namespace" => Some(2),
-                        "name" => Some(3),
-                        "apiGroup" => Some(4),
-                        _ => None,
-                    };
-                    e.object_ref = r.object(index, 1, |r, i, o: &mut ObjectRef<'a>| {
+                    e.object_ref = r.object(&OBJECT_REF_KEYS, 1, |r, i, o: &mut ObjectRef<'a>| {
                         let v = r.opt_str()?;
                         match i {
                             0 => o.resource = v,
-                            1 => o.subresource = v,
-                            2 => o.namespace = v,
-                            3 => o.name = v,
-                            _ => o.api_group = v,
+                            1 => o.namespace = v,
+                            2 => o.name = v,
+                            3 => o.api_group = v,
+                            _ => o.subresource = v,
                         }
                         Some(())
                     })?
                 }
                 12 => {
-                    let index = |k: &str| match k {
-                        "code" => Some(0),
-                        "reason" => Some(1),
-                        _ => None,
-                    };
-                    e.response_status = r.object(index, 1, |r, i, s: &mut Status<'a>| {
+                    e.response_status = r.object(&STATUS_KEYS, 1, |r, i, s: &mut Status<'a>| {
                         match i {
-                            0 => s.code = r.opt_int()?,
-                            _ => s.reason = r.opt_str()?,
+                            0 => s.reason = r.opt_str()?,
+                            _ => s.code = r.opt_int()?,
                         }
                         Some(())
                     })?
@@ -462,8 +542,7 @@ impl<'a> Reader<'a> {
                 14 => e.request_received_timestamp = r.opt_str()?,
                 15 => e.stage_timestamp = r.opt_str()?,
                 16 => {
-                    let index = |k: &str| (k == "authorization.k8s.io/decision").then_some(0);
-                    e.annotations = r.object(index, 1, |r, _, a: &mut Annotations<'a>| {
+                    e.annotations = r.object(&ANNOTATION_KEYS, 1, |r, _, a: &mut Annotations<'a>| {
                         a.decision = r.opt_str()?;
                         Some(())
                     })?
@@ -472,7 +551,7 @@ impl<'a> Reader<'a> {
                 _ => return None,
             }
             Some(())
-        })?
+        })
     }
 }
 
@@ -510,6 +589,23 @@ mod tests {
         ] {
             assert!(agree(line), "{line}");
         }
+    }
+
+    #[test]
+    fn each_key_list_names_its_keys_in_index_order() {
+        for keys in [&EVENT_KEYS, &USER_KEYS, &OBJECT_REF_KEYS, &STATUS_KEYS, &ANNOTATION_KEYS] {
+            for (i, name) in keys.names.iter().enumerate() {
+                assert_eq!((keys.index)(name), Some(i), "{name}");
+            }
+        }
+        // Keys in another order than the API server's, and unknown keys between, read the same.
+        let api_order = r#"{"kind":"Event","verb":"get","user":{"username":"a","uid":"1","groups":["g"]},"objectRef":{"resource":"pods","namespace":"n","name":"p","apiGroup":"","subresource":"log"},"responseStatus":{"metadata":{},"reason":"Forbidden","code":403}}"#;
+        let shuffled = r#"{"user":{"groups":["g"],"username":"a"},"responseStatus":{"code":403,"status":"Failure","reason":"Forbidden"},"objectRef":{"subresource":"log","apiGroup":"","name":"p","namespace":"n","resource":"pods"},"verb":"get","kind":"Event"}"#;
+        assert!(agree(api_order) && agree(shuffled));
+        assert_eq!(format!("{:?}", decode(api_order)), format!("{:?}", decode(shuffled)));
+        // A key that only starts like the expected one is not taken for it.
+        assert!(agree(r#"{"kind":"Event","apiVersionX":"v","verb":"get"}"#));
+        assert_eq!(decode(r#"{"kind":"Event","apiVersionX":"v","verb":"get"}"#).and_then(|e| e.api_version), None);
     }
 
     #[test]

@@ -43,18 +43,18 @@ fn parse_object(text: &str, f: &mut dyn FnMut(&Event<'_>), depth: u8) -> Result<
     if depth > MAX_DEPTH {
         return Err("wrappers nested too deeply".into());
     }
-    // Most lines take the fast path; what it is unsure of, serde decides (same result).
-    let decoded = match crate::fast::decode(text) {
-        Some(event) => Ok(event),
-        None => serde_json::from_str(text),
-    };
-    let event: Event<'_> = decoded.map_err(|e| {
-        if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
-            format!("not a Kubernetes audit event: {e}")
-        } else {
-            format!("invalid JSON: {e}")
-        }
-    })?;
+    // Most lines take the fast path, filling the event in place; what it is unsure of, serde
+    // decides (same result).
+    let mut event = Event::default();
+    if !crate::fast::decode_into(text, &mut event) {
+        event = serde_json::from_str(text).map_err(|e| {
+            if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
+                format!("not a Kubernetes audit event: {e}")
+            } else {
+                format!("invalid JSON: {e}")
+            }
+        })?;
+    }
     if event.is_event() {
         f(&event);
         return Ok(1);

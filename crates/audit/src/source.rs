@@ -3,13 +3,13 @@
 //! lines and the blocks of a batch are analysed in parallel, so memory stays bounded by the
 //! batch (a few blocks per core) whatever the log's size.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use flate2::read::MultiGzDecoder;
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::analyze::{Activity, Alert, Completeness, Diagnostic, Engine, State};
@@ -162,44 +162,38 @@ fn is_document(reader: &mut Box<dyn BufRead + Send>) -> std::io::Result<bool> {
     Ok(rest.first() == Some(&b'{') && !first_line.ends_with(b"}") && memchr::memchr(b'\n', rest).is_some())
 }
 
-/// Blocks of whole lines read from a stream: the partial last line carried to the next block,
-/// buffers handed back for reuse (fresh 4 MB buffers for every batch cost more in page faults
-/// than reading them).
+/// Blocks of whole lines read from a stream into buffers the caller hands in: the partial last
+/// line is carried to the next block.
 struct BlockReader<'r> {
     reader: &'r mut Box<dyn BufRead + Send>,
     carry: Vec<u8>,
     next_line: u64,
-    spare: Vec<Vec<u8>>,
     eof: bool,
     bytes: u64,
     lines: u64,
 }
 
 impl BlockReader<'_> {
-    /// Up to `n` blocks with the number of their first line; fewer (or none) at the end.
-    fn batch(&mut self, n: usize) -> std::io::Result<Vec<(Vec<u8>, u64)>> {
-        let mut blocks = Vec::with_capacity(n);
-        while blocks.len() < n && !self.eof {
-            // Room for a block and a carried partial line of up to 64 KiB, so that a reused
-            // buffer does not grow (a realloc copied and page-faulted 4 MB) for a longer carry.
-            let mut block = self.spare.pop().unwrap_or_else(|| Vec::with_capacity(BLOCK + CARRY_ROOM));
+    /// Fill `block` with the next whole lines and return the number of the first; `None` at
+    /// the end (`block` is then empty).
+    fn next_block(&mut self, block: &mut Vec<u8>) -> std::io::Result<Option<u64>> {
+        while !self.eof {
             block.clear();
             block.extend_from_slice(&self.carry);
             self.carry.clear();
             // Room for the block and read_to_end's end-of-file probe: a full buffer would be
             // doubled (a fresh allocation, copied) just to learn that the block was complete.
             block.reserve(BLOCK + 64);
-            let got = self.reader.by_ref().take(BLOCK as u64).read_to_end(&mut block)?;
+            let got = self.reader.by_ref().take(BLOCK as u64).read_to_end(block)?;
             self.eof = got == 0;
             self.bytes += got as u64;
             // Keep a partial last line for the next block.
             if !self.eof {
-                match memchr::memrchr(b'\n', &block) {
+                match memchr::memrchr(b'\n', block) {
                     Some(end) => self.carry.extend_from_slice(&block[end + 1..]),
                     None => {
                         // No line end yet: all of it waits for the next read.
-                        std::mem::swap(&mut self.carry, &mut block);
-                        self.spare.push(block);
+                        std::mem::swap(&mut self.carry, block);
                         continue;
                     }
                 }
@@ -207,59 +201,115 @@ impl BlockReader<'_> {
                 block.truncate(end);
             }
             if block.is_empty() {
-                self.spare.push(block);
                 continue;
             }
-            let lines = memchr::memchr_iter(b'\n', &block).count() as u64 + u64::from(!block.ends_with(b"\n"));
-            blocks.push((block, self.next_line));
+            let first = self.next_line;
+            let lines = memchr::memchr_iter(b'\n', block).count() as u64 + u64::from(!block.ends_with(b"\n"));
             self.next_line += lines;
             self.lines += lines;
+            return Ok(Some(first));
         }
-        Ok(blocks)
+        block.clear();
+        Ok(None)
     }
 }
 
+/// A block handed to a worker: its place in the file, its first line's number, its bytes, and
+/// the (empty) state to analyse it into.
+struct Work {
+    seq: u64,
+    first_line: u64,
+    block: Vec<u8>,
+    state: State,
+}
+
+/// A worker's answer: the block analysed into its state (or the panic that stopped it).
+type Done = (u64, Vec<u8>, std::thread::Result<State>);
+
+/// Read, analyse and merge as a pipeline without barriers: this thread reads blocks and merges
+/// the analysed ones in file order, while one worker per core analyses blocks as they come.
+/// Batches with a join at their end (the earlier design) left a core idle whenever a batch's
+/// blocks or its merge finished unevenly; here the workers only wait when no block is read yet.
 fn read_blocks(reader: &mut Box<dyn BufRead + Send>, name: &Arc<str>, engine: &Engine, state: &mut State, summary: &mut FileSummary) -> Result<(), AnalyzeError> {
-    let batch = rayon::current_num_threads().max(1) * 2;
-    let mut blocks = BlockReader { reader, carry: Vec::new(), next_line: 1, spare: Vec::new(), eof: false, bytes: 0, lines: 0 };
-    let mut current = blocks.batch(batch).map_err(|e| io_error(name, e))?;
-    let mut analysed: Vec<State> = Vec::new();
-    // Block states, emptied by the merge and used again (their maps keep their room).
-    let mut spare_states: Vec<State> = Vec::new();
-    while !current.is_empty() {
-        // The merged state only ever grows: once full, it stays full for this batch's merge.
-        let full = state.is_full();
-        let mut states: Vec<State> = current
-            .iter()
-            .map(|_| {
-                let mut s = spare_states.pop().unwrap_or_default();
-                s.merges_into_full = full;
-                s
-            })
-            .collect();
-        // While this batch is analysed, the previous one's states are merged (in order) and
-        // the next batch is read.
-        let next = rayon::join(
-            || current.par_iter().zip(states.par_iter_mut()).for_each(|((block, first), s)| process_lines(engine, name, block, *first, s)),
-            || {
-                for s in &mut analysed {
-                    state.merge_from(s);
+    let workers = rayon::current_num_threads().max(1);
+    // Blocks read and not yet merged: enough that a worker finds the next one read while the
+    // merge of an earlier one waits for a slower neighbour; memory is bounded by it (each a
+    // 4 MB buffer and a block state).
+    let depth = 2 * workers + 2;
+    let mut blocks = BlockReader { reader, carry: Vec::new(), next_line: 1, eof: false, bytes: 0, lines: 0 };
+    let (work_tx, work_rx) = std::sync::mpsc::channel::<Work>();
+    let work_rx = std::sync::Mutex::new(work_rx);
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<Done>();
+    let result = std::thread::scope(|scope| {
+        // Owned here, so that leaving this closure (an error, a worker's panic) closes the
+        // queue and the workers return.
+        let work_tx = work_tx;
+        for _ in 0..workers {
+            let done_tx = done_tx.clone();
+            let work_rx = &work_rx;
+            scope.spawn(move || {
+                loop {
+                    // The lock is held only while waiting for the next block.
+                    let next = match work_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(Work { seq, first_line, block, mut state }) = next else { return };
+                    let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        process_lines(engine, name, &block, first_line, &mut state);
+                        state
+                    }));
+                    if done_tx.send((seq, block, analysed)).is_err() {
+                        return;
+                    }
                 }
-                blocks.batch(batch)
-            },
-        )
-        .1;
-        spare_states.append(&mut analysed);
-        analysed = states;
-        blocks.spare.extend(current.drain(..).map(|(block, _)| block));
-        current = next.map_err(|e| io_error(name, e))?;
-    }
-    for s in &mut analysed {
-        state.merge_from(s);
-    }
+            });
+        }
+        drop(done_tx);
+        let mut spare_blocks: Vec<Vec<u8>> = Vec::new();
+        // Block states, emptied by the merge and used again (their maps keep their room).
+        let mut spare_states: Vec<State> = Vec::new();
+        // Analysed blocks waiting for an earlier one, so that merges follow the file's order.
+        let mut waiting: BTreeMap<u64, State> = BTreeMap::new();
+        let (mut sent, mut merged) = (0u64, 0u64);
+        loop {
+            while !blocks.eof && sent - merged < depth as u64 {
+                // Room for a block and a carried partial line of up to 64 KiB, so that a reused
+                // buffer does not grow (a realloc copied and page-faulted 4 MB) for a longer carry.
+                let mut block = spare_blocks.pop().unwrap_or_else(|| Vec::with_capacity(BLOCK + CARRY_ROOM));
+                let Some(first_line) = blocks.next_block(&mut block).map_err(|e| io_error(name, e))? else {
+                    spare_blocks.push(block);
+                    break;
+                };
+                let mut s = spare_states.pop().unwrap_or_default();
+                // The merged state only ever grows: once full, it is full when this block merges.
+                s.merges_into_full = state.is_full();
+                if work_tx.send(Work { seq: sent, first_line, block, state: s }).is_err() {
+                    break;
+                }
+                sent += 1;
+            }
+            if merged == sent {
+                return Ok(());
+            }
+            let Ok((seq, block, analysed)) = done_rx.recv() else { return Ok(()) };
+            spare_blocks.push(block);
+            match analysed {
+                Ok(s) => {
+                    waiting.insert(seq, s);
+                }
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+            while let Some(mut s) = waiting.remove(&merged) {
+                state.merge_from(&mut s);
+                spare_states.push(s);
+                merged += 1;
+            }
+        }
+    });
     summary.bytes += blocks.bytes;
     summary.lines += blocks.lines;
-    Ok(())
+    result
 }
 
 /// Apply the engine to every line of a block of whole lines.
@@ -483,6 +533,30 @@ mod tests {
         let mut lines: Vec<u64> = exec.iter().map(|a| a.line).collect();
         lines.sort();
         assert_eq!(lines, (1..=n as u64).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn blocks_merge_in_file_order_whichever_worker_finishes_first() {
+        // Blocks are analysed concurrently; with a limit, the alerts listed must still be the
+        // earliest requests of the file, which only holds if merges follow the file's order.
+        let mut text = String::new();
+        let n = 3 * BLOCK / EXEC.len() + 10;
+        for i in 0..n {
+            text.push_str(&EXEC.replace("\"a1\"", &format!("\"id{i}\"")));
+            text.push('\n');
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.log");
+        std::fs::write(&path, text).unwrap();
+        let limit = n / 2;
+        let report = analyze_inputs(&[Input::Path(path)], &engine().with_max_alerts(limit)).unwrap();
+        assert_eq!(report.alerts.len(), limit);
+        let lines: std::collections::BTreeSet<u64> = report.alerts.iter().map(|a| a.line).collect();
+        let last = lines.last().copied().unwrap_or(0);
+        assert!(last > BLOCK as u64 / EXEC.len() as u64, "the listed alerts span more than one block: {last}");
+        assert_eq!(lines.into_iter().collect::<Vec<_>>(), (1..=last).collect::<Vec<_>>(), "a prefix of the file");
+        assert_eq!(report.files[0].lines, n as u64);
+        assert_eq!(report.completeness.events, n as u64);
     }
 
     #[test]

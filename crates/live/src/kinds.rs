@@ -99,6 +99,8 @@ pub const GATED_KINDS: &[GatedKind] = &[
     gated("monitoring.coreos.com", "alertmanagerconfigs", "AlertmanagerConfig", "alerting on the log pipeline"),
     gated("stackconfigpolicy.k8s.elastic.co", "stackconfigpolicies", "StackConfigPolicy", "audit log retention (ECK index lifecycle policies)"),
     gated("opensearch.opster.io", "opensearchismpolicies", "OpenSearchISMPolicy", "audit log retention (OpenSearch operator ISM policies)"),
+    // The operator's newer releases serve the same kind in the `opensearch.org` group.
+    gated("opensearch.org", "opensearchismpolicies", "OpenSearchISMPolicy", "audit log retention (OpenSearch operator ISM policies)"),
     gated("kyverno.io", "clusterpolicies", "ClusterPolicy", "policy engine"),
     gated("kyverno.io", "policies", "Policy", "policy engine"),
     gated("templates.gatekeeper.sh", "constrainttemplates", "ConstraintTemplate", "policy engine"),

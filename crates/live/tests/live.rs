@@ -361,3 +361,33 @@ async fn max_objects_stops_a_runaway_list() {
     // The guard is per kind: the other kinds are whole.
     assert_eq!(c.objects.iter().filter(|o| o.kind() == "Pod").count(), 7);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opensearch_ism_policies_are_collected_from_both_operator_groups() {
+    // The OpenSearch operator serves OpenSearchISMPolicy in `opensearch.opster.io` and, in
+    // newer releases, in `opensearch.org`; LOG-003 reads both.
+    let mut served = Served::from_dir(&fixtures());
+    let mut groups: Value = serde_json::from_str(&served.docs["/apis"]).expect("apis");
+    for (i, group) in ["opensearch.opster.io", "opensearch.org"].into_iter().enumerate() {
+        let version = serde_json::json!({"groupVersion": format!("{group}/v1"), "version": "v1"});
+        groups["groups"].as_array_mut().expect("groups").push(serde_json::json!({"name": group, "versions": [version.clone()], "preferredVersion": version}));
+        let resources = serde_json::json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": format!("{group}/v1"),
+            "resources": [{"name": "opensearchismpolicies", "singularName": "", "namespaced": true, "kind": "OpenSearchISMPolicy", "verbs": ["get", "list", "watch"]}]});
+        served.docs.insert(format!("/apis/{group}/v1"), resources.to_string());
+        let policy = serde_json::json!({"metadata": {"name": format!("audit-{i}"), "namespace": "logging"}, "spec": {"policyId": "audit", "states": []}});
+        served.lists.insert(format!("/apis/{group}/v1/opensearchismpolicies"), fake::ServedList {
+            kind: "OpenSearchISMPolicyList".into(),
+            api_version: format!("{group}/v1"),
+            items: vec![policy.to_string()],
+        });
+    }
+    served.docs.insert("/apis".into(), groups.to_string());
+    let server = FakeApiserver::start(served, Behaviour::default(), false).await;
+    let c = collect(&options(&server)).await.expect("collect");
+    assert!(c.errors.is_empty(), "errors: {:?}", c.errors);
+    let mut policies: Vec<(String, String)> =
+        c.objects.iter().filter(|o| o.kind() == "OpenSearchISMPolicy").map(|o| (o.api_version.clone(), o.name().to_string())).collect();
+    policies.sort();
+    assert_eq!(policies, [("opensearch.opster.io/v1".to_string(), "audit-0".to_string()), ("opensearch.org/v1".to_string(), "audit-1".to_string())]);
+    assert_eq!(server.requests("/apis/opensearch.org/v1/opensearchismpolicies"), 1);
+}
