@@ -1,8 +1,9 @@
 //! Analyses several checks share, below the rules: each is computed at most once per
 //! assessment, on first use or side by side in [`Context::prepare`], and read through the
 //! [`Context`] accessors here (`pss_restricted`, `reachability`, `net_index`, `rbac_model`,
-//! `card_numbers`, `cde_network_policies`). Each accessor notes the kinds its analysis reads,
-//! so the `reads` test sees them. The boundary section of the report reads them too.
+//! `card_numbers` and `sensitive_auth_data` (found in one walk), `cde_network_policies`).
+//! Each accessor notes the kinds its analysis reads, so the `reads` test sees them. The
+//! boundary section of the report reads them too.
 
 pub mod network;
 pub mod vulns;
