@@ -93,11 +93,13 @@ pub struct Inventory {
 impl Inventory {
     pub fn build(mut objects: Vec<Object>, config: Config) -> Inventory {
         let default_ns = config.default_namespace().to_string();
-        for o in &mut objects {
+        // In parallel, as every pass over all objects here: each reads a large object
+        // scattered in memory, and a million of them take a core for a good part of a second.
+        objects.par_iter_mut().for_each(|o| {
             if o.namespace().is_none_or(str::is_empty) && is_namespaced(&o.resource) {
                 set_namespace(&mut o.resource, &default_ns);
             }
-        }
+        });
         let by_kind = index_by_kind(&objects);
         let (by_kind_namespace, by_name) = index_by_namespace_and_name(&objects, &by_kind);
         let mut inv = Inventory { objects, config, by_kind, by_name, by_kind_namespace, namespaces: BTreeMap::new(), workloads: Vec::new(), workload_by_object: Vec::new(), workloads_by_namespace: FastMap::default(), object_scopes: Vec::new(), workloads_by_label: FastMap::default() };
@@ -295,7 +297,7 @@ impl Inventory {
 
     fn collect_workloads(&self) -> Vec<Workload> {
         // Each pod-running object's top owner, found in parallel.
-        let tops: Vec<(usize, usize)> = self
+        let mut tops: Vec<(usize, usize)> = self
             .objects
             .par_iter()
             .enumerate()
@@ -312,14 +314,18 @@ impl Inventory {
                 (top, i)
             })
             .collect();
-        let mut top_of: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        // Grouped by top owner (ascending), each group's members ascending: a sort rather
+        // than a map, which a million objects make a long serial insert.
+        tops.par_sort_unstable();
+        let mut top_of: Vec<(usize, Vec<usize>)> = Vec::new();
         for (top, i) in tops {
-            let members = top_of.entry(top).or_default();
+            if top_of.last().is_none_or(|(last, _)| *last != top) {
+                top_of.push((top, Vec::new()));
+            }
             if top != i {
-                members.push(i);
+                top_of.last_mut().expect("pushed above").1.push(i);
             }
         }
-        let top_of: Vec<(usize, Vec<usize>)> = top_of.into_iter().collect();
         let no_labels = BTreeMap::new();
         top_of
             .into_par_iter()
@@ -336,18 +342,32 @@ type KindIndex = FastMap<String, Vec<usize>>;
 type NameIndex = FastMap<String, FastMap<String, FastMap<String, usize>>>;
 type KindNamespaceIndex = FastMap<String, FastMap<String, Vec<usize>>>;
 
-/// Object indices per kind, ascending.
+/// Object indices per kind, ascending: contiguous runs of objects indexed side by side, then
+/// each run's lists appended after those of the runs before it.
 fn index_by_kind(objects: &[Object]) -> KindIndex {
-    let mut by_kind: KindIndex = FastMap::default();
-    for (i, o) in objects.iter().enumerate() {
-        match by_kind.get_mut(o.kind()) {
-            Some(v) => v.push(i),
-            None => {
-                by_kind.insert(o.kind().to_string(), vec![i]);
+    objects
+        .par_iter()
+        .enumerate()
+        .fold(KindIndex::default, |mut by_kind, (i, o)| {
+            match by_kind.get_mut(o.kind()) {
+                Some(v) => v.push(i),
+                None => {
+                    by_kind.insert(o.kind().to_string(), vec![i]);
+                }
             }
-        }
-    }
-    by_kind
+            by_kind
+        })
+        .reduce(KindIndex::default, |mut left, right| {
+            for (kind, indices) in right {
+                match left.get_mut(&kind) {
+                    Some(v) => v.extend(indices),
+                    None => {
+                        left.insert(kind, indices);
+                    }
+                }
+            }
+            left
+        })
 }
 
 /// kind → namespace ("" when cluster-scoped) → object indices, ascending; and kind →

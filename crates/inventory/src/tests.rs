@@ -142,3 +142,19 @@ fn namespace_selectors_classify_namespaces_and_their_workloads() {
     let referenced = inventory("apiVersion: v1\nkind: Pod\nmetadata: {name: api, namespace: billing}\nspec: {containers: [{name: c, image: i}]}\n", "scope: {cde: {namespaceSelector: {matchLabels: {compliance: pci-dss}}}}");
     assert_eq!(referenced.namespace_scope("billing"), Scope::Unclassified);
 }
+
+#[test]
+fn kind_lists_built_in_parallel_ascend_and_hold_every_object_of_the_kind() {
+    // Enough objects for the parallel passes to split the input into several runs.
+    let kinds = ["ConfigMap", "Secret", "ServiceAccount"];
+    let yaml: String = (0..3000).map(|i| format!("apiVersion: v1\nkind: {}\nmetadata: {{name: o{i}}}\n---\n", kinds[i * 7 % 3])).collect();
+    let inv = inventory(&yaml, "");
+    for kind in kinds {
+        let expected: Vec<usize> = inv.objects.iter().enumerate().filter(|(_, o)| o.kind() == kind).map(|(i, _)| i).collect();
+        assert_eq!(inv.indices_of_kind(kind), expected, "{kind}");
+        assert_eq!(expected.len(), 1000, "{kind}");
+    }
+    // Namespaced objects without a namespace are in the default one, whichever run they were in.
+    assert!(inv.objects.iter().all(|o| o.namespace() == Some("default")));
+    assert_eq!(inv.indices_of_kind_in("Secret", "default").len(), 1000);
+}

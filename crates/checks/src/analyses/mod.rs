@@ -1,8 +1,9 @@
 //! Analyses several checks share, below the rules: each is computed at most once per
 //! assessment, on first use or side by side in [`Context::prepare`], and read through the
 //! [`Context`] accessors here (`pss_restricted`, `reachability`, `net_index`, `rbac_model`,
-//! `card_numbers`, `cde_network_policies`). Each accessor notes the kinds its analysis reads,
-//! so the `reads` test sees them. The boundary section of the report reads them too.
+//! `card_numbers` and `sensitive_auth_data` (found in one walk), `cde_network_policies`).
+//! Each accessor notes the kinds its analysis reads, so the `reads` test sees them. The
+//! boundary section of the report reads them too.
 
 pub mod network;
 pub mod vulns;
@@ -14,6 +15,7 @@ use kubepci_pss::{Evaluation, Version};
 use rayon::prelude::*;
 
 use crate::Context;
+use crate::rules::data::sad_in_objects::{Sad, SadFinder};
 use crate::profile::timed;
 use network::{CDE_POLICY_READS, NetIndex, REACHABILITY_READS};
 
@@ -30,7 +32,8 @@ pub struct SharedAnalyses {
     reachability: OnceLock<kubepci_netpol::Reachability>,
     net_index: OnceLock<NetIndex>,
     rbac_model: OnceLock<kubepci_rbac::Model>,
-    card_numbers: OnceLock<Vec<CardNumbers>>,
+    /// The card numbers and the sensitive authentication data, found in one walk.
+    card_data: OnceLock<CardData>,
     cde_network_policies: OnceLock<Vec<(usize, kubepci_netpol::policy::Policy)>>,
     vulns: OnceLock<vulns::VulnView>,
 }
@@ -64,25 +67,21 @@ impl SharedAnalyses {
         if moved || workloads_changed || touches(vulns::REPORT_KINDS) {
             self.vulns = OnceLock::new();
         }
-        if let Some(mut cards) = self.card_numbers.take() {
+        if let Some(mut data) = self.card_data.take() {
             if let Some(remap) = remap {
-                cards.retain_mut(|c| match remap.get(c.object).copied().flatten() {
-                    Some(new) => {
-                        c.object = new as usize;
-                        true
-                    }
-                    None => false,
-                });
+                data.numbers.retain_mut(|c| remap.get(c.object).copied().flatten().map(|new| c.object = new as usize).is_some());
+                data.sad.retain_mut(|c| remap.get(c.object).copied().flatten().map(|new| c.object = new as usize).is_some());
             }
-            cards.retain(|c| changed_objects.binary_search(&c.object).is_err());
+            data.numbers.retain(|c| changed_objects.binary_search(&c.object).is_err());
+            data.sad.retain(|c| changed_objects.binary_search(&c.object).is_err());
             for &object in changed_objects {
-                let found = objects.get(object).map(card_numbers_of).unwrap_or_default();
-                if !found.is_empty() {
-                    cards.push(CardNumbers { object, found });
+                if let Some(o) = objects.get(object) {
+                    data.push(object, card_data_of(o));
                 }
             }
-            cards.sort_by_key(|c| c.object);
-            _ = self.card_numbers.set(cards);
+            data.numbers.sort_by_key(|c| c.object);
+            data.sad.sort_by_key(|c| c.object);
+            _ = self.card_data.set(data);
         }
     }
 }
@@ -93,7 +92,7 @@ impl SharedAnalyses {
     /// focus, for a context on the same objects.
     pub fn forget_focused(&mut self) {
         self.pss = OnceLock::new();
-        self.card_numbers = OnceLock::new();
+        self.card_data = OnceLock::new();
     }
 }
 
@@ -103,6 +102,33 @@ pub struct CardNumbers {
     pub object: usize,
     /// (public test card number?, evidence naming the field), in field order.
     pub found: Vec<(bool, kubepci_findings::Evidence)>,
+}
+
+/// The sensitive authentication data (DATA-003) found in one object's text fields.
+#[derive(Debug)]
+pub(crate) struct SadFound {
+    pub object: usize,
+    /// (field path, what it holds), in field order.
+    pub found: Vec<(String, Sad)>,
+}
+
+/// What the one walk over every object's text fields found: the objects with at least one card
+/// number, and those with sensitive authentication data, each list ascending.
+#[derive(Debug, Default)]
+struct CardData {
+    numbers: Vec<CardNumbers>,
+    sad: Vec<SadFound>,
+}
+
+impl CardData {
+    fn push(&mut self, object: usize, (numbers, sad): ObjectCardData) {
+        if !numbers.is_empty() {
+            self.numbers.push(CardNumbers { object, found: numbers });
+        }
+        if !sad.is_empty() {
+            self.sad.push(SadFound { object, found: sad });
+        }
+    }
 }
 
 impl<'a> Context<'a> {
@@ -196,32 +222,74 @@ impl<'a> Context<'a> {
     /// checks: the objects with at least one, ascending. A walk over every object, as a check
     /// declaring `any` makes.
     pub fn card_numbers(&self) -> &[CardNumbers] {
+        &self.card_data().numbers
+    }
+
+    /// The sensitive authentication data in every object's text fields (DATA-003): the objects
+    /// holding some, ascending. Found by the same walk as [`Context::card_numbers`].
+    pub(crate) fn sensitive_auth_data(&self) -> &[SadFound] {
+        &self.card_data().sad
+    }
+
+    fn card_data(&self) -> &CardData {
         self.inv.lookup("shared analysis");
-        self.analyses.card_numbers.get_or_init(|| {
-            self.inventory()
+        self.analyses.card_data.get_or_init(|| {
+            let found: Vec<(usize, ObjectCardData)> = self
+                .inventory()
                 .objects
                 .par_iter()
                 .enumerate()
-                // Each object's verdict reads its own card numbers only: a focused context
-                // searches the focus alone.
+                // Each object's verdict reads its own fields only: a focused context searches
+                // the focus alone.
                 .filter(|(object, _)| self.in_focus(Some(*object)))
-                .filter_map(|(object, o)| {
-                    let found = card_numbers_of(o);
-                    (!found.is_empty()).then_some(CardNumbers { object, found })
-                })
-                .collect()
+                .map(|(object, o)| (object, card_data_of(o)))
+                .filter(|(_, (numbers, sad))| !numbers.is_empty() || !sad.is_empty())
+                .collect();
+            let mut data = CardData::default();
+            for (object, found) in found {
+                data.push(object, found);
+            }
+            data
         })
     }
+}
+
+/// One object's card numbers (as [`card_numbers_of`] lists them) and sensitive authentication
+/// data (as DATA-003 reports it).
+type ObjectCardData = (Vec<(bool, kubepci_findings::Evidence)>, Vec<(String, Sad)>);
+
+/// One object's card numbers and sensitive authentication data, from one walk over its text
+/// fields: each field is searched for card numbers once, for both.
+fn card_data_of(o: &kubepci_model::Object) -> ObjectCardData {
+    let mut numbers = recorded_card_numbers(o);
+    let mut sad = SadFinder::default();
+    let mut pans = Vec::new();
+    crate::support::text_fields::visit_text_fields(o, &mut |bytes, path| {
+        pans.clear();
+        pans.extend(kubepci_pan::find_pans(bytes));
+        numbers.extend(pans.iter().map(|m| (m.is_test, card_evidence(m, path()))));
+        sad.field(bytes, path, &pans);
+    });
+    (numbers, sad.finish())
 }
 
 /// One object's card numbers as [`Context::card_numbers`] lists them: a stored (redacted)
 /// object's masked card numbers are in its redaction record (the fields themselves no longer
 /// hold them), then those still in its text fields.
 pub(crate) fn card_numbers_of(o: &kubepci_model::Object) -> Vec<(bool, kubepci_findings::Evidence)> {
-    let mut found: Vec<_> =
-        crate::redaction::recorded(o).map(|r| r.card_numbers.into_iter().map(|c| (c.test, kubepci_findings::Evidence::field(c.path, c.value))).collect()).unwrap_or_default();
+    let mut found = recorded_card_numbers(o);
     found.extend(object_card_numbers(o));
     found
+}
+
+/// The masked card numbers a stored (redacted) object's redaction record lists.
+fn recorded_card_numbers(o: &kubepci_model::Object) -> Vec<(bool, kubepci_findings::Evidence)> {
+    crate::redaction::recorded(o).map(|r| r.card_numbers.into_iter().map(|c| (c.test, kubepci_findings::Evidence::field(c.path, c.value))).collect()).unwrap_or_default()
+}
+
+/// A card number as evidence: the field's path and the number masked (first six, last four).
+fn card_evidence(m: &kubepci_pan::PanMatch, path: String) -> kubepci_findings::Evidence {
+    kubepci_findings::Evidence::field(path, format!("{} {}", m.brand.name(), m.masked(kubepci_pan::MaskMode::First6Last4)))
 }
 
 /// The card numbers in one object's text fields (`support::text_fields`), masked (first six,
@@ -229,10 +297,7 @@ pub(crate) fn card_numbers_of(o: &kubepci_model::Object) -> Vec<(bool, kubepci_f
 pub(crate) fn object_card_numbers(o: &kubepci_model::Object) -> Vec<(bool, kubepci_findings::Evidence)> {
     let mut found = Vec::new();
     crate::support::text_fields::visit_text_fields(o, &mut |bytes, path| {
-        for m in kubepci_pan::find_pans(bytes) {
-            let masked = format!("{} {}", m.brand.name(), m.masked(kubepci_pan::MaskMode::First6Last4));
-            found.push((m.is_test, kubepci_findings::Evidence::field(path(), masked)));
-        }
+        found.extend(kubepci_pan::find_pans(bytes).map(|m| (m.is_test, card_evidence(&m, path()))));
     });
     found
 }

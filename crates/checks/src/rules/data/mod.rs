@@ -2,7 +2,7 @@
 
 mod pan_in_objects;
 mod pan_in_preproduction;
-mod sad_in_objects;
+pub(crate) mod sad_in_objects;
 mod test_pan_in_objects;
 
 use crate::Check;

@@ -85,7 +85,7 @@ const NEAR: usize = 40;
 
 /// One piece of sensitive authentication data found in a field.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Sad {
+pub(crate) enum Sad {
     Track(u8, String),
     Code(Option<String>),
     PinBlock,
@@ -162,69 +162,108 @@ fn key_of(path: &str) -> &str {
     p.rsplit(['[', '.']).next().unwrap_or(p)
 }
 
-/// The sensitive authentication data in one object, with the path of each field.
+/// The sensitive authentication data in one object, with the path of each field (the
+/// objects of a focused run; a whole run reads the shared walk, `Context::sensitive_auth_data`).
 fn find(o: &kubepci_model::Object) -> Vec<(String, Sad)> {
-    let mut found = Vec::new();
-    let mut has_pan = false;
-    // Fields whose whole value looks like a card code, kept until we know the object has a PAN.
-    let mut bare_codes = Vec::new();
+    let mut finder = SadFinder::default();
+    let mut pans = Vec::new();
     visit_text_fields(o, &mut |bytes, path| {
+        pans.clear();
+        pans.extend(find_pans(bytes));
+        finder.field(bytes, path, &pans);
+    });
+    finder.finish()
+}
+
+/// Sensitive authentication data of one object, fed its text fields one at a time together
+/// with the card numbers already found in each, so that the walk that finds the card numbers
+/// (`Context::card_numbers`) finds this too, without searching every field a second time.
+#[derive(Default)]
+pub(crate) struct SadFinder {
+    found: Vec<(String, Sad)>,
+    has_pan: bool,
+    /// Fields whose whole value looks like a card code, kept until we know the object has a PAN.
+    bare_codes: Vec<String>,
+}
+
+impl SadFinder {
+    /// One field: its bytes, its path (built only on a hit) and `pans`, every card number
+    /// `find_pans` finds in `bytes`.
+    pub(crate) fn field(&mut self, bytes: &[u8], path: &dyn Fn() -> String, pans: &[PanMatch]) {
         let trimmed = bytes.trim_ascii();
         // Track 1 starts `%B` right before the PAN, which the PAN finder takes for part of a
         // word: search a copy with the format code blanked (offsets are unchanged).
-        let unmarked: std::borrow::Cow<[u8]> = if bytes.windows(2).any(|w| w[0] == b'%' && w[1] == b'B') {
+        let marked: Vec<PanMatch>;
+        let pans = if bytes.windows(2).any(|w| w[0] == b'%' && w[1] == b'B') {
             let mut copy = bytes.to_vec();
             for i in 1..copy.len() {
                 if copy[i - 1] == b'%' && copy[i] == b'B' {
                     copy[i] = b' ';
                 }
             }
-            copy.into()
+            marked = find_pans(&copy).collect();
+            &marked[..]
         } else {
-            bytes.into()
+            pans
         };
-        for m in find_pans(&unmarked).filter(|m| !m.is_test) {
-            has_pan = true;
+        for m in pans.iter().filter(|m| !m.is_test) {
+            self.has_pan = true;
             if let Some(n) = track_after(&bytes[m.end..]) {
-                found.push((path(), Sad::Track(n, masked(&m))));
+                self.found.push((path(), Sad::Track(n, masked(m))));
                 continue;
             }
             let around = &bytes[m.start.saturating_sub(NEAR)..(m.end + NEAR).min(bytes.len())];
             if labelled(around, CODE_LABELS, card_code) {
-                found.push((path(), Sad::Code(Some(masked(&m)))));
+                self.found.push((path(), Sad::Code(Some(masked(m)))));
             }
         }
         if labelled(bytes, &["pinblock", "pin block", "pin_block", "pin-block"], pin_block) {
-            found.push((path(), Sad::PinBlock));
+            self.found.push((path(), Sad::PinBlock));
         } else if pin_block(trimmed) || card_code(trimmed) && trimmed.len() <= 4 {
             let p = path();
             let key = squash(key_of(&p).as_bytes());
             if pin_block(trimmed) && key.ends_with(b"pinblock") {
-                found.push((p, Sad::PinBlock));
+                self.found.push((p, Sad::PinBlock));
             } else if card_code(trimmed) && CODE_LABELS.iter().any(|l| key == l.as_bytes()) {
-                bare_codes.push(p);
+                self.bare_codes.push(p);
             }
         }
-    });
-    if has_pan {
-        found.extend(bare_codes.into_iter().map(|p| (p, Sad::Code(None))));
     }
-    found
+
+    /// What the object's fields hold, in field order (bare card codes last).
+    pub(crate) fn finish(mut self) -> Vec<(String, Sad)> {
+        if self.has_pan {
+            self.found.extend(self.bare_codes.into_iter().map(|p| (p, Sad::Code(None))));
+        }
+        self.found
+    }
 }
 
 fn run(cx: &Context, e: &mut Emitter) {
-    for index in crate::support::each::object_indices(e) {
-        let found = find(&cx.inv.objects[index]);
-        if found.is_empty() {
-            e.pass(index);
-            continue;
+    if e.focus().is_some() {
+        // A few objects: searched here, rather than every object through the shared walk.
+        for index in crate::support::each::object_indices(e) {
+            report(e, index, &find(&cx.inv.objects[index]));
         }
-        let what = match found.len() {
-            1 => "1 piece of sensitive authentication data at ".to_string(),
-            n => format!("{n} pieces of sensitive authentication data at "),
-        };
-        e.fail_listing(index, &what, &found, |(p, sad)| format!("{p} ({})", sad.describe()), |(p, sad)| Evidence::field(p.clone(), sad.describe()), "`kubepci pan scan` on the source file lists the card numbers");
+        return;
     }
+    let found = cx.sensitive_auth_data();
+    for index in crate::support::each::object_indices(e) {
+        let here = found.binary_search_by_key(&index, |s| s.object).map_or(&[][..], |at| &found[at].found[..]);
+        report(e, index, here);
+    }
+}
+
+fn report(e: &mut Emitter, index: usize, found: &[(String, Sad)]) {
+    if found.is_empty() {
+        e.pass(index);
+        return;
+    }
+    let what = match found.len() {
+        1 => "1 piece of sensitive authentication data at ".to_string(),
+        n => format!("{n} pieces of sensitive authentication data at "),
+    };
+    e.fail_listing(index, &what, found, |(p, sad)| format!("{p} ({})", sad.describe()), |(p, sad)| Evidence::field(p.clone(), sad.describe()), "`kubepci pan scan` on the source file lists the card numbers");
 }
 
 #[cfg(test)]
@@ -254,6 +293,30 @@ mod tests {
         assert_eq!(sad("  note: \"cid=1234 for order 4539148803436467\"\n").len(), 1);
         let keyed = sad("  pin_block: \"0412AC89ABCDEF67\"\n");
         assert_eq!(keyed.len(), 1, "{keyed:?}");
+    }
+
+    #[test]
+    fn the_shared_walk_finds_what_each_object_searched_alone_holds() {
+        let data = concat!(
+            "  t1: \"%B4539148803436467^DOE/JANE^2512101000000000?\"\n",
+            "  t2: \";4539148803436467=25121010000012300000?\"\n",
+            "  auth: \"pan=4539148803436467 exp=12/25 cvv2: 987 test 4111111111111111\"\n",
+            "  cvc: \"123\"\n",
+            "  pin_block: \"0412AC89ABCDEF67\"\n",
+        );
+        let yaml = format!("{}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: pin, namespace: shop}}\ndata: {{m: 'pinBlock=0412AC89ABCDEF67'}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: clean, namespace: shop}}\ndata: {{m: 'nothing here'}}\n", cm(data));
+        let inv = crate::testing::load("t.yaml", &yaml, "");
+        let cx = Context::new(&inv, crate::InputKind::Manifests);
+        let alone: Vec<(usize, Vec<(String, Sad)>)> = inv.objects.iter().enumerate().map(|(i, o)| (i, find(o))).filter(|(_, f)| !f.is_empty()).collect();
+        let shared: Vec<(usize, Vec<(String, Sad)>)> = cx.sensitive_auth_data().iter().map(|s| (s.object, s.found.clone())).collect();
+        assert_eq!(shared, alone);
+        assert_eq!(alone.iter().map(|(i, f)| (*i, f.len())).collect::<Vec<_>>(), [(0, 5), (1, 1)], "{alone:?}");
+        // The same walk's card numbers are those the card checks search each object for alone.
+        let json = |v: &Vec<(bool, Evidence)>| serde_json::to_value(v).unwrap();
+        let numbers: Vec<_> = cx.card_numbers().iter().map(|c| (c.object, json(&c.found))).collect();
+        let expected: Vec<_> = inv.objects.iter().map(crate::analyses::card_numbers_of).enumerate().filter(|(_, f)| !f.is_empty()).map(|(i, f)| (i, json(&f))).collect();
+        assert_eq!(numbers, expected);
+        assert_eq!(numbers.len(), 1, "only the first object holds card numbers");
     }
 
     #[test]
