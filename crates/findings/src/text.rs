@@ -149,7 +149,9 @@ mod tests {
         assert_eq!(serde_json::to_string(&t).unwrap(), "\"POD-001\"");
         let back: Text = serde_json::from_str("\"POD-001\"").unwrap();
         assert_eq!(back, t);
-        assert!(Text::from("a") < Text::from("b"));
+        let mut sorted = vec![Text::from("b"), Text::from("a")];
+        sorted.sort();
+        assert_eq!(sorted, ["a", "b"], "ordered as their strings");
     }
 
     #[test]
