@@ -51,30 +51,48 @@ pub struct Assessment {
     pub findings: Vec<Finding>,
     /// One entry per check that ran, with pass counts.
     pub summaries: Vec<CheckSummary>,
-    /// Passing (check id, object index) pairs; kept compact because a large cluster has
+    /// Passing (check, object index) pairs; kept compact because a large cluster has
     /// millions of them. Materialise with [`Assessment::passed_findings`] when asked for.
-    pub passes: Vec<(&'static Check, u32)>,
+    pub passes: Passes,
     /// Every allowed flow into or out of the CDE (the report's boundary section), computed by
     /// [`assess`]; [`run_checks`] leaves it empty.
     pub boundary: Vec<BoundaryFlow>,
 }
 
+/// The passing objects of each check: the object indices as the check's run gave them,
+/// 4 bytes a pass (not a check reference beside each, and not copied into one list).
+#[derive(Debug, Default)]
+pub struct Passes(Vec<(&'static Check, Vec<u32>)>);
+
+impl Passes {
+    /// How many passes in all.
+    pub fn len(&self) -> usize {
+        self.0.iter().map(|(_, p)| p.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|(_, p)| p.is_empty())
+    }
+
+    /// Every (check, object index) pair, check by check in the order the checks were given.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static Check, &u32)> + '_ {
+        self.0.iter().flat_map(|(check, p)| p.iter().map(move |i| (*check, i)))
+    }
+}
+
 impl Assessment {
     /// Passing results as findings (for formats that list them, like PolicyReport).
     pub fn passed_findings(&self, cx: &Context) -> Vec<Finding> {
-        // One emitter per run of passes of the same check, so that they share its texts.
-        let mut e: Option<Emitter> = None;
-        for &(check, idx) in &self.passes {
-            let e = match &mut e {
-                Some(e) if std::ptr::eq(e.check, check) => e,
-                _ => {
-                    let findings = e.take().map(|e| e.findings).unwrap_or_default();
-                    e.insert(Emitter { findings, ..Emitter::new(cx, check) })
-                }
-            };
-            e.push(Some(idx as usize), Status::Pass, "passed".into(), Vec::new());
+        // One emitter per check, so that its passes share its texts.
+        let mut findings = Vec::with_capacity(self.passes.len());
+        for (check, passes) in &self.passes.0 {
+            let mut e = Emitter { findings, ..Emitter::new(cx, check) };
+            for &idx in passes {
+                e.push(Some(idx as usize), Status::Pass, "passed".into(), Vec::new());
+            }
+            findings = e.findings;
         }
-        e.map(|e| e.findings).unwrap_or_default()
+        findings
     }
 }
 
@@ -419,12 +437,15 @@ impl Assessment {
         // Sized once: a large cluster has hundreds of thousands of passes, and growing by
         // doubling copies them over and over.
         out.findings.reserve_exact(runs.iter().map(|r| r.findings.len()).sum());
-        out.passes.reserve_exact(runs.iter().map(|r| r.passes.len()).sum());
+        out.passes.0.reserve_exact(runs.len());
         for run in runs {
             out.summaries.push(run.summary);
             out.findings.extend(run.findings.into_iter().map(|(_, f)| f));
-            let check = run.check;
-            out.passes.extend(run.passes.into_iter().map(|i| (check, i)));
+            if !run.passes.is_empty() {
+                let mut passes = run.passes;
+                passes.shrink_to_fit();
+                out.passes.0.push((run.check, passes));
+            }
         }
         // Checks that did not run stay in the summaries: the roll-up must not read their
         // absence as a pass of the requirements they map to.

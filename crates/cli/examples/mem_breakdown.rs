@@ -186,26 +186,31 @@ fn by_stage(paths: &[PathBuf]) {
 }
 
 /// What the findings hold, field by field: the inline struct and each field's heap bytes
-/// (string lengths; capacities may add a little).
+/// (string lengths; capacities may add a little). A text shared between findings counts once.
 fn findings_breakdown(findings: &[kubepci_findings::Finding], passes: usize) {
+    use std::collections::HashSet;
     use std::mem::size_of;
     let n = findings.len().max(1);
+    let mut seen: HashSet<*const u8> = HashSet::new();
+    let mut once = |s: &str| if seen.insert(s.as_ptr()) { s.len() } else { 0 };
     let (mut check, mut title, mut requirements, mut object, mut scope, mut location, mut message, mut evidence, mut remediation, mut exception) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     for f in findings {
-        check += f.check.len();
-        title += f.title.len();
-        requirements += f.requirements.len() * size_of::<String>() + f.requirements.iter().map(|r| r.len()).sum::<usize>();
+        check += once(&f.check);
+        title += once(&f.title);
+        if once(f.requirements.first().map_or("", String::as_str)) > 0 {
+            requirements += f.requirements.len() * size_of::<String>() + f.requirements.iter().map(|r| r.len()).sum::<usize>();
+        }
         object += f.object.as_ref().map_or(0, |o| o.api_version.len() + o.kind.len() + o.name.len() + o.namespace.as_ref().map_or(0, |s| s.len()));
-        scope += f.scope.as_ref().map_or(0, |s| s.len());
-        location += f.location.as_ref().map_or(0, |l| l.file.len());
+        scope += f.scope.as_ref().map_or(0, |s| once(s));
+        location += f.location.as_ref().map_or(0, |l| once(&l.file));
         message += f.message.len();
         evidence += f.evidence.len() * size_of::<kubepci_findings::Evidence>() + f.evidence.iter().map(|e| e.path.len() + e.value.as_ref().map_or(0, |v| v.len())).sum::<usize>();
-        remediation += f.remediation.len();
-        exception += f.exception.as_ref().map_or(0, |e| e.reason.len() + e.approved_by.len());
+        remediation += once(&f.remediation);
+        exception += f.exception.as_ref().map_or(0, |e| size_of::<kubepci_findings::AppliedException>() + e.reason.len() + e.approved_by.len());
     }
     let inline = findings.len() * size_of::<kubepci_findings::Finding>();
     let total = inline + check + title + requirements + object + scope + location + message + evidence + remediation + exception;
-    println!("findings: {} (and {passes} passes, {} B each), {:.1} MB, {:.0} B/finding:", findings.len(), size_of::<(usize, u32)>(), mb(total), total as f64 / n as f64);
+    println!("findings: {} (and {passes} passes), {:.1} MB, {:.0} B/finding:", findings.len(), mb(total), total as f64 / n as f64);
     for (field, bytes) in [("inline Finding", inline), ("check", check), ("title", title), ("requirements", requirements), ("object", object), ("scope", scope), ("location", location), ("message", message), ("evidence", evidence), ("remediation", remediation), ("exception", exception)] {
         println!("  {field:<16} {:>8.1} MB {:>6.0} B/finding", mb(bytes), bytes as f64 / n as f64);
     }
