@@ -208,7 +208,7 @@ fn findings_breakdown(findings: &[kubepci_findings::Finding], passes: usize) {
         remediation += once(&f.remediation);
         exception += f.exception.as_ref().map_or(0, |e| size_of::<kubepci_findings::AppliedException>() + e.reason.len() + e.approved_by.len());
     }
-    let inline = findings.len() * size_of::<kubepci_findings::Finding>();
+    let inline = std::mem::size_of_val(findings);
     let total = inline + check + title + requirements + object + scope + location + message + evidence + remediation + exception;
     println!("findings: {} (and {passes} passes), {:.1} MB, {:.0} B/finding:", findings.len(), mb(total), total as f64 / n as f64);
     for (field, bytes) in [("inline Finding", inline), ("check", check), ("title", title), ("requirements", requirements), ("object", object), ("scope", scope), ("location", location), ("message", message), ("evidence", evidence), ("remediation", remediation), ("exception", exception)] {
