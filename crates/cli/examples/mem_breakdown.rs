@@ -1,8 +1,10 @@
 //! `cargo run --release -p kubepci --example mem_breakdown PATHS…`: where a scan's bytes are.
 //!
 //! A counting allocator (over mimalloc, as the CLI uses) records the live heap bytes after
-//! each stage of the pipeline, the peak reached inside it, and the heap each object kind holds
-//! once loaded (measured by dropping the objects of one kind at a time from a second load).
+//! each stage of the pipeline (each shared analysis built alone, then the checks and the
+//! boundary section), the peak reached inside it, what the findings hold field by field, and
+//! the heap each object kind holds once loaded (measured by dropping the objects of one kind
+//! at a time from a second load).
 //! Heap bytes, not RSS: the allocator's own slack and freed-but-kept pages come on top.
 
 use std::alloc::{GlobalAlloc, Layout};
