@@ -122,16 +122,16 @@ mod tests {
     fn finding(check: &str, status: Status, kind: &str, ns: &str, name: &str) -> Finding {
         Finding {
             check: check.into(),
-            title: String::new(),
+            title: Default::default(),
             status,
             severity: kubepci_findings::Severity::High,
-            requirements: Vec::new(),
+            requirements: Default::default(),
             object: Some(ObjectRef { api_version: "v1".into(), kind: kind.into(), namespace: Some(ns.into()), name: name.into() }),
             scope: None,
             location: None,
             message: String::new(),
             evidence: Vec::new(),
-            remediation: String::new(),
+            remediation: Default::default(),
             exception: None,
         }
     }

@@ -1,4 +1,4 @@
-use kubepci_findings::{AppliedException, BoundaryFlow, CheckSummary, Evidence, Finding, Location, Severity, Status};
+use kubepci_findings::{AppliedException, BoundaryFlow, CheckSummary, Evidence, Finding, Location, Severity, Status, Text, TextList};
 use kubepci_inventory::config::{Exception, glob_match};
 use rayon::prelude::*;
 
@@ -51,25 +51,48 @@ pub struct Assessment {
     pub findings: Vec<Finding>,
     /// One entry per check that ran, with pass counts.
     pub summaries: Vec<CheckSummary>,
-    /// Passing (check id, object index) pairs; kept compact because a large cluster has
+    /// Passing (check, object index) pairs; kept compact because a large cluster has
     /// millions of them. Materialise with [`Assessment::passed_findings`] when asked for.
-    pub passes: Vec<(&'static Check, u32)>,
+    pub passes: Passes,
     /// Every allowed flow into or out of the CDE (the report's boundary section), computed by
     /// [`assess`]; [`run_checks`] leaves it empty.
     pub boundary: Vec<BoundaryFlow>,
 }
 
+/// The passing objects of each check: the object indices as the check's run gave them,
+/// 4 bytes a pass (not a check reference beside each, and not copied into one list).
+#[derive(Debug, Default)]
+pub struct Passes(Vec<(&'static Check, Vec<u32>)>);
+
+impl Passes {
+    /// How many passes in all.
+    pub fn len(&self) -> usize {
+        self.0.iter().map(|(_, p)| p.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|(_, p)| p.is_empty())
+    }
+
+    /// Every (check, object index) pair, check by check in the order the checks were given.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static Check, &u32)> + '_ {
+        self.0.iter().flat_map(|(check, p)| p.iter().map(move |i| (*check, i)))
+    }
+}
+
 impl Assessment {
     /// Passing results as findings (for formats that list them, like PolicyReport).
     pub fn passed_findings(&self, cx: &Context) -> Vec<Finding> {
-        self.passes
-            .iter()
-            .map(|(check, idx)| {
-                let mut e = Emitter::new(cx, check);
-                e.push(Some(*idx as usize), Status::Pass, "passed".into(), Vec::new());
-                e.findings.pop().expect("pushed one")
-            })
-            .collect()
+        // One emitter per check, so that its passes share its texts.
+        let mut findings = Vec::with_capacity(self.passes.len());
+        for (check, passes) in &self.passes.0 {
+            let mut e = Emitter { findings, ..Emitter::new(cx, check) };
+            for &idx in passes {
+                e.push(Some(idx as usize), Status::Pass, "passed".into(), Vec::new());
+            }
+            findings = e.findings;
+        }
+        findings
     }
 }
 
@@ -83,14 +106,19 @@ pub struct Emitter<'c> {
     cx: &'c Context<'c>,
     check: &'static Check,
     severity: Severity,
-    requirements: Vec<String>,
+    requirements: TextList,
+    /// The check's id and title as every finding of it shares them.
+    id: Text,
+    title: Text,
     findings: Vec<Finding>,
     /// The object of each finding, by index (`None`: the input as a whole).
     finding_objects: Vec<Option<u32>>,
     passes: Vec<u32>,
     cluster_passes: usize,
     /// The check's "Fix" section, read from its doc comment on the first finding.
-    remediation: Option<String>,
+    remediation: Option<Text>,
+    /// The scope classes findings were labelled with, shared between them.
+    scopes: Vec<Text>,
     today: Option<String>,
     /// A focused run keeps only the results of these objects (see [`run_focused`]).
     focus: Option<&'c Focus>,
@@ -101,8 +129,23 @@ impl<'c> Emitter<'c> {
         let overrides = &cx.inventory().config.checks.overrides;
         let over = overrides.get(check.meta.id).or_else(|| overrides.get(check.meta.name));
         let severity = over.and_then(|o| o.severity.as_deref()).and_then(|s| s.parse().ok()).unwrap_or(check.meta.severity);
-        let requirements = over.and_then(|o| o.requirements.clone()).unwrap_or_else(|| check.meta.requirement_ids());
-        Emitter { cx, check, severity, requirements, findings: Vec::new(), finding_objects: Vec::new(), passes: Vec::new(), cluster_passes: 0, remediation: None, today: None, focus: None }
+        let requirements = over.and_then(|o| o.requirements.clone()).unwrap_or_else(|| check.meta.requirement_ids()).into();
+        Emitter {
+            cx,
+            check,
+            severity,
+            requirements,
+            id: check.meta.id.into(),
+            title: check.meta.title().into(),
+            findings: Vec::new(),
+            finding_objects: Vec::new(),
+            passes: Vec::new(),
+            cluster_passes: 0,
+            remediation: None,
+            scopes: Vec::new(),
+            today: None,
+            focus: None,
+        }
     }
 
     /// Today's date (`YYYY-MM-DD`) as the run was given it, for checks that judge dates.
@@ -213,12 +256,19 @@ impl<'c> Emitter<'c> {
         let scope = index.and_then(|i| {
             let s = crate::context::scope_of(inv, i);
             let classifiable = object.is_some_and(|o| o.namespace().is_some() || o.kind() == "Namespace");
-            (s != kubepci_inventory::Scope::Unclassified || classifiable).then(|| s.to_string())
+            (s != kubepci_inventory::Scope::Unclassified || classifiable).then_some(s.as_str())
+        });
+        let scope = scope.map(|s| match self.scopes.iter().find(|t| t.as_str() == s) {
+            Some(t) => t.clone(),
+            None => {
+                self.scopes.push(s.into());
+                self.scopes[self.scopes.len() - 1].clone()
+            }
         });
         self.finding_objects.push(index.map(|i| i as u32));
         self.findings.push(Finding {
-            check: self.check.meta.id.to_string(),
-            title: self.check.meta.title().to_string(),
+            check: self.id.clone(),
+            title: self.title.clone(),
             status,
             severity: self.severity,
             requirements: self.requirements.clone(),
@@ -227,7 +277,7 @@ impl<'c> Emitter<'c> {
             location: object.map(|o| Location::from(&o.loc)),
             message,
             evidence,
-            remediation: self.remediation.get_or_insert_with(|| self.check.meta.remediation()).clone(),
+            remediation: self.remediation.get_or_insert_with(|| self.check.meta.remediation().into()).clone(),
             exception: None,
         });
     }
@@ -341,7 +391,7 @@ fn run_one(cx: &Context, check: &'static Check, opts: &RunOptions, focus: Option
             check: check.meta.id.to_string(),
             title: check.meta.title().to_string(),
             severity: e.severity,
-            requirements: e.requirements,
+            requirements: e.requirements.to_vec(),
             not_run: Some(why),
             ..CheckSummary::default()
         };
@@ -368,7 +418,7 @@ fn run_one(cx: &Context, check: &'static Check, opts: &RunOptions, focus: Option
         check: check.meta.id.to_string(),
         title: check.meta.title().to_string(),
         severity: e.severity,
-        requirements: e.requirements.clone(),
+        requirements: e.requirements.to_vec(),
         not_run: None,
         ..CheckSummary::default()
     };
@@ -387,12 +437,15 @@ impl Assessment {
         // Sized once: a large cluster has hundreds of thousands of passes, and growing by
         // doubling copies them over and over.
         out.findings.reserve_exact(runs.iter().map(|r| r.findings.len()).sum());
-        out.passes.reserve_exact(runs.iter().map(|r| r.passes.len()).sum());
+        out.passes.0.reserve_exact(runs.len());
         for run in runs {
             out.summaries.push(run.summary);
             out.findings.extend(run.findings.into_iter().map(|(_, f)| f));
-            let check = run.check;
-            out.passes.extend(run.passes.into_iter().map(|i| (check, i)));
+            if !run.passes.is_empty() {
+                let mut passes = run.passes;
+                passes.shrink_to_fit();
+                out.passes.0.push((run.check, passes));
+            }
         }
         // Checks that did not run stay in the summaries: the roll-up must not read their
         // absence as a pass of the requirements they map to.
@@ -428,13 +481,13 @@ fn apply_exception(f: &mut Finding, check: &Check, exceptions: &[Exception], tod
     });
     if let Some(ex) = hit {
         f.status = Status::Excepted;
-        f.exception = Some(AppliedException {
+        f.exception = Some(Box::new(AppliedException {
             reason: ex.reason.clone(),
             approved_by: ex.approved_by.clone(),
             ticket: ex.ticket.clone(),
             expires: ex.expires.clone(),
             compensating_control: ex.compensating_control.clone(),
             compensates: ex.compensates.clone(),
-        });
+        }));
     }
 }

@@ -77,7 +77,7 @@ pub fn run_on(check: &'static Check, cx: &Context) -> Outcome {
             assert_within_declared_scope(check, cx, index);
         }
     }
-    let passes: Vec<usize> = result.passes.iter().map(|&(_, i)| i as usize).collect();
+    let passes: Vec<usize> = result.passes.iter().map(|(_, &i)| i as usize).collect();
     for &index in &passes {
         assert_within_declared_scope(check, cx, index);
     }

@@ -1,8 +1,10 @@
 //! `cargo run --release -p kubepci --example mem_breakdown PATHS…`: where a scan's bytes are.
 //!
 //! A counting allocator (over mimalloc, as the CLI uses) records the live heap bytes after
-//! each stage of the pipeline, the peak reached inside it, and the heap each object kind holds
-//! once loaded (measured by dropping the objects of one kind at a time from a second load).
+//! each stage of the pipeline (each shared analysis built alone, then the checks and the
+//! boundary section), the peak reached inside it, what the findings hold field by field, and
+//! the heap each object kind holds once loaded (measured by dropping the objects of one kind
+//! at a time from a second load).
 //! Heap bytes, not RSS: the allocator's own slack and freed-but-kept pages come on top.
 
 use std::alloc::{GlobalAlloc, Layout};
@@ -149,9 +151,28 @@ fn by_stage(paths: &[PathBuf]) {
     let inventory = Inventory::build(input.objects, Config::default());
     stages.mark("inventory");
     let cx = Context::new(&inventory, input.kind);
+    // Each shared analysis built alone, one after the other, so that its retained heap is the
+    // change (the scan builds them side by side; `assess` finds them built).
+    _ = cx.templates();
+    stages.mark("  pod templates");
+    _ = cx.net_index();
+    stages.mark("  analysis: reachability + net index");
+    _ = cx.rbac_model();
+    stages.mark("  analysis: rbac model");
+    _ = cx.card_numbers();
+    stages.mark("  analysis: card numbers");
+    _ = cx.pss_restricted();
+    stages.mark("  analysis: pod security");
+    _ = cx.cde_network_policies();
+    stages.mark("  analysis: cde policies");
     let opts = RunOptions::default();
-    let assessment = kubepci_checks::assess(&cx, &opts);
+    let checks = kubepci_checks::run_checks(&cx, &kubepci_checks::registry(), &opts);
+    stages.mark("  checks (incl. vulns view, findings)");
+    let boundary = kubepci_checks::cde_boundary(&cx);
+    stages.mark("  boundary section");
+    let assessment = kubepci_checks::Assessment { boundary, ..checks };
     stages.mark("analyses, checks, boundary");
+    findings_breakdown(&assessment.findings, assessment.passes.len());
     let report = Report::assemble(&cx, facts, assessment, &AssembleOptions { generated_at: "2023-11-14T22:13:20Z".into(), run: opts, ..Default::default() });
     stages.mark("report model");
     let mut sink = std::io::sink();
@@ -164,4 +185,43 @@ fn by_stage(paths: &[PathBuf]) {
     stages.mark("report dropped");
     drop(inventory);
     stages.mark("inventory dropped");
+}
+
+/// What the findings hold, field by field: the inline struct and each field's heap bytes
+/// (string lengths; capacities may add a little). A text shared between findings counts once.
+fn findings_breakdown(findings: &[kubepci_findings::Finding], passes: usize) {
+    use std::collections::HashSet;
+    use std::mem::size_of;
+    let n = findings.len().max(1);
+    let mut seen: HashSet<*const u8> = HashSet::new();
+    let mut once = |s: &str| if seen.insert(s.as_ptr()) { s.len() } else { 0 };
+    let (mut check, mut title, mut requirements, mut object, mut scope, mut location, mut message, mut evidence, mut remediation, mut exception) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    for f in findings {
+        check += once(&f.check);
+        title += once(&f.title);
+        if once(f.requirements.first().map_or("", String::as_str)) > 0 {
+            requirements += f.requirements.len() * size_of::<String>() + f.requirements.iter().map(|r| r.len()).sum::<usize>();
+        }
+        object += f.object.as_ref().map_or(0, |o| o.api_version.len() + o.kind.len() + o.name.len() + o.namespace.as_ref().map_or(0, |s| s.len()));
+        scope += f.scope.as_ref().map_or(0, |s| once(s));
+        location += f.location.as_ref().map_or(0, |l| once(&l.file));
+        message += f.message.len();
+        evidence += f.evidence.len() * size_of::<kubepci_findings::Evidence>() + f.evidence.iter().map(|e| e.path.len() + e.value.as_ref().map_or(0, |v| v.len())).sum::<usize>();
+        remediation += once(&f.remediation);
+        exception += f.exception.as_ref().map_or(0, |e| size_of::<kubepci_findings::AppliedException>() + e.reason.len() + e.approved_by.len());
+    }
+    let inline = std::mem::size_of_val(findings);
+    let total = inline + check + title + requirements + object + scope + location + message + evidence + remediation + exception;
+    println!("findings: {} (and {passes} passes), {:.1} MB, {:.0} B/finding:", findings.len(), mb(total), total as f64 / n as f64);
+    for (field, bytes) in [("inline Finding", inline), ("check", check), ("title", title), ("requirements", requirements), ("object", object), ("scope", scope), ("location", location), ("message", message), ("evidence", evidence), ("remediation", remediation), ("exception", exception)] {
+        println!("  {field:<16} {:>8.1} MB {:>6.0} B/finding", mb(bytes), bytes as f64 / n as f64);
+    }
+    let mut by_check: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in findings {
+        *by_check.entry(f.check.as_ref()).or_default() += 1;
+    }
+    let mut rows: Vec<(usize, &str)> = by_check.into_iter().map(|(c, k)| (k, c)).collect();
+    rows.sort_by(|a, b| b.cmp(a));
+    let top: Vec<String> = rows.iter().take(8).map(|(k, c)| format!("{c} {k}")).collect();
+    println!("  most findings: {}\n", top.join(", "));
 }

@@ -4,6 +4,7 @@
 pub mod reasons;
 pub mod requirements;
 mod rollup;
+mod text;
 
 use std::fmt;
 use std::str::FromStr;
@@ -11,6 +12,7 @@ use std::str::FromStr;
 use kubepci_model::{ObjectRef, SourceLoc};
 use serde::{Deserialize, Serialize};
 
+pub use text::{Text, TextList};
 pub use rollup::{Coverage, MissingEvidence, OUT_OF_SCOPE, RequirementException, RequirementResult, RequirementStatus, RocFinding, rollup};
 
 /// The singular/plural choice of messages, re-exported where the checks and printers write them.
@@ -123,33 +125,37 @@ pub struct AppliedException {
     pub compensates: Vec<String>,
 }
 
+/// One result of one check. The texts a check gives every finding of it (id, title,
+/// requirements, fix) and the scope class and file name are [`Text`]s shared between
+/// findings; the message and evidence are the finding's own.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// The check id (`POD-001`).
-    pub check: String,
-    pub title: String,
+    pub check: Text,
+    pub title: Text,
     pub status: Status,
     pub severity: Severity,
-    pub requirements: Vec<String>,
+    pub requirements: TextList,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<ObjectRef>,
     /// PCI scope class of the object (`cde`, `connected`, …) when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
+    pub scope: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
     pub message: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<Evidence>,
-    pub remediation: String,
+    pub remediation: Text,
+    /// Boxed: rare, and five strings wide.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub exception: Option<AppliedException>,
+    pub exception: Option<Box<AppliedException>>,
 }
 
 /// Where to look in the input.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Location {
-    pub file: String,
+    pub file: Text,
     #[serde(skip_serializing_if = "is_zero")]
     pub line: u32,
     #[serde(skip_serializing_if = "is_zero")]
@@ -162,7 +168,7 @@ fn is_zero(n: &u32) -> bool {
 
 impl From<&SourceLoc> for Location {
     fn from(l: &SourceLoc) -> Self {
-        Location { file: l.file.to_string(), line: l.line, column: l.column }
+        Location { file: Text::from(l.file.clone()), line: l.line, column: l.column }
     }
 }
 

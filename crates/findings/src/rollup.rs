@@ -225,13 +225,13 @@ pub fn rollup(summaries: &[CheckSummary], findings: &[Finding]) -> Vec<Requireme
             e.coverage.assessed += s.passed + results.failed + results.exceptions.len();
             e.coverage.in_scope += s.passed + results.failed + results.exceptions.len() + results.not_assessed.len();
             e.exceptions.extend(results.exceptions.iter().filter_map(|f| {
-                Some(RequirementException { check: f.check.clone(), object: f.object.as_ref().map(ToString::to_string), exception: f.exception.clone()? })
+                Some(RequirementException { check: f.check.to_string(), object: f.object.as_ref().map(ToString::to_string), exception: AppliedException::clone(f.exception.as_deref()?) })
             }));
             e.missing_evidence.extend(
                 results
                     .not_assessed
                     .iter()
-                    .map(|f| MissingEvidence { check: f.check.clone(), object: f.object.as_ref().map(ToString::to_string), reason: f.message.clone() }),
+                    .map(|f| MissingEvidence { check: f.check.to_string(), object: f.object.as_ref().map(ToString::to_string), reason: f.message.clone() }),
             );
         }
     }
@@ -321,7 +321,7 @@ mod tests {
     fn finding(check: &str, reqs: &[&str], status: Status, object: &str, scope: &str) -> Finding {
         Finding {
             check: check.into(),
-            title: String::new(),
+            title: "".into(),
             status,
             severity: Severity::High,
             requirements: reqs.iter().map(|s| s.to_string()).collect(),
@@ -330,21 +330,21 @@ mod tests {
             location: None,
             message: format!("{status} on {object}"),
             evidence: Vec::new(),
-            remediation: String::new(),
+            remediation: "".into(),
             exception: None,
         }
     }
 
     fn excepted(check: &str, reqs: &[&str], object: &str, compensating: Option<&str>) -> Finding {
         let mut f = finding(check, reqs, Status::Excepted, object, "cde");
-        f.exception = Some(AppliedException {
+        f.exception = Some(Box::new(AppliedException {
             reason: "vendor agent".into(),
             approved_by: "qsa@example.com".into(),
             ticket: Some("SEC-1".into()),
             expires: Some("2027-01-01".into()),
             compensating_control: compensating.map(Into::into),
             compensates: Vec::new(),
-        });
+        }));
         f
     }
 

@@ -144,12 +144,12 @@ impl FindingRecord {
     /// The record of a report's finding (whose message the report redacted).
     pub fn of(f: &kubepci_findings::Finding) -> FindingRecord {
         FindingRecord {
-            check: f.check.clone(),
+            check: f.check.to_string(),
             status: f.status,
             severity: f.severity,
-            requirements: f.requirements.clone(),
+            requirements: f.requirements.to_vec(),
             object: f.object.as_ref().map(ToString::to_string),
-            scope: f.scope.clone(),
+            scope: f.scope.as_ref().map(ToString::to_string),
             message: f.message.clone(),
         }
     }

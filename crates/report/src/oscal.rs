@@ -78,7 +78,7 @@ fn exception_risks(r: &Report, seed: &str) -> (Vec<Value>, std::collections::BTr
             let ex = &s.exception;
             let id = uuid(&[seed, "risk", &s.index.to_string(), &ex.check, &ex.object]);
             for f in r.findings.iter().filter(|f| f.status == Status::Excepted && kubepci_checks::exceptions::selects(ex, f, &name_of)) {
-                for q in &f.requirements {
+                for q in f.requirements.iter() {
                     let list = by_requirement.entry(q.clone()).or_default();
                     if !list.contains(&id) {
                         list.push(id.clone());

@@ -10,16 +10,16 @@ use super::*;
 fn finding(check: &str, status: Status, severity: Severity, object: Option<(&str, Option<&str>, &str)>, line: u32, message: &str) -> Finding {
     Finding {
         check: check.into(),
-        title: format!("Title of {check}"),
+        title: format!("Title of {check}").into(),
         status,
         severity,
-        requirements: vec!["2.2.6".into(), "2.2.1".into()],
+        requirements: vec!["2.2.6".into(), "2.2.1".into()].into(),
         object: object.map(|(kind, ns, name)| ObjectRef { api_version: "v1".into(), kind: kind.into(), namespace: ns.map(Into::into), name: name.into() }),
-        scope: object.and_then(|(_, ns, _)| ns.map(|_| "cde".to_string())),
+        scope: object.and_then(|(_, ns, _)| ns.map(|_| "cde".into())),
         location: Some(Location { file: if line == 0 { "https://cluster.example:6443".into() } else { "manifests/app <1>.yaml".into() }, line, column: if line == 0 { 0 } else { 1 } }),
         message: message.into(),
         evidence: vec![Evidence::field("data[card]", "Visa 455673******9855")],
-        remediation: format!("Fix {check}."),
+        remediation: format!("Fix {check}.").into(),
         exception: None,
     }
 }
@@ -84,19 +84,19 @@ pub(crate) fn demo_report() -> Report {
 
 fn fixture() -> Report {
     let mut excepted = finding("POD-004", Status::Excepted, Severity::High, Some(("DaemonSet", Some("monitoring"), "agent")), 3, "hostPath volume /var/log");
-    excepted.exception = Some(AppliedException { reason: "log shipper".into(), approved_by: "ciso@example".into(), ticket: Some("RISK-1".into()), expires: Some("2027-01-31".into()), compensating_control: None, compensates: Vec::new() });
+    excepted.exception = Some(Box::new(AppliedException { reason: "log shipper".into(), approved_by: "ciso@example".into(), ticket: Some("RISK-1".into()), expires: Some("2027-01-31".into()), compensating_control: None, compensates: Vec::new() }));
     // The only result of a check mapped to 10.3.2 alone: an exception naming a compensating
     // control (excepted, ROC "In Place" with the control named).
     let mut compensated = finding("POD-005", Status::Excepted, Severity::High, Some(("DaemonSet", Some("monitoring"), "agent")), 3, "hostNetwork");
-    compensated.requirements = vec!["10.3.2".into()];
-    compensated.exception = Some(AppliedException {
+    compensated.requirements = vec!["10.3.2".into()].into();
+    compensated.exception = Some(Box::new(AppliedException {
         reason: "node agent".into(),
         approved_by: "ciso@example".into(),
         ticket: None,
         expires: None,
         compensating_control: Some("CCW-3 node firewall".into()),
         compensates: Vec::new(),
-    });
+    }));
     let findings = vec![
         finding("DATA-001", Status::Fail, Severity::Critical, Some(("ConfigMap", Some("payments"), "replay")), 12, "1 card number (PAN) in plain text at data[card]"),
         finding("POD-001", Status::Fail, Severity::Critical, Some(("Pod", Some("payments"), "live-pod")), 0, "privileged (container \"x\" must not set securityContext.privileged=true)"),

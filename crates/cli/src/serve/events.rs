@@ -103,7 +103,7 @@ pub fn drift_events_of<'a>(new_failures: impl IntoIterator<Item = &'a Finding>, 
         }
         let entry = by_object.entry(label).or_insert_with(|| (object.clone(), BTreeSet::new(), BTreeSet::new()));
         entry.1.extend(requirements);
-        entry.2.insert(finding.check.clone());
+        entry.2.insert(finding.check.to_string());
     }
     by_object.into_values().map(|(regarding, requirements, checks)| DriftEvent { regarding, requirements: requirements.into_iter().collect(), checks: checks.into_iter().collect() }).collect()
 }
@@ -173,7 +173,7 @@ mod tests {
     fn finding(check: &str, requirements: &[&str], object: ObjectRef) -> Finding {
         Finding {
             check: check.into(),
-            title: String::new(),
+            title: Default::default(),
             status: Status::Fail,
             severity: Severity::High,
             requirements: requirements.iter().map(|r| r.to_string()).collect(),
@@ -182,7 +182,7 @@ mod tests {
             location: None,
             message: String::new(),
             evidence: Vec::new(),
-            remediation: String::new(),
+            remediation: Default::default(),
             exception: None,
         }
     }

@@ -456,9 +456,9 @@ mod tests {
         assert!(added.change.is_some());
         let on_debug = |e: &Evaluated| e.new_failures.iter().filter(|f| f.object.as_ref().is_some_and(|o| o.name == "debug")).map(|f| f.check.clone()).collect::<Vec<_>>();
         let first = on_debug(&added);
-        assert!(first.contains(&"POD-001".to_string()), "{first:?}");
+        assert!(first.contains(&"POD-001".into()), "{first:?}");
         // The same pod, changed again but still privileged: nothing new fails on it.
         let again = live.update(vec![Change::Apply(object(&pod.replace("image: busybox", "image: busybox:1.36")))], NOW + 2);
-        assert!(!on_debug(&again).contains(&"POD-001".to_string()), "{:?}", on_debug(&again));
+        assert!(!on_debug(&again).contains(&"POD-001".into()), "{:?}", on_debug(&again));
     }
 }

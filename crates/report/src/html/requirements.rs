@@ -20,7 +20,7 @@ pub fn write(o: &mut String, r: &Report) {
     // Requirement number → indices of its findings, found once (large reports have many).
     let mut by_requirement: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, f) in r.findings.iter().enumerate() {
-        for q in &f.requirements {
+        for q in f.requirements.iter() {
             by_requirement.entry(q.as_str()).or_default().push(i);
         }
     }

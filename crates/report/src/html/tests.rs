@@ -34,7 +34,7 @@ fn hostile_text_from_the_cluster_cannot_become_markup() {
     let hostile = "</script><img src=x onerror=alert(1)><script>alert(2)</script>\"'";
     let f = &mut r.findings[0];
     f.message = hostile.into();
-    f.remediation = format!("run `{hostile}` then {hostile}");
+    f.remediation = format!("run `{hostile}` then {hostile}").into();
     f.evidence.push(Evidence::field(hostile, hostile));
     if let Some(o) = &mut f.object {
         o.name = hostile.into();
