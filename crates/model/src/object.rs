@@ -7,8 +7,8 @@ use k8s_openapi::api::admissionregistration::v1::{
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Namespace, Node, PersistentVolumeClaim, Pod, ReplicationController, Secret,
-    Service, ServiceAccount,
+    ConfigMap, Namespace, Node, PersistentVolumeClaim, ReplicationController, Secret, Service,
+    ServiceAccount,
 };
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::SourceLoc;
+use crate::pod::Pod;
 use crate::templated::Templated;
 
 /// Any object kubepci did not type: CRDs, kinds no check reads, removed beta APIs. Kept (and
