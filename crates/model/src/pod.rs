@@ -27,11 +27,16 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// `req` a required field (`T`, its default when missing, always written);
 /// `opt` an optional one as k8s-openapi has it (`Option<T>`);
 /// `boxed` an optional one behind a box (`Option<Box<T>>`, k8s-openapi's `Option<T>`);
+/// `vec` an optional list as k8s-openapi has it (`Option<Vec<T>>`);
 /// `list` an optional list of one of this module's types (`Option<Vec<T>>`, k8s-openapi's
 /// `Option<Vec<k8s::T>>`); `req_list` a required one (`Vec<T>`).
+/// Lists are decoded with no length known, so a `Vec` grows to room for four items on its
+/// first one: decoded lists are shrunk to their length (a Pod's one container status would
+/// otherwise hold room for four, 3 KB).
 macro_rules! held {
     (req, $ty:ty) => { $ty };
     (opt, $ty:ty) => { Option<$ty> };
+    (vec, $ty:ty) => { Option<Vec<$ty>> };
     (boxed, $ty:ty) => { Option<Box<$ty>> };
     (list, $ty:ty) => { Option<Vec<$ty>> };
     (req_list, $ty:ty) => { Vec<$ty> };
@@ -46,7 +51,9 @@ macro_rules! gathered {
 
 macro_rules! finish {
     (req, $v:expr) => { $v.unwrap_or_default() };
-    (req_list, $v:expr) => { $v.unwrap_or_default() };
+    (req_list, $v:expr) => { shrunk($v).unwrap_or_default() };
+    (list, $v:expr) => { shrunk($v) };
+    (vec, $v:expr) => { shrunk($v) };
     ($tag:ident, $v:expr) => { $v };
 }
 
@@ -54,6 +61,7 @@ macro_rules! finish {
 macro_rules! from_k8s {
     (req, $v:expr) => { $v };
     (opt, $v:expr) => { $v };
+    (vec, $v:expr) => { $v };
     (boxed, $v:expr) => { $v.map(Box::new) };
     (list, $v:expr) => { $v.map(|items| items.into_iter().map(From::from).collect()) };
     (req_list, $v:expr) => { $v.into_iter().map(From::from).collect() };
@@ -63,6 +71,7 @@ macro_rules! from_k8s {
 macro_rules! to_k8s {
     (req, $v:expr) => { $v };
     (opt, $v:expr) => { $v };
+    (vec, $v:expr) => { $v };
     (boxed, $v:expr) => { $v.map(|b| *b) };
     (list, $v:expr) => { $v.map(|items| items.into_iter().map(From::from).collect()) };
     (req_list, $v:expr) => { $v.into_iter().map(From::from).collect() };
@@ -83,6 +92,14 @@ macro_rules! write_field {
             $state.serialize_field($json, value)?;
         }
     };
+}
+
+/// A decoded list without its spare room (see [`held!`]).
+pub(crate) fn shrunk<T>(list: Option<Vec<T>>) -> Option<Vec<T>> {
+    list.map(|mut items| {
+        items.shrink_to_fit();
+        items
+    })
 }
 
 /// A struct with the fields (in k8s-openapi's order), its serde code and its conversions.
@@ -184,16 +201,16 @@ compact_struct! {
         boxed dns_config: k8s::PodDNSConfig = "dnsConfig",
         opt dns_policy: String = "dnsPolicy",
         opt enable_service_links: bool = "enableServiceLinks",
-        opt ephemeral_containers: Vec<k8s::EphemeralContainer> = "ephemeralContainers",
-        opt eviction_responders: Vec<k8s::EvictionResponder> = "evictionResponders",
-        opt host_aliases: Vec<k8s::HostAlias> = "hostAliases",
+        vec ephemeral_containers: k8s::EphemeralContainer = "ephemeralContainers",
+        vec eviction_responders: k8s::EvictionResponder = "evictionResponders",
+        vec host_aliases: k8s::HostAlias = "hostAliases",
         opt host_ipc: bool = "hostIPC",
         opt host_network: bool = "hostNetwork",
         opt host_pid: bool = "hostPID",
         opt host_users: bool = "hostUsers",
         opt hostname: String = "hostname",
         opt hostname_override: String = "hostnameOverride",
-        opt image_pull_secrets: Vec<k8s::LocalObjectReference> = "imagePullSecrets",
+        vec image_pull_secrets: k8s::LocalObjectReference = "imagePullSecrets",
         list init_containers: Container = "initContainers",
         opt node_name: String = "nodeName",
         opt node_selector: BTreeMap<String, String> = "nodeSelector",
@@ -202,13 +219,13 @@ compact_struct! {
         opt preemption_policy: String = "preemptionPolicy",
         opt priority: i32 = "priority",
         opt priority_class_name: String = "priorityClassName",
-        opt readiness_gates: Vec<k8s::PodReadinessGate> = "readinessGates",
-        opt resource_claims: Vec<k8s::PodResourceClaim> = "resourceClaims",
+        vec readiness_gates: k8s::PodReadinessGate = "readinessGates",
+        vec resource_claims: k8s::PodResourceClaim = "resourceClaims",
         boxed resources: k8s::ResourceRequirements = "resources",
         opt restart_policy: String = "restartPolicy",
         opt runtime_class_name: String = "runtimeClassName",
         opt scheduler_name: String = "schedulerName",
-        opt scheduling_gates: Vec<k8s::PodSchedulingGate> = "schedulingGates",
+        vec scheduling_gates: k8s::PodSchedulingGate = "schedulingGates",
         boxed scheduling_group: k8s::PodSchedulingGroup = "schedulingGroup",
         boxed security_context: k8s::PodSecurityContext = "securityContext",
         opt service_account: String = "serviceAccount",
@@ -217,8 +234,8 @@ compact_struct! {
         opt share_process_namespace: bool = "shareProcessNamespace",
         opt subdomain: String = "subdomain",
         opt termination_grace_period_seconds: i64 = "terminationGracePeriodSeconds",
-        opt tolerations: Vec<k8s::Toleration> = "tolerations",
-        opt topology_spread_constraints: Vec<k8s::TopologySpreadConstraint> = "topologySpreadConstraints",
+        vec tolerations: k8s::Toleration = "tolerations",
+        vec topology_spread_constraints: k8s::TopologySpreadConstraint = "topologySpreadConstraints",
         list volumes: Volume = "volumes",
     }
 }
@@ -227,21 +244,21 @@ compact_struct! {
     /// A container (k8s-openapi's `Container`, compact: probes, lifecycle, security context
     /// and resources boxed).
     Container <=> k8s::Container {
-        opt args: Vec<String> = "args",
-        opt command: Vec<String> = "command",
+        vec args: String = "args",
+        vec command: String = "command",
         list env: EnvVar = "env",
-        opt env_from: Vec<k8s::EnvFromSource> = "envFrom",
+        vec env_from: k8s::EnvFromSource = "envFrom",
         opt image: String = "image",
         opt image_pull_policy: String = "imagePullPolicy",
         boxed lifecycle: k8s::Lifecycle = "lifecycle",
         boxed liveness_probe: k8s::Probe = "livenessProbe",
         req name: String = "name",
-        opt ports: Vec<k8s::ContainerPort> = "ports",
+        vec ports: k8s::ContainerPort = "ports",
         boxed readiness_probe: k8s::Probe = "readinessProbe",
-        opt resize_policy: Vec<k8s::ContainerResizePolicy> = "resizePolicy",
+        vec resize_policy: k8s::ContainerResizePolicy = "resizePolicy",
         boxed resources: k8s::ResourceRequirements = "resources",
         opt restart_policy: String = "restartPolicy",
-        opt restart_policy_rules: Vec<k8s::ContainerRestartRule> = "restartPolicyRules",
+        vec restart_policy_rules: k8s::ContainerRestartRule = "restartPolicyRules",
         boxed security_context: k8s::SecurityContext = "securityContext",
         boxed startup_probe: k8s::Probe = "startupProbe",
         opt stdin: bool = "stdin",
@@ -249,8 +266,8 @@ compact_struct! {
         opt termination_message_path: String = "terminationMessagePath",
         opt termination_message_policy: String = "terminationMessagePolicy",
         opt tty: bool = "tty",
-        opt volume_devices: Vec<k8s::VolumeDevice> = "volumeDevices",
-        opt volume_mounts: Vec<k8s::VolumeMount> = "volumeMounts",
+        vec volume_devices: k8s::VolumeDevice = "volumeDevices",
+        vec volume_mounts: k8s::VolumeMount = "volumeMounts",
         opt working_dir: String = "workingDir",
     }
 }
@@ -410,6 +427,11 @@ impl<'de> Deserialize<'de> for Pod {
                         Field::Other => {
                             let _: IgnoredAny = map.next_value()?;
                         }
+                    }
+                }
+                if let Some(status) = &mut status {
+                    for list in [&mut status.container_statuses, &mut status.init_container_statuses] {
+                        *list = shrunk(list.take());
                     }
                 }
                 Ok(Pod { metadata: metadata.unwrap_or_default(), spec, status })

@@ -113,3 +113,23 @@ fn reads_like_k8s_openapi() {
     assert_eq!(spec.volumes.as_ref().unwrap()[0].host_path.as_ref().map(|h| h.path.as_str()), Some("/"));
     assert_eq!(<Pod as k8s_openapi::Resource>::KIND, "Pod");
 }
+
+/// Decoded lists keep no spare room: a one-item list holds one item's bytes.
+#[test]
+fn decoded_lists_are_shrunk_to_their_length() {
+    let text = r#"{"spec":{"containers":[{"name":"c","env":[{"name":"A","value":"1"}],"ports":[{"containerPort":80}],"volumeMounts":[{"name":"v","mountPath":"/v"}]}],
+        "volumes":[{"name":"v","emptyDir":{}}],"tolerations":[{"key":"k"}]},
+        "status":{"containerStatuses":[{"name":"c","image":"i","imageID":"","ready":true,"restartCount":0}]}}"#;
+    let pod: Pod = serde_json::from_str(text).unwrap();
+    let spec = pod.spec.as_ref().unwrap();
+    let c = &spec.containers[0];
+    assert_eq!(spec.containers.capacity(), 1);
+    assert_eq!(c.env.as_ref().unwrap().capacity(), 1);
+    assert_eq!(c.ports.as_ref().unwrap().capacity(), 1);
+    assert_eq!(c.volume_mounts.as_ref().unwrap().capacity(), 1);
+    assert_eq!(spec.volumes.as_ref().unwrap().capacity(), 1);
+    assert_eq!(spec.tolerations.as_ref().unwrap().capacity(), 1);
+    assert_eq!(pod.status.as_ref().unwrap().container_statuses.as_ref().unwrap().capacity(), 1);
+    let k: k8s::Pod = serde_json::from_str(text).unwrap();
+    assert_eq!(k8s::Pod::from(pod), k);
+}
