@@ -97,14 +97,20 @@ fn main() {
     by_stage(&paths);
 }
 
-/// Inline sizes of the structs objects are made of (heap contents come on top).
+/// Inline sizes of the structs objects are made of (heap contents come on top): kubepci's
+/// compact pod types beside the k8s-openapi ones they stand for.
 fn sizes() {
     use kubepci_model::k8s_openapi::api::{apps::v1 as apps, core::v1 as core};
     use kubepci_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    use kubepci_model::pod;
     use std::mem::size_of;
-    println!("inline sizes (bytes): Object {}, ObjectMeta {}, Pod {}, PodSpec {}, Container {}, ContainerStatus {}, PodStatus {}, ReplicaSet {}, Deployment {}, Service {}",
-        size_of::<Object>(), size_of::<ObjectMeta>(), size_of::<core::Pod>(), size_of::<core::PodSpec>(), size_of::<core::Container>(),
-        size_of::<core::ContainerStatus>(), size_of::<core::PodStatus>(), size_of::<apps::ReplicaSet>(), size_of::<apps::Deployment>(), size_of::<core::Service>());
+    println!("inline sizes (bytes): Object {}, ObjectMeta {}, ContainerStatus {}, PodStatus {}, ReplicaSet {}, Deployment {}, Service {}",
+        size_of::<Object>(), size_of::<ObjectMeta>(), size_of::<core::ContainerStatus>(), size_of::<core::PodStatus>(),
+        size_of::<apps::ReplicaSet>(), size_of::<apps::Deployment>(), size_of::<core::Service>());
+    println!("compact (k8s-openapi): Pod {} ({}), PodSpec {} ({}), Container {} ({}), Volume {} ({}), EnvVar {} ({})",
+        size_of::<pod::Pod>(), size_of::<core::Pod>(), size_of::<pod::PodSpec>(), size_of::<core::PodSpec>(),
+        size_of::<pod::Container>(), size_of::<core::Container>(), size_of::<pod::Volume>(), size_of::<core::Volume>(),
+        size_of::<pod::EnvVar>(), size_of::<core::EnvVar>());
     println!();
 }
 

@@ -24,7 +24,7 @@ use kubepci_checks::{Context, InputKind, UnlistedKind, cde_boundary};
 use kubepci_findings::BoundaryFlow;
 use kubepci_inventory::config::{ApprovedFlow, ScopeRule};
 use kubepci_inventory::{Config, Inventory, NamespaceClassifier, SCOPE_LABEL, Scope};
-use kubepci_model::k8s_openapi::api::core::v1::PodSpec;
+use kubepci_model::pod::PodSpec;
 use kubepci_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 use kubepci_model::Object;
 

@@ -5,6 +5,7 @@
 pub mod hash;
 mod location;
 mod object;
+pub mod pod;
 mod pod_template;
 pub mod prune;
 pub mod selector;

@@ -7,8 +7,8 @@ use k8s_openapi::api::admissionregistration::v1::{
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Namespace, Node, PersistentVolumeClaim, Pod, ReplicationController, Secret,
-    Service, ServiceAccount,
+    ConfigMap, Namespace, Node, PersistentVolumeClaim, ReplicationController, Secret, Service,
+    ServiceAccount,
 };
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::SourceLoc;
+use crate::pod::Pod;
 use crate::templated::Templated;
 
 /// Any object kubepci did not type: CRDs, kinds no check reads, removed beta APIs. Kept (and
@@ -296,7 +297,12 @@ fn prune_value(map: &mut serde_json::Map<String, Value>, prune: &crate::prune::P
 /// at decode time so the inventory stays small (generic objects keep everything else, for the
 /// content scanners).
 fn slim(resource: &mut Resource) {
-    resource.metadata_mut().managed_fields = None;
+    let meta = resource.metadata_mut();
+    meta.managed_fields = None;
+    // Decoded lists hold room for four items from their first one (no length is known while
+    // decoding); an owner reference is 136 bytes and nearly every object has one.
+    meta.owner_references = crate::pod::shrunk(meta.owner_references.take());
+    meta.finalizers = crate::pod::shrunk(meta.finalizers.take());
 }
 
 /// Decode an object directly from a deserializer when its kind is typed and its apiVersion
@@ -422,6 +428,20 @@ mod tests {
         let status = &p.status.as_ref().unwrap().container_statuses.as_ref().unwrap()[0];
         assert_eq!((status.image_id.as_str(), status.restart_count), ("i@sha256:ab", 2));
         assert!(status.state.is_none() && status.container_id.is_none() && p.status.as_ref().unwrap().pod_ip.is_none());
+    }
+
+    /// Both decode paths leave an object's owner references without spare room.
+    #[test]
+    fn owner_references_are_shrunk_on_both_paths() {
+        let rs = json!({"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"r","namespace":"a",
+            "ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"d","uid":"1"}]}});
+        let text = rs.to_string();
+        let direct = decode_direct("apps/v1", "ReplicaSet", &mut serde_json::Deserializer::from_str(&text), loc()).unwrap().unwrap();
+        let value = decode_value(rs, loc()).unwrap();
+        assert_eq!(direct, value);
+        for o in [&direct, &value] {
+            assert_eq!(o.metadata().owner_references.as_ref().map(Vec::capacity), Some(1));
+        }
     }
 
     #[test]

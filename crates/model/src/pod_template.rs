@@ -1,6 +1,6 @@
-use k8s_openapi::api::core::v1::PodSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+use crate::pod::PodSpec;
 use crate::{Object, Resource};
 
 /// The pod an object runs: a Pod itself, or the template of a workload controller.

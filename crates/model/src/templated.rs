@@ -13,9 +13,10 @@ use std::sync::{Arc, Mutex};
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{PodSpec, PodTemplateSpec, ReplicationController};
+use k8s_openapi::api::core::v1::{PodTemplateSpec, ReplicationController};
 
 use crate::hash::{FastHasher, FastMap};
+use crate::pod::PodSpec;
 
 /// A controller object whose pod template's spec is held apart (see the module comment).
 #[derive(Clone, Debug, PartialEq)]
@@ -75,7 +76,7 @@ impl HasPodTemplate for ReplicationController {
 impl<T: HasPodTemplate> Templated<T> {
     /// Take the template's pod spec out of `object` (its own copy; see [`Self::share`]).
     pub fn new(mut object: T) -> Templated<T> {
-        let pod_spec = object.pod_template_spec_mut().and_then(|t| t.spec.take()).map(Arc::new);
+        let pod_spec = object.pod_template_spec_mut().and_then(|t| t.spec.take()).map(|spec| Arc::new(PodSpec::from(spec)));
         Templated { without_pod_spec: object, pod_spec }
     }
 
@@ -86,7 +87,7 @@ impl<T: HasPodTemplate> Templated<T> {
     {
         let mut object = self.without_pod_spec.clone();
         if let (Some(template), Some(spec)) = (object.pod_template_spec_mut(), &self.pod_spec) {
-            template.spec = Some(PodSpec::clone(spec));
+            template.spec = Some(PodSpec::clone(spec).into());
         }
         object
     }
@@ -186,7 +187,7 @@ fn key_of(spec: &PodSpec) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use k8s_openapi::api::core::v1::Container;
+    use crate::pod::Container;
 
     fn spec(image: &str) -> PodSpec {
         PodSpec { containers: vec![Container { name: "c".into(), image: Some(image.into()), ..Default::default() }], ..Default::default() }
@@ -195,7 +196,7 @@ mod tests {
     fn deployment(image: &str) -> Deployment {
         let mut d = Deployment::default();
         d.metadata.name = Some("d".into());
-        d.spec.template.spec = Some(spec(image));
+        d.spec.template.spec = Some(spec(image).into());
         d
     }
 

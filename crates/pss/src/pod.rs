@@ -1,11 +1,10 @@
 //! A read-only view of the pod being evaluated: its spec, its metadata, and the JSON paths of
 //! both inside the enclosing object, so every violation can name the fields it is about.
 
-use k8s_openapi::api::core::v1::{
-    ContainerPort, Lifecycle, PodSecurityContext, PodSpec, Probe, SecurityContext,
-};
+use k8s_openapi::api::core::v1::{ContainerPort, Lifecycle, PodSecurityContext, Probe, SecurityContext};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kubepci_base::text::noun;
+use kubepci_model::pod::PodSpec;
 use kubepci_model::{PodTemplate, k8s_openapi};
 
 /// The pod under evaluation plus where its parts live in the enclosing object.
@@ -47,7 +46,7 @@ impl<'a> Pod<'a> {
     }
 
     pub fn security_context(&self) -> Option<&'a PodSecurityContext> {
-        self.spec.security_context.as_ref()
+        self.spec.security_context.as_deref()
     }
 
     /// `spec.os.name == "windows"`: restricted controls that cannot apply to Windows skip it.
@@ -68,20 +67,20 @@ impl<'a> Pod<'a> {
             out.push(ContainerView {
                 name: &c.name,
                 path: format!("{}.initContainers[{i}]", self.spec_path),
-                security_context: c.security_context.as_ref(),
+                security_context: c.security_context.as_deref(),
                 ports: c.ports.as_deref().unwrap_or_default(),
-                probes: [c.liveness_probe.as_ref(), c.readiness_probe.as_ref(), c.startup_probe.as_ref()],
-                lifecycle: c.lifecycle.as_ref(),
+                probes: [c.liveness_probe.as_deref(), c.readiness_probe.as_deref(), c.startup_probe.as_deref()],
+                lifecycle: c.lifecycle.as_deref(),
             });
         }
         for (i, c) in spec.containers.iter().enumerate() {
             out.push(ContainerView {
                 name: &c.name,
                 path: format!("{}.containers[{i}]", self.spec_path),
-                security_context: c.security_context.as_ref(),
+                security_context: c.security_context.as_deref(),
                 ports: c.ports.as_deref().unwrap_or_default(),
-                probes: [c.liveness_probe.as_ref(), c.readiness_probe.as_ref(), c.startup_probe.as_ref()],
-                lifecycle: c.lifecycle.as_ref(),
+                probes: [c.liveness_probe.as_deref(), c.readiness_probe.as_deref(), c.startup_probe.as_deref()],
+                lifecycle: c.lifecycle.as_deref(),
             });
         }
         for (i, c) in spec.ephemeral_containers.iter().flatten().enumerate() {

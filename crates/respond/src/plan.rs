@@ -356,7 +356,7 @@ pub fn plan_quarantine(inv: &Inventory, rbac: &Model, target: &Target, opts: &Qu
     })
 }
 
-fn pod_spec(o: &Object) -> Option<&k8s_openapi::api::core::v1::PodSpec> {
+fn pod_spec(o: &Object) -> Option<&kubepci_model::pod::PodSpec> {
     match &o.resource {
         Resource::Pod(p) => p.spec.as_ref(),
         _ => None,

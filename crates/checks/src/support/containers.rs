@@ -1,5 +1,5 @@
 use kubepci_model::PodTemplate;
-use kubepci_model::k8s_openapi::api::core::v1::Container;
+use kubepci_model::pod::Container;
 
 /// A container of a pod template with its field path inside the object.
 pub struct ContainerRef<'a> {

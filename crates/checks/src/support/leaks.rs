@@ -2,7 +2,7 @@
 //! `name=value` lines of config files stored in them), and the tests the secrets checks apply
 //! to them. Findings name where a literal is, never its value.
 
-use kubepci_model::k8s_openapi::api::core::v1::Container;
+use kubepci_model::pod::Container;
 
 use crate::support::containers::ContainerPath;
 use crate::support::credentials::{credential_format, is_default_password, is_placeholder, is_secret_name};

@@ -2,7 +2,8 @@
 //! DaemonSet's reach: `nodeSelector`, required node affinity, and taints the pod does not
 //! tolerate (`NoSchedule`, `NoExecute`; `PreferNoSchedule` does not keep a DaemonSet away).
 
-use kubepci_model::k8s_openapi::api::core::v1::{Node, NodeSelectorRequirement, PodSpec, Taint, Toleration};
+use kubepci_model::k8s_openapi::api::core::v1::{Node, NodeSelectorRequirement, Taint, Toleration};
+use kubepci_model::pod::PodSpec;
 
 /// `Ok` when a pod of `spec` may run on `node`; else why not.
 pub fn admits(spec: &PodSpec, node: &Node) -> Result<(), String> {

@@ -2,7 +2,7 @@
 //! labels and annotations, ConfigMap `data`/`binaryData`, Secret `data`/`stringData` (decoded),
 //! container env values, args and commands, and every string of a custom resource's body.
 
-use kubepci_model::k8s_openapi::api::core::v1::Container;
+use kubepci_model::pod::Container;
 use kubepci_model::{Object, Resource};
 use serde_json::Value;
 

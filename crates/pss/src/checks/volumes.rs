@@ -4,8 +4,7 @@
 use super::Finding;
 use kubepci_base::text::noun;
 use crate::pod::{Pod, join_quote};
-use k8s_openapi::api::core::v1::Volume;
-use kubepci_model::k8s_openapi;
+use kubepci_model::pod::Volume;
 
 /// The volume source set on `v`, by its API field name; `None` when no source is set (the API
 /// server defaults that to `emptyDir`, so admission sees an emptyDir).

@@ -3,7 +3,7 @@
 //! flags; platform configuration files given as extra inputs (EncryptionConfiguration, audit
 //! Policy, KubeletConfiguration); and why a check cannot be assessed when they are absent.
 
-use kubepci_model::k8s_openapi::api::core::v1::Container;
+use kubepci_model::pod::Container;
 use kubepci_model::{Object, Resource};
 
 use kubepci_findings::Evidence;

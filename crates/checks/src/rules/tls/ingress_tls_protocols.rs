@@ -112,7 +112,7 @@ fn judge_settings(protocols: Option<&str>, ciphers: Option<&str>, protocols_path
 }
 
 /// The `--configmap=namespace/name` of an ingress-nginx controller container, when it is one.
-fn controller_configmap(c: &kubepci_model::k8s_openapi::api::core::v1::Container) -> Option<Option<String>> {
+fn controller_configmap(c: &kubepci_model::pod::Container) -> Option<Option<String>> {
     let argv: Vec<&str> = c.command.iter().flatten().chain(c.args.iter().flatten()).map(String::as_str).collect();
     let image = c.image.as_deref().unwrap_or("");
     let is_controller = image.contains("ingress-nginx/controller") || argv.iter().any(|a| a.ends_with("nginx-ingress-controller"));
