@@ -515,11 +515,9 @@ mod tests {
         assert_eq!(order_by_time(&[current.clone(), oldest.clone(), older.clone()]), [oldest, older, current]);
     }
 
-    #[test]
-    fn many_blocks_keep_line_numbers_and_merge() {
-        // More than one block per batch: line numbers must continue across blocks.
+    /// A log of `n` exec requests with distinct audit ids, one per line, in a temporary directory.
+    fn exec_log(n: usize) -> (tempfile::TempDir, std::path::PathBuf) {
         let mut text = String::new();
-        let n = 2 * BLOCK / EXEC.len() + 10;
         for i in 0..n {
             text.push_str(&EXEC.replace("\"a1\"", &format!("\"id{i}\"")));
             text.push('\n');
@@ -527,6 +525,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("big.log");
         std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn many_blocks_keep_line_numbers_and_merge() {
+        // More than one block per batch: line numbers must continue across blocks.
+        let n = 2 * BLOCK / EXEC.len() + 10;
+        let (_dir, path) = exec_log(n);
         let report = analyze_inputs(&[Input::Path(path)], &engine()).unwrap();
         let exec: Vec<_> = report.alerts.iter().filter(|a| a.rule == "AUD-EXEC").collect();
         assert_eq!(exec.len(), n);
@@ -539,15 +545,8 @@ mod tests {
     fn blocks_merge_in_file_order_whichever_worker_finishes_first() {
         // Blocks are analysed concurrently; with a limit, the alerts listed must still be the
         // earliest requests of the file, which only holds if merges follow the file's order.
-        let mut text = String::new();
         let n = 3 * BLOCK / EXEC.len() + 10;
-        for i in 0..n {
-            text.push_str(&EXEC.replace("\"a1\"", &format!("\"id{i}\"")));
-            text.push('\n');
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("big.log");
-        std::fs::write(&path, text).unwrap();
+        let (_dir, path) = exec_log(n);
         let limit = n / 2;
         let report = analyze_inputs(&[Input::Path(path)], &engine().with_max_alerts(limit)).unwrap();
         assert_eq!(report.alerts.len(), limit);
