@@ -129,7 +129,7 @@ impl Inventory {
 
     /// Take away the last object when [`Inventory::build`] of the others decides about them
     /// exactly what it decided with it (what `kubepci serve` does with a deleted object that
-    /// was added last, without a rebuild); the object. `None`, and nothing changed, when the
+    /// was added last, without a rebuild), and return it. `None`, and nothing changed, when the
     /// removal would re-decide other objects: a Namespace that other objects are in (or
     /// declared earlier too), a pod-running object that other pod-running objects name as
     /// their owner (their workload would change).

@@ -68,12 +68,8 @@ impl SharedAnalyses {
             self.vulns = OnceLock::new();
         }
         if let Some(mut data) = self.card_data.take() {
-            if let Some(remap) = remap {
-                data.numbers.retain_mut(|c| remap.get(c.object).copied().flatten().map(|new| c.object = new as usize).is_some());
-                data.sad.retain_mut(|c| remap.get(c.object).copied().flatten().map(|new| c.object = new as usize).is_some());
-            }
-            data.numbers.retain(|c| changed_objects.binary_search(&c.object).is_err());
-            data.sad.retain(|c| changed_objects.binary_search(&c.object).is_err());
+            keep_unchanged(&mut data.numbers, |c| &mut c.object, remap, changed_objects);
+            keep_unchanged(&mut data.sad, |c| &mut c.object, remap, changed_objects);
             for &object in changed_objects {
                 if let Some(o) = objects.get(object) {
                     data.push(object, card_data_of(o));
@@ -84,6 +80,21 @@ impl SharedAnalyses {
             _ = self.card_data.set(data);
         }
     }
+}
+
+/// Per-object records after a change: moved to the objects' new indices (`remap`, dropped when
+/// deleted), and dropped for `changed_objects` (new indices, ascending), which are searched again.
+fn keep_unchanged<T>(records: &mut Vec<T>, object: impl Fn(&mut T) -> &mut usize, remap: Option<&[Option<u32>]>, changed_objects: &[usize]) {
+    records.retain_mut(|r| {
+        let at = object(r);
+        if let Some(remap) = remap {
+            match remap.get(*at).copied().flatten() {
+                Some(new) => *at = new as usize,
+                None => return false,
+            }
+        }
+        changed_objects.binary_search(at).is_err()
+    });
 }
 
 impl SharedAnalyses {
