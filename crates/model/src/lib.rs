@@ -2,6 +2,8 @@
 //! where a check reads them, generic otherwise), where each object came from, and label-selector
 //! semantics. No I/O lives here.
 
+#[macro_use]
+pub mod compact;
 pub mod hash;
 mod location;
 mod object;

@@ -301,8 +301,8 @@ fn slim(resource: &mut Resource) {
     meta.managed_fields = None;
     // Decoded lists hold room for four items from their first one (no length is known while
     // decoding); an owner reference is 136 bytes and nearly every object has one.
-    meta.owner_references = crate::pod::shrunk(meta.owner_references.take());
-    meta.finalizers = crate::pod::shrunk(meta.finalizers.take());
+    meta.owner_references = crate::compact::shrunk(meta.owner_references.take());
+    meta.finalizers = crate::compact::shrunk(meta.finalizers.take());
 }
 
 /// Decode an object directly from a deserializer when its kind is typed and its apiVersion

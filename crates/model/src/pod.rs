@@ -9,187 +9,13 @@
 //! stays as it was. Nothing is left out: every field k8s-openapi has is here, under the same
 //! name, and the types convert both ways without loss ([`From`]).
 //!
-//! The serde code is written out to do exactly what k8s-openapi's does, so the two read the
-//! same documents the same way (unknown fields ignored, a repeated field keeps its last value,
-//! a missing required field is its default, `apiVersion`/`kind` checked on the Pod) and write
-//! the same JSON (fields in the same order, absent ones left out).
+//! The structs, their serde code (the same JSON as k8s-openapi's, read and written the same
+//! way) and their conversions are written by the macros of [`crate::compact`].
 
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1 as k8s;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde::de::{self, IgnoredAny, MapAccess, Visitor};
-use serde::ser::SerializeStruct;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-/// How a field is held, by its tag in [`compact_struct!`]:
-/// `req` a required field (`T`, its default when missing, always written);
-/// `opt` an optional one as k8s-openapi has it (`Option<T>`);
-/// `boxed` an optional one behind a box (`Option<Box<T>>`, k8s-openapi's `Option<T>`);
-/// `vec` an optional list as k8s-openapi has it (`Option<Vec<T>>`);
-/// `list` an optional list of one of this module's types (`Option<Vec<T>>`, k8s-openapi's
-/// `Option<Vec<k8s::T>>`); `req_list` a required one (`Vec<T>`).
-/// Lists are decoded with no length known, so a `Vec` grows to room for four items on its
-/// first one: decoded lists are shrunk to their length (a Pod's one container status would
-/// otherwise hold room for four, 3 KB).
-macro_rules! held {
-    (req, $ty:ty) => { $ty };
-    (opt, $ty:ty) => { Option<$ty> };
-    (vec, $ty:ty) => { Option<Vec<$ty>> };
-    (boxed, $ty:ty) => { Option<Box<$ty>> };
-    (list, $ty:ty) => { Option<Vec<$ty>> };
-    (req_list, $ty:ty) => { Vec<$ty> };
-}
-
-/// What the decoder gathers for a field: required ones may be missing.
-macro_rules! gathered {
-    (req, $ty:ty) => { Option<$ty> };
-    (req_list, $ty:ty) => { Option<Vec<$ty>> };
-    ($tag:ident, $ty:ty) => { held!($tag, $ty) };
-}
-
-macro_rules! finish {
-    (req, $v:expr) => { $v.unwrap_or_default() };
-    (req_list, $v:expr) => { shrunk($v).unwrap_or_default() };
-    (list, $v:expr) => { shrunk($v) };
-    (vec, $v:expr) => { shrunk($v) };
-    ($tag:ident, $v:expr) => { $v };
-}
-
-/// From k8s-openapi's field to ours.
-macro_rules! from_k8s {
-    (req, $v:expr) => { $v };
-    (opt, $v:expr) => { $v };
-    (vec, $v:expr) => { $v };
-    (boxed, $v:expr) => { $v.map(Box::new) };
-    (list, $v:expr) => { $v.map(|items| items.into_iter().map(From::from).collect()) };
-    (req_list, $v:expr) => { $v.into_iter().map(From::from).collect() };
-}
-
-/// From our field to k8s-openapi's.
-macro_rules! to_k8s {
-    (req, $v:expr) => { $v };
-    (opt, $v:expr) => { $v };
-    (vec, $v:expr) => { $v };
-    (boxed, $v:expr) => { $v.map(|b| *b) };
-    (list, $v:expr) => { $v.map(|items| items.into_iter().map(From::from).collect()) };
-    (req_list, $v:expr) => { $v.into_iter().map(From::from).collect() };
-}
-
-/// Written unless absent: required fields always.
-macro_rules! present {
-    (req, $v:expr) => { true };
-    (req_list, $v:expr) => { true };
-    ($tag:ident, $v:expr) => { $v.is_some() };
-}
-
-macro_rules! write_field {
-    (req, $state:ident, $json:literal, $v:expr) => { $state.serialize_field($json, &$v)? };
-    (req_list, $state:ident, $json:literal, $v:expr) => { $state.serialize_field($json, &$v)? };
-    ($tag:ident, $state:ident, $json:literal, $v:expr) => {
-        if let Some(value) = &$v {
-            $state.serialize_field($json, value)?;
-        }
-    };
-}
-
-/// A decoded list without its spare room (see [`held!`]).
-pub(crate) fn shrunk<T>(list: Option<Vec<T>>) -> Option<Vec<T>> {
-    list.map(|mut items| {
-        items.shrink_to_fit();
-        items
-    })
-}
-
-/// A struct with the fields (in k8s-openapi's order), its serde code and its conversions.
-macro_rules! compact_struct {
-    (
-        $(#[$doc:meta])*
-        $name:ident <=> $k8s:ty {
-            $( $tag:ident $field:ident : $ty:ty = $json:literal, )*
-        }
-    ) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug, Default, PartialEq)]
-        pub struct $name {
-            $( pub $field: held!($tag, $ty), )*
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                #[allow(non_camel_case_types)]
-                enum Field {
-                    $( $field, )*
-                    Other,
-                }
-
-                impl<'de> Deserialize<'de> for Field {
-                    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                        struct FieldVisitor;
-                        impl Visitor<'_> for FieldVisitor {
-                            type Value = Field;
-                            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                                f.write_str("field identifier")
-                            }
-                            fn visit_str<E: de::Error>(self, v: &str) -> Result<Field, E> {
-                                Ok(match v {
-                                    $( $json => Field::$field, )*
-                                    _ => Field::Other,
-                                })
-                            }
-                        }
-                        deserializer.deserialize_identifier(FieldVisitor)
-                    }
-                }
-
-                struct StructVisitor;
-                impl<'de> Visitor<'de> for StructVisitor {
-                    type Value = $name;
-                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str(stringify!($name))
-                    }
-                    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
-                        $( let mut $field: gathered!($tag, $ty) = None; )*
-                        while let Some(key) = map.next_key::<Field>()? {
-                            match key {
-                                $( Field::$field => $field = map.next_value()?, )*
-                                Field::Other => {
-                                    let _: IgnoredAny = map.next_value()?;
-                                }
-                            }
-                        }
-                        Ok($name { $( $field: finish!($tag, $field), )* })
-                    }
-                }
-
-                deserializer.deserialize_struct(stringify!($name), &[$( $json, )*], StructVisitor)
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                let count = 0 $( + usize::from(present!($tag, self.$field)) )*;
-                let mut state = serializer.serialize_struct(stringify!($name), count)?;
-                $( write_field!($tag, state, $json, self.$field); )*
-                state.end()
-            }
-        }
-
-        impl From<$k8s> for $name {
-            fn from(k: $k8s) -> $name {
-                $name { $( $field: from_k8s!($tag, k.$field), )* }
-            }
-        }
-
-        impl From<$name> for $k8s {
-            fn from(c: $name) -> $k8s {
-                type K8s = $k8s;
-                K8s { $( $field: to_k8s!($tag, c.$field), )* }
-            }
-        }
-    };
-}
 
 compact_struct! {
     /// A pod's spec (k8s-openapi's `PodSpec`, compact: see the module comment).
@@ -318,145 +144,21 @@ compact_struct! {
     }
 }
 
-/// A Pod (k8s-openapi's `Pod` with a compact [`PodSpec`] and its status boxed).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Pod {
-    pub metadata: ObjectMeta,
-    pub spec: Option<PodSpec>,
-    pub status: Option<Box<k8s::PodStatus>>,
-}
-
-impl k8s_openapi::Resource for Pod {
-    const API_VERSION: &'static str = <k8s::Pod as k8s_openapi::Resource>::API_VERSION;
-    const GROUP: &'static str = <k8s::Pod as k8s_openapi::Resource>::GROUP;
-    const KIND: &'static str = <k8s::Pod as k8s_openapi::Resource>::KIND;
-    const VERSION: &'static str = <k8s::Pod as k8s_openapi::Resource>::VERSION;
-    const URL_PATH_SEGMENT: &'static str = <k8s::Pod as k8s_openapi::Resource>::URL_PATH_SEGMENT;
-    type Scope = <k8s::Pod as k8s_openapi::Resource>::Scope;
-}
-
-impl k8s_openapi::ListableResource for Pod {
-    const LIST_KIND: &'static str = <k8s::Pod as k8s_openapi::ListableResource>::LIST_KIND;
-}
-
-impl k8s_openapi::Metadata for Pod {
-    type Ty = ObjectMeta;
-    fn metadata(&self) -> &ObjectMeta {
-        &self.metadata
+compact_resource! {
+    /// A Pod (k8s-openapi's `Pod` with a compact [`PodSpec`] and its status boxed).
+    Pod <=> k8s::Pod {
+        conv spec: PodSpec = "spec",
+        boxed status: k8s::PodStatus = "status",
     }
-    fn metadata_mut(&mut self) -> &mut ObjectMeta {
-        &mut self.metadata
-    }
+    tidy = shrink_status_lists;
 }
 
-impl From<k8s::Pod> for Pod {
-    fn from(p: k8s::Pod) -> Pod {
-        Pod { metadata: p.metadata, spec: p.spec.map(PodSpec::from), status: p.status.map(Box::new) }
-    }
-}
-
-impl From<Pod> for k8s::Pod {
-    fn from(p: Pod) -> k8s::Pod {
-        k8s::Pod { metadata: p.metadata, spec: p.spec.map(k8s::PodSpec::from), status: p.status.map(|s| *s) }
-    }
-}
-
-impl<'de> Deserialize<'de> for Pod {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use k8s_openapi::Resource;
-
-        enum Field {
-            ApiVersion,
-            Kind,
-            Metadata,
-            Spec,
-            Status,
-            Other,
+/// A Pod's container statuses without their spare room (see [`crate::compact`]).
+fn shrink_status_lists(pod: &mut Pod) {
+    if let Some(status) = &mut pod.status {
+        for list in [&mut status.container_statuses, &mut status.init_container_statuses] {
+            *list = crate::compact::shrunk(list.take());
         }
-
-        impl<'de> Deserialize<'de> for Field {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                struct FieldVisitor;
-                impl Visitor<'_> for FieldVisitor {
-                    type Value = Field;
-                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str("field identifier")
-                    }
-                    fn visit_str<E: de::Error>(self, v: &str) -> Result<Field, E> {
-                        Ok(match v {
-                            "apiVersion" => Field::ApiVersion,
-                            "kind" => Field::Kind,
-                            "metadata" => Field::Metadata,
-                            "spec" => Field::Spec,
-                            "status" => Field::Status,
-                            _ => Field::Other,
-                        })
-                    }
-                }
-                deserializer.deserialize_identifier(FieldVisitor)
-            }
-        }
-
-        struct PodVisitor;
-        impl<'de> Visitor<'de> for PodVisitor {
-            type Value = Pod;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(Pod::KIND)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Pod, A::Error> {
-                let mut metadata: Option<ObjectMeta> = None;
-                let mut spec: Option<PodSpec> = None;
-                let mut status: Option<Box<k8s::PodStatus>> = None;
-                while let Some(key) = map.next_key::<Field>()? {
-                    match key {
-                        Field::ApiVersion => {
-                            let value: String = map.next_value()?;
-                            if value != Pod::API_VERSION {
-                                return Err(de::Error::invalid_value(de::Unexpected::Str(&value), &Pod::API_VERSION));
-                            }
-                        }
-                        Field::Kind => {
-                            let value: String = map.next_value()?;
-                            if value != Pod::KIND {
-                                return Err(de::Error::invalid_value(de::Unexpected::Str(&value), &Pod::KIND));
-                            }
-                        }
-                        Field::Metadata => metadata = map.next_value()?,
-                        Field::Spec => spec = map.next_value()?,
-                        Field::Status => status = map.next_value()?,
-                        Field::Other => {
-                            let _: IgnoredAny = map.next_value()?;
-                        }
-                    }
-                }
-                if let Some(status) = &mut status {
-                    for list in [&mut status.container_statuses, &mut status.init_container_statuses] {
-                        *list = shrunk(list.take());
-                    }
-                }
-                Ok(Pod { metadata: metadata.unwrap_or_default(), spec, status })
-            }
-        }
-
-        deserializer.deserialize_struct(Pod::KIND, &["apiVersion", "kind", "metadata", "spec", "status"], PodVisitor)
-    }
-}
-
-impl Serialize for Pod {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use k8s_openapi::Resource;
-        let count = 3 + usize::from(self.spec.is_some()) + usize::from(self.status.is_some());
-        let mut state = serializer.serialize_struct(Pod::KIND, count)?;
-        state.serialize_field("apiVersion", Pod::API_VERSION)?;
-        state.serialize_field("kind", Pod::KIND)?;
-        state.serialize_field("metadata", &self.metadata)?;
-        if let Some(spec) = &self.spec {
-            state.serialize_field("spec", spec)?;
-        }
-        if let Some(status) = &self.status {
-            state.serialize_field("status", status)?;
-        }
-        state.end()
     }
 }
 
