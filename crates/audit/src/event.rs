@@ -32,7 +32,7 @@ pub struct Event<'a> {
     #[serde(borrow, default)]
     pub impersonated_user: Option<UserInfo<'a>>,
     #[serde(borrow, default, rename = "sourceIPs")]
-    pub source_ips: Option<Vec<Cow<'a, str>>>,
+    pub source_ips: Option<Strs<'a>>,
     #[serde(borrow, default)]
     pub user_agent: Str<'a>,
     #[serde(borrow, default)]
@@ -85,7 +85,69 @@ pub struct UserInfo<'a> {
     #[serde(borrow, default)]
     pub username: Str<'a>,
     #[serde(borrow, default)]
-    pub groups: Option<Vec<Cow<'a, str>>>,
+    pub groups: Option<Strs<'a>>,
+}
+
+/// How many strings a [`Strs`] holds without allocating.
+const INLINE_STRS: usize = 4;
+
+/// A short list of strings (a user's groups, a request's source IPs): up to four are held
+/// inline, so reading an event allocates nothing for them (two `Vec`s per event were a good
+/// part of the allocator's time); a longer list moves to the heap.
+#[derive(Clone, Default)]
+pub struct Strs<'a> {
+    inline: [Cow<'a, str>; INLINE_STRS],
+    /// How many of `inline` are used; unused when `spilled` holds the list.
+    len: usize,
+    spilled: Vec<Cow<'a, str>>,
+}
+
+impl<'a> Strs<'a> {
+    pub fn push(&mut self, text: Cow<'a, str>) {
+        if self.len < INLINE_STRS && self.spilled.is_empty() {
+            self.inline[self.len] = text;
+            self.len += 1;
+            return;
+        }
+        if self.spilled.is_empty() {
+            self.spilled.reserve(2 * INLINE_STRS);
+            self.spilled.extend(self.inline.iter_mut().take(self.len).map(std::mem::take));
+            self.len = 0;
+        }
+        self.spilled.push(text);
+    }
+
+    pub fn as_slice(&self) -> &[Cow<'a, str>] {
+        if self.spilled.is_empty() { &self.inline[..self.len] } else { &self.spilled }
+    }
+}
+
+impl<'a> From<Vec<Cow<'a, str>>> for Strs<'a> {
+    fn from(list: Vec<Cow<'a, str>>) -> Strs<'a> {
+        let mut out = Strs::default();
+        for text in list {
+            out.push(text);
+        }
+        out
+    }
+}
+
+impl std::fmt::Debug for Strs<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
+    }
+}
+
+impl PartialEq for Strs<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Strs<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Strs<'a>, D::Error> {
+        Vec::<Cow<'a, str>>::deserialize(d).map(Strs::from)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -180,7 +242,7 @@ impl<'a> Event<'a> {
         self.user.as_ref().map(|u| s(&u.username)).unwrap_or("")
     }
     pub fn groups(&self) -> &[Cow<'a, str>] {
-        self.user.as_ref().and_then(|u| u.groups.as_deref()).unwrap_or(&[])
+        self.user.as_ref().and_then(|u| u.groups.as_ref()).map(Strs::as_slice).unwrap_or(&[])
     }
     /// The identity the request acted as: the impersonated user when there is one.
     pub fn effective_username(&self) -> &str {
@@ -191,7 +253,7 @@ impl<'a> Event<'a> {
     }
     pub fn effective_groups(&self) -> &[Cow<'a, str>] {
         match &self.impersonated_user {
-            Some(u) if u.username.is_some() => u.groups.as_deref().unwrap_or(&[]),
+            Some(u) if u.username.is_some() => u.groups.as_ref().map(Strs::as_slice).unwrap_or(&[]),
             _ => self.groups(),
         }
     }
@@ -217,7 +279,7 @@ impl<'a> Event<'a> {
         self.response_status.as_ref().and_then(|r| r.code)
     }
     pub fn source_ips(&self) -> &[Cow<'a, str>] {
-        self.source_ips.as_deref().unwrap_or(&[])
+        self.source_ips.as_ref().map(Strs::as_slice).unwrap_or(&[])
     }
     /// When the request was received (else the stage's time, else `timestamp`).
     pub fn time(&self) -> &str {

@@ -13,7 +13,7 @@ use std::borrow::Cow;
 
 use serde_json::value::RawValue;
 
-use crate::event::{Annotations, Event, ObjectRef, Status, UserInfo};
+use crate::event::{Annotations, Event, ObjectRef, Status, Strs, UserInfo};
 
 /// Nesting deeper than this is left to serde (whose own limit is 128).
 const MAX_DEPTH: u32 = 64;
@@ -63,6 +63,28 @@ fn find_special(b: &[u8]) -> usize {
         i += 1;
     }
     i
+}
+
+/// Whether two byte strings are equal, compared eight bytes at a time: keys are short, and a
+/// call to `memcmp` for each expected key cost more than the compare itself.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n < 8 {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    }
+    let word = |s: &[u8], at: usize| s.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()).map(u64::from_ne_bytes);
+    let mut at = 0;
+    while at + 8 <= n {
+        if word(a, at) != word(b, at) {
+            return false;
+        }
+        at += 8;
+    }
+    // The tail, as the last eight bytes (overlapping the words already compared).
+    at == n || word(a, n - 8) == word(b, n - 8)
 }
 
 /// The keys of an object the decoder reads: `names` in the order the API server writes them
@@ -375,12 +397,12 @@ impl<'a> Reader<'a> {
     }
 
     /// An optional array of plain strings.
-    fn opt_strings(&mut self) -> Option<Option<Vec<Cow<'a, str>>>> {
+    fn opt_strings(&mut self) -> Option<Option<Strs<'a>>> {
         if self.is_null() {
             return Some(None);
         }
         self.eat(b'[')?;
-        let mut out = Vec::new();
+        let mut out = Strs::default();
         self.ws();
         if self.peek()? == b']' {
             self.pos += 1;
@@ -422,7 +444,7 @@ impl<'a> Reader<'a> {
     /// Whether the next bytes are the key `"name"`, written plainly (then it is consumed).
     fn at_key(&mut self, name: &str) -> bool {
         let n = name.len();
-        let found = self.bytes.get(self.pos..self.pos + n + 2).is_some_and(|b| b[0] == b'"' && b[n + 1] == b'"' && &b[1..=n] == name.as_bytes());
+        let found = self.bytes.get(self.pos..self.pos + n + 2).is_some_and(|b| b[0] == b'"' && b[n + 1] == b'"' && same_bytes(&b[1..=n], name.as_bytes()));
         if found {
             self.pos += n + 2;
         }
@@ -586,9 +608,14 @@ mod tests {
             r#"{"verb":"get","responseStatus":{"code":-12}, "x": [ {"y": [[]]} , "z\"\/\b\f\n\r\t\u00e9" ] }"#,
             r#"{"verb":"get","requestObject":"text","other":{"verb":1}}"#,
             r#"{"hello":"wörld ✓","verb":"watch"}"#,
+            r#"{"verb":"get","user":{"username":"a","groups":["g1","g2","g3","g4","g5","g6"]},"sourceIPs":["1","2","3","4"]}"#,
         ] {
             assert!(agree(line), "{line}");
         }
+        // Lists longer than the inline room keep every entry, in order.
+        let long = decode(r#"{"verb":"get","user":{"username":"a","groups":["g1","g2","g3","g4","g5","g6"]},"sourceIPs":["1","2","3","4","5"]}"#).unwrap();
+        assert_eq!(long.groups(), ["g1", "g2", "g3", "g4", "g5", "g6"]);
+        assert_eq!(long.source_ips(), ["1", "2", "3", "4", "5"]);
     }
 
     #[test]
@@ -645,6 +672,20 @@ mod tests {
         // Deep nesting is serde's to judge.
         let deep = format!(r#"{{"x":{}{}}}"#, "[".repeat(100), "]".repeat(100));
         assert!(decode(&deep).is_none());
+    }
+
+    #[test]
+    fn same_bytes_compares_every_byte_at_every_length() {
+        for n in 0..40 {
+            let a: Vec<u8> = (0..n as u8).map(|i| b'a' + i % 26).collect();
+            assert!(same_bytes(&a, &a.clone()));
+            for i in 0..n {
+                let mut b = a.clone();
+                b[i] ^= 1;
+                assert!(!same_bytes(&a, &b), "length {n}, byte {i}");
+            }
+            assert!(!same_bytes(&a, &a[..n.saturating_sub(1)]) || n == 0);
+        }
     }
 
     #[test]
