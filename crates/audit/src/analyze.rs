@@ -415,8 +415,13 @@ enum RequestKey {
 /// The analysis state of one chunk of events; states merge.
 #[derive(Debug, Default)]
 pub struct State {
-    /// Boxed: growing the map moves keys and pointers, not tens of thousands of alerts.
-    alerts: HashMap<(u16, RequestKey), Box<Alert>, BuildHasherDefault<Fx>>,
+    /// Where each request's alert is in `list`, by rule and request.
+    alerts: HashMap<(u16, RequestKey), usize, BuildHasherDefault<Fx>>,
+    /// The alerts, in the order they were listed (`None` only for one a merge has taken): the
+    /// report's vector is this one, sorted in place, so the end of the run builds no second
+    /// copy of tens of thousands of alerts in fresh memory (which the kernel zeroed in the
+    /// serial end), and growing the map moves indexes, not alerts.
+    list: Vec<Option<Alert>>,
     pub activity: HashMap<String, Activity, BuildHasherDefault<Fx>>,
     pub completeness: Completeness,
     pub diagnostics: Vec<Diagnostic>,
@@ -442,8 +447,7 @@ pub struct State {
     /// what the merge still reads (response, stage, place in the log), not the whole alert.
     pub merges_into_full: bool,
     /// The alerts of a state being merged, sorted (kept for its room).
-    #[allow(clippy::vec_box)] // the alerts move between boxed maps
-    incoming: Vec<((u16, RequestKey), Box<Alert>)>,
+    incoming: Vec<((u16, RequestKey), usize)>,
     /// The texts of the activity's pending uses.
     names: Names,
     /// The minute of the last event time read.
@@ -595,23 +599,27 @@ impl Engine {
             Some(id) => (index, RequestKey::Audit(Box::from(id))),
             None => (index, RequestKey::Line(file.clone(), line)),
         };
-        if !state.alerts.contains_key(&key) && !state.admit(&key) {
-            return;
-        }
-        if let Some(existing) = state.alerts.get_mut(&key) {
+        if let Some(&at) = state.alerts.get(&key) {
             // A later stage completes what an earlier one lacked (the response code, mostly).
-            if existing.code.is_none() && e.code().is_some() {
+            if let Some(existing) = state.list.get_mut(at).and_then(Option::as_mut)
+                && existing.code.is_none()
+                && e.code().is_some()
+            {
                 existing.code = e.code();
                 existing.decision = e.decision().as_str().into();
                 existing.stage = e.stage.as_deref().map(str::to_string);
             }
             return;
         }
+        if !state.admit(&key) {
+            return;
+        }
         let alert = if state.merges_into_full { place_holder(rule, e, file, line) } else { make_alert(rule, e, file, line, micros) };
         if state.track_fresh {
             state.fresh.push(key.clone());
         }
-        state.alerts.insert(key, Box::new(alert));
+        state.alerts.insert(key, state.list.len());
+        state.list.push(Some(alert));
     }
 
     /// A request a threshold rule matched: counted now, judged at the end.
@@ -857,6 +865,15 @@ fn use_hash(verb: &str, api_group: &str, resource: &str, subresource: &str, name
 }
 
 impl State {
+    /// Reserve room for the alerts the limit lets this state list (up to 65,536, and a few
+    /// thousand threshold alerts beside them), so that the list of a merged state never grows
+    /// by copying; room not written costs no memory.
+    pub fn reserve_listed(&mut self) {
+        if self.max_alerts != 0 {
+            self.list.reserve(self.max_alerts.min(1 << 16) + 4096);
+        }
+    }
+
     /// Whether the state lists as many alerts as it may: alerts of requests it has not seen
     /// are only counted from now on.
     pub fn is_full(&self) -> bool {
@@ -900,14 +917,13 @@ impl State {
         incoming.extend(other.alerts.drain());
         if self.max_alerts != 0 && self.alerts.len() + incoming.len() > self.max_alerts {
             // Which alerts stay listed must not depend on a hash map's order: the earliest.
-            incoming.sort_by(|(ka, a), (kb, b)| (a.file.as_ref(), a.line, ka.0).cmp(&(b.file.as_ref(), b.line, kb.0)));
+            let place = |at: usize| other.list.get(at).and_then(Option::as_ref).map(|a| (a.file.as_ref(), a.line));
+            incoming.sort_by(|(ka, a), (kb, b)| (place(*a), ka.0).cmp(&(place(*b), kb.0)));
         }
-        for (key, alert) in incoming.drain(..) {
-            if !self.alerts.contains_key(&key) && !self.admit(&key) {
-                continue;
-            }
-            match self.alerts.get_mut(&key) {
-                Some(existing) => {
+        for (key, at) in incoming.drain(..) {
+            let Some(alert) = other.list.get_mut(at).and_then(Option::take) else { continue };
+            if let Some(&mine) = self.alerts.get(&key) {
+                if let Some(existing) = self.list.get_mut(mine).and_then(Option::as_mut) {
                     if existing.code.is_none() && alert.code.is_some() {
                         existing.code = alert.code;
                         existing.decision = alert.decision;
@@ -918,11 +934,14 @@ impl State {
                         existing.line = alert.line;
                     }
                 }
-                None => {
-                    self.alerts.insert(key, alert);
-                }
+                continue;
+            }
+            if self.admit(&key) {
+                self.alerts.insert(key, self.list.len());
+                self.list.push(Some(alert));
             }
         }
+        other.list.clear();
         self.incoming = incoming;
         for (key, theirs) in other.hits.drain() {
             let mine = self.hits.entry(key).or_insert_with(|| Hits { width: theirs.width, ..Hits::default() });
@@ -993,7 +1012,7 @@ impl State {
     /// Alerts first seen since the last call, in the order they were seen.
     pub fn take_fresh(&mut self) -> Vec<Alert> {
         let keys = std::mem::take(&mut self.fresh);
-        keys.iter().filter_map(|k| self.alerts.get(k).map(|a| Alert::clone(a))).collect()
+        keys.iter().filter_map(|k| self.alerts.get(k).and_then(|&at| self.list.get(at)).and_then(Clone::clone)).collect()
     }
 
     pub fn alert_count(&self) -> usize {
@@ -1002,21 +1021,27 @@ impl State {
 
     /// Alerts in time order (then file and line), activity by user.
     pub fn into_parts(mut self, rules: &[Rule]) -> Parts {
-        let mut alerts: Vec<Box<Alert>> = self.alerts.into_values().collect();
+        let mut list = std::mem::take(&mut self.list);
         for ((index, value), hits) in std::mem::take(&mut self.hits) {
             let Some(rule) = rules.get(usize::from(index)) else { continue };
             let Some(t) = &rule.threshold else { continue };
             let (alerted, missed) = bursts(hits.list, t, &value);
-            alerts.extend(alerted);
+            list.extend(alerted.into_iter().map(|a| Some(*a)));
             if missed > 0 {
                 *self.unlisted.entry(index).or_default() += missed;
             }
         }
-        // Each alert's time as parsed with its event (tens of thousands of alerts; parsing them
-        // again here was in the serial end of the run).
-        let mut keyed: Vec<(Option<i64>, Box<Alert>)> = alerts.into_iter().map(|a| (a.micros, a)).collect();
-        keyed.sort_by(|(ta, a), (tb, b)| (ta, &a.file, a.line, &a.rule).cmp(&(tb, &b.file, b.line, &b.rule)));
-        let alerts: Vec<Alert> = keyed.into_iter().map(|(_, a)| *a).collect();
+        // Sorted through an order of indexes, then moved into place (each alert at most once):
+        // sorting the alerts themselves moved each of them many times. Each alert's time was
+        // parsed with its event (parsing tens of thousands again here was in the serial end).
+        let key = |at: usize| list.get(at).and_then(Option::as_ref).map(|a| (a.micros, &a.file, a.line, &a.rule));
+        let mut order: Vec<usize> = (0..list.len()).collect();
+        order.sort_by(|&a, &b| key(a).cmp(&key(b)));
+        permute(&mut list, &mut order);
+        // Collected in place (an `Option<Alert>` is an `Alert`'s size): no second vector.
+        // `flatten` would be the same list but collects into a new vector.
+        #[allow(clippy::filter_map_identity)]
+        let alerts: Vec<Alert> = list.into_iter().filter_map(|a| a).collect();
         let names = &self.names;
         let mut activity: Vec<Activity> = self.activity.into_values().map(|mut a| {
             a.settle(names);
@@ -1027,6 +1052,24 @@ impl State {
         diagnostics.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
         let unlisted = self.unlisted.iter().filter_map(|(i, n)| rules.get(usize::from(*i)).map(|r| (r.id.clone(), (r.severity, *n)))).collect();
         Parts { alerts, activity, completeness: self.completeness, diagnostics, diagnostics_total: self.diagnostics_total, window: self.window, unlisted }
+    }
+}
+
+/// Put `items` in the order `order` gives (`order[k]`: the index of the item that goes to
+/// position `k`), following each cycle of the permutation with swaps: every item moves once.
+/// `order` is used up (each entry is set to its own position as it is placed).
+fn permute<T>(items: &mut [T], order: &mut [usize]) {
+    for start in 0..order.len().min(items.len()) {
+        let mut at = start;
+        loop {
+            let from = order[at];
+            order[at] = at;
+            if from == start || from == at || from >= items.len() {
+                break;
+            }
+            items.swap(at, from);
+            at = from;
+        }
     }
 }
 
@@ -1118,6 +1161,32 @@ pub fn apply_exceptions(alerts: &mut [Alert], exceptions: &[AlertException], tod
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn permute_puts_every_item_where_the_order_says() {
+        // Orders of several shapes: identity, reversed, rotations, and pseudo-random ones.
+        let mut seed = 7u64;
+        for n in [0usize, 1, 2, 3, 10, 100, 1000] {
+            let mut orders: Vec<Vec<usize>> = vec![(0..n).collect(), (0..n).rev().collect(), (0..n).map(|i| (i + 1) % n.max(1)).collect()];
+            for _ in 0..5 {
+                let mut o: Vec<usize> = (0..n).collect();
+                for i in (1..n).rev() {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    o.swap(i, (seed >> 33) as usize % (i + 1));
+                }
+                orders.push(o);
+            }
+            for order in orders {
+                let items: Vec<String> = (0..n).map(|i| format!("item{i}")).collect();
+                let expected: Vec<String> = order.iter().map(|&i| items[i].clone()).collect();
+                let mut permuted = items.clone();
+                permute(&mut permuted, &mut order.clone());
+                assert_eq!(permuted, expected, "n = {n}");
+            }
+        }
+        // The final list is collected in place only if an absent alert costs no room.
+        assert_eq!(std::mem::size_of::<Option<Alert>>(), std::mem::size_of::<Alert>());
+    }
     use crate::rules::RuleSet;
 
     const BURST_RULE: &str = r#"

@@ -85,6 +85,7 @@ pub struct Report {
 pub fn analyze_inputs(inputs: &[Input], engine: &Engine) -> Result<Report, AnalyzeError> {
     let mut state = State::default();
     state.max_alerts = engine.max_alerts();
+    state.reserve_listed();
     let mut files = Vec::new();
     for input in inputs {
         let summary = analyze_input(input, engine, &mut state)?;
