@@ -141,9 +141,10 @@ fn hit_order(h: &Hit) -> (i64, &str, u64) {
 }
 
 impl Hits {
-    /// Add a hit; `sample` makes its alert, called only when the hit needs one. Returns the
-    /// change in the number of samples held.
-    fn push(&mut self, mut hit: Hit, sample: impl FnOnce() -> Option<Box<Alert>>) -> isize {
+    /// Add a hit; `sample` makes its alert, called only when the hit needs one, with the sample
+    /// the hit takes over from (an end it replaces), if any, to refill. Returns the change in
+    /// the number of samples held.
+    fn push(&mut self, mut hit: Hit, sample: impl FnOnce(Option<Box<Alert>>) -> Option<Box<Alert>>) -> isize {
         let at = self.list.len();
         let bucket = hit.micros.div_euclid((self.width / 2).max(1));
         let mut change = 0;
@@ -152,10 +153,6 @@ impl Hits {
             Some(&(first, last)) => (hit_order(&hit) < hit_order(&self.list[first]), hit_order(&hit) > hit_order(&self.list[last]), Some((first, last))),
         };
         if new_first || new_last {
-            if hit.sample.is_none() {
-                hit.sample = sample();
-            }
-            change += isize::from(hit.sample.is_some());
             let (mut first, mut last) = old.unwrap_or((at, at));
             if new_first {
                 first = at;
@@ -163,14 +160,22 @@ impl Hits {
             if new_last {
                 last = at;
             }
-            // A replaced end that is no longer either end gives its sample up.
+            // A replaced end that is no longer either end gives its sample up, to the new hit:
+            // in a log in time order every matching request replaces its bucket's last one,
+            // and building a fresh alert for each (and dropping the old) was ~17 allocations.
+            let mut given_up = None;
             if let Some((old_first, old_last)) = old {
                 for i in [old_first, old_last] {
-                    if i != first && i != last && self.list[i].sample.take().is_some() {
+                    if i != first && i != last && let Some(old_sample) = self.list[i].sample.take() {
                         change -= 1;
+                        given_up = Some(old_sample);
                     }
                 }
             }
+            if hit.sample.is_none() {
+                hit.sample = sample(given_up);
+            }
+            change += isize::from(hit.sample.is_some());
             self.ends.insert(bucket, (first, last));
         } else {
             // A middle hit (merged from another chunk) needs no sample.
@@ -650,7 +655,15 @@ impl Engine {
             Some(hits) => hits,
             None => state.hits.entry((index, Box::from(value))).or_insert_with(|| Hits { width: t.window_micros().unwrap_or(0), ..Hits::default() }),
         };
-        let change = hits.push(hit, || keep.then(|| Box::new(make_alert(rule, e, file, line, micros))));
+        let change = hits.push(hit, |given_up| {
+            keep.then(|| match given_up {
+                Some(mut alert) => {
+                    fill_alert(&mut alert, rule, e, file, line, micros);
+                    alert
+                }
+                None => Box::new(make_alert(rule, e, file, line, micros)),
+            })
+        });
         state.hit_samples = state.hit_samples.saturating_add_signed(change);
     }
 
@@ -666,38 +679,77 @@ impl Engine {
 /// The alert a rule raises on one event.
 /// `micros` is the event's time as parsed (`parse_micros(e.time())`), kept for the final sort.
 fn make_alert(rule: &Rule, e: &Event<'_>, file: &Arc<str>, line: u64, micros: Option<i64>) -> Alert {
-        let audit_id = e.audit_id.as_deref().filter(|a| !a.is_empty());
-        let impersonated = e.impersonated_user.as_ref().is_some_and(|u| u.username.is_some());
-        Alert {
-            rule: rule.id.clone(),
-            title: rule.title.clone(),
-            requirements: rule.requirements.clone(),
-            severity: rule.severity,
-            audit_id: audit_id.map(str::to_string),
-            time: Some(e.time().to_string()).filter(|t| !t.is_empty()),
-            user: safe(e.effective_username()),
-            impersonator: impersonated.then(|| safe(e.username())),
-            source_ips: e.source_ips().iter().map(|ip| safe(ip)).collect(),
-            verb: safe(e.verb()),
-            object: ObjectOut {
-                resource: safe(e.resource()),
-                subresource: safe(e.subresource()),
-                namespace: safe(e.namespace()),
-                name: safe(e.name()),
-                api_group: safe(e.api_group()),
-                path: safe(e.uri().split('?').next().unwrap_or("")),
-            },
-            code: e.code(),
-            decision: e.decision().as_str().into(),
-            stage: e.stage.as_deref().map(str::to_string),
-            falco: rule.falco.clone(),
-            panther: rule.panther.clone(),
-            file: file.clone(),
-            line,
-            excepted: None,
-            burst: None,
-            micros,
+    let mut alert = place_holder(rule, e, file, line);
+    fill_alert(&mut alert, rule, e, file, line, micros);
+    alert
+}
+
+/// Make `alert` the one [`make_alert`] would, reusing the room of its strings (an alert
+/// sample of a threshold rule is refilled for nearly every request the rule matches).
+fn fill_alert(alert: &mut Alert, rule: &Rule, e: &Event<'_>, file: &Arc<str>, line: u64, micros: Option<i64>) {
+    let audit_id = e.audit_id.as_deref().filter(|a| !a.is_empty());
+    let impersonated = e.impersonated_user.as_ref().is_some_and(|u| u.username.is_some());
+    let Alert {
+        rule: id,
+        title,
+        requirements,
+        severity,
+        audit_id: alert_audit_id,
+        time,
+        user,
+        impersonator,
+        source_ips,
+        verb,
+        object,
+        code,
+        decision,
+        stage,
+        falco,
+        panther,
+        file: alert_file,
+        line: alert_line,
+        excepted,
+        burst,
+        micros: alert_micros,
+    } = alert;
+    id.clone_from(&rule.id);
+    title.clone_from(&rule.title);
+    requirements.clone_from(&rule.requirements);
+    *severity = rule.severity;
+    set_opt_text(alert_audit_id, audit_id);
+    set_opt_text(time, Some(e.time()).filter(|t| !t.is_empty()));
+    set_safe(user, e.effective_username());
+    match impersonator {
+        Some(text) if impersonated => set_safe(text, e.username()),
+        _ => *impersonator = impersonated.then(|| safe(e.username())),
+    }
+    let ips = e.source_ips();
+    source_ips.truncate(ips.len());
+    for (i, ip) in ips.iter().enumerate() {
+        match source_ips.get_mut(i) {
+            Some(text) => set_safe(text, ip),
+            None => source_ips.push(safe(ip)),
         }
+    }
+    set_safe(verb, e.verb());
+    set_safe(&mut object.resource, e.resource());
+    set_safe(&mut object.subresource, e.subresource());
+    set_safe(&mut object.namespace, e.namespace());
+    set_safe(&mut object.name, e.name());
+    set_safe(&mut object.api_group, e.api_group());
+    set_safe(&mut object.path, e.uri().split('?').next().unwrap_or(""));
+    *code = e.code();
+    set_text(decision, e.decision().as_str());
+    set_opt_text(stage, e.stage.as_deref());
+    falco.clone_from(&rule.falco);
+    panther.clone_from(&rule.panther);
+    if !Arc::ptr_eq(alert_file, file) {
+        *alert_file = file.clone();
+    }
+    *alert_line = line;
+    *excepted = None;
+    *burst = None;
+    *alert_micros = micros;
 }
 
 /// An alert that will never be listed (see [`State::merges_into_full`]): only the fields a
@@ -730,7 +782,28 @@ fn place_holder(rule: &Rule, e: &Event<'_>, file: &Arc<str>, line: u64) -> Alert
 
 /// Text from a log shown to people: card numbers masked (a name or path may hold one).
 fn safe(text: &str) -> String {
-    if text.bytes().filter(u8::is_ascii_digit).count() >= 12 { kubepci_pan::redact(text) } else { text.to_string() }
+    if may_hold_card_number(text) { kubepci_pan::redact(text) } else { text.to_string() }
+}
+
+fn may_hold_card_number(text: &str) -> bool {
+    text.bytes().filter(u8::is_ascii_digit).count() >= 12
+}
+
+/// [`safe`] into a string, reusing its room.
+fn set_safe(slot: &mut String, text: &str) {
+    if may_hold_card_number(text) {
+        *slot = kubepci_pan::redact(text);
+    } else {
+        set_text(slot, text);
+    }
+}
+
+/// An optional text, reusing the room of the string already there.
+fn set_opt_text(slot: &mut Option<String>, text: Option<&str>) {
+    match (slot.as_mut(), text) {
+        (Some(held), Some(text)) => set_text(held, text),
+        (_, text) => *slot = text.map(str::to_string),
+    }
 }
 
 fn widen(window: &mut Option<Window>, t: i64, text: &str) {
@@ -949,7 +1022,7 @@ impl State {
                 if self.max_alerts != 0 && self.hit_samples >= self.max_alerts {
                     hit.sample = None;
                 }
-                let change = mine.push(hit, || None);
+                let change = mine.push(hit, |_| None);
                 self.hit_samples = self.hit_samples.saturating_add_signed(change);
             }
         }
@@ -1034,9 +1107,11 @@ impl State {
         // Sorted through an order of indexes, then moved into place (each alert at most once):
         // sorting the alerts themselves moved each of them many times. Each alert's time was
         // parsed with its event (parsing tens of thousands again here was in the serial end).
+        // The time sits beside each index, so most comparisons do not reach into the list.
         let key = |at: usize| list.get(at).and_then(Option::as_ref).map(|a| (a.micros, &a.file, a.line, &a.rule));
-        let mut order: Vec<usize> = (0..list.len()).collect();
-        order.sort_by(|&a, &b| key(a).cmp(&key(b)));
+        let mut timed: Vec<(Option<i64>, usize)> = list.iter().enumerate().map(|(at, a)| (a.as_ref().and_then(|a| a.micros), at)).collect();
+        timed.sort_by(|(ta, a), (tb, b)| ta.cmp(tb).then_with(|| key(*a).cmp(&key(*b))));
+        let mut order: Vec<usize> = timed.into_iter().map(|(_, at)| at).collect();
         permute(&mut list, &mut order);
         // Collected in place (an `Option<Alert>` is an `Alert`'s size): no second vector.
         // `flatten` would be the same list but collects into a new vector.
@@ -1161,6 +1236,27 @@ pub fn apply_exceptions(alerts: &mut [Alert], exceptions: &[AlertException], tod
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refilled_alert_is_the_alert_made_afresh() {
+        let rules = RuleSet::builtin().rules;
+        let lines = [
+            r#"{"auditID":"a1","stage":"ResponseComplete","verb":"get","user":{"username":"alice","groups":["dev"]},"impersonatedUser":{"username":"bob"},"sourceIPs":["203.0.113.9","10.0.0.1","::1"],"objectRef":{"resource":"secrets","namespace":"shop","name":"db","apiGroup":""},"requestURI":"/api/v1/namespaces/shop/secrets/db?x=1","responseStatus":{"code":403},"requestReceivedTimestamp":"2026-12-01T10:00:00Z","annotations":{"authorization.k8s.io/decision":"forbid"}}"#,
+            r#"{"verb":"list","user":{"username":"4111111111111111"},"objectRef":{"resource":"pods","subresource":"log"},"requestURI":"/api/v1/pods"}"#,
+            r#"{"auditID":"a3","stage":"ResponseStarted","verb":"create","user":{"username":"carol"},"sourceIPs":["198.51.100.1"],"objectRef":{"resource":"pods","subresource":"exec","namespace":"payments","name":"api"},"responseStatus":{"code":101},"stageTimestamp":"2026-12-01T10:00:01.5Z"}"#,
+        ];
+        let events: Vec<Event<'_>> = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let file: Arc<str> = Arc::from("a.log");
+        let other: Arc<str> = Arc::from("b.log");
+        for (i, e) in events.iter().enumerate() {
+            for (j, before) in events.iter().enumerate() {
+                let rule = &rules[i % rules.len()];
+                let mut refilled = make_alert(&rules[(j + 7) % rules.len()], before, &other, 99, None);
+                fill_alert(&mut refilled, rule, e, &file, i as u64, Some(5));
+                assert_eq!(format!("{refilled:?}"), format!("{:?}", make_alert(rule, e, &file, i as u64, Some(5))));
+            }
+        }
+    }
 
     #[test]
     fn permute_puts_every_item_where_the_order_says() {
