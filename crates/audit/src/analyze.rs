@@ -3,6 +3,7 @@
 //! log's fields (10.2.2). Pure: events in, a [`Report`] out. States of separate chunks merge,
 //! so that files and chunks can be analysed in parallel.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
@@ -448,15 +449,42 @@ pub struct State {
     /// Hashes of the requests counted in `unlisted` (a later stage must not count twice).
     unlisted_keys: HashSet<u64, BuildHasherDefault<PreHashed>>,
     /// Set on a block's state when the state it will be merged into already lists
-    /// `max_alerts` alerts: no new alert of this block can be listed, so its alerts only carry
-    /// what the merge still reads (response, stage, place in the log), not the whole alert.
+    /// `max_alerts` alerts: no new alert of this block can be listed, so its alerts go to
+    /// `late`, which keeps only what the merge still reads, not the whole alert.
     pub merges_into_full: bool,
+    /// The alerts of a block merging into a full state (see `merges_into_full`), by rule and
+    /// request: 137k of them per GB in the benchmark's log, each of which had been a whole
+    /// (if empty) alert moved, sorted and freed by the merge on the reading thread.
+    late: HashMap<(u16, RequestKey), Late, BuildHasherDefault<Fx>>,
     /// The alerts of a state being merged, sorted (kept for its room).
     incoming: Vec<((u16, RequestKey), usize)>,
     /// The texts of the activity's pending uses.
     names: Names,
     /// The minute of the last event time read.
     minute: crate::time::MinuteCache,
+}
+
+/// What a merge reads of an alert that can no longer be listed: when its request's alert is
+/// already listed (an earlier stage, in an earlier block), the response it lacked, the stage
+/// that brought it, and the earlier place in the log; otherwise the request is only counted.
+#[derive(Debug)]
+struct Late {
+    code: Option<i64>,
+    decision: crate::event::Decision,
+    stage: Option<Cow<'static, str>>,
+    file: Arc<str>,
+    line: u64,
+}
+
+/// A stage as an alert keeps it, without allocating for the four the API server writes.
+fn stage_text(stage: Option<&str>) -> Option<Cow<'static, str>> {
+    stage.map(|text| match text {
+        "RequestReceived" => Cow::Borrowed("RequestReceived"),
+        "ResponseStarted" => Cow::Borrowed("ResponseStarted"),
+        "ResponseComplete" => Cow::Borrowed("ResponseComplete"),
+        "Panic" => Cow::Borrowed("Panic"),
+        other => Cow::Owned(other.to_string()),
+    })
 }
 
 /// The rules and the context, shared by every chunk.
@@ -604,6 +632,23 @@ impl Engine {
             Some(id) => (index, RequestKey::Audit(Box::from(id))),
             None => (index, RequestKey::Line(file.clone(), line)),
         };
+        if state.merges_into_full {
+            match state.late.get_mut(&key) {
+                // A later stage completes what an earlier one lacked, as for a listed alert.
+                Some(late) => {
+                    if late.code.is_none() && e.code().is_some() {
+                        late.code = e.code();
+                        late.decision = e.decision();
+                        late.stage = stage_text(e.stage.as_deref());
+                    }
+                }
+                None => {
+                    let late = Late { code: e.code(), decision: e.decision(), stage: stage_text(e.stage.as_deref()), file: file.clone(), line };
+                    state.late.insert(key, late);
+                }
+            }
+            return;
+        }
         if let Some(&at) = state.alerts.get(&key) {
             // A later stage completes what an earlier one lacked (the response code, mostly).
             if let Some(existing) = state.list.get_mut(at).and_then(Option::as_mut)
@@ -619,7 +664,7 @@ impl Engine {
         if !state.admit(&key) {
             return;
         }
-        let alert = if state.merges_into_full { place_holder(rule, e, file, line) } else { make_alert(rule, e, file, line, micros) };
+        let alert = make_alert(rule, e, file, line, micros);
         if state.track_fresh {
             state.fresh.push(key.clone());
         }
@@ -679,7 +724,7 @@ impl Engine {
 /// The alert a rule raises on one event.
 /// `micros` is the event's time as parsed (`parse_micros(e.time())`), kept for the final sort.
 fn make_alert(rule: &Rule, e: &Event<'_>, file: &Arc<str>, line: u64, micros: Option<i64>) -> Alert {
-    let mut alert = place_holder(rule, e, file, line);
+    let mut alert = blank_alert(rule, file);
     fill_alert(&mut alert, rule, e, file, line, micros);
     alert
 }
@@ -752,9 +797,8 @@ fn fill_alert(alert: &mut Alert, rule: &Rule, e: &Event<'_>, file: &Arc<str>, li
     *alert_micros = micros;
 }
 
-/// An alert that will never be listed (see [`State::merges_into_full`]): only the fields a
-/// merge copies into an alert already listed for the same request.
-fn place_holder(rule: &Rule, e: &Event<'_>, file: &Arc<str>, line: u64) -> Alert {
+/// An alert with nothing in it yet (no string allocated), for [`fill_alert`].
+fn blank_alert(rule: &Rule, file: &Arc<str>) -> Alert {
     Alert {
         rule: String::new(),
         title: String::new(),
@@ -767,13 +811,13 @@ fn place_holder(rule: &Rule, e: &Event<'_>, file: &Arc<str>, line: u64) -> Alert
         source_ips: Vec::new(),
         verb: String::new(),
         object: ObjectOut { resource: String::new(), subresource: String::new(), namespace: String::new(), name: String::new(), api_group: String::new(), path: String::new() },
-        code: e.code(),
-        decision: e.decision().as_str().into(),
-        stage: e.stage.as_deref().map(str::to_string),
+        code: None,
+        decision: String::new(),
+        stage: None,
         falco: None,
         panther: None,
         file: file.clone(),
-        line,
+        line: 0,
         excepted: None,
         burst: None,
         micros: None,
@@ -958,6 +1002,12 @@ impl State {
         if self.max_alerts == 0 || self.alerts.len() < self.max_alerts {
             return true;
         }
+        self.count_unlisted(key);
+        false
+    }
+
+    /// Count the request of `key` among the alerts not listed (once, whatever its stages).
+    fn count_unlisted(&mut self, key: &(u16, RequestKey)) {
         let hash = {
             use std::hash::{Hash, Hasher};
             let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -967,7 +1017,6 @@ impl State {
         if self.unlisted_keys.insert(hash) {
             *self.unlisted.entry(key.0).or_default() += 1;
         }
-        false
     }
 
     /// Fold another chunk's state into this one (chunks may come in any order).
@@ -1016,6 +1065,25 @@ impl State {
         }
         other.list.clear();
         self.incoming = incoming;
+        // A block that merged into a full state: nothing of it is listed. Its requests whose
+        // alert is listed already complete it (as a later stage does); the rest are counted.
+        for (key, late) in other.late.drain() {
+            let listed = self.alerts.get(&key).copied().and_then(|at| self.list.get_mut(at)).and_then(Option::as_mut);
+            match listed {
+                Some(existing) => {
+                    if existing.code.is_none() && late.code.is_some() {
+                        existing.code = late.code;
+                        existing.decision = late.decision.as_str().into();
+                        existing.stage = late.stage.map(Cow::into_owned);
+                    }
+                    if (late.file.as_ref(), late.line) < (existing.file.as_ref(), existing.line) {
+                        existing.file = late.file;
+                        existing.line = late.line;
+                    }
+                }
+                None => self.count_unlisted(&key),
+            }
+        }
         for (key, theirs) in other.hits.drain() {
             let mine = self.hits.entry(key).or_insert_with(|| Hits { width: theirs.width, ..Hits::default() });
             for mut hit in theirs.list {
