@@ -252,6 +252,10 @@ pub struct Activity {
     /// Hashes of the uses already recorded, so that a repeated request allocates nothing.
     #[serde(skip)]
     seen: HashSet<u64, BuildHasherDefault<PreHashed>>,
+    /// The hash of the last use recorded (always one of `seen`): controllers and kubelets
+    /// repeat one request over and over, and a compare is cheaper than the set's probe.
+    #[serde(skip)]
+    last_use: Option<u64>,
     /// Uses recorded but not yet in `uses`, by the ids of their texts in the recording state's
     /// [`Names`]: a block's state recorded each of its identities' uses again (five strings and
     /// an ordered-set insert each, thousands per block); now only uses new to the merged
@@ -909,6 +913,10 @@ fn record_activity(state: &mut State, e: &Event<'_>, micros: Option<i64>) {
     if e.object_ref.is_some() {
         let allowed = e.decision() != crate::event::Decision::Forbid && !code.is_some_and(|c| c == 401 || c == 403);
         let hash = use_hash(e.verb(), e.api_group(), e.resource(), e.subresource(), e.namespace(), allowed);
+        if a.last_use == Some(hash) {
+            return;
+        }
+        a.last_use = Some(hash);
         if !a.seen.insert(hash) {
             return;
         }
