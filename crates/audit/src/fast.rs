@@ -87,11 +87,14 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     at == n || word(a, n - 8) == word(b, n - 8)
 }
 
-/// The keys of an object the decoder reads: `names` in the order the API server writes them
-/// (index = position), and `index`, which numbers any key (below 32; a `match` on the key
-/// compiles to a few integer compares where a scan of a list called `memcmp` per candidate).
+/// The keys of an object the decoder reads: `order`, the keys the API server writes, in its
+/// order, each with its index or `None` for one the decoder skips (`uid`, `apiVersion`,
+/// `metadata`, the authorizer's reason: recognised by a byte compare rather than read as a
+/// string and looked up, five times per event); and `index`, which numbers any key it reads
+/// (below 32; a `match` on the key compiles to a few integer compares where a scan of a list
+/// called `memcmp` per candidate).
 struct Keys {
-    names: &'static [&'static str],
+    order: &'static [(&'static str, Option<usize>)],
     index: fn(&str) -> Option<usize>,
 }
 
@@ -131,30 +134,31 @@ fn event_key(k: &str) -> Option<usize> {
 }
 
 const EVENT_KEYS: Keys = Keys {
-    names: &[
-        "kind",
-        "apiVersion",
-        "level",
-        "auditID",
-        "stage",
-        "requestURI",
-        "verb",
-        "user",
-        "impersonatedUser",
-        "sourceIPs",
-        "userAgent",
-        "objectRef",
-        "responseStatus",
-        "requestObject",
-        "requestReceivedTimestamp",
-        "stageTimestamp",
-        "annotations",
+    order: &[
+        ("kind", Some(0)),
+        ("apiVersion", Some(1)),
+        ("level", Some(2)),
+        ("auditID", Some(3)),
+        ("stage", Some(4)),
+        ("requestURI", Some(5)),
+        ("verb", Some(6)),
+        ("user", Some(7)),
+        ("impersonatedUser", Some(8)),
+        ("sourceIPs", Some(9)),
+        ("userAgent", Some(10)),
+        ("objectRef", Some(11)),
+        ("responseStatus", Some(12)),
+        ("requestObject", Some(13)),
+        ("responseObject", None),
+        ("requestReceivedTimestamp", Some(14)),
+        ("stageTimestamp", Some(15)),
+        ("annotations", Some(16)),
     ],
     index: event_key,
 };
 
 const USER_KEYS: Keys = Keys {
-    names: &["username", "groups"],
+    order: &[("username", Some(0)), ("uid", None), ("groups", Some(1)), ("extra", None)],
     index: |k| match k {
         "username" => Some(0),
         "groups" => Some(1),
@@ -163,7 +167,16 @@ const USER_KEYS: Keys = Keys {
 };
 
 const OBJECT_REF_KEYS: Keys = Keys {
-    names: &["resource", "namespace", "name", "apiGroup", "subresource"],
+    order: &[
+        ("resource", Some(0)),
+        ("namespace", Some(1)),
+        ("name", Some(2)),
+        ("uid", None),
+        ("apiGroup", Some(3)),
+        ("apiVersion", None),
+        ("resourceVersion", None),
+        ("subresource", Some(4)),
+    ],
     index: |k| match k {
         "resource" => Some(0),
         "namespace" => Some(1),
@@ -175,7 +188,7 @@ const OBJECT_REF_KEYS: Keys = Keys {
 };
 
 const STATUS_KEYS: Keys = Keys {
-    names: &["reason", "code"],
+    order: &[("metadata", None), ("status", None), ("message", None), ("reason", Some(0)), ("details", None), ("code", Some(1))],
     index: |k| match k {
         "reason" => Some(0),
         "code" => Some(1),
@@ -183,7 +196,10 @@ const STATUS_KEYS: Keys = Keys {
     },
 };
 
-const ANNOTATION_KEYS: Keys = Keys { names: &["authorization.k8s.io/decision"], index: |k| (k == "authorization.k8s.io/decision").then_some(0) };
+const ANNOTATION_KEYS: Keys = Keys {
+    order: &[("authorization.k8s.io/decision", Some(0)), ("authorization.k8s.io/reason", None)],
+    index: |k| (k == "authorization.k8s.io/decision").then_some(0),
+};
 
 struct Reader<'a> {
     text: &'a str,
@@ -477,12 +493,23 @@ impl<'a> Reader<'a> {
             return Some(());
         }
         let mut seen = 0u32;
+        // The place in `keys.order` of the key expected next.
         let mut next = 0;
         loop {
             self.ws();
-            let wanted = match keys.names.get(next) {
-                Some(name) if self.at_key(name) => Some(next),
-                _ => (keys.index)(self.plain_string()?),
+            let wanted = match keys.order.get(next) {
+                Some(&(name, index)) if self.at_key(name) => {
+                    next += 1;
+                    index
+                }
+                _ => {
+                    let index = (keys.index)(self.plain_string()?);
+                    // Out of the expected order: expect what follows this key.
+                    if let Some(i) = index {
+                        next = keys.order.iter().position(|&(_, at)| at == Some(i)).map_or(next, |p| p + 1);
+                    }
+                    index
+                }
             };
             self.eat(b':')?;
             self.ws();
@@ -492,7 +519,6 @@ impl<'a> Reader<'a> {
                         return None;
                     }
                     seen |= 1 << i;
-                    next = i + 1;
                     f(self, i, out)?;
                 }
                 None => self.skip_value(depth + 1)?,
@@ -621,10 +647,16 @@ mod tests {
     #[test]
     fn each_key_list_names_its_keys_in_index_order() {
         for keys in [&EVENT_KEYS, &USER_KEYS, &OBJECT_REF_KEYS, &STATUS_KEYS, &ANNOTATION_KEYS] {
-            for (i, name) in keys.names.iter().enumerate() {
-                assert_eq!((keys.index)(name), Some(i), "{name}");
+            // Each key read has its index, in order; a key skipped is one `index` does not read.
+            let read: Vec<usize> = keys.order.iter().filter_map(|&(_, i)| i).collect();
+            assert_eq!(read, (0..read.len()).collect::<Vec<_>>());
+            for &(name, i) in keys.order {
+                assert_eq!((keys.index)(name), i, "{name}");
             }
         }
+        // A skipped key given twice is ignored as serde ignores it; a read key twice is serde's.
+        assert!(agree(r#"{"verb":"get","user":{"username":"a","uid":"1","uid":"2"},"objectRef":{"apiVersion":"v1","apiVersion":"v2"}}"#));
+        assert!(decode(r#"{"verb":"get","user":{"username":"a","uid":"1","username":"b"}}"#).is_none());
         // Keys in another order than the API server's, and unknown keys between, read the same.
         let api_order = r#"{"kind":"Event","verb":"get","user":{"username":"a","uid":"1","groups":["g"]},"objectRef":{"resource":"pods","namespace":"n","name":"p","apiGroup":"","subresource":"log"},"responseStatus":{"metadata":{},"reason":"Forbidden","code":403}}"#;
         let shuffled = r#"{"user":{"groups":["g"],"username":"a"},"responseStatus":{"code":403,"status":"Failure","reason":"Forbidden"},"objectRef":{"subresource":"log","apiGroup":"","name":"p","namespace":"n","resource":"pods"},"verb":"get","kind":"Event"}"#;
