@@ -499,6 +499,10 @@ pub struct Engine {
     /// noise on leases, pods and nodes that no rule names, so each event is held only against
     /// the few rules that could match it (the rest of the condition is still checked).
     candidates: Candidates,
+    /// Per rule: whether its `verbs` and its `resources` are exact lists, which the candidate
+    /// index has already matched (so they are not matched again, pattern by pattern: most of
+    /// the glob calls of a run).
+    indexed: Vec<(bool, bool)>,
     max_alerts: usize,
 }
 
@@ -566,7 +570,8 @@ impl Engine {
     pub fn new(rules: RuleSet, ctx: Context) -> Engine {
         let rules = rules.rules;
         let candidates = Candidates::new(&rules);
-        Engine { rules, ctx, candidates, max_alerts: 0 }
+        let indexed = rules.iter().map(|r| (exact_names(&r.when.verbs).is_some(), exact_names(&r.when.resources).is_some())).collect();
+        Engine { rules, ctx, candidates, indexed, max_alerts: 0 }
     }
 
     /// Keep at most `n` alerts (0: no limit); the rest are counted per rule.
@@ -604,7 +609,8 @@ impl Engine {
         let mut command: Option<Vec<String>> = None;
         for &i in candidates {
             let rule = &self.rules[usize::from(i)];
-            if !rule.when.matches_fields(&facts, &self.ctx) {
+            let (verb_known, resource_known) = self.indexed.get(usize::from(i)).copied().unwrap_or_default();
+            if !rule.when.matches_fields_indexed(&facts, &self.ctx, verb_known, resource_known) {
                 continue;
             }
             let mut object_holds = |cond: &crate::rules::Cond| {

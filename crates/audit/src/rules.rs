@@ -314,11 +314,17 @@ impl<'e, 'a> Facts<'e, 'a> {
 impl Cond {
     /// Every field except the object predicates (cheap; checked first).
     pub fn matches_fields(&self, f: &Facts<'_, '_>, ctx: &Context) -> bool {
+        self.matches_fields_indexed(f, ctx, false, false)
+    }
+
+    /// [`Cond::matches_fields`], where the caller has already matched the event's verb
+    /// (`verb_known`) or resource (`resource_known`) against this condition's exact list.
+    pub fn matches_fields_indexed(&self, f: &Facts<'_, '_>, ctx: &Context, verb_known: bool, resource_known: bool) -> bool {
         let e = f.event;
-        if !self.verbs.is_empty() && !any_glob(&self.verbs, e.verb()) {
+        if !verb_known && !self.verbs.is_empty() && !any_glob(&self.verbs, e.verb()) {
             return false;
         }
-        if !self.resources.is_empty() && !any_glob(&self.resources, e.resource()) {
+        if !resource_known && !self.resources.is_empty() && !any_glob(&self.resources, e.resource()) {
             return false;
         }
         if !self.subresources.is_empty() && !self.subresources.iter().any(|p| if p.is_empty() { e.subresource().is_empty() } else { glob(p, e.subresource()) }) {
@@ -525,6 +531,18 @@ rules:
         assert!(bad.unwrap_err().0.contains("names no PCI DSS requirement"));
         let typo = RuleSet::load(&[("typo.yaml".into(), "rules: [{id: X, title: t, requirements: [a], severity: low, description: d, match: {object: [privilegd]}}]".into())]);
         assert!(typo.unwrap_err().0.starts_with("typo.yaml:"));
+    }
+
+    #[test]
+    fn verbs_and_resources_the_index_matched_are_not_matched_again() {
+        let cond = Cond { verbs: vec!["get".into()], resources: vec!["secrets".into()], ..Cond::default() };
+        let event: Event<'_> = serde_json::from_str(r#"{"verb":"list","objectRef":{"resource":"pods"}}"#).unwrap();
+        let facts = Facts::new(&event, &Context::default());
+        assert!(!cond.matches_fields(&facts, &Context::default()));
+        assert!(!cond.matches_fields_indexed(&facts, &Context::default(), true, false));
+        assert!(!cond.matches_fields_indexed(&facts, &Context::default(), false, true));
+        // The caller vouches for both: the rest of the condition (nothing here) decides.
+        assert!(cond.matches_fields_indexed(&facts, &Context::default(), true, true));
     }
 
     #[test]
