@@ -610,7 +610,7 @@ impl Engine {
         for &i in candidates {
             let rule = &self.rules[usize::from(i)];
             let (verb_known, resource_known) = self.indexed.get(usize::from(i)).copied().unwrap_or_default();
-            if !rule.when.matches_fields_indexed(&facts, &self.ctx, verb_known, resource_known) {
+            if rule.when.fails_quickly(e) || !rule.when.matches_fields_indexed(&facts, &self.ctx, verb_known, resource_known) {
                 continue;
             }
             let mut object_holds = |cond: &crate::rules::Cond| {

@@ -192,6 +192,18 @@ pub struct Cond {
     pub object_any: Vec<Predicate>,
 }
 
+impl Response {
+    /// Whether a response code (none yet: a request not completed) is of this kind.
+    pub fn holds(self, code: Option<i64>) -> bool {
+        match self {
+            Response::Success => code.is_some_and(|c| (100..300).contains(&c)),
+            Response::Failure => code.is_some_and(|c| c >= 400),
+            Response::NotFailure => code.is_none_or(|c| c < 400),
+            Response::Denied => matches!(code, Some(401 | 403)),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Response {
@@ -317,6 +329,16 @@ impl Cond {
         self.matches_fields_indexed(f, ctx, false, false)
     }
 
+    /// Whether the event fails one of this condition's checks on the response code or on
+    /// impersonation: the cheapest to answer, and most events fail the rules that have them
+    /// (403s, denials, impersonation), so the engine asks this before the whole
+    /// [`Cond::matches_fields`]. True only where `matches_fields` is false.
+    pub fn fails_quickly(&self, e: &Event<'_>) -> bool {
+        (!self.codes.is_empty() && !e.code().is_some_and(|c| self.codes.contains(&c)))
+            || self.response.is_some_and(|r| !r.holds(e.code()))
+            || self.impersonated.is_some_and(|want| want != e.impersonated_user.as_ref().is_some_and(|u| u.username.is_some()))
+    }
+
     /// [`Cond::matches_fields`], where the caller has already matched the event's verb
     /// (`verb_known`) or resource (`resource_known`) against this condition's exact list.
     pub fn matches_fields_indexed(&self, f: &Facts<'_, '_>, ctx: &Context, verb_known: bool, resource_known: bool) -> bool {
@@ -349,17 +371,10 @@ impl Cond {
         if !self.groups.is_empty() && !e.groups().iter().any(|g| any_glob(&self.groups, g)) {
             return false;
         }
-        if let Some(r) = self.response {
-            let code = e.code();
-            let ok = match r {
-                Response::Success => code.is_some_and(|c| (100..300).contains(&c)),
-                Response::Failure => code.is_some_and(|c| c >= 400),
-                Response::NotFailure => code.is_none_or(|c| c < 400),
-                Response::Denied => matches!(code, Some(401 | 403)),
-            };
-            if !ok {
-                return false;
-            }
+        if let Some(r) = self.response
+            && !r.holds(e.code())
+        {
+            return false;
         }
         if !self.codes.is_empty() && !e.code().is_some_and(|c| self.codes.contains(&c)) {
             return false;
@@ -543,6 +558,36 @@ rules:
         assert!(!cond.matches_fields_indexed(&facts, &Context::default(), false, true));
         // The caller vouches for both: the rest of the condition (nothing here) decides.
         assert!(cond.matches_fields_indexed(&facts, &Context::default(), true, true));
+    }
+
+    #[test]
+    fn a_quick_failure_is_always_a_failure_of_the_whole_condition() {
+        let conds = [
+            Cond { codes: vec![403], ..Cond::default() },
+            Cond { response: Some(Response::Denied), ..Cond::default() },
+            Cond { response: Some(Response::NotFailure), ..Cond::default() },
+            Cond { impersonated: Some(true), ..Cond::default() },
+            Cond { impersonated: Some(false), codes: vec![200, 201], ..Cond::default() },
+        ];
+        let events = [
+            r#"{"verb":"get"}"#,
+            r#"{"verb":"get","responseStatus":{"code":403}}"#,
+            r#"{"verb":"get","responseStatus":{"code":200},"impersonatedUser":{"username":"bob"}}"#,
+            r#"{"verb":"get","responseStatus":{"code":201},"impersonatedUser":{}}"#,
+        ];
+        let ctx = Context::default();
+        let mut quick = 0;
+        for line in events {
+            let e: Event<'_> = serde_json::from_str(line).unwrap();
+            let facts = Facts::new(&e, &ctx);
+            for c in &conds {
+                if c.fails_quickly(&e) {
+                    quick += 1;
+                    assert!(!c.matches_fields(&facts, &ctx), "{c:?} on {line}");
+                }
+            }
+        }
+        assert!(quick >= 8, "the quick checks answered {quick} times");
     }
 
     #[test]
