@@ -100,17 +100,22 @@ fn main() {
 /// Inline sizes of the structs objects are made of (heap contents come on top): kubepci's
 /// compact pod types beside the k8s-openapi ones they stand for.
 fn sizes() {
-    use kubepci_model::k8s_openapi::api::{apps::v1 as apps, core::v1 as core};
+    use kubepci_model::controller;
+    use kubepci_model::k8s_openapi::api::{apps::v1 as apps, batch::v1 as batch, core::v1 as core};
     use kubepci_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
     use kubepci_model::pod;
     use std::mem::size_of;
-    println!("inline sizes (bytes): Object {}, ObjectMeta {}, ContainerStatus {}, PodStatus {}, ReplicaSet {}, Deployment {}, Service {}",
+    println!("inline sizes (bytes): Object {}, ObjectMeta {}, ContainerStatus {}, PodStatus {}, Service {}",
         size_of::<Object>(), size_of::<ObjectMeta>(), size_of::<core::ContainerStatus>(), size_of::<core::PodStatus>(),
-        size_of::<apps::ReplicaSet>(), size_of::<apps::Deployment>(), size_of::<core::Service>());
+        size_of::<core::Service>());
     println!("compact (k8s-openapi): Pod {} ({}), PodSpec {} ({}), Container {} ({}), Volume {} ({}), EnvVar {} ({})",
         size_of::<pod::Pod>(), size_of::<core::Pod>(), size_of::<pod::PodSpec>(), size_of::<core::PodSpec>(),
         size_of::<pod::Container>(), size_of::<core::Container>(), size_of::<pod::Volume>(), size_of::<core::Volume>(),
         size_of::<pod::EnvVar>(), size_of::<core::EnvVar>());
+    println!("compact (k8s-openapi): ReplicaSet {} ({}), Deployment {} ({}), StatefulSet {} ({}), DaemonSet {} ({}), Job {} ({}), CronJob {} ({})",
+        size_of::<controller::ReplicaSet>(), size_of::<apps::ReplicaSet>(), size_of::<controller::Deployment>(), size_of::<apps::Deployment>(),
+        size_of::<controller::StatefulSet>(), size_of::<apps::StatefulSet>(), size_of::<controller::DaemonSet>(), size_of::<apps::DaemonSet>(),
+        size_of::<controller::Job>(), size_of::<batch::Job>(), size_of::<controller::CronJob>(), size_of::<batch::CronJob>());
     println!();
 }
 

@@ -18,7 +18,11 @@
 /// `conv` an optional value of one of these compact types (`Option<T>`, k8s-openapi's
 /// `Option<k8s::T>`);
 /// `list` an optional list of one of these compact types (`Option<Vec<T>>`, k8s-openapi's
-/// `Option<Vec<k8s::T>>`); `req_list` a required one (`Vec<T>`).
+/// `Option<Vec<k8s::T>>`); `req_list` a required one (`Vec<T>`);
+/// `req_conv` a required value of one of these compact types (`T`, k8s-openapi's `k8s::T`);
+/// `shared` an optional value of one of these compact types held behind an [`std::sync::Arc`]
+/// so that equal values can be shared (`Option<Arc<T>>`, k8s-openapi's `Option<k8s::T>`; a
+/// workload controller's pod template spec, see [`crate::templated`]).
 /// Lists are decoded with no length known, so a `Vec` grows to room for four items on its
 /// first one: decoded lists are shrunk to their length (a Pod's one container status would
 /// otherwise hold room for four, 3 KB).
@@ -30,18 +34,24 @@ macro_rules! held {
     (conv, $ty:ty) => { Option<$ty> };
     (list, $ty:ty) => { Option<Vec<$ty>> };
     (req_list, $ty:ty) => { Vec<$ty> };
+    (req_conv, $ty:ty) => { $ty };
+    (shared, $ty:ty) => { Option<::std::sync::Arc<$ty>> };
 }
 
 /// What the decoder gathers for a field: required ones may be missing.
 macro_rules! gathered {
     (req, $ty:ty) => { Option<$ty> };
     (req_list, $ty:ty) => { Option<Vec<$ty>> };
+    (req_conv, $ty:ty) => { Option<$ty> };
+    (shared, $ty:ty) => { Option<$ty> };
     ($tag:ident, $ty:ty) => { held!($tag, $ty) };
 }
 
 macro_rules! finish {
     (req, $v:expr) => { $v.unwrap_or_default() };
     (req_list, $v:expr) => { $crate::compact::shrunk($v).unwrap_or_default() };
+    (req_conv, $v:expr) => { $v.unwrap_or_default() };
+    (shared, $v:expr) => { $v.map(::std::sync::Arc::new) };
     (list, $v:expr) => { $crate::compact::shrunk($v) };
     (vec, $v:expr) => { $crate::compact::shrunk($v) };
     ($tag:ident, $v:expr) => { $v };
@@ -56,6 +66,8 @@ macro_rules! from_k8s {
     (conv, $v:expr) => { $v.map(From::from) };
     (list, $v:expr) => { $v.map(|items| items.into_iter().map(From::from).collect()) };
     (req_list, $v:expr) => { $v.into_iter().map(From::from).collect() };
+    (req_conv, $v:expr) => { From::from($v) };
+    (shared, $v:expr) => { $v.map(|value| ::std::sync::Arc::new(From::from(value))) };
 }
 
 /// From our field to k8s-openapi's.
@@ -67,18 +79,27 @@ macro_rules! to_k8s {
     (conv, $v:expr) => { $v.map(From::from) };
     (list, $v:expr) => { $v.map(|items| items.into_iter().map(From::from).collect()) };
     (req_list, $v:expr) => { $v.into_iter().map(From::from).collect() };
+    (req_conv, $v:expr) => { From::from($v) };
+    (shared, $v:expr) => { $v.map(|value| ::std::sync::Arc::unwrap_or_clone(value).into()) };
 }
 
 /// Written unless absent: required fields always.
 macro_rules! present {
     (req, $v:expr) => { true };
     (req_list, $v:expr) => { true };
+    (req_conv, $v:expr) => { true };
     ($tag:ident, $v:expr) => { $v.is_some() };
 }
 
 macro_rules! write_field {
     (req, $state:ident, $json:literal, $v:expr) => { $state.serialize_field($json, &$v)? };
     (req_list, $state:ident, $json:literal, $v:expr) => { $state.serialize_field($json, &$v)? };
+    (req_conv, $state:ident, $json:literal, $v:expr) => { $state.serialize_field($json, &$v)? };
+    (shared, $state:ident, $json:literal, $v:expr) => {
+        if let Some(value) = &$v {
+            $state.serialize_field($json, &**value)?;
+        }
+    };
     ($tag:ident, $state:ident, $json:literal, $v:expr) => {
         if let Some(value) = &$v {
             $state.serialize_field($json, value)?;

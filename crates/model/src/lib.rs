@@ -4,6 +4,7 @@
 
 #[macro_use]
 pub mod compact;
+pub mod controller;
 pub mod hash;
 mod location;
 mod object;
@@ -17,4 +18,4 @@ pub use k8s_openapi;
 pub use location::SourceLoc;
 pub use object::{DecodeError, GenericObject, Object, ObjectRef, Resource, decode_direct, decode_value, split_api_version};
 pub use pod_template::PodTemplate;
-pub use templated::{PodSpecInterner, Templated};
+pub use templated::PodSpecInterner;

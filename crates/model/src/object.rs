@@ -4,11 +4,8 @@ use std::fmt;
 use k8s_openapi::api::admissionregistration::v1::{
     MutatingWebhookConfiguration, ValidatingWebhookConfiguration,
 };
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Namespace, Node, PersistentVolumeClaim, ReplicationController, Secret, Service,
-    ServiceAccount,
+    ConfigMap, Namespace, Node, PersistentVolumeClaim, Secret, Service, ServiceAccount,
 };
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
@@ -17,8 +14,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::SourceLoc;
+use crate::controller::{
+    CronJob, DaemonSet, Deployment, Job, ReplicaSet, ReplicationController, StatefulSet,
+};
 use crate::pod::Pod;
-use crate::templated::Templated;
 
 /// Any object kubepci did not type: CRDs, kinds no check reads, removed beta APIs. Kept (and
 /// counted) so that nothing in the input is silently dropped, and so that content scanners
@@ -32,49 +31,32 @@ pub struct GenericObject {
     pub body: serde_json::Map<String, Value>,
 }
 
-/// How a kind is held in [`Resource`]: as k8s-openapi decodes it (`plain`), or with its pod
-/// template's spec apart and shareable (`templated`, see [`crate::templated`]).
-macro_rules! held {
-    (plain, $ty:ty) => { $ty };
-    (templated, $ty:ty) => { Templated<$ty> };
-}
-
-macro_rules! hold {
-    (plain, $value:expr) => { $value };
-    (templated, $value:expr) => { Templated::new($value) };
-}
-
-macro_rules! object_of {
-    (plain, $o:expr) => { $o };
-    (templated, $o:expr) => { $o.without_pod_spec() };
-}
-
-macro_rules! object_of_mut {
-    (plain, $o:expr) => { $o };
-    (templated, $o:expr) => { $o.without_pod_spec_mut() };
-}
-
+/// What loading does for a kind in [`Resource`]: nothing more (`plain`), or hand its pod
+/// template's spec to the interner so equal specs are held once (`templated`, see
+/// [`crate::templated`]).
 macro_rules! share {
     (plain, $o:expr, $interner:expr) => {{
         let _ = ($o, $interner);
     }};
-    (templated, $o:expr, $interner:expr) => { $o.share($interner) };
+    (templated, $o:expr, $interner:expr) => {
+        crate::controller::HasPodTemplate::share_pod_spec(&mut **$o, $interner)
+    };
 }
 
 macro_rules! resources {
     ($( $variant:ident : $ty:ty , groups = [$($group:literal),*] , $held:ident ; )*) => {
         /// One Kubernetes object. Kinds that checks read are typed; the rest are generic.
-        /// Workload controllers are [`Templated`]: their template's pod spec is held apart.
+        /// Workload controllers hold their template's pod spec shared (see [`crate::templated`]).
         #[derive(Clone, Debug, PartialEq)]
         pub enum Resource {
-            $( $variant(Box<held!($held, $ty)>), )*
+            $( $variant(Box<$ty>), )*
             Generic(Box<GenericObject>),
         }
 
         impl Resource {
             pub fn metadata(&self) -> &ObjectMeta {
                 match self {
-                    $( Resource::$variant(o) => &object_of!($held, o).metadata, )*
+                    $( Resource::$variant(o) => &o.metadata, )*
                     Resource::Generic(o) => &o.metadata,
                 }
             }
@@ -88,7 +70,7 @@ macro_rules! resources {
 
             pub fn metadata_mut(&mut self) -> &mut ObjectMeta {
                 match self {
-                    $( Resource::$variant(o) => &mut object_of_mut!($held, o).metadata, )*
+                    $( Resource::$variant(o) => &mut o.metadata, )*
                     Resource::Generic(o) => &mut o.metadata,
                 }
             }
@@ -112,7 +94,7 @@ macro_rules! resources {
                     $( stringify!($variant) if api_version == <$ty as k8s_openapi::Resource>::API_VERSION => {
                         let d = crate::prune::Pruned { inner: d, prune: prune_for(kind) };
                         Some(<$ty as serde::Deserialize>::deserialize(d)
-                            .map(|t| Resource::$variant(Box::new(hold!($held, t))))
+                            .map(|t| Resource::$variant(Box::new(t)))
                             .map_err(|e| DecodeError { path: String::new(), message: e.to_string() }))
                     } )*
                     _ => None,
@@ -131,7 +113,7 @@ macro_rules! resources {
                             prune_value(map, prune_for(kind));
                         }
                         let typed: $ty = decode_with_path(value)?;
-                        Ok(Some(Resource::$variant(Box::new(hold!($held, typed)))))
+                        Ok(Some(Resource::$variant(Box::new(typed))))
                     } )*
                     _ => Ok(None),
                 }

@@ -1,7 +1,12 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+use crate::controller::PodTemplateSpec;
 use crate::pod::PodSpec;
 use crate::{Object, Resource};
+
+fn template<'a>(t: &'a PodTemplateSpec, spec_path: &'static str) -> (Option<&'a ObjectMeta>, Option<&'a PodSpec>, &'static str) {
+    (t.metadata.as_ref(), t.pod_spec(), spec_path)
+}
 
 /// The pod an object runs: a Pod itself, or the template of a workload controller.
 /// `metadata` is the pod's (or template's) metadata: its labels and annotations are what the
@@ -37,19 +42,13 @@ impl Object {
     pub fn pod_template(&self) -> Option<PodTemplate<'_>> {
         let (meta, spec, spec_path) = match &self.resource {
             Resource::Pod(p) => (Some(&p.metadata), p.spec.as_ref(), "spec"),
-            Resource::Deployment(d) => (d.without_pod_spec().spec.template.metadata.as_ref(), d.pod_spec(), "spec.template.spec"),
-            Resource::ReplicaSet(r) => (r.without_pod_spec().spec.template.as_ref()?.metadata.as_ref(), r.pod_spec(), "spec.template.spec"),
-            Resource::StatefulSet(s) => (s.without_pod_spec().spec.template.metadata.as_ref(), s.pod_spec(), "spec.template.spec"),
-            Resource::DaemonSet(d) => (d.without_pod_spec().spec.template.metadata.as_ref(), d.pod_spec(), "spec.template.spec"),
-            Resource::Job(j) => (j.without_pod_spec().spec.as_ref()?.template.metadata.as_ref(), j.pod_spec(), "spec.template.spec"),
-            Resource::CronJob(c) => {
-                let t = &c.without_pod_spec().spec.job_template.spec.as_ref()?.template;
-                (t.metadata.as_ref(), c.pod_spec(), "spec.jobTemplate.spec.template.spec")
-            }
-            Resource::ReplicationController(r) => {
-                let t = r.without_pod_spec().spec.as_ref()?.template.as_ref()?;
-                (t.metadata.as_ref(), r.pod_spec(), "spec.template.spec")
-            }
+            Resource::Deployment(d) => template(&d.spec.template, "spec.template.spec"),
+            Resource::ReplicaSet(r) => template(r.spec.template.as_ref()?, "spec.template.spec"),
+            Resource::StatefulSet(s) => template(&s.spec.template, "spec.template.spec"),
+            Resource::DaemonSet(d) => template(&d.spec.template, "spec.template.spec"),
+            Resource::Job(j) => template(&j.spec.as_ref()?.template, "spec.template.spec"),
+            Resource::CronJob(c) => template(&c.spec.job_template.spec.as_ref()?.template, "spec.jobTemplate.spec.template.spec"),
+            Resource::ReplicationController(r) => template(r.spec.as_ref()?.template.as_ref()?, "spec.template.spec"),
             _ => return None,
         };
         Some(PodTemplate { metadata: meta.unwrap_or(&EMPTY_META), spec: spec?, spec_path })

@@ -323,7 +323,7 @@ pub fn plan_quarantine(inv: &Inventory, rbac: &Model, target: &Target, opts: &Qu
 
     let controller = controller_handling(target, &affected);
     let cron_job = match &target_object.resource {
-        Resource::CronJob(cj) => Some(CronJobRecord { name: target.name.clone(), suspend_before: cj.without_pod_spec().spec.suspend }),
+        Resource::CronJob(cj) => Some(CronJobRecord { name: target.name.clone(), suspend_before: cj.spec.suspend }),
         _ => None,
     };
 
@@ -399,9 +399,9 @@ fn detach_labels(inv: &Inventory, pod: &Object, chain: &[(String, String)], warn
         return BTreeMap::new();
     };
     let selector = match &owner.resource {
-        Resource::ReplicaSet(rs) => Some(Selector::from_label_selector(&rs.without_pod_spec().spec.selector)),
-        Resource::DaemonSet(ds) => Some(Selector::from_label_selector(&ds.without_pod_spec().spec.selector)),
-        Resource::ReplicationController(rc) => rc.without_pod_spec().spec.as_ref().and_then(|s| s.selector.as_ref()).map(|m| Ok(Selector::from_map(m))),
+        Resource::ReplicaSet(rs) => Some(Selector::from_label_selector(&rs.spec.selector)),
+        Resource::DaemonSet(ds) => Some(Selector::from_label_selector(&ds.spec.selector)),
+        Resource::ReplicationController(rc) => rc.spec.as_ref().and_then(|s| s.selector.as_ref()).map(|m| Ok(Selector::from_map(m))),
         _ => None,
     };
     let keys: BTreeSet<&str> = match &selector {

@@ -144,8 +144,8 @@ fn equal_pod_template_specs_are_shared_and_read_back_whole() {
             value.as_object_mut().unwrap().remove("status");
             value["metadata"].as_object_mut().unwrap().remove("managedFields");
             match &o.resource {
-                Resource::Deployment(d) => assert_eq!(d.to_object(), serde_json::from_value::<Deployment>(value).unwrap()),
-                Resource::ReplicaSet(r) => assert_eq!(r.to_object(), serde_json::from_value::<ReplicaSet>(value).unwrap()),
+                Resource::Deployment(d) => assert_eq!(Deployment::from(d.as_ref().clone()), serde_json::from_value::<Deployment>(value).unwrap()),
+                Resource::ReplicaSet(r) => assert_eq!(ReplicaSet::from(r.as_ref().clone()), serde_json::from_value::<ReplicaSet>(value).unwrap()),
                 other => panic!("{name}: unexpected {other:?}"),
             }
         }

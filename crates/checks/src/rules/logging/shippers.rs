@@ -62,7 +62,7 @@ pub fn shippers(cx: &Context) -> Vec<Shipper> {
         .filter_map(|&index| {
             let o = &inv.objects[index];
             let Resource::DaemonSet(ds) = &o.resource else { return None };
-            let spec = ds.pod_spec()?;
+            let spec = ds.spec.template.pod_spec()?;
             let image = spec.containers.iter().filter_map(|c| c.image.as_deref()).find(|i| is_shipper_image(i))?.to_string();
             Some(Shipper {
                 name: format!("{}/{}", o.namespace().unwrap_or("default"), o.name()),

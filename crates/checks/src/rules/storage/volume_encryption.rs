@@ -183,7 +183,7 @@ fn run(_cx: &Context, e: &mut Emitter) {
     }
     each_workload(e, |cx, _, o, _| {
         let Resource::StatefulSet(sts) = &o.resource else { return Verdict::Skip };
-        let templates = sts.without_pod_spec().spec.volume_claim_templates.as_deref().unwrap_or_default();
+        let templates = sts.spec.volume_claim_templates.as_deref().unwrap_or_default();
         if templates.is_empty() {
             return Verdict::Skip;
         }
