@@ -290,12 +290,30 @@ fn object_json(r: &Resource) -> String {
         ($($v:ident),*) => {
             match r {
                 $( Resource::$v(o) => serde_json::to_string(o), )*
+                // Typed since they were held as generic objects: hashed as one was.
+                Resource::EndpointSlice(o) => generic_json(&o.metadata, &**o),
+                Resource::PodDisruptionBudget(o) => generic_json(&o.metadata, &**o),
+                Resource::LimitRange(o) => generic_json(&o.metadata, &**o),
+                Resource::ResourceQuota(o) => generic_json(&o.metadata, &**o),
                 Resource::Generic(g) => serde_json::to_string(&(&g.metadata, &g.body)),
             }
         };
     }
     json!(Namespace, Pod, ReplicationController, Service, ConfigMap, Secret, ServiceAccount, Node, PersistentVolumeClaim, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, Ingress, NetworkPolicy, Role, ClusterRole, RoleBinding, ClusterRoleBinding, ValidatingWebhookConfiguration, MutatingWebhookConfiguration)
         .unwrap_or_default()
+}
+
+/// A typed object as a generic one's JSON: its metadata, then its other fields in a map
+/// (sorted by name, as a generic object's body is).
+fn generic_json<T: serde::Serialize>(metadata: &kubepci_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta, object: &T) -> serde_json::Result<String> {
+    let mut body = match serde_json::to_value(object)? {
+        serde_json::Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    for field in ["apiVersion", "kind", "metadata"] {
+        body.remove(field);
+    }
+    serde_json::to_string(&(metadata, &body))
 }
 
 /// Scope classes a review covers.
