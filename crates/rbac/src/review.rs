@@ -325,6 +325,26 @@ pub fn covered(scope: Scope) -> bool {
 mod tests {
     use super::*;
 
+    /// A kind typed since it was held generic hashes as the generic object did, so a review's
+    /// input digest does not change with the typing.
+    #[test]
+    fn typed_kinds_hash_as_their_generic_objects_did() {
+        use kubepci_model::{GenericObject, SourceLoc, decode_value};
+        let doc = serde_json::json!({"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"s","namespace":"a","labels":{"x":"y"}},
+            "ports":[{"port":443,"name":"https"}],"addressType":"IPv4","endpoints":[{"addresses":["10.0.0.1"],"conditions":{"ready":true},"targetRef":{"kind":"Pod","name":"p"}}]});
+        let typed = decode_value(doc.clone(), SourceLoc::new("t", 1, 1)).unwrap();
+        assert!(matches!(typed.resource, Resource::EndpointSlice(_)));
+        let serde_json::Value::Object(mut body) = doc else { unreachable!() };
+        body.remove("apiVersion");
+        body.remove("kind");
+        let metadata = serde_json::from_value(body.remove("metadata").unwrap()).unwrap();
+        let generic = Object {
+            resource: Resource::Generic(Box::new(GenericObject { api_version: typed.api_version.clone(), kind: "EndpointSlice".into(), metadata, body })),
+            ..typed.clone()
+        };
+        assert_eq!(input_digest(&[typed]), input_digest(&[generic]));
+    }
+
     #[test]
     fn csv_quotes_and_defuses() {
         assert_eq!(csv_field("a\"b"), "\"a\"\"b\"");

@@ -223,6 +223,15 @@ mod tests {
         assert_eq!(crate::testing::run(&API_SERVER_REACH, &other_port, "").passed, 1);
     }
 
+    /// A `v1beta1` EndpointSlice stays a generic object and is read as before.
+    #[test]
+    fn old_endpoint_slice_is_read_too() {
+        let old = SLICE.replace("discovery.k8s.io/v1", "discovery.k8s.io/v1beta1");
+        let out = crate::testing::run(&API_SERVER_REACH, &format!("{POD}{old}"), "");
+        assert_eq!(out.fails.len(), 1, "{out:?}");
+        assert!(out.fails[0].evidence[0].value.as_deref().unwrap_or("").contains("172.18.0.2:6443"), "{out:?}");
+    }
+
     #[test]
     fn advertise_address_and_approved_flow() {
         let apiserver = "---\napiVersion: v1\nkind: Pod\nmetadata: {name: kube-apiserver-cp1, namespace: kube-system, labels: {component: kube-apiserver}}\nspec: {hostNetwork: true, containers: [{name: kube-apiserver, image: registry.k8s.io/kube-apiserver:v1.31.0, command: [kube-apiserver, --advertise-address=192.168.1.10, --secure-port=8443]}]}\n";
