@@ -206,7 +206,8 @@ macro_rules! compact_struct {
 }
 
 /// A top-level resource: `apiVersion` and `kind` checked and written as k8s-openapi's `$k8s`
-/// has them, then `metadata` and the fields (tags as in [`compact_struct!`]). `tidy`, when
+/// has them, then `metadata` and the fields (tags as in [`compact_struct!`]; listed in
+/// k8s-openapi's order, `metadata` written among them where its name sorts). `tidy`, when
 /// given, is called on the decoded value (e.g. to shrink lists inside a kept k8s-openapi
 /// struct). Implements k8s-openapi's `Resource`, `ListableResource` and `Metadata` traits.
 macro_rules! compact_resource {
@@ -344,8 +345,19 @@ macro_rules! compact_resource {
                 let mut state = serializer.serialize_struct($name::KIND, count)?;
                 state.serialize_field("apiVersion", $name::API_VERSION)?;
                 state.serialize_field("kind", $name::KIND)?;
-                state.serialize_field("metadata", &self.metadata)?;
-                $( write_field!($tag, state, $json, self.$field); )*
+                // k8s-openapi writes the fields, `metadata` among them, in their names' order
+                // (an EndpointSlice's `addressType` and `endpoints` come before it).
+                let mut metadata_written = false;
+                $(
+                    if !metadata_written && $json > "metadata" {
+                        state.serialize_field("metadata", &self.metadata)?;
+                        metadata_written = true;
+                    }
+                    write_field!($tag, state, $json, self.$field);
+                )*
+                if !metadata_written {
+                    state.serialize_field("metadata", &self.metadata)?;
+                }
                 state.end()
             }
         }

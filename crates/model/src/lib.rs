@@ -6,12 +6,14 @@
 pub mod compact;
 pub mod controller;
 pub mod hash;
+pub mod kinds;
 mod location;
 mod object;
 pub mod pod;
 mod pod_template;
 pub mod prune;
 pub mod selector;
+mod tidy;
 pub mod templated;
 
 pub use k8s_openapi;

@@ -146,6 +146,10 @@ resources! {
     ClusterRoleBinding: ClusterRoleBinding, groups = ["rbac.authorization.k8s.io"], plain;
     ValidatingWebhookConfiguration: ValidatingWebhookConfiguration, groups = ["admissionregistration.k8s.io"], plain;
     MutatingWebhookConfiguration: MutatingWebhookConfiguration, groups = ["admissionregistration.k8s.io"], plain;
+    EndpointSlice: crate::kinds::EndpointSlice, groups = ["discovery.k8s.io"], plain;
+    PodDisruptionBudget: crate::kinds::PodDisruptionBudget, groups = ["policy"], plain;
+    LimitRange: crate::kinds::LimitRange, groups = [""], plain;
+    ResourceQuota: crate::kinds::ResourceQuota, groups = [""], plain;
 }
 
 /// An object plus where it came from.
@@ -250,6 +254,9 @@ fn prune_for(kind: &str) -> &'static crate::prune::Prune {
     match kind {
         "Node" => &crate::prune::OBJECT_WITH_STATUS,
         "Pod" => &crate::prune::POD,
+        // Held as generic objects before they were typed, with their status (the card-data
+        // walk reads every text field of these).
+        "PodDisruptionBudget" | "ResourceQuota" => &crate::prune::OBJECT_WITH_STATUS,
         _ => &crate::prune::OBJECT,
     }
 }
@@ -285,6 +292,7 @@ fn slim(resource: &mut Resource) {
     // decoding); an owner reference is 136 bytes and nearly every object has one.
     meta.owner_references = crate::compact::shrunk(meta.owner_references.take());
     meta.finalizers = crate::compact::shrunk(meta.finalizers.take());
+    crate::tidy::resource(resource);
 }
 
 /// Decode an object directly from a deserializer when its kind is typed and its apiVersion
@@ -324,12 +332,20 @@ pub fn decode_value(mut value: Value, loc: SourceLoc) -> Result<Object, DecodeEr
     let api_version = field("apiVersion")?;
     let kind = field("kind")?;
     let (group, _) = split_api_version(&api_version);
-    let mut resource = match Resource::decode_typed(group, &kind, &mut value)? {
+    let typed = if stays_generic(&api_version, &kind) { None } else { Resource::decode_typed(group, &kind, &mut value)? };
+    let mut resource = match typed {
         Some(resource) => resource,
         None => Resource::Generic(Box::new(decode_generic(value, api_version.clone(), kind)?)),
     };
     slim(&mut resource);
     Ok(Object { loc, api_version, resource })
+}
+
+/// Older API versions of a typed kind whose schema has fields the typed one lacks: an
+/// EndpointSlice of `discovery.k8s.io/v1beta1` has a `topology` map per endpoint, which the
+/// `v1` type would drop.
+fn stays_generic(api_version: &str, kind: &str) -> bool {
+    kind == "EndpointSlice" && api_version != "discovery.k8s.io/v1"
 }
 
 fn decode_generic(value: Value, api_version: String, kind: String) -> Result<GenericObject, DecodeError> {

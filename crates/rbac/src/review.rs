@@ -290,12 +290,30 @@ fn object_json(r: &Resource) -> String {
         ($($v:ident),*) => {
             match r {
                 $( Resource::$v(o) => serde_json::to_string(o), )*
+                // Typed since they were held as generic objects: hashed as one was.
+                Resource::EndpointSlice(o) => generic_json(&o.metadata, &**o),
+                Resource::PodDisruptionBudget(o) => generic_json(&o.metadata, &**o),
+                Resource::LimitRange(o) => generic_json(&o.metadata, &**o),
+                Resource::ResourceQuota(o) => generic_json(&o.metadata, &**o),
                 Resource::Generic(g) => serde_json::to_string(&(&g.metadata, &g.body)),
             }
         };
     }
     json!(Namespace, Pod, ReplicationController, Service, ConfigMap, Secret, ServiceAccount, Node, PersistentVolumeClaim, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, Ingress, NetworkPolicy, Role, ClusterRole, RoleBinding, ClusterRoleBinding, ValidatingWebhookConfiguration, MutatingWebhookConfiguration)
         .unwrap_or_default()
+}
+
+/// A typed object as a generic one's JSON: its metadata, then its other fields in a map
+/// (sorted by name, as a generic object's body is).
+fn generic_json<T: serde::Serialize>(metadata: &kubepci_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta, object: &T) -> serde_json::Result<String> {
+    let mut body = match serde_json::to_value(object)? {
+        serde_json::Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    for field in ["apiVersion", "kind", "metadata"] {
+        body.remove(field);
+    }
+    serde_json::to_string(&(metadata, &body))
 }
 
 /// Scope classes a review covers.
@@ -306,6 +324,26 @@ pub fn covered(scope: Scope) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A kind typed since it was held generic hashes as the generic object did, so a review's
+    /// input digest does not change with the typing.
+    #[test]
+    fn typed_kinds_hash_as_their_generic_objects_did() {
+        use kubepci_model::{GenericObject, SourceLoc, decode_value};
+        let doc = serde_json::json!({"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"s","namespace":"a","labels":{"x":"y"}},
+            "ports":[{"port":443,"name":"https"}],"addressType":"IPv4","endpoints":[{"addresses":["10.0.0.1"],"conditions":{"ready":true},"targetRef":{"kind":"Pod","name":"p"}}]});
+        let typed = decode_value(doc.clone(), SourceLoc::new("t", 1, 1)).unwrap();
+        assert!(matches!(typed.resource, Resource::EndpointSlice(_)));
+        let serde_json::Value::Object(mut body) = doc else { unreachable!() };
+        body.remove("apiVersion");
+        body.remove("kind");
+        let metadata = serde_json::from_value(body.remove("metadata").unwrap()).unwrap();
+        let generic = Object {
+            resource: Resource::Generic(Box::new(GenericObject { api_version: typed.api_version.clone(), kind: "EndpointSlice".into(), metadata, body })),
+            ..typed.clone()
+        };
+        assert_eq!(input_digest(&[typed]), input_digest(&[generic]));
+    }
 
     #[test]
     fn csv_quotes_and_defuses() {

@@ -12,6 +12,7 @@ pub mod leaks;
 pub mod placement;
 pub mod pss;
 pub mod text_fields;
+pub mod text_walk;
 pub mod webhooks;
 pub mod k8s_versions;
 pub mod x509;

@@ -1,6 +1,8 @@
 //! Every free-text field of an object where card data or credentials can hide: metadata
 //! labels and annotations, ConfigMap `data`/`binaryData`, Secret `data`/`stringData` (decoded),
-//! container env values, args and commands, and every string of a custom resource's body.
+//! container env values, args and commands, and every string of a custom resource's body (and
+//! of the kinds typed since they were held generic: EndpointSlice, PodDisruptionBudget,
+//! LimitRange, ResourceQuota).
 
 use kubepci_model::pod::Container;
 use kubepci_model::{Object, Resource};
@@ -35,6 +37,11 @@ pub fn visit_text_fields(o: &Object, visit: &mut Visit) {
                 visit(v.as_bytes(), &|| format!("stringData[{k}]"));
             }
         }
+        // Held as generic objects before they were typed: every text field of the body.
+        Resource::EndpointSlice(o) => super::text_walk::visit_body(&**o, visit),
+        Resource::PodDisruptionBudget(o) => super::text_walk::visit_body(&**o, visit),
+        Resource::LimitRange(o) => super::text_walk::visit_body(&**o, visit),
+        Resource::ResourceQuota(o) => super::text_walk::visit_body(&**o, visit),
         Resource::Generic(g) => {
             for (k, v) in &g.body {
                 visit_json(v, &mut |b, p| visit(b, p), &|| k.clone());

@@ -131,17 +131,29 @@ fn api_server_addresses(cx: &Context) -> (BTreeSet<(u32, u16)>, Vec<String>) {
     let port = |v: &Value| v.get("port").and_then(Value::as_u64).and_then(|p| u16::try_from(p).ok());
     let ports_of = |v: Option<&Value>| v.and_then(Value::as_array).map(|a| a.iter().filter_map(port).collect::<Vec<_>>()).unwrap_or_default();
     for o in cx.inv.of_kind("EndpointSlice").filter(|o| o.namespace() == Some("default")) {
-        let Resource::Generic(g) = &o.resource else { continue };
         let named = o.name() == "kubernetes" || o.labels().get("kubernetes.io/service-name").is_some_and(|v| v == "kubernetes");
         if !named {
             continue;
         }
         let before = found.len();
-        let ports = ports_of(g.body.get("ports"));
-        for ep in g.body.get("endpoints").and_then(Value::as_array).into_iter().flatten() {
-            for a in ep.get("addresses").and_then(Value::as_array).into_iter().flatten().filter_map(&ip) {
-                found.extend(ports.iter().map(|&p| (a, p)));
+        match &o.resource {
+            Resource::EndpointSlice(slice) => {
+                let ports: Vec<u16> = slice.ports.iter().flatten().filter_map(|p| p.port.and_then(|p| u16::try_from(p).ok())).collect();
+                let addresses = slice.endpoints.iter().flatten().flat_map(|ep| &ep.addresses);
+                for a in addresses.filter_map(|a| a.parse::<Ipv4Addr>().ok()).map(u32::from) {
+                    found.extend(ports.iter().map(|&p| (a, p)));
+                }
             }
+            // `discovery.k8s.io/v1beta1` stays generic.
+            Resource::Generic(g) => {
+                let ports = ports_of(g.body.get("ports"));
+                for ep in g.body.get("endpoints").and_then(Value::as_array).into_iter().flatten() {
+                    for a in ep.get("addresses").and_then(Value::as_array).into_iter().flatten().filter_map(&ip) {
+                        found.extend(ports.iter().map(|&p| (a, p)));
+                    }
+                }
+            }
+            _ => continue,
         }
         if found.len() > before {
             sources.push(format!("EndpointSlice default/{}", o.name()));
@@ -209,6 +221,15 @@ mod tests {
         assert_eq!(crate::testing::run(&API_SERVER_REACH, &deny, "").passed, 1);
         let other_port = format!("{POD}{SLICE}---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: web, namespace: payments}}\nspec:\n  podSelector: {{}}\n  policyTypes: [Egress]\n  egress: [{{to: [{{ipBlock: {{cidr: 0.0.0.0/0}}}}], ports: [{{protocol: TCP, port: 443}}]}}]\n");
         assert_eq!(crate::testing::run(&API_SERVER_REACH, &other_port, "").passed, 1);
+    }
+
+    /// A `v1beta1` EndpointSlice stays a generic object and is read as before.
+    #[test]
+    fn old_endpoint_slice_is_read_too() {
+        let old = SLICE.replace("discovery.k8s.io/v1", "discovery.k8s.io/v1beta1");
+        let out = crate::testing::run(&API_SERVER_REACH, &format!("{POD}{old}"), "");
+        assert_eq!(out.fails.len(), 1, "{out:?}");
+        assert!(out.fails[0].evidence[0].value.as_deref().unwrap_or("").contains("172.18.0.2:6443"), "{out:?}");
     }
 
     #[test]
