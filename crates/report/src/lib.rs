@@ -17,7 +17,7 @@ mod oscal;
 mod unlock;
 mod html;
 
-pub use assemble::{AssembleOptions, InputFacts, redact_finding};
+pub use assemble::{AssembleOptions, InputFacts, ReportParts, redact_finding};
 pub use unlock::{UNLOCKS, Unlock, unlock};
 pub use model::{AccessGrant, CheckInfo, ConfigSource, EffectiveConfig, InputError, InputSummary, NamespaceScope, Provenance, RegistryInfo, Report, RunInfo, ScopeSummary, SnapshotInfo, Summary, WorkloadScope, REPORT_SCHEMA_VERSION};
 
