@@ -29,7 +29,7 @@ pub use context::{Context, InputKind, InventoryView, KindRecorder, UnlistedKind,
 pub use docs::{check_markdown, example_blocks, requirements_markdown};
 pub use fingerprint::registry_sha256;
 pub use incremental::{Applied, Change, FindingsDelta, Incremental, Setting};
-pub use runner::{Assessment, CheckRun, Emitter, Focus, Passes, RunOptions, assess, run_checks, run_each, run_focused, run_sequential};
+pub use runner::{Assessment, CheckRun, Emitter, Focus, Passes, RunOptions, assess, assess_beside, run_checks, run_each, run_focused, run_sequential};
 
 /// Which objects a check looks at, and whether it needs a declared CDE. The runner and the
 /// loops in `support::each` apply it: a check never filters by its own scope or checks for a

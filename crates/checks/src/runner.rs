@@ -340,14 +340,22 @@ impl CheckRun {
 /// checks. When every check runs, the shared analyses are computed first, side by side
 /// ([`Context::prepare`]).
 pub fn assess(cx: &Context, opts: &RunOptions) -> Assessment {
+    assess_beside(cx, opts, || ()).0
+}
+
+/// [`assess`], with `beside` run next to the checks and the boundary section, after the
+/// shared analyses: work that reads them but not the results (a report's access review and
+/// summaries) fills the core the last long checks leave idle.
+pub fn assess_beside<T: Send>(cx: &Context, opts: &RunOptions, beside: impl FnOnce() -> T + Send) -> (Assessment, T) {
     if opts.only.is_empty() {
         cx.prepare();
         profile::mark("shared analyses");
     }
-    let (mut assessment, boundary) = rayon::join(|| run_checks(cx, &crate::registry(), opts), || profile::timed("boundary section", || crate::cde_boundary(cx)));
+    let (mut assessment, (boundary, other)) =
+        rayon::join(|| run_checks(cx, &crate::registry(), opts), || rayon::join(|| profile::timed("boundary section", || crate::cde_boundary(cx)), beside));
     assessment.boundary = boundary;
     profile::mark("checks and boundary");
-    assessment
+    (assessment, other)
 }
 
 /// Run every enabled check on the context's inventory, in parallel across checks. A check
@@ -450,7 +458,8 @@ impl Assessment {
         // Checks that did not run stay in the summaries: the roll-up must not read their
         // absence as a pass of the requirements they map to.
         out.summaries.sort_by(|a, b| a.check.cmp(&b.check));
-        out.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        // A stable sort, as before, on both cores: tens of thousands of findings.
+        out.findings.par_sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         out
     }
 }

@@ -1,6 +1,6 @@
 use kubepci_checks::{Context, RunOptions, SharedAnalyses};
 use kubepci_inventory::{Config, Inventory};
-use kubepci_report::{AssembleOptions, ConfigSource, InputError, InputFacts, Report};
+use kubepci_report::{AssembleOptions, ConfigSource, InputError, InputFacts, Report, ReportParts};
 
 use crate::input::Input;
 
@@ -36,13 +36,15 @@ pub fn assess(input: Input, config: Config, opts: &ScanOptions) -> (Report, Left
     let inventory = Inventory::build(input.objects, config);
     crate::profile::mark("inventory");
     let cx = Context::new(&inventory, input.kind).with_unlisted(input.unlisted).with_vulns(input.vulns);
-    let assessment = kubepci_checks::assess(&cx, &opts.run);
-    let report = Report::assemble(&cx, facts, assessment, &AssembleOptions {
-            generated_at: opts.generated_at.clone(),
-            include_passed: opts.include_passed,
-            config_source: opts.config_source.clone(),
-            run: opts.run.clone(),
-        },);
+    let assemble = AssembleOptions {
+        generated_at: opts.generated_at.clone(),
+        include_passed: opts.include_passed,
+        config_source: opts.config_source.clone(),
+        run: opts.run.clone(),
+    };
+    // The parts of the report that do not need the results are gathered beside the checks.
+    let (assessment, parts) = kubepci_checks::assess_beside(&cx, &opts.run, || crate::profile::timed("report parts", || ReportParts::gather(&cx, facts, &assemble)));
+    let report = Report::from_parts(&cx, parts, assessment, &assemble);
     crate::profile::mark("report model");
     let analyses = cx.into_analyses();
     (report, Leftovers { inventory, analyses })

@@ -46,9 +46,13 @@ pub struct AssembleOptions {
 
 impl Report {
     /// The report of `assessment`, run on `cx`.
-    pub fn assemble(cx: &Context, input: InputFacts, mut assessment: Assessment, opts: &AssembleOptions) -> Report {
-        let inv = cx.inventory();
-        let input = input_summary(input, &inv.objects);
+    pub fn assemble(cx: &Context, input: InputFacts, assessment: Assessment, opts: &AssembleOptions) -> Report {
+        Report::from_parts(cx, ReportParts::gather(cx, input, opts), assessment, opts)
+    }
+
+    /// The report of `assessment` from the parts gathered before it ([`ReportParts::gather`]).
+    pub fn from_parts(cx: &Context, parts: ReportParts, mut assessment: Assessment, opts: &AssembleOptions) -> Report {
+        let ReportParts { input, scope, provenance, access, check_texts } = parts;
         let mut findings: Vec<Finding> = std::mem::take(&mut assessment.findings);
         if opts.include_passed {
             let passed = assessment.passed_findings(cx);
@@ -58,23 +62,55 @@ impl Report {
             }
         }
         redact(&mut findings);
-        let registry = kubepci_checks::registry();
         let checks = assessment
             .summaries
             .iter()
             .filter_map(|s| {
-                let check = registry.iter().find(|c| c.meta.id == s.check)?;
-                Some(CheckInfo { summary: s.clone(), name: check.meta.name.to_string(), remediation: check.meta.remediation(), help: check_markdown(check) })
+                let (name, remediation, help) = check_texts.get(s.check.as_str())?.clone();
+                Some(CheckInfo { summary: s.clone(), name, remediation, help })
             })
             .collect();
-        let scope = scope_summary(inv);
+        Report { boundary: std::mem::take(&mut assessment.boundary), access, ..Report::new(opts.generated_at.clone(), provenance, input, scope, checks, findings) }
+    }
+}
+
+/// The parts of a report that do not depend on the checks' results: the input and scope
+/// summaries, the provenance, the access review and each check's help. Gathered apart so that
+/// a caller can build them while the checks run (the CLI does, on the core the checks leave
+/// idle at their end); [`Report::from_parts`] adds the results.
+pub struct ReportParts {
+    input: InputSummary,
+    scope: ScopeSummary,
+    provenance: Provenance,
+    access: Vec<AccessGrant>,
+    /// Per check id: its name, remediation and help, for the checks of the registry.
+    check_texts: BTreeMap<&'static str, (String, String, String)>,
+}
+
+impl ReportParts {
+    /// Everything of the report but the results, from the context (its RBAC model, computed
+    /// here if no check has asked for it yet).
+    pub fn gather(cx: &Context, input: InputFacts, opts: &AssembleOptions) -> ReportParts {
+        let inv = cx.inventory();
+        let registry = kubepci_checks::registry();
+        let ((input, scope), (access, (check_texts, sha256))) = rayon::join(
+            || (input_summary(input, &inv.objects), scope_summary(inv)),
+            || {
+                rayon::join(
+                    || access_review(cx),
+                    || {
+                        let texts = registry.iter().map(|c| (c.meta.id, (c.meta.name.to_string(), c.meta.remediation(), check_markdown(c)))).collect();
+                        (texts, kubepci_checks::registry_sha256(&registry))
+                    },
+                )
+            },
+        );
         let provenance = Provenance {
-            registry: RegistryInfo { checks: registry.len(), sha256: kubepci_checks::registry_sha256(&registry) },
+            registry: RegistryInfo { checks: registry.len(), sha256 },
             config: EffectiveConfig::new(&inv.config, opts.config_source.clone()),
             run: RunInfo { only: opts.run.only.clone(), date: opts.run.today.clone() },
         };
-        let access = access_review(cx);
-        Report { boundary: std::mem::take(&mut assessment.boundary), access, ..Report::new(opts.generated_at.clone(), provenance, input, scope, checks, findings) }
+        ReportParts { input, scope, provenance, access, check_texts }
     }
 }
 
@@ -112,10 +148,21 @@ fn scope_summary(inv: &kubepci_inventory::Inventory) -> ScopeSummary {
 }
 
 fn input_summary(input: InputFacts, objects: &[kubepci_model::Object]) -> InputSummary {
-    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
-    for o in objects {
-        *kinds.entry(o.kind().to_string()).or_default() += 1;
-    }
+    use rayon::prelude::*;
+    // Counted per kind without a string per object, runs of objects side by side.
+    let counted = objects
+        .par_iter()
+        .fold(kubepci_model::hash::FastMap::<&str, usize>::default, |mut counts, o| {
+            *counts.entry(o.kind()).or_default() += 1;
+            counts
+        })
+        .reduce(kubepci_model::hash::FastMap::default, |mut left, right| {
+            for (kind, n) in right {
+                *left.entry(kind).or_default() += n;
+            }
+            left
+        });
+    let kinds: BTreeMap<String, usize> = counted.into_iter().map(|(kind, n)| (kind.to_string(), n)).collect();
     InputSummary {
         kind: input.kind.as_str().to_string(),
         sources: input.sources,

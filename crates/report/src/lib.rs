@@ -1,7 +1,8 @@
 //! The report of an assessment and its printers. [`Report::assemble`] builds the report from
 //! the checks' results in one place (summaries, check help, findings with card numbers
-//! redacted, roll-up, boundary); each printer turns one [`Report`] into one output format and
-//! evaluates nothing. The report holds only redacted data (no Secret values, no full card
+//! redacted, roll-up, boundary), or in two steps, [`ReportParts::gather`] (what does not need
+//! the results, while the checks run) and [`Report::from_parts`]; each printer turns one
+//! [`Report`] into one output format and evaluates nothing. The report holds only redacted data (no Secret values, no full card
 //! numbers), so no printer can leak what the analyses never put there.
 
 mod assemble;
@@ -17,7 +18,7 @@ mod oscal;
 mod unlock;
 mod html;
 
-pub use assemble::{AssembleOptions, InputFacts, redact_finding};
+pub use assemble::{AssembleOptions, InputFacts, ReportParts, redact_finding};
 pub use unlock::{UNLOCKS, Unlock, unlock};
 pub use model::{AccessGrant, CheckInfo, ConfigSource, EffectiveConfig, InputError, InputSummary, NamespaceScope, Provenance, RegistryInfo, Report, RunInfo, ScopeSummary, SnapshotInfo, Summary, WorkloadScope, REPORT_SCHEMA_VERSION};
 
