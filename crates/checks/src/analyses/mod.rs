@@ -98,6 +98,14 @@ fn keep_unchanged<T>(records: &mut Vec<T>, object: impl Fn(&mut T) -> &mut usize
 }
 
 impl SharedAnalyses {
+    /// Forget the analyses that read workload members (Pods and intermediate controllers under
+    /// a top owner) besides the top owners, when only members changed and [`Self::update`] was
+    /// told of the other kinds: the vulnerability view (running Pods' images). The network
+    /// analyses follow the kinds `update` is told changed their pods' network identity.
+    pub(crate) fn forget_member_readers(&mut self) {
+        self.vulns = OnceLock::new();
+    }
+
     /// Forget what a focused context ([`Context::with_focus`]) computes for its focus alone
     /// (the Pod Security evaluations, the card numbers): what is left holds whatever the
     /// focus, for a context on the same objects.
@@ -163,6 +171,8 @@ impl<'a> Context<'a> {
     pub fn vulns(&self) -> &vulns::VulnView {
         self.record_reads(vulns::REPORT_KINDS);
         self.record_reads(&[crate::WORKLOADS]);
+        // Running Pods' images.
+        self.inv.lookup(crate::MEMBER_LOOKUP);
         self.analyses.vulns.get_or_init(|| timed("analysis vulnerabilities", || vulns::build(self, self.vuln_files.clone())))
     }
 
@@ -202,6 +212,8 @@ impl<'a> Context<'a> {
     /// columns are computed up front (any other pair is still answered exactly, on demand).
     pub fn reachability(&self) -> &kubepci_netpol::Reachability {
         self.record_reads(REACHABILITY_READS);
+        // Each Pod joins its workload's endpoint by its own labels.
+        self.inv.lookup(crate::MEMBER_LOOKUP);
         self.analyses.reachability.get_or_init(|| {
             let inv = self.inventory();
             let cde: Vec<usize> = inv.workloads().iter().enumerate().filter(|(_, w)| w.scope.scope == Scope::Cde).map(|(i, _)| i).collect();
@@ -244,6 +256,8 @@ impl<'a> Context<'a> {
 
     fn card_data(&self) -> &CardData {
         self.inv.lookup("shared analysis");
+        // A walk over every object, members too.
+        self.inv.lookup(crate::MEMBER_LOOKUP);
         self.analyses.card_data.get_or_init(|| {
             let found: Vec<(usize, ObjectCardData)> = self
                 .inventory()
