@@ -374,10 +374,12 @@ impl Incremental {
                 }
             }
             Err(added) if structural => {
-                // Rebuilt: every kind counts as changed beyond members.
-                owner_kinds.extend(kinds.iter().cloned());
+                // Objects added in a rebuild count as changed beyond members, and so do the
+                // objects whose role or namespace the rebuild finds changed (their kinds).
                 owner_kinds.extend(added.iter().map(|o| o.kind().to_string()));
-                self.rebuild(added, rebuild_replace, deleted, &mut focus, &mut remap, &mut kinds, &mut network_kinds, &mut delta, &mut applied)
+                let before = kinds.clone();
+                self.rebuild(added, rebuild_replace, deleted, &mut focus, &mut remap, &mut kinds, &mut network_kinds, &mut delta, &mut applied);
+                owner_kinds.extend(kinds.difference(&before).cloned());
             }
             Err(_) => {}
         }
@@ -401,7 +403,9 @@ impl Incremental {
         let mut analyses = std::mem::take(&mut self.analyses);
         // The removed last object's card numbers go with it (it is past the end now).
         let changed_objects: Vec<usize> = focus.indices().chain(removed_last).collect();
-        let members_only: BTreeSet<String> = if applied.rebuilt { BTreeSet::new() } else { member_kinds.difference(&owner_kinds).cloned().collect() };
+        // A member deleted before others is a rebuild too: the kept results follow the indices
+        // that moved, and every shared analysis is rebuilt (they hold indices).
+        let members_only: BTreeSet<String> = member_kinds.difference(&owner_kinds).cloned().collect();
         // What the analyses that read top owners only see changed; those reading members
         // (the vulnerability view; the network analyses follow `network_kinds`) are redone.
         let beyond_members: BTreeSet<String> = kinds.difference(&members_only).cloned().collect();

@@ -280,7 +280,7 @@ fn every_change_leaves_the_kept_assessment_equal_to_a_whole_one() {
         assert!(local_runs >= 5, "most steps re-run object-local checks on their focus only");
         // Objects added last and the last object deleted leave the other objects' indices
         // alone: no rebuild. A deletion of another object rebuilds.
-        for what in ["a pod added under it", "a canary pod added under it", "a member pod's image changed in place", "a pod and a job added under a cronjob", "the member pod added last deleted"] {
+        for what in ["a pod added under it", "a canary pod added under it", "a member pod's image changed in place", "a pod and a job added under a cronjob", "the member pod added last deleted", "an older member pod deleted"] {
             assert_eq!(members_only.get(what), Some(&true), "{kind:?}: {what}");
         }
         let without_rebuild = ["pod added", "networkpolicy added", "pod added in a new namespace", "the pod added last deleted", "namespace added", "configmap added in it", "the configmap added last deleted", "the namespace added last deleted"];
@@ -288,6 +288,7 @@ fn every_change_leaves_the_kept_assessment_equal_to_a_whole_one() {
             assert_eq!(rebuilt.get(what), Some(&false), "{kind:?}: {what}");
         }
         assert_eq!(rebuilt.get("pod deleted"), Some(&true), "{kind:?}");
+        assert_eq!(rebuilt.get("an older member pod deleted"), Some(&true), "{kind:?}");
     }
 }
 
