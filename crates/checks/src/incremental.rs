@@ -15,7 +15,9 @@
 //!   their results about those objects are replaced;
 //! * every other check re-runs whole when a kind it reads changed (the kinds of the changed,
 //!   added, deleted and re-scoped objects, and `Namespace` when a namespace's labels, scope
-//!   or first object changed); the boundary section likewise for the kinds it reads;
+//!   or first object changed); the boundary section likewise for the kinds it reads; a kind
+//!   changed only through workload members (Pods and intermediate controllers under a top
+//!   owner) does not re-run the checks of [`MEMBER_BLIND`], which judge top owners only;
 //! * the shared analyses built from an unchanged kind are kept ([`SharedAnalyses::update`]);
 //!   the network analyses (reachability, the CDE policies, the boundary section) also when a
 //!   pod-running object changed in place without changing what NetworkPolicies tell pods
