@@ -312,6 +312,8 @@ impl Incremental {
         // Kinds changed only through workload members (see [`reads_members`]), and kinds
         // changed through any other object.
         let (mut member_kinds, mut owner_kinds): (BTreeSet<String>, BTreeSet<String>) = Default::default();
+        // The workloads (indices into `inv.workloads()`) whose members changed.
+        let mut member_workloads: Vec<usize> = Vec::new();
         for ((kind, namespace, name), change) in last {
             let at = self.inventory.position(&kind, Some(namespace.as_str()).filter(|n| !n.is_empty()), &name);
             match (change, at) {
@@ -325,6 +327,7 @@ impl Incremental {
                         Ok(old) => {
                             changed.push(i);
                             if is_member(&self.inventory, i) { &mut member_kinds } else { &mut owner_kinds }.insert(kind.clone());
+                            member_workloads.extend(member_workload(&self.inventory, i));
                             if network.is_none() || pod_network(&old) != network {
                                 network_kinds.insert(kind.clone());
                             }
@@ -344,6 +347,7 @@ impl Incremental {
                 }
                 (Change::Delete { .. }, Some(i)) => {
                     if is_member(&self.inventory, i) { &mut member_kinds } else { &mut owner_kinds }.insert(kind.clone());
+                    member_workloads.extend(member_workload(&self.inventory, i));
                     network_kinds.insert(kind.clone());
                     kinds.insert(kind);
                     deleted.push(i);
@@ -367,6 +371,7 @@ impl Incremental {
                 for &at in &stable.added {
                     let kind = self.inventory.objects[at].kind().to_string();
                     if is_member(&self.inventory, at) { &mut member_kinds } else { &mut owner_kinds }.insert(kind);
+                    member_workloads.extend(member_workload(&self.inventory, at));
                 }
                 focus.extend(stable.added);
                 removed_last = stable.removed;
@@ -413,7 +418,8 @@ impl Incremental {
         let beyond_members: BTreeSet<String> = kinds.difference(&members_only).cloned().collect();
         analyses.update(&beyond_members, &network_kinds, remap.as_deref(), &changed_objects, &self.inventory.objects);
         if !members_only.is_empty() {
-            analyses.forget_member_readers();
+            // After a rebuild the workloads moved: `update` has reset the analyses already.
+            analyses.members_changed(&member_workloads);
         }
         applied.members_only = !members_only.is_empty();
         self.rerun(analyses, &kinds, &beyond_members, &network_kinds, &focus, delta, applied)
@@ -626,6 +632,12 @@ impl Incremental {
 /// workload's top owner.
 fn is_member(inv: &Inventory, index: usize) -> bool {
     inv.workload_of(index).is_some_and(|w| w.object != index)
+}
+
+/// The index (into `inv.workloads()`) of the workload the object at `index` is a member of.
+fn member_workload(inv: &Inventory, index: usize) -> Option<usize> {
+    let w = inv.workload_of(index).filter(|w| w.object != index)?;
+    crate::analyses::vulns::workload_index(inv.workloads(), w)
 }
 
 /// Checks that are not object-local and read workloads, whose results depend on each

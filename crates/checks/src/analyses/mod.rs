@@ -36,6 +36,9 @@ pub struct SharedAnalyses {
     card_data: OnceLock<CardData>,
     cde_network_policies: OnceLock<Vec<(usize, kubepci_netpol::policy::Policy)>>,
     vulns: OnceLock<vulns::VulnView>,
+    /// The vulnerability view kept across changes of the members of these workloads (indices
+    /// into `inv.workloads()`), brought up to date when next asked for ([`vulns::refresh`]).
+    vulns_kept: std::sync::Mutex<Option<(vulns::VulnView, Vec<usize>)>>,
 }
 
 impl SharedAnalyses {
@@ -66,6 +69,7 @@ impl SharedAnalyses {
         }
         if moved || workloads_changed || touches(vulns::REPORT_KINDS) {
             self.vulns = OnceLock::new();
+            self.vulns_kept = Default::default();
         }
         if let Some(mut data) = self.card_data.take() {
             keep_unchanged(&mut data.numbers, |c| &mut c.object, remap, changed_objects);
@@ -98,12 +102,24 @@ fn keep_unchanged<T>(records: &mut Vec<T>, object: impl Fn(&mut T) -> &mut usize
 }
 
 impl SharedAnalyses {
-    /// Forget the analyses that read workload members (Pods and intermediate controllers under
-    /// a top owner) besides the top owners, when only members changed and [`Self::update`] was
-    /// told of the other kinds: the vulnerability view (running Pods' images). The network
-    /// analyses follow the kinds `update` is told changed their pods' network identity.
-    pub(crate) fn forget_member_readers(&mut self) {
-        self.vulns = OnceLock::new();
+    /// Bring the analyses that read workload members (Pods and intermediate controllers under a
+    /// top owner) up to date when only the members of the `workloads` changed (indices into
+    /// `inv.workloads()`, unmoved) and [`Self::update`] was told of the other kinds: the
+    /// vulnerability view (running Pods' images) is kept and redone for those workloads when
+    /// next asked for. The network analyses follow the kinds `update` is told changed their
+    /// pods' network identity.
+    pub(crate) fn members_changed(&mut self, workloads: &[usize]) {
+        let kept = self.vulns_kept.get_mut().map(Option::take).unwrap_or_default();
+        self.vulns_kept = Default::default();
+        let (view, mut changed) = match (self.vulns.take(), kept) {
+            (Some(view), _) => (view, Vec::new()),
+            (None, Some(kept)) => kept,
+            (None, None) => return,
+        };
+        changed.extend_from_slice(workloads);
+        changed.sort_unstable();
+        changed.dedup();
+        self.vulns_kept = std::sync::Mutex::new(Some((view, changed)));
     }
 
     /// Forget what a focused context ([`Context::with_focus`]) computes for its focus alone
@@ -173,7 +189,13 @@ impl<'a> Context<'a> {
         self.record_reads(&[crate::WORKLOADS]);
         // Running Pods' images.
         self.inv.lookup(crate::MEMBER_LOOKUP);
-        self.analyses.vulns.get_or_init(|| timed("analysis vulnerabilities", || vulns::build(self, self.vuln_files.clone())))
+        self.analyses.vulns.get_or_init(|| {
+            let kept = self.analyses.vulns_kept.lock().ok().and_then(|mut k| k.take());
+            match kept {
+                Some((view, changed)) => timed("analysis vulnerabilities (members changed)", || vulns::refresh(view, self, &changed)),
+                None => timed("analysis vulnerabilities", || vulns::build(self, self.vuln_files.clone())),
+            }
+        })
     }
 
     /// The Pod Security Standards `restricted` evaluation (latest version) of every workload,
