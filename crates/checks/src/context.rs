@@ -50,6 +50,11 @@ pub struct UnlistedKind {
 /// `&Inventory`), whose reads [`InventoryView`] cannot see.
 pub const WHOLE_INVENTORY: &str = "<whole inventory>";
 
+/// Recorded (as a lookup) when a check reads workload members (the Pods and intermediate
+/// controllers under a top owner), itself or through a shared analysis: what a check listed
+/// in [`crate::MEMBER_BLIND`] never does.
+pub const MEMBER_LOOKUP: &str = "workload members";
+
 /// Records the kinds a check reaches through [`InventoryView`] and [`Context`], so a test can
 /// compare them with the check's declared `reads`. Kind names, the group [`WORKLOADS`], or
 /// [`WHOLE_INVENTORY`].

@@ -15,7 +15,9 @@
 //!   their results about those objects are replaced;
 //! * every other check re-runs whole when a kind it reads changed (the kinds of the changed,
 //!   added, deleted and re-scoped objects, and `Namespace` when a namespace's labels, scope
-//!   or first object changed); the boundary section likewise for the kinds it reads;
+//!   or first object changed); the boundary section likewise for the kinds it reads; a kind
+//!   changed only through workload members (Pods and intermediate controllers under a top
+//!   owner) does not re-run the checks of [`MEMBER_BLIND`], which judge top owners only;
 //! * the shared analyses built from an unchanged kind are kept ([`SharedAnalyses::update`]);
 //!   the network analyses (reachability, the CDE policies, the boundary section) also when a
 //!   pod-running object changed in place without changing what NetworkPolicies tell pods
@@ -81,6 +83,9 @@ pub struct Applied {
     pub everything: bool,
     /// The boundary section was recomputed.
     pub boundary: bool,
+    /// Some kinds changed only through workload members (a Pod of a ReplicaSet added, say):
+    /// the checks that do not read members ([`reads_members`]) were not re-run for them.
+    pub members_only: bool,
 }
 
 /// Where an object stands in the inventory: what object-local results about it depend on
@@ -304,6 +309,11 @@ impl Incremental {
         let mut rebuild_replace: Vec<(usize, Object)> = Vec::new();
         let mut added: Vec<Object> = Vec::new();
         let mut deleted: Vec<usize> = Vec::new();
+        // Kinds changed only through workload members (see [`reads_members`]), and kinds
+        // changed through any other object.
+        let (mut member_kinds, mut owner_kinds): (BTreeSet<String>, BTreeSet<String>) = Default::default();
+        // The workloads (indices into `inv.workloads()`) whose members changed.
+        let mut member_workloads: Vec<usize> = Vec::new();
         for ((kind, namespace, name), change) in last {
             let at = self.inventory.position(&kind, Some(namespace.as_str()).filter(|n| !n.is_empty()), &name);
             match (change, at) {
@@ -316,11 +326,14 @@ impl Incremental {
                     match self.inventory.replace_in_place(i, object) {
                         Ok(old) => {
                             changed.push(i);
+                            if is_member(&self.inventory, i) { &mut member_kinds } else { &mut owner_kinds }.insert(kind.clone());
+                            member_workloads.extend(member_workload(&self.inventory, i));
                             if network.is_none() || pod_network(&old) != network {
                                 network_kinds.insert(kind.clone());
                             }
                         }
                         Err(object) => {
+                            owner_kinds.insert(kind.clone());
                             rebuild_replace.push((i, object));
                             network_kinds.insert(kind.clone());
                         }
@@ -333,6 +346,8 @@ impl Incremental {
                     added.push(self.inventory.adopt(object));
                 }
                 (Change::Delete { .. }, Some(i)) => {
+                    if is_member(&self.inventory, i) { &mut member_kinds } else { &mut owner_kinds }.insert(kind.clone());
+                    member_workloads.extend(member_workload(&self.inventory, i));
                     network_kinds.insert(kind.clone());
                     kinds.insert(kind);
                     deleted.push(i);
@@ -353,6 +368,11 @@ impl Incremental {
         let mut removed_last: Option<usize> = None;
         match stable {
             Ok(stable) => {
+                for &at in &stable.added {
+                    let kind = self.inventory.objects[at].kind().to_string();
+                    if is_member(&self.inventory, at) { &mut member_kinds } else { &mut owner_kinds }.insert(kind);
+                    member_workloads.extend(member_workload(&self.inventory, at));
+                }
                 focus.extend(stable.added);
                 removed_last = stable.removed;
                 if stable.namespaces_changed {
@@ -360,7 +380,14 @@ impl Incremental {
                     network_kinds.insert("Namespace".to_string());
                 }
             }
-            Err(added) if structural => self.rebuild(added, rebuild_replace, deleted, &mut focus, &mut remap, &mut kinds, &mut network_kinds, &mut delta, &mut applied),
+            Err(added) if structural => {
+                // Objects added in a rebuild count as changed beyond members, and so do the
+                // objects whose role or namespace the rebuild finds changed (their kinds).
+                owner_kinds.extend(added.iter().map(|o| o.kind().to_string()));
+                let before = kinds.clone();
+                self.rebuild(added, rebuild_replace, deleted, &mut focus, &mut remap, &mut kinds, &mut network_kinds, &mut delta, &mut applied);
+                owner_kinds.extend(kinds.difference(&before).cloned());
+            }
             Err(_) => {}
         }
         if let Some(gone) = removed_last {
@@ -383,8 +410,19 @@ impl Incremental {
         let mut analyses = std::mem::take(&mut self.analyses);
         // The removed last object's card numbers go with it (it is past the end now).
         let changed_objects: Vec<usize> = focus.indices().chain(removed_last).collect();
-        analyses.update(&kinds, &network_kinds, remap.as_deref(), &changed_objects, &self.inventory.objects);
-        self.rerun(analyses, &kinds, &network_kinds, &focus, delta, applied)
+        // A member deleted before others is a rebuild too: the kept results follow the indices
+        // that moved, and every shared analysis is rebuilt (they hold indices).
+        let members_only: BTreeSet<String> = member_kinds.difference(&owner_kinds).cloned().collect();
+        // What the analyses that read top owners only see changed; those reading members
+        // (the vulnerability view; the network analyses follow `network_kinds`) are redone.
+        let beyond_members: BTreeSet<String> = kinds.difference(&members_only).cloned().collect();
+        analyses.update(&beyond_members, &network_kinds, remap.as_deref(), &changed_objects, &self.inventory.objects);
+        if !members_only.is_empty() {
+            // After a rebuild the workloads moved: `update` has reset the analyses already.
+            analyses.members_changed(&member_workloads);
+        }
+        applied.members_only = !members_only.is_empty();
+        self.rerun(analyses, &kinds, &beyond_members, &network_kinds, &focus, delta, applied)
     }
 
     /// Objects added last, or the last object deleted, without a rebuild: when nothing is
@@ -541,7 +579,10 @@ impl Incremental {
     }
 
     /// Re-run what the changes can affect, on the updated inventory and the kept `analyses`.
-    fn rerun(&mut self, analyses: SharedAnalyses, kinds: &BTreeSet<String>, network_kinds: &BTreeSet<String>, focus: &Focus, mut delta: FindingsDelta, applied: Applied) -> Applied {
+    /// `beyond_members`: `kinds` without those changed only through workload members, what a
+    /// check that does not [`reads_members`] sees changed.
+    #[allow(clippy::too_many_arguments)]
+    fn rerun(&mut self, analyses: SharedAnalyses, kinds: &BTreeSet<String>, beyond_members: &BTreeSet<String>, network_kinds: &BTreeSet<String>, focus: &Focus, mut delta: FindingsDelta, applied: Applied) -> Applied {
         let cx = context(&self.inventory, &self.setting, analyses);
         if cx.has_cde() != self.has_cde {
             self.analyses = cx.into_analyses();
@@ -556,7 +597,7 @@ impl Incremental {
                 if focus_kinds.iter().any(|k| check.meta.reads_kind(k)) {
                     local.push(at);
                 }
-            } else if kinds.iter().any(|k| check.meta.reads_kind(k)) {
+            } else if if reads_members(check) { kinds } else { beyond_members }.iter().any(|k| check.meta.reads_kind(k)) {
                 whole.push(at);
             }
         }
@@ -584,6 +625,39 @@ impl Incremental {
         self.analyses = cx.into_analyses();
         Applied { focused_checks: local.len(), whole_checks: whole.len(), boundary, ..applied }
     }
+}
+
+/// Whether the object at `index` is a workload *member*: a pod-running object (a Pod, an
+/// intermediate controller such as a ReplicaSet) that runs under another object, its
+/// workload's top owner.
+fn is_member(inv: &Inventory, index: usize) -> bool {
+    inv.workload_of(index).is_some_and(|w| w.object != index)
+}
+
+/// The index (into `inv.workloads()`) of the workload the object at `index` is a member of.
+fn member_workload(inv: &Inventory, index: usize) -> Option<usize> {
+    let w = inv.workload_of(index).filter(|w| w.object != index)?;
+    crate::analyses::vulns::workload_index(inv.workloads(), w)
+}
+
+/// Checks that are not object-local and read workloads, whose results depend on each
+/// workload's top owner (its pod template, its scope) and never on its members: no Pod or
+/// intermediate controller under another object is looked at, directly or through a shared
+/// analysis that looks at them (reachability, which classes each Pod by its own labels; the
+/// vulnerability view, which reads running Pods' images; the anti-malware and detection agents'
+/// nodes; the control plane's static Pods; a walk over every object). A change confined to
+/// members does not re-run them. Held to that by `tests/incremental.rs`, which gives the demo
+/// the members a live cluster has (ReplicaSets, Jobs and Pods, some on another image or with
+/// another label) and compares every listed check's results with and without each of them.
+/// A check missing here is re-run on every member change (slower, never wrong).
+pub const MEMBER_BLIND: &[&str] = &[
+    "CHG-003", "EXP-001", "EXP-004", "EXP-005", "EXP-006", "EXP-007", "EXP-008", "EXP-009", "IMG-005", "IR-001", "NET-004", "NET-008", "NET-009", "NET-010", "POD-023", "RBAC-001", "RBAC-003",
+    "RBAC-004", "RBAC-005", "RBAC-006", "RBAC-007", "RBAC-008", "RBAC-009", "RBAC-010", "RBAC-011", "RBAC-013", "RBAC-014", "SA-001", "SA-004", "SCOPE-002", "STO-001", "TLS-003", "TLS-004",
+];
+
+/// Whether `check`'s results can depend on workload members (see [`MEMBER_BLIND`]).
+pub fn reads_members(check: &Check) -> bool {
+    !MEMBER_BLIND.contains(&check.meta.id)
 }
 
 /// A named container port: name, protocol, number.

@@ -9,7 +9,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use kubepci_checks::{Assessment, Change, Check, Context, Focus, Incremental, InputKind, KindRecorder, Locality, RunOptions, Setting, example_blocks, registry, run_each, run_focused};
+use kubepci_checks::{Assessment, Change, Check, Context, Focus, Incremental, InputKind, KindRecorder, Locality, RunOptions, Setting, example_blocks, reads_members, registry, run_each, run_focused};
+use serde_json::{Value, json};
 use kubepci_findings::Finding;
 use kubepci_inventory::{Config, Inventory};
 use kubepci_model::Object;
@@ -169,6 +170,20 @@ fn delete(kind: &str, namespace: Option<&str>, name: &str) -> Change {
     Change::Delete { kind: kind.into(), namespace: namespace.map(str::to_string), name: name.into() }
 }
 
+/// The member of the demo's workloads (see [`member_objects`]) of `kind` named `name`.
+fn member(kind: &str, name: &str) -> Object {
+    member_objects().into_iter().find(|o| o.kind() == kind && o.name() == name).unwrap_or_else(|| panic!("no member {kind} {name}"))
+}
+
+/// The member Pod `name` running another image (labels and owner as they were).
+fn member_edited(name: &str) -> Object {
+    let mut pod = member_values().into_iter().find(|v| v["kind"] == "Pod" && v["metadata"]["name"] == name).unwrap_or_else(|| panic!("no member Pod {name}"));
+    for c in pod["spec"]["containers"].as_array_mut().into_iter().flatten() {
+        c["image"] = "registry.pay.example/card-vault/tokenizer-next:3.1".into();
+    }
+    load_values(&[pod]).remove(0)
+}
+
 /// Findings, summaries, passes (check id, object), boundary flows.
 type Parts = (Vec<Finding>, Vec<kubepci_findings::CheckSummary>, Vec<(&'static str, u32)>, Vec<kubepci_findings::BoundaryFlow>);
 
@@ -206,6 +221,13 @@ fn every_change_leaves_the_kept_assessment_equal_to_a_whole_one() {
         ("configmap added in it", vec![Change::Apply(object("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: r, namespace: reports}\ndata: {last: \"card 4539148803436467\"}\n"))]),
         ("the configmap added last deleted", vec![delete("ConfigMap", Some("reports"), "r")]),
         ("the namespace added last deleted", vec![delete("Namespace", None, "reports")]),
+        ("a replicaset added under a deployment", vec![Change::Apply(member("ReplicaSet", "tokenizer-5d4f8"))]),
+        ("a pod added under it", vec![Change::Apply(member("Pod", "tokenizer-5d4f8-a"))]),
+        ("a canary pod added under it", vec![Change::Apply(member("Pod", "tokenizer-5d4f8-b"))]),
+        ("a member pod's image changed in place", vec![Change::Apply(member_edited("tokenizer-5d4f8-a"))]),
+        ("a pod and a job added under a cronjob", vec![Change::Apply(member("Job", "settlement-29400120")), Change::Apply(member("Pod", "settlement-29400120-q8x2z"))]),
+        ("the member pod added last deleted", vec![delete("Pod", Some("payments"), "settlement-29400120-q8x2z")]),
+        ("an older member pod deleted", vec![delete("Pod", Some("card-vault"), "tokenizer-5d4f8-a")]),
         ("rolebinding changed", vec![Change::Apply(edited("50-rbac.yaml", "RoleBinding", "oncall-debug", "{kind: ServiceAccount, name: default, namespace: payments}", "{kind: Group, name: system:authenticated, apiGroup: rbac.authorization.k8s.io}"))]),
         ("configmap with a card number added", vec![Change::Apply(object(card))]),
         ("configmap with a card number changed", vec![Change::Apply(object(&card.replace("4539148803436467", "4111111111111111")))]),
@@ -223,9 +245,11 @@ fn every_change_leaves_the_kept_assessment_equal_to_a_whole_one() {
         let mut by_delta: Vec<Finding> = inc.assessment().findings;
         let mut local_runs = 0;
         let mut rebuilt = BTreeMap::new();
+        let mut members_only = BTreeMap::new();
         for (what, changes) in steps.clone() {
             let applied = inc.apply(changes);
             rebuilt.insert(what, applied.rebuilt);
+            members_only.insert(what, applied.members_only);
             match inc.take_delta() {
                 Some(delta) => {
                     for gone in &delta.removed {
@@ -256,11 +280,15 @@ fn every_change_leaves_the_kept_assessment_equal_to_a_whole_one() {
         assert!(local_runs >= 5, "most steps re-run object-local checks on their focus only");
         // Objects added last and the last object deleted leave the other objects' indices
         // alone: no rebuild. A deletion of another object rebuilds.
+        for what in ["a pod added under it", "a canary pod added under it", "a member pod's image changed in place", "a pod and a job added under a cronjob", "the member pod added last deleted", "an older member pod deleted"] {
+            assert_eq!(members_only.get(what), Some(&true), "{kind:?}: {what}");
+        }
         let without_rebuild = ["pod added", "networkpolicy added", "pod added in a new namespace", "the pod added last deleted", "namespace added", "configmap added in it", "the configmap added last deleted", "the namespace added last deleted"];
         for what in without_rebuild {
             assert_eq!(rebuilt.get(what), Some(&false), "{kind:?}: {what}");
         }
         assert_eq!(rebuilt.get("pod deleted"), Some(&true), "{kind:?}");
+        assert_eq!(rebuilt.get("an older member pod deleted"), Some(&true), "{kind:?}");
     }
 }
 
@@ -274,4 +302,168 @@ fn an_image_edit_reruns_object_local_checks_on_that_object_only() {
     // Applying the same object again changes nothing.
     let again = inc.apply([Change::Apply(edited("10-payments.yaml", "Deployment", "payment-api", "payments/api:2.14.1@sha256", "payments/api:2.15.0@sha256"))]);
     assert_eq!(again, kubepci_checks::Applied::default());
+}
+
+/// The demo's objects as JSON values, file by file.
+fn demo_values() -> Vec<Value> {
+    let dir = repo().join("examples/demo-cluster");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).expect("demo").map(|e| e.expect("entry").path()).collect();
+    files.sort();
+    let mut out = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("demo file");
+        for doc in text.split("\n---") {
+            let value: Value = yaml_serde::from_str(doc).unwrap_or(Value::Null);
+            if value.get("kind").is_some() {
+                out.push(value);
+            }
+        }
+    }
+    out
+}
+
+/// `kind`/`name` as a controlling owner reference.
+fn owned_by(api_version: &str, kind: &str, name: &str) -> Value {
+    json!([{"apiVersion": api_version, "kind": kind, "name": name, "uid": format!("uid-{name}"), "controller": true}])
+}
+
+/// A Pod named `name` in `namespace` as `template` makes it, owned by `owner`, running on a
+/// node. The `canary` one carries one more label (a class of its own to NetworkPolicies) and
+/// runs another image, as a rollout in progress does.
+fn member_pod(name: &str, namespace: &str, template: &Value, owner: Value, canary: bool) -> Value {
+    let mut metadata = template.get("metadata").cloned().unwrap_or_else(|| json!({}));
+    metadata["name"] = name.into();
+    metadata["namespace"] = namespace.into();
+    metadata["ownerReferences"] = owner;
+    let mut spec = template["spec"].clone();
+    spec["nodeName"] = "node-a".into();
+    let mut statuses = Vec::new();
+    for c in spec["containers"].as_array_mut().into_iter().flatten() {
+        if canary {
+            c["image"] = "registry.pay.example/canary/next:1.0".into();
+        }
+        statuses.push(json!({"name": c["name"], "image": c["image"], "imageID": "registry.pay.example/x@sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0", "ready": true}));
+    }
+    if canary {
+        metadata["labels"]["rollout"] = "canary".into();
+    }
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec, "status": {"phase": "Running", "containerStatuses": statuses}})
+}
+
+/// The members a live cluster has under the demo's workloads: a ReplicaSet with two Pods
+/// under each Deployment, two Pods under each StatefulSet and DaemonSet, a Job with a Pod
+/// under each CronJob, a Pod under each Job; the second Pod of each is a canary.
+fn member_objects() -> Vec<Object> {
+    load_values(&member_values())
+}
+
+/// Objects from JSON values, as the YAML loader reads them.
+fn load_values(values: &[Value]) -> Vec<Object> {
+    let text = values.iter().map(|v| yaml_serde::to_string(v).expect("yaml")).collect::<Vec<_>>().join("---\n");
+    let loaded = kubepci_source::load_bytes("members.yaml", text.as_bytes());
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    loaded.objects
+}
+
+/// The members of [`member_objects`] as JSON values.
+fn member_values() -> Vec<Value> {
+    let mut values = Vec::new();
+    for w in demo_values() {
+        let (kind, name) = (w["kind"].as_str().unwrap_or_default(), w["metadata"]["name"].as_str().unwrap_or_default());
+        let namespace = w["metadata"]["namespace"].as_str().unwrap_or("default");
+        let api_version = w["apiVersion"].as_str().unwrap_or_default();
+        match kind {
+            "Deployment" => {
+                let rs = format!("{name}-5d4f8");
+                let mut spec = w["spec"].clone();
+                spec["replicas"] = 2.into();
+                values.push(json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": rs, "namespace": namespace, "labels": w["spec"]["template"]["metadata"]["labels"], "ownerReferences": owned_by(api_version, kind, name)}, "spec": spec}));
+                for (n, canary) in [("a", false), ("b", true)] {
+                    values.push(member_pod(&format!("{rs}-{n}"), namespace, &w["spec"]["template"], owned_by("apps/v1", "ReplicaSet", &rs), canary));
+                }
+            }
+            "StatefulSet" | "DaemonSet" => {
+                for (n, canary) in [("0", false), ("1", true)] {
+                    values.push(member_pod(&format!("{name}-{n}"), namespace, &w["spec"]["template"], owned_by(api_version, kind, name), canary));
+                }
+            }
+            "Job" => values.push(member_pod(&format!("{name}-x7k2p"), namespace, &w["spec"]["template"], owned_by(api_version, kind, name), false)),
+            "CronJob" => {
+                let job = format!("{name}-29400120");
+                let spec = w["spec"]["jobTemplate"]["spec"].clone();
+                values.push(json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": job, "namespace": namespace, "ownerReferences": owned_by(api_version, kind, name)}, "spec": spec}));
+                values.push(member_pod(&format!("{job}-q8x2z"), namespace, &w["spec"]["jobTemplate"]["spec"]["template"], owned_by("batch/v1", "Job", &job), true));
+            }
+            _ => {}
+        }
+    }
+    values
+}
+
+fn member_blind_checks() -> Vec<&'static Check> {
+    registry().into_iter().filter(|c| c.meta.locality != Locality::Object && !reads_members(c)).collect()
+}
+
+#[test]
+fn the_demo_members_run_under_the_demo_workloads() {
+    let members = member_objects();
+    let mut objects = demo_objects();
+    let first = objects.len();
+    objects.extend(members.iter().cloned());
+    let inv = Inventory::build(objects, demo_config());
+    let workloads = inv.workloads().len();
+    assert_eq!(workloads, Inventory::build(demo_objects(), demo_config()).workloads().len(), "members add no workload");
+    for i in first..inv.objects.len() {
+        let w = inv.workload_of(i).unwrap_or_else(|| panic!("{} has no workload", inv.objects[i].object_ref()));
+        assert_ne!(w.object, i, "{} is a member", inv.objects[i].object_ref());
+    }
+    assert!(members.len() >= 15, "{}", members.len());
+}
+
+#[test]
+fn member_blind_checks_give_the_same_results_with_or_without_any_member() {
+    let checks = member_blind_checks();
+    assert!(checks.len() >= 30, "member-blind checks: {}", checks.len());
+    let members = member_objects();
+    let mut problems = std::collections::BTreeSet::new();
+    for kind in [InputKind::Snapshot, InputKind::Manifests] {
+        let without = results_by_object(&Inventory::build(demo_objects(), demo_config()), kind, &checks);
+        // Every member, then all but one Pod (each in turn; leaving out a ReplicaSet or a Job
+        // would make its Pods workloads of their own).
+        let pods = (0..members.len()).filter(|&i| members[i].kind() == "Pod");
+        for left_out in std::iter::once(None).chain(pods.map(Some)) {
+            let mut objects = demo_objects();
+            objects.extend(members.iter().enumerate().filter(|(i, _)| Some(*i) != left_out).map(|(_, o)| o.clone()));
+            let with = results_by_object(&Inventory::build(objects, demo_config()), kind, &checks);
+            for key in without.keys().chain(with.keys()) {
+                if without.get(key) != with.get(key) {
+                    problems.insert(format!("{kind:?}: {} on {} (members but {left_out:?})", key.0, key.1));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "member-blind checks whose results depend on members:\n{}", problems.into_iter().collect::<Vec<_>>().join("\n"));
+}
+
+#[test]
+fn member_blind_checks_read_no_member_pod_or_controller() {
+    let mut objects = demo_objects();
+    objects.extend(member_objects());
+    let inv = Inventory::build(objects, demo_config());
+    let mut problems = Vec::new();
+    for id in kubepci_checks::MEMBER_BLIND {
+        let check = kubepci_checks::find(id).unwrap_or_else(|| panic!("{id} is no check"));
+        if check.meta.locality == Locality::Object || !kubepci_checks::WORKLOAD_KINDS.iter().any(|k| check.meta.reads_kind(k)) || check.meta.reads.contains(&kubepci_checks::ANY_KIND) {
+            problems.push(format!("{id}: listed, but object-local, reading no workloads, or walking every object"));
+        }
+        for kind in [InputKind::Snapshot, InputKind::Manifests] {
+            let recorder = KindRecorder::default();
+            run_each(&Context::recording(&inv, kind, &recorder).at(NOW), &[check], &opts(), None);
+            let by_kind: Vec<String> = recorder.kinds().into_iter().filter(|k| ["Pod", "ReplicaSet", "Job", "ReplicationController"].contains(&k.as_str())).collect();
+            if recorder.lookups().contains(kubepci_checks::MEMBER_LOOKUP) || !by_kind.is_empty() {
+                problems.push(format!("{id} ({kind:?}): reads members ({by_kind:?})"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

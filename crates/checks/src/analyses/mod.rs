@@ -36,6 +36,9 @@ pub struct SharedAnalyses {
     card_data: OnceLock<CardData>,
     cde_network_policies: OnceLock<Vec<(usize, kubepci_netpol::policy::Policy)>>,
     vulns: OnceLock<vulns::VulnView>,
+    /// The vulnerability view kept across changes of the members of these workloads (indices
+    /// into `inv.workloads()`), brought up to date when next asked for ([`vulns::refresh`]).
+    vulns_kept: std::sync::Mutex<Option<(vulns::VulnView, Vec<usize>)>>,
 }
 
 impl SharedAnalyses {
@@ -66,6 +69,7 @@ impl SharedAnalyses {
         }
         if moved || workloads_changed || touches(vulns::REPORT_KINDS) {
             self.vulns = OnceLock::new();
+            self.vulns_kept = Default::default();
         }
         if let Some(mut data) = self.card_data.take() {
             keep_unchanged(&mut data.numbers, |c| &mut c.object, remap, changed_objects);
@@ -98,6 +102,26 @@ fn keep_unchanged<T>(records: &mut Vec<T>, object: impl Fn(&mut T) -> &mut usize
 }
 
 impl SharedAnalyses {
+    /// Bring the analyses that read workload members (Pods and intermediate controllers under a
+    /// top owner) up to date when only the members of the `workloads` changed (indices into
+    /// `inv.workloads()`, unmoved) and [`Self::update`] was told of the other kinds: the
+    /// vulnerability view (running Pods' images) is kept and redone for those workloads when
+    /// next asked for. The network analyses follow the kinds `update` is told changed their
+    /// pods' network identity.
+    pub(crate) fn members_changed(&mut self, workloads: &[usize]) {
+        let kept = self.vulns_kept.get_mut().map(Option::take).unwrap_or_default();
+        self.vulns_kept = Default::default();
+        let (view, mut changed) = match (self.vulns.take(), kept) {
+            (Some(view), _) => (view, Vec::new()),
+            (None, Some(kept)) => kept,
+            (None, None) => return,
+        };
+        changed.extend_from_slice(workloads);
+        changed.sort_unstable();
+        changed.dedup();
+        self.vulns_kept = std::sync::Mutex::new(Some((view, changed)));
+    }
+
     /// Forget what a focused context ([`Context::with_focus`]) computes for its focus alone
     /// (the Pod Security evaluations, the card numbers): what is left holds whatever the
     /// focus, for a context on the same objects.
@@ -163,7 +187,15 @@ impl<'a> Context<'a> {
     pub fn vulns(&self) -> &vulns::VulnView {
         self.record_reads(vulns::REPORT_KINDS);
         self.record_reads(&[crate::WORKLOADS]);
-        self.analyses.vulns.get_or_init(|| timed("analysis vulnerabilities", || vulns::build(self, self.vuln_files.clone())))
+        // Running Pods' images.
+        self.inv.lookup(crate::MEMBER_LOOKUP);
+        self.analyses.vulns.get_or_init(|| {
+            let kept = self.analyses.vulns_kept.lock().ok().and_then(|mut k| k.take());
+            match kept {
+                Some((view, changed)) => timed("analysis vulnerabilities (members changed)", || vulns::refresh(view, self, &changed)),
+                None => timed("analysis vulnerabilities", || vulns::build(self, self.vuln_files.clone())),
+            }
+        })
     }
 
     /// The Pod Security Standards `restricted` evaluation (latest version) of every workload,
@@ -202,6 +234,8 @@ impl<'a> Context<'a> {
     /// columns are computed up front (any other pair is still answered exactly, on demand).
     pub fn reachability(&self) -> &kubepci_netpol::Reachability {
         self.record_reads(REACHABILITY_READS);
+        // Each Pod joins its workload's endpoint by its own labels.
+        self.inv.lookup(crate::MEMBER_LOOKUP);
         self.analyses.reachability.get_or_init(|| {
             let inv = self.inventory();
             let cde: Vec<usize> = inv.workloads().iter().enumerate().filter(|(_, w)| w.scope.scope == Scope::Cde).map(|(i, _)| i).collect();
@@ -244,6 +278,8 @@ impl<'a> Context<'a> {
 
     fn card_data(&self) -> &CardData {
         self.inv.lookup("shared analysis");
+        // A walk over every object, members too.
+        self.inv.lookup(crate::MEMBER_LOOKUP);
         self.analyses.card_data.get_or_init(|| {
             let found: Vec<(usize, ObjectCardData)> = self
                 .inventory()

@@ -154,50 +154,71 @@ pub fn build(cx: &Context, files: Option<Arc<Evidence>>) -> VulnView {
     view
 }
 
-/// Every distinct (container, image, digest) of every workload.
+/// Every distinct (container, image, digest) of every workload, in workload order.
 fn running_containers(cx: &Context) -> Vec<RunningContainer> {
+    let workloads = cx.inventory().workloads();
+    workloads.par_iter().enumerate().flat_map_iter(|(wi, w)| workload_containers(cx, wi, w)).collect()
+}
+
+/// The distinct (container, image, digest) of one workload (`wi`, in `inv.workloads()`): those
+/// of its Pods in the input, else those of its pod template.
+fn workload_containers(cx: &Context, wi: usize, w: &kubepci_inventory::Workload) -> Vec<RunningContainer> {
     let inv = cx.inventory();
     let templates = cx.templates();
-    inv.workloads()
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(wi, w)| {
-            let mut out: Vec<RunningContainer> = Vec::new();
-            let mut push = |c: RunningContainer| {
-                if !out.iter().any(|o| o.container == c.container && o.image == c.image && o.image_ref.digest == c.image_ref.digest) {
-                    out.push(c);
-                }
-            };
-            let pods: Vec<&Object> = std::iter::once(w.object).chain(w.members.iter().copied()).map(|m| &inv.objects[m]).filter(|o| o.kind() == "Pod").collect();
-            for pod in &pods {
-                let Resource::Pod(p) = &pod.resource else { continue };
-                let Some(spec) = &p.spec else { continue };
-                let statuses = p.status.as_ref();
-                let status_of = |name: &str, init: bool| {
-                    let list = statuses.and_then(|s| if init { s.init_container_statuses.as_ref() } else { s.container_statuses.as_ref() });
-                    list.and_then(|l| l.iter().find(|s| s.name == name))
-                };
-                let all = spec.init_containers.iter().flatten().map(|c| (c, true)).chain(spec.containers.iter().map(|c| (c, false)));
-                for (c, init) in all {
-                    let image = c.image.clone().unwrap_or_default();
-                    let mut image_ref = ImageRef::parse(&image);
-                    if let Some(digest) = status_of(&c.name, init).and_then(|s| ImageRef::parse(&s.image_id).digest) {
-                        image_ref.digest = Some(digest);
-                    }
-                    push(RunningContainer { workload: wi, container: c.name.clone(), init, image, image_ref, from_pod: true, report: None });
-                }
+    let mut out: Vec<RunningContainer> = Vec::new();
+    let mut push = |c: RunningContainer| {
+        if !out.iter().any(|o| o.container == c.container && o.image == c.image && o.image_ref.digest == c.image_ref.digest) {
+            out.push(c);
+        }
+    };
+    let pods: Vec<&Object> = std::iter::once(w.object).chain(w.members.iter().copied()).map(|m| &inv.objects[m]).filter(|o| o.kind() == "Pod").collect();
+    for pod in &pods {
+        let Resource::Pod(p) = &pod.resource else { continue };
+        let Some(spec) = &p.spec else { continue };
+        let statuses = p.status.as_ref();
+        let status_of = |name: &str, init: bool| {
+            let list = statuses.and_then(|s| if init { s.init_container_statuses.as_ref() } else { s.container_statuses.as_ref() });
+            list.and_then(|l| l.iter().find(|s| s.name == name))
+        };
+        let all = spec.init_containers.iter().flatten().map(|c| (c, true)).chain(spec.containers.iter().map(|c| (c, false)));
+        for (c, init) in all {
+            let image = c.image.clone().unwrap_or_default();
+            let mut image_ref = ImageRef::parse(&image);
+            if let Some(digest) = status_of(&c.name, init).and_then(|s| ImageRef::parse(&s.image_id).digest) {
+                image_ref.digest = Some(digest);
             }
-            if pods.is_empty()
-                && let Some(t) = &templates[wi]
-            {
-                for c in containers(t) {
-                    let image = c.container.image.clone().unwrap_or_default();
-                    push(RunningContainer { workload: wi, container: c.container.name.clone(), init: c.init, image_ref: ImageRef::parse(&image), image, from_pod: false, report: None });
-                }
-            }
-            out
-        })
-        .collect()
+            push(RunningContainer { workload: wi, container: c.name.clone(), init, image, image_ref, from_pod: true, report: None });
+        }
+    }
+    if pods.is_empty()
+        && let Some(t) = &templates[wi]
+    {
+        for c in containers(t) {
+            let image = c.container.image.clone().unwrap_or_default();
+            push(RunningContainer { workload: wi, container: c.container.name.clone(), init: c.init, image_ref: ImageRef::parse(&image), image, from_pod: false, report: None });
+        }
+    }
+    out
+}
+
+/// The view after the workloads `changed` (indices into `inv.workloads()`, which did not move)
+/// changed their members only: without evidence to match (no report, no unreadable one), only
+/// their containers are found again; otherwise the view is built anew (a report's link to a
+/// workload goes through its members' names).
+pub(crate) fn refresh(mut view: VulnView, cx: &Context, changed: &[usize]) -> VulnView {
+    if view.has_evidence() || !view.unreadable.is_empty() {
+        return build(cx, view.files.take());
+    }
+    let workloads = cx.inventory().workloads();
+    view.containers.retain(|c| !changed.contains(&c.workload));
+    for &wi in changed {
+        if let Some(w) = workloads.get(wi) {
+            view.containers.extend(workload_containers(cx, wi, w));
+        }
+    }
+    // Stable: each workload's containers stay in the order found.
+    view.containers.sort_by_key(|c| c.workload);
+    view
 }
 
 fn newer(view: &VulnView, a: usize, b: usize) -> usize {
@@ -279,6 +300,38 @@ mod tests {
         assert_eq!(by, MatchBy::WorkloadLabels);
         assert_eq!(view.cluster_objects, [2]);
         assert!(report.source.starts_with("VulnerabilityReport/pay/"), "{}", report.source);
+    }
+
+    const MEMBERS: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: pay}\nspec:\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n    spec: {containers: [{name: api, image: \"mirror.example/api:1\"}]}\n---\napiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {name: api-5d, namespace: pay, labels: {app: api}, ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: api, uid: u1, controller: true}]}\nspec:\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n    spec: {containers: [{name: api, image: \"mirror.example/api:1\"}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: api-5d-a, namespace: pay, labels: {app: api}, ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: api-5d, uid: u2, controller: true}]}\nspec: {containers: [{name: api, image: \"mirror.example/api:1\"}]}\nstatus: {containerStatuses: [{name: api, image: \"mirror.example/api:1\", imageID: \"mirror.example/api@sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0\", ready: true}]}\n---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent, namespace: pay}\nspec:\n  selector: {matchLabels: {app: agent}}\n  template:\n    metadata: {labels: {app: agent}}\n    spec: {containers: [{name: agent, image: \"mirror.example/agent:3\"}]}\n";
+
+    fn containers_text(view: &VulnView) -> String {
+        format!("{:?}", view.containers)
+    }
+
+    #[test]
+    fn a_member_change_refreshes_its_workloads_containers_as_a_build_finds_them() {
+        let mut inv = crate::testing::load("t.yaml", MEMBERS, "");
+        let kept = build(&Context::new(&inv, crate::InputKind::Snapshot), None);
+        // A second Pod of the ReplicaSet, on another image, added last (a member).
+        let pod = MEMBERS.split("---\n").nth(2).expect("the pod").replace("api-5d-a", "api-5d-b").replace("api:1", "api:2");
+        let (mut objects, _) = crate::testing::load("p.yaml", &pod, "").into_parts();
+        let at = inv.push_object(objects.remove(0)).expect("a member is pushed");
+        let workload = inv.workload_of(at).and_then(|w| workload_index(inv.workloads(), w)).expect("its workload");
+        assert_ne!(inv.workloads()[workload].object, at, "a member");
+        let kept = {
+            let cx = Context::new(&inv, crate::InputKind::Snapshot);
+            let refreshed = refresh(kept, &cx, &[workload]);
+            assert_eq!(containers_text(&refreshed), containers_text(&build(&cx, None)));
+            assert!(refreshed.containers.iter().any(|c| c.image.ends_with("api:2")), "{:?}", refreshed.containers);
+            refreshed
+        };
+        // And taken away again.
+        assert!(inv.pop_object().is_some());
+        let cx = Context::new(&inv, crate::InputKind::Snapshot);
+        let refreshed = refresh(kept, &cx, &[workload]);
+        assert_eq!(containers_text(&refreshed), containers_text(&build(&cx, None)));
+        assert!(!refreshed.containers.iter().any(|c| c.image.ends_with("api:2")));
+        assert_eq!(refreshed.containers.len(), 2, "the Pod's container and the DaemonSet's template's");
     }
 
     #[test]

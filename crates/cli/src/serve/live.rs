@@ -375,6 +375,9 @@ mod tests {
     fn the_kept_content_and_its_history_equal_a_whole_report_after_each_change() {
         let card = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: orders-export, namespace: checkout}\ndata: {last: \"card 4539148803436467\"}\n";
         let privileged = "apiVersion: v1\nkind: Pod\nmetadata: {name: debug, namespace: payments, labels: {app: debug}}\nspec:\n  containers:\n  - {name: sh, image: busybox, securityContext: {privileged: true}}\n";
+        // A workload member: a ReplicaSet of the Deployment payment-api, and a Pod of it.
+        let replica_set = "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {name: payment-api-5d4f8, namespace: payments, labels: {app: payment-api}, ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: payment-api, uid: u1, controller: true}]}\nspec:\n  selector: {matchLabels: {app: payment-api}}\n  template:\n    metadata: {labels: {app: payment-api, tier: backend}}\n    spec: {containers: [{name: api, image: registry.pay.example/payments/api:2.14.1}]}\n";
+        let member = "apiVersion: v1\nkind: Pod\nmetadata: {name: payment-api-5d4f8-x, namespace: payments, labels: {app: payment-api, tier: backend}, ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: payment-api-5d4f8, uid: u2, controller: true}]}\nspec:\n  nodeName: node-a\n  containers:\n  - {name: api, image: registry.pay.example/payments/api:2.15.0, securityContext: {privileged: true}}\n";
         let steps: Vec<(&str, Vec<Change>)> = vec![
             ("nothing", vec![]),
             ("container image edit", vec![Change::Apply(edited("10-payments.yaml", "Deployment", "payment-api", "payments/api:2.14.1@sha256", "payments/api:2.15.0@sha256"))]),
@@ -387,6 +390,10 @@ mod tests {
             ("pod deleted", vec![delete("Pod", "payments", "debug")]),
             ("configmap deleted", vec![delete("ConfigMap", "checkout", "orders-export")]),
             ("the same pod added again", vec![Change::Apply(object(privileged))]),
+            ("a replicaset added under a deployment", vec![Change::Apply(object(replica_set))]),
+            ("a privileged member pod added under it", vec![Change::Apply(object(member))]),
+            ("the member pod's image changed", vec![Change::Apply(object(&member.replace("api:2.15.0", "api:2.15.1")))]),
+            ("the member pod deleted", vec![delete("Pod", "payments", "payment-api-5d4f8-x")]),
         ];
         let (input, config) = demo_input();
         let dir = tempfile::tempdir().expect("temp dir");
@@ -397,6 +404,9 @@ mod tests {
         let (mut patched, mut merged) = (0, 0);
         for (at, (what, changes)) in steps.into_iter().enumerate() {
             let evaluated = live.update(changes, NOW + 1 + at as i64);
+            if what.contains("member pod") {
+                assert!(evaluated.applied.as_ref().is_some_and(|a| a.members_only), "after {what}: {:?}", evaluated.applied);
+            }
             patched += usize::from(evaluated.change.as_ref().is_some_and(|c| !c.removed.is_empty() || !c.added.is_empty()));
             merged += usize::from(evaluated.change.as_ref().is_some_and(|c| c.removed.len() + c.added.len() > IN_PLACE));
             let whole = RunContent::of(&live.report());

@@ -75,6 +75,8 @@ pub(crate) struct Agent {
 }
 
 pub(crate) fn find_agents(cx: &Context, capability: Capability) -> Vec<Agent> {
+    // The agents' Pods tell where they run.
+    cx.inv.lookup(crate::MEMBER_LOOKUP);
     let config = &cx.inv.config.security_agents;
     let mut agents = Vec::new();
     for (w, o, t) in cx.workloads() {
@@ -103,6 +105,7 @@ pub(crate) fn find_agents(cx: &Context, capability: Capability) -> Vec<Agent> {
 
 /// Nodes that run CDE pods (by `spec.nodeName`), with the pods.
 fn cde_nodes(cx: &Context) -> BTreeMap<String, Vec<String>> {
+    cx.inv.lookup(crate::MEMBER_LOOKUP);
     let mut nodes: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for w in cx.inv.workloads().iter().filter(|w| w.scope.scope == Scope::Cde) {
         for &m in std::iter::once(&w.object).chain(&w.members) {
