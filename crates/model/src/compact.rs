@@ -115,6 +115,37 @@ pub fn shrunk<T>(list: Option<Vec<T>>) -> Option<Vec<T>> {
     })
 }
 
+/// The keys a compact struct decodes: an enum read from the key's text, `Other` for any key it
+/// does not keep (skipped, as k8s-openapi skips unknown fields).
+macro_rules! field_identifier {
+    ( $( $variant:ident = $json:literal, )* ) => {
+        #[allow(non_camel_case_types)]
+        enum Field {
+            $( $variant, )*
+            Other,
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for Field {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct FieldVisitor;
+                impl ::serde::de::Visitor<'_> for FieldVisitor {
+                    type Value = Field;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("field identifier")
+                    }
+                    fn visit_str<E: ::serde::de::Error>(self, v: &str) -> Result<Field, E> {
+                        Ok(match v {
+                            $( $json => Field::$variant, )*
+                            _ => Field::Other,
+                        })
+                    }
+                }
+                deserializer.deserialize_identifier(FieldVisitor)
+            }
+        }
+    };
+}
+
 /// A struct with the fields (in k8s-openapi's order), its serde code and its conversions.
 macro_rules! compact_struct {
     (
@@ -131,30 +162,7 @@ macro_rules! compact_struct {
 
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                #[allow(non_camel_case_types)]
-                enum Field {
-                    $( $field, )*
-                    Other,
-                }
-
-                impl<'de> ::serde::Deserialize<'de> for Field {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                        struct FieldVisitor;
-                        impl ::serde::de::Visitor<'_> for FieldVisitor {
-                            type Value = Field;
-                            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                                f.write_str("field identifier")
-                            }
-                            fn visit_str<E: ::serde::de::Error>(self, v: &str) -> Result<Field, E> {
-                                Ok(match v {
-                                    $( $json => Field::$field, )*
-                                    _ => Field::Other,
-                                })
-                            }
-                        }
-                        deserializer.deserialize_identifier(FieldVisitor)
-                    }
-                }
+                field_identifier! { $( $field = $json, )* }
 
                 struct StructVisitor;
                 impl<'de> ::serde::de::Visitor<'de> for StructVisitor {
@@ -265,35 +273,11 @@ macro_rules! compact_resource {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 use ::k8s_openapi::Resource as _;
 
-                #[allow(non_camel_case_types)]
-                enum Field {
-                    Key_apiVersion,
-                    Key_kind,
-                    Key_metadata,
-                    $( $field, )*
-                    Other,
-                }
-
-                impl<'de> ::serde::Deserialize<'de> for Field {
-                    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                        struct FieldVisitor;
-                        impl ::serde::de::Visitor<'_> for FieldVisitor {
-                            type Value = Field;
-                            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                                f.write_str("field identifier")
-                            }
-                            fn visit_str<E: ::serde::de::Error>(self, v: &str) -> Result<Field, E> {
-                                Ok(match v {
-                                    "apiVersion" => Field::Key_apiVersion,
-                                    "kind" => Field::Key_kind,
-                                    "metadata" => Field::Key_metadata,
-                                    $( $json => Field::$field, )*
-                                    _ => Field::Other,
-                                })
-                            }
-                        }
-                        deserializer.deserialize_identifier(FieldVisitor)
-                    }
+                field_identifier! {
+                    Key_apiVersion = "apiVersion",
+                    Key_kind = "kind",
+                    Key_metadata = "metadata",
+                    $( $field = $json, )*
                 }
 
                 struct ResourceVisitor;
