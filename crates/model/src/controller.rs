@@ -213,15 +213,6 @@ compact_resource! {
     tidy = tidy_replication_controller;
 }
 
-/// A selector's expressions (and each one's values) without spare room (see
-/// [`crate::compact`]).
-fn shrink_selector(selector: &mut LabelSelector) {
-    selector.match_expressions = shrunk(selector.match_expressions.take());
-    for expression in selector.match_expressions.iter_mut().flatten() {
-        expression.values = shrunk(expression.values.take());
-    }
-}
-
 /// A status's conditions without spare room: scans drop `status` while decoding, snapshots
 /// and tests may keep it.
 macro_rules! shrink_conditions {
@@ -233,28 +224,28 @@ macro_rules! shrink_conditions {
 }
 
 fn tidy_deployment(d: &mut Deployment) {
-    shrink_selector(&mut d.spec.selector);
+    crate::tidy::label_selector(&mut d.spec.selector);
     shrink_conditions!(d.status);
 }
 
 fn tidy_replica_set(r: &mut ReplicaSet) {
-    shrink_selector(&mut r.spec.selector);
+    crate::tidy::label_selector(&mut r.spec.selector);
     shrink_conditions!(r.status);
 }
 
 fn tidy_stateful_set(s: &mut StatefulSet) {
-    shrink_selector(&mut s.spec.selector);
+    crate::tidy::label_selector(&mut s.spec.selector);
     shrink_conditions!(s.status);
 }
 
 fn tidy_daemon_set(d: &mut DaemonSet) {
-    shrink_selector(&mut d.spec.selector);
+    crate::tidy::label_selector(&mut d.spec.selector);
     shrink_conditions!(d.status);
 }
 
 fn tidy_job_spec(spec: &mut JobSpec) {
     if let Some(selector) = &mut spec.selector {
-        shrink_selector(selector);
+        crate::tidy::label_selector(selector);
     }
 }
 
