@@ -309,11 +309,8 @@ impl Incremental {
         let mut rebuild_replace: Vec<(usize, Object)> = Vec::new();
         let mut added: Vec<Object> = Vec::new();
         let mut deleted: Vec<usize> = Vec::new();
-        // Kinds changed only through workload members (see [`reads_members`]), and kinds
-        // changed through any other object.
-        let (mut member_kinds, mut owner_kinds): (BTreeSet<String>, BTreeSet<String>) = Default::default();
-        // The workloads (indices into `inv.workloads()`) whose members changed.
-        let mut member_workloads: Vec<usize> = Vec::new();
+        // Which kinds changed only through workload members (see [`reads_members`]).
+        let mut through = ChangedThrough::default();
         for ((kind, namespace, name), change) in last {
             let at = self.inventory.position(&kind, Some(namespace.as_str()).filter(|n| !n.is_empty()), &name);
             match (change, at) {
@@ -326,14 +323,13 @@ impl Incremental {
                     match self.inventory.replace_in_place(i, object) {
                         Ok(old) => {
                             changed.push(i);
-                            if is_member(&self.inventory, i) { &mut member_kinds } else { &mut owner_kinds }.insert(kind.clone());
-                            member_workloads.extend(member_workload(&self.inventory, i));
+                            through.note(&self.inventory, i, &kind);
                             if network.is_none() || pod_network(&old) != network {
                                 network_kinds.insert(kind.clone());
                             }
                         }
                         Err(object) => {
-                            owner_kinds.insert(kind.clone());
+                            through.owners.insert(kind.clone());
                             rebuild_replace.push((i, object));
                             network_kinds.insert(kind.clone());
                         }
@@ -346,8 +342,7 @@ impl Incremental {
                     added.push(self.inventory.adopt(object));
                 }
                 (Change::Delete { .. }, Some(i)) => {
-                    if is_member(&self.inventory, i) { &mut member_kinds } else { &mut owner_kinds }.insert(kind.clone());
-                    member_workloads.extend(member_workload(&self.inventory, i));
+                    through.note(&self.inventory, i, &kind);
                     network_kinds.insert(kind.clone());
                     kinds.insert(kind);
                     deleted.push(i);
@@ -370,8 +365,7 @@ impl Incremental {
             Ok(stable) => {
                 for &at in &stable.added {
                     let kind = self.inventory.objects[at].kind().to_string();
-                    if is_member(&self.inventory, at) { &mut member_kinds } else { &mut owner_kinds }.insert(kind);
-                    member_workloads.extend(member_workload(&self.inventory, at));
+                    through.note(&self.inventory, at, &kind);
                 }
                 focus.extend(stable.added);
                 removed_last = stable.removed;
@@ -383,10 +377,10 @@ impl Incremental {
             Err(added) if structural => {
                 // Objects added in a rebuild count as changed beyond members, and so do the
                 // objects whose role or namespace the rebuild finds changed (their kinds).
-                owner_kinds.extend(added.iter().map(|o| o.kind().to_string()));
+                through.owners.extend(added.iter().map(|o| o.kind().to_string()));
                 let before = kinds.clone();
                 self.rebuild(added, rebuild_replace, deleted, &mut focus, &mut remap, &mut kinds, &mut network_kinds, &mut delta, &mut applied);
-                owner_kinds.extend(kinds.difference(&before).cloned());
+                through.owners.extend(kinds.difference(&before).cloned());
             }
             Err(_) => {}
         }
@@ -412,14 +406,14 @@ impl Incremental {
         let changed_objects: Vec<usize> = focus.indices().chain(removed_last).collect();
         // A member deleted before others is a rebuild too: the kept results follow the indices
         // that moved, and every shared analysis is rebuilt (they hold indices).
-        let members_only: BTreeSet<String> = member_kinds.difference(&owner_kinds).cloned().collect();
+        let members_only: BTreeSet<String> = through.members.difference(&through.owners).cloned().collect();
         // What the analyses that read top owners only see changed; those reading members
         // (the vulnerability view; the network analyses follow `network_kinds`) are redone.
         let beyond_members: BTreeSet<String> = kinds.difference(&members_only).cloned().collect();
         analyses.update(&beyond_members, &network_kinds, remap.as_deref(), &changed_objects, &self.inventory.objects);
         if !members_only.is_empty() {
             // After a rebuild the workloads moved: `update` has reset the analyses already.
-            analyses.members_changed(&member_workloads);
+            analyses.members_changed(&through.member_workloads);
         }
         applied.members_only = !members_only.is_empty();
         self.rerun(analyses, &kinds, &beyond_members, &network_kinds, &focus, delta, applied)
@@ -624,6 +618,24 @@ impl Incremental {
         }
         self.analyses = cx.into_analyses();
         Applied { focused_checks: local.len(), whole_checks: whole.len(), boundary, ..applied }
+    }
+}
+
+/// The kinds a batch changed, split by how: only through workload members (Pods and
+/// intermediate controllers under a top owner), or through any other object; and the
+/// workloads (indices into `inv.workloads()`) whose members changed.
+#[derive(Default)]
+struct ChangedThrough {
+    members: BTreeSet<String>,
+    owners: BTreeSet<String>,
+    member_workloads: Vec<usize>,
+}
+
+impl ChangedThrough {
+    /// The object at `index`, of `kind`, changed.
+    fn note(&mut self, inv: &Inventory, index: usize, kind: &str) {
+        if is_member(inv, index) { &mut self.members } else { &mut self.owners }.insert(kind.to_string());
+        self.member_workloads.extend(member_workload(inv, index));
     }
 }
 
