@@ -12,12 +12,13 @@
 //! outside are one entry per CDE workload, naming the objects that give them.
 
 use kubepci_findings::BoundaryFlow;
+use kubepci_inventory::Scope;
 use kubepci_model::hash::FastMap;
 use kubepci_netpol::{ConnSet, Direction, Endpoint, INGRESS_CONTROLLER, Reachability};
 use rayon::prelude::*;
 
 use crate::Context;
-use crate::analyses::network::{INGRESS_PATH_READS, NetView, PeerGroup, PeerName, REACHABILITY_READS};
+use crate::analyses::network::{INGRESS_PATH_READS, NetView, PeerGroup, PeerName, REACHABILITY_READS, end_matches};
 
 /// Every allowed flow between a CDE workload and anything outside the CDE, grouped on both
 /// ends, sorted.
@@ -38,18 +39,22 @@ pub fn cde_boundary(cx: &Context) -> Vec<BoundaryFlow> {
     for &ep in &cde {
         *cde_in_namespace.entry(namespace_of(ep)).or_default() += 1;
     }
-    let peers: Vec<(usize, Direction, Vec<PeerGroup>)> = cde
-        .par_iter()
-        .flat_map_iter(|&ep| [Direction::Ingress, Direction::Egress].map(|d| (ep, d, view.boundary_peers(cx, ep, d))))
-        .collect();
+    // The peers are computed once per class of CDE endpoints that have the same ones
+    // (`PeerClass`), and each class's endpoints are counted in per namespace.
+    let classes: Vec<PeerClass> = [Direction::Ingress, Direction::Egress].into_iter().flat_map(|d| peer_classes(cx, &view, &cde, d)).collect();
+    let groups: Vec<Vec<PeerGroup>> = classes.par_iter().map(|c| view.boundary_peers(cx, c.members[0], c.direction)).collect();
 
     // The CDE endpoints of each namespace that have the same flow (peer, connections and
-    // approval alike), in CDE endpoint order.
+    // approval alike).
     let mut by_flow: FastMap<(Flow, &str), Vec<usize>> = FastMap::default();
-    for (ep, direction, groups) in &peers {
+    for (class, groups) in classes.iter().zip(&groups) {
+        let namespaces = class.members.chunk_by(|&a, &b| namespace_of(a) == namespace_of(b));
+        let namespaces: Vec<(&str, &[usize])> = namespaces.map(|eps| (namespace_of(eps[0]), eps)).collect();
         for g in groups {
-            let flow = Flow { direction: *direction, peer: g.name, workloads: g.workloads, conns: g.conns, unapproved: &g.unapproved };
-            by_flow.entry((flow, namespace_of(*ep))).or_default().push(*ep);
+            let flow = Flow { direction: class.direction, peer: g.name, workloads: g.workloads, conns: g.conns, unapproved: &g.unapproved };
+            for &(ns, eps) in &namespaces {
+                by_flow.entry((flow, ns)).or_default().extend_from_slice(eps);
+            }
         }
     }
     // Per flow: its namespaces, each with the CDE endpoints reached.
@@ -79,6 +84,48 @@ pub fn cde_boundary(cx: &Context) -> Vec<BoundaryFlow> {
     out.par_sort_unstable();
     out.dedup();
     out
+}
+
+/// CDE endpoints whose peers in one direction are the same, so that they are listed once for
+/// all of them: endpoints of one peer slot ([`Reachability::peer_slot`]; each leaves out only
+/// itself, and a CDE endpoint is no boundary peer anyway) that the same `approvedFlows`
+/// entries name on the CDE side (the approvals are all that tells their flows apart).
+struct PeerClass {
+    direction: Direction,
+    /// Ascending (the endpoints of a namespace are mostly next to each other).
+    members: Vec<usize>,
+}
+
+fn peer_classes(cx: &Context, view: &NetView, cde: &[usize], direction: Direction) -> Vec<PeerClass> {
+    let mut classes: FastMap<PeersKey, Vec<usize>> = FastMap::default();
+    let mut alone = Vec::new();
+    for &ep in cde {
+        match peers_key(cx, view, ep, direction) {
+            Some(key) => classes.entry(key).or_default().push(ep),
+            None => alone.push(vec![ep]),
+        }
+    }
+    let mut out: Vec<PeerClass> = classes.into_values().chain(alone).map(|members| PeerClass { direction, members }).collect();
+    // In a stable order (the hash map's is not), so that the work splits the same way each run.
+    out.sort_unstable_by_key(|c| c.members[0]);
+    out
+}
+
+/// What [`NetView::boundary_peers`] of a CDE endpoint depends on: its peer slot and the
+/// `approvedFlows` entries (by index) that name it on the CDE side.
+pub(crate) type PeersKey = (u32, Vec<u32>);
+
+/// The key under which CDE endpoint `ep` has the same boundary peers in `direction` as every
+/// other endpoint with that key; `None` when its representative workload is outside the CDE
+/// (it would then be a peer of the others of its slot), so it is listed on its own.
+pub(crate) fn peers_key(cx: &Context, view: &NetView, ep: usize, direction: Direction) -> Option<PeersKey> {
+    if view.scope(ep) != Scope::Cde {
+        return None;
+    }
+    let end = view.flow_end(Endpoint::Workload(ep as u32));
+    let naming = cx.inv.config.approved_flows.iter().enumerate();
+    let naming = naming.filter(|(_, f)| end_matches(if direction == Direction::Ingress { &f.to } else { &f.from }, &end));
+    Some((view.r.peer_slot(ep, direction), naming.map(|(i, _)| i as u32).collect()))
 }
 
 /// The traffic from outside into CDE endpoint `ep` through the ingress controllers, if any.
@@ -219,6 +266,23 @@ mod tests {
         let flows = boundary_with(&yaml, &approve("TCP/80"));
         assert_eq!(flows.len(), 1, "{flows:#?}");
         assert_eq!((flows[0].to.as_str(), flows[0].unapproved.as_str()), ("payments/* (2 CDE workloads)", "TCP 443"));
+    }
+
+    #[test]
+    fn cde_workloads_of_one_peer_slot_share_their_peers_but_not_their_approvals() {
+        // No policy: api and vault have the same peers (both are open to everything).
+        let yaml = namespace("payments", "cde") + &namespace("shop", "out") + &pod("shop", "web") + &pod("payments", "api") + &pod("payments", "vault");
+        let into = |flows: &[BoundaryFlow]| -> Vec<(String, String, bool)> {
+            flows.iter().filter(|f| f.direction == "into-cde" && f.from.starts_with("shop/")).map(|f| (f.from.clone(), f.to.clone(), f.approved)).collect()
+        };
+        let flows = boundary(&yaml);
+        assert_eq!(into(&flows), [("shop/web[Pod]".to_string(), "payments/* (2 CDE workloads)".to_string(), false)]);
+        let flows = boundary_with(&yaml, "approvedFlows:\n- {from: shop/web, to: payments/vault, ports: [], reason: checkout}\n");
+        let expected = [("shop/web[Pod]", "payments/api[Pod]", false), ("shop/web[Pod]", "payments/vault[Pod]", true)].map(|(a, b, c)| (a.to_string(), b.to_string(), c));
+        assert_eq!(into(&flows), expected);
+        // Egress is shared the same way: both reach web.
+        let out: Vec<&str> = flows.iter().filter(|f| f.direction == "out-of-cde" && f.to == "shop/web[Pod]").map(|f| f.from.as_str()).collect();
+        assert_eq!(out, ["payments/* (2 CDE workloads)"]);
     }
 
     #[test]

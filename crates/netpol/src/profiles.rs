@@ -247,9 +247,57 @@ fn renumber(group: &[u32], groups: usize) -> (Vec<u32>, Vec<u32>) {
     (of_class, rep)
 }
 
+impl crate::Reachability {
+    /// Workload `w`'s slot in the role whose peers `direction` lists (its destination slot
+    /// for [`Direction::Ingress`], its source slot for [`Direction::Egress`]). Workloads of
+    /// one slot have the same peers with the same connections, apart from each other: what
+    /// they get from [`crate::Reachability::sources_of`] (or `destinations_of`) differs only
+    /// in which of them is left out as the workload itself. A caller listing the peers of
+    /// many workloads computes them once per slot.
+    pub fn peer_slot(&self, w: usize, direction: crate::Direction) -> u32 {
+        let space = match direction {
+            crate::Direction::Ingress => DST,
+            crate::Direction::Egress => SRC,
+        };
+        self.analysis.profiles[space].of_workload[w]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn workloads_of_one_peer_slot_have_the_same_peers_but_themselves() {
+        use crate::tests::{inventory, netpol, ns, pod};
+        use crate::{Direction, Endpoint, Reachability};
+        use serde_json::json;
+        // a and b: the same policies (one deny-all-ingress in `x`); c is selected by no policy.
+        let docs = vec![
+            ns("x", json!({})),
+            pod("x", "a", json!({"role": "db"})),
+            pod("x", "b", json!({"role": "db"})),
+            pod("x", "c", json!({"role": "web"})),
+            netpol("x", "deny", json!({"podSelector": {"matchLabels": {"role": "db"}}, "policyTypes": ["Ingress"]})),
+        ];
+        let r = Reachability::compute(&inventory(docs));
+        let find = |name: &str| match r.find_endpoint(&format!("x/{name}"), false) {
+            Some(Endpoint::Workload(w)) => w as usize,
+            other => panic!("{name}: {other:?}"),
+        };
+        let (a, b, c) = (find("a"), find("b"), find("c"));
+        assert_eq!(r.peer_slot(a, Direction::Ingress), r.peer_slot(b, Direction::Ingress));
+        assert_ne!(r.peer_slot(a, Direction::Ingress), r.peer_slot(c, Direction::Ingress));
+        // Each list leaves out the workload itself; compared without either of the two.
+        let others = |peers: Vec<(Endpoint, &crate::ConnSet)>| -> Vec<(Endpoint, String)> {
+            peers.into_iter().filter(|(e, _)| !matches!(e, Endpoint::Workload(p) if [a, b].contains(&(*p as usize)))).map(|(e, c)| (e, c.to_string())).collect()
+        };
+        assert_eq!(others(r.sources_of(a)), others(r.sources_of(b)));
+        assert!(r.sources_of(a).is_empty(), "a denies all ingress");
+        assert!(!r.sources_of(c).is_empty(), "c is open");
+        assert_eq!(r.peer_slot(a, Direction::Egress), r.peer_slot(b, Direction::Egress));
+        assert_eq!(others(r.destinations_of(a)), others(r.destinations_of(b)));
+    }
 
     fn set(n: usize, members: &[u32]) -> ClassSet {
         let b = BitSet::of(n, members);

@@ -299,7 +299,7 @@ pub enum FlowEnd<'a> {
     IngressController,
 }
 
-fn end_matches(pattern: &str, end: &FlowEnd) -> bool {
+pub(crate) fn end_matches(pattern: &str, end: &FlowEnd) -> bool {
     match end {
         FlowEnd::Workload { namespace, name } => match pattern.split_once('/') {
             Some((ns, n)) => (ns == *namespace || ns == "*") && (n == *name || n == "*"),

@@ -1,7 +1,9 @@
 use kubepci_findings::Evidence;
+use kubepci_model::hash::FastMap;
 use kubepci_netpol::{Direction, INGRESS_CONTROLLER};
 
 use crate::analyses::network::NetView;
+use crate::boundary::{PeersKey, peers_key};
 use crate::{Context, Emitter, declare_check};
 
 declare_check! {
@@ -188,24 +190,41 @@ struct Open {
 fn run(cx: &Context, e: &mut Emitter) {
     let view = NetView::new(cx);
     let r = view.r;
+    // CDE workloads with the same boundary peers share their list (`peers_key`): a large CDE
+    // has thousands of workloads and a handful of distinct lists.
+    let mut shared: FastMap<PeersKey, Vec<Open>> = FastMap::default();
+    let peers_of = |ep: usize| -> Vec<Open> {
+        // Denied sources cannot be unapproved flows: only the allowed ones are grouped.
+        let peers = view.boundary_peers(cx, ep, Direction::Ingress).into_iter().filter(|p| !p.unapproved.is_empty());
+        peers
+            .map(|p| {
+                let name = p.name.label(r);
+                Open { summary: format!("{name} ({})", p.unapproved), evidence: Evidence::field(format!("ingress from {name}"), p.unapproved.to_string()) }
+            })
+            .collect()
+    };
     for (object, ep) in view.cde_workloads(cx) {
         // Paths from outside first: they are the widest exposure, and the message lists only
         // the first few ways in.
-        let mut open: Vec<Open> = Vec::new();
-        if let Some(ingress) = view.ingress_into(cx, ep) {
-            for (via, conns) in ingress.unapproved_via() {
+        let mut ingress: Vec<Open> = Vec::new();
+        if let Some(into) = view.ingress_into(cx, ep) {
+            for (via, conns) in into.unapproved_via() {
                 let through = via.object.display();
-                open.push(Open {
+                ingress.push(Open {
                     summary: format!("{INGRESS_CONTROLLER} via {through} ({conns})"),
                     evidence: Evidence::field(format!("ingress from {INGRESS_CONTROLLER} via {through} ({})", via.object.location), conns.to_string()),
                 });
             }
         }
-        // Denied sources cannot be unapproved flows: only the allowed ones are grouped.
-        for p in view.boundary_peers(cx, ep, Direction::Ingress).into_iter().filter(|p| !p.unapproved.is_empty()) {
-            let name = p.name.label(r);
-            open.push(Open { summary: format!("{name} ({})", p.unapproved), evidence: Evidence::field(format!("ingress from {name}"), p.unapproved.to_string()) });
-        }
+        let own;
+        let peers: &[Open] = match peers_key(cx, &view, ep, Direction::Ingress) {
+            Some(key) => shared.entry(key).or_insert_with(|| peers_of(ep)),
+            None => {
+                own = peers_of(ep);
+                &own
+            }
+        };
+        let open: Vec<&Open> = ingress.iter().chain(peers).collect();
         if open.is_empty() {
             e.pass(object);
         } else {

@@ -97,3 +97,19 @@ fn ingress_paths_into_the_cde_need_an_approved_flow() {
     assert_eq!(out.fails.len(), 1);
     assert_eq!(out.fails[0].message, "unapproved flows into the CDE from {ingress-controller} via Ingress payments/api (TCP 8443)");
 }
+
+/// Two open CDE pods have the same peers (one peer slot), and NET-013 lists them once for
+/// both; an approval naming one of them still tells them apart.
+#[test]
+fn cde_workloads_with_the_same_peers_are_judged_by_their_own_approvals() {
+    let yaml = format!("{CDE}---\napiVersion: v1\nkind: Pod\nmetadata: {{name: vault, namespace: payments, labels: {{app: vault}}}}\nspec:\n  containers: [{{name: vault, image: i}}]\n");
+    let check = &super::cde_boundary_flows::CDE_BOUNDARY_FLOWS;
+    let out = run(check, &yaml, "");
+    assert_eq!(out.fails.len(), 2, "{:?}", out.fails);
+    assert_eq!(out.fails[0].message.replace("vault", "api"), out.fails[1].message.replace("vault", "api"));
+    let config = "approvedFlows:\n- {from: 0.0.0.0/0, to: payments/api, ports: [], reason: public api}\n";
+    let out = run(check, &yaml, config);
+    let failing: Vec<&str> = out.fails.iter().filter_map(|f| f.object.as_ref()).map(|o| o.name.as_str()).collect();
+    assert_eq!(failing, ["vault"], "{:?}", out.fails);
+    assert_eq!(out.passed, 1);
+}
