@@ -86,9 +86,11 @@ pub struct Applied {
     /// Some kinds changed only through workload members (a Pod of a ReplicaSet added, say):
     /// the checks that do not read members ([`reads_members`]) were not re-run for them.
     pub members_only: bool,
-    /// Those member changes created, emptied or moved no pod class: the reachability was kept
-    /// (its pods classed again), and neither the checks of [`CLASS_BLIND`] nor the boundary
-    /// section re-ran for them.
+    /// Members were added or deleted (or changed their network identity in place) without
+    /// creating, emptying or moving a pod class: the reachability was kept (its pods classed
+    /// again), and neither the checks of [`CLASS_BLIND`] nor the boundary section re-ran for
+    /// them. (A member changed in place with its network identity unchanged keeps them too,
+    /// without a re-classing, and is not counted here.)
     pub classes_kept: bool,
 }
 
