@@ -55,6 +55,11 @@ pub const WHOLE_INVENTORY: &str = "<whole inventory>";
 /// in [`crate::MEMBER_BLIND`] never does.
 pub const MEMBER_LOOKUP: &str = "workload members";
 
+/// Recorded (as a lookup) when a check reads workload members only as the reachability sees
+/// them, by their pod classes: what a check listed in [`crate::MEMBER_BLIND`] never does, and
+/// the only read of members a check listed in [`crate::CLASS_BLIND`] makes.
+pub const CLASS_LOOKUP: &str = "workload members' pod classes";
+
 /// Records the kinds a check reaches through [`InventoryView`] and [`Context`], so a test can
 /// compare them with the check's declared `reads`. Kind names, the group [`WORKLOADS`], or
 /// [`WHOLE_INVENTORY`].

@@ -86,6 +86,12 @@ pub struct Applied {
     /// Some kinds changed only through workload members (a Pod of a ReplicaSet added, say):
     /// the checks that do not read members ([`reads_members`]) were not re-run for them.
     pub members_only: bool,
+    /// Members were added or deleted (or changed their network identity in place) without
+    /// creating, emptying or moving a pod class: the reachability was kept (its pods classed
+    /// again), and neither the checks of [`CLASS_BLIND`] nor the boundary section re-ran for
+    /// them. (A member changed in place with its network identity unchanged keeps them too,
+    /// without a re-classing, and is not counted here.)
+    pub classes_kept: bool,
 }
 
 /// Where an object stands in the inventory: what object-local results about it depend on
@@ -410,13 +416,23 @@ impl Incremental {
         // What the analyses that read top owners only see changed; those reading members
         // (the vulnerability view; the network analyses follow `network_kinds`) are redone.
         let beyond_members: BTreeSet<String> = kinds.difference(&members_only).cloned().collect();
+        // Member changes that create, empty or move no pod class keep the reachability (the
+        // workloads' pods classed again) and change nothing the network analyses give.
+        let member_network: BTreeSet<String> = network_kinds.intersection(&members_only).cloned().collect();
+        applied.classes_kept = remap.is_none() && !member_network.is_empty() && analyses.members_reclassed(&self.inventory, &through.member_workloads);
+        if applied.classes_kept {
+            network_kinds.retain(|k| !member_network.contains(k));
+        }
+        // What a check reading members only through the pod classes sees changed (see
+        // [`CLASS_BLIND`]): not the kinds changed only through members without a network change.
+        let beyond_classes: BTreeSet<String> = kinds.iter().filter(|k| !members_only.contains(*k) || network_kinds.contains(*k)).cloned().collect();
         analyses.update(&beyond_members, &network_kinds, remap.as_deref(), &changed_objects, &self.inventory.objects);
         if !members_only.is_empty() {
             // After a rebuild the workloads moved: `update` has reset the analyses already.
             analyses.members_changed(&through.member_workloads);
         }
         applied.members_only = !members_only.is_empty();
-        self.rerun(analyses, &kinds, &beyond_members, &network_kinds, &focus, delta, applied)
+        self.rerun(analyses, &kinds, &beyond_members, &beyond_classes, &network_kinds, &focus, delta, applied)
     }
 
     /// Objects added last, or the last object deleted, without a rebuild: when nothing is
@@ -574,9 +590,11 @@ impl Incremental {
 
     /// Re-run what the changes can affect, on the updated inventory and the kept `analyses`.
     /// `beyond_members`: `kinds` without those changed only through workload members, what a
-    /// check that does not [`reads_members`] sees changed.
+    /// check that does not [`reads_members`] sees changed; `beyond_classes`: `kinds` without
+    /// those changed only through members and no pod class, what a check of [`CLASS_BLIND`]
+    /// sees changed.
     #[allow(clippy::too_many_arguments)]
-    fn rerun(&mut self, analyses: SharedAnalyses, kinds: &BTreeSet<String>, beyond_members: &BTreeSet<String>, network_kinds: &BTreeSet<String>, focus: &Focus, mut delta: FindingsDelta, applied: Applied) -> Applied {
+    fn rerun(&mut self, analyses: SharedAnalyses, kinds: &BTreeSet<String>, beyond_members: &BTreeSet<String>, beyond_classes: &BTreeSet<String>, network_kinds: &BTreeSet<String>, focus: &Focus, mut delta: FindingsDelta, applied: Applied) -> Applied {
         let cx = context(&self.inventory, &self.setting, analyses);
         if cx.has_cde() != self.has_cde {
             self.analyses = cx.into_analyses();
@@ -591,7 +609,7 @@ impl Incremental {
                 if focus_kinds.iter().any(|k| check.meta.reads_kind(k)) {
                     local.push(at);
                 }
-            } else if if reads_members(check) { kinds } else { beyond_members }.iter().any(|k| check.meta.reads_kind(k)) {
+            } else if seen_changed(check, kinds, beyond_classes, beyond_members).iter().any(|k| check.meta.reads_kind(k)) {
                 whole.push(at);
             }
         }
@@ -670,6 +688,28 @@ pub const MEMBER_BLIND: &[&str] = &[
 /// Whether `check`'s results can depend on workload members (see [`MEMBER_BLIND`]).
 pub fn reads_members(check: &Check) -> bool {
     !MEMBER_BLIND.contains(&check.meta.id)
+}
+
+/// Checks that read workload members only through the reachability, which sees a member only
+/// as its pod class (its namespace, labels, named ports, host networking) and names no pod in
+/// what they read (workloads' classes and cells, never `pod_connections`). A member change
+/// that creates, empties or moves no class between workloads keeps the reachability exactly
+/// ([`kubepci_netpol::Reachability::refresh_members`]) and does not re-run them, nor the
+/// boundary section. Held to that by `tests/incremental.rs` (their results with the demo's
+/// members of existing classes equal those without; with a recorder, no other read of members).
+pub const CLASS_BLIND: &[&str] = &["NET-001", "NET-002", "NET-005", "NET-006", "NET-007", "NET-013", "NET-014"];
+
+/// The kinds `check` sees changed: all of them (`kinds`) when it reads members otherwise than
+/// through pod classes, `beyond_classes` when it reads them only through those
+/// ([`CLASS_BLIND`]), `beyond_members` when it reads none ([`MEMBER_BLIND`]).
+fn seen_changed<'k>(check: &Check, kinds: &'k BTreeSet<String>, beyond_classes: &'k BTreeSet<String>, beyond_members: &'k BTreeSet<String>) -> &'k BTreeSet<String> {
+    if !reads_members(check) {
+        beyond_members
+    } else if CLASS_BLIND.contains(&check.meta.id) {
+        beyond_classes
+    } else {
+        kinds
+    }
 }
 
 /// A named container port: name, protocol, number.

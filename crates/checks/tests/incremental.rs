@@ -227,6 +227,21 @@ fn every_change_leaves_the_kept_assessment_equal_to_a_whole_one() {
         ("a member pod's image changed in place", vec![Change::Apply(member_edited("tokenizer-5d4f8-a"))]),
         ("a pod and a job added under a cronjob", vec![Change::Apply(member("Job", "settlement-29400120")), Change::Apply(member("Pod", "settlement-29400120-q8x2z"))]),
         ("the member pod added last deleted", vec![delete("Pod", Some("payments"), "settlement-29400120-q8x2z")]),
+        ("a replicaset added under payment-api", vec![Change::Apply(member("ReplicaSet", "payment-api-5d4f8"))]),
+        ("a host-network member pod added under it", vec![Change::Apply(member_pod_as("payment-api-5d4f8-a", "payment-api-5d4f8-h", |p| {
+            https_on_9443(p);
+            p["spec"]["hostNetwork"] = true.into();
+        }))]),
+        ("the host-network member pod deleted", vec![delete("Pod", Some("payments"), "payment-api-5d4f8-h")]),
+        // As the template is now (its named port was moved above).
+        ("a member pod of its workload's class added", vec![Change::Apply(member_pod_as("payment-api-5d4f8-a", "payment-api-5d4f8-a", https_on_9443))]),
+        ("another member pod of that class added", vec![Change::Apply(member_pod_as("payment-api-5d4f8-a", "payment-api-5d4f8-c", https_on_9443))]),
+        ("a member pod of another workload's class added", vec![Change::Apply(member_pod_as("tokenizer-5d4f8-a", "payment-api-5d4f8-t", |p| {
+            p["metadata"]["namespace"] = "payments".into();
+            p["metadata"]["ownerReferences"] = owned_by("apps/v1", "ReplicaSet", "payment-api-5d4f8");
+        }))]),
+        ("that member pod deleted", vec![delete("Pod", Some("payments"), "payment-api-5d4f8-t")]),
+        ("the member pod of that class added last deleted", vec![delete("Pod", Some("payments"), "payment-api-5d4f8-c")]),
         ("an older member pod deleted", vec![delete("Pod", Some("card-vault"), "tokenizer-5d4f8-a")]),
         ("rolebinding changed", vec![Change::Apply(edited("50-rbac.yaml", "RoleBinding", "oncall-debug", "{kind: ServiceAccount, name: default, namespace: payments}", "{kind: Group, name: system:authenticated, apiGroup: rbac.authorization.k8s.io}"))]),
         ("configmap with a card number added", vec![Change::Apply(object(card))]),
@@ -246,10 +261,12 @@ fn every_change_leaves_the_kept_assessment_equal_to_a_whole_one() {
         let mut local_runs = 0;
         let mut rebuilt = BTreeMap::new();
         let mut members_only = BTreeMap::new();
+        let mut classes_kept = BTreeMap::new();
         for (what, changes) in steps.clone() {
             let applied = inc.apply(changes);
             rebuilt.insert(what, applied.rebuilt);
             members_only.insert(what, applied.members_only);
+            classes_kept.insert(what, applied.classes_kept);
             match inc.take_delta() {
                 Some(delta) => {
                     for gone in &delta.removed {
@@ -287,6 +304,25 @@ fn every_change_leaves_the_kept_assessment_equal_to_a_whole_one() {
         for what in without_rebuild {
             assert_eq!(rebuilt.get(what), Some(&false), "{kind:?}: {what}");
         }
+        // Member pods of a class their workload has keep the reachability; a pod of a class
+        // new to its workload (created, or another workload's), or the last of a class, do not.
+        for (what, kept) in [
+            ("a pod added under it", true),
+            ("a canary pod added under it", false),
+            ("a pod and a job added under a cronjob", false),
+            ("the member pod added last deleted", false),
+            ("a host-network member pod added under it", false),
+            ("the host-network member pod deleted", false),
+            ("a member pod of its workload's class added", true),
+            ("another member pod of that class added", true),
+            ("a member pod of another workload's class added", false),
+            ("that member pod deleted", false),
+            ("the member pod of that class added last deleted", true),
+            ("an older member pod deleted", false),
+        ] {
+            assert_eq!(classes_kept.get(what), Some(&kept), "{kind:?}: {what}: classes kept");
+            assert_eq!(members_only.get(what), Some(&true), "{kind:?}: {what}: members only");
+        }
         assert_eq!(rebuilt.get("pod deleted"), Some(&true), "{kind:?}");
         assert_eq!(rebuilt.get("an older member pod deleted"), Some(&true), "{kind:?}");
     }
@@ -320,6 +356,26 @@ fn demo_values() -> Vec<Value> {
         }
     }
     out
+}
+
+/// The member Pod `name` (of [`member_values`]) named `new_name` and edited by `edit`.
+fn member_pod_as(name: &str, new_name: &str, edit: impl FnOnce(&mut Value)) -> Object {
+    let mut pod = member_values().into_iter().find(|v| v["kind"] == "Pod" && v["metadata"]["name"] == name).unwrap_or_else(|| panic!("no member Pod {name}"));
+    pod["metadata"]["name"] = new_name.into();
+    edit(&mut pod);
+    load_values(&[pod]).remove(0)
+}
+
+/// The named port `https` of a payment-api pod moved to 9443, as the change sequence moves the
+/// template's.
+fn https_on_9443(pod: &mut Value) {
+    for c in pod["spec"]["containers"].as_array_mut().into_iter().flatten() {
+        for p in c["ports"].as_array_mut().into_iter().flatten() {
+            if p["name"] == "https" {
+                p["containerPort"] = 9443.into();
+            }
+        }
+    }
 }
 
 /// `kind`/`name` as a controlling owner reference.
@@ -460,8 +516,61 @@ fn member_blind_checks_read_no_member_pod_or_controller() {
             let recorder = KindRecorder::default();
             run_each(&Context::recording(&inv, kind, &recorder).at(NOW), &[check], &opts(), None);
             let by_kind: Vec<String> = recorder.kinds().into_iter().filter(|k| ["Pod", "ReplicaSet", "Job", "ReplicationController"].contains(&k.as_str())).collect();
-            if recorder.lookups().contains(kubepci_checks::MEMBER_LOOKUP) || !by_kind.is_empty() {
+            let lookups = recorder.lookups();
+            if lookups.contains(kubepci_checks::MEMBER_LOOKUP) || lookups.contains(kubepci_checks::CLASS_LOOKUP) || !by_kind.is_empty() {
                 problems.push(format!("{id} ({kind:?}): reads members ({by_kind:?})"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+fn class_blind_checks() -> Vec<&'static Check> {
+    kubepci_checks::CLASS_BLIND.iter().map(|id| kubepci_checks::find(id).unwrap_or_else(|| panic!("{id} is no check"))).collect()
+}
+
+#[test]
+fn class_blind_checks_give_the_same_results_with_or_without_members_of_existing_classes() {
+    let checks = class_blind_checks();
+    // The members that are no canary carry their workload's template labels and ports: each
+    // falls into the class its workload has without them.
+    let members: Vec<Object> = load_values(&member_values().into_iter().filter(|v| v["metadata"]["labels"]["rollout"] != "canary").collect::<Vec<_>>());
+    assert!(members.iter().filter(|o| o.kind() == "Pod").count() >= 5);
+    let mut problems = std::collections::BTreeSet::new();
+    for kind in [InputKind::Snapshot, InputKind::Manifests] {
+        let without = results_by_object(&Inventory::build(demo_objects(), demo_config()), kind, &checks);
+        let mut objects = demo_objects();
+        objects.extend(members.iter().cloned());
+        let with = results_by_object(&Inventory::build(objects, demo_config()), kind, &checks);
+        for key in without.keys().chain(with.keys()) {
+            if without.get(key) != with.get(key) {
+                problems.insert(format!("{kind:?}: {} on {}", key.0, key.1));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "class-blind checks whose results depend on members of existing classes:\n{}", problems.into_iter().collect::<Vec<_>>().join("\n"));
+}
+
+#[test]
+fn class_blind_checks_read_members_only_through_the_pod_classes() {
+    let mut objects = demo_objects();
+    objects.extend(member_objects());
+    let inv = Inventory::build(objects, demo_config());
+    let mut problems = Vec::new();
+    for check in class_blind_checks() {
+        let id = check.meta.id;
+        if check.meta.locality == Locality::Object || !reads_members(check) || check.meta.reads.contains(&kubepci_checks::ANY_KIND) {
+            problems.push(format!("{id}: listed, but object-local, member-blind, or walking every object"));
+        }
+        for kind in [InputKind::Snapshot, InputKind::Manifests] {
+            let recorder = KindRecorder::default();
+            run_each(&Context::recording(&inv, kind, &recorder).at(NOW), &[check], &opts(), None);
+            let by_kind: Vec<String> = recorder.kinds().into_iter().filter(|k| ["Pod", "ReplicaSet", "Job", "ReplicationController"].contains(&k.as_str())).collect();
+            if recorder.lookups().contains(kubepci_checks::MEMBER_LOOKUP) || !by_kind.is_empty() {
+                problems.push(format!("{id} ({kind:?}): reads members otherwise than by their pod classes ({by_kind:?})"));
+            }
+            if !recorder.lookups().contains(kubepci_checks::CLASS_LOOKUP) {
+                problems.push(format!("{id} ({kind:?}): reads no pod class: member-blind, not class-blind"));
             }
         }
     }

@@ -176,28 +176,76 @@ struct Classes<'a> {
 impl<'a> Classes<'a> {
     /// The class of a pod (or pod template) in namespace `ns`.
     fn of(&mut self, ns: u32, pod: &PodTemplate<'a>) -> u32 {
-        static NO_LABELS: BTreeMap<String, String> = BTreeMap::new();
-        let labels = pod.metadata.labels.as_ref().unwrap_or(&NO_LABELS);
-        let mut named_ports: Vec<(&str, Protocol, u16)> = pod
-            .spec
-            .containers
-            .iter()
-            .flat_map(|c| c.ports.iter().flatten())
-            .filter_map(|p| {
-                let name = p.name.as_deref().filter(|n| !n.is_empty())?;
-                let protocol = Protocol::parse(p.protocol.as_deref().unwrap_or("TCP"))?;
-                let port = u16::try_from(p.container_port).ok().filter(|&n| n >= 1)?;
-                Some((name, protocol, port))
-            })
-            .collect();
-        named_ports.sort_unstable();
-        let host_network = pod.spec.host_network == Some(true);
         let next = self.classes.len() as u32;
         let classes = &mut self.classes;
-        *self.index.entry((ns, labels, named_ports, host_network)).or_insert_with_key(|(_, labels, ports, _)| {
+        *self.index.entry(class_key(ns, pod)).or_insert_with_key(|(_, labels, ports, host_network)| {
             let named_ports = ports.iter().map(|&(name, protocol, port)| NamedPort { name: name.to_string(), protocol, port }).collect();
-            classes.push(PodClass { namespace: ns, labels: (*labels).clone(), named_ports, host_network });
+            classes.push(PodClass { namespace: ns, labels: (*labels).clone(), named_ports, host_network: *host_network });
             next
         })
     }
+}
+
+/// What tells a pod (or pod template) in namespace `ns` apart from others (see [`ClassKey`]).
+fn class_key<'a>(ns: u32, pod: &PodTemplate<'a>) -> ClassKey<'a> {
+    static NO_LABELS: BTreeMap<String, String> = BTreeMap::new();
+    let labels = pod.metadata.labels.as_ref().unwrap_or(&NO_LABELS);
+    let mut named_ports: Vec<(&str, Protocol, u16)> = pod
+        .spec
+        .containers
+        .iter()
+        .flat_map(|c| c.ports.iter().flatten())
+        .filter_map(|p| {
+            let name = p.name.as_deref().filter(|n| !n.is_empty())?;
+            let protocol = Protocol::parse(p.protocol.as_deref().unwrap_or("TCP"))?;
+            let port = u16::try_from(p.container_port).ok().filter(|&n| n >= 1)?;
+            Some((name, protocol, port))
+        })
+        .collect();
+    named_ports.sort_unstable();
+    (ns, labels, named_ports, pod.spec.host_network == Some(true))
+}
+
+impl PodClass {
+    /// Whether a pod (or pod template) with `key` falls into this class.
+    fn holds(&self, key: &ClassKey<'_>) -> bool {
+        let (ns, labels, ports, host_network) = key;
+        self.namespace == *ns
+            && self.host_network == *host_network
+            && self.labels == **labels
+            && self.named_ports.len() == ports.len()
+            && self.named_ports.iter().zip(ports).all(|(a, &(name, protocol, port))| a.name == name && a.protocol == protocol && a.port == port)
+    }
+}
+
+/// The pods of workload endpoint `ep` and its classes, found again in `inv` among the existing
+/// pod `classes` (as classed, before the host network exemption is waived; without the
+/// assumed ingress controller's, which is no pod's), as
+/// [`build_topology`] classes them; `None` when a pod or a template falls into none of them,
+/// or a workload is gone. `namespace` is the endpoint's namespace number.
+pub(crate) fn reclass(inv: &Inventory, ep: &WorkloadEndpoint, namespace: u32, classes: &[PodClass]) -> Option<(Vec<PodMember>, Vec<u32>)> {
+    let find = |key: &ClassKey<'_>| classes.iter().position(|c| c.holds(key)).map(|c| c as u32);
+    let mut pods: Vec<PodMember> = Vec::new();
+    let mut own: Vec<u32> = Vec::new();
+    for &wi in &ep.inventory_workloads {
+        let w = inv.workloads().get(wi)?;
+        let template = inv.pod_template(w)?;
+        let first = pods.len();
+        for &m in std::iter::once(&w.object).chain(&w.members) {
+            let pod = inv.objects.get(m)?;
+            if let Resource::Pod(_) = &pod.resource
+                && let Some(t) = pod.pod_template()
+            {
+                pods.push(PodMember { name: pod.name().to_string(), class: find(&class_key(namespace, &t))? });
+            }
+        }
+        if pods.len() == first {
+            own.push(find(&class_key(namespace, &template))?);
+        } else {
+            own.extend(pods[first..].iter().map(|p| p.class));
+        }
+    }
+    own.sort_unstable();
+    own.dedup();
+    Some((pods, own))
 }

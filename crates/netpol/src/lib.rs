@@ -23,6 +23,7 @@ pub mod format;
 mod ingress;
 mod intern;
 mod intervals;
+mod members;
 pub mod ipblocks;
 pub mod policy;
 pub mod ports;

@@ -122,6 +122,23 @@ impl SharedAnalyses {
         self.vulns_kept = std::sync::Mutex::new(Some((view, changed)));
     }
 
+    /// Keep the reachability (and the index beside it) across a change of the members of the
+    /// `workloads` (indices into `inv.workloads()`, unmoved; members added last or the last
+    /// object removed) when it creates, empties or moves no pod class: the workloads' pods are
+    /// classed again among the existing classes ([`kubepci_netpol::Reachability::refresh_members`]).
+    /// `false` when that cannot be told (the reachability was not computed) or a class relation
+    /// changed: the caller then tells [`Self::update`] that the network changed.
+    pub(crate) fn members_reclassed(&mut self, inv: &kubepci_inventory::Inventory, workloads: &[usize]) -> bool {
+        let Some(r) = self.reachability.get_mut() else { return false };
+        if !r.refresh_members(inv, workloads) {
+            return false;
+        }
+        if let Some(index) = self.net_index.get_mut() {
+            index.fit(inv.objects.len());
+        }
+        true
+    }
+
     /// Forget what a focused context ([`Context::with_focus`]) computes for its focus alone
     /// (the Pod Security evaluations, the card numbers): what is left holds whatever the
     /// focus, for a context on the same objects.
@@ -234,8 +251,8 @@ impl<'a> Context<'a> {
     /// columns are computed up front (any other pair is still answered exactly, on demand).
     pub fn reachability(&self) -> &kubepci_netpol::Reachability {
         self.record_reads(REACHABILITY_READS);
-        // Each Pod joins its workload's endpoint by its own labels.
-        self.inv.lookup(crate::MEMBER_LOOKUP);
+        // Each Pod joins its workload's endpoint by its own labels: by its pod class.
+        self.inv.lookup(crate::CLASS_LOOKUP);
         self.analyses.reachability.get_or_init(|| {
             let inv = self.inventory();
             let cde: Vec<usize> = inv.workloads().iter().enumerate().filter(|(_, w)| w.scope.scope == Scope::Cde).map(|(i, _)| i).collect();

@@ -80,6 +80,12 @@ impl NetIndex {
         let outside_total = outside_in_namespace.iter().sum();
         NetIndex { endpoint_of_object, scope, namespace_of, outside_in_namespace, outside_total }
     }
+
+    /// Fit the index to an inventory of `objects` objects after objects that are no workload's
+    /// top owner were added last or the last one removed (what a build would give then).
+    pub(crate) fn fit(&mut self, objects: usize) {
+        self.endpoint_of_object.resize(objects, u32::MAX);
+    }
 }
 
 /// Peers of one CDE workload across the boundary that share the same allowed (and the same
