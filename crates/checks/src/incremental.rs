@@ -92,6 +92,9 @@ pub struct Applied {
     /// them. (A member changed in place with its network identity unchanged keeps them too,
     /// without a re-classing, and is not counted here.)
     pub classes_kept: bool,
+    /// Some checks of [`IDENTITY_ONLY`] were not re-run: the pod-running objects changed kept
+    /// their service account.
+    pub identity_kept: bool,
 }
 
 /// Where an object stands in the inventory: what object-local results about it depend on
@@ -330,12 +333,14 @@ impl Incremental {
                         Ok(old) => {
                             changed.push(i);
                             through.note(&self.inventory, i, &kind);
+                            through.replaced(&self.inventory, i, &kind, &old);
                             if network.is_none() || pod_network(&old) != network {
                                 network_kinds.insert(kind.clone());
                             }
                         }
                         Err(object) => {
                             through.owners.insert(kind.clone());
+                            through.other.insert(kind.clone());
                             rebuild_replace.push((i, object));
                             network_kinds.insert(kind.clone());
                         }
@@ -343,12 +348,14 @@ impl Incremental {
                     kinds.insert(kind);
                 }
                 (Change::Apply(object), None) => {
+                    through.other.insert(kind.clone());
                     network_kinds.insert(kind.clone());
                     kinds.insert(kind);
                     added.push(self.inventory.adopt(object));
                 }
                 (Change::Delete { .. }, Some(i)) => {
                     through.note(&self.inventory, i, &kind);
+                    through.other.insert(kind.clone());
                     network_kinds.insert(kind.clone());
                     kinds.insert(kind);
                     deleted.push(i);
@@ -361,6 +368,9 @@ impl Incremental {
             self.pending.note(delta);
             return applied;
         }
+        // The kinds the changes named; those the inventory update adds (re-scoped objects, a
+        // namespace that appeared) changed otherwise than in place.
+        let named_kinds = kinds.clone();
         let mut focus: Vec<usize> = changed;
         let mut remap: Option<Vec<Option<u32>>> = None;
         let structural = !(rebuild_replace.is_empty() && added.is_empty() && deleted.is_empty());
@@ -416,6 +426,7 @@ impl Incremental {
         // What the analyses that read top owners only see changed; those reading members
         // (the vulnerability view; the network analyses follow `network_kinds`) are redone.
         let beyond_members: BTreeSet<String> = kinds.difference(&members_only).cloned().collect();
+        through.other.extend(kinds.difference(&named_kinds).cloned());
         // Member changes that create, empty or move no pod class keep the reachability (the
         // workloads' pods classed again) and change nothing the network analyses give.
         let member_network: BTreeSet<String> = network_kinds.intersection(&members_only).cloned().collect();
@@ -426,13 +437,21 @@ impl Incremental {
         // What a check reading members only through the pod classes sees changed (see
         // [`CLASS_BLIND`]): not the kinds changed only through members without a network change.
         let beyond_classes: BTreeSet<String> = kinds.iter().filter(|k| !members_only.contains(*k) || network_kinds.contains(*k)).cloned().collect();
-        analyses.update(&beyond_members, &network_kinds, remap.as_deref(), &changed_objects, &self.inventory.objects);
+        // Every change in place (no object added, deleted or moved): the per-workload analyses
+        // are redone for the replaced top owners' workloads instead of rebuilt.
+        let in_place = !structural;
+        let analysis_kinds: BTreeSet<String> = beyond_members.iter().filter(|k| !(in_place && crate::WORKLOAD_KINDS.contains(&k.as_str()))).cloned().collect();
+        analyses.update(&analysis_kinds, &network_kinds, remap.as_deref(), &changed_objects, &self.inventory.objects);
+        if in_place {
+            analyses.templates_changed(&through.replaced_workloads);
+        }
         if !members_only.is_empty() {
             // After a rebuild the workloads moved: `update` has reset the analyses already.
             analyses.members_changed(&through.member_workloads);
         }
         applied.members_only = !members_only.is_empty();
-        self.rerun(analyses, &kinds, &beyond_members, &beyond_classes, &network_kinds, &focus, delta, applied)
+        let identity_kept: BTreeSet<String> = through.identity_kept.difference(&through.other).cloned().collect();
+        self.rerun(analyses, &kinds, &beyond_members, &beyond_classes, &identity_kept, &network_kinds, &focus, delta, applied)
     }
 
     /// Objects added last, or the last object deleted, without a rebuild: when nothing is
@@ -592,9 +611,23 @@ impl Incremental {
     /// `beyond_members`: `kinds` without those changed only through workload members, what a
     /// check that does not [`reads_members`] sees changed; `beyond_classes`: `kinds` without
     /// those changed only through members and no pod class, what a check of [`CLASS_BLIND`]
-    /// sees changed.
+    /// sees changed. `identity_kept`: the kinds changed only by pod-running objects replaced
+    /// in place with the same service account, which the checks of [`IDENTITY_ONLY`] do not
+    /// see changed.
     #[allow(clippy::too_many_arguments)]
-    fn rerun(&mut self, analyses: SharedAnalyses, kinds: &BTreeSet<String>, beyond_members: &BTreeSet<String>, beyond_classes: &BTreeSet<String>, network_kinds: &BTreeSet<String>, focus: &Focus, mut delta: FindingsDelta, applied: Applied) -> Applied {
+    fn rerun(
+        &mut self,
+        analyses: SharedAnalyses,
+        kinds: &BTreeSet<String>,
+        beyond_members: &BTreeSet<String>,
+        beyond_classes: &BTreeSet<String>,
+        identity_kept: &BTreeSet<String>,
+        network_kinds: &BTreeSet<String>,
+        focus: &Focus,
+        mut delta: FindingsDelta,
+        applied: Applied,
+    ) -> Applied {
+        let mut applied = applied;
         let cx = context(&self.inventory, &self.setting, analyses);
         if cx.has_cde() != self.has_cde {
             self.analyses = cx.into_analyses();
@@ -609,8 +642,14 @@ impl Incremental {
                 if focus_kinds.iter().any(|k| check.meta.reads_kind(k)) {
                     local.push(at);
                 }
-            } else if seen_changed(check, kinds, beyond_classes, beyond_members).iter().any(|k| check.meta.reads_kind(k)) {
-                whole.push(at);
+            } else {
+                let seen = seen_changed(check, kinds, beyond_classes, beyond_members);
+                let identity_only = reads_identity_only(check);
+                if seen.iter().any(|k| check.meta.reads_kind(k) && !(identity_only && identity_kept.contains(k))) {
+                    whole.push(at);
+                } else if identity_only && seen.iter().any(|k| check.meta.reads_kind(k)) {
+                    applied.identity_kept = true;
+                }
             }
         }
         let boundary = network_kinds.iter().any(|k| crate::reads_kind(REACHABILITY_READS, k) || crate::reads_kind(INGRESS_PATH_READS, k));
@@ -647,6 +686,13 @@ struct ChangedThrough {
     members: BTreeSet<String>,
     owners: BTreeSet<String>,
     member_workloads: Vec<usize>,
+    /// Kinds of pod-running objects replaced in place with the same [`pod_identity`].
+    identity_kept: BTreeSet<String>,
+    /// Kinds changed in any other way (added, deleted, re-indexed, re-scoped, or replaced
+    /// with another identity or without a pod template).
+    other: BTreeSet<String>,
+    /// The workloads (indices into `inv.workloads()`) whose top owner was replaced in place.
+    replaced_workloads: Vec<usize>,
 }
 
 impl ChangedThrough {
@@ -654,6 +700,15 @@ impl ChangedThrough {
     fn note(&mut self, inv: &Inventory, index: usize, kind: &str) {
         if is_member(inv, index) { &mut self.members } else { &mut self.owners }.insert(kind.to_string());
         self.member_workloads.extend(member_workload(inv, index));
+    }
+
+    /// The object at `index`, of `kind`, was replaced in place; `old` is what it was.
+    fn replaced(&mut self, inv: &Inventory, index: usize, kind: &str, old: &Object) {
+        let identity = pod_identity(&inv.objects[index]);
+        if identity.is_some() && identity == pod_identity(old) { &mut self.identity_kept } else { &mut self.other }.insert(kind.to_string());
+        if let Some(w) = inv.workload_of(index).filter(|w| w.object == index) {
+            self.replaced_workloads.extend(crate::analyses::vulns::workload_index(inv.workloads(), w));
+        }
     }
 }
 
@@ -684,6 +739,35 @@ pub const MEMBER_BLIND: &[&str] = &[
     "CHG-003", "EXP-001", "EXP-004", "EXP-005", "EXP-006", "EXP-007", "EXP-008", "EXP-009", "IMG-005", "IR-001", "NET-004", "NET-008", "NET-009", "NET-010", "POD-023", "RBAC-001", "RBAC-003",
     "RBAC-004", "RBAC-005", "RBAC-006", "RBAC-007", "RBAC-008", "RBAC-009", "RBAC-010", "RBAC-011", "RBAC-013", "RBAC-014", "SA-001", "SA-004", "SCOPE-002", "STO-001", "TLS-003", "TLS-004",
 ];
+
+/// Checks that are not object-local and read workloads only for their identity to RBAC: the
+/// namespace, the scope and the service account a pod-running object runs as (its
+/// `serviceAccountName`, `serviceAccount` and `automountServiceAccountToken`, see
+/// [`pod_identity`]), never its containers or anything else of its pod template. A pod-running
+/// object replaced in place with the same identity (an image edit) does not re-run them.
+/// Held to that by `tests/incremental.rs`, which compares every listed check's results on the
+/// demo (with the members a live cluster has) with its results when every pod template is cut
+/// down to its identity and one placeholder container. A check missing here is re-run on
+/// every workload edit (slower, never wrong).
+/// Listed after reading each one: the RBAC checks read workloads through `RbacView` (the
+/// namespaces of CDE workloads) and the escalation graph (each workload's service account and
+/// token mount); SA-001 and SA-004 read the service account and its token mount.
+pub const IDENTITY_ONLY: &[&str] =
+    &["RBAC-001", "RBAC-003", "RBAC-004", "RBAC-005", "RBAC-006", "RBAC-007", "RBAC-008", "RBAC-009", "RBAC-010", "RBAC-011", "RBAC-013", "RBAC-014", "SA-001", "SA-004"];
+
+/// Whether `check` reads workloads only for their identity (see [`IDENTITY_ONLY`]).
+pub fn reads_identity_only(check: &Check) -> bool {
+    IDENTITY_ONLY.contains(&check.meta.id)
+}
+
+/// What a pod-running object is to RBAC besides its namespace and scope: the service account
+/// its pods run as, as written (`serviceAccountName`, the deprecated `serviceAccount`), and
+/// whether its token is mounted (`automountServiceAccountToken`). `None` for an object
+/// without a pod template.
+pub fn pod_identity(o: &Object) -> Option<(Option<&str>, Option<&str>, Option<bool>)> {
+    let t = o.pod_template()?;
+    Some((t.spec.service_account_name.as_deref(), t.spec.service_account.as_deref(), t.spec.automount_service_account_token))
+}
 
 /// Whether `check`'s results can depend on workload members (see [`MEMBER_BLIND`]).
 pub fn reads_members(check: &Check) -> bool {

@@ -28,7 +28,7 @@ pub use analyses::{CardNumbers, SharedAnalyses};
 pub use context::{CLASS_LOOKUP, Context, InputKind, InventoryView, KindRecorder, MEMBER_LOOKUP, UnlistedKind, WHOLE_INVENTORY};
 pub use docs::{check_markdown, example_blocks, requirements_markdown};
 pub use fingerprint::registry_sha256;
-pub use incremental::{Applied, CLASS_BLIND, Change, FindingsDelta, Incremental, MEMBER_BLIND, Setting, reads_members};
+pub use incremental::{Applied, CLASS_BLIND, Change, FindingsDelta, IDENTITY_ONLY, Incremental, MEMBER_BLIND, Setting, pod_identity, reads_identity_only, reads_members};
 pub use runner::{Assessment, CheckRun, Emitter, Focus, Passes, RunOptions, assess, assess_beside, run_checks, run_each, run_focused, run_sequential};
 
 /// Which objects a check looks at, and whether it needs a declared CDE. The runner and the

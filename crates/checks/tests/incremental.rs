@@ -208,6 +208,9 @@ fn every_change_leaves_the_kept_assessment_equal_to_a_whole_one() {
     let card = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: orders-export, namespace: checkout}\ndata: {last: \"card 4539148803436467\"}\n";
     let steps: Vec<(&str, Vec<Change>)> = vec![
         ("container image edit", vec![Change::Apply(edited("10-payments.yaml", "Deployment", "payment-api", "payments/api:2.14.1@sha256", "payments/api:2.15.0@sha256"))]),
+        ("a deployment's pod security changed in place", vec![Change::Apply(edited("10-payments.yaml", "Deployment", "payment-api", "allowPrivilegeEscalation: false", "allowPrivilegeEscalation: true"))]),
+        ("a deployment's service account changed in place", vec![Change::Apply(edited("10-payments.yaml", "Deployment", "payment-api", "serviceAccountName: payment-api", "serviceAccountName: default"))]),
+        ("a deployment's token mounted", vec![Change::Apply(edited("10-payments.yaml", "Deployment", "payment-api", "automountServiceAccountToken: false", "automountServiceAccountToken: true"))]),
         ("namespace relabelled into the CDE", vec![Change::Apply(edited("00-namespaces.yaml", "Namespace", "checkout", "pci.kubepci.io/scope: connected", "pci.kubepci.io/scope: cde"))]),
         ("namespace relabelled out of the CDE", vec![Change::Apply(edited("00-namespaces.yaml", "Namespace", "card-vault", "pci.kubepci.io/scope: cde", "pci.kubepci.io/scope: out"))]),
         ("pod added", vec![Change::Apply(object("apiVersion: v1\nkind: Pod\nmetadata: {name: debug, namespace: payments, labels: {app: debug}}\nspec:\n  containers:\n  - {name: sh, image: busybox, securityContext: {privileged: true}}\n"))]),
@@ -262,8 +265,10 @@ fn every_change_leaves_the_kept_assessment_equal_to_a_whole_one() {
         let mut rebuilt = BTreeMap::new();
         let mut members_only = BTreeMap::new();
         let mut classes_kept = BTreeMap::new();
+        let mut identity_kept = BTreeMap::new();
         for (what, changes) in steps.clone() {
             let applied = inc.apply(changes);
+            identity_kept.insert(what, applied.identity_kept);
             rebuilt.insert(what, applied.rebuilt);
             members_only.insert(what, applied.members_only);
             classes_kept.insert(what, applied.classes_kept);
@@ -324,6 +329,11 @@ fn every_change_leaves_the_kept_assessment_equal_to_a_whole_one() {
             assert_eq!(members_only.get(what), Some(&true), "{kind:?}: {what}: members only");
         }
         assert_eq!(rebuilt.get("pod deleted"), Some(&true), "{kind:?}");
+        // An edit that keeps the service account leaves the identity-only checks alone; one
+        // that changes it (or the token mount) re-runs them.
+        for (what, kept) in [("container image edit", true), ("a deployment's pod security changed in place", true), ("a deployment's service account changed in place", false), ("a deployment's token mounted", false)] {
+            assert_eq!(identity_kept.get(what), Some(&kept), "{kind:?}: {what}");
+        }
         assert_eq!(rebuilt.get("an older member pod deleted"), Some(&true), "{kind:?}");
     }
 }
@@ -575,4 +585,87 @@ fn class_blind_checks_read_members_only_through_the_pod_classes() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// A pod-running object's JSON with its pod template cut down to its identity to RBAC (see
+/// `kubepci_checks::pod_identity`) and one placeholder container; other objects as they are.
+fn identity_only(mut value: Value) -> Value {
+    let spec = match value["kind"].as_str().unwrap_or_default() {
+        "Pod" => value.get_mut("spec"),
+        "CronJob" => value.pointer_mut("/spec/jobTemplate/spec/template/spec"),
+        k if kubepci_checks::WORKLOAD_KINDS.contains(&k) => value.pointer_mut("/spec/template/spec"),
+        _ => None,
+    };
+    if let Some(spec) = spec {
+        let mut reduced = json!({"containers": [{"name": "placeholder", "image": "registry.example/placeholder:1"}]});
+        for field in ["serviceAccountName", "serviceAccount", "automountServiceAccountToken"] {
+            if let Some(v) = spec.get(field) {
+                reduced[field] = v.clone();
+            }
+        }
+        *spec = reduced;
+    }
+    value
+}
+
+/// Each check's results per object (and about the input as a whole, keyed `(input)`), without
+/// their locations: the same objects loaded from other text have other lines.
+fn results_without_locations(inv: &Inventory, kind: InputKind, checks: &[&'static Check]) -> BTreeMap<(String, String), (Vec<Finding>, usize)> {
+    let cx = Context::new(inv, kind).at(NOW);
+    let mut out: BTreeMap<(String, String), (Vec<Finding>, usize)> = BTreeMap::new();
+    for run in run_each(&cx, checks, &opts(), None) {
+        for (i, f) in &run.findings {
+            let object = i.map_or("(input)".to_string(), |i| inv.objects[i as usize].object_ref().to_string());
+            out.entry((run.check.meta.id.to_string(), object)).or_default().0.push(Finding { location: None, ..f.clone() });
+        }
+        for &p in &run.passes {
+            out.entry((run.check.meta.id.to_string(), inv.objects[p as usize].object_ref().to_string())).or_default().1 += 1;
+        }
+        out.entry((run.check.meta.id.to_string(), "(input passes)".to_string())).or_default().1 += run.cluster_passes;
+    }
+    out
+}
+
+/// The checks of `IDENTITY_ONLY` give the same results when every pod template (top owners'
+/// and members') is cut down to its service account: they read nothing else of a workload.
+/// Run on every check reading workloads, so that the list can be checked against all of them.
+#[test]
+fn identity_only_checks_read_nothing_of_a_pod_template_but_its_service_account() {
+    let platform = kubepci_source::load_paths(&[repo().join("examples/platform")]).objects;
+    let full: Vec<Value> = demo_values().into_iter().chain(member_values()).collect();
+    // Each object from a document of its own, so that both sides name the same lines.
+    let load_each = |values: Vec<Value>| -> Vec<Object> {
+        values
+            .iter()
+            .enumerate()
+            .flat_map(|(i, v)| kubepci_source::load_bytes(&format!("doc-{i}.yaml"), yaml_serde::to_string(v).expect("yaml").as_bytes()).objects)
+            .collect()
+    };
+    let mut objects = load_each(full.clone());
+    objects.extend(platform.iter().cloned());
+    let mut reduced = load_each(full.iter().cloned().map(identity_only).collect());
+    reduced.extend(platform);
+    assert_eq!(objects.len(), reduced.len());
+    let readers: Vec<&'static Check> = registry().into_iter().filter(|c| c.meta.locality != Locality::Object && kubepci_checks::WORKLOAD_KINDS.iter().any(|k| c.meta.reads_kind(k))).collect();
+    let mut differing = std::collections::BTreeSet::new();
+    for kind in [InputKind::Snapshot, InputKind::Manifests] {
+        let before = results_without_locations(&Inventory::build(objects.clone(), demo_config()), kind, &readers);
+        let after = results_without_locations(&Inventory::build(reduced.clone(), demo_config()), kind, &readers);
+        for key in before.keys().chain(after.keys()) {
+            if before.get(key) != after.get(key) {
+                differing.insert(key.0.clone());
+            }
+        }
+    }
+    let listed: std::collections::BTreeSet<String> = kubepci_checks::IDENTITY_ONLY.iter().map(|s| s.to_string()).collect();
+    let wrongly: Vec<&String> = listed.intersection(&differing).collect();
+    assert!(wrongly.is_empty(), "listed identity-only, but their results change with the pod templates: {wrongly:?}");
+    // The reduction is a real one: checks that judge containers see it.
+    assert!(differing.len() >= 5, "only {differing:?} changed");
+    let unlisted: Vec<&str> = readers.iter().map(|c| c.meta.id).filter(|id| !differing.contains(*id) && !listed.contains(*id)).collect();
+    eprintln!("identity-only candidates not listed: {unlisted:?}");
+    for id in kubepci_checks::IDENTITY_ONLY {
+        let check = kubepci_checks::find(id).unwrap_or_else(|| panic!("{id} is no check"));
+        assert!(check.meta.locality != Locality::Object && readers.iter().any(|r| r.meta.id == check.meta.id), "{id}: object-local or reading no workloads");
+    }
 }

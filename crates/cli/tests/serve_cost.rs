@@ -4,7 +4,8 @@
 //! does. The JSON report is rendered only when `/api/v1/report` asks (measured apart).
 //! A measurement, not a timed test: `cargo test -p kubepci --test serve_cost -- --ignored
 //! --nocapture` (add `--release` for the numbers of docs/serve.md; `KUBEPCI_COST_OBJECTS`
-//! and `KUBEPCI_COST_ROUNDS` change the size and the rounds per change kind).
+//! and `KUBEPCI_COST_ROUNDS` change the size and the rounds per change kind; `KUBEPCI_COST_KINDS`
+//! picks change kinds by part of their name, comma-separated).
 
 use std::time::Instant;
 
@@ -119,8 +120,10 @@ fn one_object_change_on_the_l_corpus() {
     println!("JSON report (assembled and rendered when asked for): {:.1} MB, wall {:.3} s, CPU {:.2} s", json.len() as f64 / 1e6, wall.elapsed().as_secs_f64(), cpu_seconds() - cpu);
 
     let kinds = ["container image edit", "pod add", "pod delete", "pod delete (an older pod)", "namespace relabel", "networkpolicy edit", "rolebinding edit", "configmap edit"];
+    // `KUBEPCI_COST_KINDS=image,relabel`: only the change kinds whose name contains one of these.
+    let only: Vec<String> = std::env::var("KUBEPCI_COST_KINDS").map(|v| v.split(',').map(str::to_string).collect()).unwrap_or_default();
     let mut at = epoch;
-    for what in kinds {
+    for what in kinds.into_iter().filter(|k| only.is_empty() || only.iter().any(|o| k.contains(o.as_str()))) {
         let mut cpus = Vec::new();
         let mut parts = Vec::new();
         for round in 0..rounds {

@@ -139,6 +139,20 @@ impl SharedAnalyses {
         true
     }
 
+    /// Bring the per-workload analyses up to date when the top owners of the `workloads`
+    /// (indices into `inv.workloads()`, unmoved) were replaced in place and [`Self::update`]
+    /// was told of no workload kind: the vulnerability view is kept and redone for those
+    /// workloads when next asked for (each workload's containers come from its own pod
+    /// template or its own Pods). The Pod Security evaluations are forgotten (a focused run
+    /// evaluates its workloads itself; a whole run builds them again).
+    pub(crate) fn templates_changed(&mut self, workloads: &[usize]) {
+        if workloads.is_empty() {
+            return;
+        }
+        self.pss = OnceLock::new();
+        self.members_changed(workloads);
+    }
+
     /// Forget what a focused context ([`Context::with_focus`]) computes for its focus alone
     /// (the Pod Security evaluations, the card numbers): what is left holds whatever the
     /// focus, for a context on the same objects.

@@ -202,7 +202,7 @@ fn workload_containers(cx: &Context, wi: usize, w: &kubepci_inventory::Workload)
 }
 
 /// The view after the workloads `changed` (indices into `inv.workloads()`, which did not move)
-/// changed their members only: without evidence to match (no report, no unreadable one), only
+/// changed their members or their top owner in place: without evidence to match (no report, no unreadable one), only
 /// their containers are found again; otherwise the view is built anew (a report's link to a
 /// workload goes through its members' names).
 pub(crate) fn refresh(mut view: VulnView, cx: &Context, changed: &[usize]) -> VulnView {

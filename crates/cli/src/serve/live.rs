@@ -381,6 +381,7 @@ mod tests {
         let steps: Vec<(&str, Vec<Change>)> = vec![
             ("nothing", vec![]),
             ("container image edit", vec![Change::Apply(edited("10-payments.yaml", "Deployment", "payment-api", "payments/api:2.14.1@sha256", "payments/api:2.15.0@sha256"))]),
+            ("the deployment's service account changed", vec![Change::Apply(edited("10-payments.yaml", "Deployment", "payment-api", "serviceAccountName: payment-api", "serviceAccountName: default"))]),
             ("privileged pod added", vec![Change::Apply(object(privileged))]),
             ("configmap with a card number added", vec![Change::Apply(object(card))]),
             ("configmap with a card number changed", vec![Change::Apply(object(&card.replace("4539148803436467", "4111111111111111")))]),
@@ -404,6 +405,10 @@ mod tests {
         let (mut patched, mut merged) = (0, 0);
         for (at, (what, changes)) in steps.into_iter().enumerate() {
             let evaluated = live.update(changes, NOW + 1 + at as i64);
+            if what == "container image edit" {
+                // The same service account: the identity-only checks (RBAC) are not re-run.
+                assert!(evaluated.applied.as_ref().is_some_and(|a| a.identity_kept), "after {what}: {:?}", evaluated.applied);
+            }
             if what.contains("member pod") {
                 assert!(evaluated.applied.as_ref().is_some_and(|a| a.members_only), "after {what}: {:?}", evaluated.applied);
             }
