@@ -24,6 +24,12 @@ impl Labels {
         Labels::default()
     }
 
+    /// A shared empty map, for readers that want a map whatever is set.
+    pub fn empty() -> &'static Labels {
+        static EMPTY: std::sync::LazyLock<Labels> = std::sync::LazyLock::new(Labels::default);
+        &EMPTY
+    }
+
     /// From pairs in any order; a key given twice keeps its last value.
     fn from_pairs(mut pairs: Vec<(Box<str>, Box<str>)>) -> Labels {
         // A stable sort keeps the repeats of a key in input order, so the last of each run is
@@ -177,7 +183,7 @@ impl<'de> Deserialize<'de> for Labels {
         impl<'de> Visitor<'de> for LabelsVisitor {
             type Value = Labels;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a map of strings")
+                f.write_str("a map")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Labels, A::Error> {
                 // No length is known while decoding JSON or YAML: most maps hold a few entries.

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use kubepci_inventory::Inventory;
-use kubepci_model::{PodTemplate, Resource};
+use kubepci_model::{Labels, PodTemplate, Resource};
 use kubepci_model::hash::FastMap;
 
 use crate::policy::NamedPort;
@@ -102,7 +102,7 @@ fn report_identity(inv: &Inventory, object: usize) -> (&str, &str) {
 /// What makes two pods indistinguishable to policies, borrowed from the inventory (copied
 /// only when it starts a new class): namespace, labels, named ports (name, protocol, port,
 /// sorted), host networking.
-type ClassKey<'a> = (u32, &'a BTreeMap<String, String>, Vec<(&'a str, Protocol, u16)>, bool);
+type ClassKey<'a> = (u32, &'a Labels, Vec<(&'a str, Protocol, u16)>, bool);
 
 pub(crate) fn build_topology(inv: &Inventory) -> Topology {
     let mut namespaces = Vec::new();
@@ -176,8 +176,7 @@ struct Classes<'a> {
 impl<'a> Classes<'a> {
     /// The class of a pod (or pod template) in namespace `ns`.
     fn of(&mut self, ns: u32, pod: &PodTemplate<'a>) -> u32 {
-        static NO_LABELS: BTreeMap<String, String> = BTreeMap::new();
-        let labels = pod.metadata.labels.as_ref().unwrap_or(&NO_LABELS);
+        let labels = pod.metadata.labels.as_ref().unwrap_or(Labels::empty());
         let mut named_ports: Vec<(&str, Protocol, u16)> = pod
             .spec
             .containers
@@ -196,7 +195,7 @@ impl<'a> Classes<'a> {
         let classes = &mut self.classes;
         *self.index.entry((ns, labels, named_ports, host_network)).or_insert_with_key(|(_, labels, ports, _)| {
             let named_ports = ports.iter().map(|&(name, protocol, port)| NamedPort { name: name.to_string(), protocol, port }).collect();
-            classes.push(PodClass { namespace: ns, labels: (*labels).clone(), named_ports, host_network });
+            classes.push(PodClass { namespace: ns, labels: labels.to_btree(), named_ports, host_network });
             next
         })
     }
