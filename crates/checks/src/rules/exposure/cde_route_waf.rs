@@ -182,7 +182,7 @@ fn controller_settings(cx: &Context) -> Option<ModSecurity> {
 
 fn judge(controller: Option<ModSecurity>, o: &Object) -> Verdict {
     let a = o.annotations();
-    if let Some(k) = CLOUD_WAF.iter().find(|k| a.contains_key(**k)) {
+    if let Some(k) = CLOUD_WAF.iter().find(|k| a.contains_key(k)) {
         return Verdict::NotAssessed(format!("a cloud WAF is attached ({k}); whether it blocks is set in the cloud provider"));
     }
     let get = |k: &str| a.get(&format!("{NGINX}{k}"));

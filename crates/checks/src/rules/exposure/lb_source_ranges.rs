@@ -95,7 +95,7 @@ declare_check! {
 }
 
 fn is_internal(annotations: &kubepci_model::Labels) -> bool {
-    INTERNAL_LB.iter().any(|(key, value)| annotations.get(*key).is_some_and(|v| v.eq_ignore_ascii_case(value)))
+    INTERNAL_LB.iter().any(|(key, value)| annotations.get(key).is_some_and(|v| v.eq_ignore_ascii_case(value)))
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {

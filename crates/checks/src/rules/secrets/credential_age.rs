@@ -119,7 +119,7 @@ fn run(cx: &Context, e: &mut Emitter) {
             return Verdict::NotAssessed(format!("managed by {}/{}, which may rotate the value in place", owner.kind, owner.name));
         }
         let created = o.metadata().creation_timestamp().map(|t| t.0.as_second());
-        let rotated = o.annotations().get(ROTATED_AT).and_then(|v| parse_rfc3339(v));
+        let rotated = o.annotations().get(ROTATED_AT).and_then(parse_rfc3339);
         let Some(changed) = created.into_iter().chain(rotated).max() else {
             return Verdict::NotAssessed("no creationTimestamp (manifests) and no pci.kubepci.io/rotated-at annotation".into());
         };
