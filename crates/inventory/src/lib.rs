@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use kubepci_model::hash::FastMap;
 use kubepci_model::selector::Selector;
-use kubepci_model::{Object, PodTemplate, Resource};
+use kubepci_model::{Labels, Object, PodTemplate, Resource};
 
 pub use config::Config;
 pub use scope::{NamespaceClassifier, SCOPE_LABEL, Scope, ScopeDecision};
@@ -43,7 +43,7 @@ pub struct NamespaceInfo {
 impl NamespaceInfo {
     /// A namespace the input declares with a Namespace object (at `at`), classified.
     fn declared(object: &Object, at: usize, classifier: &NamespaceClassifier) -> NamespaceInfo {
-        NamespaceInfo::classified(object.name(), Some(at), at, object.labels().clone(), classifier)
+        NamespaceInfo::classified(object.name(), Some(at), at, object.labels().to_btree(), classifier)
     }
 
     /// A namespace only objects name, reported at its first object `first`, classified.
@@ -119,7 +119,7 @@ impl Inventory {
             let Some(labels) = o.pod_template().and_then(|t| t.metadata.labels.as_ref()) else { continue };
             let by_label = inv.workloads_by_label.entry(o.namespace().unwrap_or("").to_string()).or_default();
             for (k, v) in labels {
-                by_label.entry(k.clone()).or_default().entry(v.clone()).or_default().push(wi);
+                by_label.entry(k.to_string()).or_default().entry(v.to_string()).or_default().push(wi);
             }
         }
         inv
@@ -265,7 +265,7 @@ impl Inventory {
         out
     }
 
-    fn classify_workload(&self, o: &Object, template_labels: &BTreeMap<String, String>) -> ScopeDecision {
+    fn classify_workload(&self, o: &Object, template_labels: &Labels) -> ScopeDecision {
         let own = o.labels().get(SCOPE_LABEL).or_else(|| template_labels.get(SCOPE_LABEL));
         if let Some(v) = own
             && let Some(scope) = Scope::parse(v)
@@ -326,12 +326,11 @@ impl Inventory {
                 top_of.last_mut().expect("pushed above").1.push(i);
             }
         }
-        let no_labels = BTreeMap::new();
         top_of
             .into_par_iter()
             .map(|(object, members)| {
                 let o = &self.objects[object];
-                let labels = o.pod_template().and_then(|t| t.metadata.labels.as_ref()).unwrap_or(&no_labels);
+                let labels = o.pod_template().and_then(|t| t.metadata.labels.as_ref()).unwrap_or(Labels::empty());
                 Workload { object, members, scope: self.classify_workload(o, labels) }
             })
             .collect()

@@ -8,7 +8,7 @@
 //! owner of pod-running objects, or declare a namespace other objects are already in.
 //! [`Inventory::pop_object`] undoes the last push.
 
-use kubepci_model::Object;
+use kubepci_model::{Labels, Object};
 
 use crate::{Inventory, NamespaceClassifier, NamespaceInfo, ScopeDecision, Workload};
 
@@ -199,14 +199,14 @@ impl Inventory {
     fn add_workload(&mut self, at: usize, ns: &str) -> usize {
         let o = &self.objects[at];
         let labels = o.pod_template().and_then(|t| t.metadata.labels.clone());
-        let scope: ScopeDecision = self.classify_workload(o, labels.as_ref().unwrap_or(&Default::default()));
+        let scope: ScopeDecision = self.classify_workload(o, labels.as_ref().unwrap_or(Labels::empty()));
         let wi = self.workloads.len();
         self.workloads.push(Workload { object: at, members: Vec::new(), scope });
         self.workloads_by_namespace.entry(ns.to_string()).or_default().push(wi);
         if let Some(labels) = labels {
             let by_label = self.workloads_by_label.entry(ns.to_string()).or_default();
-            for (k, v) in labels {
-                by_label.entry(k).or_default().entry(v).or_default().push(wi);
+            for (k, v) in &labels {
+                by_label.entry(k.to_string()).or_default().entry(v.to_string()).or_default().push(wi);
             }
         }
         wi

@@ -229,7 +229,7 @@ macro_rules! compact_resource {
         $(#[$doc])*
         #[derive(Clone, Debug, Default, PartialEq)]
         pub struct $name {
-            pub metadata: ::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+            pub metadata: $crate::Meta,
             $( pub $field: held!($tag, $ty), )*
         }
 
@@ -247,7 +247,7 @@ macro_rules! compact_resource {
         }
 
         impl ::k8s_openapi::Metadata for $name {
-            type Ty = ::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+            type Ty = $crate::Meta;
             fn metadata(&self) -> &Self::Ty {
                 &self.metadata
             }
@@ -258,14 +258,14 @@ macro_rules! compact_resource {
 
         impl From<$k8s> for $name {
             fn from(k: $k8s) -> $name {
-                $name { metadata: k.metadata, $( $field: from_k8s!($tag, k.$field), )* }
+                $name { metadata: k.metadata.into(), $( $field: from_k8s!($tag, k.$field), )* }
             }
         }
 
         impl From<$name> for $k8s {
             fn from(c: $name) -> $k8s {
                 type K8s = $k8s;
-                K8s { metadata: c.metadata, $( $field: to_k8s!($tag, c.$field), )* }
+                K8s { metadata: c.metadata.into(), $( $field: to_k8s!($tag, c.$field), )* }
             }
         }
 
@@ -287,7 +287,7 @@ macro_rules! compact_resource {
                         f.write_str($name::KIND)
                     }
                     fn visit_map<A: ::serde::de::MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
-                        let mut metadata: Option<::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta> = None;
+                        let mut metadata: Option<$crate::Meta> = None;
                         $( let mut $field: gathered!($tag, $ty) = None; )*
                         while let Some(key) = map.next_key::<Field>()? {
                             match key {

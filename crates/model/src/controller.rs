@@ -20,8 +20,9 @@ use std::sync::Arc;
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::batch::v1 as batch;
 use k8s_openapi::api::core::v1 as core;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
+use crate::Meta;
 use crate::compact::shrunk;
 use crate::pod::PodSpec;
 
@@ -29,7 +30,7 @@ compact_struct! {
     /// A pod template (k8s-openapi's `PodTemplateSpec`): the pods' metadata and their spec,
     /// held behind an [`Arc`] so that equal specs are held once.
     PodTemplateSpec <=> core::PodTemplateSpec {
-        opt metadata: ObjectMeta = "metadata",
+        conv metadata: Meta = "metadata",
         shared spec: PodSpec = "spec",
     }
 }
@@ -165,7 +166,7 @@ compact_resource! {
 compact_struct! {
     /// A CronJob's job template (k8s-openapi's `JobTemplateSpec`).
     JobTemplateSpec <=> batch::JobTemplateSpec {
-        opt metadata: ObjectMeta = "metadata",
+        conv metadata: Meta = "metadata",
         conv spec: JobSpec = "spec",
     }
 }

@@ -10,12 +10,22 @@
 //! The structs and their serde code are written by the macros of [`crate::compact`]; the
 //! fields are in k8s-openapi's order, which is also their JSON names' sorted order (the order a
 //! generic object's body walked them in, see `Resource::EndpointSlice` in the card-data walk).
+//!
+//! The other kinds checks read and k8s-openapi types (Namespace, Service, ConfigMap, Secret,
+//! ServiceAccount, Node, PersistentVolumeClaim, Ingress, NetworkPolicy, the RBAC kinds and the
+//! webhook configurations) are here too, with k8s-openapi's fields as they are, for one
+//! reason: their metadata is kubepci's compact [`crate::Meta`] (112 bytes and a small label
+//! map instead of 360 bytes and a B-tree per map), as every object's is.
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::ByteString;
+use k8s_openapi::api::admissionregistration::v1 as admission;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::discovery::v1 as discovery;
+use k8s_openapi::api::networking::v1 as networking;
 use k8s_openapi::api::policy::v1 as policy;
+use k8s_openapi::api::rbac::v1 as rbac;
 
 use crate::compact::shrunk;
 
@@ -69,6 +79,126 @@ compact_resource! {
         boxed status: core::ResourceQuotaStatus = "status",
     }
     tidy = shrink_resource_quota;
+}
+
+compact_resource! {
+    /// A Namespace (k8s-openapi's, with compact metadata).
+    Namespace <=> core::Namespace {
+        opt spec: core::NamespaceSpec = "spec",
+        opt status: core::NamespaceStatus = "status",
+    }
+}
+
+compact_resource! {
+    /// A Service (k8s-openapi's, with compact metadata).
+    Service <=> core::Service {
+        opt spec: core::ServiceSpec = "spec",
+        opt status: core::ServiceStatus = "status",
+    }
+}
+
+compact_resource! {
+    /// A ConfigMap (k8s-openapi's, with compact metadata).
+    ConfigMap <=> core::ConfigMap {
+        opt binary_data: BTreeMap<String, ByteString> = "binaryData",
+        opt data: BTreeMap<String, String> = "data",
+        opt immutable: bool = "immutable",
+    }
+}
+
+compact_resource! {
+    /// A Secret (k8s-openapi's, with compact metadata).
+    Secret <=> core::Secret {
+        opt data: BTreeMap<String, ByteString> = "data",
+        opt immutable: bool = "immutable",
+        opt string_data: BTreeMap<String, String> = "stringData",
+        opt type_: String = "type",
+    }
+}
+
+compact_resource! {
+    /// A ServiceAccount (k8s-openapi's, with compact metadata).
+    ServiceAccount <=> core::ServiceAccount {
+        opt automount_service_account_token: bool = "automountServiceAccountToken",
+        vec image_pull_secrets: core::LocalObjectReference = "imagePullSecrets",
+        vec secrets: core::ObjectReference = "secrets",
+    }
+}
+
+compact_resource! {
+    /// A Node (k8s-openapi's, with compact metadata).
+    Node <=> core::Node {
+        opt spec: core::NodeSpec = "spec",
+        opt status: core::NodeStatus = "status",
+    }
+}
+
+compact_resource! {
+    /// A PersistentVolumeClaim (k8s-openapi's, with compact metadata).
+    PersistentVolumeClaim <=> core::PersistentVolumeClaim {
+        opt spec: core::PersistentVolumeClaimSpec = "spec",
+        opt status: core::PersistentVolumeClaimStatus = "status",
+    }
+}
+
+compact_resource! {
+    /// An Ingress (k8s-openapi's, with compact metadata).
+    Ingress <=> networking::Ingress {
+        opt spec: networking::IngressSpec = "spec",
+        opt status: networking::IngressStatus = "status",
+    }
+}
+
+compact_resource! {
+    /// A NetworkPolicy (k8s-openapi's, with compact metadata).
+    NetworkPolicy <=> networking::NetworkPolicy {
+        opt spec: networking::NetworkPolicySpec = "spec",
+    }
+}
+
+compact_resource! {
+    /// A Role (k8s-openapi's, with compact metadata).
+    Role <=> rbac::Role {
+        vec rules: rbac::PolicyRule = "rules",
+    }
+}
+
+compact_resource! {
+    /// A ClusterRole (k8s-openapi's, with compact metadata).
+    ClusterRole <=> rbac::ClusterRole {
+        opt aggregation_rule: rbac::AggregationRule = "aggregationRule",
+        vec rules: rbac::PolicyRule = "rules",
+    }
+}
+
+compact_resource! {
+    /// A RoleBinding (k8s-openapi's, with compact metadata).
+    RoleBinding <=> rbac::RoleBinding {
+        req role_ref: rbac::RoleRef = "roleRef",
+        vec subjects: rbac::Subject = "subjects",
+    }
+}
+
+compact_resource! {
+    /// A ClusterRoleBinding (k8s-openapi's, with compact metadata).
+    ClusterRoleBinding <=> rbac::ClusterRoleBinding {
+        req role_ref: rbac::RoleRef = "roleRef",
+        vec subjects: rbac::Subject = "subjects",
+    }
+}
+
+compact_resource! {
+    /// A ValidatingWebhookConfiguration (k8s-openapi's, with compact metadata).
+    ValidatingWebhookConfiguration <=> admission::ValidatingWebhookConfiguration {
+        vec webhooks: admission::ValidatingWebhook = "webhooks",
+    }
+}
+
+compact_resource! {
+    /// A MutatingWebhookConfiguration (k8s-openapi's, with compact metadata).
+    MutatingWebhookConfiguration <=> admission::MutatingWebhookConfiguration {
+        vec webhooks: admission::MutatingWebhook = "webhooks",
+    }
 }
 
 /// The lists inside the k8s-openapi parts of an EndpointSlice without their spare room.

@@ -1,19 +1,13 @@
-use std::collections::BTreeMap;
 use std::fmt;
 
-use k8s_openapi::api::admissionregistration::v1::{
-    MutatingWebhookConfiguration, ValidatingWebhookConfiguration,
-};
-use k8s_openapi::api::core::v1::{
-    ConfigMap, Namespace, Node, PersistentVolumeClaim, Secret, Service, ServiceAccount,
-};
-use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
-use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::SourceLoc;
+use crate::kinds::{
+    ClusterRole, ClusterRoleBinding, ConfigMap, Ingress, MutatingWebhookConfiguration, Namespace, NetworkPolicy, Node,
+    PersistentVolumeClaim, Role, RoleBinding, Secret, Service, ServiceAccount, ValidatingWebhookConfiguration,
+};
+use crate::{Labels, Meta, SourceLoc};
 use crate::controller::{
     CronJob, DaemonSet, Deployment, Job, ReplicaSet, ReplicationController, StatefulSet,
 };
@@ -26,7 +20,7 @@ use crate::pod::Pod;
 pub struct GenericObject {
     pub api_version: String,
     pub kind: String,
-    pub metadata: ObjectMeta,
+    pub metadata: Meta,
     /// The object without `apiVersion`, `kind` and `metadata`.
     pub body: serde_json::Map<String, Value>,
 }
@@ -54,7 +48,7 @@ macro_rules! resources {
         }
 
         impl Resource {
-            pub fn metadata(&self) -> &ObjectMeta {
+            pub fn metadata(&self) -> &Meta {
                 match self {
                     $( Resource::$variant(o) => &o.metadata, )*
                     Resource::Generic(o) => &o.metadata,
@@ -68,7 +62,7 @@ macro_rules! resources {
                 }
             }
 
-            pub fn metadata_mut(&mut self) -> &mut ObjectMeta {
+            pub fn metadata_mut(&mut self) -> &mut Meta {
                 match self {
                     $( Resource::$variant(o) => &mut o.metadata, )*
                     Resource::Generic(o) => &mut o.metadata,
@@ -165,7 +159,7 @@ impl Object {
     pub fn kind(&self) -> &str {
         self.resource.kind()
     }
-    pub fn metadata(&self) -> &ObjectMeta {
+    pub fn metadata(&self) -> &Meta {
         self.resource.metadata()
     }
     pub fn name(&self) -> &str {
@@ -174,13 +168,11 @@ impl Object {
     pub fn namespace(&self) -> Option<&str> {
         self.metadata().namespace.as_deref()
     }
-    pub fn labels(&self) -> &BTreeMap<String, String> {
-        static EMPTY: BTreeMap<String, String> = BTreeMap::new();
-        self.metadata().labels.as_ref().unwrap_or(&EMPTY)
+    pub fn labels(&self) -> &Labels {
+        self.metadata().labels.as_ref().unwrap_or_else(|| Labels::empty())
     }
-    pub fn annotations(&self) -> &BTreeMap<String, String> {
-        static EMPTY: BTreeMap<String, String> = BTreeMap::new();
-        self.metadata().annotations.as_ref().unwrap_or(&EMPTY)
+    pub fn annotations(&self) -> &Labels {
+        self.metadata().annotations.as_ref().unwrap_or_else(|| Labels::empty())
     }
     pub fn object_ref(&self) -> ObjectRef {
         ObjectRef {
@@ -286,12 +278,7 @@ fn prune_value(map: &mut serde_json::Map<String, Value>, prune: &crate::prune::P
 /// at decode time so the inventory stays small (generic objects keep everything else, for the
 /// content scanners).
 fn slim(resource: &mut Resource) {
-    let meta = resource.metadata_mut();
-    meta.managed_fields = None;
-    // Decoded lists hold room for four items from their first one (no length is known while
-    // decoding); an owner reference is 136 bytes and nearly every object has one.
-    meta.owner_references = crate::compact::shrunk(meta.owner_references.take());
-    meta.finalizers = crate::compact::shrunk(meta.finalizers.take());
+    // `Meta` keeps no `managedFields` and shrinks its lists as it is decoded.
     crate::tidy::resource(resource);
 }
 
@@ -353,7 +340,7 @@ fn decode_generic(value: Value, api_version: String, kind: String) -> Result<Gen
     body.remove("apiVersion");
     body.remove("kind");
     let metadata = match body.remove("metadata") {
-        None | Some(Value::Null) => ObjectMeta::default(),
+        None | Some(Value::Null) => Meta::default(),
         Some(mut meta) => decode_with_path(&mut meta).map_err(|e| DecodeError {
             path: format!("metadata.{}", e.path).trim_end_matches('.').to_string(),
             message: e.message,

@@ -1,10 +1,10 @@
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use crate::Meta;
 
 use crate::controller::PodTemplateSpec;
 use crate::pod::PodSpec;
 use crate::{Object, Resource};
 
-fn template<'a>(t: &'a PodTemplateSpec, spec_path: &'static str) -> (Option<&'a ObjectMeta>, Option<&'a PodSpec>, &'static str) {
+fn template<'a>(t: &'a PodTemplateSpec, spec_path: &'static str) -> (Option<&'a Meta>, Option<&'a PodSpec>, &'static str) {
     (t.metadata.as_ref(), t.pod_spec(), spec_path)
 }
 
@@ -13,29 +13,13 @@ fn template<'a>(t: &'a PodTemplateSpec, spec_path: &'static str) -> (Option<&'a 
 /// running pods carry. Its namespace is the owning object's.
 #[derive(Clone, Copy, Debug)]
 pub struct PodTemplate<'a> {
-    pub metadata: &'a ObjectMeta,
+    pub metadata: &'a Meta,
     pub spec: &'a PodSpec,
     /// JSON path of the pod spec inside the object, for evidence (`spec.template.spec`).
     pub spec_path: &'static str,
 }
 
-static EMPTY_META: ObjectMeta = ObjectMeta {
-    annotations: None,
-    creation_timestamp: None,
-    deletion_grace_period_seconds: None,
-    deletion_timestamp: None,
-    finalizers: None,
-    generate_name: None,
-    generation: None,
-    labels: None,
-    managed_fields: None,
-    name: None,
-    namespace: None,
-    owner_references: None,
-    resource_version: None,
-    self_link: None,
-    uid: None,
-};
+static EMPTY_META: Meta = Meta::EMPTY;
 
 impl Object {
     /// The pod template this object runs, if it is a Pod or a workload controller with a spec.

@@ -6,12 +6,12 @@
 //! five lists each, a RoleBinding's one subject room for four. Shrinking changes capacities
 //! only: every value reads and compares as before.
 
-use k8s_openapi::api::core::v1::{Service, ServiceAccount};
-use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort};
+use k8s_openapi::api::networking::v1::{NetworkPolicyPeer, NetworkPolicyPort};
 use k8s_openapi::api::rbac::v1::{PolicyRule, Subject};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use crate::Resource;
+use crate::kinds::{NetworkPolicy, Service, ServiceAccount};
 use crate::compact::shrunk;
 
 /// Shrink the decoded lists of `resource`, if it is a kind this module knows.

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use kubepci_inventory::Inventory;
-use kubepci_model::{PodTemplate, Resource};
+use kubepci_model::{Labels, PodTemplate, Resource};
 use kubepci_model::hash::FastMap;
 
 use crate::policy::NamedPort;
@@ -102,7 +102,7 @@ fn report_identity(inv: &Inventory, object: usize) -> (&str, &str) {
 /// What makes two pods indistinguishable to policies, borrowed from the inventory (copied
 /// only when it starts a new class): namespace, labels, named ports (name, protocol, port,
 /// sorted), host networking.
-type ClassKey<'a> = (u32, &'a BTreeMap<String, String>, Vec<(&'a str, Protocol, u16)>, bool);
+type ClassKey<'a> = (u32, &'a Labels, Vec<(&'a str, Protocol, u16)>, bool);
 
 pub(crate) fn build_topology(inv: &Inventory) -> Topology {
     let mut namespaces = Vec::new();
@@ -180,7 +180,7 @@ impl<'a> Classes<'a> {
         let classes = &mut self.classes;
         *self.index.entry(class_key(ns, pod)).or_insert_with_key(|(_, labels, ports, host_network)| {
             let named_ports = ports.iter().map(|&(name, protocol, port)| NamedPort { name: name.to_string(), protocol, port }).collect();
-            classes.push(PodClass { namespace: ns, labels: (*labels).clone(), named_ports, host_network: *host_network });
+            classes.push(PodClass { namespace: ns, labels: labels.to_btree(), named_ports, host_network: *host_network });
             next
         })
     }
@@ -188,8 +188,7 @@ impl<'a> Classes<'a> {
 
 /// What tells a pod (or pod template) in namespace `ns` apart from others (see [`ClassKey`]).
 fn class_key<'a>(ns: u32, pod: &PodTemplate<'a>) -> ClassKey<'a> {
-    static NO_LABELS: BTreeMap<String, String> = BTreeMap::new();
-    let labels = pod.metadata.labels.as_ref().unwrap_or(&NO_LABELS);
+    let labels = pod.metadata.labels.as_ref().unwrap_or(Labels::empty());
     let mut named_ports: Vec<(&str, Protocol, u16)> = pod
         .spec
         .containers
@@ -212,7 +211,7 @@ impl PodClass {
         let (ns, labels, ports, host_network) = key;
         self.namespace == *ns
             && self.host_network == *host_network
-            && self.labels == **labels
+            && **labels == self.labels
             && self.named_ports.len() == ports.len()
             && self.named_ports.iter().zip(ports).all(|(a, &(name, protocol, port))| a.name == name && a.protocol == protocol && a.port == port)
     }

@@ -398,7 +398,7 @@ fn ingresses(b: &mut Builder<'_>) {
     for o in inv.of_kind("Ingress") {
         let Resource::Ingress(ing) = &o.resource else { continue };
         let Some(spec) = ing.spec.as_ref() else { continue };
-        let annotation = o.metadata().annotations.as_ref().and_then(|a| a.get("kubernetes.io/ingress.class")).map(String::as_str);
+        let annotation = o.metadata().annotations.as_ref().and_then(|a| a.get("kubernetes.io/ingress.class"));
         let class = spec.ingress_class_name.as_deref().or(annotation);
         let known = ingress_controllers(inv, class);
         let forwarder = b.known_forwarder(&known);

@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use kubepci_model::k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec};
+use kubepci_model::k8s_openapi::api::networking::v1::{NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec};
+use kubepci_model::kinds::NetworkPolicy;
 use kubepci_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kubepci_model::k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kubepci_model::selector::Selector;

@@ -2,14 +2,13 @@
 //! both inside the enclosing object, so every violation can name the fields it is about.
 
 use k8s_openapi::api::core::v1::{ContainerPort, Lifecycle, PodSecurityContext, Probe, SecurityContext};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kubepci_base::text::noun;
 use kubepci_model::pod::PodSpec;
-use kubepci_model::{PodTemplate, k8s_openapi};
+use kubepci_model::{Meta, PodTemplate, k8s_openapi};
 
 /// The pod under evaluation plus where its parts live in the enclosing object.
 pub(crate) struct Pod<'a> {
-    pub meta: &'a ObjectMeta,
+    pub meta: &'a Meta,
     pub spec: &'a PodSpec,
     /// Path of the pod spec: `spec` for a Pod, `spec.template.spec` for a Deployment, ...
     pub spec_path: &'a str,
@@ -38,11 +37,11 @@ impl<'a> Pod<'a> {
     }
 
     pub fn annotation(&self, key: &str) -> Option<&'a str> {
-        self.meta.annotations.as_ref()?.get(key).map(String::as_str)
+        self.meta.annotations.as_ref()?.get(key)
     }
 
     pub fn annotations(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
-        self.meta.annotations.iter().flatten().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.meta.annotations.iter().flatten()
     }
 
     pub fn security_context(&self) -> Option<&'a PodSecurityContext> {

@@ -226,7 +226,7 @@ impl Model {
             kind,
             namespace,
             name: o.name().to_string(),
-            labels: o.labels().clone(),
+            labels: o.labels().to_btree(),
             rules,
             aggregated_from: Vec::new(),
             object: Some(i),

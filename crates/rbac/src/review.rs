@@ -305,7 +305,7 @@ fn object_json(r: &Resource) -> String {
 
 /// A typed object as a generic one's JSON: its metadata, then its other fields in a map
 /// (sorted by name, as a generic object's body is).
-fn generic_json<T: serde::Serialize>(metadata: &kubepci_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta, object: &T) -> serde_json::Result<String> {
+fn generic_json<T: serde::Serialize>(metadata: &kubepci_model::Meta, object: &T) -> serde_json::Result<String> {
     let mut body = match serde_json::to_value(object)? {
         serde_json::Value::Object(map) => map,
         _ => serde_json::Map::new(),

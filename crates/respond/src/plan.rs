@@ -415,7 +415,7 @@ fn detach_labels(inv: &Inventory, pod: &Object, chain: &[(String, String)], warn
             .collect(),
         _ => BTreeSet::new(),
     };
-    let removed: BTreeMap<String, String> = pod.labels().iter().filter(|(k, _)| keys.contains(k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let removed: BTreeMap<String, String> = pod.labels().iter().filter(|(k, _)| keys.contains(k)).map(|(k, v)| (k.to_string(), v.to_string())).collect();
     if removed.is_empty() {
         warnings.push(format!("pod {}: the selector of {kind} {name} has no label the pod could drop to leave it; it stays attached", pod.name()));
     }
@@ -424,7 +424,7 @@ fn detach_labels(inv: &Inventory, pod: &Object, chain: &[(String, String)], warn
 
 /// The pod's labels once quarantined.
 fn quarantined_labels(inv: &Inventory, ns: &str, p: &AffectedPod, incident: &str) -> BTreeMap<String, String> {
-    let mut labels = inv.get("Pod", Some(ns), &p.name).map(|o| o.labels().clone()).unwrap_or_default();
+    let mut labels = inv.get("Pod", Some(ns), &p.name).map(|o| o.labels().to_btree()).unwrap_or_default();
     labels.retain(|k, _| !p.detach_labels.contains_key(k));
     labels.insert(QUARANTINE_LABEL.to_string(), incident.to_string());
     labels

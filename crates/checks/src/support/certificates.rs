@@ -3,7 +3,7 @@
 //! [`crate::support::x509`]; `tls.key` is never read) and cert-manager `Certificate`,
 //! `Issuer` and `ClusterIssuer` objects (spec and status only).
 
-use kubepci_model::k8s_openapi::api::core::v1::Secret;
+use kubepci_model::kinds::Secret;
 use kubepci_model::{Object, Resource};
 use serde_json::{Map, Value};
 

@@ -2,7 +2,7 @@
 
 use kubepci_inventory::{Scope, Workload};
 use kubepci_model::k8s_openapi::api::core::v1::ServiceSpec;
-use kubepci_model::k8s_openapi::api::networking::v1::Ingress;
+use kubepci_model::kinds::Ingress;
 use kubepci_model::{Object, Resource};
 
 use crate::Context;

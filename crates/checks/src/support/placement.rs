@@ -2,7 +2,9 @@
 //! DaemonSet's reach: `nodeSelector`, required node affinity, and taints the pod does not
 //! tolerate (`NoSchedule`, `NoExecute`; `PreferNoSchedule` does not keep a DaemonSet away).
 
-use kubepci_model::k8s_openapi::api::core::v1::{Node, NodeSelectorRequirement, Taint, Toleration};
+use kubepci_model::k8s_openapi::api::core::v1::{NodeSelectorRequirement, Taint, Toleration};
+
+use kubepci_model::kinds::Node;
 use kubepci_model::pod::PodSpec;
 
 /// `Ok` when a pod of `spec` may run on `node`; else why not.
@@ -18,7 +20,7 @@ pub fn admits(spec: &PodSpec, node: &Node) -> Result<(), String> {
     if let Some(required) = spec.affinity.as_ref().and_then(|a| a.node_affinity.as_ref()).and_then(|n| n.required_during_scheduling_ignored_during_execution.as_ref()) {
         // Terms are ORed; the requirements of a term are ANDed.
         let any = required.node_selector_terms.iter().any(|t| {
-            t.match_expressions.iter().flatten().all(|r| requirement_holds(r, labels.get(&r.key).map(String::as_str)))
+            t.match_expressions.iter().flatten().all(|r| requirement_holds(r, labels.get(&r.key)))
                 && t.match_fields.iter().flatten().all(|r| r.key != "metadata.name" || requirement_holds(r, Some(name)))
         });
         if !any {

@@ -214,3 +214,67 @@ fn decoded_as_objects() {
     let Resource::Generic(g) = &o.resource else { panic!("v1beta1 stays generic") };
     assert_eq!(g.body["endpoints"][0]["topology"]["kubernetes.io/hostname"], "n1");
 }
+
+/// The kinds kept as k8s-openapi has them apart from their metadata: the same JSON both ways
+/// and lossless conversions, with metadata setting every field `Meta` keeps.
+#[test]
+fn the_kinds_with_compact_metadata_match_k8s_openapi() {
+    use k8s_openapi::api::admissionregistration::v1 as admission;
+    use k8s_openapi::api::networking::v1 as networking;
+    use k8s_openapi::api::rbac::v1 as rbac;
+    use serde_json::json;
+
+    fn check<K, C>(doc: Value)
+    where
+        K: DeserializeOwned + Serialize + Clone + PartialEq + std::fmt::Debug + From<C>,
+        C: DeserializeOwned + Serialize + Clone + PartialEq + std::fmt::Debug + From<K>,
+    {
+        let metadata = json!({"annotations": {"z": "1", "a": ""}, "creationTimestamp": "2026-11-01T10:00:00Z", "finalizers": ["f"],
+            "generation": 2, "labels": {"app": "web", "pci": "cde"}, "name": "x", "namespace": "shop",
+            "ownerReferences": [{"apiVersion": "v1", "kind": "K", "name": "o", "uid": "1"}], "resourceVersion": "9", "uid": "u"});
+        for meta in [metadata, json!({"name": "x"}), json!({})] {
+            let mut doc = doc.clone();
+            doc["metadata"] = meta;
+            let text = doc.to_string();
+            let k: K = serde_json::from_str(&text).unwrap();
+            let c: C = serde_json::from_str(&text).unwrap();
+            assert_eq!(serde_json::to_string(&c).unwrap(), serde_json::to_string(&k).unwrap(), "{text}");
+            assert_eq!(K::from(c.clone()), k, "{text}");
+            assert_eq!(C::from(k.clone()), c, "{text}");
+            let from_value: C = serde_json::from_value(serde_json::to_value(&k).unwrap()).unwrap();
+            assert_eq!(from_value, c, "{text}");
+        }
+    }
+
+    check::<core::Namespace, Namespace>(json!({"apiVersion": "v1", "kind": "Namespace", "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}));
+    check::<core::Service, Service>(json!({"apiVersion": "v1", "kind": "Service",
+        "spec": {"type": "LoadBalancer", "selector": {"app": "web"}, "ports": [{"port": 443, "targetPort": "https", "name": "https"}], "loadBalancerSourceRanges": ["10.0.0.0/8"]},
+        "status": {"loadBalancer": {"ingress": [{"ip": "1.2.3.4"}]}}}));
+    check::<core::ConfigMap, ConfigMap>(json!({"apiVersion": "v1", "kind": "ConfigMap", "binaryData": {"b": "AAE="}, "data": {"k": "v"}, "immutable": true}));
+    check::<core::Secret, Secret>(json!({"apiVersion": "v1", "kind": "Secret", "data": {"password": "c2VjcmV0"}, "immutable": false, "stringData": {"s": "t"}, "type": "Opaque"}));
+    check::<core::ServiceAccount, ServiceAccount>(json!({"apiVersion": "v1", "kind": "ServiceAccount", "automountServiceAccountToken": false,
+        "imagePullSecrets": [{"name": "pull"}], "secrets": [{"name": "token"}]}));
+    check::<core::Node, Node>(json!({"apiVersion": "v1", "kind": "Node", "spec": {"podCIDR": "10.1.0.0/24", "taints": [{"key": "k", "effect": "NoSchedule"}]},
+        "status": {"nodeInfo": {"kubeletVersion": "v1.31.0", "architecture": "amd64", "bootID": "", "containerRuntimeVersion": "", "kernelVersion": "", "kubeProxyVersion": "", "machineID": "", "operatingSystem": "linux", "osImage": "", "systemUUID": ""}}}));
+    check::<core::PersistentVolumeClaim, PersistentVolumeClaim>(json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+        "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "fast", "resources": {"requests": {"storage": "1Gi"}}}, "status": {"phase": "Bound"}}));
+    check::<networking::Ingress, Ingress>(json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+        "spec": {"ingressClassName": "nginx", "tls": [{"hosts": ["a.example"], "secretName": "tls"}],
+            "rules": [{"host": "a.example", "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]},
+        "status": {"loadBalancer": {}}}));
+    check::<networking::NetworkPolicy, NetworkPolicy>(json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        "spec": {"podSelector": {"matchLabels": {"app": "web"}}, "policyTypes": ["Ingress"], "ingress": [{"from": [{"namespaceSelector": {}}], "ports": [{"port": 80}]}]}}));
+    check::<rbac::Role, Role>(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]}));
+    check::<rbac::ClusterRole, ClusterRole>(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"agg": "true"}}]}, "rules": [{"nonResourceURLs": ["/metrics"], "verbs": ["get"]}]}));
+    check::<rbac::RoleBinding, RoleBinding>(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r"}, "subjects": [{"kind": "ServiceAccount", "name": "sa", "namespace": "shop"}]}));
+    check::<rbac::ClusterRoleBinding, ClusterRoleBinding>(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "r"}, "subjects": [{"kind": "Group", "name": "g", "apiGroup": "rbac.authorization.k8s.io"}]}));
+    check::<admission::ValidatingWebhookConfiguration, ValidatingWebhookConfiguration>(json!({"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
+        "webhooks": [{"name": "v.example", "admissionReviewVersions": ["v1"], "sideEffects": "None", "clientConfig": {"service": {"name": "w", "namespace": "s"}}, "failurePolicy": "Ignore"}]}));
+    check::<admission::MutatingWebhookConfiguration, MutatingWebhookConfiguration>(json!({"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
+        "webhooks": [{"name": "m.example", "admissionReviewVersions": ["v1"], "sideEffects": "None", "clientConfig": {"url": "https://m.example"}, "reinvocationPolicy": "Never"}]}));
+    // A RoleBinding without its required roleRef reads as k8s-openapi reads it (the default).
+    check::<rbac::RoleBinding, RoleBinding>(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding"}));
+}

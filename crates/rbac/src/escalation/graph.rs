@@ -190,7 +190,7 @@ pub fn token_secrets(inv: &Inventory) -> BTreeMap<(String, String), String> {
             && s.type_.as_deref() == Some("kubernetes.io/service-account-token")
             && let Some(sa) = o.annotations().get("kubernetes.io/service-account.name")
         {
-            out.insert((o.namespace().unwrap_or("default").to_string(), o.name().to_string()), sa.clone());
+            out.insert((o.namespace().unwrap_or("default").to_string(), o.name().to_string()), sa.to_string());
         }
     }
     out

@@ -102,18 +102,18 @@ pub(super) fn is_controller_object(o: &Object) -> bool {
 pub(super) fn mark(cx: &Context, o: &Object) -> Option<(String, String)> {
     let a = o.annotations();
     if let Some(v) = a.get("argocd.argoproj.io/tracking-id") {
-        return Some(("metadata.annotations.argocd.argoproj.io/tracking-id".into(), v.clone()));
+        return Some(("metadata.annotations.argocd.argoproj.io/tracking-id".into(), v.to_string()));
     }
     let l = o.labels();
     for key in ["argocd.argoproj.io/instance", "kustomize.toolkit.fluxcd.io/name", "helm.toolkit.fluxcd.io/name"] {
         if let Some(v) = l.get(key) {
-            return Some((format!("metadata.labels.{key}"), v.clone()));
+            return Some((format!("metadata.labels.{key}"), v.to_string()));
         }
     }
     // Argo CD's default label tracking uses the Helm-shared instance label: count it only
     // when an Application of that name exists.
     let instance = l.get("app.kubernetes.io/instance")?;
-    cx.inv.of_kind("Application").any(|app| is_controller_object(app) && app.name() == instance).then(|| ("metadata.labels.app.kubernetes.io/instance".into(), instance.clone()))
+    cx.inv.of_kind("Application").any(|app| is_controller_object(app) && app.name() == instance).then(|| ("metadata.labels.app.kubernetes.io/instance".into(), instance.to_string()))
 }
 
 fn run(cx: &Context, e: &mut Emitter) {

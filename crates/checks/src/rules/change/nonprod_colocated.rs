@@ -1,5 +1,6 @@
 use kubepci_findings::Evidence;
 use kubepci_inventory::NamespaceInfo;
+use kubepci_model::LabelLookup;
 
 use crate::{Context, Emitter, declare_check};
 
@@ -124,12 +125,12 @@ fn run(cx: &Context, e: &mut Emitter) {
 
 /// What marks `ns` as pre-production: its environment labels and annotations, then its name.
 pub(crate) fn non_production_evidence(cx: &Context, ns: &NamespaceInfo) -> Vec<Evidence> {
-    let annotations = ns.object.map(|i| cx.inv.objects[i].annotations());
+    let annotations = ns.object.map(|i| cx.inv.objects[i].annotations() as &dyn LabelLookup);
     let mut out = Vec::new();
-    for (field, values) in [("labels", Some(&ns.labels)), ("annotations", annotations)] {
+    for (field, values) in [("labels", Some(&ns.labels as &dyn LabelLookup)), ("annotations", annotations)] {
         for key in ENV_KEYS {
-            if let Some(value) = values.and_then(|v| v.get(*key)).filter(|v| non_production_marker(v).is_some()) {
-                out.push(Evidence::field(format!("Namespace/{}.metadata.{field}[{key}]", ns.name), value.clone()));
+            if let Some(value) = values.and_then(|v| v.label(key)).filter(|v| non_production_marker(v).is_some()) {
+                out.push(Evidence::field(format!("Namespace/{}.metadata.{field}[{key}]", ns.name), value.to_string()));
             }
         }
     }

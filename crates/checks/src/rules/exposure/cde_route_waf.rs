@@ -182,10 +182,10 @@ fn controller_settings(cx: &Context) -> Option<ModSecurity> {
 
 fn judge(controller: Option<ModSecurity>, o: &Object) -> Verdict {
     let a = o.annotations();
-    if let Some(k) = CLOUD_WAF.iter().find(|k| a.contains_key(**k)) {
+    if let Some(k) = CLOUD_WAF.iter().find(|k| a.contains_key(k)) {
         return Verdict::NotAssessed(format!("a cloud WAF is attached ({k}); whether it blocks is set in the cloud provider"));
     }
-    let get = |k: &str| a.get(&format!("{NGINX}{k}")).map(String::as_str);
+    let get = |k: &str| a.get(&format!("{NGINX}{k}"));
     let mut m = controller.unwrap_or_default();
     m.apply(get("enable-modsecurity"), get("enable-owasp-core-rules"), get("modsecurity-snippet"));
     let evidence = |what: &str| vec![Evidence::field("metadata.annotations", what.to_string())];

@@ -1,4 +1,3 @@
-use std::collections::BTreeMap;
 
 use kubepci_findings::Evidence;
 
@@ -95,8 +94,8 @@ declare_check! {
     }
 }
 
-fn is_internal(annotations: &BTreeMap<String, String>) -> bool {
-    INTERNAL_LB.iter().any(|(key, value)| annotations.get(*key).is_some_and(|v| v.eq_ignore_ascii_case(value)))
+fn is_internal(annotations: &kubepci_model::Labels) -> bool {
+    INTERNAL_LB.iter().any(|(key, value)| annotations.get(key).is_some_and(|v| v.eq_ignore_ascii_case(value)))
 }
 
 fn run(_cx: &Context, e: &mut Emitter) {
@@ -121,10 +120,10 @@ mod tests {
 
     #[test]
     fn internal_annotations_are_case_insensitive() {
-        let a = |k: &str, v: &str| BTreeMap::from([(k.to_string(), v.to_string())]);
+        let a = |k: &str, v: &str| [(k, v)].into_iter().collect::<kubepci_model::Labels>();
         assert!(is_internal(&a("networking.gke.io/load-balancer-type", "Internal")));
         assert!(is_internal(&a("service.beta.kubernetes.io/azure-load-balancer-internal", "true")));
         assert!(!is_internal(&a("service.beta.kubernetes.io/azure-load-balancer-internal", "false")));
-        assert!(!is_internal(&BTreeMap::new()));
+        assert!(!is_internal(&kubepci_model::Labels::new()));
     }
 }

@@ -95,8 +95,8 @@ fn run(_cx: &Context, e: &mut Emitter) {
         let template = t.metadata.labels.as_ref();
         let has = |keys: &[&str], namespace: bool| {
             keys.iter().any(|k| {
-                o.labels().contains_key(*k)
-                    || template.is_some_and(|l| l.contains_key(*k))
+                o.labels().contains_key(k)
+                    || template.is_some_and(|l| l.contains_key(k))
                     || namespace && o.namespace().and_then(|ns| cx.inv.namespace(ns)).is_some_and(|ns| ns.labels.contains_key(*k))
             })
         };

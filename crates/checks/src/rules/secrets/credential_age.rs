@@ -1,7 +1,7 @@
 use kubepci_base::time::{date, parse_rfc3339};
 use kubepci_findings::Evidence;
 use kubepci_model::Resource;
-use kubepci_model::k8s_openapi::api::core::v1::Secret;
+use kubepci_model::kinds::Secret;
 
 use crate::support::credentials::is_secret_name;
 use crate::support::each::{Verdict, each_of_kind};
@@ -118,8 +118,8 @@ fn run(cx: &Context, e: &mut Emitter) {
         if let Some(owner) = o.metadata().owner_references.iter().flatten().find(|r| r.controller == Some(true)).or_else(|| o.metadata().owner_references.iter().flatten().next()) {
             return Verdict::NotAssessed(format!("managed by {}/{}, which may rotate the value in place", owner.kind, owner.name));
         }
-        let created = o.metadata().creation_timestamp.as_ref().map(|t| t.0.as_second());
-        let rotated = o.annotations().get(ROTATED_AT).and_then(|v| parse_rfc3339(v));
+        let created = o.metadata().creation_timestamp().map(|t| t.0.as_second());
+        let rotated = o.annotations().get(ROTATED_AT).and_then(parse_rfc3339);
         let Some(changed) = created.into_iter().chain(rotated).max() else {
             return Verdict::NotAssessed("no creationTimestamp (manifests) and no pci.kubepci.io/rotated-at annotation".into());
         };

@@ -1,6 +1,6 @@
 use kubepci_findings::Evidence;
 use kubepci_model::Resource;
-use kubepci_model::k8s_openapi::api::core::v1::Secret;
+use kubepci_model::kinds::Secret;
 
 use crate::support::each::{Problem, Verdict, container_label, each_container, each_of_kind};
 use crate::support::leaks::{Literal, entry_literals, env_literals, is_default_credential};

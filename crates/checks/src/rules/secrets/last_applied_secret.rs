@@ -78,7 +78,7 @@ fn run(_cx: &Context, e: &mut Emitter) {
         if !matches!(o.resource, Resource::Secret(_)) {
             return Verdict::Skip;
         }
-        let keys = o.annotations().get(LAST_APPLIED).map(|a| leaked_keys(a)).unwrap_or_default();
+        let keys = o.annotations().get(LAST_APPLIED).map(leaked_keys).unwrap_or_default();
         if keys.is_empty() {
             return Verdict::Pass;
         }

@@ -63,7 +63,7 @@ fn run(_cx: &Context, e: &mut Emitter) {
         if secret.type_.as_deref() != Some(TOKEN_TYPE) {
             return Verdict::Pass;
         }
-        let account = o.annotations().get("kubernetes.io/service-account.name").map_or("<unknown>", String::as_str);
+        let account = o.annotations().get("kubernetes.io/service-account.name").unwrap_or("<unknown>");
         Verdict::Fail(format!("Secret holds a non-expiring token for ServiceAccount {account}"), vec![Evidence::field("type", TOKEN_TYPE)])
     });
 }

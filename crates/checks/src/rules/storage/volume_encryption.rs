@@ -147,7 +147,7 @@ fn class_of(o: &Object) -> Option<(&str, BTreeMap<String, String>)> {
 fn default_class<'a>(cx: &Context<'a>) -> Option<&'a Object> {
     cx.inv.of_kind("StorageClass").find(|o| {
         let a = o.annotations();
-        ["storageclass.kubernetes.io/is-default-class", "storageclass.beta.kubernetes.io/is-default-class"].iter().any(|k| a.get(*k).is_some_and(|v| v == "true"))
+        ["storageclass.kubernetes.io/is-default-class", "storageclass.beta.kubernetes.io/is-default-class"].iter().any(|k| a.get(k).is_some_and(|v| v == "true"))
     })
 }
 

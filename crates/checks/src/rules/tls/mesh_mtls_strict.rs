@@ -137,7 +137,7 @@ fn run(_cx: &Context, e: &mut Emitter) {
             return istio(cx, &ns.name);
         }
         if in_linkerd {
-            return match annotations.and_then(|a| a.get(LINKERD_POLICY)).map(String::as_str) {
+            return match annotations.and_then(|a| a.get(LINKERD_POLICY)) {
                 Some("all-authenticated" | "cluster-authenticated" | "deny") => Verdict::Pass,
                 Some(other) => Verdict::Fail(format!("Linkerd accepts unauthenticated traffic in the namespace ({LINKERD_POLICY}: {other})"), vec![Evidence::field(format!("metadata.annotations.{LINKERD_POLICY}"), other)]),
                 None => Verdict::NotAssessed(format!("no {LINKERD_POLICY} annotation: the Linkerd installation's default inbound policy decides, which the input does not show")),

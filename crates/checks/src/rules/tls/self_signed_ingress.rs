@@ -153,7 +153,7 @@ fn issuer_verdict(cx: &Context, namespace: Option<&str>, issuer: &IssuerRef, via
 fn annotated_issuer(o: &kubepci_model::Object) -> Option<IssuerRef> {
     let a = o.annotations();
     let (kind, name) = a.get("cert-manager.io/cluster-issuer").map(|n| ("ClusterIssuer", n)).or_else(|| a.get("cert-manager.io/issuer").map(|n| ("Issuer", n)))?;
-    Some(IssuerRef { kind: kind.into(), name: name.clone(), group: CERT_MANAGER_GROUP.into() })
+    Some(IssuerRef { kind: kind.into(), name: name.to_string(), group: CERT_MANAGER_GROUP.into() })
 }
 
 fn certificate_of(cx: &Context, ingress: &kubepci_model::Object, secret_name: &str) -> Found {

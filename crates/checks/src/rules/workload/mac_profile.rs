@@ -107,7 +107,7 @@ fn run(cx: &Context, e: &mut Emitter) {
         let pod_sc = t.spec.security_context.as_ref();
         let sc = c.container.security_context.as_ref();
         // AppArmor: the container's field, else the legacy annotation, else the pod's field.
-        let annotation = t.metadata.annotations.as_ref().and_then(|a| a.get(&format!("container.apparmor.security.beta.kubernetes.io/{}", c.container.name))).cloned();
+        let annotation = t.metadata.annotations.as_ref().and_then(|a| a.get(&format!("container.apparmor.security.beta.kubernetes.io/{}", c.container.name))).map(str::to_string);
         let field = sc.and_then(|s| s.app_armor_profile.as_ref()).or_else(|| pod_sc.and_then(|p| p.app_armor_profile.as_ref()));
         let apparmor: Option<String> = match (field, annotation) {
             (Some(p), _) => Some(match p.localhost_profile.as_deref() {
