@@ -26,7 +26,7 @@ impl Reachability {
         }
         // The assumed ingress controller's class (the last one when present) is no pod's.
         let pod_classes = &a.classes[..a.classes.len() - usize::from(a.assumed_controller.is_some())];
-                let mut updates = Vec::new();
+        let mut updates = Vec::new();
         for (ei, ep) in a.workloads.iter().enumerate() {
             if !ep.inventory_workloads.iter().any(|wi| changed.contains(wi)) {
                 continue;
