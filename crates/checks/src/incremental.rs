@@ -18,6 +18,10 @@
 //!   or first object changed); the boundary section likewise for the kinds it reads; a kind
 //!   changed only through workload members (Pods and intermediate controllers under a top
 //!   owner) does not re-run the checks of [`MEMBER_BLIND`], which judge top owners only;
+//!   one that creates, empties or moves no pod class keeps the reachability (the workloads'
+//!   pods classed again) and does not re-run the checks of [`CLASS_BLIND`] nor the boundary
+//!   section; a pod-running object replaced in place with the same service account and token
+//!   mount does not re-run the checks of [`IDENTITY_ONLY`];
 //! * the shared analyses built from an unchanged kind are kept ([`SharedAnalyses::update`]);
 //!   the network analyses (reachability, the CDE policies, the boundary section) also when a
 //!   pod-running object changed in place without changing what NetworkPolicies tell pods
