@@ -111,7 +111,16 @@ fn role(inv: &Inventory, i: usize) -> (kubepci_inventory::Scope, bool) {
 }
 
 /// Each check's results per object, keyed by the object's reference.
-fn results_by_object(inv: &Inventory, kind: InputKind, checks: &[&'static Check]) -> BTreeMap<(String, String), (Vec<Finding>, usize)> {
+/// The (check, object) keys whose results differ between two runs of [`results_by_object`]
+/// or [`results_without_locations`].
+fn differing<'a>(a: &'a Results, b: &'a Results) -> impl Iterator<Item = &'a (String, String)> {
+    a.keys().chain(b.keys()).filter(|key| a.get(*key) != b.get(*key))
+}
+
+/// Each check's results per (check id, object).
+type Results = BTreeMap<(String, String), (Vec<Finding>, usize)>;
+
+fn results_by_object(inv: &Inventory, kind: InputKind, checks: &[&'static Check]) -> Results {
     let cx = Context::new(inv, kind).at(NOW);
     let mut out: BTreeMap<(String, String), (Vec<Finding>, usize)> = BTreeMap::new();
     for run in run_each(&cx, checks, &opts(), None) {
@@ -501,10 +510,8 @@ fn member_blind_checks_give_the_same_results_with_or_without_any_member() {
             let mut objects = demo_objects();
             objects.extend(members.iter().enumerate().filter(|(i, _)| Some(*i) != left_out).map(|(_, o)| o.clone()));
             let with = results_by_object(&Inventory::build(objects, demo_config()), kind, &checks);
-            for key in without.keys().chain(with.keys()) {
-                if without.get(key) != with.get(key) {
-                    problems.insert(format!("{kind:?}: {} on {} (members but {left_out:?})", key.0, key.1));
-                }
+            for key in differing(&without, &with) {
+                problems.insert(format!("{kind:?}: {} on {} (members but {left_out:?})", key.0, key.1));
             }
         }
     }
@@ -552,10 +559,8 @@ fn class_blind_checks_give_the_same_results_with_or_without_members_of_existing_
         let mut objects = demo_objects();
         objects.extend(members.iter().cloned());
         let with = results_by_object(&Inventory::build(objects, demo_config()), kind, &checks);
-        for key in without.keys().chain(with.keys()) {
-            if without.get(key) != with.get(key) {
-                problems.insert(format!("{kind:?}: {} on {}", key.0, key.1));
-            }
+        for key in differing(&without, &with) {
+            problems.insert(format!("{kind:?}: {} on {}", key.0, key.1));
         }
     }
     assert!(problems.is_empty(), "class-blind checks whose results depend on members of existing classes:\n{}", problems.into_iter().collect::<Vec<_>>().join("\n"));
@@ -610,7 +615,7 @@ fn identity_only(mut value: Value) -> Value {
 
 /// Each check's results per object (and about the input as a whole, keyed `(input)`), without
 /// their locations: the same objects loaded from other text have other lines.
-fn results_without_locations(inv: &Inventory, kind: InputKind, checks: &[&'static Check]) -> BTreeMap<(String, String), (Vec<Finding>, usize)> {
+fn results_without_locations(inv: &Inventory, kind: InputKind, checks: &[&'static Check]) -> Results {
     let cx = Context::new(inv, kind).at(NOW);
     let mut out: BTreeMap<(String, String), (Vec<Finding>, usize)> = BTreeMap::new();
     for run in run_each(&cx, checks, &opts(), None) {
@@ -647,22 +652,18 @@ fn identity_only_checks_read_nothing_of_a_pod_template_but_its_service_account()
     reduced.extend(platform);
     assert_eq!(objects.len(), reduced.len());
     let readers: Vec<&'static Check> = registry().into_iter().filter(|c| c.meta.locality != Locality::Object && kubepci_checks::WORKLOAD_KINDS.iter().any(|k| c.meta.reads_kind(k))).collect();
-    let mut differing = std::collections::BTreeSet::new();
+    let mut differing_checks = std::collections::BTreeSet::new();
     for kind in [InputKind::Snapshot, InputKind::Manifests] {
         let before = results_without_locations(&Inventory::build(objects.clone(), demo_config()), kind, &readers);
         let after = results_without_locations(&Inventory::build(reduced.clone(), demo_config()), kind, &readers);
-        for key in before.keys().chain(after.keys()) {
-            if before.get(key) != after.get(key) {
-                differing.insert(key.0.clone());
-            }
-        }
+        differing_checks.extend(differing(&before, &after).map(|key| key.0.clone()));
     }
     let listed: std::collections::BTreeSet<String> = kubepci_checks::IDENTITY_ONLY.iter().map(|s| s.to_string()).collect();
-    let wrongly: Vec<&String> = listed.intersection(&differing).collect();
+    let wrongly: Vec<&String> = listed.intersection(&differing_checks).collect();
     assert!(wrongly.is_empty(), "listed identity-only, but their results change with the pod templates: {wrongly:?}");
     // The reduction is a real one: checks that judge containers see it.
-    assert!(differing.len() >= 5, "only {differing:?} changed");
-    let unlisted: Vec<&str> = readers.iter().map(|c| c.meta.id).filter(|id| !differing.contains(*id) && !listed.contains(*id)).collect();
+    assert!(differing_checks.len() >= 5, "only {differing_checks:?} changed");
+    let unlisted: Vec<&str> = readers.iter().map(|c| c.meta.id).filter(|id| !differing_checks.contains(*id) && !listed.contains(*id)).collect();
     eprintln!("identity-only candidates not listed: {unlisted:?}");
     for id in kubepci_checks::IDENTITY_ONLY {
         let check = kubepci_checks::find(id).unwrap_or_else(|| panic!("{id} is no check"));
