@@ -2,7 +2,7 @@
 //! input, indexed so that "who can do X" is a lookup and "what can S do" is a walk over S's
 //! few bindings. Built once, read-only afterwards.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use kubepci_model::selector::Selector;
 use kubepci_model::{Object, Resource, SourceLoc};
@@ -57,7 +57,7 @@ pub struct RoleDef {
     pub kind: RoleKind,
     pub namespace: Option<String>,
     pub name: String,
-    pub labels: BTreeMap<String, String>,
+    pub labels: kubepci_model::Labels,
     /// Effective rules: the role's own plus, for aggregated ClusterRoles, those of every
     /// ClusterRole its selectors match (to a fixpoint).
     pub rules: Vec<Rule>,
@@ -226,7 +226,7 @@ impl Model {
             kind,
             namespace,
             name: o.name().to_string(),
-            labels: o.labels().to_btree(),
+            labels: o.labels().clone(),
             rules,
             aggregated_from: Vec::new(),
             object: Some(i),
@@ -309,7 +309,7 @@ impl Model {
                     kind: RoleKind::ClusterRole,
                     namespace: None,
                     name: role_ref.name.clone(),
-                    labels: BTreeMap::new(),
+                    labels: kubepci_model::Labels::new(),
                     rules,
                     aggregated_from: Vec::new(),
                     object: None,
